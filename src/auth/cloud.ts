@@ -1,0 +1,49 @@
+/** The cloud the extension talks to, resolved from VS Code's own sovereign-cloud settings. */
+export interface AzureCloud {
+  name: 'AzureCloud' | 'AzureChinaCloud' | 'AzureUSGovernment' | 'custom';
+  /** Always ends with a slash. */
+  resourceManagerEndpoint: string;
+  portalUrl: string;
+  /** The VS Code authentication provider for this cloud. */
+  authProviderId: 'microsoft' | 'microsoft-sovereign-cloud';
+}
+
+export interface SovereignCloudSettings {
+  environment?: string;
+  customEnvironment?: { resourceManagerEndpointUrl?: string; portalUrl?: string; name?: string };
+}
+
+const PUBLIC: AzureCloud = { name: 'AzureCloud', resourceManagerEndpoint: 'https://management.azure.com/', portalUrl: 'https://portal.azure.com', authProviderId: 'microsoft' };
+const CHINA: AzureCloud = { name: 'AzureChinaCloud', resourceManagerEndpoint: 'https://management.chinacloudapi.cn/', portalUrl: 'https://portal.azure.cn', authProviderId: 'microsoft-sovereign-cloud' };
+const USGOV: AzureCloud = { name: 'AzureUSGovernment', resourceManagerEndpoint: 'https://management.usgovcloudapi.net/', portalUrl: 'https://portal.azure.us', authProviderId: 'microsoft-sovereign-cloud' };
+
+export class CloudConfigurationError extends Error {}
+
+const withSlash = (u: string) => (u.endsWith('/') ? u : `${u}/`);
+
+/** Follows `microsoft-sovereign-cloud.environment` and `.customEnvironment`, as VS Code's Microsoft sign-in does. */
+export function resolveCloud(s: SovereignCloudSettings): AzureCloud {
+  switch (s.environment) {
+    case undefined: case '': return PUBLIC;
+    case 'ChinaCloud': return CHINA;
+    case 'USGovernment': return USGOV;
+    case 'custom': {
+      const arm = s.customEnvironment?.resourceManagerEndpointUrl;
+      if (!arm) throw new CloudConfigurationError('microsoft-sovereign-cloud.customEnvironment.resourceManagerEndpointUrl is required when microsoft-sovereign-cloud.environment is "custom".');
+      let url: URL;
+      try { url = new URL(arm); } catch { throw new CloudConfigurationError(`microsoft-sovereign-cloud.customEnvironment.resourceManagerEndpointUrl is not a URL: ${arm}`); }
+      if (url.protocol !== 'https:') throw new CloudConfigurationError('microsoft-sovereign-cloud.customEnvironment.resourceManagerEndpointUrl must use https.');
+      return { name: 'custom', resourceManagerEndpoint: withSlash(url.href), portalUrl: s.customEnvironment?.portalUrl ?? PUBLIC.portalUrl, authProviderId: 'microsoft-sovereign-cloud' };
+    }
+    default: throw new CloudConfigurationError(`microsoft-sovereign-cloud.environment "${s.environment}" is not one of ChinaCloud, USGovernment or custom.`);
+  }
+}
+
+/** The scope for ARM tokens: the endpoint's own resource. */
+export const armScope = (cloud: AzureCloud) => `${cloud.resourceManagerEndpoint}.default`;
+
+/** The Entra ID application of every AKS API server (kubelogin's --server-id). */
+export const AKS_SERVER_SCOPE = '6dae42f8-4368-4678-94ff-3960e28e3630/.default';
+
+export const portalLink = (cloud: AzureCloud, tenantId: string | undefined, resourceId: string) =>
+  `${cloud.portalUrl}/#@${tenantId ?? ''}/resource${resourceId}`;

@@ -1,0 +1,72 @@
+import type { TokenCredential } from '@azure/core-auth';
+import type { PipelinePolicy } from '@azure/core-rest-pipeline';
+import { ContainerServiceClient } from '@azure/arm-containerservice';
+import { ManagedServiceIdentityClient } from '@azure/arm-msi';
+import { KeyVaultManagementClient } from '@azure/arm-keyvault';
+import { AuthorizationManagementClient } from '@azure/arm-authorization';
+import { ResourceGraphClient } from '@azure/arm-resourcegraph';
+import { SubscriptionClient } from '@azure/arm-resources-subscriptions';
+import { AzureCloud, armScope } from '../auth/cloud';
+import { Logger, loggableUrl } from '../log';
+
+/** A request that gets no answer fails after this long, and the retry policy takes over. */
+export const REQUEST_TIMEOUT_MS = 60_000;
+
+/** Logs each attempt: method, URL without query secrets, status, duration. Never headers or bodies. */
+export function loggingPolicy(log: Logger): PipelinePolicy {
+  return {
+    name: 'aksWorkloadIdentityLogging',
+    async sendRequest(request, next) {
+      const started = Date.now();
+      const what = `${request.method} ${loggableUrl(request.url)}`;
+      try {
+        const response = await next(request);
+        const line = `${what} ${response.status} ${Date.now() - started}ms`;
+        if (response.status >= 400) log.warn(line); else log.info(line);
+        return response;
+      } catch (e) {
+        log.warn(`${what} failed after ${Date.now() - started}ms: ${(e as { code?: string }).code ?? (e as Error).name}`);
+        throw e;
+      }
+    },
+  };
+}
+
+const timeoutPolicy: PipelinePolicy = {
+  name: 'aksWorkloadIdentityTimeout',
+  sendRequest(request, next) {
+    if (!request.timeout) request.timeout = REQUEST_TIMEOUT_MS;
+    return next(request);
+  },
+};
+
+/**
+ * The one place that builds Azure clients. Every client gets the cloud's endpoint and token scope,
+ * the logging policy and a request timeout; nothing else in the extension calls `new XClient`.
+ */
+export class AzureClientFactory {
+  constructor(readonly cloud: AzureCloud, readonly credential: TokenCredential, private readonly log: Logger) {}
+
+  private options() {
+    const endpoint = this.cloud.resourceManagerEndpoint.replace(/\/$/, '');
+    const scopes = [armScope(this.cloud)];
+    return {
+      endpoint,
+      baseUri: endpoint,
+      credentials: { scopes },
+      credentialScopes: scopes,
+      additionalPolicies: [
+        { policy: timeoutPolicy, position: 'perCall' as const },
+        { policy: loggingPolicy(this.log), position: 'perRetry' as const },
+      ],
+      userAgentOptions: { userAgentPrefix: 'vscode-aks-workload-identity' },
+    };
+  }
+
+  containerService(subscriptionId: string) { return new ContainerServiceClient(this.credential, subscriptionId, this.options()); }
+  managedIdentity(subscriptionId: string) { return new ManagedServiceIdentityClient(this.credential, subscriptionId, this.options()); }
+  keyVault(subscriptionId: string) { return new KeyVaultManagementClient(this.credential, subscriptionId, this.options()); }
+  authorization(subscriptionId: string) { return new AuthorizationManagementClient(this.credential, subscriptionId, this.options()); }
+  resourceGraph() { return new ResourceGraphClient(this.credential, this.options()); }
+  subscriptions() { return new SubscriptionClient(this.credential, this.options()); }
+}

@@ -1,0 +1,237 @@
+import { parseAllDocuments } from 'yaml';
+import { HttpError, Reply, RequestContext, Route } from './http';
+import { ClusterRecord, KubeObject, KubeState, SimState, clone, kubeMeta, nextResourceVersion } from './model';
+import { AKS_SERVER_APP_ID, verifyToken } from './tokens';
+
+export const kubeStatus = (code: number, reason: string, message: string, details?: object) =>
+  ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code });
+const fail = (code: number, reason: string, message: string, details?: object): never => {
+  throw new HttpError(code, kubeStatus(code, reason, message, details));
+};
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function validateName(kind: string, name: unknown) {
+  const n = String(name ?? '');
+  if (kind === 'Namespace') {
+    if (!n || n.length > 63 || !DNS1123_LABEL.test(n)) {
+      fail(422, 'Invalid', `Namespace "${n}" is invalid: metadata.name: Invalid value: "${n}": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')`, { name: n, kind: 'Namespace' });
+    }
+  } else if (!n || n.length > 253 || !DNS1123_SUBDOMAIN.test(n)) {
+    fail(422, 'Invalid', `${kind} "${n}" is invalid: metadata.name: Invalid value: "${n}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')`, { name: n, kind: kind.toLowerCase() + 's' });
+  }
+}
+
+function validateMetadataMaps(kind: string, name: string, meta: any) {
+  for (const field of ['labels', 'annotations'] as const) {
+    const map = meta?.[field];
+    if (map === undefined || map === null) continue;
+    for (const [k, v] of Object.entries(map)) {
+      if (typeof v !== 'string') fail(400, 'BadRequest', `${kind} in version "v1" cannot be handled as a ${kind}: json: cannot unmarshal into Go struct field ObjectMeta.metadata.${field} of type string (key ${k})`);
+      if (field === 'labels' && ((v as string).length > 63 || !/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(v as string))) {
+        fail(422, 'Invalid', `${kind} "${name}" is invalid: metadata.labels: Invalid value: "${v}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`);
+      }
+    }
+  }
+}
+
+type Owned = { labels: Set<string>; annotations: Set<string> };
+const ownedBy = (entry: any): Owned => ({
+  labels: new Set(Object.keys(entry?.fieldsV1?.['f:metadata']?.['f:labels'] ?? {}).map((k) => k.slice(2))),
+  annotations: new Set(Object.keys(entry?.fieldsV1?.['f:metadata']?.['f:annotations'] ?? {}).map((k) => k.slice(2))),
+});
+const fieldsFor = (o: Owned) => {
+  const meta: any = {};
+  if (o.labels.size) meta['f:labels'] = Object.fromEntries([...o.labels].map((k) => [`f:${k}`, {}]));
+  if (o.annotations.size) meta['f:annotations'] = Object.fromEntries([...o.annotations].map((k) => [`f:${k}`, {}]));
+  return { 'f:metadata': meta };
+};
+
+/** Server-side apply of the labels and annotations of a Namespace or ServiceAccount, with field ownership. */
+export function applyObject(kube: KubeState, obj: any, manager: string, force: boolean, namespaceFromPath?: string): { object: KubeObject; created: boolean } {
+  const kind = obj?.kind;
+  if (kind !== 'Namespace' && kind !== 'ServiceAccount') fail(400, 'BadRequest', `the simulated API server applies Namespace and ServiceAccount, not ${kind}`);
+  if (obj.apiVersion !== 'v1') fail(400, 'BadRequest', `no kind "${kind}" is registered for version "${obj.apiVersion}"`);
+  const name = obj.metadata?.name;
+  validateName(kind, name);
+  validateMetadataMaps(kind, name, obj.metadata);
+  let map: Map<string, KubeObject>, key: string, ns: string | undefined;
+  if (kind === 'Namespace') { map = kube.namespaces; key = name; }
+  else {
+    ns = obj.metadata.namespace ?? namespaceFromPath;
+    if (namespaceFromPath && obj.metadata.namespace && obj.metadata.namespace !== namespaceFromPath) {
+      fail(400, 'BadRequest', `the namespace of the provided object does not match the namespace sent on the request`);
+    }
+    if (!ns || !kube.namespaces.has(ns)) fail(404, 'NotFound', `namespaces "${ns}" not found`, { name: ns, kind: 'namespaces' });
+    map = kube.serviceAccounts; key = `${ns}/${name}`;
+  }
+  const existing = map.get(key);
+  const target = existing ? clone(existing) : { apiVersion: 'v1', kind, metadata: kubeMeta(name, ns, { managedFields: [] }) } as KubeObject;
+  if (kind === 'Namespace' && !existing) { target.spec = { finalizers: ['kubernetes'] }; target.status = { phase: 'Active' }; }
+  const fields = target.metadata.managedFields ?? (target.metadata.managedFields = []);
+  const mine = fields.find((f) => f.manager === manager && f.operation === 'Apply');
+  const before = ownedBy(mine);
+  const wanted: Owned = { labels: new Set(Object.keys(obj.metadata.labels ?? {})), annotations: new Set(Object.keys(obj.metadata.annotations ?? {})) };
+
+  const conflicts: string[] = [];
+  for (const field of ['labels', 'annotations'] as const) {
+    for (const k of wanted[field]) {
+      const current = target.metadata[field]?.[k];
+      const incoming = obj.metadata[field][k];
+      for (const other of fields) {
+        if (other === mine || !ownedBy(other)[field].has(k)) continue;
+        if (current !== incoming && !force) conflicts.push(`conflict with "${other.manager}" using v1: .metadata.${field}.${k}`);
+        if (force) {
+          const o = ownedBy(other); o[field].delete(k); other.fieldsV1 = fieldsFor(o);
+        }
+      }
+    }
+  }
+  if (conflicts.length) fail(409, 'Conflict', `Apply failed with ${conflicts.length} conflict${conflicts.length > 1 ? 's' : ''}: ${conflicts.join('\n')}`);
+
+  for (const field of ['labels', 'annotations'] as const) {
+    const m = target.metadata[field] ?? {};
+    // Fields this manager owned and no longer applies go away unless someone else owns them too.
+    for (const k of before[field]) {
+      if (!wanted[field].has(k) && !fields.some((f) => f !== mine && ownedBy(f)[field].has(k))) delete m[k];
+    }
+    for (const k of wanted[field]) m[k] = obj.metadata[field][k];
+    if (Object.keys(m).length) target.metadata[field] = m; else delete target.metadata[field];
+  }
+  const entry = { manager, operation: 'Apply' as const, apiVersion: 'v1', time: new Date().toISOString(), fieldsType: 'FieldsV1' as const, fieldsV1: fieldsFor(wanted) };
+  if (mine) Object.assign(mine, entry); else fields.push(entry);
+  target.metadata.managedFields = fields.filter((f) => Object.keys(f.fieldsV1['f:metadata'] ?? {}).length || f === mine || f.manager === manager);
+  const changed = JSON.stringify(existing?.metadata.labels) !== JSON.stringify(target.metadata.labels)
+    || JSON.stringify(existing?.metadata.annotations) !== JSON.stringify(target.metadata.annotations);
+  if (!existing || changed) target.metadata.resourceVersion = nextResourceVersion();
+  map.set(key, target);
+  return { object: target, created: !existing };
+}
+
+/** A plain create (kubectl create / client-side apply) by a manager with operation Update. */
+export function createObject(kube: KubeState, obj: any, manager: string, namespaceFromPath?: string): KubeObject {
+  const kind = obj?.kind ?? (namespaceFromPath ? 'ServiceAccount' : 'Namespace');
+  const name = obj?.metadata?.name;
+  validateName(kind, name);
+  validateMetadataMaps(kind, name, obj.metadata);
+  const map = kind === 'Namespace' ? kube.namespaces : kube.serviceAccounts;
+  const key = kind === 'Namespace' ? name : `${namespaceFromPath}/${name}`;
+  if (kind !== 'Namespace' && !kube.namespaces.has(namespaceFromPath!)) fail(404, 'NotFound', `namespaces "${namespaceFromPath}" not found`);
+  if (map.has(key)) fail(409, 'AlreadyExists', `${kind === 'Namespace' ? 'namespaces' : 'serviceaccounts'} "${name}" already exists`, { name, kind: kind === 'Namespace' ? 'namespaces' : 'serviceaccounts' });
+  const owned: Owned = { labels: new Set(Object.keys(obj.metadata.labels ?? {})), annotations: new Set(Object.keys(obj.metadata.annotations ?? {})) };
+  const o: KubeObject = {
+    apiVersion: 'v1', kind,
+    metadata: kubeMeta(name, kind === 'Namespace' ? undefined : namespaceFromPath, {
+      ...(obj.metadata.labels ? { labels: { ...obj.metadata.labels } } : {}),
+      ...(obj.metadata.annotations ? { annotations: { ...obj.metadata.annotations } } : {}),
+      managedFields: [{ manager, operation: 'Update', apiVersion: 'v1', time: new Date().toISOString(), fieldsType: 'FieldsV1', fieldsV1: fieldsFor(owned) }],
+    }),
+    ...(kind === 'Namespace' ? { spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } } : {}),
+  };
+  map.set(key, o);
+  return o;
+}
+
+export function applyManifest(kube: KubeState, text: string, manager: string, force: boolean): string {
+  const out: string[] = [];
+  for (const doc of parseAllDocuments(text)) {
+    const obj = doc.toJS();
+    if (!obj) continue;
+    try {
+      const { created } = applyObject(kube, obj, manager, force);
+      out.push(`${String(obj.kind).toLowerCase()}/${obj.metadata.name} serverside-applied${created ? '' : ''}`);
+    } catch (e) {
+      if (e instanceof HttpError) throw new Error(`Error from server (${(e.body as any).reason}): ${(e.body as any).message}`);
+      throw e;
+    }
+  }
+  return out.join('\n');
+}
+
+export function getObjectJson(kube: KubeState, kind: string, name: string, ns?: string): string {
+  const o = kind === 'namespace' ? kube.namespaces.get(name) : kube.serviceAccounts.get(`${ns}/${name}`);
+  if (!o) throw new Error(`Error from server (NotFound): ${kind}s "${name}" not found`);
+  return JSON.stringify(o, null, 4);
+}
+
+export function webhookFor(name: string, service: string): KubeObject {
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration',
+    metadata: kubeMeta(name, undefined, { labels: { 'azure-workload-identity.io/system': 'true' } }),
+    webhooks: [{
+      name: 'mutation.azure-workload-identity.io', admissionReviewVersions: ['v1', 'v1beta1'], sideEffects: 'None', failurePolicy: 'Fail',
+      clientConfig: { service: { name: service, namespace: 'kube-system', path: '/mutate-v1-pod', port: 443 } },
+      objectSelector: { matchLabels: { 'azure.workload.identity/use': 'true' } },
+      rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'], scope: '*' }],
+    }],
+  };
+}
+
+const list = (kind: string, items: KubeObject[]) => ({ kind, apiVersion: kind.startsWith('MutatingWebhook') ? 'admissionregistration.k8s.io/v1' : kind.startsWith('Deployment') || kind.startsWith('ReplicaSet') ? 'apps/v1' : 'v1', metadata: { resourceVersion: nextResourceVersion() }, items });
+
+export function kubeGuard(state: SimState, tokenSecret: string) {
+  return (req: RequestContext) => {
+    const c = clusterFor(state, req.params[0]);
+    const auth = String(req.headers.authorization ?? '');
+    const token = auth.startsWith('Bearer ') ? auth.slice(7) : '';
+    const aad = c.resource.properties.aadProfile;
+    const claims = token ? verifyToken(tokenSecret, token) : undefined;
+    const valid = aad
+      ? !!claims && claims.aud.includes(AKS_SERVER_APP_ID)
+      : token === c.userToken;
+    if (!valid) fail(401, 'Unauthorized', 'Unauthorized');
+  };
+}
+
+function clusterFor(state: SimState, key: string): ClusterRecord {
+  const c = [...state.clusters.values()].find((x) => x.key === key);
+  if (!c) fail(404, 'NotFound', `cluster ${key} not found`);
+  return c!;
+}
+
+export function kubeRoutes(state: SimState): Route[] {
+  const C = '/clusters/([^/]+)';
+  const kube = (r: RequestContext) => clusterFor(state, r.params[0]).kube;
+  const ok = (body: unknown, status = 200): Reply => ({ status, body });
+  const get = (m: Map<string, KubeObject>, key: string, resource: string, name: string) => {
+    const o = m.get(key);
+    if (!o) fail(404, 'NotFound', `${resource} "${name}" not found`, { name, kind: resource });
+    return o!;
+  };
+  const byNs = (m: Map<string, KubeObject>, ns?: string) => [...m.values()].filter((o) => !ns || o.metadata.namespace === ns);
+  const isApply = (r: RequestContext) => String(r.headers['content-type'] ?? '').startsWith('application/apply-patch');
+  const applyBody = (r: RequestContext) => {
+    if (!isApply(r)) fail(415, 'UnsupportedMediaType', `the simulated API server takes server-side apply patches only, not ${r.headers['content-type']}`);
+    const manager = r.query.get('fieldManager');
+    if (!manager) fail(400, 'BadRequest', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
+    let obj: any;
+    try { obj = parseAllDocuments(r.rawBody)[0]?.toJS(); } catch (e) { fail(400, 'BadRequest', `error decoding YAML: ${(e as Error).message}`); }
+    return { obj, manager: manager!, force: r.query.get('force') === 'true' };
+  };
+  return [
+    { method: 'GET', pattern: new RegExp(`^${C}/api/v1/namespaces$`), op: 'kube.namespaces.list', handle: (r) => ok(list('NamespaceList', [...kube(r).namespaces.values()])) },
+    { method: 'GET', pattern: new RegExp(`^${C}/api/v1/namespaces/([^/]+)$`), op: 'kube.namespaces.get', handle: (r) => ok(get(kube(r).namespaces, r.params[1], 'namespaces', r.params[1])) },
+    { method: 'POST', pattern: new RegExp(`^${C}/api/v1/namespaces$`), op: 'kube.namespaces.create', handle: (r) => ok(createObject(kube(r), { kind: 'Namespace', ...r.json() }, String(r.query.get('fieldManager') ?? 'kubectl-create')), 201) },
+    { method: 'PATCH', pattern: new RegExp(`^${C}/api/v1/namespaces/([^/]+)$`), op: 'kube.namespaces.apply', handle: (r) => {
+      const { obj, manager, force } = applyBody(r);
+      if (obj?.metadata?.name !== r.params[1]) fail(400, 'BadRequest', 'the name of the object does not match the name on the URL');
+      const res = applyObject(kube(r), obj, manager, force);
+      return ok(res.object, res.created ? 201 : 200);
+    } },
+    { method: 'GET', pattern: new RegExp(`^${C}/api/v1/namespaces/([^/]+)/serviceaccounts$`), op: 'kube.serviceaccounts.list', handle: (r) => ok(list('ServiceAccountList', byNs(kube(r).serviceAccounts, r.params[1]))) },
+    { method: 'GET', pattern: new RegExp(`^${C}/api/v1/namespaces/([^/]+)/serviceaccounts/([^/]+)$`), op: 'kube.serviceaccounts.get', handle: (r) => ok(get(kube(r).serviceAccounts, `${r.params[1]}/${r.params[2]}`, 'serviceaccounts', r.params[2])) },
+    { method: 'POST', pattern: new RegExp(`^${C}/api/v1/namespaces/([^/]+)/serviceaccounts$`), op: 'kube.serviceaccounts.create', handle: (r) => ok(createObject(kube(r), { kind: 'ServiceAccount', ...r.json() }, String(r.query.get('fieldManager') ?? 'kubectl-create'), r.params[1]), 201) },
+    { method: 'PATCH', pattern: new RegExp(`^${C}/api/v1/namespaces/([^/]+)/serviceaccounts/([^/]+)$`), op: 'kube.serviceaccounts.apply', handle: (r) => {
+      const { obj, manager, force } = applyBody(r);
+      if (obj?.metadata?.name !== r.params[2]) fail(400, 'BadRequest', 'the name of the object does not match the name on the URL');
+      const res = applyObject(kube(r), obj, manager, force, r.params[1]);
+      return ok(res.object, res.created ? 201 : 200);
+    } },
+    { method: 'GET', pattern: new RegExp(`^${C}/api/v1/namespaces/([^/]+)/pods$`), op: 'kube.pods.list', handle: (r) => ok(list('PodList', byNs(kube(r).pods, r.params[1]))) },
+    { method: 'GET', pattern: new RegExp(`^${C}/api/v1/pods$`), op: 'kube.pods.listAll', handle: (r) => ok(list('PodList', byNs(kube(r).pods))) },
+    { method: 'GET', pattern: new RegExp(`^${C}/apis/apps/v1/namespaces/([^/]+)/replicasets$`), op: 'kube.replicasets.list', handle: (r) => ok(list('ReplicaSetList', byNs(kube(r).replicaSets, r.params[1]))) },
+    { method: 'GET', pattern: new RegExp(`^${C}/apis/apps/v1/namespaces/([^/]+)/deployments$`), op: 'kube.deployments.list', handle: (r) => ok(list('DeploymentList', byNs(kube(r).deployments, r.params[1]))) },
+    { method: 'GET', pattern: new RegExp(`^${C}/apis/admissionregistration\\.k8s\\.io/v1/mutatingwebhookconfigurations$`), op: 'kube.mutatingwebhookconfigurations.list', handle: (r) => ok(list('MutatingWebhookConfigurationList', [...kube(r).webhooks.values()])) },
+  ];
+}

@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+
+/** Kubernetes objects as the API server stores them. managedFields tracks who owns which label and annotation. */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid: string;
+    resourceVersion: string;
+    creationTimestamp: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }[];
+    managedFields?: { manager: string; operation: 'Apply' | 'Update'; apiVersion: string; time: string; fieldsType: 'FieldsV1'; fieldsV1: any }[];
+  };
+  [k: string]: any;
+}
+
+export interface KubeState {
+  namespaces: Map<string, KubeObject>;
+  /** key: "<ns>/<name>" */
+  serviceAccounts: Map<string, KubeObject>;
+  pods: Map<string, KubeObject>;
+  replicaSets: Map<string, KubeObject>;
+  deployments: Map<string, KubeObject>;
+  webhooks: Map<string, KubeObject>;
+}
+
+export interface ClusterRecord {
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+  /** Path segment of this cluster's API server on the Kubernetes fake. */
+  key: string;
+  resource: any;
+  /** Static token in the cluster-user kubeconfig (local accounts). */
+  userToken: string;
+  kube: KubeState;
+  operation?: ClusterOperation;
+  /** Properties a PUT changed that it should not have: the property-preservation check. */
+  violations: string[];
+}
+
+export interface ClusterOperation {
+  id: string;
+  status: 'InProgress' | 'Succeeded' | 'Failed';
+  startTime: string;
+  endTime?: string;
+  doneAt: number;
+  target: any;
+  previous: any;
+  error?: { code: string; message: string };
+}
+
+export interface IdentityRecord {
+  resource: any;
+  createdAt: number;
+  credentials: Map<string, any>;
+  /** A credential write holds the identity until then; another write meanwhile is a 409. */
+  writeBusyUntil: number;
+}
+
+export interface SimState {
+  tenants: { tenantId: string; displayName: string; defaultDomain: string }[];
+  subscriptions: { subscriptionId: string; tenantId: string; displayName: string; state: string }[];
+  clusters: Map<string, ClusterRecord>;
+  identities: Map<string, IdentityRecord>;
+  vaults: Map<string, any>;
+  roleAssignments: Map<string, any>;
+  commandResults: Map<string, { doneAt: number; result: any }>;
+  /** Principals other than identities (users, groups) that role assignments may name. */
+  knownPrincipals: Set<string>;
+  /** "<subscription>/<resource group>" in lower case. */
+  resourceGroups: Set<string>;
+}
+
+export function emptyKube(): KubeState {
+  return { namespaces: new Map(), serviceAccounts: new Map(), pods: new Map(), replicaSets: new Map(), deployments: new Map(), webhooks: new Map() };
+}
+
+export function emptyState(): SimState {
+  return {
+    tenants: [], subscriptions: [], clusters: new Map(), identities: new Map(), vaults: new Map(),
+    roleAssignments: new Map(), commandResults: new Map(), knownPrincipals: new Set(), resourceGroups: new Set(),
+  };
+}
+
+let rv = 1000;
+export const nextResourceVersion = () => String(++rv);
+
+export function kubeMeta(name: string, namespace?: string, extra: Partial<KubeObject['metadata']> = {}): KubeObject['metadata'] {
+  return {
+    name, ...(namespace ? { namespace } : {}), uid: randomUUID(), resourceVersion: nextResourceVersion(),
+    creationTimestamp: new Date().toISOString(), ...extra,
+  };
+}
+
+export const armId = (sub: string, rg: string, provider: string, name: string) =>
+  `/subscriptions/${sub}/resourceGroups/${rg}/providers/${provider}/${name}`;
+
+export const keyOf = (id: string) => id.toLowerCase();
+
+/** Deep copy through JSON: what the wire would do. */
+export const clone = <T>(v: T): T => (v === undefined ? v : JSON.parse(JSON.stringify(v)));

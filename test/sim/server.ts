@@ -1,0 +1,130 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ArmConfig, armError, armGuard, armRoutes } from './arm';
+import { FaultInjector, FaultSpec, LoggedRequest } from './faults';
+import { send, startHttpsServer } from './http';
+import { kubeGuard, kubeRoutes, kubeStatus } from './kube';
+import { SimState, emptyState } from './model';
+import { seedStandard } from './seed';
+import { SimTls, runTls } from './tls';
+import { TENANT_CONTOSO, USER_OBJECT_ID } from './seed';
+import { issueToken } from './tokens';
+
+export type SeedFn = (state: SimState) => void;
+
+export interface SimOptions {
+  tls?: SimTls;
+  seed?: SeedFn;
+  latencyMs?: number;
+  config?: Partial<ArmConfig>;
+}
+
+/** What tests and the demo know about a running simulator. */
+export interface SimInfo {
+  armUrl: string;
+  kubeUrl: string;
+  caPath: string;
+  tokenSecret: string;
+  controlSecret: string;
+}
+
+export const DEFAULT_CONFIG: ArmConfig = {
+  clusterUpdateMs: 1500,
+  pollRetryAfterSeconds: 1,
+  credentialWriteMs: 50,
+  principalReplicationMs: 30_000,
+  runCommandMs: 300,
+};
+
+export class Simulator {
+  state: SimState = emptyState();
+  readonly faults = new FaultInjector();
+  readonly log: LoggedRequest[] = [];
+  config: ArmConfig;
+  latencyMs: number;
+  info!: SimInfo;
+  private closers: (() => Promise<void>)[] = [];
+
+  private constructor(private readonly opts: SimOptions, readonly tls: SimTls, readonly tokenSecret: string, readonly controlSecret: string) {
+    this.config = { ...DEFAULT_CONFIG, ...opts.config };
+    this.latencyMs = opts.latencyMs ?? 0;
+  }
+
+  static async start(opts: SimOptions = {}): Promise<Simulator> {
+    const sim = new Simulator(opts, opts.tls ?? runTls(), randomBytes(24).toString('hex'), randomBytes(24).toString('hex'));
+    (opts.seed ?? seedStandard)(sim.state);
+    let armUrl = '', kubeUrl = '';
+    const armCtx = { get state() { return sim.state; }, get config() { return sim.config; }, tokenSecret: sim.tokenSecret, armUrl: () => armUrl, kubeUrl: () => kubeUrl, ca: sim.tls.ca };
+    const arm = await startHttpsServer({
+      name: 'arm', tls: sim.tls, faults: sim.faults, log: sim.log, latencyMs: () => sim.latencyMs,
+      guard: armGuard(armCtx), errorBody: (s, c, m) => armError(s, c, m), routes: armRoutes(armCtx),
+      control: (req, res, body) => sim.control(req, res, body),
+    });
+    const kube = await startHttpsServer({
+      name: 'kube', tls: sim.tls, faults: sim.faults, log: sim.log, latencyMs: () => sim.latencyMs,
+      guard: (ctx) => kubeGuard(sim.state, sim.tokenSecret)(ctx),
+      errorBody: (s, c, m) => kubeStatus(s, c === 'AuthorizationFailed' ? 'Forbidden' : c, m), routes: kubeRoutes(proxyState(sim)),
+    });
+    armUrl = arm.url; kubeUrl = kube.url;
+    sim.closers.push(arm.close, kube.close);
+    sim.info = { armUrl, kubeUrl, caPath: sim.tls.caPath, tokenSecret: sim.tokenSecret, controlSecret: sim.controlSecret };
+    return sim;
+  }
+
+  /** A token as the stand-in `az` would print it for this resource. */
+  token(resource = `${this.info.armUrl}/`, tenantId = TENANT_CONTOSO): string {
+    return issueToken(this.tokenSecret, { aud: resource, tid: tenantId, oid: USER_OBJECT_ID, upn: 'platform.engineer@contoso.com', exp: Math.floor(Date.now() / 1000) + 3600 });
+  }
+
+  reset(seed: SeedFn = this.opts.seed ?? seedStandard): void {
+    this.state = emptyState();
+    seed(this.state);
+    this.faults.clear();
+    this.log.length = 0;
+    this.config = { ...DEFAULT_CONFIG, ...this.opts.config };
+  }
+
+  addFault(spec: FaultSpec): void { this.faults.add(spec); }
+
+  /** A JSON view of everything stored, for assertions across processes. */
+  snapshot() {
+    const kubeOf = (k: any) => Object.fromEntries(Object.entries(k).map(([n, m]) => [n, Object.fromEntries(m as Map<string, unknown>)]));
+    return {
+      clusters: [...this.state.clusters.values()].map((c) => ({ ...c.resource, kube: kubeOf(c.kube), violations: c.violations })),
+      identities: [...this.state.identities.values()].map((r) => ({ ...r.resource, credentials: [...r.credentials.values()] })),
+      vaults: [...this.state.vaults.values()],
+      roleAssignments: [...this.state.roleAssignments.values()],
+    };
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.closers.map((c) => c()));
+  }
+
+  private async control(req: IncomingMessage, res: ServerResponse, body: string): Promise<boolean> {
+    const url = new URL(req.url ?? '/', 'https://sim.invalid');
+    if (!url.pathname.startsWith('/_sim/')) return false;
+    if (req.headers['x-sim-control'] !== this.controlSecret) { send(res, 403, { error: 'control secret required' }); return true; }
+    const json = body ? JSON.parse(body) : {};
+    const route = `${req.method} ${url.pathname}`;
+    switch (route) {
+      case 'GET /_sim/state': send(res, 200, this.snapshot()); break;
+      case 'GET /_sim/log': send(res, 200, this.log); break;
+      case 'DELETE /_sim/log': this.log.length = 0; send(res, 204); break;
+      case 'POST /_sim/faults': this.addFault(json); send(res, 204); break;
+      case 'DELETE /_sim/faults': this.faults.clear(); send(res, 204); break;
+      case 'POST /_sim/config':
+        if (typeof json.latencyMs === 'number') this.latencyMs = json.latencyMs;
+        Object.assign(this.config, json.config ?? {});
+        send(res, 204); break;
+      case 'POST /_sim/reset': this.reset(); send(res, 204); break;
+      default: send(res, 404, { error: `no control route ${route}` });
+    }
+    return true;
+  }
+}
+
+/** The Kubernetes routes read the state through this, so a reset swaps it for them too. */
+function proxyState(sim: Simulator): SimState {
+  return new Proxy({} as SimState, { get: (_t, p) => (sim.state as any)[p] });
+}
