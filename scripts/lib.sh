@@ -52,7 +52,7 @@ need_code_server() {
     (cd bin/remote-cli && ln -sfn code-linux.sh code-server)
     (cd bin/helpers && ln -sfn browser-linux.sh browser.sh)
     (cd extensions && npm install --no-audit --no-fund --loglevel=error --omit=dev >/dev/null)
-    cd ../../
+    cd "$CODE_SERVER_DIR"
     npm_config_yes=true npm rebuild --loglevel=error argon2 >/dev/null
   )
   touch "$CODE_SERVER_DIR/.complete"

@@ -1,0 +1,74 @@
+import { AzureClientFactory } from './clients';
+import { ResourceRef, parseResourceId } from './resourceId';
+import { KeyedMutex } from '../workloadIdentity/mutex';
+
+export interface IdentityInfo extends ResourceRef {
+  location: string;
+  clientId: string;
+  principalId: string;
+  tenantId: string;
+}
+
+export interface CredentialInfo {
+  name: string;
+  issuer: string;
+  subject: string;
+  audiences: string[];
+}
+
+const toIdentity = (i: any): IdentityInfo => ({
+  ...parseResourceId(i.id), location: i.location, clientId: i.clientId ?? i.properties?.clientId,
+  principalId: i.principalId ?? i.properties?.principalId, tenantId: i.tenantId ?? i.properties?.tenantId,
+});
+
+/** User-assigned identities and their federated credentials. Credential writes on one identity run one at a time. */
+export class IdentityGateway {
+  private readonly credentialWrites = new KeyedMutex();
+
+  constructor(private readonly clients: AzureClientFactory) {}
+
+  async list(subscriptionId: string, signal?: AbortSignal): Promise<IdentityInfo[]> {
+    const out: IdentityInfo[] = [];
+    for await (const i of this.clients.managedIdentity(subscriptionId).userAssignedIdentities.listBySubscription({ abortSignal: signal })) out.push(toIdentity(i));
+    return out;
+  }
+
+  /** undefined when it does not exist. */
+  async find(ref: Omit<ResourceRef, 'id'>, signal?: AbortSignal): Promise<IdentityInfo | undefined> {
+    try {
+      return toIdentity(await this.clients.managedIdentity(ref.subscriptionId).userAssignedIdentities.get(ref.resourceGroup, ref.name, { abortSignal: signal }));
+    } catch (e) {
+      if ((e as any)?.statusCode === 404) return undefined;
+      throw e;
+    }
+  }
+
+  async create(ref: Omit<ResourceRef, 'id'>, location: string, signal?: AbortSignal): Promise<IdentityInfo> {
+    const i = await this.clients.managedIdentity(ref.subscriptionId).userAssignedIdentities.createOrUpdate(ref.resourceGroup, ref.name,
+      { location, tags: { 'created-by': 'vscode-aks-workload-identity' } }, { abortSignal: signal });
+    return toIdentity(i);
+  }
+
+  async listCredentials(identity: ResourceRef, signal?: AbortSignal): Promise<CredentialInfo[]> {
+    const out: CredentialInfo[] = [];
+    for await (const c of this.clients.managedIdentity(identity.subscriptionId).federatedIdentityCredentials.list(identity.resourceGroup, identity.name, { abortSignal: signal })) {
+      out.push({ name: c.name!, issuer: c.issuer!, subject: c.subject!, audiences: c.audiences ?? [] });
+    }
+    return out;
+  }
+
+  /** Serialized per identity: Azure answers 409 to concurrent credential writes on one identity. */
+  putCredential(identity: ResourceRef, credential: CredentialInfo, signal?: AbortSignal): Promise<CredentialInfo> {
+    return this.credentialWrites.run(identity.id.toLowerCase(), async () => {
+      const c = await this.clients.managedIdentity(identity.subscriptionId).federatedIdentityCredentials.createOrUpdate(identity.resourceGroup, identity.name, credential.name,
+        { issuer: credential.issuer, subject: credential.subject, audiences: credential.audiences }, { abortSignal: signal });
+      return { name: c.name!, issuer: c.issuer!, subject: c.subject!, audiences: c.audiences ?? [] };
+    });
+  }
+
+  deleteCredential(identity: ResourceRef, name: string, signal?: AbortSignal): Promise<void> {
+    return this.credentialWrites.run(identity.id.toLowerCase(), async () => {
+      await this.clients.managedIdentity(identity.subscriptionId).federatedIdentityCredentials.delete(identity.resourceGroup, identity.name, name, { abortSignal: signal });
+    });
+  }
+}

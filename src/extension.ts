@@ -1,0 +1,60 @@
+/**
+ * The composition root: builds the services, registers the view and the commands. Nothing else.
+ * The Azure SDKs and the Kubernetes client load on first use (services.ts), not at activation.
+ */
+import * as vscode from 'vscode';
+import { SingleFlight } from './workloadIdentity/mutex';
+import { Prompter } from './wizard/prompter';
+import { AuthService } from './ui/auth';
+import { CommandContext } from './ui/context';
+import { createLog } from './ui/log';
+import { VsCodePrompter } from './ui/vscodePrompter';
+import { ResourceTreeProvider } from './ui/tree/provider';
+import { enableWorkloadIdentityCommand } from './ui/commands/enable';
+import { copyIssuerUrl, copyResourceId, openInPortal, retry, selectSubscriptions } from './ui/commands/resources';
+
+type ServicesModule = typeof import('./services');
+let servicesModule: ServicesModule | undefined;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadServices = (): ServicesModule => (servicesModule ??= require('./services') as ServicesModule);
+
+/** What tests reach through `extension.exports`: the same objects the commands use. */
+export interface ExtensionApi {
+  readonly context: CommandContext;
+  /** Replaces the UI seam, so a test can answer every question. */
+  setPrompter(prompter: Prompter | undefined): void;
+}
+
+export function activate(context: vscode.ExtensionContext): ExtensionApi {
+  const { channel, logger } = createLog();
+  let prompterOverride: Prompter | undefined;
+  const vscodePrompter = new VsCodePrompter();
+  const prompter = () => prompterOverride ?? vscodePrompter;
+
+  const auth = new AuthService(context.globalState, logger, loadServices, prompter);
+  const tree = new ResourceTreeProvider(auth, context.globalState, logger);
+  const ctx: CommandContext = { auth, tree, log: logger, prompter, clusterUpdates: new SingleFlight() };
+  const view = vscode.window.createTreeView('aksWorkloadIdentity.resources', { treeDataProvider: tree, showCollapseAll: true });
+  const copy = (text: string) => vscode.env.clipboard.writeText(text);
+
+  const register = (id: string, fn: (...args: any[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(`aksWorkloadIdentity.${id}`, fn));
+  register('signIn', () => auth.signIn());
+  register('signOut', () => auth.signOut());
+  register('selectTenant', () => auth.selectTenant());
+  register('selectSubscriptions', () => selectSubscriptions(ctx));
+  register('refresh', () => tree.refresh());
+  register('retry', retry);
+  register('showLog', () => channel.show());
+  register('enableWorkloadIdentity', (node) => enableWorkloadIdentityCommand(ctx, node, copy));
+  register('copyIssuerUrl', (node) => copyIssuerUrl(ctx, node));
+  register('copyResourceId', copyResourceId);
+  register('openInPortal', (node) => openInPortal(ctx, node));
+
+  context.subscriptions.push(channel, auth, tree, view);
+  // Restoring the sign-in runs `az` or asks VS Code for a session: not on the activation path.
+  setTimeout(() => void auth.restore(), 0);
+
+  return { context: ctx, setPrompter: (p) => { prompterOverride = p; } };
+}
+
+export function deactivate() {}

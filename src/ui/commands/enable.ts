@@ -1,0 +1,71 @@
+import { ClusterBusyError, ClusterSummary, UpdateStillRunningError, clusterFromSdk, enableWorkloadIdentity, workloadIdentityState } from '../../workloadIdentity/cluster';
+import { CancelledError, StepError, describeError } from '../../workloadIdentity/errors';
+import { CommandContext, requireSession } from '../context';
+import { withCancellableProgress } from '../progress';
+import { pickCluster } from './pickCluster';
+import type { ClusterNode } from '../tree/nodes';
+
+export const COPY_ISSUER = 'Copy Issuer URL';
+
+/** Right-click a cluster → Enable Workload Identity, or from the palette (asks for the cluster first). */
+export async function enableWorkloadIdentityCommand(ctx: CommandContext, node?: ClusterNode, copy?: (text: string) => Thenable<void>): Promise<ClusterSummary | undefined> {
+  const session = await requireSession(ctx);
+  if (!session) return;
+  const prompter = ctx.prompter();
+  const picked = node?.cluster ?? await pickCluster(ctx, 'Enable Workload Identity');
+  if (!picked || typeof picked === 'symbol') return;
+  const api = session.services.clusters;
+
+  let current: ClusterSummary;
+  try {
+    current = clusterFromSdk(await api.get(picked));
+  } catch (e) {
+    const d = describeError(e);
+    void prompter.notify('error', `Could not read ${picked.name}: ${d.code}: ${d.message}`);
+    return;
+  }
+  ctx.tree.updateCluster(current);
+  const offerCopy = async (c: ClusterSummary, message: string) => {
+    const action = await prompter.notify('info', message, COPY_ISSUER);
+    if (action === COPY_ISSUER && c.issuerUrl) await copy?.(c.issuerUrl);
+  };
+  if (workloadIdentityState(current) === 'on') {
+    void offerCopy(current, `Workload identity is already on for ${current.name}. Issuer URL: ${current.issuerUrl}`);
+    return current;
+  }
+  const changes = [!current.oidcIssuerEnabled && 'the OIDC issuer', 'workload identity'].filter(Boolean).join(' and ');
+  const confirmed = await prompter.confirm({
+    message: `Enable ${changes} on ${current.name}?`,
+    detail: `The cluster is updated in place; this takes several minutes. Only these settings change.${current.oidcIssuerEnabled ? '' : ' The OIDC issuer cannot be disabled once it is enabled.'}`,
+    confirm: 'Enable',
+  });
+  if (!confirmed) return;
+
+  const run = ctx.clusterUpdates.run(current.id.toLowerCase(), async () => withCancellableProgress(`Enabling workload identity on ${current.name}`, (report, signal) =>
+    enableWorkloadIdentity(api, current, { signal, onProgress: report, onAccepted: () => ctx.tree.setUpdating(current, true) })));
+  if (run.joined) ctx.log.info(`An update of ${current.name} is already running; waiting for it instead of sending another.`);
+  try {
+    const outcome = await run.promise;
+    ctx.tree.setUpdating(current, false);
+    ctx.tree.updateCluster(outcome.cluster);
+    ctx.log.info(`Workload identity is on for ${current.name}; issuer ${outcome.cluster.issuerUrl}`);
+    void offerCopy(outcome.cluster, `Workload identity is on for ${current.name}. Issuer URL: ${outcome.cluster.issuerUrl}`);
+    return outcome.cluster;
+  } catch (e) {
+    if (e instanceof UpdateStillRunningError) {
+      ctx.tree.watchUntilSettled(current);
+      void prompter.notify('info', e.message);
+      return;
+    }
+    ctx.tree.setUpdating(current, false);
+    if (e instanceof CancelledError) { void prompter.notify('info', e.message); return; }
+    if (e instanceof ClusterBusyError) {
+      void prompter.notify('warning', e.message, 'Retry').then((a) => { if (a === 'Retry') void enableWorkloadIdentityCommand(ctx, undefined, copy); });
+      return;
+    }
+    const d = e instanceof StepError ? e : describeError(e);
+    ctx.log.error(`Enable workload identity on ${current.name} failed: ${d.code}: ${d.message}`);
+    void ctx.tree.refreshCluster(current).catch(() => undefined);
+    void prompter.notify('error', `Enabling workload identity on ${current.name} failed: ${d.code}: ${d.message}${e instanceof StepError && e.remedy ? ` ${e.remedy}` : ''}`);
+  }
+}

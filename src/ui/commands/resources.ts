@@ -1,0 +1,37 @@
+import * as vscode from 'vscode';
+import { portalLink } from '../../auth/cloud';
+import { CommandContext, requireSession } from '../context';
+import { ClusterNode, ErrorNode, VaultNode } from '../tree/nodes';
+
+export async function copyIssuerUrl(ctx: CommandContext, node: ClusterNode) {
+  const url = node?.cluster.issuerUrl;
+  if (!url) { void ctx.prompter().notify('warning', `${node?.cluster.name ?? 'This cluster'} has no OIDC issuer yet.`); return; }
+  await vscode.env.clipboard.writeText(url);
+}
+
+export async function copyResourceId(node: ClusterNode | VaultNode) {
+  await vscode.env.clipboard.writeText(node instanceof ClusterNode ? node.cluster.id : node.vault.id);
+}
+
+export async function openInPortal(ctx: CommandContext, node: ClusterNode | VaultNode) {
+  const session = ctx.auth.session;
+  if (!session) return;
+  const id = node instanceof ClusterNode ? node.cluster.id : node.vault.id;
+  await vscode.env.openExternal(vscode.Uri.parse(portalLink(session.cloud, session.tenantId, id)));
+}
+
+export async function selectSubscriptions(ctx: CommandContext) {
+  if (!(await requireSession(ctx))) return;
+  const all = await ctx.tree.allSubscriptions();
+  const selected = new Set((await ctx.tree.selectedSubscriptions()).map((s) => s.subscriptionId));
+  const picked = await ctx.prompter().pickMany({
+    title: 'Select Subscriptions', placeholder: 'Subscriptions to show in the tree',
+    items: all.map((s) => ({ label: s.displayName, description: s.subscriptionId, value: s.subscriptionId, picked: selected.has(s.subscriptionId) })),
+  });
+  if (!Array.isArray(picked)) return;
+  await ctx.tree.setSelectedSubscriptions(picked.length === all.length ? undefined : picked);
+}
+
+export function retry(node: ErrorNode) {
+  node?.retry();
+}

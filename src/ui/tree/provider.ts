@@ -1,0 +1,202 @@
+import * as vscode from 'vscode';
+import { methodLabel } from '../../auth/account';
+import { Logger } from '../../log';
+import { ClusterSummary, clusterFromSdk, isBusy, waitUntilSettled } from '../../workloadIdentity/cluster';
+import { describeError } from '../../workloadIdentity/errors';
+import { SubscriptionInventory, loadInventory, mapLimit } from '../../workloadIdentity/inventory';
+import { bindingsOf } from '../../workloadIdentity/presentation';
+import type { SubscriptionInfo } from '../../services';
+import { AuthService } from '../auth';
+import { AccountNode, BindingNode, ClusterNode, ErrorNode, GroupNode, MessageNode, SubscriptionNode, TreeNode, VaultNode } from './nodes';
+
+const SELECTED_KEY = 'aksWorkloadIdentity.selectedSubscriptions';
+
+/**
+ * Subscription → clusters and vaults. One Resource Graph query loads every selected subscription;
+ * a failing subscription shows its error and Retry without blanking the others.
+ */
+export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private subscriptions: Promise<SubscriptionInfo[]> | undefined;
+  private inventory: Promise<Map<string, SubscriptionInventory>> | undefined;
+  private readonly clusterNodes = new Map<string, ClusterNode>();
+  private readonly parents = new Map<TreeNode, TreeNode>();
+  private readonly updating = new Set<string>();
+
+  constructor(private readonly auth: AuthService, private readonly state: vscode.Memento, private readonly log: Logger) {
+    auth.onDidChange(() => this.refresh());
+  }
+
+  refresh(): void {
+    this.subscriptions = undefined;
+    this.inventory = undefined;
+    this.clusterNodes.clear();
+    this.parents.clear();
+    this.changed.fire(undefined);
+  }
+
+  getTreeItem(node: TreeNode): vscode.TreeItem { return node.toTreeItem(); }
+
+  getParent(node: TreeNode): TreeNode | undefined { return this.parents.get(node); }
+
+  async getChildren(node?: TreeNode): Promise<TreeNode[]> {
+    const children = await this.children(node);
+    if (node) for (const c of children) this.parents.set(c, node);
+    return children;
+  }
+
+  private async children(node?: TreeNode): Promise<TreeNode[]> {
+    const session = this.auth.session;
+    if (!session) return [];
+    if (!node) {
+      const account = new AccountNode(session.account, methodLabel(session.method), session.cloud.name === 'custom' ? `custom cloud ${new URL(session.cloud.resourceManagerEndpoint).host}` : session.cloud.name, session.tenantId);
+      try {
+        const subs = await this.selectedSubscriptions();
+        if (subs.length === 0) return [account, new MessageNode('No subscriptions selected or none found.', 'no-subs')];
+        return [account, ...subs.map((s) => new SubscriptionNode(s.subscriptionId, s.displayName))];
+      } catch (e) {
+        const d = describeError(e);
+        this.log.error(`Listing subscriptions failed: ${d.code} ${d.message}`);
+        return [account, new ErrorNode(`Could not list subscriptions: ${d.message}`, () => this.refresh(), 'error/subscriptions')];
+      }
+    }
+    if (node instanceof SubscriptionNode) {
+      let inv: SubscriptionInventory | undefined;
+      try {
+        inv = (await this.loadInventory()).get(node.subscriptionId.toLowerCase());
+      } catch (e) {
+        const d = describeError(e);
+        return [new ErrorNode(`Could not load resources: ${d.message}`, () => this.refresh(), `error/${node.subscriptionId}`)];
+      }
+      if (!inv) return [];
+      if (inv.error) return [new ErrorNode(inv.error, () => this.retrySubscription(node.subscriptionId), `error/${node.subscriptionId}`)];
+      return [new GroupNode(node.subscriptionId, 'clusters', inv.clusters.length), new GroupNode(node.subscriptionId, 'vaults', inv.vaults.length)];
+    }
+    if (node instanceof GroupNode) {
+      const inv = (await this.loadInventory()).get(node.subscriptionId.toLowerCase());
+      if (!inv) return [];
+      if (node.group === 'vaults') return inv.vaults.length ? inv.vaults.map((v) => new VaultNode(v)) : [new MessageNode('No Key Vaults', `${node.subscriptionId}/novaults`)];
+      if (!inv.clusters.length) return [new MessageNode('No AKS clusters', `${node.subscriptionId}/noclusters`)];
+      return inv.clusters.map((c) => this.clusterNode(c));
+    }
+    if (node instanceof ClusterNode) return this.bindings(node);
+    return [];
+  }
+
+  private clusterNode(c: ClusterSummary): ClusterNode {
+    const key = c.id.toLowerCase();
+    let n = this.clusterNodes.get(key);
+    if (n) n.cluster = c; else { n = new ClusterNode(c); this.clusterNodes.set(key, n); }
+    n.updating = this.updating.has(key);
+    return n;
+  }
+
+  private async bindings(node: ClusterNode): Promise<TreeNode[]> {
+    const c = node.cluster;
+    if (!c.issuerUrl) return [new MessageNode('No bindings (OIDC issuer is off)', `${c.id}/nobindings`)];
+    const services = this.auth.session!.services;
+    try {
+      const identities = await services.identities.list(c.subscriptionId);
+      const withCreds = await mapLimit(identities, 8, async (i) => ({ id: i.id, name: i.name, clientId: i.clientId, credentials: await services.identities.listCredentials(i) }));
+      const bindings = bindingsOf(c.issuerUrl, withCreds);
+      if (!bindings.length) return [new MessageNode('No bindings yet', `${c.id}/nobindings`)];
+      return bindings.map((b) => new BindingNode(c, b));
+    } catch (e) {
+      const d = describeError(e);
+      return [new ErrorNode(`Could not read bindings: ${d.message}`, () => this.changed.fire(node), `${c.id}/error`)];
+    }
+  }
+
+  private async retrySubscription(subscriptionId: string) {
+    this.inventory = undefined;
+    this.changed.fire(undefined);
+    this.log.info(`Retrying subscription ${subscriptionId}`);
+  }
+
+  async selectedSubscriptions(): Promise<SubscriptionInfo[]> {
+    const all = await this.allSubscriptions();
+    const selected = this.state.get<string[]>(this.selectionKey());
+    return selected ? all.filter((s) => selected.includes(s.subscriptionId)) : all;
+  }
+
+  allSubscriptions(): Promise<SubscriptionInfo[]> {
+    const session = this.auth.session;
+    if (!session) return Promise.resolve([]);
+    this.subscriptions ??= session.services.listSubscriptions();
+    this.subscriptions.catch(() => { this.subscriptions = undefined; });
+    return this.subscriptions;
+  }
+
+  async setSelectedSubscriptions(ids: string[] | undefined) {
+    await this.state.update(this.selectionKey(), ids);
+    this.inventory = undefined;
+    this.changed.fire(undefined);
+  }
+
+  /** The selection is remembered per tenant. */
+  private selectionKey() { return `${SELECTED_KEY}/${this.auth.session?.tenantId ?? ''}`; }
+
+  private loadInventory(): Promise<Map<string, SubscriptionInventory>> {
+    if (!this.inventory) {
+      const session = this.auth.session!;
+      const started = Date.now();
+      this.inventory = this.selectedSubscriptions()
+        .then((subs) => loadInventory(session.services.inventory, subs.map((s) => s.subscriptionId), this.log))
+        .then((list) => {
+          this.log.info(`Loaded ${list.reduce((n, i) => n + i.clusters.length, 0)} clusters and ${list.reduce((n, i) => n + i.vaults.length, 0)} vaults from ${list.length} subscriptions in ${Date.now() - started}ms.`);
+          return new Map(list.map((i) => [i.subscriptionId.toLowerCase(), i]));
+        });
+      this.inventory.catch(() => { this.inventory = undefined; });
+    }
+    return this.inventory;
+  }
+
+  /** All clusters the tree knows, for pickers. */
+  async clusters(): Promise<ClusterSummary[]> {
+    return [...(await this.loadInventory()).values()].flatMap((i) => i.clusters);
+  }
+
+  async vaults() {
+    return [...(await this.loadInventory()).values()].flatMap((i) => i.vaults);
+  }
+
+  /** Updates one cluster node after an operation, without reloading the tree. */
+  updateCluster(c: ClusterSummary) {
+    const key = c.id.toLowerCase();
+    void this.loadInventory().then((inv) => {
+      const sub = inv.get(c.subscriptionId.toLowerCase());
+      if (sub) sub.clusters = sub.clusters.map((x) => (x.id.toLowerCase() === key ? c : x));
+    }).catch(() => undefined);
+    const node = this.clusterNodes.get(key);
+    if (node) { node.cluster = c; node.updating = this.updating.has(key); this.changed.fire(node); }
+  }
+
+  setUpdating(c: ClusterSummary, updating: boolean) {
+    const key = c.id.toLowerCase();
+    if (updating) this.updating.add(key); else this.updating.delete(key);
+    const node = this.clusterNodes.get(key);
+    if (node) { node.updating = updating; this.changed.fire(node); }
+  }
+
+  /** After the user stopped waiting: polls the cluster until its operation ends, then shows its state. */
+  watchUntilSettled(c: ClusterSummary, intervalMs = 10_000) {
+    const services = this.auth.session?.services;
+    if (!services) return;
+    this.setUpdating(c, true);
+    void waitUntilSettled(services.clusters, c, intervalMs)
+      .then((settled) => { this.setUpdating(c, false); this.updateCluster(settled); })
+      .catch((e) => { this.setUpdating(c, false); this.log.warn(`Watching ${c.name} stopped: ${describeError(e).message}`); });
+  }
+
+  async refreshCluster(c: ClusterSummary) {
+    const services = this.auth.session?.services;
+    if (!services) return;
+    const fresh = clusterFromSdk(await services.clusters.get(c));
+    this.updateCluster(fresh);
+    if (isBusy(fresh.provisioningState)) this.watchUntilSettled(fresh);
+    return fresh;
+  }
+
+  dispose() { this.changed.dispose(); }
+}

@@ -1,0 +1,103 @@
+import * as vscode from 'vscode';
+import { BACK, Back, ConfirmOptions, InputOptions, PickItem, PickOptions, Prompter } from '../wizard/prompter';
+
+type QpItem<T> = vscode.QuickPickItem & { value?: T; typedText?: string; invalid?: boolean };
+
+/** Prompter over VS Code's QuickInput: step counter, Back button, inline validation that names the rule. */
+export class VsCodePrompter implements Prompter {
+  pick<T>(opts: PickOptions<T>): Promise<T | Back | undefined> {
+    return this.quickPick(opts, false) as Promise<T | Back | undefined>;
+  }
+
+  pickMany<T>(opts: PickOptions<T>): Promise<T[] | Back | undefined> {
+    return this.quickPick(opts, true) as Promise<T[] | Back | undefined>;
+  }
+
+  private async quickPick<T>(opts: PickOptions<T>, many: boolean): Promise<T | T[] | Back | undefined> {
+    const qp = vscode.window.createQuickPick<QpItem<T>>();
+    qp.title = opts.title;
+    qp.step = opts.step;
+    qp.totalSteps = opts.totalSteps;
+    qp.placeholder = opts.placeholder;
+    qp.canSelectMany = many;
+    qp.ignoreFocusOut = true;
+    qp.matchOnDescription = true;
+    qp.buttons = opts.step && opts.step > 1 ? [vscode.QuickInputButtons.Back] : [];
+    qp.busy = true;
+    qp.show();
+    const toQp = (i: PickItem<T>): QpItem<T> => ({ label: i.label, description: i.description, detail: i.detail, value: i.value, picked: i.picked });
+    let fixed: QpItem<T>[] = [];
+    try {
+      fixed = (await opts.items).map(toQp);
+    } catch (e) {
+      qp.dispose();
+      throw e;
+    }
+    qp.items = fixed;
+    if (many) qp.selectedItems = fixed.filter((i) => i.picked);
+    qp.busy = false;
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (v: T | T[] | Back | undefined) => { if (done) return; done = true; resolve(v); qp.dispose(); };
+      qp.onDidChangeValue((text) => {
+        if (!opts.typed || many) return;
+        const exact = fixed.some((i) => i.label === text);
+        if (!text || exact) { qp.items = fixed; return; }
+        // QuickPick has no validation message: the rule shows as an item that cannot be accepted.
+        const error = opts.typed.validate(text);
+        const typedItem: QpItem<T> = error
+          ? { label: `$(error) ${error}`, invalid: true, alwaysShow: true }
+          : { label: opts.typed.label(text), typedText: text, alwaysShow: true };
+        qp.items = [typedItem, ...fixed];
+      });
+      qp.onDidTriggerButton((b) => { if (b === vscode.QuickInputButtons.Back) finish(BACK); });
+      qp.onDidAccept(() => {
+        if (many) return finish(qp.selectedItems.map((i) => i.value as T));
+        const sel = qp.selectedItems[0] ?? qp.activeItems[0];
+        if (!sel || sel.invalid) return;
+        if (sel.typedText !== undefined) {
+          if (opts.typed!.validate(sel.typedText)) return;
+          return finish(opts.typed!.toValue(sel.typedText));
+        }
+        finish(sel.value as T);
+      });
+      qp.onDidHide(() => finish(undefined));
+    });
+  }
+
+  input(opts: InputOptions): Promise<string | Back | undefined> {
+    const box = vscode.window.createInputBox();
+    box.title = opts.title;
+    box.step = opts.step;
+    box.totalSteps = opts.totalSteps;
+    box.prompt = opts.prompt;
+    box.value = opts.value ?? '';
+    box.ignoreFocusOut = true;
+    box.buttons = opts.step && opts.step > 1 ? [vscode.QuickInputButtons.Back] : [];
+    const check = (v: string) => {
+      const error = opts.validate(v);
+      box.validationMessage = error ? { message: error, severity: vscode.InputBoxValidationSeverity.Error } : undefined;
+      return !error;
+    };
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (v: string | Back | undefined) => { if (done) return; done = true; resolve(v); box.dispose(); };
+      box.onDidChangeValue(check);
+      box.onDidTriggerButton((b) => { if (b === vscode.QuickInputButtons.Back) finish(BACK); });
+      box.onDidAccept(() => { if (check(box.value)) finish(box.value); });
+      box.onDidHide(() => finish(undefined));
+      box.show();
+      check(box.value);
+    });
+  }
+
+  async confirm(opts: ConfirmOptions): Promise<boolean> {
+    const answer = await vscode.window.showWarningMessage(opts.message, { modal: true, detail: opts.detail }, opts.confirm);
+    return answer === opts.confirm;
+  }
+
+  notify(kind: 'info' | 'warning' | 'error', message: string, ...actions: string[]): Promise<string | undefined> {
+    const show = kind === 'info' ? vscode.window.showInformationMessage : kind === 'warning' ? vscode.window.showWarningMessage : vscode.window.showErrorMessage;
+    return Promise.resolve(show(message, ...actions));
+  }
+}

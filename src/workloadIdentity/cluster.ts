@@ -1,0 +1,132 @@
+import type { ManagedCluster } from '@azure/arm-containerservice';
+import { ResourceRef, parseResourceId } from '../azure/resourceId';
+import { CancelledError, StepError, describeError, throwIfAborted } from './errors';
+
+export type WorkloadIdentityState = 'off' | 'oidcOnly' | 'on';
+
+/** What the tree and the commands need to know about a cluster. */
+export interface ClusterSummary extends ResourceRef {
+  location: string;
+  tenantId?: string;
+  kubernetesVersion?: string;
+  provisioningState?: string;
+  oidcIssuerEnabled: boolean;
+  issuerUrl?: string;
+  workloadIdentityEnabled: boolean;
+  entraId: boolean;
+  private: boolean;
+}
+
+export const workloadIdentityState = (c: Pick<ClusterSummary, 'oidcIssuerEnabled' | 'workloadIdentityEnabled'>): WorkloadIdentityState =>
+  c.oidcIssuerEnabled && c.workloadIdentityEnabled ? 'on' : c.oidcIssuerEnabled ? 'oidcOnly' : 'off';
+
+/** From a Resource Graph row or an ARM list entry: raw JSON with `properties`. */
+export function clusterFromRaw(r: any): ClusterSummary {
+  const p = r.properties ?? {};
+  return {
+    ...parseResourceId(r.id), location: r.location, tenantId: r.tenantId,
+    kubernetesVersion: p.currentKubernetesVersion ?? p.kubernetesVersion, provisioningState: p.provisioningState,
+    oidcIssuerEnabled: !!p.oidcIssuerProfile?.enabled, issuerUrl: p.oidcIssuerProfile?.issuerURL,
+    workloadIdentityEnabled: !!p.securityProfile?.workloadIdentity?.enabled,
+    entraId: !!p.aadProfile, private: !!p.apiServerAccessProfile?.enablePrivateCluster,
+  };
+}
+
+/** From the SDK's model, whose properties are flattened. */
+export function clusterFromSdk(mc: ManagedCluster): ClusterSummary {
+  return {
+    ...parseResourceId(mc.id!), location: mc.location,
+    kubernetesVersion: mc.currentKubernetesVersion ?? mc.kubernetesVersion, provisioningState: mc.provisioningState,
+    oidcIssuerEnabled: !!mc.oidcIssuerProfile?.enabled, issuerUrl: mc.oidcIssuerProfile?.issuerURL,
+    workloadIdentityEnabled: !!mc.securityProfile?.workloadIdentity?.enabled,
+    entraId: !!mc.aadProfile, private: !!mc.apiServerAccessProfile?.enablePrivateCluster,
+  };
+}
+
+const TERMINAL = new Set(['succeeded', 'failed', 'canceled', 'cancelled']);
+export const isBusy = (provisioningState?: string) => !!provisioningState && !TERMINAL.has(provisioningState.toLowerCase());
+
+export interface ClusterApi {
+  get(ref: ResourceRef, signal?: AbortSignal): Promise<ManagedCluster>;
+  put(ref: ResourceRef, cluster: ManagedCluster, opts: { signal?: AbortSignal; onProgress?: (p: { status: string }) => void; onAccepted?: () => void }): Promise<ManagedCluster>;
+}
+
+export type EnableOutcome =
+  | { kind: 'alreadyOn'; cluster: ClusterSummary }
+  | { kind: 'enabled'; cluster: ClusterSummary };
+
+export const ENABLE_STEP = 'Enable workload identity on the cluster';
+export const WRITE_PERMISSION = 'Microsoft.ContainerService/managedClusters/write';
+
+/** The cluster as it will be PUT: the GET unchanged except for the two flags, as az CLI does. */
+export function withWorkloadIdentity(mc: ManagedCluster): ManagedCluster {
+  return {
+    ...mc,
+    oidcIssuerProfile: { ...mc.oidcIssuerProfile, enabled: true },
+    securityProfile: { ...mc.securityProfile, workloadIdentity: { ...mc.securityProfile?.workloadIdentity, enabled: true } },
+  };
+}
+
+export class ClusterBusyError extends StepError {
+  constructor(name: string, state: string) {
+    super(ENABLE_STEP, 'ClusterBusy', `The cluster ${name} is busy (${state}). Nothing was sent; try again when its current operation has finished.`, 'Retry later.', 409);
+  }
+}
+
+export class UpdateStillRunningError extends CancelledError {
+  constructor(readonly clusterName: string) {
+    super(`Stopped waiting. The update of ${clusterName} goes on in Azure; the tree shows when it ends.`);
+  }
+}
+
+/**
+ * Step 1 and 2 of the lab. Reads the cluster, sends nothing if both flags are on or it is busy,
+ * otherwise PUTs it back with only the two flags changed and follows the operation.
+ */
+export async function enableWorkloadIdentity(api: ClusterApi, ref: ResourceRef, opts: { signal?: AbortSignal; onProgress?: (message: string) => void; onAccepted?: () => void } = {}): Promise<EnableOutcome> {
+  const wrap = (e: unknown): never => {
+    if (e instanceof StepError || e instanceof CancelledError) throw e;
+    const d = describeError(e);
+    if (d.status === 409) throw new ClusterBusyError(ref.name, d.message);
+    if (d.status === 403) {
+      throw new StepError(ENABLE_STEP, d.code, `You lack the permission ${WRITE_PERMISSION} on ${ref.name}. Nothing changed.`, 'Ask for the Azure Kubernetes Service Contributor role on the cluster.', 403);
+    }
+    throw new StepError(ENABLE_STEP, d.code, d.message, undefined, d.status);
+  };
+  let current: ManagedCluster;
+  try { current = await api.get(ref, opts.signal); } catch (e) { return wrap(e); }
+  const summary = clusterFromSdk(current);
+  if (workloadIdentityState(summary) === 'on') return { kind: 'alreadyOn', cluster: summary };
+  if (isBusy(current.provisioningState)) throw new ClusterBusyError(ref.name, current.provisioningState!);
+  throwIfAborted(opts.signal);
+  opts.onProgress?.('Updating the cluster (this takes several minutes)…');
+  let accepted = false;
+  try {
+    const done = await api.put(ref, withWorkloadIdentity(current), {
+      signal: opts.signal,
+      onAccepted: () => { accepted = true; opts.onAccepted?.(); },
+      onProgress: (p) => opts.onProgress?.(`Cluster update: ${p.status}…`),
+    });
+    const after = clusterFromSdk(done);
+    if (done.provisioningState && done.provisioningState !== 'Succeeded') {
+      throw new StepError(ENABLE_STEP, 'UpdateFailed', `The update ended ${done.provisioningState}.`);
+    }
+    return { kind: 'enabled', cluster: after };
+  } catch (e) {
+    if ((e as any)?.name === 'AbortError' || opts.signal?.aborted) {
+      if (accepted) throw new UpdateStillRunningError(ref.name);
+      throw new CancelledError('Cancelled before the update was sent. Nothing changed.');
+    }
+    return wrap(e);
+  }
+}
+
+/** Polls until the cluster's operation ends (after the user stopped waiting), then returns its state. */
+export async function waitUntilSettled(api: ClusterApi, ref: ResourceRef, intervalMs: number, signal?: AbortSignal): Promise<ClusterSummary> {
+  for (;;) {
+    const c = clusterFromSdk(await api.get(ref, signal));
+    if (!isBusy(c.provisioningState)) return c;
+    await new Promise((r) => setTimeout(r, intervalMs));
+    throwIfAborted(signal);
+  }
+}

@@ -1,0 +1,61 @@
+/** An error as the user sees it: which step, the service's code and message, and what to do. */
+export interface DescribedError {
+  status?: number;
+  code: string;
+  message: string;
+}
+
+export class StepError extends Error {
+  constructor(
+    readonly step: string,
+    readonly code: string,
+    message: string,
+    readonly remedy?: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'StepError';
+  }
+}
+
+/** Thrown when the user cancels: the work done so far is in `done`. */
+export class CancelledError extends Error {
+  constructor(message = 'Cancelled.') { super(message); this.name = 'CancelledError'; }
+}
+
+/** Reads Azure RestErrors, Kubernetes ApiExceptions and network errors into one shape. */
+export function describeError(e: unknown): DescribedError {
+  const err = e as any;
+  if (err instanceof StepError) return { status: err.status, code: err.code, message: err.message };
+  // @kubernetes/client-node ApiException: code is the HTTP status, body the Status object as text.
+  if (typeof err?.code === 'number' && err?.body !== undefined) {
+    let status: any = err.body;
+    if (typeof status === 'string') { try { status = JSON.parse(status); } catch { status = { message: status }; } }
+    return { status: err.code, code: status?.reason ?? `HTTP${err.code}`, message: status?.message ?? String(err.message) };
+  }
+  if (err?.name === 'RestError' || typeof err?.statusCode === 'number') {
+    const inner = err.details?.error ?? parseBody(err.response?.bodyAsText)?.error;
+    return { status: err.statusCode, code: inner?.code ?? err.code ?? `HTTP${err.statusCode ?? ''}`, message: inner?.message ?? firstLine(err.message) };
+  }
+  if (err?.name === 'AbortError') return { code: 'Cancelled', message: 'The operation was cancelled.' };
+  if (typeof err?.code === 'string') return { code: err.code, message: firstLine(err.message ?? String(err)) };
+  return { code: err?.name ?? 'Error', message: firstLine(err?.message ?? String(err)) };
+}
+
+const firstLine = (s: string) => String(s).split('\n')[0];
+function parseBody(text?: string) {
+  if (!text) return undefined;
+  try { return JSON.parse(text); } catch { return undefined; }
+}
+
+/** Errors worth a retry: throttling, server faults and dropped connections, never 4xx rule violations. */
+export function isTransient(d: DescribedError): boolean {
+  if (d.status === 429 || (d.status !== undefined && d.status >= 500)) return true;
+  return ['ECONNRESET', 'ETIMEDOUT', 'ECONNREFUSED', 'EPIPE', 'REQUEST_SEND_ERROR', 'TIMEOUT', 'UND_ERR_SOCKET'].includes(d.code);
+}
+
+export const isAbort = (e: unknown) => (e as any)?.name === 'AbortError' || e instanceof CancelledError;
+
+export function throwIfAborted(signal?: AbortSignal) {
+  if (signal?.aborted) throw new CancelledError();
+}

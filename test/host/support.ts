@@ -1,0 +1,27 @@
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { ExtensionApi } from '../../src/extension';
+import { SimControl } from '../sim/control';
+
+export const sim = SimControl.fromEnv();
+
+export async function extensionApi(): Promise<ExtensionApi> {
+  const ext = vscode.extensions.getExtension<ExtensionApi>('aks-workload-identity.aks-workload-identity');
+  assert.ok(ext, 'the extension is installed');
+  return ext.activate();
+}
+
+export async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Signed in through the stand-in az (the Azure CLI path), as the user of the demo would be. */
+export async function signedIn(api: ExtensionApi) {
+  return until('the Azure CLI sign-in', () => api.context.auth.session);
+}

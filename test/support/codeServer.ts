@@ -1,0 +1,151 @@
+import { spawn, ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { SimInfo } from '../sim/server';
+import { AZ_STAND_IN_DIR, CODE_SERVER } from './paths';
+
+export interface CodeServer {
+  url: string;
+  port: number;
+  home: string;
+  userDataDir: string;
+  extensionsDir: string;
+  workspace: string;
+  output: () => string;
+  stop(): Promise<void>;
+}
+
+export interface CodeServerOptions {
+  sim: SimInfo;
+  /** A vsix to install before start (the e2e tests and the demo run what ships). */
+  vsix?: string;
+  workspace?: string;
+  port?: number;
+  extraSettings?: Record<string, unknown>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => resolve(p)); });
+    s.on('error', reject);
+  });
+}
+
+/** User settings that point the extension at the simulated Azure, through VS Code's own custom-cloud settings. */
+export function simulatedCloudSettings(sim: SimInfo): Record<string, unknown> {
+  return {
+    'microsoft-sovereign-cloud.environment': 'custom',
+    'microsoft-sovereign-cloud.customEnvironment': {
+      name: 'Simulated Azure (demo data)',
+      portalUrl: 'https://portal.azure.com',
+      resourceManagerEndpointUrl: `${sim.armUrl}/`,
+      activeDirectoryEndpointUrl: 'https://login.microsoftonline.com/',
+      activeDirectoryResourceId: `${sim.armUrl}/`,
+    },
+    'aksWorkloadIdentity.authentication': 'azureCli',
+  };
+}
+
+/** The environment the extension host sees: the stand-in az on PATH, the run's CA, a private HOME. */
+export function simEnv(sim: SimInfo, home: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    HOME: home,
+    XDG_CONFIG_HOME: path.join(home, '.config'),
+    XDG_DATA_HOME: path.join(home, '.local', 'share'),
+    XDG_CACHE_HOME: path.join(home, '.cache'),
+    XDG_RUNTIME_DIR: path.join(home, '.run'),
+    PATH: `${AZ_STAND_IN_DIR}:${process.env.PATH}`,
+    NODE_EXTRA_CA_CERTS: sim.caPath,
+    AKSWI_SIM_TOKEN_SECRET: sim.tokenSecret,
+    AKSWI_SIM_AZ_STATE: path.join(home, '.az-sim'),
+    AKSWI_SIM_INFO: JSON.stringify(sim),
+  };
+  delete env.VSCODE_IPC_HOOK_CLI;
+  delete env.ELECTRON_RUN_AS_NODE;
+  return env;
+}
+
+export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServer> {
+  const entry = path.join(CODE_SERVER, 'out', 'node', 'entry.js');
+  if (!fs.existsSync(entry)) throw new Error(`code-server is not installed at ${CODE_SERVER}. Run: bash scripts/test.sh (it installs it), or source scripts/lib.sh && need_code_server.`);
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'akswi-home-'));
+  for (const d of ['.config', '.local/share', '.cache', '.run', '.az-sim']) fs.mkdirSync(path.join(home, d), { recursive: true, mode: 0o700 });
+  const userDataDir = path.join(home, 'user-data');
+  const extensionsDir = path.join(home, 'extensions');
+  const workspace = opts.workspace ?? path.join(home, 'workspace');
+  fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
+  fs.mkdirSync(extensionsDir, { recursive: true });
+  fs.mkdirSync(workspace, { recursive: true });
+  const settings = JSON.stringify({
+    'workbench.startupEditor': 'none',
+    'workbench.tips.enabled': false,
+    'workbench.welcomePage.walkthroughs.openOnInstall': false,
+    'security.workspace.trust.enabled': false,
+    'telemetry.telemetryLevel': 'off',
+    'extensions.autoCheckUpdates': false,
+    'extensions.autoUpdate': false,
+    'extensions.ignoreRecommendations': true,
+    'update.mode': 'none',
+    'window.restoreWindows': 'none',
+    'chat.commandCenter.enabled': false,
+    'workbench.secondarySideBar.defaultVisibility': 'hidden',
+    // The simulated Azure's CA reaches the extension host through NODE_EXTRA_CA_CERTS; VS Code's proxy agent would replace it.
+    'http.proxySupport': 'off',
+    'http.systemCertificates': false,
+    'extensions.gallery.serviceUrl': '',
+    ...simulatedCloudSettings(opts.sim),
+    ...opts.extraSettings,
+  }, null, 2);
+  // User settings reach the workbench; Machine settings reach the remote extension host (http.* live there).
+  fs.mkdirSync(path.join(userDataDir, 'Machine'), { recursive: true });
+  fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), settings);
+  fs.writeFileSync(path.join(userDataDir, 'Machine', 'settings.json'), settings);
+  const env = simEnv(opts.sim, home);
+  // The server resolves the extension host's PATH from the user's shell profile, as for a real user.
+  const profile = `export PATH="${AZ_STAND_IN_DIR}:$PATH"\n`;
+  fs.writeFileSync(path.join(home, '.bashrc'), profile);
+  fs.writeFileSync(path.join(home, '.profile'), profile);
+  const common = ['--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
+  if (opts.vsix) {
+    await run(process.execPath, [entry, ...common, '--install-extension', opts.vsix], env);
+  }
+  const port = opts.port ?? await freePort();
+  let out = '';
+  const child: ChildProcess = spawn(process.execPath, [entry, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, ...common,
+    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override', workspace], {
+    env, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d) => { out += d; });
+  child.stderr!.on('data', (d) => { out += d; });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`code-server exited (${child.exitCode}):\n${out}`);
+    try { if ((await fetch(`${url}/healthz`)).ok) break; } catch { /* not yet */ }
+    if (Date.now() > deadline) throw new Error(`code-server did not answer /healthz within 60 s:\n${out}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return {
+    url, port, home, userDataDir, extensionsDir, workspace, output: () => out,
+    async stop() {
+      // code-server starts children of its own: end the whole process group.
+      try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* gone */ }
+      await new Promise((r) => setTimeout(r, 300));
+      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ }
+    },
+  };
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { out += d; });
+    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${args.join(' ')} failed (${code}):\n${out}`))));
+  });
+}
