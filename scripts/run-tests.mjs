@@ -8,8 +8,8 @@ import * as path from 'node:path';
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const tier = process.argv[2];
 const rest = process.argv.slice(3);
-if (!['unit', 'host', 'e2e', 'bench'].includes(tier)) {
-  console.error('usage: node scripts/run-tests.mjs unit|host|e2e|bench [args]');
+if (!['unit', 'host', 'e2e', 'bench', 'desktop'].includes(tier)) {
+  console.error('usage: node scripts/run-tests.mjs unit|host|e2e|bench|desktop [args]');
   process.exit(2);
 }
 process.chdir(root);
@@ -24,11 +24,14 @@ execFileSync(process.execPath, ['-e', `require('./out/test/sim/tls').createSimTl
 const env = { ...process.env, AKSWI_SIM_TLS_DIR: tlsDir, NODE_EXTRA_CA_CERTS: path.join(tlsDir, 'ca.pem') };
 
 const node = (args) => spawnSync(process.execPath, args, { stdio: 'inherit', env }).status ?? 1;
+// The counts go to out/counts-<tier>.json for the closing line of scripts/test.sh.
+const counted = (files) => ['--test', '--test-concurrency=1', '--test-reporter=spec', '--test-reporter-destination=stdout',
+  '--test-reporter=./scripts/count-reporter.mjs', `--test-reporter-destination=out/counts-${tier}.json`, ...files];
 let status;
 switch (tier) {
   case 'unit': {
     const files = fs.readdirSync('out/test/unit').filter((f) => f.endsWith('.test.js')).map((f) => path.join('out/test/unit', f));
-    status = node(['--test', '--test-concurrency=1', '--test-reporter=spec', ...rest, ...files]);
+    status = node([...rest, ...counted(files)]);
     break;
   }
   case 'host':
@@ -39,9 +42,12 @@ switch (tier) {
       execFileSync('npm', ['run', '--silent', 'package'], { stdio: ['ignore', 'ignore', 'inherit'] });
     }
     const files = fs.readdirSync('out/test/e2e').filter((f) => f.endsWith('.e2e.js')).map((f) => path.join('out/test/e2e', f));
-    status = node(['--test', '--test-concurrency=1', '--test-reporter=spec', ...files]);
+    status = node(counted(files));
     break;
   }
+  case 'desktop':
+    status = node(['out/test/support/runDesktop.js', ...rest]);
+    break;
   case 'bench':
     status = node(['out/test/bench/run.js', ...rest]);
     break;

@@ -1,6 +1,8 @@
 /** The cloud the extension talks to, resolved from VS Code's own sovereign-cloud settings. */
 export interface AzureCloud {
   name: 'AzureCloud' | 'AzureChinaCloud' | 'AzureUSGovernment' | 'custom';
+  /** What the tree shows: the custom environment's own name, or the cloud's. */
+  displayName: string;
   /** Always ends with a slash. */
   resourceManagerEndpoint: string;
   portalUrl: string;
@@ -13,9 +15,9 @@ export interface SovereignCloudSettings {
   customEnvironment?: { resourceManagerEndpointUrl?: string; portalUrl?: string; name?: string };
 }
 
-const PUBLIC: AzureCloud = { name: 'AzureCloud', resourceManagerEndpoint: 'https://management.azure.com/', portalUrl: 'https://portal.azure.com', authProviderId: 'microsoft' };
-const CHINA: AzureCloud = { name: 'AzureChinaCloud', resourceManagerEndpoint: 'https://management.chinacloudapi.cn/', portalUrl: 'https://portal.azure.cn', authProviderId: 'microsoft-sovereign-cloud' };
-const USGOV: AzureCloud = { name: 'AzureUSGovernment', resourceManagerEndpoint: 'https://management.usgovcloudapi.net/', portalUrl: 'https://portal.azure.us', authProviderId: 'microsoft-sovereign-cloud' };
+const PUBLIC: AzureCloud = { name: 'AzureCloud', displayName: 'Azure', resourceManagerEndpoint: 'https://management.azure.com/', portalUrl: 'https://portal.azure.com', authProviderId: 'microsoft' };
+const CHINA: AzureCloud = { name: 'AzureChinaCloud', displayName: 'Azure China', resourceManagerEndpoint: 'https://management.chinacloudapi.cn/', portalUrl: 'https://portal.azure.cn', authProviderId: 'microsoft-sovereign-cloud' };
+const USGOV: AzureCloud = { name: 'AzureUSGovernment', displayName: 'Azure US Government', resourceManagerEndpoint: 'https://management.usgovcloudapi.net/', portalUrl: 'https://portal.azure.us', authProviderId: 'microsoft-sovereign-cloud' };
 
 export class CloudConfigurationError extends Error {}
 
@@ -33,7 +35,7 @@ export function resolveCloud(s: SovereignCloudSettings): AzureCloud {
       let url: URL;
       try { url = new URL(arm); } catch { throw new CloudConfigurationError(`microsoft-sovereign-cloud.customEnvironment.resourceManagerEndpointUrl is not a URL: ${arm}`); }
       if (url.protocol !== 'https:') throw new CloudConfigurationError('microsoft-sovereign-cloud.customEnvironment.resourceManagerEndpointUrl must use https.');
-      return { name: 'custom', resourceManagerEndpoint: withSlash(url.href), portalUrl: s.customEnvironment?.portalUrl ?? PUBLIC.portalUrl, authProviderId: 'microsoft-sovereign-cloud' };
+      return { name: 'custom', displayName: s.customEnvironment?.name || `custom cloud ${url.host}`, resourceManagerEndpoint: withSlash(url.href), portalUrl: s.customEnvironment?.portalUrl ?? PUBLIC.portalUrl, authProviderId: 'microsoft-sovereign-cloud' };
     }
     default: throw new CloudConfigurationError(`microsoft-sovereign-cloud.environment "${s.environment}" is not one of ChinaCloud, USGovernment or custom.`);
   }

@@ -66,8 +66,10 @@ export async function startHttpsServer(opts: SimServerOptions): Promise<{ url: s
 
   async function handle(req: IncomingMessage, res: ServerResponse, rawBody: string) {
     if (opts.control && (await opts.control(req, res, rawBody))) return;
-    const url = new URL(req.url ?? '/', 'https://sim.invalid');
-    const path = url.pathname.replace(/\/{2,}/g, '/');
+    // Not new URL(req.url): arm-authorization sends "//subscriptions/...", which a URL parser reads as a host.
+    const [rawPath, rawQuery = ''] = (req.url ?? '/').split('?', 2);
+    const path = rawPath.replace(/\/{2,}/g, '/');
+    const url = { searchParams: new URLSearchParams(rawQuery) };
     const method = req.method ?? 'GET';
     let route: Route | undefined;
     let params: string[] = [];

@@ -54,7 +54,7 @@ export class Simulator {
     const sim = new Simulator(opts, opts.tls ?? runTls(), randomBytes(24).toString('hex'), randomBytes(24).toString('hex'));
     (opts.seed ?? seedStandard)(sim.state);
     let armUrl = '', kubeUrl = '';
-    const armCtx = { get state() { return sim.state; }, get config() { return sim.config; }, tokenSecret: sim.tokenSecret, armUrl: () => armUrl, kubeUrl: () => kubeUrl, ca: sim.tls.ca };
+    const armCtx = { state: proxyState(sim), config: sim.config, tokenSecret: sim.tokenSecret, armUrl: () => armUrl, kubeUrl: () => kubeUrl, ca: sim.tls.ca };
     const arm = await startHttpsServer({
       name: 'arm', tls: sim.tls, faults: sim.faults, log: sim.log, latencyMs: () => sim.latencyMs,
       guard: armGuard(armCtx), errorBody: (s, c, m) => armError(s, c, m), routes: armRoutes(armCtx),
@@ -81,7 +81,7 @@ export class Simulator {
     seed(this.state);
     this.faults.clear();
     this.log.length = 0;
-    this.config = { ...DEFAULT_CONFIG, ...this.opts.config };
+    Object.assign(this.config, DEFAULT_CONFIG, this.opts.config);
   }
 
   addFault(spec: FaultSpec): void { this.faults.add(spec); }

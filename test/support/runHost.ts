@@ -42,6 +42,8 @@ async function main() {
     fs.writeFileSync(path.join(RESULTS_DIR, 'host.log'), lines.join('\n'));
     if (code !== 0) await b.page.screenshot({ path: path.join(RESULTS_DIR, 'host-failure.png') }).catch(() => undefined);
     console.log(closing ? `Extension host: ${closing}` : 'Extension host: no result line (see test-results/host.log)');
+    const m = /(\d+) passed, (\d+) failed(?:, (\d+) skipped)?/.exec(closing);
+    fs.writeFileSync(path.join(REPO, 'out', 'counts-host.json'), JSON.stringify(m ? { passed: +m[1], failed: +m[2], skipped: +(m[3] ?? 0) } : { passed: 0, failed: 1, skipped: 0 }));
     if (!closing) console.log(redact(cs.output()).slice(-4000));
     process.exitCode = code === 0 && closing ? 0 : 1;
   } finally {

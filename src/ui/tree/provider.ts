@@ -50,7 +50,7 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     const session = this.auth.session;
     if (!session) return [];
     if (!node) {
-      const account = new AccountNode(session.account, methodLabel(session.method), session.cloud.name === 'custom' ? `custom cloud ${new URL(session.cloud.resourceManagerEndpoint).host}` : session.cloud.name, session.tenantId);
+      const account = new AccountNode(session.account, methodLabel(session.method), session.cloud.displayName, session.tenantId);
       try {
         const subs = await this.selectedSubscriptions();
         if (subs.length === 0) return [account, new MessageNode('No subscriptions selected or none found.', 'no-subs')];

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every test: unit (node:test), extension host (mocha in code-server), e2e (Chromium driving code-server).
+# Installs what a fresh Debian machine lacks first: Debian packages (as root), npm packages, code-server.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+need_debian_packages
+need_node_modules
+need_code_server
+
+echo "== type check"
+npm run -s typecheck
+echo "== build and package"
+rm -f out/counts-*.json
+node node_modules/typescript/bin/tsc -p test
+npm run -s package >/dev/null
+
+failed_tiers=()
+for tier in unit host e2e; do
+  echo "== $tier tests"
+  AKSWI_SKIP_BUILD=1 node scripts/run-tests.mjs "$tier" $([ "$tier" = e2e ] && echo --no-package) || failed_tiers+=("$tier")
+done
+
+node -e '
+  const fs = require("fs");
+  let p = 0, f = 0, s = 0;
+  for (const t of ["unit", "host", "e2e"]) {
+    let c = { passed: 0, failed: 1, skipped: 0 };
+    try { c = JSON.parse(fs.readFileSync(`out/counts-${t}.json`, "utf8")); } catch { console.log(`${t}: no result`); }
+    console.log(`${t}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`);
+    p += c.passed; f += c.failed; s += c.skipped;
+  }
+  console.log(`total: ${p} passed, ${f} failed, ${s} skipped`);
+'
+if [ ${#failed_tiers[@]} -gt 0 ]; then
+  echo "Failed tiers: ${failed_tiers[*]}" >&2
+  exit 1
+fi

@@ -1,0 +1,62 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Locator, Page } from 'playwright-core';
+import { Simulator, SimOptions } from '../sim/server';
+import { launchBrowser } from '../support/browser';
+import { CodeServer, startCodeServer } from '../support/codeServer';
+import { REPO, RESULTS_DIR } from '../support/paths';
+
+export const VSIX = path.join(REPO, 'dist-vsix', 'aks-workload-identity.vsix');
+
+export interface Workbench {
+  sim: Simulator;
+  cs: CodeServer;
+  page: Page;
+  shot(name: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** code-server with the packaged extension, against a fresh simulated Azure, in headless Chromium. */
+export async function openWorkbench(suite: string, simOptions: SimOptions = {}): Promise<Workbench> {
+  if (!fs.existsSync(VSIX)) throw new Error(`${VSIX} is missing: run npm run package first (scripts/run-tests.mjs e2e does).`);
+  const sim = await Simulator.start(simOptions);
+  const cs = await startCodeServer({ sim: sim.info, vsix: VSIX });
+  const b = await launchBrowser();
+  const dir = path.join(RESULTS_DIR, 'e2e', suite);
+  fs.mkdirSync(dir, { recursive: true });
+  await b.page.goto(`${cs.url}/?folder=${encodeURIComponent(cs.workspace)}`);
+  await b.page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  return {
+    sim, cs, page: b.page,
+    async shot(name) {
+      const file = path.join(dir, `${name}.png`);
+      await b.page.screenshot({ path: file });
+      return file;
+    },
+    async close() { await b.close(); await cs.stop(); await sim.stop(); },
+  };
+}
+
+/** Opens the extension's activity bar container and returns its view. */
+export async function openExtensionView(page: Page): Promise<Locator> {
+  const view = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Clusters and Key Vaults' }) });
+  if (await view.isVisible()) return view;
+  const entry = page.locator('.activitybar .action-item a[aria-label^="AKS Workload Identity"]');
+  await entry.waitFor({ timeout: 60_000 });
+  await entry.click();
+  await view.waitFor({ timeout: 30_000 });
+  return view;
+}
+
+export const treeRow = (view: Locator, label: string) => view.locator('.monaco-list-row', { has: view.page().locator('.label-name', { hasText: new RegExp(`^${label}$`) }) });
+
+/** Runs a command from the palette by its title. */
+export async function runCommand(page: Page, title: string) {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor();
+  await input.fill(`>${title}`);
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+  await row.waitFor();
+  await page.keyboard.press('Enter');
+}

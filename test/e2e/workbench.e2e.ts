@@ -1,0 +1,46 @@
+import * as assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Workbench, openExtensionView, openWorkbench, treeRow } from './fixture';
+
+describe('workbench (code-server in Chromium)', () => {
+  let wb: Workbench;
+  before(async () => { wb = await openWorkbench('workbench'); });
+  after(async () => { await wb?.close(); });
+
+  it('opens, activates the extension and shows its view with the simulated clusters and their states', async () => {
+    const view = await openExtensionView(wb.page);
+    await treeRow(view, 'aks-petclinic').waitFor({ timeout: 60_000 });
+    const text = async (label: string) => (await treeRow(view, label).locator('.label-description').textContent())?.trim();
+    assert.equal(await text('platform.engineer@contoso.com'), 'Azure CLI · Simulated Azure (demo data)');
+    assert.equal(await text('aks-petclinic'), 'workload identity off');
+    assert.equal(await text('aks-oidc-only'), 'OIDC issuer only');
+    assert.equal(await text('aks-payments'), 'workload identity on');
+    assert.equal(await text('kv-payments'), 'Azure RBAC');
+    assert.equal(await text('kv-petclinic'), 'access policies');
+    await wb.shot('tree');
+  });
+
+  it('right-click a cluster → Enable Workload Identity: confirms, updates the cluster, shows the issuer URL', async () => {
+    const view = await openExtensionView(wb.page);
+    const row = treeRow(view, 'aks-petclinic');
+    await row.click({ button: 'right' });
+    const item = wb.page.locator('.monaco-menu .action-item', { hasText: 'Enable Workload Identity…' });
+    await item.waitFor();
+    await item.click({ delay: 50 });
+    const dialog = wb.page.locator('.monaco-dialog-box');
+    await dialog.waitFor();
+    assert.match(await dialog.textContent() ?? '', /Enable the OIDC issuer and workload identity on aks-petclinic\?/);
+    await wb.shot('enable-confirm');
+    await dialog.locator('.monaco-button', { hasText: 'Enable' }).click();
+    const toast = wb.page.locator('.notification-toast', { hasText: 'Workload identity is on for aks-petclinic' });
+    await toast.waitFor({ timeout: 60_000 });
+    await treeRow(view, 'aks-petclinic').locator('.label-description', { hasText: /^workload identity on$/ }).waitFor({ timeout: 30_000 });
+    const cluster = wb.sim.snapshot().clusters.find((c) => c.name === 'aks-petclinic')!;
+    const issuer = cluster.properties.oidcIssuerProfile.issuerURL;
+    assert.match(issuer, /^https:\/\/eastus\.oic\.prod-aks\.azure\.com\/.+\/$/);
+    assert.ok((await toast.textContent())!.includes(issuer), 'the notification shows the issuer URL verbatim');
+    assert.equal(cluster.properties.securityProfile.workloadIdentity.enabled, true);
+    assert.deepEqual(cluster.violations, [], 'no other property of the cluster changed');
+    await wb.shot('enable-done');
+  });
+});

@@ -1,0 +1,43 @@
+import type { TokenCredential } from '@azure/core-auth';
+import { AzureCloud } from '../../src/auth/cloud';
+import { AzureClientFactory } from '../../src/azure/clients';
+import { Logger } from '../../src/log';
+import { createAzureServices } from '../../src/services';
+import { Simulator, SimOptions } from '../sim/server';
+
+export class RecordingLogger implements Logger {
+  readonly lines: string[] = [];
+  trace(m: string) { this.lines.push(`trace ${m}`); }
+  info(m: string) { this.lines.push(`info ${m}`); }
+  warn(m: string) { this.lines.push(`warn ${m}`); }
+  error(m: string) { this.lines.push(`error ${m}`); }
+  get text() { return this.lines.join('\n'); }
+}
+
+export const simCloud = (sim: Simulator): AzureCloud => ({
+  name: 'custom', displayName: 'Simulated Azure', resourceManagerEndpoint: `${sim.info.armUrl}/`, portalUrl: 'https://portal.azure.com', authProviderId: 'microsoft-sovereign-cloud',
+});
+
+/** A credential that hands out the simulator's tokens, and remembers each one it issued (for leak checks). */
+export function simCredential(sim: Simulator, issued: string[] = []): TokenCredential & { issued: string[] } {
+  return {
+    issued,
+    async getToken(scopes) {
+      const scope = Array.isArray(scopes) ? scopes[0] : scopes;
+      const token = sim.token(scope.replace(/\.default$/, ''));
+      issued.push(token);
+      return { token, expiresOnTimestamp: Date.now() + 3600_000 };
+    },
+  };
+}
+
+export async function withSim(opts: SimOptions = {}) {
+  const sim = await Simulator.start(opts);
+  const log = new RecordingLogger();
+  const credential = simCredential(sim);
+  const services = createAzureServices(simCloud(sim), credential, log);
+  return { sim, log, credential, services, clients: services.clients as AzureClientFactory };
+}
+
+/** Requests the simulator saw that change something. */
+export const writes = (sim: Simulator) => sim.log.filter((r) => !['GET', 'HEAD'].includes(r.method) && !/list|query|getOperation|getCommandResult/i.test(r.op));
