@@ -5,7 +5,7 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { AzureCliCredential } from '@azure/identity';
 import { AzureCloud } from './auth/cloud';
-import { AzureClientFactory } from './azure/clients';
+import { AzureClientFactory, ClientOptions } from './azure/clients';
 import { ClusterGateway } from './azure/clusters';
 import { IdentityGateway } from './azure/identities';
 import { ArmInventorySource } from './azure/inventorySource';
@@ -14,8 +14,8 @@ import { Logger } from './log';
 export interface TenantInfo { tenantId: string; displayName?: string; defaultDomain?: string }
 export interface SubscriptionInfo { subscriptionId: string; displayName: string; tenantId?: string }
 
-export function createAzureServices(cloud: AzureCloud, credential: TokenCredential, log: Logger) {
-  const clients = new AzureClientFactory(cloud, credential, log);
+export function createAzureServices(cloud: AzureCloud, credential: TokenCredential, log: Logger, options: ClientOptions = {}) {
+  const clients = new AzureClientFactory(cloud, credential, log, options);
   return {
     clients,
     clusters: new ClusterGateway(clients),

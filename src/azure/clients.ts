@@ -32,20 +32,45 @@ export function loggingPolicy(log: Logger): PipelinePolicy {
   };
 }
 
-const timeoutPolicy: PipelinePolicy = {
+const timeoutPolicy = (ms: number): PipelinePolicy => ({
   name: 'aksWorkloadIdentityTimeout',
   sendRequest(request, next) {
-    if (!request.timeout) request.timeout = REQUEST_TIMEOUT_MS;
+    if (!request.timeout) request.timeout = ms;
     return next(request);
   },
-};
+});
+
+/**
+ * The SDK's retry policy does not retry a request that timed out. ARM calls are idempotent (PUT bodies are whole),
+ * so a timed-out call is sent again, twice at most; a user's cancel is never retried.
+ */
+const timeoutRetryPolicy = (retries: number): PipelinePolicy => ({
+  name: 'aksWorkloadIdentityTimeoutRetry',
+  async sendRequest(request, next) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await next(request);
+      } catch (e) {
+        const timedOut = (e as Error)?.name === 'AbortError' && !request.abortSignal?.aborted;
+        if (!timedOut) throw e;
+        if (attempt >= retries) throw Object.assign(new Error(`No answer from ${loggableUrl(request.url)} within ${request.timeout} ms.`), { name: 'RestError', code: 'TIMEOUT' });
+        await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
+      }
+    }
+  },
+});
+
+export interface ClientOptions {
+  /** A request with no answer after this long fails, and the SDK's retry policy retries it. */
+  requestTimeoutMs?: number;
+}
 
 /**
  * The one place that builds Azure clients. Every client gets the cloud's endpoint and token scope,
  * the logging policy and a request timeout; nothing else in the extension calls `new XClient`.
  */
 export class AzureClientFactory {
-  constructor(readonly cloud: AzureCloud, readonly credential: TokenCredential, private readonly log: Logger) {}
+  constructor(readonly cloud: AzureCloud, readonly credential: TokenCredential, private readonly log: Logger, private readonly clientOptions: ClientOptions = {}) {}
 
   private options() {
     const endpoint = this.cloud.resourceManagerEndpoint.replace(/\/$/, '');
@@ -56,7 +81,8 @@ export class AzureClientFactory {
       credentials: { scopes },
       credentialScopes: scopes,
       additionalPolicies: [
-        { policy: timeoutPolicy, position: 'perCall' as const },
+        { policy: timeoutRetryPolicy(2), position: 'perCall' as const },
+        { policy: timeoutPolicy(this.clientOptions.requestTimeoutMs ?? REQUEST_TIMEOUT_MS), position: 'perCall' as const },
         { policy: loggingPolicy(this.log), position: 'perRetry' as const },
       ],
       userAgentOptions: { userAgentPrefix: 'vscode-aks-workload-identity' },

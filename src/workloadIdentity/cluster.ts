@@ -86,6 +86,7 @@ export class UpdateStillRunningError extends CancelledError {
 export async function enableWorkloadIdentity(api: ClusterApi, ref: ResourceRef, opts: { signal?: AbortSignal; onProgress?: (message: string) => void; onAccepted?: () => void } = {}): Promise<EnableOutcome> {
   const wrap = (e: unknown): never => {
     if (e instanceof StepError || e instanceof CancelledError) throw e;
+    if (opts.signal?.aborted) throw new CancelledError('Cancelled before the update was sent. Nothing changed.');
     const d = describeError(e);
     if (d.status === 409) throw new ClusterBusyError(ref.name, d.message);
     if (d.status === 403) {

@@ -35,7 +35,8 @@ export async function withSim(opts: SimOptions = {}) {
   const sim = await Simulator.start(opts);
   const log = new RecordingLogger();
   const credential = simCredential(sim);
-  const services = createAzureServices(simCloud(sim), credential, log);
+  // A short timeout keeps tests of unanswered requests short; the product uses 60 s.
+  const services = createAzureServices(simCloud(sim), credential, log, { requestTimeoutMs: 1500 });
   return { sim, log, credential, services, clients: services.clients as AzureClientFactory };
 }
 
