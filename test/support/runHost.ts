@@ -47,10 +47,15 @@ async function main() {
     if (!closing) console.log(redact(cs.output()).slice(-4000));
     process.exitCode = code === 0 && closing ? 0 : 1;
   } finally {
-    await b.close();
-    await cs.stop();
-    await sim.stop();
+    await bounded('browser', b.close());
+    await bounded('code-server', cs.stop());
+    await bounded('simulator', sim.stop());
   }
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+/** Cleanup that cannot hang the test command. */
+function bounded(what: string, p: Promise<unknown>, ms = 15_000) {
+  return Promise.race([p.catch((e) => console.error(`closing ${what}: ${e}`)), new Promise((r) => setTimeout(() => { console.error(`closing ${what} took over ${ms} ms; going on`); r(undefined); }, ms).unref())]);
+}
+
+main().then(() => process.exit(process.exitCode ?? 0), (e) => { console.error(e); process.exit(1); });

@@ -1,0 +1,133 @@
+import type { TokenCredential } from '@azure/core-auth';
+import * as k8s from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import { AKS_SERVER_SCOPE } from '../auth/cloud';
+import { ClusterGateway } from '../azure/clusters';
+import { Logger } from '../log';
+import type { ClusterSummary } from '../workloadIdentity/cluster';
+import { storedZip } from './zip';
+
+/** The field manager of every server-side apply the extension makes: labels and annotations of others stay. */
+export const FIELD_MANAGER = 'aks-workload-identity';
+
+export interface ServiceAccountInfo {
+  namespace: string;
+  name: string;
+  annotations: Record<string, string>;
+  labels: Record<string, string>;
+}
+
+export interface ApplyObject {
+  apiVersion: 'v1';
+  kind: 'Namespace' | 'ServiceAccount';
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+}
+
+export interface PodInfo {
+  name: string;
+  serviceAccount: string;
+  labels: Record<string, string>;
+  env: string[];
+  createdAt: string;
+  owner?: { kind: string; name: string };
+}
+
+/** A cluster's API, reached directly or, for a private cluster out of reach, through AKS run-command. */
+export interface KubeTarget {
+  readonly mode: 'direct' | 'runCommand';
+  listNamespaces(): Promise<string[]>;
+  listServiceAccounts(namespace: string): Promise<ServiceAccountInfo[]>;
+  getServiceAccount(namespace: string, name: string): Promise<ServiceAccountInfo | undefined>;
+  /** Server-side apply under FIELD_MANAGER, in order (a namespace before what lives in it). */
+  apply(objects: ApplyObject[]): Promise<void>;
+}
+
+const toSa = (o: any): ServiceAccountInfo => ({ namespace: o.metadata.namespace, name: o.metadata.name, annotations: { ...o.metadata.annotations }, labels: { ...o.metadata.labels } });
+const isNotFound = (e: any) => e?.code === 404 || e?.statusCode === 404;
+
+class DirectTarget implements KubeTarget {
+  readonly mode = 'direct' as const;
+  constructor(private readonly core: k8s.CoreV1Api) {}
+
+  async listNamespaces() { return (await this.core.listNamespace()).items.map((n) => n.metadata!.name!); }
+  async listServiceAccounts(namespace: string) { return (await this.core.listNamespacedServiceAccount({ namespace })).items.map(toSa); }
+  async getServiceAccount(namespace: string, name: string) {
+    try { return toSa(await this.core.readNamespacedServiceAccount({ name, namespace })); } catch (e) { if (isNotFound(e)) return undefined; throw e; }
+  }
+  async apply(objects: ApplyObject[]) {
+    const ssa = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply);
+    for (const o of objects) {
+      if (o.kind === 'Namespace') await this.core.patchNamespace({ name: o.metadata.name, body: o, fieldManager: FIELD_MANAGER, force: true }, ssa);
+      else await this.core.patchNamespacedServiceAccount({ name: o.metadata.name, namespace: o.metadata.namespace!, body: o, fieldManager: FIELD_MANAGER, force: true }, ssa);
+    }
+  }
+}
+
+export class RunCommandError extends Error {
+  constructor(readonly command: string, readonly exitCode: number, readonly logs: string) {
+    super(`run-command '${command}' exited ${exitCode}: ${logs.split('\n')[0]}`);
+    this.name = 'RunCommandError';
+  }
+}
+
+/** kubectl inside the cluster, through the managed cluster's run-command API (what `az aks command invoke` uses). */
+class RunCommandTarget implements KubeTarget {
+  readonly mode = 'runCommand' as const;
+  constructor(private readonly clusters: ClusterGateway, private readonly cluster: ClusterSummary, private readonly clusterToken: () => Promise<string | undefined>) {}
+
+  private async kubectl(command: string, files?: Record<string, string>) {
+    const context = files ? storedZip(files).toString('base64') : undefined;
+    const r = await this.clusters.runCommand(this.cluster, command, context, await this.clusterToken());
+    if (r.exitCode !== 0) throw new RunCommandError(command, r.exitCode, r.logs);
+    return r.logs;
+  }
+
+  async listNamespaces() { return JSON.parse(await this.kubectl('kubectl get namespaces -o json')).items.map((n: any) => n.metadata.name); }
+  async listServiceAccounts(namespace: string) { return JSON.parse(await this.kubectl(`kubectl get serviceaccounts -n ${namespace} -o json`)).items.map(toSa); }
+  async getServiceAccount(namespace: string, name: string) {
+    try { return toSa(JSON.parse(await this.kubectl(`kubectl get serviceaccount ${name} -n ${namespace} -o json`))); } catch (e) {
+      if (e instanceof RunCommandError && /NotFound/.test(e.logs)) return undefined;
+      throw e;
+    }
+  }
+  async apply(objects: ApplyObject[]) {
+    const manifest = objects.map((o) => stringify(o)).join('---\n');
+    await this.kubectl(`kubectl apply --server-side --field-manager=${FIELD_MANAGER} --force-conflicts -f manifest.yaml`, { 'manifest.yaml': manifest });
+  }
+}
+
+const UNREACHABLE = ['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'UNREACHABLE'];
+const unreachable = (e: any) => UNREACHABLE.includes(e?.code) || UNREACHABLE.includes(e?.cause?.code) || /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT/.test(String(e?.message));
+
+/**
+ * Connects with the cluster-user kubeconfig, kept in memory only. Entra ID clusters get a bearer token for the AKS
+ * server application from the same sign-in instead of kubelogin. A private cluster whose API server cannot be
+ * reached is driven through run-command.
+ */
+export async function connectToCluster(clusters: ClusterGateway, credential: TokenCredential, cluster: ClusterSummary, log: Logger, probeTimeoutMs = 5000): Promise<KubeTarget> {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromString(await clusters.userKubeconfig(cluster));
+  const aksToken = async () => (await credential.getToken(AKS_SERVER_SCOPE))?.token;
+  if (cluster.entraId) {
+    const c = kc.getCurrentCluster();
+    if (!c) throw new Error('The cluster-user kubeconfig names no cluster.');
+    const token = await aksToken();
+    if (!token) throw new Error('No token for the AKS server application from the current sign-in.');
+    const fresh = new k8s.KubeConfig();
+    fresh.loadFromOptions({ clusters: [c], users: [{ name: 'aks-workload-identity', token }], contexts: [{ name: 'ctx', cluster: c.name, user: 'aks-workload-identity' }], currentContext: 'ctx' });
+    kc.loadFromOptions({ clusters: fresh.clusters, users: fresh.users, contexts: fresh.contexts, currentContext: 'ctx' });
+  }
+  const direct = new DirectTarget(kc.makeApiClient(k8s.CoreV1Api));
+  if (!cluster.private) return direct;
+  try {
+    await Promise.race([
+      kc.makeApiClient(k8s.VersionApi).getCode(),
+      new Promise((_, reject) => setTimeout(() => reject(Object.assign(new Error('no answer'), { code: 'ETIMEDOUT' })), probeTimeoutMs)),
+    ]);
+    return direct;
+  } catch (e) {
+    if (!unreachable(e)) throw e;
+    log.info(`The API server of ${cluster.name} is private and out of reach from here; using AKS run-command.`);
+    return new RunCommandTarget(clusters, cluster, async () => (cluster.entraId ? aksToken() : undefined));
+  }
+}
