@@ -9,6 +9,10 @@ import { AzureClientFactory, ClientOptions } from './azure/clients';
 import { ClusterGateway } from './azure/clusters';
 import { IdentityGateway } from './azure/identities';
 import { ArmInventorySource } from './azure/inventorySource';
+import { VaultGateway } from './azure/vaults';
+import { KubeTarget, connectToCluster } from './kube/access';
+import type { ClusterSummary } from './workloadIdentity/cluster';
+import type { BindDeps } from './workloadIdentity/bind/model';
 import { Logger } from './log';
 
 export interface TenantInfo { tenantId: string; displayName?: string; defaultDomain?: string }
@@ -16,11 +20,32 @@ export interface SubscriptionInfo { subscriptionId: string; displayName: string;
 
 export function createAzureServices(cloud: AzureCloud, credential: TokenCredential, log: Logger, options: ClientOptions = {}) {
   const clients = new AzureClientFactory(cloud, credential, log, options);
+  const clusters = new ClusterGateway(clients);
+  const identities = new IdentityGateway(clients);
+  const vaults = new VaultGateway(clients);
   return {
     clients,
-    clusters: new ClusterGateway(clients),
-    identities: new IdentityGateway(clients),
+    clusters,
+    identities,
+    vaults,
     inventory: new ArmInventorySource(clients),
+    connect: (cluster: ClusterSummary) => connectToCluster(clusters, credential, cluster, log),
+    /** Dependencies of one Bind flow: the cluster connection is made once and kept in memory for it. */
+    bindDeps(): BindDeps {
+      const connections = new Map<string, Promise<KubeTarget>>();
+      return {
+        clusters, identities, vaults, log,
+        kube: (cluster) => {
+          const key = cluster.id.toLowerCase();
+          if (!connections.has(key)) connections.set(key, connectToCluster(clusters, credential, cluster, log).catch((e) => { connections.delete(key); throw e; }));
+          return connections.get(key)!;
+        },
+        sleep: (ms, signal) => new Promise((resolve, reject) => {
+          const t = setTimeout(resolve, ms);
+          signal?.addEventListener('abort', () => { clearTimeout(t); reject(Object.assign(new Error('Cancelled.'), { name: 'AbortError' })); }, { once: true });
+        }),
+      };
+    },
     async listSubscriptions(): Promise<SubscriptionInfo[]> {
       const out: SubscriptionInfo[] = [];
       for await (const s of clients.subscriptions().subscriptions.list()) {

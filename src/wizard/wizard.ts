@@ -41,18 +41,23 @@ export function answered<T>(value: T | Back | undefined): T | Back {
   return value;
 }
 
-/** Runs execute steps by priority; equal priorities run concurrently. Stops at the first failure. */
+/**
+ * Runs execute steps by priority; equal priorities run concurrently. A failure stops the run after the steps
+ * running beside it have settled, so nothing goes on unreported.
+ */
 export async function runSteps<C>(steps: ExecuteStep<C>[], ctx: C, progress: (message: string) => void, signal: AbortSignal,
   onStep?: (step: ExecuteStep<C>, state: 'start' | 'done' | 'skipped') => void): Promise<void> {
   const byPriority = new Map<number, ExecuteStep<C>[]>();
   for (const s of steps) byPriority.set(s.priority, [...(byPriority.get(s.priority) ?? []), s]);
   for (const p of [...byPriority.keys()].sort((a, b) => a - b)) {
     if (signal.aborted) throw Object.assign(new Error('Cancelled.'), { name: 'AbortError' });
-    await Promise.all(byPriority.get(p)!.map(async (s) => {
+    const settled = await Promise.allSettled(byPriority.get(p)!.map(async (s) => {
       if (!s.shouldExecute(ctx)) { onStep?.(s, 'skipped'); return; }
       onStep?.(s, 'start');
       await s.execute(ctx, progress, signal);
       onStep?.(s, 'done');
     }));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 }

@@ -83,7 +83,7 @@ export class UpdateStillRunningError extends CancelledError {
  * Step 1 and 2 of the lab. Reads the cluster, sends nothing if both flags are on or it is busy,
  * otherwise PUTs it back with only the two flags changed and follows the operation.
  */
-export async function enableWorkloadIdentity(api: ClusterApi, ref: ResourceRef, opts: { signal?: AbortSignal; onProgress?: (message: string) => void; onAccepted?: () => void } = {}): Promise<EnableOutcome> {
+export async function enableWorkloadIdentity(api: ClusterApi, ref: ResourceRef, opts: { signal?: AbortSignal; onProgress?: (message: string) => void; onAccepted?: () => void; settleIntervalMs?: number } = {}): Promise<EnableOutcome> {
   const wrap = (e: unknown): never => {
     if (e instanceof StepError || e instanceof CancelledError) throw e;
     if (opts.signal?.aborted) throw new CancelledError('Cancelled before the update was sent. Nothing changed.');
@@ -97,7 +97,16 @@ export async function enableWorkloadIdentity(api: ClusterApi, ref: ResourceRef, 
   let current: ManagedCluster;
   try { current = await api.get(ref, opts.signal); } catch (e) { return wrap(e); }
   const summary = clusterFromSdk(current);
-  if (workloadIdentityState(summary) === 'on') return { kind: 'alreadyOn', cluster: summary };
+  if (workloadIdentityState(summary) === 'on') {
+    // Someone else's update that turns it on is still running: the issuer URL comes when it ends.
+    if (isBusy(summary.provisioningState)) {
+      opts.onProgress?.(`Waiting for the running update of ${ref.name} to finish…`);
+      const settled = await waitUntilSettled(api, ref, opts.settleIntervalMs ?? 2000, opts.signal).catch(wrap);
+      if (workloadIdentityState(settled) === 'on' && settled.issuerUrl) return { kind: 'alreadyOn', cluster: settled };
+      throw new StepError(ENABLE_STEP, 'UpdateFailed', `The running update of ${ref.name} ended ${settled.provisioningState} without workload identity.`);
+    }
+    return { kind: 'alreadyOn', cluster: summary };
+  }
   if (isBusy(current.provisioningState)) throw new ClusterBusyError(ref.name, current.provisioningState!);
   throwIfAborted(opts.signal);
   opts.onProgress?.('Updating the cluster (this takes several minutes)…');

@@ -236,8 +236,10 @@ export function armRoutes(ctx: ArmContext): Route[] {
 
   const kubeconfigFor = (c: ClusterRecord, claims: SimClaims) => {
     const p = c.resource.properties;
+    // A private API server is out of reach from outside its network. Real kubeconfigs name its privatelink FQDN;
+    // here a closed loopback port stands in, so the refusal needs no DNS and no traffic off this machine.
     const server = p.apiServerAccessProfile?.enablePrivateCluster
-      ? `https://${p.privateFQDN}:443`
+      ? 'https://127.0.0.1:1'
       : `${ctx.kubeUrl()}/clusters/${c.key}`;
     const user = p.aadProfile
       ? { exec: { apiVersion: 'client.authentication.k8s.io/v1beta1', command: 'kubelogin', interactiveMode: 'IfAvailable',
@@ -556,6 +558,11 @@ export function armRoutes(ctx: ArmContext): Route[] {
     }
     const get = /^kubectl get (namespace|serviceaccount) ([\w.-]+)(?: -n ([\w-]+))? -o json$/.exec(command.trim());
     if (get) return getObjectJson(c.kube, get[1], get[2], get[3]);
+    const list = /^kubectl get (namespaces|serviceaccounts)(?: -n ([\w-]+))? -o json$/.exec(command.trim());
+    if (list) {
+      const items = list[1] === 'namespaces' ? [...c.kube.namespaces.values()] : [...c.kube.serviceAccounts.values()].filter((o) => o.metadata.namespace === list[2]);
+      return JSON.stringify({ apiVersion: 'v1', kind: 'List', items }, null, 4);
+    }
     throw new Error(`simulated run-command: unsupported command '${command}'`);
   }
 }

@@ -1,0 +1,88 @@
+import type { CredentialInfo, IdentityInfo } from '../../azure/identities';
+import type { AccessPolicy, Permission, RoleAssignmentInfo, VaultDetails } from '../../azure/vaults';
+import type { ApplyObject, KubeTarget, ServiceAccountInfo } from '../../kube/access';
+import type { ResourceRef } from '../../azure/resourceId';
+import type { Logger } from '../../log';
+import type { ClusterApi, ClusterSummary } from '../cluster';
+import type { VaultSummary } from '../inventory';
+
+export type IdentityChoice =
+  | { kind: 'existing'; identity: IdentityInfo }
+  | { kind: 'new'; subscriptionId: string; resourceGroup: string; name: string; location: string };
+
+/** Everything the user answered. */
+export interface BindRequest {
+  cluster: ClusterSummary;
+  namespace: string;
+  serviceAccount: string;
+  vault: VaultSummary;
+  identity: IdentityChoice;
+  permissions: Permission[];
+}
+
+/** What Bind needs from Azure and the cluster. The real gateways implement it; nothing here imports an SDK. */
+export interface BindDeps {
+  clusters: ClusterApi;
+  identities: {
+    find(ref: Omit<ResourceRef, 'id'>, signal?: AbortSignal): Promise<IdentityInfo | undefined>;
+    create(ref: Omit<ResourceRef, 'id'>, location: string, signal?: AbortSignal): Promise<IdentityInfo>;
+    listCredentials(identity: ResourceRef, signal?: AbortSignal): Promise<CredentialInfo[]>;
+    putCredential(identity: ResourceRef, credential: CredentialInfo, signal?: AbortSignal): Promise<CredentialInfo>;
+  };
+  vaults: {
+    get(ref: ResourceRef, signal?: AbortSignal): Promise<VaultDetails>;
+    addAccessPolicy(ref: ResourceRef, policy: AccessPolicy, signal?: AbortSignal): Promise<void>;
+    roleAssignmentsFor(scope: string, subscriptionId: string, principalId: string, signal?: AbortSignal): Promise<RoleAssignmentInfo[]>;
+    createRoleAssignment(scope: string, subscriptionId: string, name: string, roleGuid: string, principalId: string, signal?: AbortSignal): Promise<void>;
+  };
+  /** Connects once per flow; the kubeconfig stays in memory. */
+  kube(cluster: ClusterSummary): Promise<KubeTarget>;
+  log: Logger;
+  /** Waits between retries (tests pass a fast one). */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export type Outcome = 'create' | 'update' | 'unchanged';
+
+/** One line of the plan, and later of the report. */
+export interface StepRecord {
+  id: BindStepId;
+  title: string;
+  /** The exact resource the step touches. */
+  resource: string;
+  planned: Outcome | 'blocked';
+  detail?: string;
+  result?: 'created' | 'updated' | 'unchanged' | 'failed' | 'notRun';
+}
+
+export type BindStepId = 'cluster' | 'identity' | 'namespace' | 'vault' | 'serviceAccount' | 'credential';
+
+export const STEP_TITLES: Record<BindStepId, string> = {
+  cluster: 'Enable the OIDC issuer and workload identity on the cluster',
+  identity: 'User-assigned managed identity',
+  namespace: 'Namespace',
+  vault: 'Key Vault access',
+  serviceAccount: 'ServiceAccount annotated with the client id',
+  credential: 'Federated identity credential',
+};
+
+/** What the execute steps learn and hand to each other. */
+export interface BindState {
+  request: BindRequest;
+  records: Map<BindStepId, StepRecord>;
+  issuerUrl?: string;
+  identity?: IdentityInfo;
+  kube?: KubeTarget;
+  credential?: CredentialInfo;
+  serviceAccount?: ServiceAccountInfo;
+  manifestObjects?: ApplyObject[];
+}
+
+export interface BindResult {
+  request: BindRequest;
+  records: StepRecord[];
+  issuerUrl: string;
+  identity: IdentityInfo;
+  credential: CredentialInfo;
+  kubeMode: KubeTarget['mode'];
+}

@@ -1,0 +1,84 @@
+import type { CredentialInfo, IdentityInfo } from '../../azure/identities';
+import { ROLE_FOR, VaultDetails, Permission, RoleAssignmentInfo, AccessPolicy } from '../../azure/vaults';
+import type { ServiceAccountInfo } from '../../kube/access';
+import { clusterFromSdk, workloadIdentityState } from '../cluster';
+import { CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION } from '../manifest';
+import { MAX_CREDENTIALS_PER_IDENTITY, TOKEN_EXCHANGE_AUDIENCE, serviceAccountSubject } from '../names';
+import { BindDeps, BindRequest, BindStepId, STEP_TITLES, StepRecord } from './model';
+
+/** Permissions a policy or the role assignments already give; `get` is what Bind grants. */
+export function missingPolicyPermissions(policies: AccessPolicy[], tenantId: string, principalId: string, wanted: Permission[]): Permission[] {
+  const mine = policies.filter((p) => p.objectId === principalId && p.tenantId === tenantId);
+  return wanted.filter((k) => !mine.some((p) => (p.permissions[k] ?? []).map((x) => x.toLowerCase()).includes('get') || (p.permissions[k] ?? []).includes('all')));
+}
+
+export function missingRoles(assignments: RoleAssignmentInfo[], vaultScope: string, wanted: Permission[]): Permission[] {
+  const scope = vaultScope.toLowerCase();
+  // An assignment at the vault or above it (resource group, subscription) covers the vault.
+  const covering = assignments.filter((a) => scope === a.scope.toLowerCase() || scope.startsWith(`${a.scope.toLowerCase().replace(/\/$/, '')}/`));
+  return wanted.filter((k) => !covering.some((a) => a.roleDefinitionId.toLowerCase().endsWith(ROLE_FOR[k].guid)));
+}
+
+export const credentialMatches = (c: CredentialInfo, issuer: string, subject: string) => c.issuer === issuer && c.subject === subject;
+
+export function serviceAccountIsCurrent(sa: ServiceAccountInfo | undefined, clientId: string, tenantId: string) {
+  return !!sa && sa.annotations[CLIENT_ID_ANNOTATION] === clientId && sa.annotations[TENANT_ID_ANNOTATION] === tenantId;
+}
+
+const identityRef = (r: BindRequest) => (r.identity.kind === 'existing' ? r.identity.identity : { subscriptionId: r.identity.subscriptionId, resourceGroup: r.identity.resourceGroup, name: r.identity.name });
+
+export const identityLabel = (r: BindRequest) => { const i = identityRef(r); return `${i.name} (resource group ${i.resourceGroup})`; };
+
+/**
+ * Reads the current state and says, for each step, whether it will create, change, or leave alone the resource it
+ * touches. Sends no write. The review shows exactly this.
+ */
+export async function planBind(r: BindRequest, deps: BindDeps, signal?: AbortSignal): Promise<StepRecord[]> {
+  const subject = serviceAccountSubject(r.namespace, r.serviceAccount);
+  const record = (id: BindStepId, resource: string, planned: StepRecord['planned'], detail?: string): StepRecord => ({ id, title: STEP_TITLES[id], resource, planned, detail });
+
+  const [mc, identity, vault, kube] = await Promise.all([
+    deps.clusters.get(r.cluster, signal),
+    r.identity.kind === 'existing' ? deps.identities.find(r.identity.identity, signal) : deps.identities.find(identityRef(r), signal),
+    deps.vaults.get(r.vault, signal),
+    deps.kube(r.cluster),
+  ]);
+  const cluster = clusterFromSdk(mc);
+  const clusterOn = workloadIdentityState(cluster) === 'on';
+  const [namespaces, sa, credentials, grants] = await Promise.all([
+    kube.listNamespaces(),
+    kube.getServiceAccount(r.namespace, r.serviceAccount).catch(() => undefined),
+    identity ? deps.identities.listCredentials(identity, signal) : Promise.resolve([] as CredentialInfo[]),
+    identity ? missingGrants(vault, identity, r, deps, signal) : Promise.resolve(r.permissions),
+  ]);
+
+  const steps: StepRecord[] = [];
+  steps.push(record('cluster', `${cluster.name} (resource group ${cluster.resourceGroup})`, clusterOn ? 'unchanged' : 'update',
+    clusterOn ? 'OIDC issuer and workload identity are on' : `will enable ${cluster.oidcIssuerEnabled ? 'workload identity' : 'the OIDC issuer and workload identity'} (several minutes)`));
+  steps.push(record('identity', identityLabel(r), identity ? 'unchanged' : 'create', identity ? `exists, client id ${identity.clientId}` : `will be created in ${r.identity.kind === 'new' ? r.identity.location : ''}`));
+  steps.push(record('namespace', r.namespace, namespaces.includes(r.namespace) ? 'unchanged' : 'create', namespaces.includes(r.namespace) ? 'exists' : 'will be created'));
+  const model = vault.rbac ? 'Azure RBAC' : 'access policy';
+  steps.push(record('vault', `${r.vault.name} (${model})`, grants.length ? 'create' : 'unchanged',
+    grants.length ? `will grant get on ${grants.join(', ')}${vault.rbac ? ` (${grants.map((g) => ROLE_FOR[g].name).join(', ')})` : ''}` : `get on ${r.permissions.join(', ')} already granted`));
+  const saCurrent = identity && serviceAccountIsCurrent(sa, identity.clientId, identity.tenantId);
+  steps.push(record('serviceAccount', `${r.namespace}/${r.serviceAccount}`, !sa ? 'create' : saCurrent ? 'unchanged' : 'update',
+    !sa ? 'will be created with the client-id annotation' : saCurrent ? 'annotated with this identity' : 'will be annotated; its other labels and annotations stay'));
+  const issuer = cluster.issuerUrl;
+  const existing = issuer ? credentials.find((c) => credentialMatches(c, issuer, subject)) : undefined;
+  if (existing) {
+    const audienceOk = existing.audiences.includes(TOKEN_EXCHANGE_AUDIENCE);
+    steps.push(record('credential', `${existing.name} on ${identityRef(r).name}`, audienceOk ? 'unchanged' : 'update', audienceOk ? `issuer and subject ${subject} already federated` : `audience will be set to ${TOKEN_EXCHANGE_AUDIENCE}`));
+  } else if (credentials.length >= MAX_CREDENTIALS_PER_IDENTITY) {
+    steps.push(record('credential', identityRef(r).name, 'blocked', `the identity already has ${credentials.length} federated credentials, the maximum: ${credentials.map((c) => c.name).join(', ')}`));
+  } else {
+    steps.push(record('credential', `${subject} on ${identityRef(r).name}`, 'create', 'will be created with the cluster\'s issuer and audience api://AzureADTokenExchange'));
+  }
+  return steps;
+}
+
+async function missingGrants(vault: VaultDetails, identity: IdentityInfo, r: BindRequest, deps: BindDeps, signal?: AbortSignal): Promise<Permission[]> {
+  if (!vault.rbac) return missingPolicyPermissions(vault.accessPolicies, vault.tenantId, identity.principalId, r.permissions);
+  return missingRoles(await deps.vaults.roleAssignmentsFor(r.vault.id, r.vault.subscriptionId, identity.principalId, signal), r.vault.id, r.permissions);
+}
+
+export { missingGrants };

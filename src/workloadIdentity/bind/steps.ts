@@ -1,0 +1,139 @@
+import { ROLE_FOR, Permission } from '../../azure/vaults';
+import { ExecuteStep } from '../../wizard/wizard';
+import { enableWorkloadIdentity, workloadIdentityState } from '../cluster';
+import { CancelledError, StepError, describeError, isAbort } from '../errors';
+import { serviceAccountObject } from '../manifest';
+import { MAX_CREDENTIALS_PER_IDENTITY, TOKEN_EXCHANGE_AUDIENCE, credentialName, roleAssignmentName, serviceAccountSubject } from '../names';
+import { BindDeps, BindState, BindStepId, STEP_TITLES } from './model';
+import { credentialMatches, missingGrants, serviceAccountIsCurrent } from './plan';
+
+/** Who typically has the permission a 403 says is missing, per step. */
+const REMEDY: Record<BindStepId, (s: BindState) => string> = {
+  cluster: (s) => `You need Microsoft.ContainerService/managedClusters/write on ${s.request.cluster.name} (for example Azure Kubernetes Service Contributor).`,
+  identity: () => 'You need Microsoft.ManagedIdentity/userAssignedIdentities/write on the resource group (for example Managed Identity Contributor).',
+  namespace: (s) => `Your Kubernetes role on ${s.request.cluster.name} does not allow creating namespaces; ask a cluster admin, or pick an existing namespace.`,
+  vault: (s) => (s.request.vault.rbac
+    ? `You need Microsoft.Authorization/roleAssignments/write on ${s.request.vault.name}: Owner, User Access Administrator, or Role Based Access Control Administrator typically have it.`
+    : `You need Microsoft.KeyVault/vaults/accessPolicies/write on ${s.request.vault.name}: Key Vault Contributor typically has it.`),
+  serviceAccount: (s) => `Your Kubernetes role does not allow patching serviceaccounts in ${s.request.namespace} on ${s.request.cluster.name}; ask for a role that can (for example Azure Kubernetes Service RBAC Writer for the namespace).`,
+  credential: () => 'You need Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write (for example Managed Identity Contributor).',
+};
+
+function stepError(id: BindStepId, s: BindState, e: unknown): Error {
+  if (e instanceof StepError || e instanceof CancelledError) return e;
+  if (isAbort(e)) return new CancelledError();
+  const d = describeError(e);
+  const remedy = d.status === 403 || /Forbidden|AuthorizationFailed/i.test(d.code) ? REMEDY[id](s) : undefined;
+  return new StepError(STEP_TITLES[id], d.code, d.message, remedy, d.status);
+}
+
+/** Retries what Azure says will pass soon: a principal that has not replicated, concurrent credential writes. */
+async function withRetry<T>(deps: BindDeps, what: (e: unknown) => boolean, fn: () => Promise<T>, signal: AbortSignal, attempts = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try { return await fn(); } catch (e) {
+      if (i >= attempts || !what(e) || signal.aborted) throw e;
+      const ms = 1000 * 2 ** (i - 1);
+      deps.log.info(`${describeError(e).code}: retrying in ${ms / 1000}s (${i}/${attempts - 1})`);
+      await deps.sleep(ms, signal);
+    }
+  }
+}
+const principalNotFound = (e: unknown) => describeError(e).code === 'PrincipalNotFound';
+const concurrentWrite = (e: unknown) => describeError(e).status === 409;
+
+function step(id: BindStepId, priority: number, run: (s: BindState, progress: (m: string) => void, signal: AbortSignal) => Promise<'created' | 'updated' | 'unchanged'>): ExecuteStep<BindState> {
+  return {
+    id, title: STEP_TITLES[id], priority,
+    shouldExecute: () => true,
+    async execute(s, progress, signal) {
+      const rec = s.records.get(id)!;
+      try {
+        rec.result = await run(s, progress, signal);
+      } catch (e) {
+        rec.result = 'failed';
+        throw stepError(id, s, e);
+      }
+    },
+  };
+}
+
+/**
+ * The lab's steps, each idempotent: it reads first and does only what is missing. Priority 1 steps have no
+ * dependencies and run together; priority 2 steps need the identity, the issuer and the cluster connection.
+ */
+export function bindSteps(deps: BindDeps, runClusterUpdate: <T>(clusterId: string, fn: () => Promise<T>) => Promise<T> = (_id, fn) => fn()): ExecuteStep<BindState>[] {
+  return [
+    step('cluster', 1, async (s, progress, signal) => {
+      const outcome = await runClusterUpdate(s.request.cluster.id.toLowerCase(), () => enableWorkloadIdentity(deps.clusters, s.request.cluster, { signal, onProgress: progress }));
+      s.issuerUrl = outcome.cluster.issuerUrl;
+      if (!s.issuerUrl || workloadIdentityState(outcome.cluster) !== 'on') throw new StepError(STEP_TITLES.cluster, 'NoIssuer', 'The cluster reports no OIDC issuer URL after the update.');
+      return outcome.kind === 'alreadyOn' ? 'unchanged' : 'updated';
+    }),
+    step('identity', 1, async (s, progress, signal) => {
+      const choice = s.request.identity;
+      const ref = choice.kind === 'existing' ? choice.identity : choice;
+      const found = await deps.identities.find(ref, signal);
+      if (found) { s.identity = found; return 'unchanged'; }
+      if (choice.kind === 'existing') throw new StepError(STEP_TITLES.identity, 'IdentityNotFound', `The identity ${choice.identity.name} no longer exists.`);
+      progress(`Creating managed identity ${choice.name}…`);
+      s.identity = await deps.identities.create(ref, choice.location, signal);
+      return 'created';
+    }),
+    step('namespace', 1, async (s, progress) => {
+      s.kube = await deps.kube(s.request.cluster);
+      if (s.kube.mode === 'runCommand') progress(`The API server of ${s.request.cluster.name} is private: applying through AKS run-command…`);
+      if ((await s.kube.listNamespaces()).includes(s.request.namespace)) return 'unchanged';
+      await s.kube.apply([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: s.request.namespace } }]);
+      return 'created';
+    }),
+    step('vault', 2, async (s, progress, signal) => {
+      const r = s.request, identity = s.identity!;
+      const vault = await deps.vaults.get(r.vault, signal);
+      const missing = await missingGrants(vault, identity, r, deps, signal);
+      if (!missing.length) return 'unchanged';
+      progress(`Granting get on ${missing.join(', ')} in ${r.vault.name}…`);
+      if (!vault.rbac) {
+        const permissions = Object.fromEntries(missing.map((k) => [k, ['get']])) as Record<Permission, string[]>;
+        await deps.vaults.addAccessPolicy(r.vault, { tenantId: vault.tenantId, objectId: identity.principalId, permissions }, signal);
+        return 'created';
+      }
+      for (const k of missing) {
+        const role = ROLE_FOR[k];
+        const name = roleAssignmentName(r.vault.id, role.guid, identity.principalId);
+        try {
+          await withRetry(deps, principalNotFound, () => deps.vaults.createRoleAssignment(r.vault.id, r.vault.subscriptionId, name, role.guid, identity.principalId, signal), signal);
+        } catch (e) {
+          // The same grant under another name is the grant we want.
+          if (describeError(e).code !== 'RoleAssignmentExists') throw e;
+        }
+      }
+      return 'created';
+    }),
+    step('serviceAccount', 2, async (s) => {
+      const r = s.request, identity = s.identity!;
+      const existing = await s.kube!.getServiceAccount(r.namespace, r.serviceAccount);
+      if (serviceAccountIsCurrent(existing, identity.clientId, identity.tenantId)) return 'unchanged';
+      await s.kube!.apply([serviceAccountObject({ namespace: r.namespace, serviceAccount: r.serviceAccount, clientId: identity.clientId, tenantId: identity.tenantId })]);
+      return existing ? 'updated' : 'created';
+    }),
+    step('credential', 2, async (s, progress, signal) => {
+      // The cluster step runs beside the identity step; this one needs both.
+      const r = s.request, identity = s.identity!, issuer = s.issuerUrl!;
+      const subject = serviceAccountSubject(r.namespace, r.serviceAccount);
+      const credentials = await deps.identities.listCredentials(identity, signal);
+      const match = credentials.find((c) => credentialMatches(c, issuer, subject));
+      if (match && match.audiences.includes(TOKEN_EXCHANGE_AUDIENCE)) { s.credential = match; return 'unchanged'; }
+      if (!match && credentials.length >= MAX_CREDENTIALS_PER_IDENTITY) {
+        throw new StepError(STEP_TITLES.credential, 'TooManyFederatedCredentials',
+          `The identity ${identity.name} already has ${credentials.length} federated credentials, the most Azure allows: ${credentials.map((c) => `${c.name} (${c.subject})`).join(', ')}.`,
+          'Remove one that is no longer used, or choose another identity.');
+      }
+      let name = match?.name ?? credentialName(r.cluster.name, r.namespace, r.serviceAccount);
+      // Never overwrite someone else's credential that happens to have our name.
+      if (!match && credentials.some((c) => c.name.toLowerCase() === name.toLowerCase())) name = credentialName(`${r.cluster.name}-${r.cluster.subscriptionId.slice(0, 8)}`, r.namespace, r.serviceAccount);
+      progress(`Creating federated credential ${name}…`);
+      s.credential = await withRetry(deps, concurrentWrite, () => deps.identities.putCredential(identity, { name, issuer, subject, audiences: [TOKEN_EXCHANGE_AUDIENCE] }, signal), signal, 4);
+      return match ? 'updated' : 'created';
+    }),
+  ];
+}
