@@ -11,6 +11,7 @@ import { createLog } from './ui/log';
 import { VsCodePrompter } from './ui/vscodePrompter';
 import { ResourceTreeProvider } from './ui/tree/provider';
 import { enableWorkloadIdentityCommand } from './ui/commands/enable';
+import { bindKeyVaultCommand } from './ui/commands/bind/command';
 import { copyIssuerUrl, copyResourceId, openInPortal, retry, selectSubscriptions } from './ui/commands/resources';
 
 type ServicesModule = typeof import('./services');
@@ -46,6 +47,8 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   register('retry', retry);
   register('showLog', () => channel.show());
   register('enableWorkloadIdentity', (node) => enableWorkloadIdentityCommand(ctx, node, copy));
+  register('bindKeyVault', (node) => bindKeyVaultCommand(ctx, { cluster: node }));
+  register('bindToCluster', (node) => bindKeyVaultCommand(ctx, { vault: node }));
   register('copyIssuerUrl', (node) => copyIssuerUrl(ctx, node));
   register('copyResourceId', copyResourceId);
   register('openInPortal', (node) => openInPortal(ctx, node));

@@ -13,6 +13,7 @@ import { VaultGateway } from './azure/vaults';
 import { KubeTarget, connectToCluster } from './kube/access';
 import type { ClusterSummary } from './workloadIdentity/cluster';
 import type { BindDeps } from './workloadIdentity/bind/model';
+import { serviceAccountManifest } from './workloadIdentity/manifestYaml';
 import { Logger } from './log';
 
 export interface TenantInfo { tenantId: string; displayName?: string; defaultDomain?: string }
@@ -29,6 +30,8 @@ export function createAzureServices(cloud: AzureCloud, credential: TokenCredenti
     identities,
     vaults,
     inventory: new ArmInventorySource(clients),
+    /** YAML rendering lives here so the yaml library loads with the SDKs, not at activation. */
+    serviceAccountManifest,
     connect: (cluster: ClusterSummary) => connectToCluster(clusters, credential, cluster, log),
     /** Dependencies of one Bind flow: the cluster connection is made once and kept in memory for it. */
     bindDeps(): BindDeps {

@@ -22,8 +22,9 @@ export async function runPrompts<C>(steps: PromptStep<C>[], ctx: C, prompter: Pr
   while (i < steps.length) {
     const step = steps[i];
     if (!step.shouldPrompt(ctx)) { i++; continue; }
-    const visible = steps.filter((s) => s.shouldPrompt(ctx)).length;
-    const result = await step.prompt(ctx, prompter, { step: asked.length + 1, totalSteps: Math.max(visible, asked.length + 1) });
+    // Steps asked so far plus those still to come; it grows when an answer reveals more (a new identity).
+    const toCome = steps.slice(i).filter((s) => s.shouldPrompt(ctx)).length;
+    const result = await step.prompt(ctx, prompter, { step: asked.length + 1, totalSteps: asked.length + toCome });
     if (result === BACK) {
       const prev = asked.pop();
       if (prev === undefined) continue;

@@ -189,6 +189,12 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
       .catch((e) => { this.setUpdating(c, false); this.log.warn(`Watching ${c.name} stopped: ${describeError(e).message}`); });
   }
 
+  /** Reloads a cluster's bindings (its children) after Bind changed them. */
+  refreshBindings(c: ClusterSummary) {
+    const node = this.clusterNodes.get(c.id.toLowerCase());
+    if (node) this.changed.fire(node);
+  }
+
   async refreshCluster(c: ClusterSummary) {
     const services = this.auth.session?.services;
     if (!services) return;

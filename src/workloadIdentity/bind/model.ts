@@ -1,5 +1,6 @@
 import type { CredentialInfo, IdentityInfo } from '../../azure/identities';
-import type { AccessPolicy, Permission, RoleAssignmentInfo, VaultDetails } from '../../azure/vaults';
+import type { AccessPolicy, RoleAssignmentInfo, VaultDetails } from '../../azure/vaults';
+import type { Permission } from '../permissions';
 import type { ApplyObject, KubeTarget, ServiceAccountInfo } from '../../kube/access';
 import type { ResourceRef } from '../../azure/resourceId';
 import type { Logger } from '../../log';

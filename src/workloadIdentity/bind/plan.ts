@@ -1,5 +1,6 @@
 import type { CredentialInfo, IdentityInfo } from '../../azure/identities';
-import { ROLE_FOR, VaultDetails, Permission, RoleAssignmentInfo, AccessPolicy } from '../../azure/vaults';
+import type { VaultDetails, RoleAssignmentInfo, AccessPolicy } from '../../azure/vaults';
+import { Permission, ROLE_FOR } from '../permissions';
 import type { ServiceAccountInfo } from '../../kube/access';
 import { clusterFromSdk, workloadIdentityState } from '../cluster';
 import { CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION } from '../manifest';

@@ -1,4 +1,4 @@
-import { ROLE_FOR, Permission } from '../../azure/vaults';
+import { Permission, ROLE_FOR } from '../permissions';
 import { ExecuteStep } from '../../wizard/wizard';
 import { enableWorkloadIdentity, workloadIdentityState } from '../cluster';
 import { CancelledError, StepError, describeError, isAbort } from '../errors';

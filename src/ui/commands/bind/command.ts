@@ -1,0 +1,118 @@
+import * as vscode from 'vscode';
+import type { BindRequest, StepRecord } from '../../../workloadIdentity/bind/model';
+import { planBind } from '../../../workloadIdentity/bind/plan';
+import { BindIncompleteError, runBind } from '../../../workloadIdentity/bind/run';
+import { StepError, describeError } from '../../../workloadIdentity/errors';
+import { manifestPath } from '../../../workloadIdentity/manifest';
+import { BACK, PromptDismissed } from '../../../wizard/prompter';
+import { runPrompts } from '../../../wizard/wizard';
+import { AzureSession } from '../../auth';
+import { CommandContext, requireSession } from '../../context';
+import { writeManifest } from '../../manifestWriter';
+import { withCancellableProgress } from '../../progress';
+import type { ClusterNode, VaultNode } from '../../tree/nodes';
+import { BindWizardContext, TITLE, bindPromptSteps, identityChoice } from './prompts';
+
+
+const ICON: Record<StepRecord['planned'], string> = { create: '$(add) Create', update: '$(edit) Change', unchanged: '$(pass) In place', blocked: '$(error) Blocked' };
+
+/** Palette "Bind Key Vault…", a cluster's "Bind Key Vault…" and a vault's "Bind to AKS Cluster…". */
+export async function bindKeyVaultCommand(ctx: CommandContext, from?: { cluster?: ClusterNode; vault?: VaultNode }) {
+  const session = await requireSession(ctx);
+  if (!session) return;
+  const prompter = ctx.prompter();
+  const deps = session.services.bindDeps();
+  const identities = new Map<string, ReturnType<typeof session.services.identities.list>>();
+  const wizard: BindWizardContext = {
+    cluster: from?.cluster?.cluster,
+    vault: from?.vault?.vault,
+    sources: {
+      clusters: () => ctx.tree.clusters(),
+      vaults: () => ctx.tree.vaults(),
+      identities: (sub) => { if (!identities.has(sub)) identities.set(sub, session.services.identities.list(sub)); return identities.get(sub)!; },
+      kube: (cluster) => deps.kube(cluster),
+    },
+  };
+  try {
+    for (;;) {
+      await runPrompts(bindPromptSteps, wizard, prompter);
+      const request: BindRequest = {
+        cluster: wizard.cluster!, namespace: wizard.namespace!, serviceAccount: wizard.serviceAccount!, vault: wizard.vault!,
+        identity: identityChoice(wizard), permissions: wizard.permissions!,
+      };
+      const confirmed = await review(ctx, deps, request);
+      if (confirmed === 'back') { wizard.permissions = undefined; continue; }
+      if (confirmed === 'dismissed') return;
+      return await execute(ctx, session, deps, request);
+    }
+  } catch (e) {
+    if (e instanceof PromptDismissed) return;
+    const d = describeError(e);
+    ctx.log.error(`Bind Key Vault: ${d.code}: ${d.message}`);
+    void prompter.notify('error', `Bind Key Vault: ${d.code}: ${d.message}`);
+  }
+}
+
+/** The plan: each step, the exact resource, and whether it is created, changed or already in place. */
+async function review(ctx: CommandContext, deps: ReturnType<AzureSession['services']['bindDeps']>, request: BindRequest): Promise<'run' | 'back' | 'dismissed'> {
+  const prompter = ctx.prompter();
+  const plan = planBind(request, deps);
+  for (;;) {
+    const steps = await plan;
+    const blocked = steps.some((s) => s.planned === 'blocked');
+    const changes = steps.filter((s) => s.planned === 'create' || s.planned === 'update').length;
+    const v = await prompter.pick<'run' | 'line'>({
+      title: `${TITLE}: review`, placeholder: blocked ? 'A step cannot run; go back and change your answers' : `${changes} change${changes === 1 ? '' : 's'}; nothing has been written yet`,
+      items: [
+        blocked
+          ? { label: '$(error) Cannot bind: see the blocked step', value: 'line' as const }
+          : { label: `$(check) Bind: make ${changes} change${changes === 1 ? '' : 's'}`, description: 'confirm', value: 'run' as const },
+        ...steps.map((s) => ({ label: `${ICON[s.planned]}: ${s.title}`, description: s.resource, detail: s.detail, value: 'line' as const })),
+      ],
+    });
+    if (v === BACK) return 'back';
+    if (v === undefined) return 'dismissed';
+    if (v === 'run') return 'run';
+  }
+}
+
+async function execute(ctx: CommandContext, session: AzureSession, deps: ReturnType<AzureSession['services']['bindDeps']>, request: BindRequest) {
+  const prompter = ctx.prompter();
+  try {
+    const result = await withCancellableProgress(`Binding ${request.vault.name} to ${request.namespace}/${request.serviceAccount} on ${request.cluster.name}`, (report, signal) =>
+      runBind(request, deps, { signal, progress: report, runClusterUpdate: (id, fn) => ctx.clusterUpdates.run(id, fn).promise }));
+    void ctx.tree.refreshCluster(request.cluster).then((c) => c && ctx.tree.refreshBindings(c)).catch(() => undefined);
+    const template = vscode.workspace.getConfiguration('aksWorkloadIdentity').get<string>('manifestPath', 'k8s/${namespace}/${serviceAccount}.serviceaccount.yaml');
+    const target = manifestPath(template, request.namespace, request.serviceAccount);
+    const content = session.services.serviceAccountManifest({
+      namespace: request.namespace, serviceAccount: request.serviceAccount, clientId: result.identity.clientId, tenantId: result.identity.tenantId,
+      identityName: result.identity.name, clusterName: request.cluster.name, vaultName: request.vault.name, credentialName: result.credential.name,
+    });
+    let manifest: Awaited<ReturnType<typeof writeManifest>> = { kind: 'none' };
+    if (target.error) void prompter.notify('error', `The manifest was not written: ${target.error}`);
+    else manifest = await writeManifest(prompter, target.path!, content);
+    ctx.log.info(`Bound ${request.vault.name} to ${request.namespace}/${request.serviceAccount} on ${request.cluster.name}: client id ${result.identity.clientId}, credential ${result.credential.name}.`);
+    const actions = ['Copy Client ID', ...(manifest.kind !== 'none' ? ['Open Manifest'] : [])];
+    void prompter.notify('info',
+      `Bound ${request.vault.name} to ${request.namespace}/${request.serviceAccount} on ${request.cluster.name}. Client ID: ${result.identity.clientId}. Issuer: ${result.issuerUrl}. Credential: ${result.credential.name}. Token exchange can fail for a few minutes while the credential propagates (AADSTS70021).`,
+      ...actions).then(async (a) => {
+      if (a === 'Copy Client ID') await vscode.env.clipboard.writeText(result.identity.clientId);
+      if (a === 'Open Manifest' && manifest.kind !== 'none') await vscode.window.showTextDocument(manifest.uri);
+    });
+    return result;
+  } catch (e) {
+    if (!(e instanceof BindIncompleteError)) throw e;
+    const { done, notDone } = e.summary();
+    const where = `In place: ${done.length ? done.join('; ') : 'nothing'}. Not done: ${notDone.join('; ')}.`;
+    if (e.cancelled) {
+      void prompter.notify('info', `Bind cancelled. ${where} Run Bind again to finish.`);
+      return;
+    }
+    const cause = e.cause as StepError;
+    void ctx.tree.refreshCluster(request.cluster).catch(() => undefined);
+    const action = await prompter.notify('error', `Bind stopped at "${cause.step}": ${cause.code}: ${cause.message}${cause.remedy ? ` ${cause.remedy}` : ''} ${where}`, 'Retry', 'Show Log');
+    if (action === 'Retry') return execute(ctx, session, deps, request);
+    if (action === 'Show Log') void vscode.commands.executeCommand('aksWorkloadIdentity.showLog');
+  }
+}
+

@@ -1,0 +1,173 @@
+import type { IdentityInfo } from '../../../azure/identities';
+import type { Permission } from '../../../workloadIdentity/permissions';
+import type { KubeTarget } from '../../../kube/access';
+import type { ClusterSummary } from '../../../workloadIdentity/cluster';
+import type { IdentityChoice } from '../../../workloadIdentity/bind/model';
+import type { VaultSummary } from '../../../workloadIdentity/inventory';
+import { defaultIdentityName, validateIdentityName, validateNamespace, validateResourceGroupName, validateServiceAccountName } from '../../../workloadIdentity/names';
+import { BACK, PickItem, Prompter } from '../../../wizard/prompter';
+import { PromptStep, answered } from '../../../wizard/wizard';
+import { clusterItems } from '../pickCluster';
+
+export const TITLE = 'Bind Key Vault';
+export const LAB_SERVICE_ACCOUNT = 'workload-identity-sa';
+
+/** What the wizard collects, and the lists it reads on the way (read once, reused on Back). */
+export interface BindWizardContext {
+  cluster?: ClusterSummary;
+  namespace?: string;
+  serviceAccount?: string;
+  vault?: VaultSummary;
+  identity?: IdentityChoice | { kind: 'new' };
+  newIdentity?: { name?: string; resourceGroup?: string; location?: string };
+  permissions?: Permission[];
+  readonly sources: {
+    clusters(): Promise<ClusterSummary[]>;
+    vaults(): Promise<VaultSummary[]>;
+    identities(subscriptionId: string): Promise<IdentityInfo[]>;
+    kube(cluster: ClusterSummary): Promise<KubeTarget>;
+  };
+}
+
+type Step = PromptStep<BindWizardContext>;
+const info = (step: { step: number; totalSteps: number }) => ({ title: TITLE, ...step });
+
+export const clusterStep: Step = {
+  shouldPrompt: (c) => !c.cluster,
+  async prompt(c, p, pos) {
+    const v = answered(await p.pick<ClusterSummary>({ ...info(pos), placeholder: 'The AKS cluster whose pods get access', items: c.sources.clusters().then(clusterItems) }));
+    if (v === BACK) return BACK;
+    c.cluster = v;
+    c.namespace = undefined; c.serviceAccount = undefined;
+  },
+};
+
+export const namespaceStep: Step = {
+  shouldPrompt: () => true,
+  async prompt(c, p, pos) {
+    const items = c.sources.kube(c.cluster!).then((k) => k.listNamespaces()).then((list) => list.map((n): PickItem<string> => ({ label: n, value: n })));
+    const v = answered(await p.pick<string>({
+      ...info(pos), placeholder: 'Namespace of the workload (type a new name to create it)', items,
+      typed: { validate: validateNamespace, toValue: (t) => t, label: (t) => `$(add) Create namespace "${t}"` },
+    }));
+    if (v === BACK) return BACK;
+    c.namespace = v;
+  },
+};
+
+export const serviceAccountStep: Step = {
+  shouldPrompt: () => true,
+  async prompt(c, p, pos) {
+    const items = c.sources.kube(c.cluster!)
+      .then((k) => k.listServiceAccounts(c.namespace!))
+      .catch(() => [])
+      .then((list) => {
+        const names = list.map((s) => s.name).filter((n) => n !== 'default');
+        const own = names.map((n): PickItem<string> => ({ label: n, description: 'exists', value: n }));
+        return names.includes(LAB_SERVICE_ACCOUNT) ? own : [{ label: LAB_SERVICE_ACCOUNT, description: 'new (the lab\'s name)', value: LAB_SERVICE_ACCOUNT }, ...own];
+      });
+    const v = answered(await p.pick<string>({
+      ...info(pos), placeholder: 'ServiceAccount the pods run as (type a name for a new one)', items,
+      typed: { validate: validateServiceAccountName, toValue: (t) => t, label: (t) => `$(add) New ServiceAccount "${t}"` },
+    }));
+    if (v === BACK) return BACK;
+    c.serviceAccount = v;
+  },
+};
+
+export const vaultStep: Step = {
+  shouldPrompt: (c) => !c.vault,
+  async prompt(c, p, pos) {
+    const items = c.sources.vaults().then((vs) => vs.map((v) => ({ label: v.name, description: v.rbac ? 'Azure RBAC' : 'access policies', detail: `${v.resourceGroup} · ${v.location}`, value: v })));
+    const v = answered(await p.pick<VaultSummary>({ ...info(pos), placeholder: 'The Key Vault to read', items }));
+    if (v === BACK) return BACK;
+    c.vault = v;
+  },
+};
+
+const NEW = { kind: 'new' as const };
+
+export const identityStep: Step = {
+  shouldPrompt: () => true,
+  async prompt(c, p, pos) {
+    const items = c.sources.identities(c.cluster!.subscriptionId).then((ids) => [
+      { label: '$(add) Create a new user-assigned identity', value: NEW as BindWizardContext['identity'] },
+      ...ids.map((i) => ({ label: i.name, description: i.resourceGroup, detail: `client id ${i.clientId}`, value: { kind: 'existing', identity: i } as BindWizardContext['identity'] })),
+    ]);
+    const v = answered(await p.pick<BindWizardContext['identity']>({ ...info(pos), placeholder: 'The managed identity the pods use', items }));
+    if (v === BACK) return BACK;
+    c.identity = v;
+  },
+};
+
+async function identityNameTaken(c: BindWizardContext, name: string, resourceGroup: string) {
+  const ids = await c.sources.identities(c.cluster!.subscriptionId);
+  return ids.some((i) => i.name.toLowerCase() === name.toLowerCase() && i.resourceGroup.toLowerCase() === resourceGroup.toLowerCase());
+}
+
+export const newIdentityNameStep: Step = {
+  shouldPrompt: (c) => c.identity?.kind === 'new',
+  async prompt(c, p, pos) {
+    const rg = c.newIdentity?.resourceGroup ?? c.cluster!.resourceGroup;
+    const ids = await c.sources.identities(c.cluster!.subscriptionId);
+    const taken = new Set(ids.filter((i) => i.resourceGroup.toLowerCase() === rg.toLowerCase()).map((i) => i.name.toLowerCase()));
+    let suggestion = defaultIdentityName(c.namespace!, c.serviceAccount!);
+    for (let n = 2; taken.has(suggestion.toLowerCase()); n++) suggestion = `${defaultIdentityName(c.namespace!, c.serviceAccount!).slice(0, 120)}-${n}`;
+    const v = answered(await p.input({
+      ...info(pos), prompt: `Name of the new identity (resource group ${rg})`, value: c.newIdentity?.name ?? suggestion,
+      validate: (s) => validateIdentityName(s) ?? (taken.has(s.toLowerCase()) ? `An identity named ${s} exists in ${rg}: go back and pick it to reuse it, or choose another name.` : undefined),
+    }));
+    if (v === BACK) return BACK;
+    c.newIdentity = { ...c.newIdentity, name: v };
+  },
+};
+
+export const newIdentityGroupStep: Step = {
+  shouldPrompt: (c) => c.identity?.kind === 'new',
+  async prompt(c, p, pos) {
+    const v = answered(await p.input({ ...info(pos), prompt: 'Resource group of the new identity (default: the cluster\'s)', value: c.newIdentity?.resourceGroup ?? c.cluster!.resourceGroup, validate: validateResourceGroupName }));
+    if (v === BACK) return BACK;
+    if (await identityNameTaken(c, c.newIdentity!.name!, v)) {
+      void p.notify('warning', `An identity named ${c.newIdentity!.name} already exists in ${v}; Bind will reuse it.`);
+    }
+    c.newIdentity = { ...c.newIdentity, resourceGroup: v };
+  },
+};
+
+const REGION = /^[a-z][a-z0-9]{1,39}$/;
+export const newIdentityRegionStep: Step = {
+  shouldPrompt: (c) => c.identity?.kind === 'new',
+  async prompt(c, p, pos) {
+    const v = answered(await p.input({
+      ...info(pos), prompt: 'Region of the new identity (default: the cluster\'s)', value: c.newIdentity?.location ?? c.cluster!.location,
+      validate: (s) => (REGION.test(s) ? undefined : 'Azure region names are lower-case letters and digits, like eastus or westeurope.'),
+    }));
+    if (v === BACK) return BACK;
+    c.newIdentity = { ...c.newIdentity, location: v };
+  },
+};
+
+export const permissionsStep: Step = {
+  shouldPrompt: () => true,
+  async prompt(c, p, pos) {
+    const chosen = new Set(c.permissions ?? ['secrets', 'keys', 'certificates']);
+    const all: [Permission, string][] = [['secrets', 'get on secrets'], ['keys', 'get on keys'], ['certificates', 'get on certificates']];
+    for (;;) {
+      const v = answered(await p.pickMany<Permission>({ ...info(pos), placeholder: 'What the identity may read (at least one)', items: all.map(([value, label]) => ({ label, value, picked: chosen.has(value) })) }));
+      if (v === BACK) return BACK;
+      if (v.length) { c.permissions = v; return; }
+      void p.notify('warning', 'Choose at least one permission.');
+    }
+  },
+};
+
+export const bindPromptSteps: Step[] = [clusterStep, namespaceStep, serviceAccountStep, vaultStep, identityStep, newIdentityNameStep, newIdentityGroupStep, newIdentityRegionStep, permissionsStep];
+
+/** The request, once every prompt is answered. */
+export function identityChoice(c: BindWizardContext): IdentityChoice {
+  if (c.identity?.kind === 'existing') return c.identity;
+  const n = c.newIdentity!;
+  return { kind: 'new', subscriptionId: c.cluster!.subscriptionId, resourceGroup: n.resourceGroup!, name: n.name!, location: n.location! };
+}
+
+export type { Prompter };

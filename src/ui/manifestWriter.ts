@@ -1,0 +1,55 @@
+import * as vscode from 'vscode';
+import { Prompter } from '../wizard/prompter';
+
+export type ManifestOutcome = { kind: 'written' | 'unchanged'; uri: vscode.Uri } | { kind: 'kept'; uri: vscode.Uri } | { kind: 'unsaved'; uri: vscode.Uri } | { kind: 'none' };
+
+const sameText = (a: string, b: string) => a.replace(/\r\n/g, '\n') === b.replace(/\r\n/g, '\n');
+
+/**
+ * Writes the manifest into the workspace and opens it. A file with other content, or an open document with unsaved
+ * edits, is never overwritten without asking: the difference is shown first. With no folder open, offers Save As
+ * or an unsaved editor.
+ */
+export async function writeManifest(prompter: Prompter, relativePath: string, content: string): Promise<ManifestOutcome> {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!folder) {
+    const choice = await prompter.notify('info', 'No folder is open, so the ServiceAccount manifest was not written to a workspace.', 'Save As…', 'Open Unsaved');
+    if (choice === 'Save As…') {
+      const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(relativePath.split('/').pop()!), filters: { YAML: ['yaml', 'yml'] } });
+      if (!target) return { kind: 'none' };
+      await vscode.workspace.fs.writeFile(target, Buffer.from(content, 'utf8'));
+      await vscode.window.showTextDocument(target);
+      return { kind: 'written', uri: target };
+    }
+    if (choice === 'Open Unsaved') {
+      const doc = await vscode.workspace.openTextDocument({ language: 'yaml', content });
+      await vscode.window.showTextDocument(doc);
+      return { kind: 'unsaved', uri: doc.uri };
+    }
+    return { kind: 'none' };
+  }
+  const uri = vscode.Uri.joinPath(folder.uri, ...relativePath.split('/'));
+  const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+  let existing: string | undefined;
+  try { existing = Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8'); } catch { existing = undefined; }
+  const current = open?.isDirty ? open.getText() : existing;
+  if (current !== undefined && sameText(current, content) && !open?.isDirty) {
+    await vscode.window.showTextDocument(uri, { preview: false });
+    return { kind: 'unchanged', uri };
+  }
+  if (current !== undefined) {
+    const proposed = await vscode.workspace.openTextDocument({ language: 'yaml', content });
+    await vscode.commands.executeCommand('vscode.diff', uri, proposed.uri, `${relativePath}: yours ↔ generated`);
+    const overwrite = await prompter.confirm({
+      message: `${relativePath} has other content${open?.isDirty ? ' and unsaved edits' : ''}. Overwrite it with the generated manifest?`,
+      detail: 'The difference is open in an editor. If you keep your file, the generated manifest stays open, unsaved.',
+      confirm: 'Overwrite',
+    });
+    if (!overwrite) return { kind: 'kept', uri: proposed.uri };
+  }
+  await vscode.workspace.fs.createDirectory(vscode.Uri.joinPath(uri, '..'));
+  await vscode.workspace.fs.writeFile(uri, Buffer.from(content, 'utf8'));
+  if (open?.isDirty) await vscode.commands.executeCommand('workbench.action.files.revert', uri);
+  await vscode.window.showTextDocument(uri, { preview: false });
+  return { kind: 'written', uri };
+}
