@@ -1,0 +1,84 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Page } from 'playwright-core';
+import { after, before, describe, it } from 'node:test';
+import { Workbench, openExtensionView, openWorkbench, runCommand, treeRow } from './fixture';
+
+/** Waits for the quick input whose placeholder or prompt contains `text`. */
+async function quickInput(page: Page, text: string) {
+  const widget = page.locator('.quick-input-widget');
+  await widget.locator('input').waitFor();
+  await page.waitForFunction((t) => {
+    const w = document.querySelector('.quick-input-widget') as HTMLElement | null;
+    if (!w || w.style.display === 'none') return false;
+    const input = w.querySelector('input') as HTMLInputElement | null;
+    const message = w.querySelector('.quick-input-message')?.textContent ?? '';
+    return (input?.placeholder ?? '').includes(t) || message.includes(t);
+  }, text, { timeout: 30_000 });
+  return widget;
+}
+
+async function pick(page: Page, placeholder: string, label: string) {
+  const w = await quickInput(page, placeholder);
+  await w.locator('input').fill(label);
+  await w.locator('.quick-input-list .monaco-list-row', { hasText: label }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
+async function accept(page: Page, prompt: string, expectedValue: string) {
+  const w = await quickInput(page, prompt);
+  assert.equal(await w.locator('input').inputValue(), expectedValue, `default for "${prompt}"`);
+  await page.keyboard.press('Enter');
+}
+
+describe('Bind Key Vault in the browser', () => {
+  let wb: Workbench;
+  before(async () => { wb = await openWorkbench('bind'); });
+  after(async () => { await wb?.close(); });
+
+  it('answers every step from the palette, reviews the plan, and gets the lab\'s result', async () => {
+    const view = await openExtensionView(wb.page);
+    await treeRow(view, 'aks-petclinic').waitFor({ timeout: 60_000 });
+    await runCommand(wb.page, 'AKS Workload Identity: Bind Key Vault…');
+    await pick(wb.page, 'The AKS cluster', 'aks-petclinic');
+    await pick(wb.page, 'Namespace of the workload', 'spring-petclinic');
+    await pick(wb.page, 'ServiceAccount the pods run as', 'workload-identity-sa');
+    await pick(wb.page, 'The Key Vault to read', 'kv-petclinic');
+    await pick(wb.page, 'The managed identity the pods use', 'Create a new user-assigned identity');
+    await accept(wb.page, 'Name of the new identity', 'id-spring-petclinic-workload-identity-sa');
+    await accept(wb.page, 'Resource group of the new identity', 'rg-petclinic');
+    await accept(wb.page, 'Region of the new identity', 'eastus');
+    await quickInput(wb.page, 'What the identity may read');
+    await wb.page.keyboard.press('Enter');
+    const review = await quickInput(wb.page, 'nothing has been written yet');
+    await review.locator('.monaco-list-row', { hasText: 'Federated identity credential' }).waitFor();
+    await wb.shot('plan');
+    const reviewText = await review.textContent();
+    assert.match(reviewText!, /Bind: make 5 changes/);
+    await wb.page.keyboard.press('Enter');
+
+    const toast = wb.page.locator('.notification-toast', { hasText: 'Bound kv-petclinic to spring-petclinic/workload-identity-sa' });
+    await toast.waitFor({ timeout: 90_000 });
+    await wb.page.locator('.tabs-container .tab', { hasText: 'workload-identity-sa.serviceaccount.yaml' }).waitFor();
+    await wb.shot('result');
+
+    // The lab's end state, in the simulated Azure and Kubernetes.
+    const state = wb.sim.snapshot();
+    const identity = state.identities.find((i) => i.name === 'id-spring-petclinic-workload-identity-sa')!;
+    assert.ok(identity);
+    const cluster = state.clusters.find((c) => c.name === 'aks-petclinic')!;
+    assert.equal(cluster.properties.securityProfile.workloadIdentity.enabled, true);
+    assert.deepEqual(cluster.violations, []);
+    const issuer = cluster.properties.oidcIssuerProfile.issuerURL;
+    assert.deepEqual(identity.credentials.map((c: any) => c.properties), [{ issuer, subject: 'system:serviceaccount:spring-petclinic:workload-identity-sa', audiences: ['api://AzureADTokenExchange'] }]);
+    const policy = state.vaults.find((v) => v.name === 'kv-petclinic')!.properties.accessPolicies.find((p: any) => p.objectId === identity.properties.principalId);
+    assert.deepEqual(policy.permissions, { secrets: ['get'], keys: ['get'], certificates: ['get'] });
+    const sa = (cluster.kube.serviceAccounts as any)['spring-petclinic/workload-identity-sa'];
+    assert.equal(sa.metadata.annotations['azure.workload.identity/client-id'], identity.properties.clientId);
+    const file = path.join(wb.cs.workspace, 'k8s', 'spring-petclinic', 'workload-identity-sa.serviceaccount.yaml');
+    const manifest = fs.readFileSync(file, 'utf8');
+    assert.match(manifest, new RegExp(`azure.workload.identity/client-id: ${identity.properties.clientId}`));
+    assert.match(manifest, /name: workload-identity-sa\n\s+namespace: spring-petclinic/);
+  });
+});
