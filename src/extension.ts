@@ -22,6 +22,8 @@ const loadServices = (): ServicesModule => (servicesModule ??= require('./servic
 /** What tests reach through `extension.exports`: the same objects the commands use. */
 export interface ExtensionApi {
   readonly context: CommandContext;
+  /** Where the log channel writes its file (tests scan it for secrets). */
+  readonly logUri: vscode.Uri;
   /** Replaces the UI seam, so a test can answer every question. */
   setPrompter(prompter: Prompter | undefined): void;
 }
@@ -57,7 +59,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   // Restoring the sign-in runs `az` or asks VS Code for a session: not on the activation path.
   setTimeout(() => void auth.restore(), 0);
 
-  return { context: ctx, setPrompter: (p) => { prompterOverride = p; } };
+  return { context: ctx, logUri: context.logUri, setPrompter: (p) => { prompterOverride = p; } };
 }
 
 export function deactivate() {}
