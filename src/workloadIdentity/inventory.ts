@@ -31,7 +31,35 @@ export interface InventorySource {
   listVaults(subscriptionId: string): Promise<any[]>;
 }
 
-export const INVENTORY_QUERY = "resources | where type in~ ('microsoft.containerservice/managedclusters', 'microsoft.keyvault/vaults') | project id, name, type, location, resourceGroup, subscriptionId, tenantId, properties, tags | order by id asc";
+/**
+ * One row per subscription with only the fields the tree shows: 1000 subscriptions fit in one page
+ * (a row per resource would take 40 pages for 1000 subscriptions of 40 resources).
+ */
+export const INVENTORY_QUERY = [
+  'resources',
+  "| where type in~ ('microsoft.containerservice/managedclusters', 'microsoft.keyvault/vaults')",
+  '| project id, name, type, location, subscriptionId, tenantId, kubernetesVersion = properties.currentKubernetesVersion,',
+  'provisioningState = properties.provisioningState, oidcIssuerEnabled = properties.oidcIssuerProfile.enabled,',
+  'issuerUrl = properties.oidcIssuerProfile.issuerURL, workloadIdentityEnabled = properties.securityProfile.workloadIdentity.enabled,',
+  'entraId = isnotnull(properties.aadProfile), privateCluster = properties.apiServerAccessProfile.enablePrivateCluster,',
+  'rbac = properties.enableRbacAuthorization, vaultTenantId = properties.tenantId, vaultUri = properties.vaultUri',
+  '| summarize resources = make_list(pack_all()) by subscriptionId',
+].join(' ');
+
+/** A resource as the inventory query projects it. */
+export function summaryFromGraph(r: any): { cluster?: ClusterSummary; vault?: VaultSummary } {
+  const type = String(r.type).toLowerCase();
+  const ref = parseResourceId(r.id);
+  if (type === 'microsoft.keyvault/vaults') return { vault: { ...ref, location: r.location, tenantId: r.vaultTenantId ?? r.tenantId, rbac: r.rbac === true, vaultUri: r.vaultUri ?? undefined } };
+  if (type !== 'microsoft.containerservice/managedclusters') return {};
+  return {
+    cluster: {
+      ...ref, location: r.location, tenantId: r.tenantId, kubernetesVersion: r.kubernetesVersion ?? undefined, provisioningState: r.provisioningState ?? undefined,
+      oidcIssuerEnabled: r.oidcIssuerEnabled === true, issuerUrl: r.issuerUrl ?? undefined, workloadIdentityEnabled: r.workloadIdentityEnabled === true,
+      entraId: r.entraId === true, private: r.privateCluster === true,
+    },
+  };
+}
 
 /** Resource Graph takes at most this many subscriptions a query. */
 const GRAPH_SUBSCRIPTIONS_PER_QUERY = 1000;
@@ -53,6 +81,7 @@ export async function loadInventory(source: InventorySource, subscriptionIds: st
         token = page.skipToken;
       } while (token);
     }));
+    for (const inv of result.values()) { inv.clusters.sort(byName); inv.vaults.sort(byName); }
     return [...result.values()];
   } catch (e) {
     const d = describeError(e);
@@ -63,8 +92,8 @@ export async function loadInventory(source: InventorySource, subscriptionIds: st
   await mapLimit([...result.values()], 8, async (inv) => {
     try {
       const [clusters, vaults] = await Promise.all([source.listClusters(inv.subscriptionId), source.listVaults(inv.subscriptionId)]);
-      inv.clusters = clusters.map(clusterFromRaw);
-      inv.vaults = vaults.map(vaultFromRaw);
+      inv.clusters = clusters.map(clusterFromRaw).sort(byName);
+      inv.vaults = vaults.map(vaultFromRaw).sort(byName);
     } catch (e) {
       const d = describeError(e);
       inv.error = `${d.code}: ${d.message}`;
@@ -75,15 +104,19 @@ export async function loadInventory(source: InventorySource, subscriptionIds: st
 
 function addRow(result: Map<string, SubscriptionInventory>, row: any) {
   const inv = result.get(String(row.subscriptionId).toLowerCase());
-  if (!inv) return;
-  const type = String(row.type).toLowerCase();
-  try {
-    if (type === 'microsoft.containerservice/managedclusters') inv.clusters.push(clusterFromRaw(row));
-    else if (type === 'microsoft.keyvault/vaults') inv.vaults.push(vaultFromRaw(row));
-  } catch {
-    // A row without a parseable id is skipped rather than blanking the tree.
+  if (!inv || !Array.isArray(row.resources)) return;
+  for (const r of row.resources) {
+    try {
+      const { cluster, vault } = summaryFromGraph(r);
+      if (cluster) inv.clusters.push(cluster);
+      if (vault) inv.vaults.push(vault);
+    } catch {
+      // A row without a parseable id is skipped rather than blanking the tree.
+    }
   }
 }
+
+const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
 
 /** Runs fn over items with at most `limit` at once. */
 export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

@@ -97,6 +97,36 @@ export function unexpectedChanges(stored: unknown, incoming: unknown, allowed: s
   return changed.sort();
 }
 
+/**
+ * The subset of KQL the extension's inventory query uses, after the `where type in~` filter:
+ * `project col, alias = properties.a.b, alias = isnotnull(properties.a)` and
+ * `summarize resources = make_list(pack_all()) by subscriptionId`. Anything else passes rows through.
+ */
+export function shapeRows(query: string, rows: any[]): any[] {
+  const project = /\|\s*project\s+([^|]+)/i.exec(query)?.[1];
+  let out = rows;
+  if (project) {
+    const items = project.split(',').map((x) => x.trim()).filter(Boolean);
+    const path = (row: any, p: string) => p.split('.').reduce((v, k) => (v == null ? undefined : v[k]), row);
+    out = rows.map((row) => {
+      const o: any = {};
+      for (const item of items) {
+        const m = /^(\w+)\s*=\s*(.+)$/.exec(item);
+        if (!m) { o[item] = row[item]; continue; }
+        const nn = /^isnotnull\(([\w.]+)\)$/.exec(m[2].trim());
+        o[m[1]] = nn ? path(row, nn[1]) != null : path(row, m[2].trim()) ?? null;
+      }
+      return o;
+    });
+  }
+  if (/\|\s*summarize\s+resources\s*=\s*make_list\(pack_all\(\)\)\s+by\s+subscriptionId/i.test(query)) {
+    const groups = new Map<string, any[]>();
+    for (const r of out) { const g = groups.get(r.subscriptionId); if (g) g.push(r); else groups.set(r.subscriptionId, [r]); }
+    out = [...groups].map(([subscriptionId, resources]) => ({ subscriptionId, resources }));
+  }
+  return out;
+}
+
 const SUB = '/subscriptions/([^/]+)';
 const RG = `${SUB}/resourceGroups/([^/]+)`;
 const AKS = `${RG}/providers/Microsoft\\.ContainerService/managedClusters`;
@@ -452,8 +482,8 @@ export function armRoutes(ctx: ArmContext): Route[] {
   };
 
   // ---- Resource Graph -------------------------------------------------------------------------------------
-  const graphRow = (id: string, res: any, sub: string) => ({
-    id: res.id, name: res.name, type: String(res.type).toLowerCase(), location: res.location, tenantId: state.subscriptions.find((s) => s.subscriptionId === sub)?.tenantId,
+  const graphRow = (id: string, res: any, sub: string, tenants: Map<string, string>) => ({
+    id: res.id, name: res.name, type: String(res.type).toLowerCase(), location: res.location, tenantId: tenants.get(sub),
     resourceGroup: /resourceGroups\/([^/]+)/i.exec(id)?.[1]?.toLowerCase(), subscriptionId: sub, properties: res.properties, tags: res.tags ?? {},
   });
   const queryResources = (req: RequestContext): Reply => {
@@ -463,26 +493,28 @@ export function armRoutes(ctx: ArmContext): Route[] {
     if (subs.length > 1000) fail(400, 'BadRequest', 'A query can name at most 1000 subscriptions.');
     const claims = claimsOf(req);
     const visible = new Set(state.subscriptions.filter((s) => s.tenantId === claims.tid).map((s) => s.subscriptionId.toLowerCase()));
-    const scope = (subs.length ? subs : [...visible]).map((s) => s.toLowerCase()).filter((s) => visible.has(s));
+    const scope = new Set((subs.length ? subs : [...visible]).map((s) => s.toLowerCase()).filter((s) => visible.has(s)));
     const types = [...body.query.matchAll(/'(microsoft\.[a-z]+\/[a-z]+)'/gi)].map((m) => m[1].toLowerCase());
     const all: any[] = [];
+    const tenants = new Map(state.subscriptions.map((s) => [s.subscriptionId, s.tenantId]));
     const add = (id: string, res: any) => {
       const sub = /^\/subscriptions\/([^/]+)/i.exec(id)![1];
-      if (scope.includes(sub.toLowerCase()) && (!types.length || types.includes(String(res.type).toLowerCase()))) all.push(graphRow(id, res, sub));
+      if (scope.has(sub.toLowerCase()) && (!types.length || types.includes(String(res.type).toLowerCase()))) all.push(graphRow(id, res, sub, tenants));
     };
     for (const c of allClusters()) add(c.resource.id, c.resource);
     for (const [id, v] of state.vaults) add(id, v);
     for (const [id, r] of state.identities) add(id, r.resource);
     all.sort((a, b) => (a.id < b.id ? -1 : 1));
+    const rows = shapeRows(body.query, all);
     const opts = body.options ?? {};
     const top = Math.min(Number(opts.$top ?? 100), 1000);
     let skip = Number(opts.$skip ?? 0);
     if (opts.$skipToken) {
       try { skip = JSON.parse(Buffer.from(opts.$skipToken, 'base64').toString('utf8')).skip; } catch { fail(400, 'BadRequest', 'The $skipToken is invalid.'); }
     }
-    const data = all.slice(skip, skip + top);
-    const next = skip + top < all.length ? Buffer.from(JSON.stringify({ skip: skip + top, q: createHash('sha1').update(body.query).digest('hex') })).toString('base64') : undefined;
-    return ok({ totalRecords: all.length, count: data.length, resultTruncated: 'false', facets: [], data, ...(next ? { $skipToken: next } : {}) });
+    const data = rows.slice(skip, skip + top);
+    const next = skip + top < rows.length ? Buffer.from(JSON.stringify({ skip: skip + top, q: createHash('sha1').update(body.query).digest('hex') })).toString('base64') : undefined;
+    return ok({ totalRecords: rows.length, count: data.length, resultTruncated: 'false', facets: [], data, ...(next ? { $skipToken: next } : {}) });
   };
 
   const subsOf = (req: RequestContext) => state.subscriptions.filter((s) => s.tenantId === claimsOf(req).tid);

@@ -67,12 +67,31 @@ describe('inventory loading', () => {
     assert.deepEqual(prod.vaults.map((v) => `${v.name}:${v.rbac}`).sort(), ['kv-payments:true', 'kv-petclinic:false']);
   });
 
-  it('pages: 2400 rows take 3 round trips', async () => {
-    env.sim.reset((s) => seedScale(s, 60, 20, 20));
+  it('1000 subscriptions of 20 clusters and 20 vaults load in one round trip (one row per subscription)', async () => {
+    env.sim.reset((s) => seedScale(s, 1000, 20, 20));
     const subs = env.sim.state.subscriptions.map((s) => s.subscriptionId);
     const inv = await loadInventory(env.services.inventory, subs);
-    assert.equal(env.sim.log.filter((r) => r.op === 'resources.query').length, 3);
-    assert.equal(inv.reduce((n, i) => n + i.clusters.length + i.vaults.length, 0), 2400);
+    assert.equal(env.sim.log.filter((r) => r.op === 'resources.query').length, 1);
+    assert.equal(inv.reduce((n, i) => n + i.clusters.length + i.vaults.length, 0), 40_000);
+    const first = inv.find((i) => i.subscriptionId === subs[0])!;
+    assert.deepEqual(first.clusters.filter((c) => c.workloadIdentityEnabled).length, 5);
+  });
+
+  it('follows $skipToken pages, and splits more than 1000 subscriptions into parallel queries', async () => {
+    const calls: { subs: number; token?: string }[] = [];
+    const src: InventorySource = {
+      async queryPage(subs, _q, token) {
+        calls.push({ subs: subs.length, token });
+        const vault = (sub: string, n: number) => ({ id: `/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv${n}`, type: 'microsoft.keyvault/vaults', location: 'eastus', subscriptionId: sub, rbac: true });
+        return token ? { data: [{ subscriptionId: subs[0], resources: [vault(subs[0], 2)] }] } : { data: [{ subscriptionId: subs[0], resources: [vault(subs[0], 1)] }], skipToken: 'next' };
+      },
+      async listClusters() { return []; }, async listVaults() { return []; },
+    };
+    const subs = Array.from({ length: 2500 }, (_, i) => `sub-${i}`);
+    const inv = await loadInventory(src, subs);
+    assert.deepEqual(calls.filter((c) => !c.token).map((c) => c.subs), [1000, 1000, 500]);
+    assert.equal(calls.filter((c) => c.token === 'next').length, 3);
+    assert.deepEqual(inv[0].vaults.map((v) => v.name), ['kv1', 'kv2']);
   });
 
   it('falls back to per-subscription listing when Resource Graph is denied, and one failing subscription leaves the others', async () => {

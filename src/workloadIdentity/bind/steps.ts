@@ -97,7 +97,8 @@ export function bindSteps(deps: BindDeps, runClusterUpdate: <T>(clusterId: strin
         await deps.vaults.addAccessPolicy(r.vault, { tenantId: vault.tenantId, objectId: identity.principalId, permissions }, signal);
         return 'created';
       }
-      for (const k of missing) {
+      // The roles are independent grants: ask for them at the same time.
+      await Promise.all(missing.map(async (k) => {
         const role = ROLE_FOR[k];
         const name = roleAssignmentName(r.vault.id, role.guid, identity.principalId);
         try {
@@ -106,7 +107,7 @@ export function bindSteps(deps: BindDeps, runClusterUpdate: <T>(clusterId: strin
           // The same grant under another name is the grant we want.
           if (describeError(e).code !== 'RoleAssignmentExists') throw e;
         }
-      }
+      }));
       return 'created';
     }),
     step('serviceAccount', 2, async (s) => {
