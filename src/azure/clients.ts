@@ -89,10 +89,17 @@ export class AzureClientFactory {
     };
   }
 
-  containerService(subscriptionId: string) { return new ContainerServiceClient(this.credential, subscriptionId, this.options()); }
-  managedIdentity(subscriptionId: string) { return new ManagedServiceIdentityClient(this.credential, subscriptionId, this.options()); }
-  keyVault(subscriptionId: string) { return new KeyVaultManagementClient(this.credential, subscriptionId, this.options()); }
-  authorization(subscriptionId: string) { return new AuthorizationManagementClient(this.credential, subscriptionId, this.options()); }
-  resourceGraph() { return new ResourceGraphClient(this.credential, this.options()); }
-  subscriptions() { return new SubscriptionClient(this.credential, this.options()); }
+  /** One client per kind and subscription: its pipeline keeps connections alive, so calls skip the TLS handshake. */
+  private readonly cache = new Map<string, unknown>();
+  private cached<T>(key: string, make: () => T): T {
+    if (!this.cache.has(key)) this.cache.set(key, make());
+    return this.cache.get(key) as T;
+  }
+
+  containerService(subscriptionId: string) { return this.cached(`aks/${subscriptionId}`, () => new ContainerServiceClient(this.credential, subscriptionId, this.options())); }
+  managedIdentity(subscriptionId: string) { return this.cached(`msi/${subscriptionId}`, () => new ManagedServiceIdentityClient(this.credential, subscriptionId, this.options())); }
+  keyVault(subscriptionId: string) { return this.cached(`kv/${subscriptionId}`, () => new KeyVaultManagementClient(this.credential, subscriptionId, this.options())); }
+  authorization(subscriptionId: string) { return this.cached(`authz/${subscriptionId}`, () => new AuthorizationManagementClient(this.credential, subscriptionId, this.options())); }
+  resourceGraph() { return this.cached('graph', () => new ResourceGraphClient(this.credential, this.options())); }
+  subscriptions() { return this.cached('subscriptions', () => new SubscriptionClient(this.credential, this.options())); }
 }

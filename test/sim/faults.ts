@@ -62,6 +62,8 @@ export interface LoggedRequest {
   status: number;
   fault?: FaultKind;
   at: number;
+  /** How long the simulator took to answer, latency included. */
+  ms?: number;
 }
 
 export const isWrite = (r: Pick<LoggedRequest, 'method' | 'op'>) =>

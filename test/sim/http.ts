@@ -80,7 +80,7 @@ export async function startHttpsServer(opts: SimServerOptions): Promise<{ url: s
     }
     const entry: LoggedRequest = { server: opts.name, method, path, op: route?.op ?? 'unknown', status: 0, at: Date.now() };
     opts.log.push(entry);
-    const finish = (reply: Reply) => { entry.status = reply.status; send(res, reply.status, reply.body, reply.headers); };
+    const finish = (reply: Reply) => { entry.status = reply.status; entry.ms = Date.now() - entry.at; send(res, reply.status, reply.body, reply.headers); };
 
     const base = opts.latencyMs();
     if (base > 0) await sleep(base);

@@ -3,12 +3,15 @@
  * Prints one JSON line with its URLs and secrets, then serves until killed.
  */
 import { Simulator } from './server';
+import { seedScale, seedStandard } from './seed';
 
 async function main() {
   const arg = (name: string) => { const i = process.argv.indexOf(name); return i >= 0 ? Number(process.argv[i + 1]) : undefined; };
+  const scale = arg('--scale');
   const sim = await Simulator.start({
+    seed: scale ? (s) => seedScale(s, scale, 20, 20) : seedStandard,
     latencyMs: arg('--latency') ?? 0,
-    config: { clusterUpdateMs: arg('--cluster-update-ms') ?? 8000, pollRetryAfterSeconds: 2, runCommandMs: 1500 },
+    config: { clusterUpdateMs: arg('--cluster-update-ms') ?? 8000, pollRetryAfterSeconds: arg('--retry-after') ?? 2, runCommandMs: 1500, credentialWriteMs: arg('--credential-write-ms') ?? 50 },
   });
   process.stdout.write(JSON.stringify(sim.info) + '\n');
   const stop = () => sim.stop().then(() => process.exit(0));

@@ -85,6 +85,13 @@ describe('Bind Key Vault', () => {
     assert.deepEqual(outcome(env, r), before);
   });
 
+  it('makes 12 calls for a new identity on an RBAC vault and a cluster with workload identity on (the lab: 23)', async () => {
+    await bind(env, request(env, { cluster: 'aks-payments', vault: 'kv-payments', namespace: 'payments', sa: 'counted' }));
+    const ops = env.sim.log.map((x) => x.op);
+    assert.equal(ops.filter((o) => !o.startsWith('kube.')).length, 9, ops.join('\n'));
+    assert.equal(ops.filter((o) => o.startsWith('kube.')).length, 3, ops.join('\n'));
+  });
+
   it('an RBAC vault gets the three roles, with principalType and deterministic names; a rerun finds them', async () => {
     const r = request(env, { cluster: 'aks-payments', vault: 'kv-payments', namespace: 'payments', sa: 'ledger' });
     await bind(env, r);

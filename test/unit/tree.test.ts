@@ -55,7 +55,8 @@ describe('tree model from Resource Graph rows', () => {
 
 describe('inventory loading', () => {
   let env: Env;
-  before(async () => { env = await withSim(); });
+  // 40,000 resources take the simulator a few seconds to gather: no client timeout in the way.
+  before(async () => { env = await withSim({ requestTimeoutMs: 60_000 }); });
   after(async () => { await env.sim.stop(); });
   beforeEach(() => env.sim.reset(seedStandard));
 

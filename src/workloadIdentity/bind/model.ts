@@ -73,6 +73,8 @@ export interface BindState {
   records: Map<BindStepId, StepRecord>;
   issuerUrl?: string;
   identity?: IdentityInfo;
+  /** Created by this run: it can have no credentials or grants yet, so those are not read. */
+  identityCreated?: boolean;
   kube?: KubeTarget;
   credential?: CredentialInfo;
   serviceAccount?: ServiceAccountInfo;

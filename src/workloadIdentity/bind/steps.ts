@@ -77,6 +77,7 @@ export function bindSteps(deps: BindDeps, runClusterUpdate: <T>(clusterId: strin
       if (choice.kind === 'existing') throw new StepError(STEP_TITLES.identity, 'IdentityNotFound', `The identity ${choice.identity.name} no longer exists.`);
       progress(`Creating managed identity ${choice.name}…`);
       s.identity = await deps.identities.create(ref, choice.location, signal);
+      s.identityCreated = true;
       return 'created';
     }),
     step('namespace', 1, async (s, progress) => {
@@ -89,7 +90,7 @@ export function bindSteps(deps: BindDeps, runClusterUpdate: <T>(clusterId: strin
     step('vault', 2, async (s, progress, signal) => {
       const r = s.request, identity = s.identity!;
       const vault = await deps.vaults.get(r.vault, signal);
-      const missing = await missingGrants(vault, identity, r, deps, signal);
+      const missing = s.identityCreated ? r.permissions : await missingGrants(vault, identity, r, deps, signal);
       if (!missing.length) return 'unchanged';
       progress(`Granting get on ${missing.join(', ')} in ${r.vault.name}…`);
       if (!vault.rbac) {
@@ -121,7 +122,7 @@ export function bindSteps(deps: BindDeps, runClusterUpdate: <T>(clusterId: strin
       // The cluster step runs beside the identity step; this one needs both.
       const r = s.request, identity = s.identity!, issuer = s.issuerUrl!;
       const subject = serviceAccountSubject(r.namespace, r.serviceAccount);
-      const credentials = await deps.identities.listCredentials(identity, signal);
+      const credentials = s.identityCreated ? [] : await deps.identities.listCredentials(identity, signal);
       const match = credentials.find((c) => credentialMatches(c, issuer, subject));
       if (match && match.audiences.includes(TOKEN_EXCHANGE_AUDIENCE)) { s.credential = match; return 'unchanged'; }
       if (!match && credentials.length >= MAX_CREDENTIALS_PER_IDENTITY) {

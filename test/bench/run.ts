@@ -1,0 +1,167 @@
+/**
+ * npm run bench [-- --latency 40 --out bench-results/bench.json --max-subs 1000]
+ * Measures against the simulated Azure with a fixed latency per call. Prints a table and writes JSON.
+ * Timings are reported here only; tests never assert them.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createAzureServices } from '../../src/services';
+import { BindRequest } from '../../src/workloadIdentity/bind/model';
+import { runBind } from '../../src/workloadIdentity/bind/run';
+import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
+import { loadInventory, vaultFromRaw } from '../../src/workloadIdentity/inventory';
+import { SUB_PROD } from '../sim/seed';
+import { SimControl } from '../sim/control';
+import type { SimInfo } from '../sim/server';
+import { spawn } from 'node:child_process';
+import { RecordingLogger } from '../unit/helpers';
+import { REPO } from '../support/paths';
+
+const arg = (name: string, d: number) => { const i = process.argv.indexOf(name); return i > 0 ? Number(process.argv[i + 1]) : d; };
+const LATENCY = arg('--latency', 40);
+const MAX_SUBS = arg('--max-subs', 1000);
+const OUT = (() => { const i = process.argv.indexOf('--out'); return path.resolve(REPO, i > 0 ? process.argv[i + 1] : 'bench-results/bench.json'); })();
+
+/** The simulator in a process of its own, so its work does not share the measured client's event loop. */
+async function startSimProcess(args: string[]): Promise<{ control: SimControl; state: () => Promise<any>; stop(): void; info: SimInfo }> {
+  const child = spawn(process.execPath, [path.join(REPO, 'out/test/sim/main.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const info: SimInfo = await new Promise((resolve, reject) => {
+    let buf = '';
+    child.stdout!.on('data', (d) => { buf += d; const nl = buf.indexOf('\n'); if (nl >= 0) resolve(JSON.parse(buf.slice(0, nl))); });
+    child.on('exit', (c) => reject(new Error(`simulator exited ${c}`)));
+  });
+  const control = new SimControl(info);
+  return { control, info, state: () => control.state(), stop: () => child.kill('SIGKILL') };
+}
+
+/** Tokens as the stand-in az prints them, signed with the simulator's secret. */
+function credentialFor(info: SimInfo) {
+  const { issueToken } = require('../sim/tokens');
+  return { async getToken(scopes: string | string[]) {
+    const scope = (Array.isArray(scopes) ? scopes[0] : scopes).replace(/\.default$/, '');
+    return { token: issueToken(info.tokenSecret, { aud: scope, tid: '72f988bf-86f1-41af-91ab-2d7cd011db47', oid: 'o', upn: 'bench@contoso.com', exp: Math.floor(Date.now() / 1000) + 3600 }), expiresOnTimestamp: Date.now() + 3600_000 };
+  } };
+}
+const cloudFor = (info: SimInfo) => ({ name: 'custom' as const, displayName: 'Simulated Azure', resourceManagerEndpoint: `${info.armUrl}/`, portalUrl: 'https://portal.azure.com', authProviderId: 'microsoft-sovereign-cloud' as const });
+
+let peakRss = 0;
+const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 20);
+const mb = (b: number) => Math.round(b / 1024 / 1024);
+
+async function treeLoad(subs: number) {
+  const sim = await startSimProcess(['--scale', String(subs), '--latency', String(LATENCY)]);
+  const services = createAzureServices(cloudFor(sim.info), credentialFor(sim.info), new RecordingLogger());
+  const measure = async () => {
+    await sim.control.clearLog();
+    peakRss = process.memoryUsage().rss;
+    const t = performance.now();
+    const list = await services.listSubscriptions();
+    const inv = await loadInventory(services.inventory, list.map((s) => s.subscriptionId));
+    const wall = performance.now() - t;
+    const resources = inv.reduce((n, i) => n + i.clusters.length + i.vaults.length, 0);
+    return { roundTrips: (await sim.control.log()).length, wallMs: Math.round(wall), resources, peakRssMb: mb(peakRss) };
+  };
+  const graph = await measure();
+  await sim.control.addFault({ op: 'resources.query', kind: '403', count: 0 });
+  const fallback = await measure();
+  sim.stop();
+  return { subscriptions: subs, graph, fallback };
+}
+
+/** Bind: calls, wall time, and the critical path (levels of calls that wait on each other) × latency. */
+async function bind(clusterName: string, clusterUpdateMs: number, warm = false) {
+  const sim = await startSimProcess(['--latency', String(LATENCY), '--cluster-update-ms', String(clusterUpdateMs), '--retry-after', '1', '--credential-write-ms', '0']);
+  const services = createAzureServices(cloudFor(sim.info), credentialFor(sim.info), new RecordingLogger());
+  const state = await sim.state();
+  const c = clusterFromRaw(state.clusters.find((x: any) => x.name === clusterName));
+  const vault = vaultFromRaw(state.vaults.find((v: any) => v.name === 'kv-payments'));
+  const namespace = clusterName === 'aks-payments' ? 'payments' : 'spring-petclinic';
+  const r: BindRequest = { cluster: c, namespace, serviceAccount: 'bench-sa', vault, identity: { kind: 'new', subscriptionId: SUB_PROD, resourceGroup: c.resourceGroup, name: 'id-bench', location: c.location }, permissions: ['secrets', 'keys', 'certificates'] };
+  // Warm: the same process has already bound once (SDK modules initialised, connections open).
+  if (warm) await runBind({ ...r, serviceAccount: 'warmup-sa', identity: { ...r.identity, name: 'id-warmup' } as BindRequest['identity'] }, services.bindDeps(), { signal: new AbortController().signal });
+  await sim.control.clearLog();
+  const t = performance.now();
+  await runBind(r, services.bindDeps(), { signal: new AbortController().signal });
+  const wall = performance.now() - t;
+  const log = await sim.control.log();
+  const simLog = { log };
+  if (process.argv.includes('--timeline')) for (const x of log) console.log(`${String(x.at - log[0].at).padStart(5)} +${x.ms}ms ${x.op}`);
+  const arm = log.filter((x) => x.server === 'arm').length;
+  const kube = log.filter((x) => x.server === 'kube').length;
+  // Calls that must wait on each other: group 1 is the longest of cluster (GET, +PUT and polls when enabling),
+  // identity (GET, PUT) and cluster connection (credentials, namespaces); group 2 the longest of vault (GET vault,
+  // list grants, grants at once), ServiceAccount (GET, apply) and credential (list, PUT).
+  const count = (re: RegExp) => simLog.log.filter((x) => re.test(x.op)).length;
+  const clusterLevels = count(/^managedClusters\.(get|createOrUpdate|getOperation)$/);
+  const group1 = Math.max(clusterLevels, count(/^userAssignedIdentities\./), count(/listClusterUserCredentials|kube\.namespaces/));
+  // The vault chain for a new identity: GET vault, then the grants at once.
+  const group2 = Math.max(count(/^roleAssignments\.listForScope$/) + 2, count(/^kube\.serviceaccounts/), count(/^federatedIdentityCredentials\./));
+  const criticalMs = (group1 + group2) * LATENCY + (clusterName === 'aks-payments' ? 0 : clusterUpdateMs);
+  sim.stop();
+  return { cluster: clusterName, warm, armCalls: arm, kubeCalls: kube, calls: arm + kube, wallMs: Math.round(wall), criticalPathMs: criticalMs, ratio: +(wall / criticalMs).toFixed(2) };
+}
+
+/** The lab's commands as the REST calls they make (az's own GETs; set-policy reads and writes the whole vault). */
+function labBaseline(enabling: boolean, polls: number) {
+  const rows: [string, number][] = [
+    ['az aks update --enable-oidc-issuer --enable-workload-identity (GET, PUT, LRO polls, GET)', 3 + (enabling ? polls : 1)],
+    ['az aks show --query oidcIssuerProfile.issuerUrl', 1],
+    ['az identity create', 1],
+    ['az identity show (x2)', 2],
+    ['az keyvault set-policy x3 (GET vault, Graph SPN lookup, PUT vault each)', 9],
+    ['az aks get-credentials', 1],
+    ['kubectl apply ServiceAccount (discovery /api and /apis, GET, PATCH)', 4],
+    ['az identity federated-credential create', 1],
+  ];
+  return { rows, total: rows.reduce((n, [, c]) => n + c, 0) };
+}
+
+function sizes() {
+  const stat = (p: string) => (fs.existsSync(p) ? fs.statSync(p).size : 0);
+  return {
+    activationBundleKb: Math.round(stat(path.join(REPO, 'dist/extension.js')) / 1024),
+    laterBundleKb: Math.round(stat(path.join(REPO, 'dist/services.js')) / 1024),
+    vsixKb: Math.round(stat(path.join(REPO, 'dist-vsix/aks-workload-identity.vsix')) / 1024),
+  };
+}
+
+function activation(): { activationMs?: number; note?: string } {
+  const out = path.join(REPO, 'out', 'activation.json');
+  fs.rmSync(out, { force: true });
+  const r = spawnSync(process.execPath, [path.join(REPO, 'out/test/support/runHost.js')], { env: { ...process.env, AKSWI_HOST_GREP: 'activation', AKSWI_ACTIVATION_OUT: out }, encoding: 'utf8' });
+  if (!fs.existsSync(out)) return { note: `code-server run failed: ${r.stdout.slice(-300)} ${r.stderr.slice(-300)}` };
+  return JSON.parse(fs.readFileSync(out, 'utf8'));
+}
+
+async function main() {
+  const started = new Date().toISOString();
+  console.log(`Benchmarks against the simulated Azure, ${LATENCY} ms per call. Machine: ${require('node:os').cpus().length} cores, node ${process.version}.`);
+  const tree = [];
+  for (const n of [1, 10, 100, 1000].filter((x) => x <= MAX_SUBS)) tree.push(await treeLoad(n));
+  console.log('\nTree load (20 clusters + 20 vaults per subscription)');
+  console.table(tree.map((t) => ({ subscriptions: t.subscriptions, resources: t.graph.resources, 'graph round trips': t.graph.roundTrips, 'graph ms': t.graph.wallMs,
+    'fallback round trips': t.fallback.roundTrips, 'fallback ms': t.fallback.wallMs, 'peak RSS MB': Math.max(t.graph.peakRssMb, t.fallback.peakRssMb) })));
+
+  const binds = [await bind('aks-payments', 0), await bind('aks-payments', 0, true), await bind('aks-petclinic', 2000)];
+  const lab = labBaseline(false, 0);
+  const labEnabling = labBaseline(true, 2);
+  console.log('\nBind flow (new identity, RBAC vault, three grants)');
+  console.table(binds.map((b) => ({ cluster: `${b.cluster === 'aks-payments' ? 'workload identity on' : 'needs enabling (LRO 2 s)'}${b.warm ? ', warm' : ', first run'}`, 'ARM calls': b.armCalls, 'Kubernetes calls': b.kubeCalls, 'wall ms': b.wallMs, 'critical path ms': b.criticalPathMs, 'wall / critical': b.ratio })));
+  console.log(`\nThe lab's sequence: ${lab.total} calls with workload identity already on (${labEnabling.total} when enabling); ours: ${binds[0].calls} and ${binds[2].calls}.`);
+  console.table(lab.rows.map(([step, calls]) => ({ step, calls })));
+
+  spawnSync('npm', ['run', '-s', 'package'], { cwd: REPO, stdio: 'ignore' });
+  const size = sizes();
+  const act = activation();
+  console.log('\nActivation and size');
+  console.table([{ 'activate() ms (code-server)': act.activationMs?.toFixed(1) ?? act.note, 'activation bundle KiB': size.activationBundleKb, 'loaded on first use KiB': size.laterBundleKb, 'vsix KiB': size.vsixKb }]);
+
+  const result = { started, latencyMs: LATENCY, machine: { cores: require('node:os').cpus().length, node: process.version, platform: `${process.platform} ${process.arch}` }, tree, bind: binds, lab: { workloadIdentityOn: lab, enabling: labEnabling }, activation: act, size };
+  fs.mkdirSync(path.dirname(OUT), { recursive: true });
+  fs.writeFileSync(OUT, JSON.stringify(result, null, 2));
+  console.log(`\nWritten to ${path.relative(REPO, OUT)}`);
+  clearInterval(sampler);
+}
+
+main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
