@@ -32,7 +32,7 @@ export function createAzureServices(cloud: AzureCloud, credential: TokenCredenti
     inventory: new ArmInventorySource(clients),
     /** YAML rendering lives here so the yaml library loads with the SDKs, not at activation. */
     serviceAccountManifest,
-    connect: (cluster: ClusterSummary) => connectToCluster(clusters, credential, cluster, log),
+    connect: (cluster: ClusterSummary) => connectToCluster(clusters, credential, cluster, log, options),
     /** Dependencies of one Bind flow: the cluster connection is made once and kept in memory for it. */
     bindDeps(): BindDeps {
       const connections = new Map<string, Promise<KubeTarget>>();
@@ -40,7 +40,7 @@ export function createAzureServices(cloud: AzureCloud, credential: TokenCredenti
         clusters, identities, vaults, log,
         kube: (cluster) => {
           const key = cluster.id.toLowerCase();
-          if (!connections.has(key)) connections.set(key, connectToCluster(clusters, credential, cluster, log).catch((e) => { connections.delete(key); throw e; }));
+          if (!connections.has(key)) connections.set(key, connectToCluster(clusters, credential, cluster, log, options).catch((e) => { connections.delete(key); throw e; }));
           return connections.get(key)!;
         },
         sleep: (ms, signal) => new Promise((resolve, reject) => {

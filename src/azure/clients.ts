@@ -61,8 +61,10 @@ const timeoutRetryPolicy = (retries: number): PipelinePolicy => ({
 });
 
 export interface ClientOptions {
-  /** A request with no answer after this long fails, and the SDK's retry policy retries it. */
+  /** A request with no answer after this long fails, and is retried. */
   requestTimeoutMs?: number;
+  /** The first retry's delay; later ones back off exponentially (the SDK's default is 800 ms). */
+  retryDelayMs?: number;
 }
 
 /**
@@ -86,6 +88,7 @@ export class AzureClientFactory {
         { policy: loggingPolicy(this.log), position: 'perRetry' as const },
       ],
       userAgentOptions: { userAgentPrefix: 'vscode-aks-workload-identity' },
+      ...(this.clientOptions.retryDelayMs ? { retryOptions: { retryDelayInMs: this.clientOptions.retryDelayMs, maxRetryDelayInMs: this.clientOptions.retryDelayMs * 8 } } : {}),
     };
   }
 

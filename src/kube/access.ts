@@ -45,20 +45,52 @@ export interface KubeTarget {
 const toSa = (o: any): ServiceAccountInfo => ({ namespace: o.metadata.namespace, name: o.metadata.name, annotations: { ...o.metadata.annotations }, labels: { ...o.metadata.labels } });
 const isNotFound = (e: any) => e?.code === 404 || e?.statusCode === 404;
 
+export interface KubeOptions {
+  /** A call with no answer after this long fails (and is retried). */
+  requestTimeoutMs?: number;
+  retryDelayMs?: number;
+}
+
+const TRANSIENT_NET = ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'UND_ERR_SOCKET', 'TIMEOUT'];
+const transient = (e: any) => e?.code === 429 || (typeof e?.code === 'number' && e.code >= 500) || TRANSIENT_NET.includes(e?.code) || TRANSIENT_NET.includes(e?.cause?.code) || e?.type === 'system';
+
+/**
+ * @kubernetes/client-node neither retries nor times out: throttling, server errors, dropped connections and
+ * unanswered calls are retried here with backoff (server-side apply and reads are idempotent).
+ */
+async function resilient<T>(what: () => Promise<T>, opts: KubeOptions, attempts = 4): Promise<T> {
+  const timeoutMs = opts.requestTimeoutMs ?? 60_000;
+  for (let i = 1; ; i++) {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        what(),
+        new Promise<never>((_, reject) => { timer = setTimeout(() => reject(Object.assign(new Error(`No answer from the Kubernetes API within ${timeoutMs} ms.`), { code: 'TIMEOUT' })), timeoutMs); }),
+      ]);
+    } catch (e) {
+      if (i >= attempts || !transient(e)) throw e;
+      const retryAfter = Number((e as any)?.headers?.['retry-after']);
+      await new Promise((r) => setTimeout(r, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : (opts.retryDelayMs ?? 800) * 2 ** (i - 1)));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
 class DirectTarget implements KubeTarget {
   readonly mode = 'direct' as const;
-  constructor(private readonly core: k8s.CoreV1Api) {}
+  constructor(private readonly core: k8s.CoreV1Api, private readonly opts: KubeOptions) {}
 
-  async listNamespaces() { return (await this.core.listNamespace()).items.map((n) => n.metadata!.name!); }
-  async listServiceAccounts(namespace: string) { return (await this.core.listNamespacedServiceAccount({ namespace })).items.map(toSa); }
+  async listNamespaces() { return (await resilient(() => this.core.listNamespace(), this.opts)).items.map((n) => n.metadata!.name!); }
+  async listServiceAccounts(namespace: string) { return (await resilient(() => this.core.listNamespacedServiceAccount({ namespace }), this.opts)).items.map(toSa); }
   async getServiceAccount(namespace: string, name: string) {
-    try { return toSa(await this.core.readNamespacedServiceAccount({ name, namespace })); } catch (e) { if (isNotFound(e)) return undefined; throw e; }
+    try { return toSa(await resilient(() => this.core.readNamespacedServiceAccount({ name, namespace }), this.opts)); } catch (e) { if (isNotFound(e)) return undefined; throw e; }
   }
   async apply(objects: ApplyObject[]) {
     const ssa = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply);
     for (const o of objects) {
-      if (o.kind === 'Namespace') await this.core.patchNamespace({ name: o.metadata.name, body: o, fieldManager: FIELD_MANAGER, force: true }, ssa);
-      else await this.core.patchNamespacedServiceAccount({ name: o.metadata.name, namespace: o.metadata.namespace!, body: o, fieldManager: FIELD_MANAGER, force: true }, ssa);
+      if (o.kind === 'Namespace') await resilient(() => this.core.patchNamespace({ name: o.metadata.name, body: o, fieldManager: FIELD_MANAGER, force: true }, ssa), this.opts);
+      else await resilient(() => this.core.patchNamespacedServiceAccount({ name: o.metadata.name, namespace: o.metadata.namespace!, body: o, fieldManager: FIELD_MANAGER, force: true }, ssa), this.opts);
     }
   }
 }
@@ -104,7 +136,7 @@ const unreachable = (e: any) => UNREACHABLE.includes(e?.code) || UNREACHABLE.inc
  * server application from the same sign-in instead of kubelogin. A private cluster whose API server cannot be
  * reached is driven through run-command.
  */
-export async function connectToCluster(clusters: ClusterGateway, credential: TokenCredential, cluster: ClusterSummary, log: Logger, probeTimeoutMs = 5000): Promise<KubeTarget> {
+export async function connectToCluster(clusters: ClusterGateway, credential: TokenCredential, cluster: ClusterSummary, log: Logger, opts: KubeOptions = {}, probeTimeoutMs = 5000): Promise<KubeTarget> {
   const kc = new k8s.KubeConfig();
   kc.loadFromString(await clusters.userKubeconfig(cluster));
   const aksToken = async () => (await credential.getToken(AKS_SERVER_SCOPE))?.token;
@@ -117,7 +149,7 @@ export async function connectToCluster(clusters: ClusterGateway, credential: Tok
     fresh.loadFromOptions({ clusters: [c], users: [{ name: 'aks-workload-identity', token }], contexts: [{ name: 'ctx', cluster: c.name, user: 'aks-workload-identity' }], currentContext: 'ctx' });
     kc.loadFromOptions({ clusters: fresh.clusters, users: fresh.users, contexts: fresh.contexts, currentContext: 'ctx' });
   }
-  const direct = new DirectTarget(kc.makeApiClient(k8s.CoreV1Api));
+  const direct = new DirectTarget(kc.makeApiClient(k8s.CoreV1Api), opts);
   if (!cluster.private) return direct;
   try {
     await Promise.race([

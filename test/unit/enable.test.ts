@@ -89,3 +89,20 @@ describe('Enable workload identity', () => {
     assert.equal(env.sim.state.clusters.get(PETCLINIC.id.toLowerCase())!.operation!.status, 'InProgress');
   });
 });
+
+describe('Enable concurrency', () => {
+  it('two Enable commands on one cluster send one update', async () => {
+    const env = await withSim({ config: { clusterUpdateMs: 200, pollRetryAfterSeconds: 1 } });
+    try {
+      const { SingleFlight } = await import('../../src/workloadIdentity/mutex');
+      const flights = new SingleFlight();
+      const run = () => flights.run(PETCLINIC.id.toLowerCase(), () => enableWorkloadIdentity(env.services.clusters, PETCLINIC));
+      const [a, b] = [run(), run()];
+      assert.equal(a.joined, false);
+      assert.equal(b.joined, true);
+      const [ra, rb] = await Promise.all([a.promise, b.promise]);
+      assert.equal(ra.cluster.issuerUrl, rb.cluster.issuerUrl);
+      assert.equal(env.sim.log.filter((x) => x.op === 'managedClusters.createOrUpdate').length, 1);
+    } finally { await env.sim.stop(); }
+  });
+});

@@ -31,12 +31,12 @@ export function simCredential(sim: Simulator, issued: string[] = []): TokenCrede
   };
 }
 
-export async function withSim(opts: SimOptions & { requestTimeoutMs?: number } = {}) {
+export async function withSim(opts: SimOptions & { requestTimeoutMs?: number; retryDelayMs?: number } = {}) {
   const sim = await Simulator.start(opts);
   const log = new RecordingLogger();
   const credential = simCredential(sim);
   // A short timeout keeps tests of unanswered requests short; the product uses 60 s.
-  const services = createAzureServices(simCloud(sim), credential, log, { requestTimeoutMs: opts.requestTimeoutMs ?? 1500 });
+  const services = createAzureServices(simCloud(sim), credential, log, { requestTimeoutMs: opts.requestTimeoutMs ?? 1500, retryDelayMs: opts.retryDelayMs ?? 50 });
   return { sim, log, credential, services, clients: services.clients as AzureClientFactory };
 }
 
