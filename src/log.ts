@@ -6,8 +6,6 @@ export interface Logger {
   error(message: string): void;
 }
 
-export const silentLogger: Logger = { trace() {}, info() {}, warn() {}, error() {} };
-
 const SECRET_PATTERNS: [RegExp, string][] = [
   [/(Bearer\s+)[A-Za-z0-9\-_.~+/=]+/gi, '$1<redacted>'],
   [/eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, '<redacted-jwt>'],

@@ -65,10 +65,4 @@ export class IdentityGateway {
       return { name: c.name!, issuer: c.issuer!, subject: c.subject!, audiences: c.audiences ?? [] };
     });
   }
-
-  deleteCredential(identity: ResourceRef, name: string, signal?: AbortSignal): Promise<void> {
-    return this.credentialWrites.run(identity.id.toLowerCase(), async () => {
-      await this.clients.managedIdentity(identity.subscriptionId).federatedIdentityCredentials.delete(identity.resourceGroup, identity.name, name, { abortSignal: signal });
-    });
-  }
 }

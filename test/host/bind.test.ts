@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { Answer, ScriptedPrompter } from '../support/scriptedPrompter';
+import { isWrite } from '../sim/faults';
 import { extensionApi, signedIn, sim } from './support';
 
 const answers = (): Answer[] => [
@@ -75,7 +76,7 @@ describe('Bind Key Vault (extension host)', () => {
     const review = prompter.recorded.find((r) => r.title === 'Bind Key Vault: review');
     assert.ok(review, JSON.stringify(prompter.notifications));
     assert.ok(review.labels!.slice(1).every((l) => l.startsWith('$(pass) In place')), review.labels!.join('\n'));
-    const writes = (await sim.log()).filter((r) => !['GET'].includes(r.method) && !/list|query|Operation|CommandResult/i.test(r.op));
+    const writes = (await sim.log()).filter(isWrite);
     assert.deepEqual(writes.map((w) => w.op), []);
   });
 

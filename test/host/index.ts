@@ -11,8 +11,6 @@ export function run(): Promise<void> {
   for (const f of fs.readdirSync(dir).filter((f) => f.endsWith('.test.js')).sort()) mocha.addFile(path.join(dir, f));
   return new Promise((resolve, reject) => {
     mocha.run((failures) => {
-      const stats = (mocha as any).suite?.ctx?.runnable ? undefined : undefined;
-      void stats;
       if (failures > 0) reject(new Error(`${failures} extension-host tests failed.`)); else resolve();
     }).on('end', function (this: Mocha.Runner) {
       // The closing line the test command reads back from the extension host's console.

@@ -66,5 +66,6 @@ export interface LoggedRequest {
   ms?: number;
 }
 
+/** A request that changes something: not a read, a listing, a query or an operation poll. */
 export const isWrite = (r: Pick<LoggedRequest, 'method' | 'op'>) =>
-  !['GET', 'HEAD'].includes(r.method) && !/\.(list|get|query|listClusterUserCredentials)\w*$/.test(r.op);
+  !['GET', 'HEAD'].includes(r.method) && !/\.(list|get|query)\w*$/.test(r.op);

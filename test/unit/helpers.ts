@@ -3,6 +3,7 @@ import { AzureCloud } from '../../src/auth/cloud';
 import { AzureClientFactory } from '../../src/azure/clients';
 import { Logger } from '../../src/log';
 import { createAzureServices } from '../../src/services';
+import { isWrite } from '../sim/faults';
 import { Simulator, SimOptions } from '../sim/server';
 
 export class RecordingLogger implements Logger {
@@ -41,4 +42,4 @@ export async function withSim(opts: SimOptions & { requestTimeoutMs?: number; re
 }
 
 /** Requests the simulator saw that change something. */
-export const writes = (sim: Simulator) => sim.log.filter((r) => !['GET', 'HEAD'].includes(r.method) && !/list|query|getOperation|getCommandResult/i.test(r.op));
+export const writes = (sim: Simulator) => sim.log.filter(isWrite);

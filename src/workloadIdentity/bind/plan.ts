@@ -77,9 +77,8 @@ export async function planBind(r: BindRequest, deps: BindDeps, signal?: AbortSig
   return steps;
 }
 
-async function missingGrants(vault: VaultDetails, identity: IdentityInfo, r: BindRequest, deps: BindDeps, signal?: AbortSignal): Promise<Permission[]> {
+export async function missingGrants(vault: VaultDetails, identity: IdentityInfo, r: BindRequest, deps: BindDeps, signal?: AbortSignal): Promise<Permission[]> {
   if (!vault.rbac) return missingPolicyPermissions(vault.accessPolicies, vault.tenantId, identity.principalId, r.permissions);
   return missingRoles(await deps.vaults.roleAssignmentsFor(r.vault.id, r.vault.subscriptionId, identity.principalId, signal), r.vault.id, r.permissions);
 }
 
-export { missingGrants };

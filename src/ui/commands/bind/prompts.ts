@@ -5,7 +5,7 @@ import type { ClusterSummary } from '../../../workloadIdentity/cluster';
 import type { IdentityChoice } from '../../../workloadIdentity/bind/model';
 import type { VaultSummary } from '../../../workloadIdentity/inventory';
 import { defaultIdentityName, validateIdentityName, validateNamespace, validateResourceGroupName, validateServiceAccountName } from '../../../workloadIdentity/names';
-import { BACK, PickItem, Prompter } from '../../../wizard/prompter';
+import { BACK, PickItem } from '../../../wizard/prompter';
 import { PromptStep, answered } from '../../../wizard/wizard';
 import { clusterItems } from '../pickCluster';
 
@@ -170,4 +170,3 @@ export function identityChoice(c: BindWizardContext): IdentityChoice {
   return { kind: 'new', subscriptionId: c.cluster!.subscriptionId, resourceGroup: n.resourceGroup!, name: n.name!, location: n.location! };
 }
 
-export type { Prompter };
