@@ -24,6 +24,8 @@ export interface ExtensionApi {
   readonly context: CommandContext;
   /** Where the log channel writes its file (tests scan it for secrets). */
   readonly logUri: vscode.Uri;
+  /** The extension's storage folders (tests scan them for secrets). */
+  readonly storage: vscode.Uri[];
   /** How long activate() took, in milliseconds (the benchmark reads it). */
   readonly activationMs: number;
   /** Replaces the UI seam, so a test can answer every question. */
@@ -64,7 +66,8 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
 
   const activationMs = performance.now() - started;
   logger.info(`Activated in ${activationMs.toFixed(1)} ms.`);
-  return { context: ctx, logUri: context.logUri, activationMs, setPrompter: (p) => { prompterOverride = p; } };
+  const storage = [context.globalStorageUri, ...(context.storageUri ? [context.storageUri] : [])];
+  return { context: ctx, logUri: context.logUri, storage, activationMs, setPrompter: (p) => { prompterOverride = p; } };
 }
 
 export function deactivate() {}

@@ -10,6 +10,7 @@ import { launchBrowser } from './browser';
 import { startCodeServer } from './codeServer';
 import { REPO, RESULTS_DIR } from './paths';
 import { redact } from '../../src/log';
+import { scanForSecrets } from './secretScan';
 
 async function main() {
   const sim = await Simulator.start();
@@ -40,12 +41,15 @@ async function main() {
     const code = await Promise.race([exit, timeout]);
     fs.mkdirSync(RESULTS_DIR, { recursive: true });
     fs.writeFileSync(path.join(RESULTS_DIR, 'host.log'), lines.join('\n'));
+    // The test log itself must not carry a credential of the run.
+    const leaks = scanForSecrets([path.join(RESULTS_DIR, 'host.log')], [sim.info.tokenSecret, sim.info.controlSecret]);
+    if (leaks.length) { console.log(`Secrets in the test log: ${JSON.stringify(leaks)}`); process.exitCode = 1; }
     if (code !== 0) await b.page.screenshot({ path: path.join(RESULTS_DIR, 'host-failure.png') }).catch(() => undefined);
     console.log(closing ? `Extension host: ${closing}` : 'Extension host: no result line (see test-results/host.log)');
     const m = /(\d+) passed, (\d+) failed(?:, (\d+) skipped)?/.exec(closing);
     fs.writeFileSync(path.join(REPO, 'out', 'counts-host.json'), JSON.stringify(m ? { passed: +m[1], failed: +m[2], skipped: +(m[3] ?? 0) } : { passed: 0, failed: 1, skipped: 0 }));
     if (!closing) console.log(redact(cs.output()).slice(-4000));
-    process.exitCode = code === 0 && closing ? 0 : 1;
+    process.exitCode = code === 0 && closing && !process.exitCode ? 0 : 1;
   } finally {
     await bounded('browser', b.close());
     await bounded('code-server', cs.stop());
