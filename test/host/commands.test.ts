@@ -24,6 +24,7 @@ describe('commands from the tree (extension host)', () => {
     await sim.reset();
     const api = await extensionApi();
     await signedIn(api);
+    await api.context.tree.setSelectedSubscriptions(undefined);
     api.context.tree.refresh();
   });
   after(async () => {

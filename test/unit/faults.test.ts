@@ -5,7 +5,7 @@ import type { FaultKind } from '../sim/faults';
 import { BindRequest } from '../../src/workloadIdentity/bind/model';
 import { BindIncompleteError, runBind } from '../../src/workloadIdentity/bind/run';
 import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
-import { vaultFromRaw } from '../../src/workloadIdentity/inventory';
+import { loadInventory, vaultFromRaw } from '../../src/workloadIdentity/inventory';
 import { SUB_PROD } from '../sim/seed';
 import { withSim } from './helpers';
 
@@ -104,4 +104,52 @@ describe('faults at every operation Bind uses', () => {
       }
     });
   }
+});
+
+describe('faults at every operation the tree uses', () => {
+  let env: Env;
+  const table: string[] = [];
+  before(async () => { env = await withSim({ requestTimeoutMs: 400 }); });
+  after(async () => {
+    await env.sim.stop();
+    console.log(`\nTree fault matrix (transient: one failure; permanent: every call fails)\n${table.join('\n')}`);
+  });
+
+  it('subscriptions, Resource Graph and the per-subscription listing', async () => {
+    const load = async () => {
+      const subs = await env.services.listSubscriptions();
+      return loadInventory(env.services.inventory, subs.map((s) => s.subscriptionId));
+    };
+    env.sim.reset();
+    const clean = JSON.stringify(await load());
+    const kinds: FaultKind[] = ['429', '500', '503', 'reset', 'timeout'];
+    table.push(`| operation | ${kinds.join(' | ')} | permanent 403 |`);
+    const ops = ['subscriptions.list', 'resources.query', 'managedClusters.list', 'vaults.listBySubscription'];
+    for (const op of ops) {
+      const row: string[] = [];
+      // The listing fallback runs only when Resource Graph refuses.
+      const setup = () => { env.sim.reset(); if (!['subscriptions.list', 'resources.query'].includes(op)) env.sim.addFault({ op: 'resources.query', kind: '403', count: 0 }); };
+      for (const kind of kinds) {
+        setup();
+        env.sim.addFault({ op, kind, count: 1 });
+        const result = JSON.stringify(await load());
+        assert.equal(result, clean, `${op}/${kind}: the tree differs from a fault-free load`);
+        row.push('loaded');
+      }
+      setup();
+      env.sim.addFault({ op, kind: '403', count: 0 });
+      const outcome = await load().then((inv) => {
+        const failed = inv.filter((i) => i.error);
+        if (op === 'resources.query') { assert.equal(failed.length, 0); assert.equal(JSON.stringify(inv), clean); return 'fell back to listing, loaded'; }
+        assert.equal(failed.length, inv.length, `${op}: each subscription shows its error`);
+        assert.match(failed[0].error!, /AuthorizationFailed/);
+        return 'error node with Retry per subscription';
+      }, (e) => {
+        assert.equal(op, 'subscriptions.list', String(e));
+        return 'error node with Retry at the root';
+      });
+      row.push(outcome);
+      table.push(`| ${op} | ${row.join(' | ')} |`);
+    }
+  });
 });
