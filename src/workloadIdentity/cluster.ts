@@ -7,7 +7,6 @@ export type WorkloadIdentityState = 'off' | 'oidcOnly' | 'on';
 /** What the tree and the commands need to know about a cluster. */
 export interface ClusterSummary extends ResourceRef {
   location: string;
-  tenantId?: string;
   kubernetesVersion?: string;
   provisioningState?: string;
   oidcIssuerEnabled: boolean;
@@ -24,7 +23,7 @@ export const workloadIdentityState = (c: Pick<ClusterSummary, 'oidcIssuerEnabled
 export function clusterFromRaw(r: any): ClusterSummary {
   const p = r.properties ?? {};
   return {
-    ...parseResourceId(r.id), location: r.location, tenantId: r.tenantId,
+    ...parseResourceId(r.id), location: r.location,
     kubernetesVersion: p.currentKubernetesVersion ?? p.kubernetesVersion, provisioningState: p.provisioningState,
     oidcIssuerEnabled: !!p.oidcIssuerProfile?.enabled, issuerUrl: p.oidcIssuerProfile?.issuerURL,
     workloadIdentityEnabled: !!p.securityProfile?.workloadIdentity?.enabled,

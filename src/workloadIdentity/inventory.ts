@@ -54,7 +54,7 @@ export function summaryFromGraph(r: any): { cluster?: ClusterSummary; vault?: Va
   if (type !== 'microsoft.containerservice/managedclusters') return {};
   return {
     cluster: {
-      ...ref, location: r.location, tenantId: r.tenantId, kubernetesVersion: r.kubernetesVersion ?? undefined, provisioningState: r.provisioningState ?? undefined,
+      ...ref, location: r.location, kubernetesVersion: r.kubernetesVersion ?? undefined, provisioningState: r.provisioningState ?? undefined,
       oidcIssuerEnabled: r.oidcIssuerEnabled === true, issuerUrl: r.issuerUrl ?? undefined, workloadIdentityEnabled: r.workloadIdentityEnabled === true,
       entraId: r.entraId === true, private: r.privateCluster === true,
     },
