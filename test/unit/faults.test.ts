@@ -31,6 +31,11 @@ const scenarios: Scenario[] = [
     request: (env) => ({ cluster: clusterOf(env, 'aks-payments'), namespace: 'orders', serviceAccount: 'orders-api', vault: vaultOf(env, 'kv-petclinic'), identity: newIdentity('id-orders', 'rg-payments'), permissions: ['secrets', 'keys', 'certificates'] }),
   },
   {
+    name: 'private cluster through run-command',
+    ops: ['managedClusters.runCommand', 'managedClusters.getCommandResult'],
+    request: (env) => ({ cluster: clusterOf(env, 'aks-private'), namespace: 'ledger', serviceAccount: 'ledger-sa', vault: vaultOf(env, 'kv-payments'), identity: newIdentity('id-ledger', 'rg-secure'), permissions: ['secrets'] }),
+  },
+  {
     name: 'RBAC vault, existing identity',
     ops: ['roleAssignments.listForScope', 'roleAssignments.create', 'federatedIdentityCredentials.list'],
     request(env) {
