@@ -85,14 +85,13 @@ async function bind(clusterName: string, clusterUpdateMs: number, warm = false) 
   await runBind(r, services.bindDeps(), { signal: new AbortController().signal });
   const wall = performance.now() - t;
   const log = await sim.control.log();
-  const simLog = { log };
   if (process.argv.includes('--timeline')) for (const x of log) console.log(`${String(x.at - log[0].at).padStart(5)} +${x.ms}ms ${x.op}`);
   const arm = log.filter((x) => x.server === 'arm').length;
   const kube = log.filter((x) => x.server === 'kube').length;
   // Calls that must wait on each other: group 1 is the longest of cluster (GET, +PUT and polls when enabling),
   // identity (GET, PUT) and cluster connection (credentials, namespaces); group 2 the longest of vault (GET vault,
   // list grants, grants at once), ServiceAccount (GET, apply) and credential (list, PUT).
-  const count = (re: RegExp) => simLog.log.filter((x) => re.test(x.op)).length;
+  const count = (re: RegExp) => log.filter((x) => re.test(x.op)).length;
   const clusterLevels = count(/^managedClusters\.(get|createOrUpdate|getOperation)$/);
   const group1 = Math.max(clusterLevels, count(/^userAssignedIdentities\./), count(/listClusterUserCredentials|kube\.namespaces/));
   // The vault chain for a new identity: GET vault, then the grants at once.
