@@ -13,6 +13,7 @@ import { VaultGateway } from './azure/vaults';
 import { KubeTarget, connectToCluster } from './kube/access';
 import type { ClusterSummary } from './workloadIdentity/cluster';
 import type { BindDeps } from './workloadIdentity/bind/model';
+import type { VerifyDeps } from './workloadIdentity/verify/model';
 import { serviceAccountManifest } from './workloadIdentity/manifestYaml';
 import { Logger } from './log';
 
@@ -24,6 +25,22 @@ export function createAzureServices(cloud: AzureCloud, credential: TokenCredenti
   const clusters = new ClusterGateway(clients);
   const identities = new IdentityGateway(clients);
   const vaults = new VaultGateway(clients);
+  /** Dependencies of one Bind flow: the cluster connection is made once and kept in memory for it. */
+  const bindDeps = (): BindDeps => {
+    const connections = new Map<string, Promise<KubeTarget>>();
+    return {
+      clusters, identities, vaults, log,
+      kube: (cluster) => {
+        const key = cluster.id.toLowerCase();
+        if (!connections.has(key)) connections.set(key, connectToCluster(clusters, credential, cluster, log, options).catch((e) => { connections.delete(key); throw e; }));
+        return connections.get(key)!;
+      },
+      sleep: (ms, signal) => new Promise((resolve, reject) => {
+        const t = setTimeout(resolve, ms);
+        signal?.addEventListener('abort', () => { clearTimeout(t); reject(Object.assign(new Error('Cancelled.'), { name: 'AbortError' })); }, { once: true });
+      }),
+    };
+  };
   return {
     clients,
     clusters,
@@ -32,22 +49,11 @@ export function createAzureServices(cloud: AzureCloud, credential: TokenCredenti
     inventory: new ArmInventorySource(clients),
     /** YAML rendering lives here so the yaml library loads with the SDKs, not at activation. */
     serviceAccountManifest,
+    bindDeps,
     connect: (cluster: ClusterSummary) => connectToCluster(clusters, credential, cluster, log, options),
-    /** Dependencies of one Bind flow: the cluster connection is made once and kept in memory for it. */
-    bindDeps(): BindDeps {
-      const connections = new Map<string, Promise<KubeTarget>>();
-      return {
-        clusters, identities, vaults, log,
-        kube: (cluster) => {
-          const key = cluster.id.toLowerCase();
-          if (!connections.has(key)) connections.set(key, connectToCluster(clusters, credential, cluster, log, options).catch((e) => { connections.delete(key); throw e; }));
-          return connections.get(key)!;
-        },
-        sleep: (ms, signal) => new Promise((resolve, reject) => {
-          const t = setTimeout(resolve, ms);
-          signal?.addEventListener('abort', () => { clearTimeout(t); reject(Object.assign(new Error('Cancelled.'), { name: 'AbortError' })); }, { once: true });
-        }),
-      };
+    /** Dependencies of one Verify run: Bind's, plus what the user can see (the tree's inventory). */
+    verifyDeps(inventory: VerifyDeps['inventory']): VerifyDeps {
+      return { ...bindDeps(), identities, inventory };
     },
     async listSubscriptions(): Promise<SubscriptionInfo[]> {
       const out: SubscriptionInfo[] = [];

@@ -15,6 +15,8 @@ export interface ServiceAccountInfo {
   name: string;
   annotations: Record<string, string>;
   labels: Record<string, string>;
+  /** When each annotation was last set, from managedFields (absent when the server does not track it). */
+  annotationSetAt: Record<string, string>;
 }
 
 export interface ApplyObject {
@@ -27,9 +29,18 @@ export interface PodInfo {
   name: string;
   serviceAccount: string;
   labels: Record<string, string>;
+  /** Names of the environment variables of every container. */
   env: string[];
   createdAt: string;
+  /** The controller: a ReplicaSet, resolved to its Deployment where there is one. */
   owner?: { kind: string; name: string };
+}
+
+/** A MutatingWebhookConfiguration that injects the workload identity token. */
+export interface WebhookInfo {
+  name: string;
+  /** Namespace of the service behind it: kube-system for the AKS add-on, another for a Helm install. */
+  serviceNamespace?: string;
 }
 
 /** A cluster's API, reached directly or, for a private cluster out of reach, through AKS run-command. */
@@ -40,9 +51,49 @@ export interface KubeTarget {
   getServiceAccount(namespace: string, name: string): Promise<ServiceAccountInfo | undefined>;
   /** Server-side apply under FIELD_MANAGER, in order (a namespace before what lives in it). */
   apply(objects: ApplyObject[]): Promise<void>;
+  /** Pods of a namespace, each with its owning Deployment where there is one. */
+  listPods(namespace: string): Promise<PodInfo[]>;
+  /** The webhooks that mutate pods for workload identity. */
+  listWorkloadIdentityWebhooks(): Promise<WebhookInfo[]>;
 }
 
-const toSa = (o: any): ServiceAccountInfo => ({ namespace: o.metadata.namespace, name: o.metadata.name, annotations: { ...o.metadata.annotations }, labels: { ...o.metadata.labels } });
+/** The webhook's name in the AKS add-on and in the upstream Helm chart. */
+const WI_WEBHOOK = 'mutation.azure-workload-identity.io';
+
+function toWebhooks(items: any[]): WebhookInfo[] {
+  return items.filter((c) => (c.webhooks ?? []).some((w: any) => w.name === WI_WEBHOOK))
+    .map((c) => ({ name: c.metadata.name, serviceNamespace: c.webhooks.find((w: any) => w.name === WI_WEBHOOK)?.clientConfig?.service?.namespace }));
+}
+
+/** Pods with their controller resolved through its ReplicaSet to the Deployment that a user edits. */
+function toPods(pods: any[], replicaSets: any[]): PodInfo[] {
+  const controller = (o: any) => (o?.metadata?.ownerReferences ?? []).find((r: any) => r.controller) as { kind: string; name: string } | undefined;
+  const rsOwner = new Map(replicaSets.map((rs) => [rs.metadata.name as string, controller(rs)]));
+  return pods.map((p) => {
+    const own = controller(p);
+    const deployment = own?.kind === 'ReplicaSet' ? rsOwner.get(own.name) : undefined;
+    const containers = [...(p.spec?.containers ?? []), ...(p.spec?.initContainers ?? [])];
+    return {
+      name: p.metadata.name, serviceAccount: p.spec?.serviceAccountName ?? 'default', labels: { ...p.metadata.labels },
+      env: containers.flatMap((c: any) => (c.env ?? []).map((e: any) => e.name as string)),
+      createdAt: new Date(p.metadata.creationTimestamp).toISOString(),
+      owner: deployment ? { kind: deployment.kind, name: deployment.name } : own ? { kind: own.kind, name: own.name } : undefined,
+    };
+  });
+}
+
+function annotationTimes(managedFields: any[] = []): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of managedFields) {
+    if (!f.time) continue;
+    for (const k of Object.keys(f.fieldsV1?.['f:metadata']?.['f:annotations'] ?? {})) out[k.slice(2)] = new Date(f.time).toISOString();
+  }
+  return out;
+}
+const toSa = (o: any): ServiceAccountInfo => ({
+  namespace: o.metadata.namespace, name: o.metadata.name, annotations: { ...o.metadata.annotations }, labels: { ...o.metadata.labels },
+  annotationSetAt: annotationTimes(o.metadata.managedFields),
+});
 const isNotFound = (e: any) => e?.code === 404 || e?.statusCode === 404;
 
 export interface KubeOptions {
@@ -79,7 +130,7 @@ async function resilient<T>(what: () => Promise<T>, opts: KubeOptions, attempts 
 
 class DirectTarget implements KubeTarget {
   readonly mode = 'direct' as const;
-  constructor(private readonly core: k8s.CoreV1Api, private readonly opts: KubeOptions) {}
+  constructor(private readonly core: k8s.CoreV1Api, private readonly apps: k8s.AppsV1Api, private readonly admission: k8s.AdmissionregistrationV1Api, private readonly opts: KubeOptions) {}
 
   async listNamespaces() { return (await resilient(() => this.core.listNamespace(), this.opts)).items.map((n) => n.metadata!.name!); }
   async listServiceAccounts(namespace: string) { return (await resilient(() => this.core.listNamespacedServiceAccount({ namespace }), this.opts)).items.map(toSa); }
@@ -93,6 +144,14 @@ class DirectTarget implements KubeTarget {
       else await resilient(() => this.core.patchNamespacedServiceAccount({ name: o.metadata.name, namespace: o.metadata.namespace!, body: o, fieldManager: FIELD_MANAGER, force: true }, ssa), this.opts);
     }
   }
+  async listPods(namespace: string) {
+    const [pods, rs] = await Promise.all([
+      resilient(() => this.core.listNamespacedPod({ namespace }), this.opts),
+      resilient(() => this.apps.listNamespacedReplicaSet({ namespace }), this.opts),
+    ]);
+    return toPods(pods.items, rs.items);
+  }
+  async listWorkloadIdentityWebhooks() { return toWebhooks((await resilient(() => this.admission.listMutatingWebhookConfiguration(), this.opts)).items); }
 }
 
 export class RunCommandError extends Error {
@@ -126,6 +185,11 @@ class RunCommandTarget implements KubeTarget {
     const manifest = objects.map((o) => stringify(o)).join('---\n');
     await this.kubectl(`kubectl apply --server-side --field-manager=${FIELD_MANAGER} --force-conflicts -f manifest.yaml`, { 'manifest.yaml': manifest });
   }
+  async listPods(namespace: string) {
+    const [pods, rs] = await Promise.all([this.kubectl(`kubectl get pods -n ${namespace} -o json`), this.kubectl(`kubectl get replicasets -n ${namespace} -o json`)]);
+    return toPods(JSON.parse(pods).items, JSON.parse(rs).items);
+  }
+  async listWorkloadIdentityWebhooks() { return toWebhooks(JSON.parse(await this.kubectl('kubectl get mutatingwebhookconfigurations -o json')).items); }
 }
 
 const UNREACHABLE = ['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'UNREACHABLE'];
@@ -149,7 +213,7 @@ export async function connectToCluster(clusters: ClusterGateway, credential: Tok
     fresh.loadFromOptions({ clusters: [c], users: [{ name: 'aks-workload-identity', token }], contexts: [{ name: 'ctx', cluster: c.name, user: 'aks-workload-identity' }], currentContext: 'ctx' });
     kc.loadFromOptions({ clusters: fresh.clusters, users: fresh.users, contexts: fresh.contexts, currentContext: 'ctx' });
   }
-  const direct = new DirectTarget(kc.makeApiClient(k8s.CoreV1Api), opts);
+  const direct = new DirectTarget(kc.makeApiClient(k8s.CoreV1Api), kc.makeApiClient(k8s.AppsV1Api), kc.makeApiClient(k8s.AdmissionregistrationV1Api), opts);
   if (!cluster.private) return direct;
   try {
     await Promise.race([

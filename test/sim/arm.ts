@@ -590,9 +590,10 @@ export function armRoutes(ctx: ArmContext): Route[] {
     }
     const get = /^kubectl get (namespace|serviceaccount) ([\w.-]+)(?: -n ([\w-]+))? -o json$/.exec(command.trim());
     if (get) return getObjectJson(c.kube, get[1], get[2], get[3]);
-    const list = /^kubectl get (namespaces|serviceaccounts)(?: -n ([\w-]+))? -o json$/.exec(command.trim());
+    const list = /^kubectl get (namespaces|serviceaccounts|pods|replicasets|mutatingwebhookconfigurations)(?: -n ([\w-]+))? -o json$/.exec(command.trim());
     if (list) {
-      const items = list[1] === 'namespaces' ? [...c.kube.namespaces.values()] : [...c.kube.serviceAccounts.values()].filter((o) => o.metadata.namespace === list[2]);
+      const source = { namespaces: c.kube.namespaces, serviceaccounts: c.kube.serviceAccounts, pods: c.kube.pods, replicasets: c.kube.replicaSets, mutatingwebhookconfigurations: c.kube.webhooks }[list[1]]!;
+      const items = [...source.values()].filter((o) => !list[2] || o.metadata.namespace === list[2]);
       return JSON.stringify({ apiVersion: 'v1', kind: 'List', items }, null, 4);
     }
     throw new Error(`simulated run-command: unsupported command '${command}'`);

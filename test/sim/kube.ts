@@ -155,13 +155,13 @@ export function getObjectJson(kube: KubeState, kind: string, name: string, ns?: 
   return JSON.stringify(o, null, 4);
 }
 
-export function webhookFor(name: string, service: string): KubeObject {
+export function webhookFor(name: string, service: string, serviceNamespace = 'kube-system'): KubeObject {
   return {
     apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration',
     metadata: kubeMeta(name, undefined, { labels: { 'azure-workload-identity.io/system': 'true' } }),
     webhooks: [{
       name: 'mutation.azure-workload-identity.io', admissionReviewVersions: ['v1', 'v1beta1'], sideEffects: 'None', failurePolicy: 'Fail',
-      clientConfig: { service: { name: service, namespace: 'kube-system', path: '/mutate-v1-pod', port: 443 } },
+      clientConfig: { service: { name: service, namespace: serviceNamespace, path: '/mutate-v1-pod', port: 443 } },
       objectSelector: { matchLabels: { 'azure.workload.identity/use': 'true' } },
       rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'], scope: '*' }],
     }],

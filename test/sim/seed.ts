@@ -229,6 +229,23 @@ export function seedStandard(state: SimState): void {
     name: '5f7e3f3a-93a1-4b43-9c49-5a3f1c5b6d01', type: 'Microsoft.Authorization/roleAssignments',
     properties: { roleDefinitionId: `/subscriptions/${SUB_PROD}/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6`, principalId: idPayments.resource.properties.principalId, principalType: 'ServicePrincipal', scope: `/subscriptions/${SUB_PROD}/resourceGroups/rg-payments/providers/Microsoft.KeyVault/vaults/kv-payments` },
   });
+  seedBrokenBinding(state, payments);
+}
+
+/**
+ * A binding set up by hand with two classic mistakes, for Verify to find: the issuer was pasted without its trailing
+ * slash, and the vault uses Azure RBAC but got an access policy.
+ */
+export function seedBrokenBinding(state: SimState, cluster: ClusterRecord) {
+  const id = addIdentity(state, cluster.subscriptionId, cluster.resourceGroup, 'id-checkout');
+  const issuer: string = cluster.resource.properties.oidcIssuerProfile.issuerURL;
+  addCredential(state, id, 'fic-checkout', issuer.replace(/\/$/, ''), 'system:serviceaccount:checkout:checkout-api');
+  cluster.kube.namespaces.set('checkout', { apiVersion: 'v1', kind: 'Namespace', metadata: kubeMeta('checkout', undefined, { labels: { 'kubernetes.io/metadata.name': 'checkout' } }), spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } });
+  addServiceAccount(cluster, 'checkout', 'checkout-api', { annotations: { 'azure.workload.identity/client-id': id.resource.properties.clientId } });
+  addPod(cluster, 'checkout', 'checkout-api', 'checkout-api', { labelled: true, injected: true });
+  const vault = [...state.vaults.values()].find((v) => v.name === 'kv-payments')!;
+  vault.properties.accessPolicies.push({ tenantId: vault.properties.tenantId, objectId: id.resource.properties.principalId, permissions: { secrets: ['get', 'list'] } });
+  return id;
 }
 
 /** Many subscriptions, each with clusters and vaults: for the tree's scale test and the benchmarks. */

@@ -1,6 +1,6 @@
 import type { CredentialInfo, IdentityInfo } from '../../azure/identities';
 import type { VaultDetails, RoleAssignmentInfo, AccessPolicy } from '../../azure/vaults';
-import { Permission, ROLE_FOR } from '../permissions';
+import { Permission, ROLE_FOR, keyVaultRole } from '../permissions';
 import type { ServiceAccountInfo } from '../../kube/access';
 import { clusterFromSdk, workloadIdentityState } from '../cluster';
 import { CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION } from '../manifest';
@@ -17,7 +17,7 @@ export function missingRoles(assignments: RoleAssignmentInfo[], vaultScope: stri
   const scope = vaultScope.toLowerCase();
   // An assignment at the vault or above it (resource group, subscription) covers the vault.
   const covering = assignments.filter((a) => scope === a.scope.toLowerCase() || scope.startsWith(`${a.scope.toLowerCase().replace(/\/$/, '')}/`));
-  return wanted.filter((k) => !covering.some((a) => a.roleDefinitionId.toLowerCase().endsWith(ROLE_FOR[k].guid)));
+  return wanted.filter((k) => !covering.some((a) => keyVaultRole(a.roleDefinitionId)?.grants.includes(k)));
 }
 
 export const credentialMatches = (c: CredentialInfo, issuer: string, subject: string) => c.issuer === issuer && c.subject === subject;

@@ -1,0 +1,46 @@
+import type { VaultDetails } from '../../azure/vaults';
+import { BindRequest, BindState, BindStepId, STEP_TITLES, StepRecord } from '../bind/model';
+import { bindSteps } from '../bind/steps';
+import { TOKEN_EXCHANGE_AUDIENCE, serviceAccountSubject } from '../names';
+import { closestCredential, IN_CLUSTER_ISSUER } from './checks';
+import { Fix, VerifyDeps, VerifyFacts } from './model';
+
+const sameIgnoringSlash = (a: string, b: string) => a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
+
+/**
+ * Runs the Bind step that repairs a failed check: the same idempotent code, so a fix never duplicates what exists.
+ * A credential that can only ever have been meant for this binding (its issuer differs by a slash or is the in-cluster
+ * issuer, or its subject differs only in case) is rewritten in place rather than left beside a new one; a credential
+ * with another cluster's issuer may serve that cluster, so it stays and a new one is added.
+ */
+export async function applyFix(fix: Fix, facts: VerifyFacts, deps: VerifyDeps, signal: AbortSignal, progress: (m: string) => void = () => undefined): Promise<void> {
+  const identity = facts.identity.ok ? facts.identity.value.identity : undefined;
+  const cluster = facts.cluster.ok ? facts.cluster.value : undefined;
+  if (!identity || !cluster?.issuerUrl) throw new Error('This fix needs the identity and the cluster\'s issuer, which could not be read. Run the checks again.');
+  const t = facts.target;
+  const subject = serviceAccountSubject(t.namespace, t.serviceAccount);
+
+  if (fix.kind === 'credential' && facts.credentials.ok) {
+    const near = closestCredential(facts.credentials.value, cluster.issuerUrl, subject);
+    const meantForThis = near && (near.issuer === cluster.issuerUrl || sameIgnoringSlash(near.issuer, cluster.issuerUrl) || sameIgnoringSlash(near.issuer, IN_CLUSTER_ISSUER));
+    if (near && meantForThis) {
+      progress(`Rewriting federated credential ${near.name}…`);
+      await deps.identities.putCredential(identity, { name: near.name, issuer: cluster.issuerUrl, subject, audiences: [TOKEN_EXCHANGE_AUDIENCE] }, signal);
+      return;
+    }
+  }
+
+  const vault: VaultDetails | undefined = fix.kind === 'grant' && facts.vaults.ok ? facts.vaults.value.find((g) => g.vault.id === fix.vaultId)?.vault : undefined;
+  if (fix.kind === 'grant' && !vault) throw new Error('The vault of this fix is no longer in the report. Run the checks again.');
+  const request: BindRequest = {
+    cluster, namespace: t.namespace, serviceAccount: t.serviceAccount,
+    // Only the grant step reads the vault.
+    vault: vault ? { ...vault, location: '' } : (t.vault as BindRequest['vault']),
+    identity: { kind: 'existing', identity }, permissions: fix.kind === 'grant' ? fix.permissions : [],
+  };
+  const stepId: BindStepId = fix.kind === 'credential' ? 'credential' : fix.kind === 'annotation' ? 'serviceAccount' : 'vault';
+  const records = new Map<BindStepId, StepRecord>([[stepId, { id: stepId, title: STEP_TITLES[stepId], resource: '', planned: 'update' }]]);
+  const state: BindState = { request, records, identity, issuerUrl: cluster.issuerUrl, kube: stepId === 'serviceAccount' ? await deps.kube(cluster) : undefined };
+  const step = bindSteps(deps).find((s) => s.id === stepId)!;
+  await step.execute(state, progress, signal);
+}

@@ -1,0 +1,87 @@
+import type { CredentialInfo, IdentityInfo } from '../../azure/identities';
+import { parseResourceId } from '../../azure/resourceId';
+import { clusterFromSdk } from '../cluster';
+import { describeError } from '../errors';
+import { mapLimit } from '../inventory';
+import { CLIENT_ID_ANNOTATION } from '../manifest';
+import { serviceAccountSubject } from '../names';
+import { FoundIdentity, Read, VaultGrants, VerifyDeps, VerifyFacts, VerifyTarget } from './model';
+
+async function read<T>(fn: () => Promise<T>): Promise<Read<T>> {
+  try { return { ok: true, value: await fn() }; } catch (e) { const d = describeError(e); return { ok: false, error: `${d.code}: ${d.message}` }; }
+}
+const value = <T>(r: Read<T>): T | undefined => (r.ok ? r.value : undefined);
+
+/** Covers the vault: assigned at the vault or at a scope above it. */
+export const covers = (scope: string, vaultId: string) => {
+  const s = scope.toLowerCase().replace(/\/$/, ''), v = vaultId.toLowerCase();
+  return v === s || v.startsWith(`${s}/`);
+};
+
+/**
+ * Reads everything the checks compare. Sends no write. Reads that do not depend on each other run together, and a
+ * failed read marks only the checks that needed it.
+ */
+export async function observe(target: VerifyTarget, deps: VerifyDeps, signal?: AbortSignal): Promise<VerifyFacts> {
+  const subject = serviceAccountSubject(target.namespace, target.serviceAccount);
+  const kube = read(() => deps.kube(target.cluster));
+  const fromKube = <T>(fn: (k: Awaited<ReturnType<VerifyDeps['kube']>>) => Promise<T>) => kube.then((k) => (k.ok ? read(() => fn(k.value)) : { ok: false as const, error: k.error }));
+
+  const [cluster, webhooks, serviceAccount, pods, inventoryClusters] = await Promise.all([
+    read(async () => clusterFromSdk(await deps.clusters.get(target.cluster, signal))),
+    fromKube((k) => k.listWorkloadIdentityWebhooks()),
+    fromKube((k) => k.getServiceAccount(target.namespace, target.serviceAccount)),
+    fromKube((k) => k.listPods(target.namespace)),
+    deps.inventory.clusters().catch(() => []),
+  ]);
+  const knownIssuers = new Map(inventoryClusters.filter((c) => c.issuerUrl).map((c) => [c.issuerUrl!, c.name]));
+  const subscriptions = [...new Set([target.cluster.subscriptionId, ...inventoryClusters.map((c) => c.subscriptionId)])];
+
+  const identity = await read(() => findIdentity(target, value(serviceAccount), subject, subscriptions, deps, signal));
+  const found = value(identity)?.identity;
+  const [credentials, vaults] = await Promise.all([
+    found ? read(() => deps.identities.listCredentials(found, signal)) : Promise.resolve<Read<CredentialInfo[]>>({ ok: true, value: [] }),
+    found ? read(() => vaultGrants(target, found, deps, signal)) : Promise.resolve<Read<VaultGrants[]>>({ ok: true, value: [] }),
+  ]);
+  return { target, cluster, webhooks, serviceAccount, identity, credentials, knownIssuers, vaults, pods };
+}
+
+/** The pod gets the identity whose client id the ServiceAccount names; without one, the binding's, or one federated for this subject. */
+async function findIdentity(target: VerifyTarget, sa: { annotations: Record<string, string> } | undefined, subject: string, subscriptions: string[], deps: VerifyDeps, signal?: AbortSignal): Promise<FoundIdentity> {
+  const clientId = sa?.annotations[CLIENT_ID_ANNOTATION];
+  if (clientId) {
+    // The cluster's subscription first: that is where the lab creates it.
+    for (const sub of subscriptions) {
+      const hit = (await deps.identities.list(sub, signal)).find((i) => i.clientId.toLowerCase() === clientId.trim().toLowerCase());
+      if (hit) return { identity: hit, via: 'annotation' };
+    }
+    return { via: 'none' };
+  }
+  if (target.identityId) {
+    const identity = await deps.identities.find(parseResourceId(target.identityId), signal);
+    return identity ? { identity, via: 'binding' } : { via: 'none' };
+  }
+  const identities = await deps.identities.list(target.cluster.subscriptionId, signal);
+  const withCreds = await mapLimit(identities, 8, async (i) => ({ i, creds: await deps.identities.listCredentials(i, signal) }));
+  const hit = withCreds.find((x) => x.creds.some((c) => c.subject.toLowerCase() === subject.toLowerCase()));
+  return hit ? { identity: hit.i, via: 'credential' } : { via: 'none' };
+}
+
+/** The chosen vault, or every vault the user can see on which the identity has a role or an access policy. */
+async function vaultGrants(target: VerifyTarget, identity: IdentityInfo, deps: VerifyDeps, signal?: AbortSignal): Promise<VaultGrants[]> {
+  if (target.vault) {
+    const [vault, roles] = await Promise.all([
+      deps.vaults.get(target.vault, signal),
+      deps.vaults.roleAssignmentsFor(target.vault.id, target.vault.subscriptionId, identity.principalId, signal),
+    ]);
+    return [{ vault, roles: roles.filter((r) => covers(r.scope, vault.id)), chosen: true }];
+  }
+  const vaults = await deps.inventory.vaults();
+  // One listing per subscription returns the identity's assignments at, above and below it.
+  const subs = [...new Set(vaults.map((v) => v.subscriptionId))];
+  const roles = (await mapLimit(subs, 4, (sub) => deps.vaults.roleAssignmentsFor(`/subscriptions/${sub}`, sub, identity.principalId, signal))).flat();
+  const details = await mapLimit(vaults, 8, (v) => deps.vaults.get(v, signal));
+  return details
+    .map((vault) => ({ vault, roles: roles.filter((r) => covers(r.scope, vault.id)), chosen: false }))
+    .filter((g) => g.roles.length || g.vault.accessPolicies.some((p) => p.objectId === identity.principalId));
+}

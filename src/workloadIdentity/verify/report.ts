@@ -1,0 +1,79 @@
+import { VerifyReport, CheckStatus } from './model';
+
+const MARK: Record<CheckStatus, string> = { pass: '✅ pass', warn: '⚠️ warn', fail: '❌ fail', skip: '➖ skipped', error: '❗ error' };
+
+export function summarize(r: VerifyReport): Record<CheckStatus, number> {
+  const n: Record<CheckStatus, number> = { pass: 0, warn: 0, fail: 0, skip: 0, error: 0 };
+  for (const c of r.checks) n[c.status]++;
+  return n;
+}
+
+const subjectOf = (r: VerifyReport) => `${r.target.namespace}/${r.target.serviceAccount} on ${r.target.cluster.name}`;
+
+/** Markdown for a ticket. Table cells are escaped so names from Azure cannot break the table. */
+export function reportMarkdown(r: VerifyReport): string {
+  const cell = (s: string) => s.replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+  const n = summarize(r);
+  const lines = [
+    `## Workload identity check: ${subjectOf(r)}`,
+    '',
+    `Cluster: \`${r.target.cluster.id}\`  `,
+    ...(r.identity ? [`Identity: \`${r.identity.id}\` (client id ${r.identity.clientId})  `] : []),
+    `Checked: ${r.checkedAt} · ${n.pass} passed, ${n.warn} warnings, ${n.fail} failed${n.error ? `, ${n.error} could not be read` : ''}`,
+    '',
+    '| Check | Result | Details | Evidence |',
+    '|---|---|---|---|',
+    ...r.checks.map((c) => `| ${cell(c.title)}${c.key !== c.id ? ` (${cell(c.key.split(':').slice(1).join(':'))})` : ''} | ${MARK[c.status]} | ${cell(c.message)} | ${cell(c.evidence.map((e) => `${e.label}: ${e.value}`).join('\n'))} |`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/**
+ * The report as a page for a webview. Everything from Azure or the cluster is escaped, and the content security policy
+ * allows only this page's own script and style (by nonce): a name with markup stays text.
+ */
+export function reportHtml(r: VerifyReport, opts: { nonce: string; cspSource: string; busy?: string }): string {
+  const n = summarize(r);
+  const rows = r.checks.map((c) => `
+    <section class="check ${c.status}" data-key="${esc(c.key)}" data-status="${c.status}">
+      <h3><span class="mark">${esc(MARK[c.status])}</span> ${esc(c.title)}${c.key !== c.id ? ` <small>${esc(c.key.split(':').slice(1).join(':'))}</small>` : ''}</h3>
+      <p class="message">${esc(c.message)}</p>
+      ${c.evidence.length ? `<dl>${c.evidence.map((e) => `<dt>${esc(e.label)}</dt><dd>${esc(e.value)}</dd>`).join('')}</dl>` : ''}
+      ${c.fix ? `<p class="fix"><button data-fix="${esc(c.key)}" ${opts.busy ? 'disabled' : ''}>${esc(c.fix.label)}</button> <span class="detail">${esc(c.fix.detail)}</span></p>` : ''}
+    </section>`).join('');
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src ${esc(opts.cspSource)}; style-src 'nonce-${opts.nonce}'; script-src 'nonce-${opts.nonce}';">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Verify ${esc(subjectOf(r))}</title>
+<style nonce="${opts.nonce}">
+  body { font-family: var(--vscode-font-family); color: var(--vscode-foreground); padding: 0 1.5em 2em; }
+  .check { border-left: 4px solid var(--vscode-panel-border); padding: .2em .9em; margin: .8em 0; }
+  .check.pass { border-color: var(--vscode-testing-iconPassed, green); }
+  .check.warn { border-color: var(--vscode-editorWarning-foreground, orange); }
+  .check.fail, .check.error { border-color: var(--vscode-editorError-foreground, red); }
+  h3 { margin: .4em 0; font-size: 1.05em; } dl { display: grid; grid-template-columns: max-content 1fr; gap: .15em 1em; font-size: .92em; }
+  dt { opacity: .75; } dd { margin: 0; font-family: var(--vscode-editor-font-family); white-space: pre-wrap; word-break: break-all; }
+  button { background: var(--vscode-button-background); color: var(--vscode-button-foreground); border: 0; padding: .35em .9em; cursor: pointer; }
+  button.secondary { background: var(--vscode-button-secondaryBackground); color: var(--vscode-button-secondaryForeground); }
+  .detail, .meta { opacity: .8; font-size: .92em; }
+</style></head>
+<body>
+<h2>Workload identity: ${esc(subjectOf(r))}</h2>
+<p class="meta" id="summary">${n.pass} passed · ${n.warn} warnings · ${n.fail} failed${n.error ? ` · ${n.error} could not be read` : ''} · checked ${esc(r.checkedAt)}${r.identity ? ` · identity ${esc(r.identity.name)} (${esc(r.identity.clientId)})` : ''}</p>
+<p><button id="rerun" class="secondary" ${opts.busy ? 'disabled' : ''}>Run checks again</button> <button id="copy" class="secondary">Copy report</button> <span id="busy" class="meta">${esc(opts.busy ?? '')}</span></p>
+${rows}
+<script nonce="${opts.nonce}">
+  const vscode = acquireVsCodeApi();
+  document.body.addEventListener('click', (e) => {
+    const b = e.target.closest('button');
+    if (!b || b.disabled) return;
+    if (b.dataset.fix) vscode.postMessage({ type: 'fix', key: b.dataset.fix });
+    else if (b.id === 'rerun') vscode.postMessage({ type: 'rerun' });
+    else if (b.id === 'copy') vscode.postMessage({ type: 'copy' });
+  });
+</script>
+</body></html>`;
+}
