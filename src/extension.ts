@@ -12,6 +12,7 @@ import { VsCodePrompter } from './ui/vscodePrompter';
 import { ResourceTreeProvider } from './ui/tree/provider';
 import { enableWorkloadIdentityCommand } from './ui/commands/enable';
 import { bindKeyVaultCommand } from './ui/commands/bind/command';
+import { verifyWorkloadIdentityCommand } from './ui/commands/verify/command';
 import { copyIssuerUrl, copyResourceId, openInPortal, retry, selectSubscriptions } from './ui/commands/resources';
 
 type ServicesModule = typeof import('./services');
@@ -56,6 +57,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   register('enableWorkloadIdentity', (node) => enableWorkloadIdentityCommand(ctx, node, copy));
   register('bindKeyVault', (node) => bindKeyVaultCommand(ctx, { cluster: node }));
   register('bindToCluster', (node) => bindKeyVaultCommand(ctx, { vault: node }));
+  register('verifyWorkloadIdentity', (node) => verifyWorkloadIdentityCommand(ctx, node));
   register('copyIssuerUrl', (node) => copyIssuerUrl(ctx, node));
   register('copyResourceId', copyResourceId);
   register('openInPortal', (node) => openInPortal(ctx, node));

@@ -68,7 +68,7 @@ export function applyObject(kube: KubeState, obj: any, manager: string, force: b
   }
   const existing = map.get(key);
   const target = existing ? clone(existing) : { apiVersion: 'v1', kind, metadata: kubeMeta(name, ns, { managedFields: [] }) } as KubeObject;
-  if (kind === 'Namespace' && !existing) { target.spec = { finalizers: ['kubernetes'] }; target.status = { phase: 'Active' }; }
+  if (kind === 'Namespace' && !existing) { target.spec = { finalizers: ['kubernetes'] }; target.status = { phase: 'Active' }; addDefaultServiceAccount(kube, name); }
   const fields = target.metadata.managedFields ?? (target.metadata.managedFields = []);
   const mine = fields.find((f) => f.manager === manager && f.operation === 'Apply');
   const before = ownedBy(mine);
@@ -130,7 +130,13 @@ export function createObject(kube: KubeState, obj: any, manager: string, namespa
     ...(kind === 'Namespace' ? { spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } } : {}),
   };
   map.set(key, o);
+  if (kind === 'Namespace') addDefaultServiceAccount(kube, name);
   return o;
+}
+
+/** The ServiceAccount controller gives every new namespace a "default" ServiceAccount. */
+export function addDefaultServiceAccount(kube: KubeState, ns: string) {
+  if (!kube.serviceAccounts.has(`${ns}/default`)) kube.serviceAccounts.set(`${ns}/default`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: kubeMeta('default', ns) });
 }
 
 export function applyManifest(kube: KubeState, text: string, manager: string, force: boolean): string {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ClusterRecord, KubeObject, SimState, armId, emptyKube, keyOf, kubeMeta } from './model';
-import { webhookFor } from './kube';
+import { addDefaultServiceAccount, webhookFor } from './kube';
 
 export const TENANT_CONTOSO = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 export const TENANT_FABRIKAM = 'a70a1586-9c4a-4373-b907-1d310660dbd1';
@@ -241,6 +241,7 @@ export function seedBrokenBinding(state: SimState, cluster: ClusterRecord) {
   const issuer: string = cluster.resource.properties.oidcIssuerProfile.issuerURL;
   addCredential(state, id, 'fic-checkout', issuer.replace(/\/$/, ''), 'system:serviceaccount:checkout:checkout-api');
   cluster.kube.namespaces.set('checkout', { apiVersion: 'v1', kind: 'Namespace', metadata: kubeMeta('checkout', undefined, { labels: { 'kubernetes.io/metadata.name': 'checkout' } }), spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } });
+  addDefaultServiceAccount(cluster.kube, 'checkout');
   addServiceAccount(cluster, 'checkout', 'checkout-api', { annotations: { 'azure.workload.identity/client-id': id.resource.properties.clientId } });
   addPod(cluster, 'checkout', 'checkout-api', 'checkout-api', { labelled: true, injected: true });
   const vault = [...state.vaults.values()].find((v) => v.name === 'kv-payments')!;

@@ -6,8 +6,10 @@ import { BindRequest } from '../../src/workloadIdentity/bind/model';
 import { BindIncompleteError, runBind } from '../../src/workloadIdentity/bind/run';
 import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
 import { loadInventory, vaultFromRaw } from '../../src/workloadIdentity/inventory';
-import { SUB_PROD } from '../sim/seed';
-import { withSim } from './helpers';
+import { applyFix } from '../../src/workloadIdentity/verify/fix';
+import { verifyBinding } from '../../src/workloadIdentity/verify/verify';
+import { SUB_DEV, SUB_FABRIKAM, SUB_PROD } from '../sim/seed';
+import { withSim, writes } from './helpers';
 
 type Env = Awaited<ReturnType<typeof withSim>>;
 
@@ -157,6 +159,123 @@ describe('faults at every operation the tree uses', () => {
       });
       row.push(outcome);
       table.push(`| ${op} | ${row.join(' | ')} |`);
+    }
+  });
+});
+
+describe('faults at every operation Verify uses', () => {
+  let env: Env;
+  const table: string[] = [];
+  before(async () => { env = await withSim({ requestTimeoutMs: 400, config: { credentialWriteMs: 0 } }); });
+  after(async () => {
+    await env.sim.stop();
+    console.log(`\nVerify fault matrix (transient: one failure; permanent: every call fails)\n${table.join('\n')}`);
+  });
+
+  const deps = () => {
+    const inventory = loadInventory(env.services.inventory, [SUB_PROD, SUB_DEV, SUB_FABRIKAM]);
+    return { ...env.services.verifyDeps({ clusters: async () => (await inventory).flatMap((i) => i.clusters), vaults: async () => (await inventory).flatMap((i) => i.vaults) }),
+      sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, Math.min(ms, 20))) };
+  };
+  // The seeded hand-made binding: a credential issuer without its slash, and a policy on an RBAC vault.
+  const target = () => ({ cluster: clusterOf(env, 'aks-payments'), namespace: 'checkout', serviceAccount: 'checkout-api' });
+  // Every reset makes new GUIDs and timestamps.
+  const normalized = (x: unknown) => JSON.stringify(x)
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '<guid>')
+    .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<time>')
+    .replace(/(-7d9f8c6b5-)\w{5}/g, '$1<pod>');
+  const checks = async () => normalized((await verifyBinding(target(), deps())).report.checks);
+
+  it('reads: transient faults are retried to the same report; a denied read marks its checks and the rest still run', async () => {
+    env.sim.reset();
+    const clean = await checks();
+    const kinds: FaultKind[] = ['429', '500', '503', 'reset', 'timeout'];
+    table.push(`| operation | ${kinds.join(' | ')} | permanent 403 |`);
+    const ops = ['resources.query', 'managedClusters.get', 'managedClusters.listClusterUserCredentials', 'kube.mutatingwebhookconfigurations.list', 'kube.serviceaccounts.get',
+      'kube.pods.list', 'kube.replicasets.list', 'userAssignedIdentities.listBySubscription', 'federatedIdentityCredentials.list', 'roleAssignments.listForScope', 'vaults.get'];
+    for (const op of ops) {
+      const row: string[] = [];
+      for (const kind of kinds) {
+        env.sim.reset();
+        env.sim.addFault({ op, kind, count: 1 });
+        assert.equal(await checks(), clean, `${op}/${kind}: the report differs from a fault-free run`);
+        row.push('same report');
+      }
+      env.sim.reset();
+      env.sim.addFault({ op, kind: '403', count: 0 });
+      const { report } = await verifyBinding(target(), deps());
+      const marked = report.checks.filter((c) => c.status === 'error');
+      if (op === 'resources.query') {
+        // The inventory falls back to listing; nothing is lost.
+        assert.equal(normalized(report.checks), clean);
+        row.push('fell back to listing, same report');
+      } else {
+        assert.ok(marked.length > 0, `${op}: a denied read marks the checks that needed it`);
+        assert.ok(marked.every((c) => /Could not read what this check needs: AuthorizationFailed|Forbidden/.test(c.message)), `${op}: ${marked.map((c) => c.message).join(' / ')}`);
+        assert.ok(report.checks.some((c) => c.status !== 'error' && c.status !== 'skip'), `${op}: the other checks still ran`);
+        row.push(`${marked.map((c) => c.key).join(', ')} marked unreadable`);
+      }
+      assert.deepEqual(writes(env.sim), [], `${op}: verifying sent no write`);
+      table.push(`| ${op} | ${row.join(' | ')} |`);
+    }
+  });
+
+  it('fixes: transient faults are retried; a permanent one stops with the cause, and fixing again ends where a fault-free fix does', async () => {
+    const fixBoth = async () => {
+      const { report, facts } = await verifyBinding(target(), deps());
+      // After a partial fix, only what is still broken offers a fix.
+      for (const key of ['issuer', 'vault:kv-payments']) {
+        const fix = report.checks.find((c) => c.key === key)?.fix;
+        if (fix) await applyFix(fix, facts, deps(), new AbortController().signal);
+      }
+    };
+    env.sim.reset();
+    await fixBoth();
+    const clean = world(env);
+    const after = await checks();
+    assert.ok(!after.includes('"status":"fail"'), 'both fixes pass');
+    const kinds: FaultKind[] = ['429', '500', '503', 'reset', 'timeout', '409'];
+    table.push('', `| fix operation | ${kinds.join(' | ')} |`);
+    for (const op of ['federatedIdentityCredentials.createOrUpdate', 'roleAssignments.create']) {
+      const row: string[] = [];
+      for (const kind of kinds) {
+        env.sim.reset();
+        env.sim.addFault({ op, kind, count: 1 });
+        let outcome = 'fixed';
+        try { await fixBoth(); } catch (e) {
+          assert.match(String((e as Error).message), /\S/);
+          env.sim.faults.clear();
+          await fixBoth();
+          outcome = 'stopped with the cause, fixed on retry';
+        }
+        assert.equal(world(env), clean, `${op}/${kind}: the state differs from a fault-free fix`);
+        row.push(outcome);
+      }
+      table.push(`| ${op} | ${row.join(' | ')} |`);
+    }
+  });
+});
+
+describe('faults while the tree reads bindings and tenants', () => {
+  let env: Env;
+  before(async () => { env = await withSim({ requestTimeoutMs: 400 }); });
+  after(async () => { await env.sim.stop(); });
+
+  it('identities, their credentials and the tenant list: transient faults are retried to the same answer', async () => {
+    const bindings = async () => {
+      const ids = await env.services.identities.list(SUB_PROD);
+      const creds = await Promise.all(ids.map((i) => env.services.identities.listCredentials(i)));
+      const tenants = await env.services.listTenants();
+      return JSON.stringify({ ids: ids.map((i) => i.name).sort(), creds: creds.flat().map((c) => c.name).sort(), tenants: tenants.map((t) => t.tenantId) });
+    };
+    env.sim.reset();
+    const clean = await bindings();
+    for (const op of ['userAssignedIdentities.listBySubscription', 'federatedIdentityCredentials.list', 'tenants.list']) {
+      for (const kind of ['429', '500', '503', 'reset', 'timeout'] as FaultKind[]) {
+        env.sim.reset();
+        env.sim.addFault({ op, kind, count: 1 });
+        assert.equal(await bindings(), clean, `${op}/${kind}`);
+      }
     }
   });
 });

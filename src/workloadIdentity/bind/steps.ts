@@ -1,3 +1,4 @@
+import type { CredentialInfo, IdentityInfo } from '../../azure/identities';
 import { Permission, ROLE_FOR } from '../permissions';
 import { ExecuteStep } from '../../wizard/wizard';
 import { enableWorkloadIdentity, workloadIdentityState } from '../cluster';
@@ -40,6 +41,10 @@ async function withRetry<T>(deps: BindDeps, what: (e: unknown) => boolean, fn: (
 }
 const principalNotFound = (e: unknown) => describeError(e).code === 'PrincipalNotFound';
 const concurrentWrite = (e: unknown) => describeError(e).status === 409;
+
+/** Azure answers 409 while another writer changes a credential of the same identity: wait and write again. */
+export const putCredentialRetrying = (deps: BindDeps, identity: IdentityInfo, credential: CredentialInfo, signal: AbortSignal) =>
+  withRetry(deps, concurrentWrite, () => deps.identities.putCredential(identity, credential, signal), signal, 4);
 
 function step(id: BindStepId, priority: number, run: (s: BindState, progress: (m: string) => void, signal: AbortSignal) => Promise<'created' | 'updated' | 'unchanged'>): ExecuteStep<BindState> {
   return {
@@ -134,7 +139,7 @@ export function bindSteps(deps: BindDeps, runClusterUpdate: <T>(clusterId: strin
       // Never overwrite someone else's credential that happens to have our name.
       if (!match && credentials.some((c) => c.name.toLowerCase() === name.toLowerCase())) name = credentialName(`${r.cluster.name}-${r.cluster.subscriptionId.slice(0, 8)}`, r.namespace, r.serviceAccount);
       progress(`Creating federated credential ${name}…`);
-      s.credential = await withRetry(deps, concurrentWrite, () => deps.identities.putCredential(identity, { name, issuer, subject, audiences: [TOKEN_EXCHANGE_AUDIENCE] }, signal), signal, 4);
+      s.credential = await putCredentialRetrying(deps, identity, { name, issuer, subject, audiences: [TOKEN_EXCHANGE_AUDIENCE] }, signal);
       return match ? 'updated' : 'created';
     }),
   ];

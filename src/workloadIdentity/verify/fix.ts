@@ -1,6 +1,6 @@
 import type { VaultDetails } from '../../azure/vaults';
 import { BindRequest, BindState, BindStepId, STEP_TITLES, StepRecord } from '../bind/model';
-import { bindSteps } from '../bind/steps';
+import { bindSteps, putCredentialRetrying } from '../bind/steps';
 import { TOKEN_EXCHANGE_AUDIENCE, serviceAccountSubject } from '../names';
 import { closestCredential, IN_CLUSTER_ISSUER } from './checks';
 import { Fix, VerifyDeps, VerifyFacts } from './model';
@@ -25,7 +25,7 @@ export async function applyFix(fix: Fix, facts: VerifyFacts, deps: VerifyDeps, s
     const meantForThis = near && (near.issuer === cluster.issuerUrl || sameIgnoringSlash(near.issuer, cluster.issuerUrl) || sameIgnoringSlash(near.issuer, IN_CLUSTER_ISSUER));
     if (near && meantForThis) {
       progress(`Rewriting federated credential ${near.name}…`);
-      await deps.identities.putCredential(identity, { name: near.name, issuer: cluster.issuerUrl, subject, audiences: [TOKEN_EXCHANGE_AUDIENCE] }, signal);
+      await putCredentialRetrying(deps, identity, { name: near.name, issuer: cluster.issuerUrl, subject, audiences: [TOKEN_EXCHANGE_AUDIENCE] }, signal);
       return;
     }
   }

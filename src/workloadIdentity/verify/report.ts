@@ -1,6 +1,8 @@
 import { VerifyReport, CheckStatus } from './model';
 
 const MARK: Record<CheckStatus, string> = { pass: '✅ pass', warn: '⚠️ warn', fail: '❌ fail', skip: '➖ skipped', error: '❗ error' };
+/** Marks that every font has: the webview may have no emoji font (headless Chromium, some Linux desktops). */
+const TEXT_MARK: Record<CheckStatus, string> = { pass: '✓ pass', warn: '! warn', fail: '✗ fail', skip: '– skipped', error: '? unreadable' };
 
 export function summarize(r: VerifyReport): Record<CheckStatus, number> {
   const n: Record<CheckStatus, number> = { pass: 0, warn: 0, fail: 0, skip: 0, error: 0 };
@@ -38,7 +40,7 @@ export function reportHtml(r: VerifyReport, opts: { nonce: string; cspSource: st
   const n = summarize(r);
   const rows = r.checks.map((c) => `
     <section class="check ${c.status}" data-key="${esc(c.key)}" data-status="${c.status}">
-      <h3><span class="mark">${esc(MARK[c.status])}</span> ${esc(c.title)}${c.key !== c.id ? ` <small>${esc(c.key.split(':').slice(1).join(':'))}</small>` : ''}</h3>
+      <h3><span class="mark">${esc(TEXT_MARK[c.status])}</span> ${esc(c.title)}${c.key !== c.id ? ` <small>${esc(c.key.split(':').slice(1).join(':'))}</small>` : ''}</h3>
       <p class="message">${esc(c.message)}</p>
       ${c.evidence.length ? `<dl>${c.evidence.map((e) => `<dt>${esc(e.label)}</dt><dd>${esc(e.value)}</dd>`).join('')}</dl>` : ''}
       ${c.fix ? `<p class="fix"><button data-fix="${esc(c.key)}" ${opts.busy ? 'disabled' : ''}>${esc(c.fix.label)}</button> <span class="detail">${esc(c.fix.detail)}</span></p>` : ''}
@@ -59,6 +61,9 @@ export function reportHtml(r: VerifyReport, opts: { nonce: string; cspSource: st
   button { background: var(--vscode-button-background); color: var(--vscode-button-foreground); border: 0; padding: .35em .9em; cursor: pointer; }
   button.secondary { background: var(--vscode-button-secondaryBackground); color: var(--vscode-button-secondaryForeground); }
   .detail, .meta { opacity: .8; font-size: .92em; }
+  .mark { display: inline-block; min-width: 5.5em; }
+  .pass .mark { color: var(--vscode-testing-iconPassed, green); } .warn .mark { color: var(--vscode-editorWarning-foreground, orange); }
+  .fail .mark, .error .mark { color: var(--vscode-editorError-foreground, red); }
 </style></head>
 <body>
 <h2>Workload identity: ${esc(subjectOf(r))}</h2>

@@ -1,0 +1,40 @@
+import { PromptDismissed } from '../../../wizard/prompter';
+import { runPrompts } from '../../../wizard/wizard';
+import { describeError } from '../../../workloadIdentity/errors';
+import type { VerifyTarget } from '../../../workloadIdentity/verify/model';
+import { CommandContext, requireSession } from '../../context';
+import type { BindingNode, ClusterNode } from '../../tree/nodes';
+import { VerifyPanel } from './panel';
+import { VERIFY_TITLE, VerifyWizardContext, verifyPromptSteps } from './prompts';
+
+/**
+ * Palette "Verify Workload Identity…" asks for cluster, namespace, ServiceAccount and vault; a cluster's menu starts
+ * at the namespace; a binding's menu asks nothing.
+ */
+export async function verifyWorkloadIdentityCommand(ctx: CommandContext, node?: ClusterNode | BindingNode): Promise<VerifyPanel | undefined> {
+  const session = await requireSession(ctx);
+  if (!session) return undefined;
+  const deps = session.services.verifyDeps({ clusters: () => ctx.tree.clusters(), vaults: () => ctx.tree.vaults() });
+  try {
+    let target: VerifyTarget;
+    if (node?.kind === 'binding') {
+      target = { cluster: node.cluster, namespace: node.binding.namespace, serviceAccount: node.binding.serviceAccount, identityId: node.binding.identityId };
+    } else {
+      const wizard: VerifyWizardContext = {
+        cluster: node?.cluster,
+        // From a cluster's menu, every vault: the binding's own grants say which.
+        vault: node ? null : undefined,
+        sources: { clusters: () => ctx.tree.clusters(), vaults: () => ctx.tree.vaults(), kube: (c) => deps.kube(c) },
+      };
+      await runPrompts(verifyPromptSteps, wizard, ctx.prompter());
+      target = { cluster: wizard.cluster!, namespace: wizard.namespace!, serviceAccount: wizard.serviceAccount!, ...(wizard.vault ? { vault: wizard.vault } : {}) };
+    }
+    return await VerifyPanel.show(ctx, deps, target);
+  } catch (e) {
+    if (e instanceof PromptDismissed) return undefined;
+    const d = describeError(e);
+    ctx.log.error(`${VERIFY_TITLE}: ${d.code}: ${d.message}`);
+    void ctx.prompter().notify('error', `${VERIFY_TITLE}: ${d.code}: ${d.message}`);
+    return undefined;
+  }
+}

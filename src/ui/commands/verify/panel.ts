@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import { StepError, describeError } from '../../../workloadIdentity/errors';
+import { applyFix } from '../../../workloadIdentity/verify/fix';
+import type { VerifyDeps, VerifyFacts, VerifyReport, VerifyTarget } from '../../../workloadIdentity/verify/model';
+import { reportHtml, reportMarkdown, summarize } from '../../../workloadIdentity/verify/report';
+import { verifyBinding } from '../../../workloadIdentity/verify/verify';
+import type { CommandContext } from '../../context';
+
+const keyOf = (t: VerifyTarget) => `${t.cluster.id}/${t.namespace}/${t.serviceAccount}/${t.vault?.id ?? '*'}`.toLowerCase();
+
+/**
+ * One report per binding: opening Verify again on the same binding reuses its panel and runs the checks again.
+ * The webview runs only the report's own script; every action comes back here as a message.
+ */
+export class VerifyPanel {
+  private static readonly open = new Map<string, VerifyPanel>();
+  private facts?: VerifyFacts;
+  report?: VerifyReport;
+  private busy?: string;
+
+  static async show(ctx: CommandContext, deps: VerifyDeps, target: VerifyTarget): Promise<VerifyPanel> {
+    const key = keyOf(target);
+    let p = VerifyPanel.open.get(key);
+    if (p) p.panel.reveal();
+    else {
+      const panel = vscode.window.createWebviewPanel('aksWorkloadIdentity.verifyReport', `Verify ${target.namespace}/${target.serviceAccount}`, vscode.ViewColumn.Active,
+        { enableScripts: true, localResourceRoots: [], retainContextWhenHidden: false });
+      p = new VerifyPanel(ctx, deps, target, panel);
+      VerifyPanel.open.set(key, p);
+      panel.onDidDispose(() => VerifyPanel.open.delete(key));
+    }
+    await p.run();
+    return p;
+  }
+
+  private constructor(private readonly ctx: CommandContext, private readonly deps: VerifyDeps, readonly target: VerifyTarget, readonly panel: vscode.WebviewPanel) {
+    panel.webview.onDidReceiveMessage((m: { type: string; key?: string }) => {
+      if (m.type === 'fix' && m.key) void this.fix(m.key);
+      if (m.type === 'rerun') void this.run();
+      if (m.type === 'copy') void this.copy();
+    });
+  }
+
+  /** Runs every check again and shows the result. */
+  async run(): Promise<VerifyReport> {
+    this.busy = 'Checking…';
+    this.render();
+    try {
+      const { report, facts } = await vscode.window.withProgress({ location: { viewId: 'aksWorkloadIdentity.resources' } }, () => verifyBinding(this.target, this.deps));
+      this.report = report; this.facts = facts;
+      const n = summarize(report);
+      this.ctx.log.info(`Verify ${this.target.namespace}/${this.target.serviceAccount} on ${this.target.cluster.name}: ${n.pass} passed, ${n.warn} warnings, ${n.fail} failed, ${n.error} unreadable.`);
+      return report;
+    } finally {
+      this.busy = undefined;
+      this.render();
+    }
+  }
+
+  /** Asks, runs the Bind step behind the check's fix, then runs the checks again. */
+  async fix(key: string): Promise<boolean> {
+    const check = this.report?.checks.find((c) => c.key === key);
+    if (!check?.fix || !this.facts || this.busy) return false;
+    const fix = check.fix;
+    const ok = await this.ctx.prompter().confirm({ message: `${fix.label}?`, detail: fix.detail, confirm: fix.label });
+    if (!ok) return false;
+    this.busy = `${fix.label}…`;
+    this.render();
+    try {
+      await applyFix(fix, this.facts, this.deps, new AbortController().signal);
+      this.ctx.log.info(`Verify fix "${fix.label}" for ${check.title}: ${fix.detail}`);
+      void this.ctx.tree.refreshCluster(this.target.cluster).then((c) => c && this.ctx.tree.refreshBindings(c)).catch(() => undefined);
+    } catch (e) {
+      const d = describeError(e);
+      const remedy = e instanceof StepError && e.remedy ? ` ${e.remedy}` : '';
+      this.ctx.log.error(`Verify fix "${fix.label}": ${d.code}: ${d.message}`);
+      void this.ctx.prompter().notify('error', `${fix.label} failed: ${d.code}: ${d.message}${remedy}`);
+    } finally {
+      this.busy = undefined;
+    }
+    await this.run();
+    return true;
+  }
+
+  async copy(): Promise<string | undefined> {
+    if (!this.report) return undefined;
+    const md = reportMarkdown(this.report);
+    await vscode.env.clipboard.writeText(md);
+    void this.ctx.prompter().notify('info', 'The report is on the clipboard as Markdown.');
+    return md;
+  }
+
+  private render() {
+    const nonce = randomBytes(16).toString('base64');
+    const report = this.report ?? { target: this.target, checkedAt: '', checks: [] };
+    this.panel.webview.html = reportHtml(report, { nonce, cspSource: this.panel.webview.cspSource, busy: this.busy });
+  }
+}

@@ -1,0 +1,73 @@
+import type { KubeTarget } from '../../../kube/access';
+import type { ClusterSummary } from '../../../workloadIdentity/cluster';
+import type { VaultSummary } from '../../../workloadIdentity/inventory';
+import { CLIENT_ID_ANNOTATION } from '../../../workloadIdentity/manifest';
+import { validateNamespace, validateServiceAccountName } from '../../../workloadIdentity/names';
+import { BACK, PickItem } from '../../../wizard/prompter';
+import { PromptStep, answered } from '../../../wizard/wizard';
+import { clusterItems } from '../pickCluster';
+
+export const VERIFY_TITLE = 'Verify Workload Identity';
+
+export interface VerifyWizardContext {
+  cluster?: ClusterSummary;
+  namespace?: string;
+  serviceAccount?: string;
+  /** null: every vault the identity has a grant on. */
+  vault?: VaultSummary | null;
+  readonly sources: {
+    clusters(): Promise<ClusterSummary[]>;
+    vaults(): Promise<VaultSummary[]>;
+    kube(cluster: ClusterSummary): Promise<KubeTarget>;
+  };
+}
+
+type Step = PromptStep<VerifyWizardContext>;
+const info = (pos: { step: number; totalSteps: number }) => ({ title: VERIFY_TITLE, ...pos });
+
+const clusterStep: Step = {
+  shouldPrompt: (c) => !c.cluster,
+  async prompt(c, p, pos) {
+    const v = answered(await p.pick<ClusterSummary>({ ...info(pos), placeholder: 'The cluster the workload runs on', items: c.sources.clusters().then(clusterItems) }));
+    if (v === BACK) return BACK;
+    c.cluster = v;
+  },
+};
+
+const namespaceStep: Step = {
+  shouldPrompt: (c) => !c.namespace,
+  async prompt(c, p, pos) {
+    const items = c.sources.kube(c.cluster!).then((k) => k.listNamespaces()).then((list) => list.map((n): PickItem<string> => ({ label: n, value: n })));
+    const v = answered(await p.pick<string>({ ...info(pos), placeholder: 'Namespace of the workload', items, typed: { validate: validateNamespace, toValue: (t) => t, label: (t) => `Namespace "${t}"` } }));
+    if (v === BACK) return BACK;
+    c.namespace = v;
+  },
+};
+
+/** Annotated ServiceAccounts first: they are the ones meant for workload identity. */
+const serviceAccountStep: Step = {
+  shouldPrompt: (c) => !c.serviceAccount,
+  async prompt(c, p, pos) {
+    const items = c.sources.kube(c.cluster!).then((k) => k.listServiceAccounts(c.namespace!)).then((list) => list
+      .map((s): PickItem<string> => ({ label: s.name, description: s.annotations[CLIENT_ID_ANNOTATION] ? `client id ${s.annotations[CLIENT_ID_ANNOTATION]}` : 'no client-id annotation', value: s.name }))
+      .sort((a, b) => Number(b.description!.startsWith('client')) - Number(a.description!.startsWith('client')) || a.label.localeCompare(b.label)));
+    const v = answered(await p.pick<string>({ ...info(pos), placeholder: 'ServiceAccount the pods run as', items, typed: { validate: validateServiceAccountName, toValue: (t) => t, label: (t) => `ServiceAccount "${t}"` } }));
+    if (v === BACK) return BACK;
+    c.serviceAccount = v;
+  },
+};
+
+const vaultStep: Step = {
+  shouldPrompt: (c) => c.vault === undefined,
+  async prompt(c, p, pos) {
+    const items = c.sources.vaults().then((vaults) => [
+      { label: 'Every vault the identity has a grant on', description: 'recommended', value: null },
+      ...vaults.map((v): PickItem<VaultSummary | null> => ({ label: v.name, description: v.rbac ? 'Azure RBAC' : 'access policies', detail: v.resourceGroup, value: v })),
+    ]);
+    const v = answered(await p.pick<VaultSummary | null>({ ...info(pos), placeholder: 'Which Key Vault should the workload read?', items }));
+    if (v === BACK) return BACK;
+    c.vault = v;
+  },
+};
+
+export const verifyPromptSteps: Step[] = [clusterStep, namespaceStep, serviceAccountStep, vaultStep];

@@ -1,0 +1,52 @@
+import * as assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
+import { after, before, describe, it } from 'node:test';
+import { Workbench, openExtensionView, openWorkbench, runCommand, treeRow } from './fixture';
+
+async function pick(page: Page, placeholder: string, label: string) {
+  const w = page.locator('.quick-input-widget');
+  await page.waitForFunction((t) => {
+    const el = document.querySelector('.quick-input-widget') as HTMLElement | null;
+    return !!el && el.style.display !== 'none' && ((el.querySelector('input') as HTMLInputElement | null)?.placeholder ?? '').includes(t);
+  }, placeholder, { timeout: 30_000 });
+  await w.locator('input').fill(label);
+  await w.locator('.quick-input-list .monaco-list-row', { hasText: label }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
+/** The report's page: VS Code nests each webview's content in an inner frame. */
+const report = (page: Page) => page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+
+describe('Verify Workload Identity in the browser', () => {
+  let wb: Workbench;
+  before(async () => { wb = await openWorkbench('verify'); });
+  after(async () => { await wb?.close(); });
+
+  it('shows a report with the seeded mistake, fixes it with one click, and the check passes', async () => {
+    const view = await openExtensionView(wb.page);
+    await treeRow(view, 'aks-payments').waitFor({ timeout: 60_000 });
+    await runCommand(wb.page, 'AKS Workload Identity: Verify Workload Identity…');
+    await pick(wb.page, 'The cluster the workload runs on', 'aks-payments');
+    await pick(wb.page, 'Namespace of the workload', 'checkout');
+    await pick(wb.page, 'ServiceAccount the pods run as', 'checkout-api');
+    await pick(wb.page, 'Which Key Vault', 'Every vault the identity has a grant on');
+
+    const issuer = report(wb.page).locator('section[data-key="issuer"]');
+    await issuer.and(report(wb.page).locator('[data-status="fail"]')).waitFor({ timeout: 60_000 });
+    assert.match(await issuer.locator('.message').textContent() ?? '', /only by a trailing slash/);
+    assert.equal(await report(wb.page).locator('section[data-key="vault:kv-payments"]').getAttribute('data-status'), 'fail');
+    await wb.shot('report-with-failure');
+
+    await issuer.locator('button[data-fix="issuer"]').click();
+    const dialog = wb.page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: 30_000 });
+    assert.match(await dialog.textContent() ?? '', /Rewrite fic-checkout on id-checkout/);
+    await dialog.locator('.monaco-button', { hasText: 'Recreate the credential' }).click();
+
+    await report(wb.page).locator('section[data-key="issuer"][data-status="pass"]').waitFor({ timeout: 60_000 });
+    await wb.shot('report-after-fix');
+    const cred = wb.sim.snapshot().identities.find((i) => i.name === 'id-checkout')!.credentials;
+    const cluster = wb.sim.snapshot().clusters.find((c) => c.name === 'aks-payments')!;
+    assert.deepEqual(cred.map((c: any) => c.properties.issuer), [cluster.properties.oidcIssuerProfile.issuerURL], 'the credential was rewritten, not duplicated');
+  });
+});
