@@ -57,27 +57,33 @@ export interface Binding {
   clientId?: string;
   credentialName: string;
   subject: string;
+  /** The credential's issuer differs from the cluster's only by a trailing slash: meant for this cluster, refused by Entra ID. */
+  issuerMismatch?: boolean;
 }
 
 export function bindingLook(b: Binding): NodeLook {
   return {
     label: `${b.namespace}/${b.serviceAccount}`,
-    description: `→ ${b.identityName}`,
-    tooltip: `ServiceAccount **${md(b.namespace)}/${md(b.serviceAccount)}** uses identity **${md(b.identityName)}**  \nCredential: ${md(b.credentialName)}  \nClient ID: ${md(b.clientId)}`,
-    contextValue: 'binding',
-    icon: 'link',
+    description: `→ ${b.identityName}${b.issuerMismatch ? ' · issuer differs by a trailing slash' : ''}`,
+    tooltip: `ServiceAccount **${md(b.namespace)}/${md(b.serviceAccount)}** uses identity **${md(b.identityName)}**  \nCredential: ${md(b.credentialName)}  \nClient ID: ${md(b.clientId)}${b.issuerMismatch ? '  \n\nThe credential\'s issuer lacks or adds a trailing slash, so token exchange fails (AADSTS70021). Run Verify Workload Identity to fix it.' : ''}`,
+    contextValue: b.issuerMismatch ? 'binding.broken' : 'binding',
+    icon: b.issuerMismatch ? 'warning' : 'link',
   };
 }
 
-/** Bindings of a cluster: credentials whose issuer is exactly the cluster's and whose subject names a ServiceAccount. */
+/**
+ * Bindings of a cluster: credentials whose subject names a ServiceAccount and whose issuer is the cluster's, exactly or
+ * (flagged as broken) but for a trailing slash, the most common hand-made mistake.
+ */
 export function bindingsOf(issuerUrl: string | undefined, identities: { id: string; name: string; clientId?: string; credentials: { name: string; issuer: string; subject: string }[] }[]): Binding[] {
   if (!issuerUrl) return [];
   const out: Binding[] = [];
   for (const i of identities) {
     for (const c of i.credentials) {
       const m = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(c.subject);
-      if (c.issuer !== issuerUrl || !m) continue;
-      out.push({ namespace: m[1], serviceAccount: m[2], identityName: i.name, identityId: i.id, clientId: i.clientId, credentialName: c.name, subject: c.subject });
+      const exact = c.issuer === issuerUrl;
+      if (!m || (!exact && c.issuer.replace(/\/+$/, '') !== issuerUrl.replace(/\/+$/, ''))) continue;
+      out.push({ namespace: m[1], serviceAccount: m[2], identityName: i.name, identityId: i.id, clientId: i.clientId, credentialName: c.name, subject: c.subject, ...(exact ? {} : { issuerMismatch: true }) });
     }
   }
   return out.sort((a, b) => `${a.namespace}/${a.serviceAccount}`.localeCompare(`${b.namespace}/${b.serviceAccount}`));

@@ -36,7 +36,7 @@ describe('Tree of clusters and vaults (extension host)', () => {
       ['kv-payments: Azure RBAC (vault.rbac)', 'kv-petclinic: access policies (vault.accessPolicies)']);
     const payments = clusters.find((c) => c.item.label === 'aks-payments')!;
     const bindings = await items(payments.node);
-    assert.deepEqual(bindings.map((b) => `${b.item.label} ${b.item.description}`), ['payments/payments-api → id-payments-api']);
+    assert.deepEqual(bindings.map((b) => `${b.item.label} ${b.item.description}`), ['checkout/checkout-api → id-checkout · issuer differs by a trailing slash', 'payments/payments-api → id-payments-api']);
   });
 
   it('registers every command that package.json contributes', async () => {

@@ -35,8 +35,10 @@ describe('Verify Workload Identity (extension host)', () => {
 
   it('from a binding in the tree: asks nothing, passes every check, sends no write', async () => {
     const api = await extensionApi();
-    const binding = (await api.context.tree.getChildren(await clusterNode('aks-payments'))).find((n: TreeNode) => n.kind === 'binding') as BindingNode;
-    assert.equal(binding.binding.serviceAccount, 'payments-api');
+    const bindings = (await api.context.tree.getChildren(await clusterNode('aks-payments'))).filter((n: TreeNode) => n.kind === 'binding') as BindingNode[];
+    const binding = bindings.find((b) => b.binding.serviceAccount === 'payments-api')!;
+    assert.ok(binding);
+    assert.equal(bindings.find((b) => b.binding.serviceAccount === 'checkout-api')?.binding.issuerMismatch, true, 'the broken binding shows too');
     const prompter = new ScriptedPrompter([]);
     api.setPrompter(prompter);
     await sim.clearLog();

@@ -52,6 +52,18 @@ describe('Bind Key Vault', () => {
   after(async () => { await env.sim.stop(); });
   beforeEach(() => env.sim.reset());
 
+  it('corrects a hand-made credential whose issuer lacks the trailing slash instead of adding a second one', async () => {
+    const id = identityRec(env, 'id-checkout')[0].resource;
+    const r: BindRequest = { ...request(env, { cluster: 'aks-payments', vault: 'kv-payments', namespace: 'checkout', sa: 'checkout-api' }), permissions: ['secrets'],
+      identity: { kind: 'existing', identity: { id: id.id, subscriptionId: SUB_PROD, resourceGroup: 'rg-payments', name: id.name, location: 'eastus', clientId: id.properties.clientId, principalId: id.properties.principalId, tenantId: id.properties.tenantId } } };
+    const plan = await planBind(r, fast(env.services.bindDeps()));
+    assert.match(plan.find((p) => p.id === 'credential')!.detail!, /differs from the cluster's by a trailing slash and will be corrected/);
+    const result = await bind(env, r);
+    assert.equal(result.records.find((x) => x.id === 'credential')!.result, 'updated');
+    const creds = [...identityRec(env, 'id-checkout')[0].credentials.values()];
+    assert.deepEqual(creds.map((c) => `${c.name} ${c.properties.issuer}`), [`fic-checkout ${r.cluster.issuerUrl}`]);
+  });
+
   it('first run does the lab: enables the cluster, creates identity, policy, ServiceAccount and credential', async () => {
     const r = request(env);
     const plan = await planBind(r, fast(env.services.bindDeps()));

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
 import { INVENTORY_QUERY, InventorySource, loadInventory, vaultFromRaw } from '../../src/workloadIdentity/inventory';
-import { bindingsOf, clusterLook, vaultLook } from '../../src/workloadIdentity/presentation';
+import { bindingLook, bindingsOf, clusterLook, vaultLook } from '../../src/workloadIdentity/presentation';
 import { SUB_DEV, SUB_PROD, seedScale, seedStandard } from '../sim/seed';
 import { withSim } from './helpers';
 
@@ -48,7 +48,9 @@ describe('tree model from Resource Graph rows', () => {
       { name: 'slash', issuer: issuer.slice(0, -1), subject: 'system:serviceaccount:ns:sa2' },
       { name: 'github', issuer, subject: 'repo:contoso/app:ref:refs/heads/main' },
     ] }]);
-    assert.deepEqual(b.map((x) => `${x.namespace}/${x.serviceAccount}`), ['ns/sa']);
+    assert.deepEqual(b.map((x) => `${x.namespace}/${x.serviceAccount}${x.issuerMismatch ? ' (broken)' : ''}`), ['ns/sa', 'ns/sa2 (broken)']);
+    assert.equal(bindingLook(b[1]).contextValue, 'binding.broken');
+    assert.match(bindingLook(b[1]).description!, /issuer differs by a trailing slash/);
     assert.deepEqual(bindingsOf(undefined, []), []);
   });
 });

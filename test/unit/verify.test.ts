@@ -5,7 +5,7 @@ import { loadInventory, vaultFromRaw } from '../../src/workloadIdentity/inventor
 import { applyFix } from '../../src/workloadIdentity/verify/fix';
 import { CheckResult, VerifyDeps, VerifyTarget } from '../../src/workloadIdentity/verify/model';
 import { reportHtml, reportMarkdown } from '../../src/workloadIdentity/verify/report';
-import { verifyBinding } from '../../src/workloadIdentity/verify/verify';
+import { PROPAGATION_NOTE, verifyBinding } from '../../src/workloadIdentity/verify/verify';
 import { webhookFor } from '../sim/kube';
 import { SUB_DEV, SUB_FABRIKAM, SUB_PROD, addCredential, addIdentity, addPod, addServiceAccount } from '../sim/seed';
 import { withSim, writes } from './helpers';
@@ -66,6 +66,8 @@ describe('Verify Workload Identity', () => {
     });
     assert.deepEqual(writes(env.sim), []);
     assert.equal(report.identity?.name, 'id-payments-api');
+    assert.deepEqual(report.notes, [PROPAGATION_NOTE], 'a right credential can still be refused while it propagates: the report says so');
+    assert.match(reportMarkdown(report), /> The federated credential checks pass\. If a pod still gets AADSTS70021/);
   });
 
   it('the same healthy binding passes through run-command on a private cluster', async () => {
@@ -95,9 +97,13 @@ describe('Verify Workload Identity', () => {
     assert.equal(c.status, 'warn');
     assert.match(c.message, /2 workload identity webhooks.*Helm/);
     kube.webhooks.clear();
-    c = byId((await verify(env, target(env))).report.checks, 'webhook');
+    kube.pods.clear();
+    addPod(clusterRec(env, 'aks-payments'), 'payments', 'payments-api', 'payments-api', { labelled: true, injected: false });
+    const { report } = await verify(env, target(env));
+    c = byId(report.checks, 'webhook');
     assert.equal(c.status, 'fail');
     assert.match(c.message, /No workload identity webhook/);
+    assert.match(byId(report.checks, 'pods').message, /labelled, but no webhook is installed to inject the token/);
   });
 
   it('3: a ServiceAccount without the annotation fails; the fix sets it and keeps the others', async () => {

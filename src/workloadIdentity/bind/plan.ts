@@ -22,6 +22,10 @@ export function missingRoles(assignments: RoleAssignmentInfo[], vaultScope: stri
 
 export const credentialMatches = (c: CredentialInfo, issuer: string, subject: string) => c.issuer === issuer && c.subject === subject;
 
+/** A credential for this subject whose issuer differs only by a trailing slash: meant for this cluster, so it is corrected rather than duplicated. */
+export const nearMissCredential = (credentials: CredentialInfo[], issuer: string, subject: string) =>
+  credentials.find((c) => c.subject === subject && c.issuer !== issuer && c.issuer.replace(/\/+$/, '') === issuer.replace(/\/+$/, ''));
+
 export function serviceAccountIsCurrent(sa: ServiceAccountInfo | undefined, clientId: string, tenantId: string) {
   return !!sa && sa.annotations[CLIENT_ID_ANNOTATION] === clientId && sa.annotations[TENANT_ID_ANNOTATION] === tenantId;
 }
@@ -69,6 +73,8 @@ export async function planBind(r: BindRequest, deps: BindDeps, signal?: AbortSig
   if (existing) {
     const audienceOk = existing.audiences.includes(TOKEN_EXCHANGE_AUDIENCE);
     steps.push(record('credential', `${existing.name} on ${identityRef(r).name}`, audienceOk ? 'unchanged' : 'update', audienceOk ? `issuer and subject ${subject} already federated` : `audience will be set to ${TOKEN_EXCHANGE_AUDIENCE}`));
+  } else if (issuer && nearMissCredential(credentials, issuer, subject)) {
+    steps.push(record('credential', `${nearMissCredential(credentials, issuer, subject)!.name} on ${identityRef(r).name}`, 'update', 'its issuer differs from the cluster\'s by a trailing slash and will be corrected'));
   } else if (credentials.length >= MAX_CREDENTIALS_PER_IDENTITY) {
     steps.push(record('credential', identityRef(r).name, 'blocked', `the identity already has ${credentials.length} federated credentials, the maximum: ${credentials.map((c) => c.name).join(', ')}`));
   } else {

@@ -6,7 +6,7 @@ import { CancelledError, StepError, describeError, isAbort } from '../errors';
 import { serviceAccountObject } from '../manifest';
 import { MAX_CREDENTIALS_PER_IDENTITY, TOKEN_EXCHANGE_AUDIENCE, credentialName, roleAssignmentName, serviceAccountSubject } from '../names';
 import { BindDeps, BindState, BindStepId, STEP_TITLES } from './model';
-import { credentialMatches, missingGrants, serviceAccountIsCurrent } from './plan';
+import { credentialMatches, missingGrants, nearMissCredential, serviceAccountIsCurrent } from './plan';
 
 /** Who typically has the permission a 403 says is missing, per step. */
 const REMEDY: Record<BindStepId, (s: BindState) => string> = {
@@ -128,8 +128,9 @@ export function bindSteps(deps: BindDeps, runClusterUpdate: <T>(clusterId: strin
       const r = s.request, identity = s.identity!, issuer = s.issuerUrl!;
       const subject = serviceAccountSubject(r.namespace, r.serviceAccount);
       const credentials = s.identityCreated ? [] : await deps.identities.listCredentials(identity, signal);
-      const match = credentials.find((c) => credentialMatches(c, issuer, subject));
-      if (match && match.audiences.includes(TOKEN_EXCHANGE_AUDIENCE)) { s.credential = match; return 'unchanged'; }
+      const exact = credentials.find((c) => credentialMatches(c, issuer, subject));
+      if (exact && exact.audiences.includes(TOKEN_EXCHANGE_AUDIENCE)) { s.credential = exact; return 'unchanged'; }
+      const match = exact ?? nearMissCredential(credentials, issuer, subject);
       if (!match && credentials.length >= MAX_CREDENTIALS_PER_IDENTITY) {
         throw new StepError(STEP_TITLES.credential, 'TooManyFederatedCredentials',
           `The identity ${identity.name} already has ${credentials.length} federated credentials, the most Azure allows: ${credentials.map((c) => `${c.name} (${c.subject})`).join(', ')}.`,
@@ -138,7 +139,7 @@ export function bindSteps(deps: BindDeps, runClusterUpdate: <T>(clusterId: strin
       let name = match?.name ?? credentialName(r.cluster.name, r.namespace, r.serviceAccount);
       // Never overwrite someone else's credential that happens to have our name.
       if (!match && credentials.some((c) => c.name.toLowerCase() === name.toLowerCase())) name = credentialName(`${r.cluster.name}-${r.cluster.subscriptionId.slice(0, 8)}`, r.namespace, r.serviceAccount);
-      progress(`Creating federated credential ${name}…`);
+      progress(`${match ? 'Correcting' : 'Creating'} federated credential ${name}…`);
       s.credential = await putCredentialRetrying(deps, identity, { name, issuer, subject, audiences: [TOKEN_EXCHANGE_AUDIENCE] }, signal);
       return match ? 'updated' : 'created';
     }),

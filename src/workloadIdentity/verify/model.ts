@@ -79,4 +79,6 @@ export interface VerifyReport {
   checkedAt: string;
   checks: CheckResult[];
   identity?: IdentityInfo;
+  /** What the checks cannot see but the user should know. */
+  notes: string[];
 }

@@ -23,6 +23,7 @@ export function reportMarkdown(r: VerifyReport): string {
     ...(r.identity ? [`Identity: \`${r.identity.id}\` (client id ${r.identity.clientId})  `] : []),
     `Checked: ${r.checkedAt} · ${n.pass} passed, ${n.warn} warnings, ${n.fail} failed${n.error ? `, ${n.error} could not be read` : ''}`,
     '',
+    ...r.notes.map((x) => `> ${x.replace(/</g, '&lt;')}\n`),
     '| Check | Result | Details | Evidence |',
     '|---|---|---|---|',
     ...r.checks.map((c) => `| ${cell(c.title)}${c.key !== c.id ? ` (${cell(c.key.split(':').slice(1).join(':'))})` : ''} | ${MARK[c.status]} | ${cell(c.message)} | ${cell(c.evidence.map((e) => `${e.label}: ${e.value}`).join('\n'))} |`),
@@ -61,6 +62,7 @@ export function reportHtml(r: VerifyReport, opts: { nonce: string; cspSource: st
   button { background: var(--vscode-button-background); color: var(--vscode-button-foreground); border: 0; padding: .35em .9em; cursor: pointer; }
   button.secondary { background: var(--vscode-button-secondaryBackground); color: var(--vscode-button-secondaryForeground); }
   .detail, .meta { opacity: .8; font-size: .92em; }
+  .note { border-left: 4px solid var(--vscode-textLink-foreground); padding: .2em .9em; }
   .mark { display: inline-block; min-width: 5.5em; }
   .pass .mark { color: var(--vscode-testing-iconPassed, green); } .warn .mark { color: var(--vscode-editorWarning-foreground, orange); }
   .fail .mark, .error .mark { color: var(--vscode-editorError-foreground, red); }
@@ -68,6 +70,7 @@ export function reportHtml(r: VerifyReport, opts: { nonce: string; cspSource: st
 <body>
 <h2>Workload identity: ${esc(subjectOf(r))}</h2>
 <p class="meta" id="summary">${n.pass} passed · ${n.warn} warnings · ${n.fail} failed${n.error ? ` · ${n.error} could not be read` : ''} · checked ${esc(r.checkedAt)}${r.identity ? ` · identity ${esc(r.identity.name)} (${esc(r.identity.clientId)})` : ''}</p>
+${r.notes.map((x) => `<p class="note">${esc(x)}</p>`).join('')}
 <p><button id="rerun" class="secondary" ${opts.busy ? 'disabled' : ''}>Run checks again</button> <button id="copy" class="secondary">Copy report</button> <span id="busy" class="meta">${esc(opts.busy ?? '')}</span></p>
 ${rows}
 <script nonce="${opts.nonce}">

@@ -93,7 +93,7 @@ export class VerifyPanel {
 
   private render() {
     const nonce = randomBytes(16).toString('base64');
-    const report = this.report ?? { target: this.target, checkedAt: '', checks: [] };
+    const report = this.report ?? { target: this.target, checkedAt: '', checks: [], notes: [] };
     this.panel.webview.html = reportHtml(report, { nonce, cspSource: this.panel.webview.cspSource, busy: this.busy });
   }
 }
