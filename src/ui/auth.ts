@@ -80,10 +80,9 @@ export class AuthService implements vscode.Disposable {
     const tenants = await session.services.listTenants().catch(() => []);
     if (tenants.length > 1 && !this.state.get<string>(TENANT_KEY)) {
       const chosen = await this.pickTenant(tenants, session.tenantId);
-      if (chosen && chosen !== session.tenantId) {
-        await this.state.update(TENANT_KEY, chosen);
-        return this.set(await this.connect(true));
-      }
+      // Remembered even when it is the current tenant, so the next sign-in does not ask again.
+      if (chosen) await this.state.update(TENANT_KEY, chosen);
+      if (chosen && chosen !== session.tenantId) return this.set(await this.connect(true));
     }
     return this.set(session);
   }

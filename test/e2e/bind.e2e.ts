@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { after, before, describe, it } from 'node:test';
+import { SECRET_PATTERNS, findFiles, scanForSecrets } from '../support/secretScan';
 import { Workbench, openExtensionView, openWorkbench, runCommand, treeRow } from './fixture';
 
 /** Waits for the quick input whose placeholder or prompt contains `text`. */
@@ -80,5 +81,14 @@ describe('Bind Key Vault in the browser', () => {
     const manifest = fs.readFileSync(file, 'utf8');
     assert.match(manifest, new RegExp(`azure.workload.identity/client-id: ${identity.properties.clientId}`));
     assert.match(manifest, /name: workload-identity-sa\n\s+namespace: spring-petclinic/);
+  });
+  it('leaves no token, kubeconfig or secret in the log, the storage, the workspace or the output of code-server', async () => {
+    // Wait for the log channel to flush to disk.
+    await new Promise((r) => setTimeout(r, 1500));
+    const logs = scanForSecrets([wb.cs.userDataDir, wb.cs.home, wb.cs.workspace], [wb.sim.info.tokenSecret, wb.sim.info.controlSecret], 0, (p) => /\/extensions$|node_modules|CachedData|Cache/.test(p));
+    assert.deepEqual(logs, []);
+    assert.deepEqual(SECRET_PATTERNS.filter(([, re]) => re.test(wb.cs.output())).map(([what]) => what), [], 'code-server output');
+    const ourLog = findFiles(wb.cs.userDataDir, /AKS Workload Identity\.log$/);
+    assert.ok(ourLog.length > 0, 'the log channel was written, so the scan read it');
   });
 });

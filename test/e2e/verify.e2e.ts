@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { after, before, describe, it } from 'node:test';
+import { SECRET_PATTERNS, findFiles, scanForSecrets } from '../support/secretScan';
 import { Workbench, openExtensionView, openWorkbench, runCommand, treeRow } from './fixture';
 
 async function pick(page: Page, placeholder: string, label: string) {
@@ -48,5 +49,14 @@ describe('Verify Workload Identity in the browser', () => {
     const cred = wb.sim.snapshot().identities.find((i) => i.name === 'id-checkout')!.credentials;
     const cluster = wb.sim.snapshot().clusters.find((c) => c.name === 'aks-payments')!;
     assert.deepEqual(cred.map((c: any) => c.properties.issuer), [cluster.properties.oidcIssuerProfile.issuerURL], 'the credential was rewritten, not duplicated');
+  });
+  it('leaves no token, kubeconfig or secret in the log, the storage, the workspace or the output of code-server', async () => {
+    // Wait for the log channel to flush to disk.
+    await new Promise((r) => setTimeout(r, 1500));
+    const logs = scanForSecrets([wb.cs.userDataDir, wb.cs.home, wb.cs.workspace], [wb.sim.info.tokenSecret, wb.sim.info.controlSecret], 0, (p) => /\/extensions$|node_modules|CachedData|Cache/.test(p));
+    assert.deepEqual(logs, []);
+    assert.deepEqual(SECRET_PATTERNS.filter(([, re]) => re.test(wb.cs.output())).map(([what]) => what), [], 'code-server output');
+    const ourLog = findFiles(wb.cs.userDataDir, /AKS Workload Identity\.log$/);
+    assert.ok(ourLog.length > 0, 'the log channel was written, so the scan read it');
   });
 });

@@ -22,6 +22,14 @@ describe('Sign-in (extension host)', () => {
     assert.deepEqual(prompter.recorded.map((r) => `${r.kind} ${r.title}: ${r.labels?.join(', ')}`), ['pick Select Tenant: Contoso, Fabrikam']);
     const root = await api.context.tree.getChildren();
     assert.ok(root.length >= 3, 'the tree is back');
+
+    // The choice is remembered, even though it was the account's home tenant.
+    await vscode.commands.executeCommand('aksWorkloadIdentity.signOut');
+    const again = new ScriptedPrompter([]);
+    api.setPrompter(again);
+    await vscode.commands.executeCommand('aksWorkloadIdentity.signIn');
+    await until('sign-in again', () => api.context.auth.session);
+    assert.deepEqual(again.recorded, [], 'no tenant picker the second time');
   });
 
   it('the log channel holds every call and no token', async () => {

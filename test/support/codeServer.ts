@@ -19,8 +19,8 @@ export interface CodeServer {
 
 export interface CodeServerOptions {
   sim: SimInfo;
-  /** A vsix to install before start (the e2e tests and the demo run what ships). */
-  vsix?: string;
+  /** Vsix files to install before start (the e2e tests and the demo run what ships). */
+  vsix?: string | string[];
   workspace?: string;
   port?: number;
   extraSettings?: Record<string, unknown>;
@@ -41,6 +41,8 @@ export function simulatedCloudSettings(sim: SimInfo): Record<string, unknown> {
     'microsoft-sovereign-cloud.customEnvironment': {
       name: 'Simulated Azure (demo data)',
       portalUrl: 'https://portal.azure.com',
+      // VS Code's Microsoft account extension requires every field of a custom environment.
+      managementEndpointUrl: `${sim.armUrl}/`,
       resourceManagerEndpointUrl: `${sim.armUrl}/`,
       activeDirectoryEndpointUrl: 'https://login.microsoftonline.com/',
       activeDirectoryResourceId: `${sim.armUrl}/`,
@@ -110,8 +112,8 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   fs.writeFileSync(path.join(home, '.bashrc'), profile);
   fs.writeFileSync(path.join(home, '.profile'), profile);
   const common = ['--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
-  if (opts.vsix) {
-    await run(process.execPath, [entry, ...common, '--install-extension', opts.vsix], env);
+  for (const vsix of [opts.vsix ?? []].flat()) {
+    await run(process.execPath, [entry, ...common, '--install-extension', vsix], env);
   }
   const port = opts.port ?? await freePort();
   let out = '';

@@ -31,3 +31,16 @@ export function scanForSecrets(roots: string[], exact: string[] = [], since = 0,
   for (const r of roots) visit(r, 0);
   return found;
 }
+
+/** Files under `root` whose path matches. */
+export function findFiles(root: string, re: RegExp): string[] {
+  const out: string[] = [];
+  const visit = (p: string) => {
+    let st: fs.Stats;
+    try { st = fs.lstatSync(p); } catch { return; }
+    if (st.isDirectory()) { for (const e of fs.readdirSync(p)) visit(path.join(p, e)); return; }
+    if (re.test(p)) out.push(p);
+  };
+  visit(root);
+  return out;
+}

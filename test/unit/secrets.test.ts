@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { redact } from '../../src/log';
 import { runBind } from '../../src/workloadIdentity/bind/run';
+import { verifyBinding } from '../../src/workloadIdentity/verify/verify';
 import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
 import { vaultFromRaw } from '../../src/workloadIdentity/inventory';
 import { SUB_PROD } from '../sim/seed';
@@ -26,7 +27,7 @@ describe('secrets stay secret', () => {
     assert.equal(redact('https://x/y?sig=SECRET&api-version=1'), 'https://x/y?sig=<redacted>&api-version=1');
   });
 
-  it('a bind on every kind of cluster logs every call and no token, kubeconfig or cluster credential; no file is written', async () => {
+  it('a bind and a verify on every kind of cluster log every call and no token, kubeconfig or cluster credential; no file is written', async () => {
     const tmpBefore = new Set(fs.readdirSync(os.tmpdir()));
     const clusters = ['aks-petclinic', 'aks-entra', 'aks-private'];
     for (const name of clusters) {
@@ -35,6 +36,10 @@ describe('secrets stay secret', () => {
       const ns = name === 'aks-private' ? 'ledger' : name === 'aks-entra' ? 'payments' : 'spring-petclinic';
       await runBind({ cluster: c, namespace: ns, serviceAccount: 'app', vault: v, identity: { kind: 'new', subscriptionId: SUB_PROD, resourceGroup: c.resourceGroup, name: `id-${name}`, location: c.location }, permissions: ['secrets'] },
         env.services.bindDeps(), { signal: new AbortController().signal });
+      // Verify reads pods, webhooks and ServiceAccounts through the same connection kinds.
+      const { report } = await verifyBinding({ cluster: c, namespace: ns, serviceAccount: 'app' },
+        env.services.verifyDeps({ clusters: async () => [c], vaults: async () => [v] }));
+      assert.ok(report.checks.every((x) => x.status !== 'error'), `${name}: ${JSON.stringify(report.checks.filter((x) => x.status === 'error'))}`);
     }
     const log = env.log.text;
     assert.match(log, /PUT https:\/\/127\.0\.0\.1:\d+\/subscriptions\/.+\/federatedIdentityCredentials\/.+ 20[01] \d+ms/);
