@@ -9,6 +9,8 @@ import * as path from 'node:path';
 import { createAzureServices } from '../../src/services';
 import { BindRequest } from '../../src/workloadIdentity/bind/model';
 import { runBind } from '../../src/workloadIdentity/bind/run';
+import { verifyBinding } from '../../src/workloadIdentity/verify/verify';
+import { isWrite } from '../sim/faults';
 import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
 import { loadInventory, vaultFromRaw } from '../../src/workloadIdentity/inventory';
 import { SUB_PROD } from '../sim/seed';
@@ -101,6 +103,34 @@ async function bind(clusterName: string, clusterUpdateMs: number, warm = false) 
   return { cluster: clusterName, warm, armCalls: arm, kubeCalls: kube, calls: arm + kube, wallMs: Math.round(wall), criticalPathMs: criticalMs, ratio: +(wall / criticalMs).toFixed(2) };
 }
 
+/**
+ * Verify of the healthy seeded binding, every vault: calls, writes (must be none), and wall time against its critical
+ * path: (cluster, kube reads and inventory at once) → kube reads behind the connection → identity by client id →
+ * (credentials, role listing and vault reads at once).
+ */
+async function verify(warm: boolean) {
+  const sim = await startSimProcess(['--latency', String(LATENCY)]);
+  const services = createAzureServices(cloudFor(sim.info), credentialFor(sim.info), new RecordingLogger());
+  const state = await sim.state();
+  const cluster = clusterFromRaw(state.clusters.find((x: any) => x.name === 'aks-payments'));
+  const subs = state.subscriptions.map((s: any) => s.subscriptionId);
+  const run = async () => {
+    const inventory = loadInventory(services.inventory, subs);
+    const deps = services.verifyDeps({ clusters: async () => (await inventory).flatMap((i) => i.clusters), vaults: async () => (await inventory).flatMap((i) => i.vaults) });
+    return verifyBinding({ cluster, namespace: 'payments', serviceAccount: 'payments-api' }, deps);
+  };
+  if (warm) await run();
+  await sim.control.clearLog();
+  const t = performance.now();
+  const { report } = await run();
+  const wall = performance.now() - t;
+  const log = await sim.control.log();
+  sim.stop();
+  const criticalMs = 4 * LATENCY;
+  return { warm, checks: report.checks.length, failed: report.checks.filter((c) => c.status !== 'pass').length, calls: log.length, writes: log.filter(isWrite).length,
+    wallMs: Math.round(wall), criticalPathMs: criticalMs, ratio: +(wall / criticalMs).toFixed(2) };
+}
+
 /** The lab's commands as the REST calls they make (az's own GETs; set-policy reads and writes the whole vault). */
 function labBaseline(enabling: boolean, polls: number) {
   const rows: [string, number][] = [
@@ -150,13 +180,17 @@ async function main() {
   console.log(`\nThe lab's sequence: ${lab.total} calls with workload identity already on (${labEnabling.total} when enabling); ours: ${binds[0].calls} and ${binds[2].calls}.`);
   console.table(lab.rows.map(([step, calls]) => ({ step, calls })));
 
+  const verifies = [await verify(false), await verify(true)];
+  console.log('\nVerify Workload Identity (healthy binding, every vault the identity has a grant on)');
+  console.table(verifies.map((v) => ({ run: v.warm ? 'warm' : 'first run', checks: v.checks, 'not passing': v.failed, calls: v.calls, writes: v.writes, 'wall ms': v.wallMs, 'critical path ms': v.criticalPathMs, 'wall / critical': v.ratio })));
+
   spawnSync('npm', ['run', '-s', 'package'], { cwd: REPO, stdio: 'ignore' });
   const size = sizes();
   const act = activation();
   console.log('\nActivation and size');
   console.table([{ 'activate() ms (code-server)': act.activationMs?.toFixed(1) ?? act.note, 'activation bundle KiB': size.activationBundleKb, 'loaded on first use KiB': size.laterBundleKb, 'vsix KiB': size.vsixKb }]);
 
-  const result = { started, latencyMs: LATENCY, machine: { cores: require('node:os').cpus().length, node: process.version, platform: `${process.platform} ${process.arch}` }, tree, bind: binds, lab: { workloadIdentityOn: lab, enabling: labEnabling }, activation: act, size };
+  const result = { started, latencyMs: LATENCY, machine: { cores: require('node:os').cpus().length, node: process.version, platform: `${process.platform} ${process.arch}` }, tree, bind: binds, verify: verifies, lab: { workloadIdentityOn: lab, enabling: labEnabling }, activation: act, size };
   fs.mkdirSync(path.dirname(OUT), { recursive: true });
   fs.writeFileSync(OUT, JSON.stringify(result, null, 2));
   console.log(`\nWritten to ${path.relative(REPO, OUT)}`);

@@ -43,4 +43,23 @@ describe('workbench (code-server in Chromium)', () => {
     assert.deepEqual(cluster.violations, [], 'no other property of the cluster changed');
     await wb.shot('enable-done');
   });
+
+  it('right-click a vault → Open in Azure Portal opens the resource in the portal of the cloud', async () => {
+    const view = await openExtensionView(wb.page);
+    await treeRow(view, 'kv-payments').click({ button: 'right' });
+    const item = wb.page.locator('.monaco-menu .action-item', { hasText: 'Open in Azure Portal' });
+    await item.waitFor();
+    // No internet here: answer for the portal so the new tab keeps its address.
+    await wb.page.context().route('https://portal.azure.com/**', (r) => r.fulfill({ status: 200, contentType: 'text/html', body: '<title>portal</title>' }));
+    const popup = wb.page.context().waitForEvent('page', { timeout: 30_000 });
+    await item.click({ delay: 50 });
+    // VS Code asks before opening an external site that is not trusted yet.
+    const dialog = wb.page.locator('.monaco-dialog-box');
+    await Promise.race([dialog.waitFor({ timeout: 10_000 }).then(() => dialog.locator('.monaco-button', { hasText: /^Open$/ }).click()), popup]);
+    const page = await popup;
+    await page.waitForURL(/portal\.azure\.com/, { timeout: 30_000 });
+    const vault = wb.sim.snapshot().vaults.find((v) => v.name === 'kv-payments')!;
+    assert.equal(decodeURIComponent(page.url()), `https://portal.azure.com/#@72f988bf-86f1-41af-91ab-2d7cd011db47/resource${vault.id}`);
+    await page.close();
+  });
 });

@@ -113,4 +113,32 @@ describe('commands from the tree (extension host)', () => {
     assert.equal(shown.length, 1, 'the other still shows its clusters and vaults');
     await sim.clearFaults();
   });
+
+  it('Copy Resource ID and Copy Issuer URL put the exact values on the clipboard', async () => {
+    const node = await findNode('aks-payments') as ClusterNode;
+    await vscode.commands.executeCommand('aksWorkloadIdentity.copyResourceId', node);
+    assert.equal(await vscode.env.clipboard.readText(), node.cluster.id);
+    await vscode.commands.executeCommand('aksWorkloadIdentity.copyIssuerUrl', node);
+    const cluster = (await sim.state()).clusters.find((c: any) => c.name === 'aks-payments');
+    assert.equal(await vscode.env.clipboard.readText(), cluster.properties.oidcIssuerProfile.issuerURL);
+    const vault = await findNode('kv-payments') as VaultNode;
+    await vscode.commands.executeCommand('aksWorkloadIdentity.copyResourceId', vault);
+    assert.equal(await vscode.env.clipboard.readText(), vault.vault.id);
+  });
+
+  it('authentication "auto" falls back to the Azure CLI when VS Code has no Microsoft session; "vscode" alone stays signed out', async () => {
+    const api = await extensionApi();
+    const config = vscode.workspace.getConfiguration('aksWorkloadIdentity');
+    const before = config.inspect<string>('authentication')?.globalValue;
+    try {
+      await config.update('authentication', 'vscode', vscode.ConfigurationTarget.Global);
+      await until('signed out: VS Code has no session and the CLI is not asked', async () => (await api.context.auth.restore()) === undefined || undefined);
+      await config.update('authentication', 'auto', vscode.ConfigurationTarget.Global);
+      const s = await until('auto sign-in', async () => api.context.auth.restore());
+      assert.equal(s.method, 'azureCli');
+    } finally {
+      await config.update('authentication', before, vscode.ConfigurationTarget.Global);
+      await until('signed in again', async () => api.context.auth.restore());
+    }
+  });
 });

@@ -79,8 +79,10 @@ async function vaultGrants(target: VerifyTarget, identity: IdentityInfo, deps: V
   const vaults = await deps.inventory.vaults();
   // One listing per subscription returns the identity's assignments at, above and below it.
   const subs = [...new Set(vaults.map((v) => v.subscriptionId))];
-  const roles = (await mapLimit(subs, 4, (sub) => deps.vaults.roleAssignmentsFor(`/subscriptions/${sub}`, sub, identity.principalId, signal))).flat();
-  const details = await mapLimit(vaults, 8, (v) => deps.vaults.get(v, signal));
+  const [roles, details] = await Promise.all([
+    mapLimit(subs, 4, (sub) => deps.vaults.roleAssignmentsFor(`/subscriptions/${sub}`, sub, identity.principalId, signal)).then((r) => r.flat()),
+    mapLimit(vaults, 8, (v) => deps.vaults.get(v, signal)),
+  ]);
   return details
     .map((vault) => ({ vault, roles: roles.filter((r) => covers(r.scope, vault.id)), chosen: false }))
     .filter((g) => g.roles.length || g.vault.accessPolicies.some((p) => p.objectId === identity.principalId));
