@@ -13,7 +13,7 @@ import { verifyBinding } from '../../src/workloadIdentity/verify/verify';
 import { isWrite } from '../sim/faults';
 import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
 import { loadInventory, vaultFromRaw } from '../../src/workloadIdentity/inventory';
-import { SUB_PROD } from '../sim/seed';
+import { SUB_DEV, SUB_FABRIKAM, SUB_PROD } from '../sim/seed';
 import { SimControl } from '../sim/control';
 import type { SimInfo } from '../sim/server';
 import { spawn } from 'node:child_process';
@@ -113,7 +113,7 @@ async function verify(warm: boolean) {
   const services = createAzureServices(cloudFor(sim.info), credentialFor(sim.info), new RecordingLogger());
   const state = await sim.state();
   const cluster = clusterFromRaw(state.clusters.find((x: any) => x.name === 'aks-payments'));
-  const subs = state.subscriptions.map((s: any) => s.subscriptionId);
+  const subs = [SUB_PROD, SUB_DEV, SUB_FABRIKAM];
   const run = async () => {
     const inventory = loadInventory(services.inventory, subs);
     const deps = services.verifyDeps({ clusters: async () => (await inventory).flatMap((i) => i.clusters), vaults: async () => (await inventory).flatMap((i) => i.vaults) });
