@@ -8,8 +8,8 @@ import * as path from 'node:path';
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const tier = process.argv[2];
 const rest = process.argv.slice(3);
-if (!['unit', 'host', 'e2e', 'bench', 'desktop'].includes(tier)) {
-  console.error('usage: node scripts/run-tests.mjs unit|host|e2e|bench|desktop [args]');
+if (!['unit', 'host', 'e2e', 'logs', 'bench', 'desktop'].includes(tier)) {
+  console.error('usage: node scripts/run-tests.mjs unit|host|e2e|logs|bench|desktop [args]');
   process.exit(2);
 }
 process.chdir(root);
@@ -34,6 +34,9 @@ switch (tier) {
     status = node([...rest, ...counted(files)]);
     break;
   }
+  case 'logs':
+    status = node(counted(fs.readdirSync('out/test/logs').filter((f) => f.endsWith('.test.js')).map((f) => path.join('out/test/logs', f))));
+    break;
   case 'host':
     status = node(['out/test/support/runHost.js', ...rest]);
     break;

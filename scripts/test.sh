@@ -15,15 +15,18 @@ node node_modules/typescript/bin/tsc -p test
 npm run -s package >/dev/null
 
 failed_tiers=()
-for tier in unit host e2e; do
+mkdir -p test-results
+for tier in unit host e2e logs; do
   echo "== $tier tests"
-  AKSWI_SKIP_BUILD=1 node scripts/run-tests.mjs "$tier" $([ "$tier" = e2e ] && echo --no-package) || failed_tiers+=("$tier")
+  # Each tier's output is kept (test-results/<tier>.log); the logs tier scans them for secrets.
+  AKSWI_SKIP_BUILD=1 node scripts/run-tests.mjs "$tier" $([ "$tier" = e2e ] && echo --no-package) 2>&1 | tee "test-results/$tier-run.log"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || failed_tiers+=("$tier")
 done
 
 node -e '
   const fs = require("fs");
   let p = 0, f = 0, s = 0;
-  for (const t of ["unit", "host", "e2e"]) {
+  for (const t of ["unit", "host", "e2e", "logs"]) {
     let c = { passed: 0, failed: 1, skipped: 0 };
     try { c = JSON.parse(fs.readFileSync(`out/counts-${t}.json`, "utf8")); } catch { console.log(`${t}: no result`); }
     console.log(`${t}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`);

@@ -37,6 +37,8 @@ describe('Verify Workload Identity in the browser', () => {
     assert.match(await issuer.locator('.message').textContent() ?? '', /only by a trailing slash/);
     assert.equal(await report(wb.page).locator('section[data-key="vault:kv-payments"]').getAttribute('data-status'), 'fail');
     await wb.shot('report-with-failure');
+    // The page allows only its own nonce'd script and style: data from Azure cannot run or load anything.
+    assert.match(await report(wb.page).locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content') ?? '', /^default-src 'none';.*script-src 'nonce-[^']+';$/);
 
     await issuer.locator('button[data-fix="issuer"]').click();
     const dialog = wb.page.locator('.monaco-dialog-box');

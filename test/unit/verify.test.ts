@@ -211,6 +211,23 @@ describe('Verify Workload Identity', () => {
     await detectAndFix(env, target(env, { vault: 'kv-petclinic' }), 'vault:kv-petclinic', /gives id-payments-api no get permission/);
   });
 
+  it('9: the grant fix right after an identity was created waits out PrincipalNotFound, as Bind does', async () => {
+    env.sim.addFault({ op: 'roleAssignments.create', kind: 'principalNotFound', count: 1 });
+    await detectAndFix(env, target(env, { namespace: 'checkout', sa: 'checkout-api' }), 'vault:kv-payments', /Granted but ignored/);
+    assert.ok(env.sim.log.filter((r) => r.op === 'roleAssignments.create').length >= 2, 'retried');
+  });
+
+  it('8: at 20 credentials without this one, the credential fix stops with the list instead of a 400', async () => {
+    const id = identityRec(env, 'id-payments-api');
+    id.credentials.clear();
+    for (let i = 0; i < 20; i++) addCredential(env.sim.state, id, `other-${i}`, issuerOf(env, 'aks-payments'), `system:serviceaccount:team${i}:app`);
+    const { report, facts } = await verify(env, target(env));
+    assert.equal(byId(report.checks, 'issuer').status, 'fail');
+    await assert.rejects(applyFix(byId(report.checks, 'issuer').fix!, facts, deps(env), new AbortController().signal),
+      (e: Error) => /already has 20 federated credentials, the most Azure allows: other-0/.test(e.message));
+    assert.deepEqual(writes(env.sim), []);
+  });
+
   it('10: a pod without the label names its Deployment; a pod older than the annotation says restart', async () => {
     const c = clusterRec(env, 'aks-payments');
     c.kube.pods.clear();
