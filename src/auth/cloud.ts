@@ -8,11 +8,19 @@ export interface AzureCloud {
   portalUrl: string;
   /** The VS Code authentication provider for this cloud. */
   authProviderId: 'microsoft' | 'microsoft-sovereign-cloud';
+  /**
+   * Fields of the custom environment that VS Code's Microsoft account requires and the settings lack. With any
+   * missing, that provider never answers a session request, so only the Azure CLI can sign in.
+   */
+  vsCodeAccountMissing?: string[];
 }
+
+/** What VS Code's Microsoft account extension validates in a custom environment. */
+export const VSCODE_CUSTOM_ENVIRONMENT_FIELDS = ['name', 'portalUrl', 'managementEndpointUrl', 'resourceManagerEndpointUrl', 'activeDirectoryEndpointUrl', 'activeDirectoryResourceId'] as const;
 
 export interface SovereignCloudSettings {
   environment?: string;
-  customEnvironment?: { resourceManagerEndpointUrl?: string; portalUrl?: string; name?: string };
+  customEnvironment?: { resourceManagerEndpointUrl?: string; portalUrl?: string; name?: string } & Record<string, unknown>;
 }
 
 const PUBLIC: AzureCloud = { name: 'AzureCloud', displayName: 'Azure', resourceManagerEndpoint: 'https://management.azure.com/', portalUrl: 'https://portal.azure.com', authProviderId: 'microsoft' };
@@ -35,7 +43,11 @@ export function resolveCloud(s: SovereignCloudSettings): AzureCloud {
       let url: URL;
       try { url = new URL(arm); } catch { throw new CloudConfigurationError(`microsoft-sovereign-cloud.customEnvironment.resourceManagerEndpointUrl is not a URL: ${arm}`); }
       if (url.protocol !== 'https:') throw new CloudConfigurationError('microsoft-sovereign-cloud.customEnvironment.resourceManagerEndpointUrl must use https.');
-      return { name: 'custom', displayName: s.customEnvironment?.name || `custom cloud ${url.host}`, resourceManagerEndpoint: withSlash(url.href), portalUrl: s.customEnvironment?.portalUrl ?? PUBLIC.portalUrl, authProviderId: 'microsoft-sovereign-cloud' };
+      const missing = VSCODE_CUSTOM_ENVIRONMENT_FIELDS.filter((f) => typeof s.customEnvironment?.[f] !== 'string' || !s.customEnvironment[f]);
+      return {
+        name: 'custom', displayName: s.customEnvironment?.name || `custom cloud ${url.host}`, resourceManagerEndpoint: withSlash(url.href),
+        portalUrl: s.customEnvironment?.portalUrl ?? PUBLIC.portalUrl, authProviderId: 'microsoft-sovereign-cloud', ...(missing.length ? { vsCodeAccountMissing: missing } : {}),
+      };
     }
     default: throw new CloudConfigurationError(`microsoft-sovereign-cloud.environment "${s.environment}" is not one of ChinaCloud, USGovernment or custom.`);
   }

@@ -122,10 +122,19 @@ export class AuthService implements vscode.Disposable {
       try { return (await c.getToken(scope))?.token; } catch (e) { this.log.info(`No token from ${c === cliCred ? 'the Azure CLI' : 'VS Code'}: ${(e as Error).message.split('\n')[0]}`); return undefined; }
     };
 
+    // VS Code's Microsoft account does not answer at all for an incomplete custom environment: do not wait for it.
+    const vscodeUnusable = cloud.vsCodeAccountMissing
+      ? `VS Code's Microsoft account cannot sign in to this custom cloud: microsoft-sovereign-cloud.customEnvironment lacks ${cloud.vsCodeAccountMissing.join(', ')}, which VS Code requires.`
+      : undefined;
+    if (vscodeUnusable) this.log.warn(vscodeUnusable);
     let method: AuthMethod;
     let token: string | undefined;
+    if (setting === 'vscode' && vscodeUnusable) {
+      if (interactive) void this.prompter().notify('error', `${vscodeUnusable} Complete the setting, or set aksWorkloadIdentity.authentication to azureCli.`);
+      return undefined;
+    }
     if (setting === 'auto') {
-      token = await tryToken(vscodeCred);
+      token = vscodeUnusable ? undefined : await tryToken(vscodeCred);
       if (token) method = 'vscode';
       else {
         token = await tryToken(cliCred);

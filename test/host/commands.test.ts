@@ -141,4 +141,29 @@ describe('commands from the tree (extension host)', () => {
       await until('signed in again', async () => api.context.auth.restore());
     }
   });
+
+  it('an incomplete custom environment: "vscode" says which fields VS Code needs instead of waiting forever; "auto" uses the Azure CLI', async () => {
+    const api = await extensionApi();
+    const auth = vscode.workspace.getConfiguration('aksWorkloadIdentity');
+    const cloud = vscode.workspace.getConfiguration('microsoft-sovereign-cloud');
+    const beforeAuth = auth.inspect<string>('authentication')?.globalValue;
+    const env = cloud.get<Record<string, string | null>>('customEnvironment')!;
+    try {
+      // In the workspace (the remote machine's settings would override a user setting), and as null: VS Code merges
+      // object settings across levels, so a key left out would still come from below.
+      await cloud.update('customEnvironment', { ...env, managementEndpointUrl: null }, vscode.ConfigurationTarget.Workspace);
+      await auth.update('authentication', 'vscode', vscode.ConfigurationTarget.Global);
+      const prompter = new ScriptedPrompter([]);
+      api.setPrompter(prompter);
+      assert.equal(await api.context.auth.signIn(), undefined);
+      assert.match(prompter.notifications[0]?.message ?? '', /customEnvironment lacks managementEndpointUrl, which VS Code requires.*azureCli/);
+      await auth.update('authentication', 'auto', vscode.ConfigurationTarget.Global);
+      const s = await until('auto sign-in', async () => api.context.auth.restore());
+      assert.equal(s.method, 'azureCli');
+    } finally {
+      await cloud.update('customEnvironment', undefined, vscode.ConfigurationTarget.Workspace);
+      await auth.update('authentication', beforeAuth, vscode.ConfigurationTarget.Global);
+      await until('signed in again', async () => api.context.auth.restore());
+    }
+  });
 });

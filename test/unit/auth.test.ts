@@ -24,6 +24,10 @@ describe('cloud endpoints from microsoft-sovereign-cloud settings', () => {
     assert.equal(armScope(c), 'https://management.local.azurestack.external/.default');
     assert.equal(c.displayName, 'Azure Stack');
     assert.equal(portalLink(c, 't1', '/subscriptions/s/x'), 'https://portal.local/#@t1/resource/subscriptions/s/x');
+    // VS Code's Microsoft account needs every field; this extension only the ARM endpoint.
+    assert.deepEqual(c.vsCodeAccountMissing, ['managementEndpointUrl', 'activeDirectoryEndpointUrl', 'activeDirectoryResourceId']);
+    const complete = resolveCloud({ environment: 'custom', customEnvironment: { name: 'n', portalUrl: 'https://p', managementEndpointUrl: 'https://m/', resourceManagerEndpointUrl: 'https://r/', activeDirectoryEndpointUrl: 'https://a/', activeDirectoryResourceId: 'https://r/' } });
+    assert.equal(complete.vsCodeAccountMissing, undefined);
   });
 
   it('names the setting that is wrong', () => {
