@@ -256,7 +256,7 @@ describe('faults at every operation Verify uses', () => {
   });
 });
 
-describe('faults while the tree reads bindings and tenants', () => {
+describe('faults while the tree and the prompts read lists', () => {
   let env: Env;
   before(async () => { env = await withSim({ requestTimeoutMs: 400 }); });
   after(async () => { await env.sim.stop(); });
@@ -275,6 +275,22 @@ describe('faults while the tree reads bindings and tenants', () => {
         env.sim.reset();
         env.sim.addFault({ op, kind, count: 1 });
         assert.equal(await bindings(), clean, `${op}/${kind}`);
+      }
+    }
+  });
+
+  it('namespaces and ServiceAccounts the prompts offer: transient faults are retried to the same list', async () => {
+    const lists = async () => {
+      const kube = await env.services.connect(clusterOf(env, 'aks-payments'));
+      return JSON.stringify({ ns: await kube.listNamespaces(), sas: (await kube.listServiceAccounts('payments')).map((s) => s.name) });
+    };
+    env.sim.reset();
+    const clean = await lists();
+    for (const op of ['kube.namespaces.list', 'kube.serviceaccounts.list']) {
+      for (const kind of ['429', '500', '503', 'reset', 'timeout'] as FaultKind[]) {
+        env.sim.reset();
+        env.sim.addFault({ op, kind, count: 1 });
+        assert.equal(await lists(), clean, `${op}/${kind}`);
       }
     }
   });

@@ -6,6 +6,9 @@ import { summaryFromGraph } from '../../src/workloadIdentity/inventory';
 import { manifestPath } from '../../src/workloadIdentity/manifest';
 import { serviceAccountManifest } from '../../src/workloadIdentity/manifestYaml';
 import { clusterLook, vaultLook } from '../../src/workloadIdentity/presentation';
+import { evaluate } from '../../src/workloadIdentity/verify/checks';
+import type { VerifyFacts } from '../../src/workloadIdentity/verify/model';
+import { reportHtml, reportMarkdown } from '../../src/workloadIdentity/verify/report';
 
 describe('hostile data from the services', () => {
   it('rows with missing optional fields still make nodes', () => {
@@ -31,5 +34,32 @@ describe('hostile data from the services', () => {
     assert.match(manifestPath('../${namespace}.yaml', 'ns', 'sa').error!, /aksWorkloadIdentity\.manifestPath: .*inside the workspace/);
     assert.match(manifestPath('/etc/${serviceAccount}.yaml', 'ns', 'sa').error!, /relative/);
     assert.equal(manifestPath('k8s/${namespace}/${serviceAccount}.serviceaccount.yaml', 'ns', 'sa').path, 'k8s/ns/sa.serviceaccount.yaml');
+  });
+
+  it('Verify: whatever names, subjects, labels and env the services return, the checks run and the report keeps them as text', () => {
+    const id = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/i';
+    fc.assert(fc.property(fc.string(), fc.string(), fc.string(), fc.dictionary(fc.string(), fc.string()), fc.array(fc.string(), { maxLength: 3 }), (issuer, subject, podName, labels, env) => {
+      const cluster = { id: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c', subscriptionId: 's', resourceGroup: 'rg', name: 'c', location: 'x', oidcIssuerEnabled: true, workloadIdentityEnabled: true, issuerUrl: 'https://i/', entraId: false, private: false };
+      const facts: VerifyFacts = {
+        target: { cluster, namespace: 'ns', serviceAccount: 'sa' },
+        cluster: { ok: true, value: cluster },
+        webhooks: { ok: true, value: [{ name: podName }] },
+        serviceAccount: { ok: true, value: { namespace: 'ns', name: 'sa', annotations: { 'azure.workload.identity/client-id': subject }, labels, annotationSetAt: {} } },
+        identity: { ok: true, value: { identity: { id, subscriptionId: 's', resourceGroup: 'rg', name: 'i', location: 'x', clientId: subject, principalId: 'p', tenantId: 't' }, via: 'annotation' } },
+        credentials: { ok: true, value: [{ name: podName, issuer, subject, audiences: env }] },
+        knownIssuers: new Map([[issuer, podName]]),
+        vaults: { ok: true, value: [{ vault: { id: `${id}v`, subscriptionId: 's', resourceGroup: 'rg', name: podName, tenantId: 't', rbac: false, accessPolicies: [{ tenantId: 't', objectId: 'p', permissions: { secrets: env } }] }, roles: [], chosen: false }] },
+        pods: { ok: true, value: [{ name: podName, serviceAccount: 'sa', labels, env, createdAt: '2020-01-01T00:00:00.000Z' }] },
+      };
+      const checks = evaluate(facts);
+      assert.equal(checks.length, 11);
+      const report = { target: facts.target, checkedAt: 'now', checks, notes: [] };
+      const html = reportHtml(report, { nonce: 'n', cspSource: 'c' });
+      // Data cannot open a tag: every '<' in the page belongs to the page's own markup.
+      const tags = html.match(/<\/?([a-zA-Z0-9!]+)/g)!.map((t) => t.replace(/^<\/?/, '').toLowerCase());
+      assert.deepEqual([...new Set(tags)].filter((t) => !['!doctype', 'html', 'head', 'meta', 'title', 'style', 'body', 'h2', 'h3', 'p', 'button', 'span', 'section', 'small', 'dl', 'dt', 'dd', 'script'].includes(t)), []);
+      // In Markdown the only markup is the table's own line breaks.
+      assert.ok(!reportMarkdown(report).replace(/<br>/g, '').includes('<'));
+    }), { numRuns: 300 });
   });
 });
