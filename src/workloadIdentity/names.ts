@@ -84,3 +84,6 @@ export function roleAssignmentName(scope: string, roleDefinitionGuid: string, pr
 export const serviceAccountSubject = (namespace: string, serviceAccount: string) => `system:serviceaccount:${namespace}:${serviceAccount}`;
 export const TOKEN_EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange';
 export const MAX_CREDENTIALS_PER_IDENTITY = 20;
+
+/** Issuer URLs that differ only by a trailing slash: Entra ID treats them as different, people rarely notice. */
+export const sameIgnoringTrailingSlash = (a: string, b: string) => a.replace(/\/+$/, '') === b.replace(/\/+$/, '');

@@ -1,5 +1,6 @@
 import { ClusterSummary, isBusy, workloadIdentityState } from './cluster';
 import { VaultSummary } from './inventory';
+import { sameIgnoringTrailingSlash } from './names';
 
 /** How a node looks, as plain data: the tree maps it to a TreeItem, and unit tests read it directly. */
 export interface NodeLook {
@@ -82,7 +83,7 @@ export function bindingsOf(issuerUrl: string | undefined, identities: { id: stri
     for (const c of i.credentials) {
       const m = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(c.subject);
       const exact = c.issuer === issuerUrl;
-      if (!m || (!exact && c.issuer.replace(/\/+$/, '') !== issuerUrl.replace(/\/+$/, ''))) continue;
+      if (!m || (!exact && !sameIgnoringTrailingSlash(c.issuer, issuerUrl))) continue;
       out.push({ namespace: m[1], serviceAccount: m[2], identityName: i.name, identityId: i.id, clientId: i.clientId, credentialName: c.name, subject: c.subject, ...(exact ? {} : { issuerMismatch: true }) });
     }
   }

@@ -4,7 +4,7 @@ import { Permission, ROLE_FOR, keyVaultRole } from '../permissions';
 import type { ServiceAccountInfo } from '../../kube/access';
 import { clusterFromSdk, workloadIdentityState } from '../cluster';
 import { CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION } from '../manifest';
-import { MAX_CREDENTIALS_PER_IDENTITY, TOKEN_EXCHANGE_AUDIENCE, serviceAccountSubject } from '../names';
+import { MAX_CREDENTIALS_PER_IDENTITY, TOKEN_EXCHANGE_AUDIENCE, sameIgnoringTrailingSlash, serviceAccountSubject } from '../names';
 import { BindDeps, BindRequest, BindStepId, STEP_TITLES, StepRecord } from './model';
 
 /** Permissions a policy or the role assignments already give; `get` is what Bind grants. */
@@ -24,7 +24,7 @@ export const credentialMatches = (c: CredentialInfo, issuer: string, subject: st
 
 /** A credential for this subject whose issuer differs only by a trailing slash: meant for this cluster, so it is corrected rather than duplicated. */
 export const nearMissCredential = (credentials: CredentialInfo[], issuer: string, subject: string) =>
-  credentials.find((c) => c.subject === subject && c.issuer !== issuer && c.issuer.replace(/\/+$/, '') === issuer.replace(/\/+$/, ''));
+  credentials.find((c) => c.subject === subject && c.issuer !== issuer && sameIgnoringTrailingSlash(c.issuer, issuer));
 
 export function serviceAccountIsCurrent(sa: ServiceAccountInfo | undefined, clientId: string, tenantId: string) {
   return !!sa && sa.annotations[CLIENT_ID_ANNOTATION] === clientId && sa.annotations[TENANT_ID_ANNOTATION] === tenantId;

@@ -2,7 +2,7 @@ import type { CredentialInfo } from '../../azure/identities';
 import type { PodInfo } from '../../kube/access';
 import { workloadIdentityState } from '../cluster';
 import { CLIENT_ID_ANNOTATION } from '../manifest';
-import { MAX_CREDENTIALS_PER_IDENTITY, TOKEN_EXCHANGE_AUDIENCE, serviceAccountSubject } from '../names';
+import { MAX_CREDENTIALS_PER_IDENTITY, TOKEN_EXCHANGE_AUDIENCE, sameIgnoringTrailingSlash, serviceAccountSubject } from '../names';
 import { ALL_PERMISSIONS, Permission, keyVaultRole } from '../permissions';
 import { CheckId, CheckResult, CheckStatus, Fix, VaultGrants, VerifyFacts } from './model';
 
@@ -32,15 +32,14 @@ const check = (id: CheckId, status: CheckStatus, message: string, evidence: Ev[]
 const unreadable = (id: CheckId, error: string) => check(id, 'error', `Could not read what this check needs: ${error}`);
 const skipped = (id: CheckId, why: string) => check(id, 'skip', why);
 
-const sameIgnoringSlash = (a: string, b: string) => a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
 
 /** How a credential's issuer relates to the cluster's. */
 function issuerVerdict(issuer: string, clusterIssuer: string, knownIssuers: Map<string, string>, clusterName: string): { ok: boolean; message: string; certainlyBroken: boolean } {
   if (issuer === clusterIssuer) return { ok: true, message: 'exact match', certainlyBroken: false };
-  if (sameIgnoringSlash(issuer, clusterIssuer)) {
+  if (sameIgnoringTrailingSlash(issuer, clusterIssuer)) {
     return { ok: false, certainlyBroken: true, message: `The issuer differs from the cluster's only by a trailing slash. Entra ID compares issuers exactly, so token exchange fails with AADSTS70021: the credential must use ${clusterIssuer} as the cluster reports it.` };
   }
-  if (sameIgnoringSlash(issuer, IN_CLUSTER_ISSUER)) {
+  if (sameIgnoringTrailingSlash(issuer, IN_CLUSTER_ISSUER)) {
     return { ok: false, certainlyBroken: true, message: `The issuer is ${IN_CLUSTER_ISSUER}, which a cluster uses before its OIDC issuer is enabled. Entra ID cannot reach it: the credential must use ${clusterIssuer}.` };
   }
   const other = knownIssuers.get(issuer);
@@ -56,7 +55,7 @@ function issuerVerdict(issuer: string, clusterIssuer: string, knownIssuers: Map<
  */
 export function closestCredential(credentials: CredentialInfo[], clusterIssuer: string, subject: string): CredentialInfo | undefined {
   const subj = (c: CredentialInfo) => c.subject === subject ? 2 : c.subject.toLowerCase() === subject.toLowerCase() ? 1 : 0;
-  const iss = (c: CredentialInfo) => c.issuer === clusterIssuer ? 2 : sameIgnoringSlash(c.issuer, clusterIssuer) || sameIgnoringSlash(c.issuer, IN_CLUSTER_ISSUER) ? 1 : 0;
+  const iss = (c: CredentialInfo) => c.issuer === clusterIssuer ? 2 : sameIgnoringTrailingSlash(c.issuer, clusterIssuer) || sameIgnoringTrailingSlash(c.issuer, IN_CLUSTER_ISSUER) ? 1 : 0;
   return credentials.filter((c) => subj(c) > 0)
     .map((c) => ({ c, score: subj(c) * 3 + iss(c), aud: c.audiences.includes(TOKEN_EXCHANGE_AUDIENCE) ? 1 : 0 }))
     .sort((a, b) => b.score - a.score || b.aud - a.aud)[0]?.c;

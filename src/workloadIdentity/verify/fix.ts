@@ -1,11 +1,10 @@
 import type { VaultDetails } from '../../azure/vaults';
 import { BindRequest, BindState, BindStepId, STEP_TITLES, StepRecord } from '../bind/model';
 import { bindSteps, putCredentialRetrying } from '../bind/steps';
-import { TOKEN_EXCHANGE_AUDIENCE, serviceAccountSubject } from '../names';
+import { TOKEN_EXCHANGE_AUDIENCE, sameIgnoringTrailingSlash, serviceAccountSubject } from '../names';
 import { closestCredential, IN_CLUSTER_ISSUER } from './checks';
 import { Fix, VerifyDeps, VerifyFacts } from './model';
 
-const sameIgnoringSlash = (a: string, b: string) => a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
 
 /**
  * Runs the Bind step that repairs a failed check: the same idempotent code, so a fix never duplicates what exists.
@@ -22,7 +21,7 @@ export async function applyFix(fix: Fix, facts: VerifyFacts, deps: VerifyDeps, s
 
   if (fix.kind === 'credential' && facts.credentials.ok) {
     const near = closestCredential(facts.credentials.value, cluster.issuerUrl, subject);
-    const meantForThis = near && (near.issuer === cluster.issuerUrl || sameIgnoringSlash(near.issuer, cluster.issuerUrl) || sameIgnoringSlash(near.issuer, IN_CLUSTER_ISSUER));
+    const meantForThis = near && (near.issuer === cluster.issuerUrl || sameIgnoringTrailingSlash(near.issuer, cluster.issuerUrl) || sameIgnoringTrailingSlash(near.issuer, IN_CLUSTER_ISSUER));
     if (near && meantForThis) {
       progress(`Rewriting federated credential ${near.name}…`);
       await putCredentialRetrying(deps, identity, { name: near.name, issuer: cluster.issuerUrl, subject, audiences: [TOKEN_EXCHANGE_AUDIENCE] }, signal);
