@@ -50,12 +50,11 @@ export async function observe(target: VerifyTarget, deps: VerifyDeps, signal?: A
 async function findIdentity(target: VerifyTarget, sa: { annotations: Record<string, string> } | undefined, subject: string, subscriptions: string[], deps: VerifyDeps, signal?: AbortSignal): Promise<FoundIdentity> {
   const clientId = sa?.annotations[CLIENT_ID_ANNOTATION];
   if (clientId) {
-    // The cluster's subscription first: that is where the lab creates it.
-    for (const sub of subscriptions) {
-      const hit = (await deps.identities.list(sub, signal)).find((i) => i.clientId.toLowerCase() === clientId.trim().toLowerCase());
-      if (hit) return { identity: hit, via: 'annotation' };
-    }
-    return { via: 'none' };
+    const match = (list: IdentityInfo[]) => list.find((i) => i.clientId.toLowerCase() === clientId.trim().toLowerCase());
+    // The cluster's subscription first: that is where the lab creates it. Then the others, several at a time.
+    const [first, ...rest] = subscriptions;
+    const hit = match(await deps.identities.list(first, signal)) ?? (await mapLimit(rest, 8, async (sub) => match(await deps.identities.list(sub, signal)))).find((i) => i);
+    return hit ? { identity: hit, via: 'annotation' } : { via: 'none' };
   }
   if (target.identityId) {
     const identity = await deps.identities.find(parseResourceId(target.identityId), signal);
