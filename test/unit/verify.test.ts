@@ -273,6 +273,7 @@ describe('Verify Workload Identity', () => {
     assert.match(html, /&lt;img src=x onerror=alert\(1\)&gt;/);
     assert.match(html, /Content-Security-Policy" content="default-src 'none';[^"]*script-src 'nonce-abc123';/);
     assert.ok(!/<script(?![^>]*nonce="abc123")/.test(html), 'every script carries the nonce');
+    assert.match(reportHtml(report, { nonce: 'n', cspSource: 'c' }), /<ul class="attention"><li><a href="#check-issuer">✗ fail: Federated credential issuer equals the cluster&#39;s issuer<\/a><\/li><li><a href="#check-vault:kv-payments">✗ fail: Key Vault grants get under its permission model \(kv-payments\)<\/a><\/li><\/ul>/, 'problems are listed first');
     const rows = reportMarkdown(hostile).split('\n').filter((l) => l.startsWith('| '));
     assert.ok(rows.length > 10 && rows.every((l) => (l.match(/(?<!\\)\|/g) ?? []).length === 5), 'a pipe in data does not open a table cell');
     assert.ok(!reportMarkdown(hostile).includes('<img'), 'nor does markup render in a ticket');

@@ -39,8 +39,10 @@ const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&
  */
 export function reportHtml(r: VerifyReport, opts: { nonce: string; cspSource: string; busy?: string }): string {
   const n = summarize(r);
+  // Problems first, linked to their place in the chain.
+  const attention = r.checks.filter((c) => c.status === 'fail' || c.status === 'error' || c.status === 'warn');
   const rows = r.checks.map((c) => `
-    <section class="check ${c.status}" data-key="${esc(c.key)}" data-status="${c.status}">
+    <section class="check ${c.status}" id="check-${esc(c.key)}" data-key="${esc(c.key)}" data-status="${c.status}">
       <h3><span class="mark">${esc(TEXT_MARK[c.status])}</span> ${esc(c.title)}${c.key !== c.id ? ` <small>${esc(c.key.split(':').slice(1).join(':'))}</small>` : ''}</h3>
       <p class="message">${esc(c.message)}</p>
       ${c.evidence.length ? `<dl>${c.evidence.map((e) => `<dt>${esc(e.label)}</dt><dd>${esc(e.value)}</dd>`).join('')}</dl>` : ''}
@@ -62,6 +64,7 @@ export function reportHtml(r: VerifyReport, opts: { nonce: string; cspSource: st
   button { background: var(--vscode-button-background); color: var(--vscode-button-foreground); border: 0; padding: .35em .9em; cursor: pointer; }
   button.secondary { background: var(--vscode-button-secondaryBackground); color: var(--vscode-button-secondaryForeground); }
   .detail, .meta { opacity: .8; font-size: .92em; }
+  .attention a { color: var(--vscode-textLink-foreground); }
   .note { border-left: 4px solid var(--vscode-textLink-foreground); padding: .2em .9em; }
   .mark { display: inline-block; min-width: 5.5em; }
   .pass .mark { color: var(--vscode-testing-iconPassed, green); } .warn .mark { color: var(--vscode-editorWarning-foreground, orange); }
@@ -70,6 +73,7 @@ export function reportHtml(r: VerifyReport, opts: { nonce: string; cspSource: st
 <body>
 <h2>Workload identity: ${esc(subjectOf(r))}</h2>
 <p class="meta" id="summary">${n.pass} passed · ${n.warn} warnings · ${n.fail} failed${n.error ? ` · ${n.error} could not be read` : ''} · checked ${esc(r.checkedAt)}${r.identity ? ` · identity ${esc(r.identity.name)} (${esc(r.identity.clientId)})` : ''}</p>
+${attention.length ? `<ul class="attention">${attention.map((c) => `<li><a href="#check-${esc(c.key)}">${esc(TEXT_MARK[c.status])}: ${esc(c.title)}${c.key !== c.id ? ` (${esc(c.key.split(':').slice(1).join(':'))})` : ''}</a></li>`).join('')}</ul>` : ''}
 ${r.notes.map((x) => `<p class="note">${esc(x)}</p>`).join('')}
 <p><button id="rerun" class="secondary" ${opts.busy ? 'disabled' : ''}>Run checks again</button> <button id="copy" class="secondary">Copy report</button> <span id="busy" class="meta">${esc(opts.busy ?? '')}</span></p>
 ${rows}
