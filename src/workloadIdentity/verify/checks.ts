@@ -34,19 +34,27 @@ const skipped = (id: CheckId, why: string) => check(id, 'skip', why);
 
 
 /** How a credential's issuer relates to the cluster's. */
-function issuerVerdict(issuer: string, clusterIssuer: string, knownIssuers: Map<string, string>, clusterName: string): { ok: boolean; message: string; certainlyBroken: boolean } {
-  if (issuer === clusterIssuer) return { ok: true, message: 'exact match', certainlyBroken: false };
+/**
+ * A credential for this subject that can only ever have been meant for this cluster: its issuer is the cluster's, differs
+ * by a slash, or is the in-cluster issuer. The fix rewrites it in place; one with another cluster's issuer may serve
+ * that cluster, so the fix leaves it and adds a credential.
+ */
+export const meantForThisCluster = (c: CredentialInfo, clusterIssuer: string) =>
+  c.issuer === clusterIssuer || sameIgnoringTrailingSlash(c.issuer, clusterIssuer) || sameIgnoringTrailingSlash(c.issuer, IN_CLUSTER_ISSUER);
+
+function issuerVerdict(issuer: string, clusterIssuer: string, knownIssuers: Map<string, string>, clusterName: string): { ok: boolean; message: string } {
+  if (issuer === clusterIssuer) return { ok: true, message: 'exact match' };
   if (sameIgnoringTrailingSlash(issuer, clusterIssuer)) {
-    return { ok: false, certainlyBroken: true, message: `The issuer differs from the cluster's only by a trailing slash. Entra ID compares issuers exactly, so token exchange fails with AADSTS70021: the credential must use ${clusterIssuer} as the cluster reports it.` };
+    return { ok: false, message: `The issuer differs from the cluster's only by a trailing slash. Entra ID compares issuers exactly, so token exchange fails with AADSTS70021: the credential must use ${clusterIssuer} as the cluster reports it.` };
   }
   if (sameIgnoringTrailingSlash(issuer, IN_CLUSTER_ISSUER)) {
-    return { ok: false, certainlyBroken: true, message: `The issuer is ${IN_CLUSTER_ISSUER}, which a cluster uses before its OIDC issuer is enabled. Entra ID cannot reach it: the credential must use ${clusterIssuer}.` };
+    return { ok: false, message: `The issuer is ${IN_CLUSTER_ISSUER}, which a cluster uses before its OIDC issuer is enabled. Entra ID cannot reach it: the credential must use ${clusterIssuer}.` };
   }
   const other = knownIssuers.get(issuer);
   if (other && other !== clusterName) {
-    return { ok: false, certainlyBroken: false, message: `The issuer belongs to another cluster, ${other}. Tokens from ${clusterName} are not accepted: this identity needs a credential with ${clusterName}'s issuer ${clusterIssuer}.` };
+    return { ok: false, message: `The issuer belongs to another cluster, ${other}. Tokens from ${clusterName} are not accepted: this identity needs a credential with ${clusterName}'s issuer ${clusterIssuer}.` };
   }
-  return { ok: false, certainlyBroken: false, message: `The issuer ${issuer} is not ${clusterName}'s issuer ${clusterIssuer}.` };
+  return { ok: false, message: `The issuer ${issuer} is not ${clusterName}'s issuer ${clusterIssuer}.` };
 }
 
 /**
@@ -143,8 +151,8 @@ function credentialResults(f: VerifyFacts, credentials: CredentialInfo[], issuer
   const clusterName = f.cluster.ok ? f.cluster.value.name : f.target.cluster.name;
   const best = closestCredential(credentials, issuer, subject);
   const fix: Fix = { kind: 'credential', label: best ? 'Recreate the credential' : 'Create the credential',
-    detail: best && issuerVerdict(best.issuer, issuer, f.knownIssuers, clusterName).certainlyBroken || best?.issuer === issuer
-      ? `Rewrite ${best!.name} on ${identityName} with issuer ${issuer}, subject ${subject} and audience ${TOKEN_EXCHANGE_AUDIENCE}.`
+    detail: best && meantForThisCluster(best, issuer)
+      ? `Rewrite ${best.name} on ${identityName} with issuer ${issuer}, subject ${subject} and audience ${TOKEN_EXCHANGE_AUDIENCE}.`
       : `Create a federated credential on ${identityName} with issuer ${issuer}, subject ${subject} and audience ${TOKEN_EXCHANGE_AUDIENCE}.` };
   const all: Ev = ['Credentials on the identity', credentials.map((c) => `${c.name}: ${c.issuer} · ${c.subject}`).join('\n') || undefined];
 

@@ -1,16 +1,15 @@
 import type { VaultDetails } from '../../azure/vaults';
 import { BindRequest, BindState, BindStepId, STEP_TITLES, StepRecord } from '../bind/model';
 import { bindSteps, putCredentialRetrying } from '../bind/steps';
-import { TOKEN_EXCHANGE_AUDIENCE, sameIgnoringTrailingSlash, serviceAccountSubject } from '../names';
-import { closestCredential, IN_CLUSTER_ISSUER } from './checks';
+import { TOKEN_EXCHANGE_AUDIENCE, serviceAccountSubject } from '../names';
+import { closestCredential, meantForThisCluster } from './checks';
 import { Fix, VerifyDeps, VerifyFacts } from './model';
 
 
 /**
  * Runs the Bind step that repairs a failed check: the same idempotent code, so a fix never duplicates what exists.
- * A credential that can only ever have been meant for this binding (its issuer differs by a slash or is the in-cluster
- * issuer, or its subject differs only in case) is rewritten in place rather than left beside a new one; a credential
- * with another cluster's issuer may serve that cluster, so it stays and a new one is added.
+ * A near-miss credential meant for this cluster (see meantForThisCluster) is rewritten in place rather than left
+ * beside a new one.
  */
 export async function applyFix(fix: Fix, facts: VerifyFacts, deps: VerifyDeps, signal: AbortSignal, progress: (m: string) => void = () => undefined): Promise<void> {
   const identity = facts.identity.ok ? facts.identity.value.identity : undefined;
@@ -21,8 +20,7 @@ export async function applyFix(fix: Fix, facts: VerifyFacts, deps: VerifyDeps, s
 
   if (fix.kind === 'credential' && facts.credentials.ok) {
     const near = closestCredential(facts.credentials.value, cluster.issuerUrl, subject);
-    const meantForThis = near && (near.issuer === cluster.issuerUrl || sameIgnoringTrailingSlash(near.issuer, cluster.issuerUrl) || sameIgnoringTrailingSlash(near.issuer, IN_CLUSTER_ISSUER));
-    if (near && meantForThis) {
+    if (near && meantForThisCluster(near, cluster.issuerUrl)) {
       progress(`Rewriting federated credential ${near.name}…`);
       await putCredentialRetrying(deps, identity, { name: near.name, issuer: cluster.issuerUrl, subject, audiences: [TOKEN_EXCHANGE_AUDIENCE] }, signal);
       return;
