@@ -48,6 +48,18 @@ describe('Verify Workload Identity (extension host)', () => {
     assert.deepEqual(prompter.recorded, [], 'nothing asked');
     assert.deepEqual((await sim.log()).filter(isWrite).map((r) => `${r.method} ${r.op}`), []);
     assert.match(panel.panel.webview.html, /Content-Security-Policy" content="default-src 'none';/);
+
+    // The panel runs its checks with whoever is signed in at the time: signed out, it says so and keeps the report.
+    await api.context.auth.signOut();
+    try {
+      assert.equal(await panel.run(), undefined);
+      assert.match(prompter.notifications.at(-1)!.message, /NotSignedIn: Sign in to Azure to run the checks\./);
+      assert.ok(panel.report, 'the last report stays');
+    } finally {
+      await vscode.commands.executeCommand('aksWorkloadIdentity.signIn');
+      await signedIn(api);
+    }
+    assert.ok((await panel.run())?.checks.every((c) => c.status === 'pass'), 'runs again after signing in');
   });
 
   it('from the palette: finds the seeded mistakes, fixes the issuer, the check passes, and the report copies as Markdown', async () => {

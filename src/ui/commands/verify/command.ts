@@ -14,7 +14,14 @@ import { VERIFY_TITLE, VerifyWizardContext, verifyPromptSteps } from './prompts'
 export async function verifyWorkloadIdentityCommand(ctx: CommandContext, node?: ClusterNode | BindingNode): Promise<VerifyPanel | undefined> {
   const session = await requireSession(ctx);
   if (!session) return undefined;
-  const deps = session.services.verifyDeps({ clusters: () => ctx.tree.clusters(), vaults: () => ctx.tree.vaults() });
+  const inventory = { clusters: () => ctx.tree.clusters(), vaults: () => ctx.tree.vaults() };
+  const deps = session.services.verifyDeps(inventory);
+  // Each run of the checks connects afresh, with whoever is signed in then.
+  const makeDeps = () => {
+    const current = ctx.auth.session;
+    if (!current) throw Object.assign(new Error('Sign in to Azure to run the checks.'), { code: 'NotSignedIn' });
+    return current.services.verifyDeps(inventory);
+  };
   try {
     let target: VerifyTarget;
     if (node?.kind === 'binding') {
@@ -29,7 +36,7 @@ export async function verifyWorkloadIdentityCommand(ctx: CommandContext, node?: 
       await runPrompts(verifyPromptSteps, wizard, ctx.prompter());
       target = { cluster: wizard.cluster!, namespace: wizard.namespace!, serviceAccount: wizard.serviceAccount!, ...(wizard.vault ? { vault: wizard.vault } : {}) };
     }
-    return await VerifyPanel.show(ctx, deps, target);
+    return await VerifyPanel.show(ctx, makeDeps, target);
   } catch (e) {
     if (e instanceof PromptDismissed) return undefined;
     const d = describeError(e);

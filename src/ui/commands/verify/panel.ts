@@ -16,25 +16,33 @@ const keyOf = (t: VerifyTarget) => `${t.cluster.id}/${t.namespace}/${t.serviceAc
 export class VerifyPanel {
   private static readonly open = new Map<string, VerifyPanel>();
   private facts?: VerifyFacts;
+  /** The dependencies the facts were read with: a fix writes through the same cluster connection. */
+  private deps?: VerifyDeps;
   report?: VerifyReport;
   private busy?: string;
+  private disposed = false;
 
-  static async show(ctx: CommandContext, deps: VerifyDeps, target: VerifyTarget): Promise<VerifyPanel> {
+  /**
+   * `makeDeps` is called for every run: a panel can stay open for hours, past the lifetime of a cluster token, and
+   * across a sign-out and sign-in.
+   */
+  static async show(ctx: CommandContext, makeDeps: () => VerifyDeps, target: VerifyTarget): Promise<VerifyPanel> {
     const key = keyOf(target);
     let p = VerifyPanel.open.get(key);
     if (p) p.panel.reveal();
     else {
       const panel = vscode.window.createWebviewPanel('aksWorkloadIdentity.verifyReport', `Verify ${target.namespace}/${target.serviceAccount}`, vscode.ViewColumn.Active,
         { enableScripts: true, localResourceRoots: [], retainContextWhenHidden: false });
-      p = new VerifyPanel(ctx, deps, target, panel);
+      p = new VerifyPanel(ctx, makeDeps, target, panel);
       VerifyPanel.open.set(key, p);
-      panel.onDidDispose(() => VerifyPanel.open.delete(key));
+      const opened = p;
+      panel.onDidDispose(() => { opened.disposed = true; VerifyPanel.open.delete(key); });
     }
     await p.run();
     return p;
   }
 
-  private constructor(private readonly ctx: CommandContext, private readonly deps: VerifyDeps, readonly target: VerifyTarget, readonly panel: vscode.WebviewPanel) {
+  private constructor(private readonly ctx: CommandContext, private readonly makeDeps: () => VerifyDeps, readonly target: VerifyTarget, readonly panel: vscode.WebviewPanel) {
     panel.webview.onDidReceiveMessage((m: { type: string; key?: string }) => {
       if (m.type === 'fix' && m.key) void this.fix(m.key);
       if (m.type === 'rerun') void this.run();
@@ -42,16 +50,22 @@ export class VerifyPanel {
     });
   }
 
-  /** Runs every check again and shows the result. */
-  async run(): Promise<VerifyReport> {
+  /** Runs every check again and shows the result; undefined when the checks could not run at all. */
+  async run(): Promise<VerifyReport | undefined> {
     this.busy = 'Checking…';
     this.render();
     try {
-      const { report, facts } = await vscode.window.withProgress({ location: { viewId: 'aksWorkloadIdentity.resources' } }, () => verifyBinding(this.target, this.deps));
-      this.report = report; this.facts = facts;
+      const deps = this.makeDeps();
+      const { report, facts } = await vscode.window.withProgress({ location: { viewId: 'aksWorkloadIdentity.resources' } }, () => verifyBinding(this.target, deps));
+      this.report = report; this.facts = facts; this.deps = deps;
       const n = summarize(report);
       this.ctx.log.info(`Verify ${this.target.namespace}/${this.target.serviceAccount} on ${this.target.cluster.name}: ${n.pass} passed, ${n.warn} warnings, ${n.fail} failed, ${n.error} unreadable.`);
       return report;
+    } catch (e) {
+      const d = describeError(e);
+      this.ctx.log.error(`Verify: ${d.code}: ${d.message}`);
+      void this.ctx.prompter().notify('error', `Verify Workload Identity: ${d.code}: ${d.message}`);
+      return undefined;
     } finally {
       this.busy = undefined;
       this.render();
@@ -61,14 +75,14 @@ export class VerifyPanel {
   /** Asks, runs the Bind step behind the check's fix, then runs the checks again. */
   async fix(key: string): Promise<boolean> {
     const check = this.report?.checks.find((c) => c.key === key);
-    if (!check?.fix || !this.facts || this.busy) return false;
+    if (!check?.fix || !this.facts || !this.deps || this.busy) return false;
     const fix = check.fix;
     const ok = await this.ctx.prompter().confirm({ message: `${fix.label}?`, detail: fix.detail, confirm: fix.label });
     if (!ok) return false;
     this.busy = `${fix.label}…`;
     this.render();
     try {
-      await applyFix(fix, this.facts, this.deps, new AbortController().signal);
+      await applyFix(fix, this.facts, this.deps!, new AbortController().signal);
       this.ctx.log.info(`Verify fix "${fix.label}" for ${check.title}: ${fix.detail}`);
       void this.ctx.tree.refreshCluster(this.target.cluster).then((c) => c && this.ctx.tree.refreshBindings(c)).catch(() => undefined);
     } catch (e) {
@@ -92,6 +106,7 @@ export class VerifyPanel {
   }
 
   private render() {
+    if (this.disposed) return;
     const nonce = randomBytes(16).toString('base64');
     const report = this.report ?? { target: this.target, checkedAt: '', checks: [], notes: [] };
     this.panel.webview.html = reportHtml(report, { nonce, cspSource: this.panel.webview.cspSource, busy: this.busy });
