@@ -83,10 +83,14 @@ describe('Verify Workload Identity', () => {
     assert.deepEqual(writes(env.sim).filter((r) => r.op !== 'managedClusters.runCommand'), []);
   });
 
-  it('1: a cluster without the OIDC issuer fails and skips the credential checks', async () => {
-    const { report } = await verify(env, target(env, { cluster: 'aks-petclinic', namespace: 'spring-petclinic', sa: 'default' }));
-    assert.equal(byId(report.checks, 'cluster').status, 'fail');
-    assert.match(byId(report.checks, 'cluster').message, /neither the OIDC issuer nor workload identity.*Enable Workload Identity/);
+  it('1: a cluster without the OIDC issuer fails and skips the credential checks; the fix enables it, changing nothing else', async () => {
+    const t = target(env, { cluster: 'aks-petclinic', namespace: 'spring-petclinic', sa: 'default' });
+    const { report } = await verify(env, t);
+    assert.equal(byId(report.checks, 'issuer').status, 'skip');
+    assert.match(byId(report.checks, 'cluster').fix!.detail, /turn on the OIDC issuer and workload identity; every other setting stays/);
+    await detectAndFix(env, t, 'cluster', /neither the OIDC issuer nor workload identity on, so no pod gets a token/);
+    assert.deepEqual(clusterRec(env, 'aks-petclinic').violations, [], 'only the two flags changed');
+    assert.deepEqual(writes(env.sim).map((r) => r.op), ['managedClusters.createOrUpdate']);
   });
 
   it('2: a missing webhook fails; a second webhook (Helm beside the add-on) warns', async () => {

@@ -89,7 +89,8 @@ export function evaluate(f: VerifyFacts): CheckResult[] {
     const ev: Ev[] = [['OIDC issuer', cluster.oidcIssuerEnabled ? 'enabled' : 'disabled'], ['Workload identity', cluster.workloadIdentityEnabled ? 'enabled' : 'disabled'], ['Issuer URL', issuer]];
     out.push(state === 'on'
       ? check('cluster', 'pass', `${cluster.name} has the OIDC issuer and workload identity on.`, ev)
-      : check('cluster', 'fail', `${cluster.name} has ${state === 'off' ? 'neither the OIDC issuer nor workload identity' : 'the OIDC issuer but not workload identity'} on. Run "Enable Workload Identity" on it.`, ev));
+      : check('cluster', 'fail', `${cluster.name} has ${state === 'off' ? 'neither the OIDC issuer nor workload identity' : 'the OIDC issuer but not workload identity'} on, so no pod gets a token.`, ev,
+        { kind: 'cluster', label: 'Enable workload identity', detail: `Update ${cluster.name}: turn on ${state === 'off' ? 'the OIDC issuer and workload identity' : 'workload identity'}; every other setting stays. AKS takes several minutes, and the issuer cannot be turned off again.` }));
   }
 
   // 2. Webhook

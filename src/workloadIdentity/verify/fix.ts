@@ -11,11 +11,24 @@ import { Fix, VerifyDeps, VerifyFacts } from './model';
  * A near-miss credential meant for this cluster (see meantForThisCluster) is rewritten in place rather than left
  * beside a new one.
  */
-export async function applyFix(fix: Fix, facts: VerifyFacts, deps: VerifyDeps, signal: AbortSignal, progress: (m: string) => void = () => undefined): Promise<void> {
+export async function applyFix(fix: Fix, facts: VerifyFacts, deps: VerifyDeps, signal: AbortSignal, opts: {
+  progress?: (m: string) => void;
+  /** Shares the one-update-per-cluster guard with Enable and Bind. */
+  runClusterUpdate?: <T>(clusterId: string, fn: () => Promise<T>) => Promise<T>;
+} = {}): Promise<void> {
+  const progress = opts.progress ?? (() => undefined);
+  const runStep = async (stepId: BindStepId, request: BindRequest, extra: Partial<BindState> = {}) => {
+    const records = new Map<BindStepId, StepRecord>([[stepId, { id: stepId, title: STEP_TITLES[stepId], resource: '', planned: 'update' }]]);
+    await bindSteps(deps, opts.runClusterUpdate).find((s) => s.id === stepId)!.execute({ request, records, ...extra }, progress, signal);
+  };
+  const t = facts.target;
+  if (fix.kind === 'cluster') {
+    // The cluster step reads only the cluster; the rest of the request is not used.
+    return runStep('cluster', { cluster: facts.cluster.ok ? facts.cluster.value : t.cluster, namespace: t.namespace, serviceAccount: t.serviceAccount, permissions: [] } as unknown as BindRequest);
+  }
   const identity = facts.identity.ok ? facts.identity.value.identity : undefined;
   const cluster = facts.cluster.ok ? facts.cluster.value : undefined;
   if (!identity || !cluster?.issuerUrl) throw new Error('This fix needs the identity and the cluster\'s issuer, which could not be read. Run the checks again.');
-  const t = facts.target;
   const subject = serviceAccountSubject(t.namespace, t.serviceAccount);
 
   if (fix.kind === 'credential' && facts.credentials.ok) {
@@ -36,8 +49,5 @@ export async function applyFix(fix: Fix, facts: VerifyFacts, deps: VerifyDeps, s
     identity: { kind: 'existing', identity }, permissions: fix.kind === 'grant' ? fix.permissions : [],
   };
   const stepId: BindStepId = fix.kind === 'credential' ? 'credential' : fix.kind === 'annotation' ? 'serviceAccount' : 'vault';
-  const records = new Map<BindStepId, StepRecord>([[stepId, { id: stepId, title: STEP_TITLES[stepId], resource: '', planned: 'update' }]]);
-  const state: BindState = { request, records, identity, issuerUrl: cluster.issuerUrl, kube: stepId === 'serviceAccount' ? await deps.kube(cluster) : undefined };
-  const step = bindSteps(deps).find((s) => s.id === stepId)!;
-  await step.execute(state, progress, signal);
+  await runStep(stepId, request, { identity, issuerUrl: cluster.issuerUrl, kube: stepId === 'serviceAccount' ? await deps.kube(cluster) : undefined });
 }

@@ -57,6 +57,7 @@ export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip' | 'error';
 
 export type Fix =
   | { kind: 'credential'; label: string; detail: string }
+  | { kind: 'cluster'; label: string; detail: string }
   | { kind: 'annotation'; label: string; detail: string }
   | { kind: 'grant'; label: string; detail: string; vaultId: string; permissions: Permission[] };
 

@@ -82,7 +82,7 @@ export class VerifyPanel {
     this.busy = `${fix.label}…`;
     this.render();
     try {
-      await applyFix(fix, this.facts, this.deps!, new AbortController().signal);
+      await applyFix(fix, this.facts, this.deps!, new AbortController().signal, { runClusterUpdate: (id, fn) => this.ctx.clusterUpdates.run(id, fn).promise });
       this.ctx.log.info(`Verify fix "${fix.label}" for ${check.title}: ${fix.detail}`);
       void this.ctx.tree.refreshCluster(this.target.cluster).then((c) => c && this.ctx.tree.refreshBindings(c)).catch(() => undefined);
     } catch (e) {
