@@ -1,6 +1,7 @@
 import { AzureClientFactory } from './clients';
 import { ResourceRef, parseResourceId } from './resourceId';
 import { KeyedMutex } from '../workloadIdentity/mutex';
+import { mapLimit } from '../workloadIdentity/inventory';
 
 export interface IdentityInfo extends ResourceRef {
   location: string;
@@ -31,6 +32,11 @@ export class IdentityGateway {
     const out: IdentityInfo[] = [];
     for await (const i of this.clients.managedIdentity(subscriptionId).userAssignedIdentities.listBySubscription({ abortSignal: signal })) out.push(toIdentity(i));
     return out;
+  }
+
+  /** Every identity of a subscription with its federated credentials, read several identities at a time. */
+  async listWithCredentials(subscriptionId: string, signal?: AbortSignal): Promise<(IdentityInfo & { credentials: CredentialInfo[] })[]> {
+    return mapLimit(await this.list(subscriptionId, signal), 8, async (i) => ({ ...i, credentials: await this.listCredentials(i, signal) }));
   }
 
   /** undefined when it does not exist. */

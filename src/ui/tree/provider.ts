@@ -3,7 +3,7 @@ import { methodLabel } from '../../auth/account';
 import { Logger } from '../../log';
 import { ClusterSummary, clusterFromSdk, isBusy, waitUntilSettled } from '../../workloadIdentity/cluster';
 import { describeError } from '../../workloadIdentity/errors';
-import { SubscriptionInventory, loadInventory, mapLimit } from '../../workloadIdentity/inventory';
+import { SubscriptionInventory, loadInventory } from '../../workloadIdentity/inventory';
 import { bindingsOf } from '../../workloadIdentity/presentation';
 import type { SubscriptionInfo } from '../../services';
 import { AuthService } from '../auth';
@@ -97,9 +97,7 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     if (!c.issuerUrl) return [new MessageNode('No bindings (OIDC issuer is off)', `${c.id}/nobindings`)];
     const services = this.auth.session!.services;
     try {
-      const identities = await services.identities.list(c.subscriptionId);
-      const withCreds = await mapLimit(identities, 8, async (i) => ({ id: i.id, name: i.name, clientId: i.clientId, credentials: await services.identities.listCredentials(i) }));
-      const bindings = bindingsOf(c.issuerUrl, withCreds);
+      const bindings = bindingsOf(c.issuerUrl, await services.identities.listWithCredentials(c.subscriptionId));
       if (!bindings.length) return [new MessageNode('No bindings yet', `${c.id}/nobindings`)];
       return bindings.map((b) => new BindingNode(c, b));
     } catch (e) {

@@ -19,7 +19,10 @@ export interface VerifyTarget {
 
 /** Verify reads through the same gateways as Bind, plus what the user can see. */
 export interface VerifyDeps extends BindDeps {
-  identities: BindDeps['identities'] & { list(subscriptionId: string, signal?: AbortSignal): Promise<IdentityInfo[]> };
+  identities: BindDeps['identities'] & {
+    list(subscriptionId: string, signal?: AbortSignal): Promise<IdentityInfo[]>;
+    listWithCredentials(subscriptionId: string, signal?: AbortSignal): Promise<(IdentityInfo & { credentials: CredentialInfo[] })[]>;
+  };
   inventory: { clusters(): Promise<ClusterSummary[]>; vaults(): Promise<VaultSummary[]> };
 }
 

@@ -60,10 +60,11 @@ async function findIdentity(target: VerifyTarget, sa: { annotations: Record<stri
     const identity = await deps.identities.find(parseResourceId(target.identityId), signal);
     return identity ? { identity, via: 'binding' } : { via: 'none' };
   }
-  const identities = await deps.identities.list(target.cluster.subscriptionId, signal);
-  const withCreds = await mapLimit(identities, 8, async (i) => ({ i, creds: await deps.identities.listCredentials(i, signal) }));
-  const hit = withCreds.find((x) => x.creds.some((c) => c.subject.toLowerCase() === subject.toLowerCase()));
-  return hit ? { identity: hit.i, via: 'credential' } : { via: 'none' };
+  const hit = (await deps.identities.listWithCredentials(target.cluster.subscriptionId, signal))
+    .find((i) => i.credentials.some((c) => c.subject.toLowerCase() === subject.toLowerCase()));
+  if (!hit) return { via: 'none' };
+  const { credentials: _read, ...identity } = hit;
+  return { identity, via: 'credential' };
 }
 
 /** The chosen vault, or every vault the user can see on which the identity has a role or an access policy. */

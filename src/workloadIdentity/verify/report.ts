@@ -1,4 +1,4 @@
-import { VerifyReport, CheckStatus } from './model';
+import { CheckResult, CheckStatus, VerifyReport } from './model';
 
 const MARK: Record<CheckStatus, string> = { pass: '✅ pass', warn: '⚠️ warn', fail: '❌ fail', skip: '➖ skipped', error: '❗ error' };
 /** Marks that every font has: the webview may have no emoji font (headless Chromium, some Linux desktops). */
@@ -9,6 +9,9 @@ export function summarize(r: VerifyReport): Record<CheckStatus, number> {
   for (const c of r.checks) n[c.status]++;
   return n;
 }
+
+/** What distinguishes checks of the same kind: the vault's name for vault checks. */
+const qualifier = (c: CheckResult) => (c.key !== c.id ? c.key.split(':').slice(1).join(':') : undefined);
 
 const subjectOf = (r: VerifyReport) => `${r.target.namespace}/${r.target.serviceAccount} on ${r.target.cluster.name}`;
 
@@ -26,7 +29,7 @@ export function reportMarkdown(r: VerifyReport): string {
     ...r.notes.map((x) => `> ${x.replace(/</g, '&lt;')}\n`),
     '| Check | Result | Details | Evidence |',
     '|---|---|---|---|',
-    ...r.checks.map((c) => `| ${cell(c.title)}${c.key !== c.id ? ` (${cell(c.key.split(':').slice(1).join(':'))})` : ''} | ${MARK[c.status]} | ${cell(c.message)} | ${cell(c.evidence.map((e) => `${e.label}: ${e.value}`).join('\n'))} |`),
+    ...r.checks.map((c) => `| ${cell(c.title)}${qualifier(c) ? ` (${cell(qualifier(c)!)})` : ''} | ${MARK[c.status]} | ${cell(c.message)} | ${cell(c.evidence.map((e) => `${e.label}: ${e.value}`).join('\n'))} |`),
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -43,7 +46,7 @@ export function reportHtml(r: VerifyReport, opts: { nonce: string; cspSource: st
   const attention = r.checks.filter((c) => c.status === 'fail' || c.status === 'error' || c.status === 'warn');
   const rows = r.checks.map((c) => `
     <section class="check ${c.status}" id="check-${esc(c.key)}" data-key="${esc(c.key)}" data-status="${c.status}">
-      <h3><span class="mark">${esc(TEXT_MARK[c.status])}</span> ${esc(c.title)}${c.key !== c.id ? ` <small>${esc(c.key.split(':').slice(1).join(':'))}</small>` : ''}</h3>
+      <h3><span class="mark">${esc(TEXT_MARK[c.status])}</span> ${esc(c.title)}${qualifier(c) ? ` <small>${esc(qualifier(c)!)}</small>` : ''}</h3>
       <p class="message">${esc(c.message)}</p>
       ${c.evidence.length ? `<dl>${c.evidence.map((e) => `<dt>${esc(e.label)}</dt><dd>${esc(e.value)}</dd>`).join('')}</dl>` : ''}
       ${c.fix ? `<p class="fix"><button data-fix="${esc(c.key)}" ${opts.busy ? 'disabled' : ''}>${esc(c.fix.label)}</button> <span class="detail">${esc(c.fix.detail)}</span></p>` : ''}
@@ -73,7 +76,7 @@ export function reportHtml(r: VerifyReport, opts: { nonce: string; cspSource: st
 <body>
 <h2>Workload identity: ${esc(subjectOf(r))}</h2>
 <p class="meta" id="summary">${n.pass} passed · ${n.warn} warnings · ${n.fail} failed${n.error ? ` · ${n.error} could not be read` : ''} · checked ${esc(r.checkedAt)}${r.identity ? ` · identity ${esc(r.identity.name)} (${esc(r.identity.clientId)})` : ''}</p>
-${attention.length ? `<ul class="attention">${attention.map((c) => `<li><a href="#check-${esc(c.key)}">${esc(TEXT_MARK[c.status])}: ${esc(c.title)}${c.key !== c.id ? ` (${esc(c.key.split(':').slice(1).join(':'))})` : ''}</a></li>`).join('')}</ul>` : ''}
+${attention.length ? `<ul class="attention">${attention.map((c) => `<li><a href="#check-${esc(c.key)}">${esc(TEXT_MARK[c.status])}: ${esc(c.title)}${qualifier(c) ? ` (${esc(qualifier(c)!)})` : ''}</a></li>`).join('')}</ul>` : ''}
 ${r.notes.map((x) => `<p class="note">${esc(x)}</p>`).join('')}
 <p><button id="rerun" class="secondary" ${opts.busy ? 'disabled' : ''}>Run checks again</button> <button id="copy" class="secondary">Copy report</button> <span id="busy" class="meta">${esc(opts.busy ?? '')}</span></p>
 ${rows}

@@ -16,11 +16,14 @@ export async function verifyWorkloadIdentityCommand(ctx: CommandContext, node?: 
   if (!session) return undefined;
   const inventory = { clusters: () => ctx.tree.clusters(), vaults: () => ctx.tree.vaults() };
   const deps = session.services.verifyDeps(inventory);
-  // Each run of the checks connects afresh, with whoever is signed in then.
+  // The first run uses the cluster connection the prompts opened; later runs connect afresh, with whoever is signed in then.
+  let unused: typeof deps | undefined = deps;
   const makeDeps = () => {
     const current = ctx.auth.session;
     if (!current) throw Object.assign(new Error('Sign in to Azure to run the checks.'), { code: 'NotSignedIn' });
-    return current.services.verifyDeps(inventory);
+    const next = unused && current === session ? unused : current.services.verifyDeps(inventory);
+    unused = undefined;
+    return next;
   };
   try {
     let target: VerifyTarget;
