@@ -1,3 +1,4 @@
+import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
@@ -5,6 +6,7 @@ import { Simulator, SimOptions } from '../sim/server';
 import { launchBrowser } from '../support/browser';
 import { CodeServer, startCodeServer } from '../support/codeServer';
 import { REPO, RESULTS_DIR } from '../support/paths';
+import { SECRET_PATTERNS, findFiles, scanForSecrets } from '../support/secretScan';
 
 export const VSIX = path.join(REPO, 'dist-vsix', 'aks-workload-identity.vsix');
 
@@ -59,4 +61,36 @@ export async function runCommand(page: Page, title: string) {
   const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
   await row.waitFor();
   await page.keyboard.press('Enter');
+}
+
+/** Waits for the quick input whose placeholder or prompt contains `text`. */
+export async function quickInput(page: Page, text: string) {
+  const widget = page.locator('.quick-input-widget');
+  await widget.locator('input').waitFor();
+  await page.waitForFunction((t) => {
+    const w = document.querySelector('.quick-input-widget') as HTMLElement | null;
+    if (!w || w.style.display === 'none') return false;
+    const input = w.querySelector('input') as HTMLInputElement | null;
+    const message = w.querySelector('.quick-input-message')?.textContent ?? '';
+    return (input?.placeholder ?? '').includes(t) || message.includes(t);
+  }, text, { timeout: 30_000 });
+  return widget;
+}
+
+/** Types `label` into the quick input asking `placeholder` and picks the first row that shows it. */
+export async function pick(page: Page, placeholder: string, label: string) {
+  const w = await quickInput(page, placeholder);
+  await w.locator('input').fill(label);
+  await w.locator('.quick-input-list .monaco-list-row', { hasText: label }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
+/** After a suite's commands: no token, kubeconfig or secret in code-server's data, the home, the workspace or its output. */
+export async function assertNoSecretsLeft(wb: Workbench) {
+  // Wait for the log channel to flush to disk.
+  await new Promise((r) => setTimeout(r, 1500));
+  const found = scanForSecrets([wb.cs.userDataDir, wb.cs.home, wb.cs.workspace], [wb.sim.info.tokenSecret, wb.sim.info.controlSecret], 0, (p) => /\/extensions$|node_modules|CachedData|Cache/.test(p));
+  assert.deepEqual(found, []);
+  assert.deepEqual(SECRET_PATTERNS.filter(([, re]) => re.test(wb.cs.output())).map(([what]) => what), [], 'code-server output');
+  assert.ok(findFiles(wb.cs.userDataDir, /AKS Workload Identity\.log$/).length > 0, 'the log channel was written, so the scan read it');
 }

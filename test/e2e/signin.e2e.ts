@@ -3,7 +3,6 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Page } from 'playwright-core';
 import { after, before, describe, it } from 'node:test';
 import { REPO } from '../support/paths';
 import { findFiles } from '../support/secretScan';
@@ -11,7 +10,7 @@ import { findFiles } from '../support/secretScan';
 async function until(what: string, fn: () => boolean, timeoutMs = 60_000) {
   for (const end = Date.now() + timeoutMs; !fn(); await new Promise((r) => setTimeout(r, 200))) if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
 }
-import { Workbench, openExtensionView, openWorkbench, runCommand, treeRow } from './fixture';
+import { Workbench, openExtensionView, openWorkbench, pick, runCommand, treeRow } from './fixture';
 
 /** Packs the stand-in Microsoft account (test/fixtures/vscode-account) into a vsix for code-server to install. */
 function standInAccountVsix(): string {
@@ -19,14 +18,6 @@ function standInAccountVsix(): string {
   execFileSync(process.execPath, [path.join(REPO, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--allow-missing-repository', '--out', out],
     { cwd: path.join(REPO, 'test', 'fixtures', 'vscode-account'), stdio: 'pipe' });
   return out;
-}
-
-async function pickInQuickInput(page: Page, placeholder: string, label: string) {
-  await page.waitForFunction((t) => {
-    const el = document.querySelector('.quick-input-widget') as HTMLElement | null;
-    return !!el && el.style.display !== 'none' && ((el.querySelector('input') as HTMLInputElement | null)?.placeholder ?? '').includes(t);
-  }, placeholder, { timeout: 30_000 });
-  await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: label }).first().click();
 }
 
 describe('Sign in with the VS Code account in the browser', () => {
@@ -54,7 +45,7 @@ describe('Sign in with the VS Code account in the browser', () => {
     await wb.shot('consent');
     await dialog.locator('.monaco-button', { hasText: 'Allow' }).click();
 
-    await pickInQuickInput(wb.page, 'Your account has several tenants', 'Contoso');
+    await pick(wb.page, 'Your account has several tenants', 'Contoso');
     const account = treeRow(view, 'platform.engineer@contoso.com');
     await account.waitFor({ timeout: 60_000 });
     assert.match(await account.textContent() ?? '', /VS Code account/);

@@ -1,23 +1,8 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import type { ClusterNode, TreeNode, VaultNode } from '../../src/ui/tree/nodes';
+import type { ClusterNode, VaultNode } from '../../src/ui/tree/nodes';
 import { ScriptedPrompter } from '../support/scriptedPrompter';
-import { extensionApi, signedIn, sim, until } from './support';
-
-async function findNode(label: string): Promise<TreeNode> {
-  const api = await extensionApi();
-  const tree = api.context.tree;
-  const walk = async (n?: TreeNode): Promise<TreeNode | undefined> => {
-    for (const c of await tree.getChildren(n)) {
-      if ((await tree.getTreeItem(c)).label === label) return c;
-      if (['subscription', 'group'].includes((c as { kind: string }).kind)) { const f = await walk(c); if (f) return f; }
-    }
-    return undefined;
-  };
-  const found = await walk();
-  assert.ok(found, `tree node ${label}`);
-  return found!;
-}
+import { extensionApi, findNode, signedIn, sim, until } from './support';
 
 describe('commands from the tree (extension host)', () => {
   beforeEach(async () => {

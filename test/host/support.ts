@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { ExtensionApi } from '../../src/extension';
+import type { TreeNode } from '../../src/ui/tree/nodes';
 import { SimControl } from '../sim/control';
 
 export const sim = SimControl.fromEnv();
@@ -24,4 +25,19 @@ export async function until<T>(what: string, fn: () => T | undefined | Promise<T
 /** Signed in through the stand-in az (the Azure CLI path), as the user of the demo would be. */
 export async function signedIn(api: ExtensionApi) {
   return until('the Azure CLI sign-in', () => api.context.auth.session);
+}
+
+/** The tree node with this label, under the subscriptions and their groups. */
+export async function findNode(label: string): Promise<TreeNode> {
+  const tree = (await extensionApi()).context.tree;
+  const walk = async (n?: TreeNode): Promise<TreeNode | undefined> => {
+    for (const c of await tree.getChildren(n)) {
+      if ((await tree.getTreeItem(c)).label === label) return c;
+      if (['subscription', 'group'].includes((c as { kind: string }).kind)) { const f = await walk(c); if (f) return f; }
+    }
+    return undefined;
+  };
+  const found = await walk();
+  assert.ok(found, `tree node ${label}`);
+  return found!;
 }

@@ -4,19 +4,9 @@ import type { BindingNode, ClusterNode, TreeNode } from '../../src/ui/tree/nodes
 import type { VerifyPanel } from '../../src/ui/commands/verify/panel';
 import { isWrite } from '../sim/faults';
 import { ScriptedPrompter } from '../support/scriptedPrompter';
-import { extensionApi, signedIn, sim } from './support';
+import { extensionApi, findNode, signedIn, sim } from './support';
 
-async function clusterNode(name: string): Promise<ClusterNode> {
-  const api = await extensionApi();
-  const tree = api.context.tree;
-  for (const sub of await tree.getChildren()) {
-    if ((sub as { kind: string }).kind !== 'subscription') continue;
-    for (const group of await tree.getChildren(sub)) {
-      for (const n of await tree.getChildren(group)) if ((n as ClusterNode).kind === 'cluster' && (n as ClusterNode).cluster.name === name) return n as ClusterNode;
-    }
-  }
-  throw new Error(`no cluster node ${name}`);
-}
+const clusterNode = async (name: string) => await findNode(name) as ClusterNode;
 
 const status = (panel: VerifyPanel, key: string) => panel.report!.checks.find((c) => c.key === key)?.status;
 

@@ -8,8 +8,8 @@ import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
 import { loadInventory, vaultFromRaw } from '../../src/workloadIdentity/inventory';
 import { applyFix } from '../../src/workloadIdentity/verify/fix';
 import { verifyBinding } from '../../src/workloadIdentity/verify/verify';
-import { SUB_DEV, SUB_FABRIKAM, SUB_PROD } from '../sim/seed';
-import { withSim, writes } from './helpers';
+import { SUB_PROD } from '../sim/seed';
+import { verifyDepsFor, withSim, writes } from './helpers';
 
 type Env = Awaited<ReturnType<typeof withSim>>;
 
@@ -172,11 +172,7 @@ describe('faults at every operation Verify uses', () => {
     console.log(`\nVerify fault matrix (transient: one failure; permanent: every call fails)\n${table.join('\n')}`);
   });
 
-  const deps = () => {
-    const inventory = loadInventory(env.services.inventory, [SUB_PROD, SUB_DEV, SUB_FABRIKAM]);
-    return { ...env.services.verifyDeps({ clusters: async () => (await inventory).flatMap((i) => i.clusters), vaults: async () => (await inventory).flatMap((i) => i.vaults) }),
-      sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, Math.min(ms, 20))) };
-  };
+  const deps = () => verifyDepsFor(env.services);
   // The seeded hand-made binding: a credential issuer without its slash, and a policy on an RBAC vault.
   const target = () => ({ cluster: clusterOf(env, 'aks-payments'), namespace: 'checkout', serviceAccount: 'checkout-api' });
   // Every reset makes new GUIDs and timestamps.

@@ -3,7 +3,10 @@ import { AzureCloud } from '../../src/auth/cloud';
 import { AzureClientFactory } from '../../src/azure/clients';
 import { Logger } from '../../src/log';
 import { createAzureServices } from '../../src/services';
+import { loadInventory } from '../../src/workloadIdentity/inventory';
+import type { VerifyDeps } from '../../src/workloadIdentity/verify/model';
 import { isWrite } from '../sim/faults';
+import { SUB_DEV, SUB_FABRIKAM, SUB_PROD } from '../sim/seed';
 import { Simulator, SimOptions } from '../sim/server';
 
 export class RecordingLogger implements Logger {
@@ -43,3 +46,10 @@ export async function withSim(opts: SimOptions & { requestTimeoutMs?: number; re
 
 /** Requests the simulator saw that change something. */
 export const writes = (sim: Simulator) => sim.log.filter(isWrite);
+
+/** Verify's dependencies over the standard world's subscriptions, as the tree lists them; retries wait at most 20 ms. */
+export function verifyDepsFor(services: ReturnType<typeof createAzureServices>): VerifyDeps {
+  const inventory = loadInventory(services.inventory, [SUB_PROD, SUB_DEV, SUB_FABRIKAM]);
+  const deps = services.verifyDeps({ clusters: async () => (await inventory).flatMap((i) => i.clusters), vaults: async () => (await inventory).flatMap((i) => i.vaults) });
+  return { ...deps, sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))) };
+}

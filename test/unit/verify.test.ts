@@ -1,14 +1,14 @@
 import * as assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
-import { loadInventory, vaultFromRaw } from '../../src/workloadIdentity/inventory';
+import { vaultFromRaw } from '../../src/workloadIdentity/inventory';
 import { applyFix } from '../../src/workloadIdentity/verify/fix';
-import { CheckResult, VerifyDeps, VerifyTarget } from '../../src/workloadIdentity/verify/model';
+import { CheckResult, VerifyTarget } from '../../src/workloadIdentity/verify/model';
 import { reportHtml, reportMarkdown } from '../../src/workloadIdentity/verify/report';
 import { PROPAGATION_NOTE, verifyBinding } from '../../src/workloadIdentity/verify/verify';
 import { webhookFor } from '../sim/kube';
-import { SUB_DEV, SUB_FABRIKAM, SUB_PROD, addCredential, addIdentity, addPod, addServiceAccount } from '../sim/seed';
-import { withSim, writes } from './helpers';
+import { SUB_PROD, addCredential, addIdentity, addPod, addServiceAccount } from '../sim/seed';
+import { verifyDepsFor, withSim, writes } from './helpers';
 
 type Env = Awaited<ReturnType<typeof withSim>>;
 
@@ -18,14 +18,7 @@ const vaultRec = (env: Env, name: string) => [...env.sim.state.vaults.values()].
 const issuerOf = (env: Env, name: string): string => clusterRec(env, name).resource.properties.oidcIssuerProfile.issuerURL;
 const PAYMENTS_SUBJECT = 'system:serviceaccount:payments:payments-api';
 
-function deps(env: Env): VerifyDeps {
-  const inventory = loadInventory(env.services.inventory, [SUB_PROD, SUB_DEV, SUB_FABRIKAM]);
-  const d = env.services.verifyDeps({
-    clusters: async () => (await inventory).flatMap((i) => i.clusters),
-    vaults: async () => (await inventory).flatMap((i) => i.vaults),
-  });
-  return { ...d, sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms / 50, 50))) };
-}
+const deps = (env: Env) => verifyDepsFor(env.services);
 
 function target(env: Env, o: { cluster?: string; namespace?: string; sa?: string; vault?: string } = {}): VerifyTarget {
   return {
