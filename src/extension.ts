@@ -3,7 +3,7 @@
  * The Azure SDKs and the Kubernetes client load on first use (services.ts), not at activation.
  */
 import * as vscode from 'vscode';
-import { SingleFlight } from './workloadIdentity/mutex';
+import { SingleFlight } from './util/concurrency';
 import { Prompter } from './wizard/prompter';
 import { AuthService } from './ui/auth';
 import { CommandContext } from './ui/context';

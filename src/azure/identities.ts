@@ -1,7 +1,6 @@
 import { AzureClientFactory } from './clients';
 import { ResourceRef, parseResourceId } from './resourceId';
-import { KeyedMutex } from '../workloadIdentity/mutex';
-import { mapLimit } from '../workloadIdentity/inventory';
+import { KeyedMutex, mapLimit } from '../util/concurrency';
 
 export interface IdentityInfo extends ResourceRef {
   location: string;

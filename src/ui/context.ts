@@ -1,5 +1,5 @@
 import type { Logger } from '../log';
-import { SingleFlight } from '../workloadIdentity/mutex';
+import { SingleFlight } from '../util/concurrency';
 import { Prompter } from '../wizard/prompter';
 import { AuthService, AzureSession } from './auth';
 import { ResourceTreeProvider } from './tree/provider';

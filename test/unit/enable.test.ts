@@ -94,7 +94,7 @@ describe('Enable concurrency', () => {
   it('two Enable commands on one cluster send one update', async () => {
     const env = await withSim({ config: { clusterUpdateMs: 200, pollRetryAfterSeconds: 1 } });
     try {
-      const { SingleFlight } = await import('../../src/workloadIdentity/mutex');
+      const { SingleFlight } = await import('../../src/util/concurrency');
       const flights = new SingleFlight();
       const run = () => flights.run(PETCLINIC.id.toLowerCase(), () => enableWorkloadIdentity(env.services.clusters, PETCLINIC));
       const [a, b] = [run(), run()];

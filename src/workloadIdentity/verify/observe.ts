@@ -2,7 +2,7 @@ import type { CredentialInfo, IdentityInfo } from '../../azure/identities';
 import { parseResourceId } from '../../azure/resourceId';
 import { clusterFromSdk } from '../cluster';
 import { describeError } from '../errors';
-import { mapLimit } from '../inventory';
+import { mapLimit } from '../../util/concurrency';
 import { CLIENT_ID_ANNOTATION } from '../manifest';
 import { serviceAccountSubject } from '../names';
 import { FoundIdentity, Read, VaultGrants, VerifyDeps, VerifyFacts, VerifyTarget } from './model';

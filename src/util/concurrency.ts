@@ -24,3 +24,27 @@ export class SingleFlight {
     return { promise: p, joined: false };
   }
 }
+
+/** Runs fn over items with at most `limit` at once. */
+export function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const run = limiter(limit);
+  return Promise.all(items.map((item) => run(() => fn(item))));
+}
+
+/** A gate that lets at most `limit` tasks run at once, for callers that start tasks at different times. */
+export function limiter(limit: number): <R>(task: () => Promise<R>) => Promise<R> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async (task) => {
+    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    try { return await task(); } finally { running--; waiting.shift()?.(); }
+  };
+}
+
+/** A promise with its resolve and reject, for results that arrive through callbacks. */
+export function deferred<T>() {
+  let resolve!: (value: T) => void, reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
+  return { promise, resolve, reject };
+}
