@@ -5,6 +5,7 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { AzureCliCredential } from '@azure/identity';
 import { AzureCloud } from './auth/cloud';
+import { SharedTokenCredential } from './auth/tokenCache';
 import { AzureClientFactory, ClientOptions } from './azure/clients';
 import { ClusterGateway } from './azure/clusters';
 import { IdentityGateway } from './azure/identities';
@@ -20,7 +21,9 @@ import { Logger } from './log';
 export interface TenantInfo { tenantId: string; displayName?: string; defaultDomain?: string }
 export interface SubscriptionInfo { subscriptionId: string; displayName: string; tenantId?: string }
 
-export function createAzureServices(cloud: AzureCloud, credential: TokenCredential, log: Logger, options: ClientOptions = {}) {
+export function createAzureServices(cloud: AzureCloud, signedIn: TokenCredential, log: Logger, options: ClientOptions = {}) {
+  // Every client of the session shares one token per scope.
+  const credential = new SharedTokenCredential(signedIn);
   const clients = new AzureClientFactory(cloud, credential, log, options);
   const clusters = new ClusterGateway(clients);
   const identities = new IdentityGateway(clients);

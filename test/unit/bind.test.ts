@@ -2,12 +2,18 @@ import * as assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { BindDeps, BindRequest } from '../../src/workloadIdentity/bind/model';
 import { planBind } from '../../src/workloadIdentity/bind/plan';
-import { SingleFlight } from '../../src/workloadIdentity/mutex';
+import { SingleFlight } from '../../src/util/concurrency';
 import { BindIncompleteError, runBind } from '../../src/workloadIdentity/bind/run';
 import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
 import { vaultFromRaw } from '../../src/workloadIdentity/inventory';
 import { SUB_PROD, addCredential } from '../sim/seed';
-import { withSim, writes } from './helpers';
+import { RecordingLogger, simCloud, withSim, writes } from './helpers';
+import { AzureCliCredential } from '@azure/identity';
+import { AKS_SERVER_SCOPE } from '../../src/auth/cloud';
+import { SharedTokenCredential } from '../../src/auth/tokenCache';
+import { createAzureServices } from '../../src/services';
+import { loadInventory } from '../../src/workloadIdentity/inventory';
+import { AZ_STAND_IN_DIR } from '../support/paths';
 
 type Env = Awaited<ReturnType<typeof withSim>>;
 
@@ -45,6 +51,42 @@ function outcome(env: Env, r: BindRequest) {
     violations: cluster.violations,
   };
 }
+
+describe('one token per scope for every client of a session', () => {
+  let env: Env;
+  before(async () => { env = await withSim({}); });
+  after(async () => { await env.sim.stop(); });
+
+  it('a whole Bind on an Entra ID cluster through the Azure CLI runs az once per scope, not once per SDK client', async () => {
+    // The real AzureCliCredential, running the stand-in az (a process per token, as az is).
+    process.env.PATH = `${AZ_STAND_IN_DIR}:${process.env.PATH}`;
+    process.env.AKSWI_SIM_TOKEN_SECRET = env.sim.tokenSecret;
+    const inner = new AzureCliCredential();
+    const asked: string[] = [];
+    const counting = { getToken: (scopes: string | string[], o?: any) => { asked.push([scopes].flat().join(' ')); return inner.getToken(scopes, o); } };
+    const services = createAzureServices(simCloud(env.sim), counting, new RecordingLogger(), { retryDelayMs: 50 });
+    const r = { ...request(env, { cluster: 'aks-entra', vault: 'kv-payments', namespace: 'payments', sa: 'token-cache-sa' }) };
+    await loadInventory(services.inventory, [SUB_PROD]);
+    await runBind(r, fast(services.bindDeps()), { signal: new AbortController().signal });
+    // Resource Graph, container service, identities, key vault and authorization clients share the ARM token.
+    assert.deepEqual(asked.sort(), [`${env.sim.info.armUrl}/.default`, AKS_SERVER_SCOPE].sort());
+  });
+
+  it('concurrent asks share one fetch; a failed fetch is not kept; a token near its expiry is fetched again', async () => {
+    let now = 0, calls = 0, fail = false;
+    const inner = { async getToken() { calls++; await new Promise((r) => setTimeout(r, 5)); if (fail) throw new Error('az: not signed in'); return { token: `t${calls}`, expiresOnTimestamp: now + 60 * 60_000 }; } };
+    const shared = new SharedTokenCredential(inner, () => now);
+    const [a, b] = await Promise.all([shared.getToken('s'), shared.getToken(['s'])]);
+    assert.equal(calls, 1);
+    assert.equal(a.token, b.token);
+    assert.equal((await shared.getToken('other')).token, 't2', 'another scope is another token');
+    now = 56 * 60_000; // within five minutes of expiry
+    fail = true;
+    await assert.rejects(shared.getToken('s'), /not signed in/);
+    fail = false;
+    assert.equal((await shared.getToken('s')).token, 't4', 'the failure was not cached');
+  });
+});
 
 describe('Bind Key Vault', () => {
   let env: Env;
