@@ -1,13 +1,41 @@
 import { AzureClientFactory } from './clients';
-import { InventorySource } from '../workloadIdentity/inventory';
+import { GraphPage, InventorySource } from '../workloadIdentity/inventory';
+import { describeError } from '../workloadIdentity/errors';
+import { QuotaGate, parseDuration } from '../util/quota';
 
-/** Resource Graph and ARM listing behind the inventory's interface. List calls return raw JSON rows. */
+/** How often one query is sent again after the SDK's own retries still met 429. */
+const THROTTLED_RETRIES = 4;
+
+/**
+ * Resource Graph and ARM listing behind the inventory's interface. List calls return raw JSON rows. Queries keep
+ * within the user's quota as each answer reports it, and a query throttled past the SDK's retries waits out
+ * Retry-After and goes again.
+ */
 export class ArmInventorySource implements InventorySource {
+  private readonly gate = new QuotaGate();
+
   constructor(private readonly clients: AzureClientFactory) {}
 
-  async queryPage(subscriptions: string[], query: string, skipToken?: string) {
-    const res = await this.clients.resourceGraph().resources({ subscriptions, query, options: { top: 1000, ...(skipToken ? { skipToken } : {}), resultFormat: 'objectArray' } } as any);
-    return { data: (res.data as any[]) ?? [], skipToken: res.skipToken };
+  queryBudget() { return this.gate.available(); }
+
+  async queryPage(subscriptions: string[], query: string, skipToken?: string): Promise<GraphPage> {
+    for (let attempt = 0; ; attempt++) {
+      await this.gate.take();
+      try {
+        let headers: { get(name: string): string | undefined } | undefined;
+        const res = await this.clients.resourceGraph().resources(
+          { subscriptions, query, options: { top: 1000, ...(skipToken ? { skipToken } : {}), resultFormat: 'objectArray' } },
+          { onResponse: (raw) => { headers = raw.headers; } },
+        );
+        const remaining = headers?.get('x-ms-user-quota-remaining');
+        this.gate.observe(remaining === undefined ? undefined : Number(remaining), parseDuration(headers?.get('x-ms-user-quota-resets-after')));
+        return { data: res.data, skipToken: res.skipToken, resultTruncated: res.resultTruncated };
+      } catch (e) {
+        if (describeError(e).status !== 429 || attempt >= THROTTLED_RETRIES) { this.gate.settled(); throw e; }
+        const retryAfter = Number((e as any).response?.headers?.get?.('retry-after'));
+        this.gate.throttled(Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 5000);
+      }
+    }
   }
 
   async listClusters(subscriptionId: string) {

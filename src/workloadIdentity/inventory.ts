@@ -1,4 +1,5 @@
 import { ClusterSummary, clusterFromRaw } from './cluster';
+import { limiter } from '../util/concurrency';
 import { describeError } from './errors';
 import { ResourceRef, parseResourceId } from '../azure/resourceId';
 
@@ -23,28 +24,53 @@ export function vaultFromRaw(r: any): VaultSummary {
   return { ...parseResourceId(r.id), location: r.location, tenantId: p.tenantId, rbac: p.enableRbacAuthorization === true, vaultUri: p.vaultUri };
 }
 
+/** One Resource Graph page as the service answered it: `data` is checked against what was asked for. */
+export interface GraphPage {
+  data: unknown;
+  skipToken?: string;
+  /** The service's "true" when it cut the result short (e.g. a `summarize` past its first page). */
+  resultTruncated?: string;
+}
+
 /** What the inventory needs from Azure: one query API and one listing API per subscription. */
 export interface InventorySource {
-  /** One Resource Graph page; skipToken continues a query. */
-  queryPage(subscriptions: string[], query: string, skipToken?: string): Promise<{ data: any[]; skipToken?: string }>;
+  /** One Resource Graph page; skipToken continues a query. Keeps within the user's query quota. */
+  queryPage(subscriptions: string[], query: string, skipToken?: string): Promise<GraphPage>;
+  /** How many queries may be sent now without being throttled. */
+  queryBudget(): number;
   listClusters(subscriptionId: string): Promise<any[]>;
   listVaults(subscriptionId: string): Promise<any[]>;
 }
 
 /**
- * One row per subscription with only the fields the tree shows: 1000 subscriptions fit in one page
- * (a row per resource would take 40 pages for 1000 subscriptions of 40 resources).
+ * The documented form: a projected `resources` query (only the fields the tree shows), paged with `$top` and
+ * `$skipToken`. Ordered by subscription, so a page's subscriptions before its last one are complete.
  */
 export const INVENTORY_QUERY = [
   'resources',
   "| where type in~ ('microsoft.containerservice/managedclusters', 'microsoft.keyvault/vaults')",
-  '| project id, name, type, location, subscriptionId, tenantId, kubernetesVersion = properties.currentKubernetesVersion,',
+  '| project id, name, type, location, subscriptionId, kubernetesVersion = properties.currentKubernetesVersion,',
   'provisioningState = properties.provisioningState, oidcIssuerEnabled = properties.oidcIssuerProfile.enabled,',
   'issuerUrl = properties.oidcIssuerProfile.issuerURL, workloadIdentityEnabled = properties.securityProfile.workloadIdentity.enabled,',
   'entraId = isnotnull(properties.aadProfile), privateCluster = properties.apiServerAccessProfile.enablePrivateCluster,',
   'rbac = properties.enableRbacAuthorization, vaultTenantId = properties.tenantId, vaultUri = properties.vaultUri',
-  '| summarize resources = make_list(pack_all()) by subscriptionId',
+  '| order by subscriptionId asc, id asc',
 ].join(' ');
+
+const TYPES = ['microsoft.containerservice/managedclusters', 'microsoft.keyvault/vaults'];
+const BOOLEAN_COLUMNS = ['oidcIssuerEnabled', 'workloadIdentityEnabled', 'entraId', 'privateCluster', 'rbac'];
+const STRING_COLUMNS = ['name', 'location', 'kubernetesVersion', 'provisioningState', 'issuerUrl', 'vaultTenantId', 'vaultUri'];
+
+/** Why a row is not what INVENTORY_QUERY asks for, or undefined when it is. */
+export function rowShapeError(row: any, subscriptions: ReadonlySet<string>): string | undefined {
+  if (row === null || typeof row !== 'object' || Array.isArray(row)) return 'a row is not an object';
+  if (typeof row.id !== 'string' || !/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/[^/]+\/[^/]+\/[^/]+$/i.test(row.id)) return `a row has no resource id (${JSON.stringify(row.id)?.slice(0, 80)})`;
+  if (typeof row.type !== 'string' || !TYPES.includes(row.type.toLowerCase())) return `${row.id} has type ${JSON.stringify(row.type)}, which was not asked for`;
+  if (typeof row.subscriptionId !== 'string' || !subscriptions.has(row.subscriptionId.toLowerCase())) return `${row.id} is in subscription ${JSON.stringify(row.subscriptionId)}, which was not asked for`;
+  for (const c of BOOLEAN_COLUMNS) if (row[c] != null && typeof row[c] !== 'boolean') return `${row.id} has ${c} = ${JSON.stringify(row[c])}, not a boolean`;
+  for (const c of STRING_COLUMNS) if (row[c] != null && typeof row[c] !== 'string') return `${row.id} has ${c} = ${JSON.stringify(row[c])}, not a string`;
+  return undefined;
+}
 
 /** A resource as the inventory query projects it. */
 export function summaryFromGraph(r: any): { cluster?: ClusterSummary; vault?: VaultSummary } {
@@ -61,69 +87,132 @@ export function summaryFromGraph(r: any): { cluster?: ClusterSummary; vault?: Va
   };
 }
 
-/** Resource Graph takes at most this many subscriptions a query. */
-const GRAPH_SUBSCRIPTIONS_PER_QUERY = 1000;
+/** Resource Graph's page size, and the largest group of subscriptions its throttling guidance recommends. */
+const PAGE_ROWS = 1000;
+const MAX_SUBSCRIPTIONS_PER_QUERY = 300;
+/** The first wave groups at least this many subscriptions a query: small accounts take one query. */
+const MIN_SUBSCRIPTIONS_PER_QUERY = 10;
+
+export interface InventoryOptions {
+  log?: { warn(m: string): void };
+  /** Called once for each subscription as soon as its rows are in (or it failed), before the others finish. */
+  onSubscription?(inventory: SubscriptionInventory): void;
+}
+
+class ShapeError extends Error {}
 
 /**
- * Clusters and vaults of all given subscriptions in as few round trips as Resource Graph allows
- * (one a page of 1000 rows). Falls back to per-subscription listing when Resource Graph is denied.
+ * Clusters and vaults of all given subscriptions. Subscriptions are queried in groups at once, as many as the
+ * user's quota allows. A group whose result runs past one page is split by the rows per subscription seen on that
+ * page, so the rest comes in one more wave instead of page after page. Each subscription is reported as soon as
+ * it is complete. When Resource Graph is denied, subscriptions are listed one by one instead; a group whose
+ * answer is not in the shape asked for fails with that reason rather than showing an empty list.
  */
-export async function loadInventory(source: InventorySource, subscriptionIds: string[], log?: { warn(m: string): void }): Promise<SubscriptionInventory[]> {
+export async function loadInventory(source: InventorySource, subscriptionIds: string[], options: InventoryOptions = {}): Promise<SubscriptionInventory[]> {
   const result = new Map(subscriptionIds.map((s) => [s.toLowerCase(), { subscriptionId: s, clusters: [], vaults: [] } as SubscriptionInventory]));
-  try {
-    const batches: string[][] = [];
-    for (let i = 0; i < subscriptionIds.length; i += GRAPH_SUBSCRIPTIONS_PER_QUERY) batches.push(subscriptionIds.slice(i, i + GRAPH_SUBSCRIPTIONS_PER_QUERY));
-    await Promise.all(batches.map(async (batch) => {
-      let token: string | undefined;
-      do {
-        const page = await source.queryPage(batch, INVENTORY_QUERY, token);
-        for (const row of page.data) addRow(result, row);
-        token = page.skipToken;
-      } while (token);
-    }));
-    for (const inv of result.values()) { inv.clusters.sort(byName); inv.vaults.sort(byName); }
-    return [...result.values()];
-  } catch (e) {
-    const d = describeError(e);
-    if (d.status !== 403 && d.status !== 401 && d.status !== 400) throw e;
-    log?.warn(`Resource Graph refused the query (${d.code}); listing each subscription instead.`);
-  }
-  for (const inv of result.values()) { inv.clusters = []; inv.vaults = []; }
-  await mapLimit([...result.values()], 8, async (inv) => {
+  const reported = new Set<string>();
+  const report = (key: string) => {
+    if (reported.has(key)) return;
+    reported.add(key);
+    const inv = result.get(key)!;
+    inv.clusters.sort(byName);
+    inv.vaults.sort(byName);
+    options.onSubscription?.(inv);
+  };
+  const fail = (keys: string[], message: string) => {
+    for (const k of keys) if (!reported.has(k)) { const inv = result.get(k)!; inv.clusters = []; inv.vaults = []; inv.error = message; report(k); }
+  };
+  let graphRefused = false;
+
+  const listing = limiter(8);
+  const listEach = (keys: string[]) => Promise.all(keys.filter((k) => !reported.has(k)).map((key) => listing(async () => {
+    const inv = result.get(key)!;
     try {
       const [clusters, vaults] = await Promise.all([source.listClusters(inv.subscriptionId), source.listVaults(inv.subscriptionId)]);
-      inv.clusters = clusters.map(clusterFromRaw).sort(byName);
-      inv.vaults = vaults.map(vaultFromRaw).sort(byName);
+      inv.clusters = clusters.map(clusterFromRaw);
+      inv.vaults = vaults.map(vaultFromRaw);
+      report(key);
     } catch (e) {
       const d = describeError(e);
-      inv.error = `${d.code}: ${d.message}`;
+      fail([key], `${d.code}: ${d.message}`);
     }
-  });
+  })));
+
+  const addRows = (rows: any[]) => {
+    for (const row of rows) {
+      const inv = result.get(row.subscriptionId.toLowerCase())!;
+      const { cluster, vault } = summaryFromGraph(row);
+      if (cluster) inv.clusters.push(cluster);
+      if (vault) inv.vaults.push(vault);
+    }
+  };
+
+  /** Queries one group (sorted keys); pages on through one large subscription, else splits what is left. */
+  const query = async (group: string[], skipToken?: string): Promise<void> => {
+    if (graphRefused) return void (await listEach(group));
+    let page: GraphPage;
+    try {
+      page = await source.queryPage(group.map((k) => result.get(k)!.subscriptionId), INVENTORY_QUERY, skipToken);
+    } catch (e) {
+      const d = describeError(e);
+      if (d.status === 401 || d.status === 403 || d.status === 400) {
+        if (!graphRefused) options.log?.warn(`Resource Graph refused the query (${d.code}); listing each subscription instead.`);
+        graphRefused = true;
+        return void (await listEach(group));
+      }
+      return fail(group, `${d.code}: ${d.message}`);
+    }
+    let rows: any[];
+    try {
+      rows = checkPage(page, new Set(group));
+    } catch (e) {
+      const message = `Resource Graph answered in a shape that was not asked for: ${(e as Error).message}.`;
+      options.log?.warn(`${message} Subscriptions: ${group.join(', ')}`);
+      return fail(group, message);
+    }
+    if (!page.skipToken) {
+      addRows(rows);
+      for (const k of group) report(k);
+      return;
+    }
+    // Ordered by subscription: those before the last row's are complete; the last may continue on the next page.
+    const last = rows[rows.length - 1].subscriptionId.toLowerCase();
+    const done = group.filter((k) => k < last);
+    const rest = group.filter((k) => k >= last);
+    // One subscription on the whole page (or none left after it): page on; splitting would read it again.
+    if (rest.length === 1 || rows[0].subscriptionId.toLowerCase() === last) {
+      addRows(rows);
+      for (const k of done) report(k);
+      return query(group, page.skipToken);
+    }
+    addRows(rows.filter((r) => r.subscriptionId.toLowerCase() < last));
+    for (const k of done) report(k);
+    const perSubscription = Math.ceil(rows.length / new Set(rows.map((r) => r.subscriptionId.toLowerCase())).size);
+    await Promise.all(chunks(rest, Math.max(1, Math.floor(PAGE_ROWS / perSubscription))).map((c) => query(c)));
+  };
+
+  const keys = [...result.keys()].sort();
+  const groups = Math.max(Math.ceil(keys.length / MAX_SUBSCRIPTIONS_PER_QUERY), Math.min(Math.max(1, source.queryBudget()), Math.ceil(keys.length / MIN_SUBSCRIPTIONS_PER_QUERY)));
+  await Promise.all(chunks(keys, Math.ceil(keys.length / groups)).map((g) => query(g)));
   return [...result.values()];
 }
 
-function addRow(result: Map<string, SubscriptionInventory>, row: any) {
-  const inv = result.get(String(row.subscriptionId).toLowerCase());
-  if (!inv || !Array.isArray(row.resources)) return;
-  for (const r of row.resources) {
-    try {
-      const { cluster, vault } = summaryFromGraph(r);
-      if (cluster) inv.clusters.push(cluster);
-      if (vault) inv.vaults.push(vault);
-    } catch {
-      // A row without a parseable id is skipped rather than blanking the tree.
-    }
+/** The page's rows, or a ShapeError naming the first thing that was not asked for. */
+function checkPage(page: GraphPage, group: ReadonlySet<string>): any[] {
+  if (!Array.isArray(page.data)) throw new ShapeError(`the data is ${page.data === null ? 'null' : typeof page.data}, not a list of rows`);
+  if (String(page.resultTruncated).toLowerCase() === 'true' && !page.skipToken) throw new ShapeError('the result was truncated without a $skipToken to continue');
+  if (page.skipToken && page.data.length === 0) throw new ShapeError('an empty page with a $skipToken');
+  for (const row of page.data) {
+    const why = rowShapeError(row, group);
+    if (why) throw new ShapeError(why);
   }
+  return page.data;
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }
 
 const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
-
-/** Runs fn over items with at most `limit` at once. */
-export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) { const i = next++; out[i] = await fn(items[i]); }
-  }));
-  return out;
-}

@@ -99,6 +99,20 @@ describe('commands from the tree (extension host)', () => {
     await sim.clearFaults();
   });
 
+  it('a Resource Graph answer in another shape shows an error node with Retry, never an empty list; Retry loads it', async () => {
+    const api = await extensionApi();
+    await sim.addFault({ op: 'resources.query', kind: 'malformedRows', count: 1 });
+    api.context.tree.refresh();
+    const subs = (await api.context.tree.getChildren()).slice(1);
+    const kids = await Promise.all(subs.map(async (s) => Promise.all((await api.context.tree.getChildren(s)).map((c) => api.context.tree.getTreeItem(c)))));
+    assert.ok(kids.every((k) => k.length === 1 && k[0].contextValue === 'error'), JSON.stringify(kids.map((k) => k.map((i) => i.label))));
+    assert.match(String(kids[0][0].label), /Resource Graph answered in a shape that was not asked for: .* has no resource id/);
+    assert.equal(kids[0][0].command?.command, 'aksWorkloadIdentity.retry');
+    await vscode.commands.executeCommand('aksWorkloadIdentity.retry', (await api.context.tree.getChildren(subs[0]))[0]);
+    const again = await Promise.all((await api.context.tree.getChildren(subs[0])).map((c) => api.context.tree.getTreeItem(c)));
+    assert.deepEqual(again.map((i) => i.contextValue), ['group.clusters', 'group.vaults']);
+  });
+
   it('Copy Resource ID and Copy Issuer URL put the exact values on the clipboard', async () => {
     const node = await findNode('aks-payments') as ClusterNode;
     await vscode.commands.executeCommand('aksWorkloadIdentity.copyResourceId', node);

@@ -15,6 +15,9 @@ export interface ArmConfig {
   /** A new identity's principal is unknown to role assignments without principalType for this long. */
   principalReplicationMs: number;
   runCommandMs: number;
+  /** Resource Graph queries a user may send per window, and the window (the documented default: 15 per 5 s). */
+  graphQuota: number;
+  graphQuotaWindowMs: number;
 }
 
 export interface ArmContext {
@@ -97,32 +100,69 @@ export function unexpectedChanges(stored: unknown, incoming: unknown, allowed: s
   return changed.sort();
 }
 
+const graphError = (message: string, detail: string) => ({ error: { code: 'BadRequest', message, details: [{ code: 'InvalidQuery', message: detail }] } });
+const badQuery = (detail: string): never => {
+  throw new HttpError(400, graphError('Please provide below info when asking for support: timestamp, correlation id. Query is invalid. Please refer to the documentation for the Azure Resource Graph service and fix the error before retrying.', detail));
+};
+
 /**
- * The subset of KQL the extension's inventory query uses, after the `where type in~` filter:
- * `project col, alias = properties.a.b, alias = isnotnull(properties.a)` and
- * `summarize resources = make_list(pack_all()) by subscriptionId`. Anything else passes rows through.
+ * Evaluates the part of Resource Graph's KQL this simulator supports: `resources`, `where type in~ (...)` or
+ * `type =~ '...'`, `project` of columns, `alias = properties.a.b` and `alias = isnotnull(...)`, and `order by`.
+ * Everything else is refused, naming the rule, so the product cannot come to rely on a form that the service does
+ * not document for its use: `summarize` is "simplified first page only" (its results are not paged),
+ * `pack_all()`/`make_list()` are not in the documented function list, and `limit`/`take` do not work with `$skip`.
  */
-export function shapeRows(query: string, rows: any[]): any[] {
-  const project = /\|\s*project\s+([^|]+)/i.exec(query)?.[1];
+export function evaluateGraphQuery(query: string, rows: any[], opts: { skip?: boolean } = {}): any[] {
+  const [table, ...ops] = query.split('|').map((x) => x.trim());
+  if (!/^resources$/i.test(table)) badQuery(`The simulated Resource Graph evaluates only the 'resources' table, not '${table}'.`);
   let out = rows;
-  if (project) {
-    const items = project.split(',').map((x) => x.trim()).filter(Boolean);
-    const path = (row: any, p: string) => p.split('.').reduce((v, k) => (v == null ? undefined : v[k]), row);
-    out = rows.map((row) => {
-      const o: any = {};
-      for (const item of items) {
-        const m = /^(\w+)\s*=\s*(.+)$/.exec(item);
-        if (!m) { o[item] = row[item]; continue; }
-        const nn = /^isnotnull\(([\w.]+)\)$/.exec(m[2].trim());
-        o[m[1]] = nn ? path(row, nn[1]) != null : path(row, m[2].trim()) ?? null;
+  for (const op of ops) {
+    const word = /^(\w+)(?:\s+by\b)?/i.exec(op)?.[0].toLowerCase().replace(/\s+/, ' ') ?? '';
+    if (/\bpack_all\s*\(|\bmake_list\s*\(/i.test(op)) badQuery("pack_all() and make_list() are not in Resource Graph's documented functions, and their row sizes are not documented.");
+    switch (word) {
+      case 'where': {
+        const inList = /^where\s+type\s+in~\s*\(([^)]*)\)$/i.exec(op);
+        const eq = /^where\s+type\s+=~\s*'([^']*)'$/i.exec(op);
+        if (!inList && !eq) badQuery(`The simulated Resource Graph evaluates only "where type in~ (...)" and "where type =~ '...'", not "${op}".`);
+        const types = inList ? [...inList[1].matchAll(/'([^']*)'/g)].map((m) => m[1].toLowerCase()) : [eq![1].toLowerCase()];
+        out = out.filter((r) => types.includes(String(r.type).toLowerCase()));
+        break;
       }
-      return o;
-    });
-  }
-  if (/\|\s*summarize\s+resources\s*=\s*make_list\(pack_all\(\)\)\s+by\s+subscriptionId/i.test(query)) {
-    const groups = new Map<string, any[]>();
-    for (const r of out) { const g = groups.get(r.subscriptionId); if (g) g.push(r); else groups.set(r.subscriptionId, [r]); }
-    out = [...groups].map(([subscriptionId, resources]) => ({ subscriptionId, resources }));
+      case 'project': {
+        const items = op.slice('project'.length).split(',').map((x) => x.trim()).filter(Boolean);
+        const path = (row: any, p: string) => p.split('.').reduce((v, k) => (v == null ? undefined : v[k]), row);
+        const columns = items.map((item) => {
+          const m = /^(\w+)\s*=\s*(.+)$/.exec(item);
+          const expr = (m ? m[2] : item).trim();
+          const nn = /^isnotnull\(([\w.]+)\)$/.exec(expr);
+          if (!nn && !/^[\w.]+$/.test(expr)) badQuery(`The simulated Resource Graph evaluates only columns, property paths and isnotnull() in project, not "${expr}".`);
+          return { name: m ? m[1] : item, get: (row: any) => (nn ? path(row, nn[1]) != null : path(row, expr) ?? null) };
+        });
+        out = out.map((row) => Object.fromEntries(columns.map((c) => [c.name, c.get(row)])));
+        break;
+      }
+      case 'order by': case 'sort by': {
+        const keys = op.replace(/^(order|sort)\s+by\s+/i, '').split(',').map((k) => {
+          const m = /^(\w+)(?:\s+(asc|desc))?$/i.exec(k.trim());
+          if (!m) badQuery(`Cannot order by "${k.trim()}".`);
+          return { col: m![1], dir: m![2]?.toLowerCase() === 'asc' ? 1 : -1 }; // KQL's default order is descending
+        });
+        out = [...out].sort((a, b) => {
+          for (const k of keys) { const x = String(a[k.col] ?? ''), y = String(b[k.col] ?? ''); if (x !== y) return (x < y ? -1 : 1) * k.dir; }
+          return 0;
+        });
+        break;
+      }
+      case 'summarize':
+        badQuery('summarize results are "simplified first page only" in Resource Graph: they are not paged, so rows past the first page are lost.');
+        break;
+      case 'limit': case 'take':
+        if (opts.skip) badQuery(`${word} does not work with $skip.`);
+        out = out.slice(0, Number(/\d+/.exec(op)?.[0] ?? 0));
+        break;
+      default:
+        badQuery(`The simulated Resource Graph does not evaluate "${op}".`);
+    }
   }
   return out;
 }
@@ -486,7 +526,27 @@ export function armRoutes(ctx: ArmContext): Route[] {
     id: res.id, name: res.name, type: String(res.type).toLowerCase(), location: res.location, tenantId: tenants.get(sub),
     resourceGroup: /resourceGroups\/([^/]+)/i.exec(id)?.[1]?.toLowerCase(), subscriptionId: sub, properties: res.properties, tags: res.tags ?? {},
   });
+  /** The user's quota: every answer carries what is left and when it resets; past it, 429 with Retry-After. */
+  const spendGraphQuota = (req: RequestContext): Record<string, string> => {
+    const user = claimsOf(req).oid;
+    const t = now();
+    let q = state.graphQuota.get(user);
+    if (!q || t - q.windowStart >= config.graphQuotaWindowMs) state.graphQuota.set(user, q = { windowStart: t, used: 0 });
+    const resetsMs = q.windowStart + config.graphQuotaWindowMs - t;
+    const s = Math.ceil(resetsMs / 1000);
+    const headers = {
+      'x-ms-user-quota-remaining': String(Math.max(0, config.graphQuota - q.used - 1)),
+      'x-ms-user-quota-resets-after': `${String(Math.floor(s / 3600)).padStart(2, '0')}:${String(Math.floor(s / 60) % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`,
+    };
+    if (q.used >= config.graphQuota) {
+      throw new HttpError(429, { error: { code: 'RateLimiting', message: 'Please provide below info when asking for support: timestamp, correlation id. Client application has been throttled and should not attempt to repeat the request until an amount of time has elapsed.' } },
+        { ...headers, 'x-ms-user-quota-remaining': '0', 'Retry-After': String(Math.max(1, s)) });
+    }
+    q.used++;
+    return headers;
+  };
   const queryResources = (req: RequestContext): Reply => {
+    const quotaHeaders = spendGraphQuota(req);
     const body = req.json();
     const subs: string[] = body.subscriptions ?? [];
     if (typeof body.query !== 'string' || !body.query.trim()) fail(400, 'BadRequest', 'The query is required.');
@@ -494,27 +554,33 @@ export function armRoutes(ctx: ArmContext): Route[] {
     const claims = claimsOf(req);
     const visible = new Set(state.subscriptions.filter((s) => s.tenantId === claims.tid).map((s) => s.subscriptionId.toLowerCase()));
     const scope = new Set((subs.length ? subs : [...visible]).map((s) => s.toLowerCase()).filter((s) => visible.has(s)));
-    const types = [...body.query.matchAll(/'(microsoft\.[a-z]+\/[a-z]+)'/gi)].map((m) => m[1].toLowerCase());
     const all: any[] = [];
     const tenants = new Map(state.subscriptions.map((s) => [s.subscriptionId, s.tenantId]));
-    const add = (id: string, res: any) => {
-      const sub = /^\/subscriptions\/([^/]+)/i.exec(id)![1];
-      if (scope.has(sub.toLowerCase()) && (!types.length || types.includes(String(res.type).toLowerCase()))) all.push(graphRow(id, res, sub, tenants));
+    // Cheap string work per resource: a scale world has 40,000 of them, and a query reads a few subscriptions.
+    const subOf = (id: string) => id.slice('/subscriptions/'.length, id.indexOf('/', '/subscriptions/'.length));
+    const add = (id: string, res: () => any) => {
+      const sub = subOf(id);
+      if (scope.has(sub.toLowerCase())) all.push(graphRow(id, res(), sub, tenants));
     };
-    for (const c of allClusters()) add(c.resource.id, c.resource);
-    for (const [id, v] of state.vaults) add(id, v);
-    for (const [id, r] of state.identities) add(id, r.resource);
-    all.sort((a, b) => (a.id < b.id ? -1 : 1));
-    const rows = shapeRows(body.query, all);
+    for (const c of state.clusters.values()) add(c.resource.id, () => (settle(c), c.resource));
+    for (const [id, v] of state.vaults) add(id, () => v);
+    for (const [id, r] of state.identities) add(id, () => r.resource);
     const opts = body.options ?? {};
-    const top = Math.min(Number(opts.$top ?? 100), 1000);
+    const rows = evaluateGraphQuery(body.query, all, { skip: opts.$skip !== undefined });
+    if (opts.$top !== undefined && !(Number(opts.$top) >= 1 && Number(opts.$top) <= 1000)) badQuery('$top must be between 1 and 1000.');
+    const top = Number(opts.$top ?? 100);
     let skip = Number(opts.$skip ?? 0);
     if (opts.$skipToken) {
       try { skip = JSON.parse(Buffer.from(opts.$skipToken, 'base64').toString('utf8')).skip; } catch { fail(400, 'BadRequest', 'The $skipToken is invalid.'); }
     }
-    const data = rows.slice(skip, skip + top);
+    let data = rows.slice(skip, skip + top);
+    if (req.faults.some((f) => f.kind === 'malformedRows')) {
+      const bySub = new Map<string, any[]>();
+      for (const r of data) bySub.set(r.subscriptionId, [...(bySub.get(r.subscriptionId) ?? []), r]);
+      data = [...bySub].map(([subscriptionId, resources]) => ({ subscriptionId, resources }));
+    }
     const next = skip + top < rows.length ? Buffer.from(JSON.stringify({ skip: skip + top, q: createHash('sha1').update(body.query).digest('hex') })).toString('base64') : undefined;
-    return ok({ totalRecords: rows.length, count: data.length, resultTruncated: 'false', facets: [], data, ...(next ? { $skipToken: next } : {}) });
+    return ok({ totalRecords: rows.length, count: data.length, resultTruncated: 'false', facets: [], data, ...(next ? { $skipToken: next } : {}) }, 200, quotaHeaders);
   };
 
   const subsOf = (req: RequestContext) => state.subscriptions.filter((s) => s.tenantId === claimsOf(req).tid);

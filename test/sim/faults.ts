@@ -8,7 +8,8 @@ export type FaultKind =
   | 'reset'        // destroy the connection without an answer
   | 'timeout'      // never answer (the socket stays open until the client gives up)
   | 'lroFailed'    // a long-running operation accepted, then ending Failed
-  | 'principalNotFound'; // role assignment: the principal has not replicated yet
+  | 'principalNotFound' // role assignment: the principal has not replicated yet
+  | 'malformedRows'; // Resource Graph: 200 with rows in another shape (the old summarize rows)
 
 export interface FaultSpec {
   /** Operation name, e.g. "managedClusters.createOrUpdate" or "kube.serviceaccounts.apply"; "*" for any. */

@@ -11,7 +11,7 @@ async function main() {
   const sim = await Simulator.start({
     seed: scale ? (s) => seedScale(s, scale, 20, 20) : seedStandard,
     latencyMs: arg('--latency') ?? 0,
-    config: { clusterUpdateMs: arg('--cluster-update-ms') ?? 8000, pollRetryAfterSeconds: arg('--retry-after') ?? 2, runCommandMs: 1500, credentialWriteMs: arg('--credential-write-ms') ?? 50 },
+    config: { graphQuota: arg('--graph-quota') ?? 15, clusterUpdateMs: arg('--cluster-update-ms') ?? 8000, pollRetryAfterSeconds: arg('--retry-after') ?? 2, runCommandMs: 1500, credentialWriteMs: arg('--credential-write-ms') ?? 50 },
   });
   process.stdout.write(JSON.stringify(sim.info) + '\n');
   const stop = () => sim.stop().then(() => process.exit(0));

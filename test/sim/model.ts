@@ -74,6 +74,8 @@ export interface SimState {
   knownPrincipals: Set<string>;
   /** "<subscription>/<resource group>" in lower case. */
   resourceGroups: Set<string>;
+  /** Resource Graph queries per user (object id) in the current quota window. */
+  graphQuota: Map<string, { windowStart: number; used: number }>;
 }
 
 export function emptyKube(): KubeState {
@@ -83,7 +85,7 @@ export function emptyKube(): KubeState {
 export function emptyState(): SimState {
   return {
     tenants: [], subscriptions: [], clusters: new Map(), identities: new Map(), vaults: new Map(),
-    roleAssignments: new Map(), commandResults: new Map(), knownPrincipals: new Set(), resourceGroups: new Set(),
+    roleAssignments: new Map(), commandResults: new Map(), knownPrincipals: new Set(), resourceGroups: new Set(), graphQuota: new Map(),
   };
 }
 

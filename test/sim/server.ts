@@ -34,6 +34,8 @@ export const DEFAULT_CONFIG: ArmConfig = {
   credentialWriteMs: 50,
   principalReplicationMs: 30_000,
   runCommandMs: 300,
+  graphQuota: 15,
+  graphQuotaWindowMs: 5000,
 };
 
 export class Simulator {

@@ -122,13 +122,14 @@ describe('faults at every operation the tree uses', () => {
     console.log(`\nTree fault matrix (transient: one failure; permanent: every call fails)\n${table.join('\n')}`);
   });
 
+  const load = async () => {
+    const subs = await env.services.listSubscriptions();
+    return loadInventory(env.services.inventory, subs.map((s) => s.subscriptionId));
+  };
+  // Issuer URLs get new GUIDs at every reset of the simulator.
+  const normalized = (inv: unknown) => JSON.stringify(inv).replace(/(oic\.prod-aks\.azure\.com\/)[^"]+"/g, '$1<issuer>"');
+
   it('subscriptions, Resource Graph and the per-subscription listing', async () => {
-    const load = async () => {
-      const subs = await env.services.listSubscriptions();
-      return loadInventory(env.services.inventory, subs.map((s) => s.subscriptionId));
-    };
-    // Issuer URLs get new GUIDs at every reset of the simulator.
-    const normalized = (inv: unknown) => JSON.stringify(inv).replace(/(oic\.prod-aks\.azure\.com\/)[^"]+"/g, '$1<issuer>"');
     env.sim.reset();
     const clean = normalized(await load());
     const kinds: FaultKind[] = ['429', '500', '503', 'reset', 'timeout'];
@@ -160,6 +161,20 @@ describe('faults at every operation the tree uses', () => {
       row.push(outcome);
       table.push(`| ${op} | ${row.join(' | ')} |`);
     }
+  });
+
+  it("Resource Graph's quota: loads that need more queries than a window allows wait for the next window", async () => {
+    env.sim.reset();
+    const clean = normalized(await load());
+    env.sim.reset();
+    env.sim.config.graphQuota = 1;
+    env.sim.config.graphQuotaWindowMs = 300;
+    // Three tree loads at once with a quota of one query a window; a fresh client that does not know the quota yet.
+    const loads = await Promise.all([load(), load(), load()]);
+    for (const inv of loads) assert.equal(normalized(inv), clean);
+    const queries = env.sim.log.filter((r) => r.op === 'resources.query').map((r) => r.status);
+    assert.ok(queries.filter((s) => s === 200).length === 3, String(queries));
+    table.push(`| resources.query, quota of 1 a window, 3 loads at once | loaded (${queries.filter((s) => s === 429).length} answered 429 and were sent again after Retry-After) |`);
   });
 });
 

@@ -151,6 +151,38 @@ describe('simulated ARM', () => {
     const second = await rg.resources({ subscriptions: [SUB_PROD], query: "resources | where type in~ ('microsoft.containerservice/managedclusters')", options: { top: 2, skipToken: first.skipToken } } as any);
     assert.notDeepEqual((second.data as any[])[0].id, (first.data as any[])[0].id);
   });
+
+  it('Resource Graph refuses what its documentation does not support in the form a product would page, naming the rule', async () => {
+    const query = (q: string, options: any = { $top: 1000 }) => raw(env, 'POST', '/providers/Microsoft.ResourceGraph/resources?api-version=2022-10-01', JSON.stringify({ subscriptions: [SUB_PROD], query: q, options }));
+    const refused: [string, any, RegExp][] = [
+      ['resources | summarize resources = make_list(pack_all()) by subscriptionId', undefined, /pack_all\(\) and make_list\(\) are not in Resource Graph's documented functions/],
+      ['resources | summarize count() by subscriptionId', undefined, /summarize results are "simplified first page only"/],
+      ['resources | take 5', { $top: 5, $skip: 5 }, /take does not work with \$skip/],
+      ['resources | project id', { $top: 5000 }, /\$top must be between 1 and 1000/],
+      ['resourcecontainers', undefined, /only the 'resources' table/],
+    ];
+    for (const [q, options, rule] of refused) {
+      const r = await query(q, options);
+      assert.equal(r.status, 400, q);
+      assert.equal(r.json.error.details[0].code, 'InvalidQuery');
+      assert.match(r.json.error.details[0].message, rule, q);
+    }
+    const ok = await query("resources | where type =~ 'microsoft.keyvault/vaults' | project id, subscriptionId, rbac = properties.enableRbacAuthorization | order by id desc");
+    assert.equal(ok.status, 200);
+    assert.deepEqual(ok.json.data.map((r: any) => Object.keys(r)), [['id', 'subscriptionId', 'rbac'], ['id', 'subscriptionId', 'rbac']]);
+    assert.ok(ok.json.data[0].id > ok.json.data[1].id, 'ordered as asked');
+  });
+
+  it('Resource Graph keeps a quota per user: every answer says what is left and when it resets; past it, 429 with Retry-After', async () => {
+    env.sim.config.graphQuota = 3;
+    const query = () => raw(env, 'POST', '/providers/Microsoft.ResourceGraph/resources?api-version=2022-10-01', JSON.stringify({ subscriptions: [SUB_PROD], query: 'resources | project id' }));
+    const answers = [await query(), await query(), await query(), await query()];
+    assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 429]);
+    assert.deepEqual(answers.map((a) => a.headers['x-ms-user-quota-remaining']), ['2', '1', '0', '0']);
+    assert.ok(answers.every((a) => /^00:00:0[1-5]$/.test(a.headers['x-ms-user-quota-resets-after'])));
+    assert.match(answers[3].headers['retry-after'], /^[1-5]$/);
+    assert.equal(answers[3].json.error.code, 'RateLimiting');
+  });
 });
 
 describe('simulated faults', () => {

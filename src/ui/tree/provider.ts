@@ -5,21 +5,28 @@ import { ClusterSummary, clusterFromSdk, isBusy, waitUntilSettled } from '../../
 import { describeError } from '../../workloadIdentity/errors';
 import { SubscriptionInventory, loadInventory } from '../../workloadIdentity/inventory';
 import { bindingsOf } from '../../workloadIdentity/presentation';
+import { deferred } from '../../util/concurrency';
 import type { SubscriptionInfo } from '../../services';
 import { AuthService } from '../auth';
 import { AccountNode, BindingNode, ClusterNode, ErrorNode, GroupNode, MessageNode, SubscriptionNode, TreeNode, VaultNode } from './nodes';
 
 const SELECTED_KEY = 'aksWorkloadIdentity.selectedSubscriptions';
 
+/** One load of the selected subscriptions: each subscription's part resolves as soon as its rows are in. */
+interface InventoryLoad {
+  all: Promise<Map<string, SubscriptionInventory>>;
+  subscription(subscriptionId: string): Promise<SubscriptionInventory | undefined>;
+}
+
 /**
- * Subscription → clusters and vaults. One Resource Graph query loads every selected subscription;
- * a failing subscription shows its error and Retry without blanking the others.
+ * Subscription → clusters and vaults. Resource Graph loads the selected subscriptions in groups; each subscription
+ * shows as soon as its rows are in, and a failing one shows its error and Retry without blanking the others.
  */
 export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private subscriptions: Promise<SubscriptionInfo[]> | undefined;
-  private inventory: Promise<Map<string, SubscriptionInventory>> | undefined;
+  private inventory: Promise<InventoryLoad> | undefined;
   private readonly clusterNodes = new Map<string, ClusterNode>();
   private readonly parents = new Map<TreeNode, TreeNode>();
   private readonly updating = new Set<string>();
@@ -64,7 +71,7 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     if (node instanceof SubscriptionNode) {
       let inv: SubscriptionInventory | undefined;
       try {
-        inv = (await this.loadInventory()).get(node.subscriptionId.toLowerCase());
+        inv = await (await this.loadInventory()).subscription(node.subscriptionId);
       } catch (e) {
         const d = describeError(e);
         return [new ErrorNode(`Could not load resources: ${d.message}`, () => this.refresh(), `error/${node.subscriptionId}`)];
@@ -74,7 +81,7 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
       return [new GroupNode(node.subscriptionId, 'clusters', inv.clusters.length), new GroupNode(node.subscriptionId, 'vaults', inv.vaults.length)];
     }
     if (node instanceof GroupNode) {
-      const inv = (await this.loadInventory()).get(node.subscriptionId.toLowerCase());
+      const inv = await (await this.loadInventory()).subscription(node.subscriptionId);
       if (!inv) return [];
       if (node.group === 'vaults') return inv.vaults.length ? inv.vaults.map((v) => new VaultNode(v)) : [new MessageNode('No Key Vaults', `${node.subscriptionId}/novaults`)];
       if (!inv.clusters.length) return [new MessageNode('No AKS clusters', `${node.subscriptionId}/noclusters`)];
@@ -135,34 +142,44 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   /** The selection is remembered per tenant. */
   private selectionKey() { return `${SELECTED_KEY}/${this.auth.session?.tenantId ?? ''}`; }
 
-  private loadInventory(): Promise<Map<string, SubscriptionInventory>> {
+  private loadInventory(): Promise<InventoryLoad> {
     if (!this.inventory) {
       const session = this.auth.session!;
       const started = Date.now();
-      this.inventory = this.selectedSubscriptions()
-        .then((subs) => loadInventory(session.services.inventory, subs.map((s) => s.subscriptionId), this.log))
-        .then((list) => {
+      this.inventory = this.selectedSubscriptions().then((subs) => {
+        const parts = new Map(subs.map((s) => [s.subscriptionId.toLowerCase(), deferred<SubscriptionInventory>()]));
+        const all = loadInventory(session.services.inventory, subs.map((s) => s.subscriptionId), {
+          log: this.log,
+          onSubscription: (inv) => parts.get(inv.subscriptionId.toLowerCase())?.resolve(inv),
+        }).then((list) => {
           this.log.info(`Loaded ${list.reduce((n, i) => n + i.clusters.length, 0)} clusters and ${list.reduce((n, i) => n + i.vaults.length, 0)} vaults from ${list.length} subscriptions in ${Date.now() - started}ms.`);
           return new Map(list.map((i) => [i.subscriptionId.toLowerCase(), i]));
         });
-      this.inventory.catch(() => { this.inventory = undefined; });
+        all.catch((e) => { for (const p of parts.values()) p.reject(e); });
+        for (const p of parts.values()) p.promise.catch(() => undefined);
+        return { all, subscription: (id: string) => parts.get(id.toLowerCase())?.promise ?? Promise.resolve(undefined) };
+      });
+      const load = this.inventory;
+      load.then((l) => l.all).catch(() => { if (this.inventory === load) this.inventory = undefined; });
     }
     return this.inventory;
   }
 
+  private async inventoryMap() { return (await this.loadInventory()).all; }
+
   /** All clusters the tree knows, for pickers. */
   async clusters(): Promise<ClusterSummary[]> {
-    return [...(await this.loadInventory()).values()].flatMap((i) => i.clusters);
+    return [...(await this.inventoryMap()).values()].flatMap((i) => i.clusters);
   }
 
   async vaults() {
-    return [...(await this.loadInventory()).values()].flatMap((i) => i.vaults);
+    return [...(await this.inventoryMap()).values()].flatMap((i) => i.vaults);
   }
 
   /** Updates one cluster node after an operation, without reloading the tree. */
   updateCluster(c: ClusterSummary) {
     const key = c.id.toLowerCase();
-    void this.loadInventory().then((inv) => {
+    void this.inventoryMap().then((inv) => {
       const sub = inv.get(c.subscriptionId.toLowerCase());
       if (sub) sub.clusters = sub.clusters.map((x) => (x.id.toLowerCase() === key ? c : x));
     }).catch(() => undefined);
