@@ -167,6 +167,28 @@ export function evaluateGraphQuery(query: string, rows: any[], opts: { skip?: bo
   return out;
 }
 
+const subOf = (id: string) => id.slice('/subscriptions/'.length, id.indexOf('/', '/subscriptions/'.length));
+
+/** Clusters and vaults by subscription (lower case). No route creates or deletes them; seeds do, so sizes key it. */
+const indexes = new WeakMap<Map<string, unknown>, { key: string; clusters: Map<string, ClusterRecord[]>; vaults: Map<string, [string, any][]> }>();
+function resourcesBySubscription(state: SimState) {
+  const key = `${state.clusters.size}/${state.vaults.size}`;
+  let index = indexes.get(state.clusters);
+  if (index?.key === key) return index;
+  index = { key, clusters: new Map(), vaults: new Map() };
+  for (const c of state.clusters.values()) {
+    const sub = c.subscriptionId.toLowerCase();
+    index.clusters.set(sub, [...(index.clusters.get(sub) ?? []), c]);
+  }
+  for (const [id, v] of state.vaults) {
+    const sub = subOf(id).toLowerCase();
+    const list = index.vaults.get(sub);
+    if (list) list.push([id, v]); else index.vaults.set(sub, [[id, v]]);
+  }
+  indexes.set(state.clusters, index);
+  return index;
+}
+
 const SUB = '/subscriptions/([^/]+)';
 const RG = `${SUB}/resourceGroups/([^/]+)`;
 const AKS = `${RG}/providers/Microsoft\\.ContainerService/managedClusters`;
@@ -556,15 +578,13 @@ export function armRoutes(ctx: ArmContext): Route[] {
     const scope = new Set((subs.length ? subs : [...visible]).map((s) => s.toLowerCase()).filter((s) => visible.has(s)));
     const all: any[] = [];
     const tenants = new Map(state.subscriptions.map((s) => [s.subscriptionId, s.tenantId]));
-    // Cheap string work per resource: a scale world has 40,000 of them, and a query reads a few subscriptions.
-    const subOf = (id: string) => id.slice('/subscriptions/'.length, id.indexOf('/', '/subscriptions/'.length));
-    const add = (id: string, res: () => any) => {
-      const sub = subOf(id);
-      if (scope.has(sub.toLowerCase())) all.push(graphRow(id, res(), sub, tenants));
-    };
-    for (const c of state.clusters.values()) add(c.resource.id, () => (settle(c), c.resource));
-    for (const [id, v] of state.vaults) add(id, () => v);
-    for (const [id, r] of state.identities) add(id, () => r.resource);
+    // A scale world has 40,000 resources and a query reads a few subscriptions: read them through the index.
+    const index = resourcesBySubscription(state);
+    for (const sub of scope) {
+      for (const c of index.clusters.get(sub) ?? []) { settle(c); all.push(graphRow(c.resource.id, c.resource, subOf(c.resource.id), tenants)); }
+      for (const [id, v] of index.vaults.get(sub) ?? []) all.push(graphRow(id, v, subOf(id), tenants));
+    }
+    for (const [id, r] of state.identities) if (scope.has(subOf(id).toLowerCase())) all.push(graphRow(id, r.resource, subOf(id), tenants));
     const opts = body.options ?? {};
     const rows = evaluateGraphQuery(body.query, all, { skip: opts.$skip !== undefined });
     if (opts.$top !== undefined && !(Number(opts.$top) >= 1 && Number(opts.$top) <= 1000)) badQuery('$top must be between 1 and 1000.');
