@@ -123,13 +123,13 @@ async function bind(clusterName: string, clusterUpdateMs: number, mode: 'command
   const arm = log.filter((x) => x.server === 'arm').length;
   const kube = log.filter((x) => x.server === 'kube').length;
   // Calls that must wait on each other: group 1 is the longest of cluster (GET, +PUT and polls when enabling),
-  // identity (GET, PUT) and cluster connection (credentials, namespaces); group 2 the longest of vault (GET vault,
-  // list grants, grants at once), ServiceAccount (GET, apply) and credential (list, PUT).
+  // identity (GET, PUT), vault GET and cluster reads (credentials, namespaces, ServiceAccount GET); group 2 the
+  // longest of the writes that need the identity: grants (after a listing for an existing identity), the
+  // ServiceAccount apply and the credential (after a listing for an existing identity).
   const count = (re: RegExp) => log.filter((x) => re.test(x.op)).length;
   const clusterLevels = count(/^managedClusters\.(get|createOrUpdate|getOperation)$/);
-  const group1 = Math.max(clusterLevels, count(/^userAssignedIdentities\./), count(/listClusterUserCredentials|kube\.namespaces/));
-  // The vault chain for a new identity: GET vault, then the grants at once.
-  const group2 = Math.max(count(/^roleAssignments\.listForScope$/) + 2, count(/^kube\.serviceaccounts/), count(/^federatedIdentityCredentials\./));
+  const group1 = Math.max(clusterLevels, count(/^userAssignedIdentities\./), count(/listClusterUserCredentials|kube\.namespaces|kube\.serviceaccounts\.get/));
+  const group2 = Math.max(count(/^roleAssignments\.listForScope$/) + 1, count(/^kube\.serviceaccounts\.apply/), count(/^federatedIdentityCredentials\./));
   const criticalMs = (group1 + group2) * LATENCY + (clusterName === 'aks-payments' ? 0 : clusterUpdateMs);
   sim.stop();
   return { cluster: clusterName, mode, warm, armCalls: arm, kubeCalls: kube, calls: arm + kube, wallMs: Math.round(wall), criticalPathMs: criticalMs, ratio: +(wall / criticalMs).toFixed(2) };

@@ -1,7 +1,7 @@
 import type { CredentialInfo, IdentityInfo } from '../../azure/identities';
 import type { AccessPolicy, RoleAssignmentInfo, VaultDetails } from '../../azure/vaults';
 import type { Permission } from '../permissions';
-import type { ApplyObject, KubeTarget, ServiceAccountInfo } from '../../kube/access';
+import type { KubeTarget, ServiceAccountInfo } from '../../kube/access';
 import type { ResourceRef } from '../../azure/resourceId';
 import type { Logger } from '../../log';
 import type { ClusterApi, ClusterSummary } from '../cluster';
@@ -76,9 +76,11 @@ export interface BindState {
   /** Created by this run: it can have no credentials or grants yet, so those are not read. */
   identityCreated?: boolean;
   kube?: KubeTarget;
+  /** The vault, read when the run starts: reading it needs no identity, so it does not wait for one. */
+  vault?: Promise<VaultDetails>;
   credential?: CredentialInfo;
-  serviceAccount?: ServiceAccountInfo;
-  manifestObjects?: ApplyObject[];
+  /** The ServiceAccount, read as soon as the cluster is reached: reading it needs no identity either. */
+  serviceAccount?: Promise<ServiceAccountInfo | undefined>;
 }
 
 export interface BindResult {

@@ -33,7 +33,8 @@ export async function runBind(request: BindRequest, deps: BindDeps, opts: {
   runClusterUpdate?: <T>(clusterId: string, fn: () => Promise<T>) => Promise<T>;
 }): Promise<BindResult> {
   const records = new Map<BindStepId, StepRecord>(ORDER.map((id) => [id, { id, title: STEP_TITLES[id], resource: resourceOf(id, request), planned: 'unchanged' as const }]));
-  const state: BindState = { request, records };
+  const state: BindState = { request, records, vault: deps.vaults.get(request.vault, opts.signal) };
+  state.vault!.catch(() => undefined); // a failed read fails the vault step, where it is reported
   const progress = opts.progress ?? (() => undefined);
   try {
     await runSteps(bindSteps(deps, opts.runClusterUpdate), state, progress, opts.signal, (s, phase) => {

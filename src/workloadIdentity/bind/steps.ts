@@ -65,6 +65,7 @@ function step(id: BindStepId, priority: number, run: (s: BindState, progress: (m
 /**
  * The lab's steps, each idempotent: it reads first and does only what is missing. Priority 1 steps have no
  * dependencies and run together; priority 2 steps need the identity, the issuer and the cluster connection.
+ * Their reads that need none of these (the vault, the ServiceAccount) start earlier, so only writes wait.
  */
 export function bindSteps(deps: BindDeps, runClusterUpdate: <T>(clusterId: string, fn: () => Promise<T>) => Promise<T> = (_id, fn) => fn()): ExecuteStep<BindState>[] {
   return [
@@ -88,13 +89,17 @@ export function bindSteps(deps: BindDeps, runClusterUpdate: <T>(clusterId: strin
     step('namespace', 1, async (s, progress) => {
       s.kube = await deps.kube(s.request.cluster);
       if (s.kube.mode === 'runCommand') progress(`The API server of ${s.request.cluster.name} is private: applying through AKS run-command…`);
-      if ((await s.kube.listNamespaces()).includes(s.request.namespace)) return 'unchanged';
+      if ((await s.kube.listNamespaces()).includes(s.request.namespace)) {
+        s.serviceAccount = s.kube.getServiceAccount(s.request.namespace, s.request.serviceAccount);
+        s.serviceAccount.catch(() => undefined); // a failed read fails the ServiceAccount step, where it is reported
+        return 'unchanged';
+      }
       await s.kube.apply([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: s.request.namespace } }]);
       return 'created';
     }),
     step('vault', 2, async (s, progress, signal) => {
       const r = s.request, identity = s.identity!;
-      const vault = await deps.vaults.get(r.vault, signal);
+      const vault = await (s.vault ?? deps.vaults.get(r.vault, signal));
       const missing = s.identityCreated ? r.permissions : await missingGrants(vault, identity, r, deps, signal);
       if (!missing.length) return 'unchanged';
       progress(`Granting get on ${missing.join(', ')} in ${r.vault.name}…`);
@@ -118,7 +123,7 @@ export function bindSteps(deps: BindDeps, runClusterUpdate: <T>(clusterId: strin
     }),
     step('serviceAccount', 2, async (s) => {
       const r = s.request, identity = s.identity!;
-      const existing = await s.kube!.getServiceAccount(r.namespace, r.serviceAccount);
+      const existing = await (s.serviceAccount ?? s.kube!.getServiceAccount(r.namespace, r.serviceAccount));
       if (serviceAccountIsCurrent(existing, identity.clientId, identity.tenantId)) return 'unchanged';
       await s.kube!.apply([serviceAccountObject({ namespace: r.namespace, serviceAccount: r.serviceAccount, clientId: identity.clientId, tenantId: identity.tenantId })]);
       return existing ? 'updated' : 'created';
