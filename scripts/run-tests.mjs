@@ -31,7 +31,7 @@ let status;
 switch (tier) {
   case 'unit': {
     const files = fs.readdirSync('out/test/unit').filter((f) => f.endsWith('.test.js')).map((f) => path.join('out/test/unit', f));
-    status = node([...rest, ...counted(files)]);
+    status = node(['--require', './out/test/sim/resolve.js', ...rest, ...counted(files)]);
     break;
   }
   case 'logs':
@@ -52,7 +52,7 @@ switch (tier) {
     status = node(['out/test/support/runDesktop.js', ...rest]);
     break;
   case 'bench':
-    status = node(['out/test/bench/run.js', ...rest]);
+    status = node(['--require', './out/test/sim/resolve.js', 'out/test/bench/run.js', ...rest]);
     break;
 }
 fs.rmSync(tlsDir, { recursive: true, force: true });

@@ -3,7 +3,10 @@
  * on first use, so activation loads none of them.
  */
 import type { TokenCredential } from '@azure/core-auth';
-import { AzureCliCredential } from '@azure/identity';
+import { AzureCliCredential, ClientAssertionCredential } from '@azure/identity';
+import { SecretClient } from '@azure/keyvault-secrets';
+import { KeyClient } from '@azure/keyvault-keys';
+import { CertificateClient } from '@azure/keyvault-certificates';
 import { AzureCloud } from './auth/cloud';
 import { SharedTokenCredential } from './auth/tokenCache';
 import { AzureClientFactory, ClientOptions } from './azure/clients';
@@ -15,6 +18,7 @@ import { KubeTarget, connectToCluster } from './kube/access';
 import type { ClusterSummary } from './workloadIdentity/cluster';
 import type { BindDeps } from './workloadIdentity/bind/model';
 import type { VerifyDeps } from './workloadIdentity/verify/model';
+import type { ProbeDeps } from './workloadIdentity/probe/model';
 import { serviceAccountManifest } from './workloadIdentity/manifestYaml';
 import { Logger } from './log';
 
@@ -57,6 +61,33 @@ export function createAzureServices(cloud: AzureCloud, signedIn: TokenCredential
     /** Dependencies of one Verify run: Bind's, plus what the user can see (the tree's inventory). */
     verifyDeps(inventory: VerifyDeps['inventory']): VerifyDeps {
       return { ...bindDeps(), identities, inventory };
+    },
+    /** Dependencies of one Test Binding run: Verify's, plus the exchange a pod makes and Key Vault's data plane. */
+    probeDeps(inventory: VerifyDeps['inventory']): ProbeDeps {
+      return {
+        ...bindDeps(), identities, inventory, cloud,
+        workloadCredential: (tenantId, clientId, assertion) => new ClientAssertionCredential(tenantId, clientId, assertion, {
+          authorityHost: cloud.activeDirectoryEndpoint,
+          // Outside the public cloud, MSAL would first validate the authority against the public cloud's discovery.
+          disableInstanceDiscovery: cloud.name !== 'AzureCloud',
+          additionallyAllowedTenants: ['*'],
+        }),
+        probeVault: async (vaultUri, kind, name, credential, signal) => {
+          const options = { abortSignal: signal, requestOptions: { timeout: 30_000 } };
+          try {
+            // The clients answer the vault's 401 challenge with a token for the resource it names, as a pod's SDK does.
+            if (kind === 'secrets') await new SecretClient(vaultUri, credential).getSecret(name, options);
+            else if (kind === 'keys') await new KeyClient(vaultUri, credential).getKey(name, options);
+            else await new CertificateClient(vaultUri, credential).getCertificate(name, options);
+            return { status: 200, code: 'Found', message: `${name} exists.` };
+          } catch (e) {
+            const err = e as { statusCode?: number; code?: string; message?: string; details?: { error?: { innerError?: { code?: string }; innererror?: { code?: string } } } };
+            if (typeof err.statusCode !== 'number') throw e;
+            // Key Vault says why in innererror: ForbiddenByRbac, AccessDenied, ForbiddenByFirewall.
+            return { status: err.statusCode, code: err.details?.error?.innerError?.code ?? err.details?.error?.innererror?.code ?? err.code ?? `HTTP${err.statusCode}`, message: String(err.message ?? '').split(/\r?\n/)[0] };
+          }
+        },
+      };
     },
     async listSubscriptions(): Promise<SubscriptionInfo[]> {
       const out: SubscriptionInfo[] = [];

@@ -6,6 +6,10 @@ export interface AzureCloud {
   /** Always ends with a slash. */
   resourceManagerEndpoint: string;
   portalUrl: string;
+  /** Microsoft Entra ID's authority host, ending with a slash: where a workload's token exchange goes. */
+  activeDirectoryEndpoint?: string;
+  /** Key Vault's resource (audience) in this cloud, e.g. https://vault.azure.net. */
+  keyVaultResource?: string;
   /** The VS Code authentication provider for this cloud. */
   authProviderId: 'microsoft' | 'microsoft-sovereign-cloud';
   /**
@@ -20,12 +24,15 @@ export const VSCODE_CUSTOM_ENVIRONMENT_FIELDS = ['name', 'portalUrl', 'managemen
 
 export interface SovereignCloudSettings {
   environment?: string;
-  customEnvironment?: { resourceManagerEndpointUrl?: string; portalUrl?: string; name?: string } & Record<string, unknown>;
+  customEnvironment?: { resourceManagerEndpointUrl?: string; portalUrl?: string; name?: string; activeDirectoryEndpointUrl?: string; keyVaultDnsSuffix?: string } & Record<string, unknown>;
 }
 
-const PUBLIC: AzureCloud = { name: 'AzureCloud', displayName: 'Azure', resourceManagerEndpoint: 'https://management.azure.com/', portalUrl: 'https://portal.azure.com', authProviderId: 'microsoft' };
-const CHINA: AzureCloud = { name: 'AzureChinaCloud', displayName: 'Azure China', resourceManagerEndpoint: 'https://management.chinacloudapi.cn/', portalUrl: 'https://portal.azure.cn', authProviderId: 'microsoft-sovereign-cloud' };
-const USGOV: AzureCloud = { name: 'AzureUSGovernment', displayName: 'Azure US Government', resourceManagerEndpoint: 'https://management.usgovcloudapi.net/', portalUrl: 'https://portal.azure.us', authProviderId: 'microsoft-sovereign-cloud' };
+const PUBLIC: AzureCloud = { name: 'AzureCloud', displayName: 'Azure', resourceManagerEndpoint: 'https://management.azure.com/', portalUrl: 'https://portal.azure.com', authProviderId: 'microsoft',
+  activeDirectoryEndpoint: 'https://login.microsoftonline.com/', keyVaultResource: 'https://vault.azure.net' };
+const CHINA: AzureCloud = { name: 'AzureChinaCloud', displayName: 'Azure China', resourceManagerEndpoint: 'https://management.chinacloudapi.cn/', portalUrl: 'https://portal.azure.cn', authProviderId: 'microsoft-sovereign-cloud',
+  activeDirectoryEndpoint: 'https://login.chinacloudapi.cn/', keyVaultResource: 'https://vault.azure.cn' };
+const USGOV: AzureCloud = { name: 'AzureUSGovernment', displayName: 'Azure US Government', resourceManagerEndpoint: 'https://management.usgovcloudapi.net/', portalUrl: 'https://portal.azure.us', authProviderId: 'microsoft-sovereign-cloud',
+  activeDirectoryEndpoint: 'https://login.microsoftonline.us/', keyVaultResource: 'https://vault.usgovcloudapi.net' };
 
 export class CloudConfigurationError extends Error {}
 
@@ -44,7 +51,10 @@ export function resolveCloud(s: SovereignCloudSettings): AzureCloud {
       try { url = new URL(arm); } catch { throw new CloudConfigurationError(`microsoft-sovereign-cloud.customEnvironment.resourceManagerEndpointUrl is not a URL: ${arm}`); }
       if (url.protocol !== 'https:') throw new CloudConfigurationError('microsoft-sovereign-cloud.customEnvironment.resourceManagerEndpointUrl must use https.');
       const missing = VSCODE_CUSTOM_ENVIRONMENT_FIELDS.filter((f) => typeof s.customEnvironment?.[f] !== 'string' || !s.customEnvironment[f]);
+      const aad = s.customEnvironment?.activeDirectoryEndpointUrl, kv = s.customEnvironment?.keyVaultDnsSuffix;
       return {
+        ...(typeof aad === 'string' && /^https:\/\//.test(aad) ? { activeDirectoryEndpoint: withSlash(aad) } : {}),
+        ...(typeof kv === 'string' && kv.replace(/^\./, '') ? { keyVaultResource: `https://${kv.replace(/^\./, '')}` } : {}),
         name: 'custom', displayName: s.customEnvironment?.name || `custom cloud ${url.host}`, resourceManagerEndpoint: withSlash(url.href),
         portalUrl: s.customEnvironment?.portalUrl ?? PUBLIC.portalUrl, authProviderId: 'microsoft-sovereign-cloud', ...(missing.length ? { vsCodeAccountMissing: missing } : {}),
       };

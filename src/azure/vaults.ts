@@ -4,7 +4,7 @@ import { ResourceRef } from './resourceId';
 import type { Permission } from '../workloadIdentity/permissions';
 
 export interface AccessPolicy { tenantId: string; objectId: string; permissions: Partial<Record<Permission | 'storage', string[]>> }
-export interface VaultDetails extends ResourceRef { tenantId: string; rbac: boolean; accessPolicies: AccessPolicy[] }
+export interface VaultDetails extends ResourceRef { tenantId: string; rbac: boolean; accessPolicies: AccessPolicy[]; vaultUri?: string }
 export interface RoleAssignmentInfo { id: string; name: string; scope: string; roleDefinitionId: string; principalId: string }
 
 /** Key Vault management plane and role assignments at a vault's scope. */
@@ -14,7 +14,7 @@ export class VaultGateway {
   async get(ref: ResourceRef, signal?: AbortSignal): Promise<VaultDetails> {
     const v = await this.clients.keyVault(ref.subscriptionId).vaults.get(ref.resourceGroup, ref.name, { abortSignal: signal });
     return {
-      ...ref, tenantId: v.properties.tenantId, rbac: v.properties.enableRbacAuthorization === true,
+      ...ref, tenantId: v.properties.tenantId, rbac: v.properties.enableRbacAuthorization === true, vaultUri: v.properties.vaultUri,
       accessPolicies: (v.properties.accessPolicies ?? []).map((p) => ({ tenantId: p.tenantId, objectId: p.objectId, permissions: p.permissions as AccessPolicy['permissions'] })),
     };
   }

@@ -55,6 +55,8 @@ export interface KubeTarget {
   listPods(namespace: string): Promise<PodInfo[]>;
   /** The webhooks that mutate pods for workload identity. */
   listWorkloadIdentityWebhooks(): Promise<WebhookInfo[]>;
+  /** A token for the ServiceAccount from the TokenRequest API (what the kubelet projects into a pod). Kept in memory only. */
+  createToken(namespace: string, name: string, audience: string, expirationSeconds: number): Promise<string>;
 }
 
 /** The webhook's name in the AKS add-on and in the upstream Helm chart. */
@@ -152,6 +154,11 @@ class DirectTarget implements KubeTarget {
     return toPods(pods.items, rs.items);
   }
   async listWorkloadIdentityWebhooks() { return toWebhooks((await resilient(() => this.admission.listMutatingWebhookConfiguration(), this.opts)).items); }
+  async createToken(namespace: string, name: string, audience: string, expirationSeconds: number) {
+    const body = { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: [audience], expirationSeconds } };
+    const r = await resilient(() => this.core.createNamespacedServiceAccountToken({ name, namespace, body }), this.opts);
+    return r.status!.token;
+  }
 }
 
 export class RunCommandError extends Error {
@@ -190,6 +197,9 @@ class RunCommandTarget implements KubeTarget {
     return toPods(JSON.parse(pods).items, JSON.parse(rs).items);
   }
   async listWorkloadIdentityWebhooks() { return toWebhooks(JSON.parse(await this.kubectl('kubectl get mutatingwebhookconfigurations -o json')).items); }
+  async createToken(namespace: string, name: string, audience: string, expirationSeconds: number) {
+    return (await this.kubectl(`kubectl create token ${name} -n ${namespace} --audience ${audience} --duration ${Math.round(expirationSeconds / 60)}m`)).trim();
+  }
 }
 
 const UNREACHABLE = ['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'UNREACHABLE'];

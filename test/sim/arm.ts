@@ -4,6 +4,7 @@ import { ClusterRecord, SimState, clone, keyOf } from './model';
 import { AKS_SERVER_APP_ID, SimClaims, verifyToken } from './tokens';
 import { applyManifest, getObjectJson, webhookFor } from './kube';
 import { readStoredZip } from './zip';
+import { serviceAccountToken } from './entra';
 
 export interface ArmConfig {
   /** How long a cluster update runs before it ends. */
@@ -18,6 +19,10 @@ export interface ArmConfig {
   /** Resource Graph queries a user may send per window, and the window (the documented default: 15 per 5 s). */
   graphQuota: number;
   graphQuotaWindowMs: number;
+  /** A federated credential answers AADSTS70021 for this long after it was written. */
+  credentialPropagationMs: number;
+  /** A role assignment gives no data access for this long after it was made. */
+  roleAssignmentPropagationMs: number;
 }
 
 export interface ArmContext {
@@ -434,6 +439,7 @@ export function armRoutes(ctx: ArmContext): Route[] {
     await new Promise((r) => setTimeout(r, config.credentialWriteMs));
     const fic = credentialBody(rec.resource, name, { issuer: p.issuer, subject: p.subject, audiences: p.audiences });
     rec.credentials.set(key, fic);
+    state.credentialWrittenAt.set(keyOf(fic.id), now());
     return ok(fic, exists ? 200 : 201);
   };
 
@@ -673,6 +679,11 @@ export function armRoutes(ctx: ArmContext): Route[] {
       const text = files.get(apply[3]);
       if (text === undefined) throw new Error(`error: the path "${apply[3]}" does not exist`);
       return applyManifest(c.kube, text, apply[1], !!apply[2]);
+    }
+    const token = /^kubectl create token ([\w.-]+) -n ([\w-]+) --audience ([^\s]+) --duration 10m$/.exec(command.trim());
+    if (token) {
+      if (!c.kube.serviceAccounts.has(`${token[2]}/${token[1]}`)) throw new Error(`error: failed to create token: serviceaccounts "${token[1]}" not found`);
+      return serviceAccountToken(c, token[2], token[1], [token[3]], 600).token;
     }
     const get = /^kubectl get (namespace|serviceaccount) ([\w.-]+)(?: -n ([\w-]+))? -o json$/.exec(command.trim());
     if (get) return getObjectJson(c.kube, get[1], get[2], get[3]);

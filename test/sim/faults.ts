@@ -56,7 +56,7 @@ export class FaultInjector {
 }
 
 export interface LoggedRequest {
-  server: 'arm' | 'kube';
+  server: 'arm' | 'kube' | 'login' | 'vault';
   method: string;
   path: string;
   op: string;

@@ -36,7 +36,7 @@ export interface Route {
 }
 
 export interface SimServerOptions {
-  name: 'arm' | 'kube';
+  name: 'arm' | 'kube' | 'login' | 'vault';
   tls: { key: string; cert: string };
   faults: FaultInjector;
   log: LoggedRequest[];

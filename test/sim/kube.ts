@@ -2,6 +2,7 @@ import { parseAllDocuments } from 'yaml';
 import { HttpError, Reply, RequestContext, Route } from './http';
 import { ClusterRecord, KubeObject, KubeState, SimState, clone, kubeMeta, nextResourceVersion } from './model';
 import { AKS_SERVER_APP_ID, verifyToken } from './tokens';
+import { serviceAccountToken } from './entra';
 
 export const kubeStatus = (code: number, reason: string, message: string, details?: object) =>
   ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code });
@@ -233,6 +234,17 @@ export function kubeRoutes(state: SimState): Route[] {
       if (obj?.metadata?.name !== r.params[2]) fail(400, 'BadRequest', 'the name of the object does not match the name on the URL');
       const res = applyObject(kube(r), obj, manager, force, r.params[1]);
       return ok(res.object, res.created ? 201 : 200);
+    } },
+    { method: 'POST', pattern: new RegExp(`^${C}/api/v1/namespaces/([^/]+)/serviceaccounts/([^/]+)/token$`), op: 'kube.serviceaccounts.token', handle: (r) => {
+      const cluster = clusterFor(state, r.params[0]);
+      if (!cluster.kube.serviceAccounts.has(`${r.params[1]}/${r.params[2]}`)) fail(404, 'NotFound', `serviceaccounts "${r.params[2]}" not found`, { name: r.params[2], kind: 'serviceaccounts' });
+      const body = r.json();
+      if (body.kind !== 'TokenRequest' || body.apiVersion !== 'authentication.k8s.io/v1') fail(400, 'BadRequest', `the body must be a TokenRequest of authentication.k8s.io/v1`);
+      const audiences: string[] = body.spec?.audiences ?? [];
+      const seconds = Number(body.spec?.expirationSeconds ?? 3600);
+      if (seconds < 600) fail(422, 'Invalid', `TokenRequest.authentication.k8s.io "${r.params[2]}" is invalid: spec.expirationSeconds: Invalid value: ${seconds}: may not specify a duration less than 10 minutes`);
+      const { token, expirationTimestamp } = serviceAccountToken(cluster, r.params[1], r.params[2], audiences.length ? audiences : ['https://kubernetes.default.svc'], seconds);
+      return ok({ kind: 'TokenRequest', apiVersion: 'authentication.k8s.io/v1', metadata: { name: r.params[2], namespace: r.params[1], creationTimestamp: null }, spec: { audiences, expirationSeconds: seconds, boundObjectRef: null }, status: { token, expirationTimestamp } }, 201);
     } },
     { method: 'GET', pattern: new RegExp(`^${C}/api/v1/namespaces/([^/]+)/pods$`), op: 'kube.pods.list', handle: (r) => ok(list('PodList', byNs(kube(r).pods, r.params[1]))) },
     { method: 'GET', pattern: new RegExp(`^${C}/api/v1/pods$`), op: 'kube.pods.listAll', handle: (r) => ok(list('PodList', byNs(kube(r).pods))) },

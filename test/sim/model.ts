@@ -76,6 +76,8 @@ export interface SimState {
   resourceGroups: Set<string>;
   /** Resource Graph queries per user (object id) in the current quota window. */
   graphQuota: Map<string, { windowStart: number; used: number }>;
+  /** When each federated credential (by id, lower case) was last written: Entra ID needs a while to see it. */
+  credentialWrittenAt: Map<string, number>;
 }
 
 export function emptyKube(): KubeState {
@@ -85,7 +87,7 @@ export function emptyKube(): KubeState {
 export function emptyState(): SimState {
   return {
     tenants: [], subscriptions: [], clusters: new Map(), identities: new Map(), vaults: new Map(),
-    roleAssignments: new Map(), commandResults: new Map(), knownPrincipals: new Set(), resourceGroups: new Set(), graphQuota: new Map(),
+    roleAssignments: new Map(), commandResults: new Map(), knownPrincipals: new Set(), resourceGroups: new Set(), graphQuota: new Map(), credentialWrittenAt: new Map(),
   };
 }
 

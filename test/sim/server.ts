@@ -9,6 +9,7 @@ import { seedStandard } from './seed';
 import { SimTls, runTls } from './tls';
 import { TENANT_CONTOSO, USER_OBJECT_ID } from './seed';
 import { issueToken } from './tokens';
+import { VAULT_DOMAIN, loginRoutes, vaultGuard, vaultRoutes } from './entra';
 
 export type SeedFn = (state: SimState) => void;
 
@@ -23,6 +24,10 @@ export interface SimOptions {
 export interface SimInfo {
   armUrl: string;
   kubeUrl: string;
+  /** Microsoft Entra ID's authority host (token endpoint and discovery). */
+  loginUrl: string;
+  /** Key Vault's data plane: `https://<vault>.vault.sim.test:<port>/`, resolved to 127.0.0.1 by test/sim/resolve.ts. */
+  vaultPort: number;
   caPath: string;
   tokenSecret: string;
   controlSecret: string;
@@ -36,6 +41,8 @@ export const DEFAULT_CONFIG: ArmConfig = {
   runCommandMs: 300,
   graphQuota: 15,
   graphQuotaWindowMs: 5000,
+  credentialPropagationMs: 0,
+  roleAssignmentPropagationMs: 0,
 };
 
 export class Simulator {
@@ -67,9 +74,20 @@ export class Simulator {
       guard: (ctx) => kubeGuard(sim.state, sim.tokenSecret)(ctx),
       errorBody: (s, c, m) => kubeStatus(s, c === 'AuthorizationFailed' ? 'Forbidden' : c, m), routes: kubeRoutes(proxyState(sim)),
     });
-    armUrl = arm.url; kubeUrl = kube.url;
-    sim.closers.push(arm.close, kube.close);
-    sim.info = { armUrl, kubeUrl, caPath: sim.tls.caPath, tokenSecret: sim.tokenSecret, controlSecret: sim.controlSecret };
+    let loginUrl = '';
+    const entraCtx = { state: proxyState(sim), config: sim.config, tokenSecret: sim.tokenSecret, loginUrl: () => loginUrl };
+    const login = await startHttpsServer({
+      name: 'login', tls: sim.tls, faults: sim.faults, log: sim.log, latencyMs: () => sim.latencyMs, guard: () => undefined,
+      errorBody: (s, c, m) => ({ error: c === 'TooManyRequests' ? 'temporarily_unavailable' : 'server_error', error_description: `${c}: ${m}`, error_codes: [] }), routes: loginRoutes(entraCtx),
+    });
+    const vault = await startHttpsServer({
+      name: 'vault', tls: sim.tls, faults: sim.faults, log: sim.log, latencyMs: () => sim.latencyMs, guard: vaultGuard(entraCtx),
+      errorBody: (s, c, m) => ({ error: { code: c, message: m } }), routes: vaultRoutes(entraCtx),
+    });
+    armUrl = arm.url; kubeUrl = kube.url; loginUrl = login.url;
+    sim.closers.push(arm.close, kube.close, login.close, vault.close);
+    sim.info = { armUrl, kubeUrl, loginUrl, vaultPort: Number(new URL(vault.url).port), caPath: sim.tls.caPath, tokenSecret: sim.tokenSecret, controlSecret: sim.controlSecret };
+    sim.localizeVaults();
     return sim;
   }
 
@@ -78,9 +96,15 @@ export class Simulator {
     return issueToken(this.tokenSecret, { aud: resource, tid: tenantId, oid: USER_OBJECT_ID, upn: 'platform.engineer@contoso.com', exp: Math.floor(Date.now() / 1000) + 3600 });
   }
 
+  /** Vaults answer at `https://<name>.vault.sim.test:<port>/`, as real ones at `https://<name>.vault.azure.net/`. */
+  localizeVaults(): void {
+    for (const v of this.state.vaults.values()) v.properties.vaultUri = `https://${v.name}.${VAULT_DOMAIN}:${this.info.vaultPort}/`;
+  }
+
   reset(seed: SeedFn = this.opts.seed ?? seedStandard): void {
     this.state = emptyState();
     seed(this.state);
+    this.localizeVaults();
     this.faults.clear();
     this.log.length = 0;
     Object.assign(this.config, DEFAULT_CONFIG, this.opts.config);

@@ -5,6 +5,8 @@ import { Logger } from '../../src/log';
 import { createAzureServices } from '../../src/services';
 import { loadInventory } from '../../src/workloadIdentity/inventory';
 import type { VerifyDeps } from '../../src/workloadIdentity/verify/model';
+import type { ProbeDeps } from '../../src/workloadIdentity/probe/model';
+import { VAULT_RESOURCE } from '../sim/entra';
 import { isWrite } from '../sim/faults';
 import { SUB_DEV, SUB_FABRIKAM, SUB_PROD } from '../sim/seed';
 import { Simulator, SimOptions } from '../sim/server';
@@ -20,6 +22,7 @@ export class RecordingLogger implements Logger {
 
 export const simCloud = (sim: Simulator): AzureCloud => ({
   name: 'custom', displayName: 'Simulated Azure', resourceManagerEndpoint: `${sim.info.armUrl}/`, portalUrl: 'https://portal.azure.com', authProviderId: 'microsoft-sovereign-cloud',
+  activeDirectoryEndpoint: `${sim.info.loginUrl}/`, keyVaultResource: VAULT_RESOURCE,
 });
 
 /** A credential that hands out the simulator's tokens, and remembers each one it issued (for leak checks). */
@@ -47,9 +50,19 @@ export async function withSim(opts: SimOptions & { requestTimeoutMs?: number; re
 /** Requests the simulator saw that change something. */
 export const writes = (sim: Simulator) => sim.log.filter(isWrite);
 
-/** Verify's dependencies over the standard world's subscriptions, as the tree lists them; retries wait at most 20 ms. */
-export function verifyDepsFor(services: ReturnType<typeof createAzureServices>): VerifyDeps {
+/** The standard world's subscriptions as the tree lists them. */
+const standardInventory = (services: ReturnType<typeof createAzureServices>) => {
   const inventory = loadInventory(services.inventory, [SUB_PROD, SUB_DEV, SUB_FABRIKAM]);
-  const deps = services.verifyDeps({ clusters: async () => (await inventory).flatMap((i) => i.clusters), vaults: async () => (await inventory).flatMap((i) => i.vaults) });
-  return { ...deps, sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))) };
+  return { clusters: async () => (await inventory).flatMap((i) => i.clusters), vaults: async () => (await inventory).flatMap((i) => i.vaults) };
+};
+const fastSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.min(ms, 20)));
+
+/** Verify's dependencies over the standard world's subscriptions; retries wait at most 20 ms. */
+export function verifyDepsFor(services: ReturnType<typeof createAzureServices>): VerifyDeps {
+  return { ...services.verifyDeps(standardInventory(services)), sleep: fastSleep };
+}
+
+/** Test Binding's dependencies over the standard world's subscriptions; Bind's retries wait at most 20 ms. */
+export function probeDepsFor(services: ReturnType<typeof createAzureServices>): ProbeDeps {
+  return { ...services.probeDeps(standardInventory(services)), sleep: fastSleep };
 }

@@ -18,6 +18,9 @@ export const CHECK_TITLES: Record<CheckId, string> = {
   vault: 'Key Vault grants get under its permission model',
   pods: 'Pods of the ServiceAccount get the token injected',
   namespace: 'Namespace is not kube-system',
+  token: 'Test: the cluster issues a token for the ServiceAccount',
+  exchange: 'Test: Microsoft Entra ID exchanges it for the identity',
+  keyVault: 'Test: the identity reaches Key Vault',
 };
 
 /** The issuer a cluster without the OIDC issuer uses for its own tokens: Entra ID never trusts it. */
@@ -26,8 +29,8 @@ export const USE_LABEL = 'azure.workload.identity/use';
 export const TOKEN_FILE_ENV = 'AZURE_FEDERATED_TOKEN_FILE';
 const WARN_AT_CREDENTIALS = 18;
 
-type Ev = [label: string, value: string | undefined];
-const check = (id: CheckId, status: CheckStatus, message: string, evidence: Ev[] = [], fix?: Fix, key: string = id): CheckResult =>
+export type Ev = [label: string, value: string | undefined];
+export const check = (id: CheckId, status: CheckStatus, message: string, evidence: Ev[] = [], fix?: Fix, key: string = id): CheckResult =>
   ({ key, id, title: CHECK_TITLES[id], status, message, evidence: evidence.map(([label, v]) => ({ label, value: v ?? '(none)' })), ...(fix ? { fix } : {}) });
 const unreadable = (id: CheckId, error: string) => check(id, 'error', `Could not read what this check needs: ${error}`);
 const skipped = (id: CheckId, why: string) => check(id, 'skip', why);
@@ -195,12 +198,18 @@ function credentialResults(f: VerifyFacts, credentials: CredentialInfo[], issuer
   return out;
 }
 
-function vaultResult(g: VaultGrants, principalId: string, identityName: string): CheckResult {
-  const v = g.vault;
-  const policies = v.accessPolicies.filter((p) => p.objectId === principalId);
+/** What the principal may get on the vault through access policies and through roles (either may be ignored by the model). */
+export function grantsOn(g: VaultGrants, principalId: string) {
+  const policies = g.vault.accessPolicies.filter((p) => p.objectId === principalId);
   const byPolicy = ALL_PERMISSIONS.filter((k) => policies.some((p) => (p.permissions[k] ?? []).some((x) => ['get', 'all'].includes(x.toLowerCase()))));
   const roleNames = g.roles.map((r) => keyVaultRole(r.roleDefinitionId)).filter((r) => !!r);
   const byRole = ALL_PERMISSIONS.filter((k) => roleNames.some((r) => r!.grants.includes(k)));
+  return { byPolicy, byRole, roleNames };
+}
+
+function vaultResult(g: VaultGrants, principalId: string, identityName: string): CheckResult {
+  const v = g.vault;
+  const { byPolicy, byRole, roleNames } = grantsOn(g, principalId);
   const model = v.rbac ? 'Azure RBAC' : 'access policies';
   const effective = v.rbac ? byRole : byPolicy;
   const ignored = v.rbac ? byPolicy : byRole;

@@ -64,7 +64,9 @@ export type Fix =
   | { kind: 'annotation'; label: string; detail: string }
   | { kind: 'grant'; label: string; detail: string; vaultId: string; permissions: Permission[] };
 
-export type CheckId = 'cluster' | 'webhook' | 'serviceAccount' | 'identity' | 'issuer' | 'subject' | 'audience' | 'credentialCount' | 'vault' | 'pods' | 'namespace';
+export type CheckId = 'cluster' | 'webhook' | 'serviceAccount' | 'identity' | 'issuer' | 'subject' | 'audience' | 'credentialCount' | 'vault' | 'pods' | 'namespace'
+  // Test Binding's stages: the chain proven end to end rather than compared.
+  | 'token' | 'exchange' | 'keyVault';
 
 export interface CheckResult {
   /** Unique within a report; vault checks carry the vault's name. */

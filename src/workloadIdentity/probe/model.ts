@@ -1,0 +1,27 @@
+import type { TokenCredential } from '@azure/core-auth';
+import type { AzureCloud } from '../../auth/cloud';
+import type { Permission } from '../permissions';
+import type { VerifyDeps } from '../verify/model';
+
+/** What a Key Vault GET answered: the status and the service's error code, never a value. */
+export interface VaultAnswer { status: number; code: string; message: string }
+
+/** Test Binding reads through Verify's gateways, and adds the exchange a pod's SDK makes and Key Vault's data plane. */
+export interface ProbeDeps extends VerifyDeps {
+  cloud: Pick<AzureCloud, 'name' | 'activeDirectoryEndpoint' | 'keyVaultResource'>;
+  /** The identity's credential as a pod holds it: it presents the ServiceAccount token to Microsoft Entra ID. */
+  workloadCredential(tenantId: string, clientId: string, assertion: () => Promise<string>): TokenCredential;
+  /** GET of `<kind>/<name>` in the vault with that credential. */
+  probeVault(vaultUri: string, kind: Permission, name: string, credential: TokenCredential, signal?: AbortSignal): Promise<VaultAnswer>;
+}
+
+export interface ProbeOptions {
+  signal?: AbortSignal;
+  /** What the test is doing now, for the progress notification. */
+  progress?: (message: string) => void;
+  /** How long to keep trying while a new credential or role assignment propagates. */
+  propagationWaitMs: number;
+}
+
+/** The claims a ServiceAccount token presents; the token itself is never kept or shown. */
+export interface TokenClaims { iss: string; sub: string; aud: string[]; exp: number }

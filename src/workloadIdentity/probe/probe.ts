@@ -1,0 +1,180 @@
+import { randomBytes } from 'node:crypto';
+import { CancelledError, describeError, isAbort, throwIfAborted } from '../errors';
+import { CLIENT_ID_ANNOTATION } from '../manifest';
+import { TOKEN_EXCHANGE_AUDIENCE } from '../names';
+import { Permission } from '../permissions';
+import { Ev, check, grantsOn } from '../verify/checks';
+import type { CheckResult, VerifyFacts, VerifyReport } from '../verify/model';
+import { verifyBinding } from '../verify/verify';
+import { ProbeDeps, ProbeOptions, TokenClaims, VaultAnswer } from './model';
+
+/** The TokenRequest API's minimum: the token lives no longer than the test needs it. */
+const TOKEN_SECONDS = 600;
+
+/** The claims of a JWT, read without verifying it: only what the report shows. */
+export function tokenClaims(jwt: string): TokenClaims {
+  const body = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8'));
+  return { iss: String(body.iss), sub: String(body.sub), aud: [body.aud].flat().map(String), exp: Number(body.exp) };
+}
+
+/** What each Microsoft Entra ID error means for a workload identity binding. */
+export const AADSTS: Record<string, string> = {
+  '70021': 'No federated credential on the identity matches the token\'s issuer, subject and audience together, or a new credential has not propagated yet.',
+  '700211': 'No federated credential on the identity has the token\'s issuer: the credential names another issuer (a trailing slash, another cluster, or the in-cluster issuer).',
+  '700213': 'No federated credential on the identity has the token\'s subject: the namespace or ServiceAccount in the credential differs.',
+  '7002138': 'The subject matches a federated credential only when case is ignored; Microsoft Entra ID compares it exactly.',
+  '700016': 'Microsoft Entra ID knows no application with the ServiceAccount\'s client id in this tenant: the annotation names a wrong or deleted identity.',
+  '90061': 'Microsoft Entra ID could not fetch the issuer\'s discovery document: the token comes from an issuer it cannot reach (is the OIDC issuer on?).',
+  '700024': 'The token is outside its validity time: check this machine\'s clock.',
+};
+
+const sleepFor = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve, reject) => {
+  const t = setTimeout(resolve, ms);
+  signal?.addEventListener('abort', () => { clearTimeout(t); reject(new CancelledError()); }, { once: true });
+});
+
+/**
+ * Retries `attempt` while it says the answer may change with propagation, with backoff, for at most waitMs;
+ * each wait is reported. Returns the last answer.
+ */
+async function whilePropagating<T>(attempt: () => Promise<T>, propagating: (r: T) => string | undefined, opts: ProbeOptions): Promise<T> {
+  const until = Date.now() + opts.propagationWaitMs;
+  for (let delay = 2000; ; delay = Math.min(delay * 2, 20_000)) {
+    const r = await attempt();
+    const why = propagating(r);
+    const left = until - Date.now();
+    if (!why || left <= 0) return r;
+    const wait = Math.min(delay, left);
+    opts.progress?.(`${why} Trying again in ${Math.ceil(wait / 1000)} s (${Math.ceil(left / 1000)} s left of the wait).`);
+    await sleepFor(wait, opts.signal);
+  }
+}
+
+/** The Kubernetes client takes no signal: a cancel ends the wait, and the answer is dropped. */
+function untilAborted<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return p;
+  throwIfAborted(signal);
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(new CancelledError());
+    signal.addEventListener('abort', abort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
+}
+
+type Exchange = { ok: true } | { ok: false; code: string; message: string };
+
+/**
+ * Test Binding: the chain a pod goes through, proven from here without a pod and without reading any secret.
+ * 1. the cluster issues a ServiceAccount token for the exchange audience (TokenRequest);
+ * 2. Microsoft Entra ID exchanges it for a Key Vault token of the identity the ServiceAccount names;
+ * 3. with it, Key Vault answers a GET of a name that cannot exist: 404 proves `get`, 403 its absence.
+ * Verify's facts give the identity, its credentials and grants, and the fixes offered. Nothing is written.
+ */
+export async function testBinding(facts: VerifyFacts, verifyChecks: CheckResult[], deps: ProbeDeps, opts: ProbeOptions): Promise<CheckResult[]> {
+  const t = facts.target;
+  const found = facts.identity.ok ? facts.identity.value.identity : undefined;
+  const sa = facts.serviceAccount.ok ? facts.serviceAccount.value : undefined;
+  const clientId = sa?.annotations[CLIENT_ID_ANNOTATION]?.trim();
+  const skipRest = (why: string) => [check('exchange', 'skip', why), check('keyVault', 'skip', why)];
+
+  // 1. The ServiceAccount token.
+  if (!sa) return [check('token', 'fail', `The ServiceAccount ${t.namespace}/${t.serviceAccount} does not exist on ${t.cluster.name}${facts.serviceAccount.ok ? '' : ` (${facts.serviceAccount.error})`}.`), ...skipRest('No token to exchange.')];
+  opts.progress?.(`1/3 Asking ${t.cluster.name} for a token of ${t.namespace}/${t.serviceAccount}…`);
+  let token: string;
+  try {
+    const kube = await deps.kube(t.cluster);
+    token = await untilAborted(kube.createToken(t.namespace, t.serviceAccount, TOKEN_EXCHANGE_AUDIENCE, TOKEN_SECONDS), opts.signal);
+  } catch (e) {
+    if (isAbort(e)) throw new CancelledError();
+    const d = describeError(e);
+    const forbidden = d.status === 403 || /Forbidden/i.test(d.code);
+    return [check('token', 'fail', forbidden
+      ? `${d.message} Creating a token needs the "create" verb on serviceaccounts/token in ${t.namespace}: cluster admins and Azure Kubernetes Service RBAC Admin or Writer for the namespace have it.`
+      : `The cluster did not issue a token: ${d.code}: ${d.message}`, [['Request', `serviceaccounts/${t.serviceAccount}/token, audience ${TOKEN_EXCHANGE_AUDIENCE}, ${TOKEN_SECONDS} s`]]), ...skipRest('No token to exchange.')];
+  }
+  const claims = tokenClaims(token);
+  const claimEv: Ev[] = [['Token iss', claims.iss], ['Token sub', claims.sub], ['Token aud', claims.aud.join(', ')], ['Token exp', new Date(claims.exp * 1000).toISOString()]];
+  const out: CheckResult[] = [check('token', 'pass', `${t.cluster.name} issued a token for ${t.namespace}/${t.serviceAccount} (via ${(await deps.kube(t.cluster)).mode === 'runCommand' ? 'AKS run-command' : 'the TokenRequest API'}). Its claims, not the token, are shown.`, claimEv)];
+
+  // 2. The exchange, as the pod's SDK makes it.
+  if (!clientId) return [...out, ...skipRest(`The ServiceAccount has no ${CLIENT_ID_ANNOTATION} annotation, so a pod would not know which identity to ask for.`)];
+  if (!deps.cloud.activeDirectoryEndpoint || !deps.cloud.keyVaultResource) {
+    return [...out, ...skipRest('This custom cloud does not name its Microsoft Entra ID authority or Key Vault DNS suffix: set activeDirectoryEndpointUrl and keyVaultDnsSuffix in microsoft-sovereign-cloud.customEnvironment.')];
+  }
+  const tenantId = found?.tenantId ?? sa.annotations['azure.workload.identity/tenant-id'] ?? facts.target.cluster.subscriptionId;
+  const credential = deps.workloadCredential(tenantId, clientId, async () => token);
+  const scope = `${deps.cloud.keyVaultResource}/.default`;
+  opts.progress?.(`2/3 Exchanging the token at Microsoft Entra ID for ${clientId}…`);
+  const exchange = await whilePropagating<Exchange>(async () => {
+    throwIfAborted(opts.signal);
+    try {
+      await credential.getToken(scope, { abortSignal: opts.signal });
+      return { ok: true };
+    } catch (e) {
+      if (isAbort(e) || opts.signal?.aborted) throw new CancelledError();
+      // @azure/identity wraps Entra ID's answer: "<error>: Error(s): <codes> - Timestamp: … - Description: AADSTS…".
+      const message = String((e as Error).message ?? e);
+      const description = /AADSTS\d+:[^]*/.exec(message)?.[0] ?? message;
+      return { ok: false, code: /AADSTS(\d+)/.exec(message)?.[1] ?? describeError(e).code, message: description.split(/\s*Trace ID:|\r?\n/)[0].trim() };
+    }
+  }, (r) => (!r.ok && r.code === '70021' ? 'AADSTS70021: right after a credential is written, Microsoft Entra ID needs a few minutes to see it.' : undefined), opts);
+  const credentials = facts.credentials.ok ? facts.credentials.value : [];
+  const compare: Ev[] = credentials.map((c) => [`Credential ${c.name}`, [
+    `issuer ${c.issuer === claims.iss ? '✓' : '✗'} ${c.issuer}`,
+    `subject ${c.subject === claims.sub ? '✓' : '✗'} ${c.subject}`,
+    `audiences ${c.audiences.some((a) => claims.aud.includes(a)) ? '✓' : '✗'} ${c.audiences.join(', ')}`,
+  ].join('\n')]);
+  const exchangeEv: Ev[] = [['Client id', clientId], ['Tenant', tenantId], ['Authority', deps.cloud.activeDirectoryEndpoint], ['Resource', deps.cloud.keyVaultResource], ...claimEv.slice(0, 3), ...compare];
+  if (!exchange.ok) {
+    const meaning = AADSTS[exchange.code];
+    const fix = verifyChecks.find((c) => ['issuer', 'subject', 'audience', 'serviceAccount'].includes(c.id) && c.fix)?.fix;
+    const exact = credentials.some((c) => c.issuer === claims.iss && c.subject === claims.sub && c.audiences.some((a) => claims.aud.includes(a)));
+    const propagation = exchange.code === '70021' && exact ? ' A credential matches exactly: it was written recently and has not propagated yet; test again in a few minutes.' : '';
+    out.push(check('exchange', 'fail', `${meaning ? `AADSTS${exchange.code}: ${meaning}` : `${exchange.code}: ${exchange.message}`}${propagation}`, [['Microsoft Entra ID said', exchange.message], ...exchangeEv], fix));
+    out.push(check('keyVault', 'skip', 'No Key Vault token to test with.'));
+    return out;
+  }
+  out.push(check('exchange', 'pass', `Microsoft Entra ID exchanged the ServiceAccount token for a Key Vault token of ${found?.name ?? clientId}. The token is not kept.`, exchangeEv));
+
+  // 3. Key Vault, for each vault the binding covers and each kind granted.
+  const vaults = facts.vaults.ok ? facts.vaults.value : [];
+  if (!vaults.length) { out.push(check('keyVault', 'skip', `${found?.name ?? clientId} has no grant on any Key Vault you can see: nothing to test.`)); return out; }
+  for (const g of vaults) {
+    const v = g.vault;
+    if (!v.vaultUri) { out.push(check('keyVault', 'error', `${v.name} reports no vault URI.`, [], undefined, `keyVault:${v.name}`)); continue; }
+    const { byPolicy, byRole } = grantsOn(g, found!.principalId);
+    const kinds: Permission[] = [...new Set([...byPolicy, ...byRole])];
+    const fix = verifyChecks.find((c) => c.key === `vault:${v.name}` && c.fix)?.fix;
+    for (const kind of kinds.length ? kinds : (['secrets'] as Permission[])) {
+      const name = `akswi-probe-${randomBytes(6).toString('hex')}`;
+      opts.progress?.(`3/3 Asking ${v.name} for ${kind}/${name}…`);
+      const answer = await whilePropagating<VaultAnswer>(() => deps.probeVault(v.vaultUri!, kind, name, credential, opts.signal).catch((e) => {
+        if (isAbort(e) || opts.signal?.aborted) throw new CancelledError();
+        const d = describeError(e);
+        return { status: 0, code: d.code, message: d.message };
+      }),
+      (r) => (r.status === 403 && v.rbac && r.code !== 'ForbiddenByFirewall' && byRole.includes(kind) ? `403 from ${v.name}: a new role assignment can take up to 10 minutes to apply.` : undefined), opts);
+      out.push(vaultCheck(v.name, v.rbac, kind, name, answer, fix));
+    }
+  }
+  return out;
+}
+
+function vaultCheck(vault: string, rbac: boolean, kind: Permission, name: string, a: VaultAnswer, fix: CheckResult['fix']): CheckResult {
+  const key = `keyVault:${vault}:${kind}`;
+  const ev: Ev[] = [['Request', `GET ${kind}/${name} (a name that does not exist)`], ['Answer', `${a.status || 'no answer'} ${a.code}`], ['Permission model', rbac ? 'Azure RBAC' : 'access policies']];
+  if ((a.status === 404 && /NotFound$/.test(a.code)) || a.status === 200) return check('keyVault', 'pass', `${vault}: the identity may get ${kind} (Key Vault answered that the name does not exist, which it tells only a caller allowed to get).`, ev, undefined, key);
+  if (a.status === 403 && a.code === 'ForbiddenByFirewall') {
+    return check('keyVault', 'warn', `${vault}: the vault's firewall does not let this machine in. That says nothing about the pod, whose network may be allowed; the grant could not be tested from here.`, ev, undefined, key);
+  }
+  if (a.status === 403) return check('keyVault', 'fail', `${vault}: Key Vault refused get on ${kind} (${a.code}): ${rbac ? 'no role that grants it is assigned (or it is still propagating: up to 10 minutes)' : 'no access policy gives it'}. ${a.message}`, ev, fix, key);
+  if (a.status === 401) return check('keyVault', 'fail', `${vault}: Key Vault did not accept the token (401 ${a.code}): its audience or tenant does not match the vault's. ${a.message}`, ev, undefined, key);
+  return check('keyVault', 'error', `${vault}: no usable answer: ${a.code}: ${a.message}`, ev, undefined, key);
+}
+
+/** Verify's checks, then the test of the chain: one report, whose fixes are Verify's. */
+export async function verifyAndTest(target: VerifyFacts['target'], deps: ProbeDeps, opts: ProbeOptions): Promise<{ report: VerifyReport; facts: VerifyFacts }> {
+  const { report, facts } = await verifyBinding(target, deps, opts.signal);
+  const tested = await testBinding(facts, report.checks, deps, opts);
+  return { facts, report: { ...report, checks: [...report.checks, ...tested], checkedAt: new Date().toISOString() } };
+}

@@ -1,0 +1,230 @@
+/**
+ * What proves a binding works, simulated as the services behave (workload-identity-facts.md, "Proving a binding
+ * works without a pod"): the Kubernetes TokenRequest API issuing RS256 tokens whose `iss` is the cluster's issuer
+ * URL, the issuer's discovery document and JWKS, Microsoft Entra ID's token endpoint checking a client assertion
+ * against the identity's federated credentials with the real AADSTS errors, and Key Vault's data plane.
+ */
+import { KeyObject, createPublicKey, generateKeyPairSync, randomUUID, sign, verify } from 'node:crypto';
+import { HttpError, Reply, RequestContext, Route } from './http';
+import { ClusterRecord, SimState, keyOf } from './model';
+import { issueToken, verifyToken } from './tokens';
+
+export const TOKEN_EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange';
+/** Simulated vaults live under this domain (resolved to 127.0.0.1 by test/sim/resolve.ts), as real ones under vault.azure.net. */
+export const VAULT_DOMAIN = 'vault.sim.test';
+export const VAULT_RESOURCE = `https://${VAULT_DOMAIN}`;
+
+export interface WorkloadIdentityConfig {
+  /** A federated credential answers AADSTS70021 for this long after it was written. */
+  credentialPropagationMs: number;
+  /** A role assignment gives no data access for this long after it was made. */
+  roleAssignmentPropagationMs: number;
+}
+
+export interface EntraContext {
+  state: SimState;
+  config: WorkloadIdentityConfig;
+  tokenSecret: string;
+  loginUrl: () => string;
+}
+
+const b64url = (v: string | Buffer) => Buffer.from(v).toString('base64url');
+
+// ---- the clusters' service account issuers -------------------------------------------------------------------
+
+/** One signing key per issuer URL, made on first use (as AKS makes one per cluster). */
+const signingKeys = new Map<string, { kid: string; privateKey: KeyObject; publicKey: KeyObject }>();
+function keyFor(issuer: string) {
+  let k = signingKeys.get(issuer);
+  if (!k) {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    k = { kid: randomUUID().replace(/-/g, '').slice(0, 20), privateKey, publicKey };
+    signingKeys.set(issuer, k);
+  }
+  return k;
+}
+
+/** The TokenRequest API's JWT: RS256, `iss` the cluster's issuer URL exactly (trailing slash included). */
+export function serviceAccountToken(cluster: ClusterRecord, namespace: string, serviceAccount: string, audiences: string[], expirationSeconds: number) {
+  const issuer = cluster.resource.properties.oidcIssuerProfile?.issuerURL ?? 'https://kubernetes.default.svc.cluster.local';
+  const key = keyFor(issuer);
+  const now = Math.floor(Date.now() / 1000);
+  const sa = cluster.kube.serviceAccounts.get(`${namespace}/${serviceAccount}`)!;
+  const claims = {
+    aud: audiences, exp: now + expirationSeconds, iat: now, nbf: now, iss: issuer, jti: randomUUID(),
+    sub: `system:serviceaccount:${namespace}:${serviceAccount}`,
+    'kubernetes.io': { namespace, serviceaccount: { name: serviceAccount, uid: sa.metadata.uid } },
+  };
+  const head = b64url(JSON.stringify({ alg: 'RS256', kid: key.kid }));
+  const body = b64url(JSON.stringify(claims));
+  const sig = sign('sha256', Buffer.from(`${head}.${body}`), key.privateKey).toString('base64url');
+  return { token: `${head}.${body}.${sig}`, expirationTimestamp: new Date(claims.exp * 1000).toISOString() };
+}
+
+/** `<issuer>/.well-known/openid-configuration` and its `jwks_uri`, for the clusters that have an issuer. */
+export function issuerDocuments(issuer: string) {
+  const { kid, publicKey } = keyFor(issuer);
+  const jwk = publicKey.export({ format: 'jwk' });
+  const base = issuer.replace(/\/$/, '');
+  return {
+    openidConfiguration: { issuer, jwks_uri: `${base}/openid/v1/jwks`, response_types_supported: ['id_token'], subject_types_supported: ['public'], id_token_signing_alg_values_supported: ['RS256'] },
+    jwks: { keys: [{ ...jwk, kid, use: 'sig', alg: 'RS256' }] },
+  };
+}
+
+/** What Entra ID would fetch from the issuer: undefined where nothing is served (no cluster has that issuer). */
+function fetchIssuer(state: SimState, issuer: string) {
+  const served = [...state.clusters.values()].some((c) => c.resource.properties.oidcIssuerProfile?.issuerURL === issuer);
+  return served ? issuerDocuments(issuer) : undefined;
+}
+
+// ---- Microsoft Entra ID ------------------------------------------------------------------------------------
+
+function aadError(status: number, error: string, code: number, description: string): never {
+  const trace = randomUUID();
+  throw new HttpError(status, {
+    error, error_description: `AADSTS${code}: ${description} Trace ID: ${trace} Correlation ID: ${randomUUID()} Timestamp: ${new Date().toISOString().replace('T', ' ').slice(0, 19)}Z`,
+    error_codes: [code], timestamp: new Date().toISOString(), trace_id: trace, correlation_id: randomUUID(), error_uri: 'https://login.microsoftonline.com/error?code=' + code,
+  });
+}
+
+/** Checks a client assertion as Entra ID does for a managed identity's federated credentials; returns an access token. */
+function exchange(ctx: EntraContext, tenant: string, form: URLSearchParams): Reply {
+  const { state, config } = ctx;
+  if (form.get('grant_type') !== 'client_credentials') aadError(400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.');
+  const clientId = form.get('client_id') ?? '';
+  const scope = form.get('scope') ?? '';
+  const assertion = form.get('client_assertion') ?? '';
+  if (form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' || !assertion) {
+    aadError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+  }
+  const identity = [...state.identities.values()].find((r) => r.resource.properties.clientId.toLowerCase() === clientId.toLowerCase() && r.resource.properties.tenantId === tenant);
+  if (!identity) aadError(400, 'unauthorized_client', 700016, `Application with identifier '${clientId}' was not found in the directory '${tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.`);
+
+  const [head, body, sig] = assertion.split('.');
+  let header: any, claims: any;
+  try { header = JSON.parse(Buffer.from(head, 'base64url').toString()); claims = JSON.parse(Buffer.from(body, 'base64url').toString()); } catch {
+    aadError(400, 'invalid_request', 50027, 'JWT token is invalid or malformed.');
+  }
+  const docs = fetchIssuer(state, claims.iss);
+  if (!docs) aadError(400, 'invalid_request', 90061, `Request to External OIDC endpoint failed. Could not fetch the openid-configuration of issuer '${claims.iss}'.`);
+  const jwk = docs!.jwks.keys.find((k) => k.kid === header.kid);
+  const valid = header.alg === 'RS256' && jwk && verify('sha256', Buffer.from(`${head}.${body}`), createPublicKey({ key: jwk as any, format: 'jwk' }), Buffer.from(sig ?? '', 'base64url'));
+  if (!valid) aadError(401, 'invalid_client', 5002727, 'Invalid JWT token. The signature could not be verified with the keys of the issuer.');
+  const now = Date.now() / 1000;
+  if (claims.exp < now || (claims.nbf ?? 0) > now + 300) aadError(400, 'invalid_client', 700024, 'Client assertion is not within its valid time range.');
+
+  // Exact, case-sensitive comparison of issuer, subject and audience, as Entra ID makes it.
+  const fics = [...identity!.credentials.values()].map((f) => ({ ...f.properties, id: f.id }));
+  const audiences: string[] = [claims.aud].flat();
+  const presented = `Assertion Issuer: '${claims.iss}'. Assertion Subject: '${claims.sub}'. Assertion Audience: '${audiences.join(',')}'.`;
+  const byIssuer = fics.filter((f) => f.issuer === claims.iss);
+  if (!byIssuer.length) aadError(400, 'invalid_request', 700211, `No matching federated identity record found for presented assertion issuer '${claims.iss}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.`);
+  const bySubject = byIssuer.filter((f) => f.subject === claims.sub);
+  if (!bySubject.length) {
+    if (byIssuer.some((f) => f.subject.toLowerCase() === String(claims.sub).toLowerCase())) {
+      aadError(400, 'invalid_request', 7002138, `No matching federated identity record found for presented assertion subject '${claims.sub}'. The subject matches a federated identity credential only when case is ignored; the comparison is case-sensitive.`);
+    }
+    aadError(400, 'invalid_request', 700213, `No matching federated identity record found for presented assertion subject '${claims.sub}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.`);
+  }
+  const match = bySubject.find((f) => f.audiences.some((a: string) => audiences.includes(a)));
+  const written = state.credentialWrittenAt.get(keyOf(match?.id ?? '')) ?? 0;
+  if (!match || Date.now() - written < config.credentialPropagationMs) {
+    aadError(400, 'invalid_request', 70021, `No matching federated identity record found for presented assertion. ${presented} https://learn.microsoft.com/entra/workload-id/workload-identity-federation`);
+  }
+  const resource = scope.replace(/\/\.default$/, '');
+  const exp = Math.floor(Date.now() / 1000) + 3600;
+  const access = issueToken(ctx.tokenSecret, { aud: resource, tid: tenant, oid: identity!.resource.properties.principalId, upn: '', exp });
+  return { status: 200, body: { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: access } };
+}
+
+export function loginRoutes(ctx: EntraContext): Route[] {
+  const TENANT = '/([0-9a-f-]{36})';
+  return [
+    { method: 'GET', pattern: new RegExp(`^${TENANT}/v2\\.0/\\.well-known/openid-configuration$`, 'i'), op: 'entra.openidConfiguration', handle: (r) => {
+      const base = `${ctx.loginUrl()}/${r.params[0]}`;
+      return { status: 200, body: {
+        token_endpoint: `${base}/oauth2/v2.0/token`, authorization_endpoint: `${base}/oauth2/v2.0/authorize`, issuer: `${base}/v2.0`,
+        jwks_uri: `${ctx.loginUrl()}/${r.params[0]}/discovery/v2.0/keys`, end_session_endpoint: `${base}/oauth2/v2.0/logout`,
+        token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'], response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
+        scopes_supported: ['openid', 'profile', 'email', 'offline_access'], subject_types_supported: ['pairwise'], id_token_signing_alg_values_supported: ['RS256'], tenant_region_scope: 'NA',
+      } };
+    } },
+    { method: 'POST', pattern: new RegExp(`^${TENANT}/oauth2/v2\\.0/token$`, 'i'), op: 'entra.token', handle: (r) => exchange(ctx, r.params[0], new URLSearchParams(r.rawBody)) },
+  ];
+}
+
+// ---- Key Vault data plane -------------------------------------------------------------------------------------
+
+type Kind = 'secrets' | 'keys' | 'certificates';
+/** The data roles and what each lets a caller get. */
+const ROLE_GETS: Record<string, Kind[]> = {
+  '00482a5a-887f-4fb3-b363-3b7fe8e74483': ['secrets', 'keys', 'certificates'],
+  'b86a8fe4-44ce-4948-aee5-eccb2c155cd7': ['secrets'],
+  '4633458b-17de-408a-b874-0445c86b69e6': ['secrets'],
+  '14b46e9e-c2b7-41b4-b07b-48a6ebf60603': ['keys'],
+  '12338af0-0e69-4776-bea7-57ae8d297424': ['keys'],
+  'a4417e6f-fecd-4de8-b567-7b0420556985': ['certificates'],
+  'db79e9a7-68ee-4b58-9aeb-b90e7c24fcba': ['certificates'],
+};
+const NOT_FOUND: Record<Kind, string> = { secrets: 'SecretNotFound', keys: 'KeyNotFound', certificates: 'CertificateNotFound' };
+const SINGULAR: Record<Kind, string> = { secrets: 'secret', keys: 'key', certificates: 'certificate' };
+const ACTION: Record<Kind, string> = { secrets: 'secrets/getSecret/action', keys: 'keys/read', certificates: 'certificates/read' };
+
+const kvError = (status: number, code: string, message: string, inner?: string, headers?: Record<string, string>): never => {
+  throw new HttpError(status, { error: { code, message, ...(inner ? { innererror: { code: inner } } : {}) } }, headers);
+};
+
+/** The vault a request's host names: `<vault>.vault.sim.test[:port]`. */
+const vaultOf = (state: SimState, host: string | undefined) => {
+  const name = String(host ?? '').split(':')[0].toLowerCase();
+  if (!name.endsWith(`.${VAULT_DOMAIN}`)) return undefined;
+  const vaultName = name.slice(0, -(VAULT_DOMAIN.length + 1));
+  return [...state.vaults.values()].find((v) => v.name.toLowerCase() === vaultName);
+};
+
+export function vaultGuard(ctx: EntraContext) {
+  return (req: RequestContext) => {
+    const v = vaultOf(ctx.state, req.headers.host);
+    if (!v) kvError(404, 'VaultNotFound', `No vault is served at ${req.headers.host}.`);
+    const challenge = { 'WWW-Authenticate': `Bearer authorization="${ctx.loginUrl()}/${v.properties.tenantId}", resource="${VAULT_RESOURCE}"` };
+    const auth = String(req.headers.authorization ?? '');
+    if (!auth.startsWith('Bearer ')) kvError(401, 'Unauthorized', 'AKV10000: Request is missing a Bearer or PoP token.', undefined, challenge);
+    const claims = verifyToken(ctx.tokenSecret, auth.slice(7));
+    if (!claims) kvError(401, 'Unauthorized', 'AKV10032: Invalid issuer or signature.', undefined, challenge);
+    if (claims!.aud.replace(/\/$/, '') !== VAULT_RESOURCE) kvError(401, 'Unauthorized', `AKV10022: Invalid audience. Expected ${VAULT_RESOURCE}, found: ${claims!.aud}.`, undefined, challenge);
+    if (!req.query.get('api-version')) kvError(400, 'BadParameter', 'The api-version query parameter is required.');
+    (req as any).vault = v;
+    (req as any).principal = claims!.oid;
+  };
+}
+
+export function vaultRoutes(ctx: EntraContext): Route[] {
+  const get = (kind: Kind) => (req: RequestContext): Reply => {
+    const v = (req as any).vault, oid: string = (req as any).principal, name = req.params[0];
+    if (v.properties.networkAcls?.defaultAction === 'Deny') {
+      kvError(403, 'Forbidden', `Client address is not authorized and caller is not a trusted service.\r\nClient address: 127.0.0.1\r\nCaller: appid=;oid=${oid}\r\nVault: ${v.name};location=${v.location}`, 'ForbiddenByFirewall');
+    }
+    if (v.properties.enableRbacAuthorization) {
+      const now = Date.now();
+      const allowed = [...ctx.state.roleAssignments.values()].some((ra) => ra.properties.principalId === oid
+        && v.id.toLowerCase().startsWith(ra.properties.scope.toLowerCase())
+        && (ROLE_GETS[ra.properties.roleDefinitionId.toLowerCase().split('/').pop()] ?? []).includes(kind)
+        && now - (Date.parse(ra.properties.createdOn ?? '') || 0) >= ctx.config.roleAssignmentPropagationMs);
+      if (!allowed) {
+        kvError(403, 'Forbidden', `Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\nCaller: appid=;oid=${oid}\r\nAction: 'Microsoft.KeyVault/vaults/${ACTION[kind]}'\r\nResource: '${v.id.toLowerCase()}/${kind}/${name.toLowerCase()}'\r\nAssignment: (not found)\r\nVault: ${v.name};location=${v.location}`, 'ForbiddenByRbac');
+      }
+    } else {
+      const policy = (v.properties.accessPolicies ?? []).find((p: any) => p.objectId === oid);
+      const perms: string[] = (policy?.permissions?.[kind] ?? []).map((x: string) => x.toLowerCase());
+      if (!perms.includes('get') && !perms.includes('all')) {
+        kvError(403, 'Forbidden', `The user, group or application 'appid=;oid=${oid}' does not have ${kind} get permission on key vault '${v.name};location=${v.location}'. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125287`, 'AccessDenied');
+      }
+    }
+    // The simulated vaults hold no objects: a caller allowed to get learns only that the name does not exist.
+    return kvError(404, NOT_FOUND[kind], `A ${SINGULAR[kind]} with (name/id) ${name} was not found in this key vault. If you recently deleted this ${SINGULAR[kind]} you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182`);
+  };
+  return (['secrets', 'keys', 'certificates'] as const).map((kind) => ({
+    method: 'GET', pattern: new RegExp(`^/${kind}/([^/]+)(?:/[^/]*)?$`), op: `keyvault.${kind}.get`, handle: get(kind),
+  }));
+}
