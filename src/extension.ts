@@ -58,6 +58,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   register('bindKeyVault', (node) => bindKeyVaultCommand(ctx, { cluster: node }));
   register('bindToCluster', (node) => bindKeyVaultCommand(ctx, { vault: node }));
   register('verifyWorkloadIdentity', (node) => verifyWorkloadIdentityCommand(ctx, node));
+  register('testBinding', (node) => verifyWorkloadIdentityCommand(ctx, node, { test: true }));
   register('copyIssuerUrl', (node) => copyIssuerUrl(ctx, node));
   register('copyResourceId', copyResourceId);
   register('openInPortal', (node) => openInPortal(ctx, node));

@@ -4,7 +4,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { SimInfo } from '../sim/server';
-import { AZ_STAND_IN_DIR, CODE_SERVER } from './paths';
+import { AZ_STAND_IN_DIR, CODE_SERVER, REPO } from './paths';
 
 export interface CodeServer {
   url: string;
@@ -44,8 +44,9 @@ export function simulatedCloudSettings(sim: SimInfo): Record<string, unknown> {
       // VS Code's Microsoft account extension requires every field of a custom environment.
       managementEndpointUrl: `${sim.armUrl}/`,
       resourceManagerEndpointUrl: `${sim.armUrl}/`,
-      activeDirectoryEndpointUrl: 'https://login.microsoftonline.com/',
+      activeDirectoryEndpointUrl: `${sim.loginUrl}/`,
       activeDirectoryResourceId: `${sim.armUrl}/`,
+      keyVaultDnsSuffix: '.vault.sim.test',
     },
     'aksWorkloadIdentity.authentication': 'azureCli',
   };
@@ -65,6 +66,8 @@ export function simEnv(sim: SimInfo, home: string): NodeJS.ProcessEnv {
     AKSWI_SIM_TOKEN_SECRET: sim.tokenSecret,
     AKSWI_SIM_AZ_STATE: path.join(home, '.az-sim'),
     AKSWI_SIM_INFO: JSON.stringify(sim),
+    // The simulated vaults' host names resolve to 127.0.0.1 in the extension host (test/sim/resolve.ts).
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${path.join(REPO, 'out', 'test', 'sim', 'resolve.js')}`.trim(),
   };
   delete env.VSCODE_IPC_HOOK_CLI;
   delete env.ELECTRON_RUN_AS_NODE;

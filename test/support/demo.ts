@@ -10,7 +10,8 @@ import * as path from 'node:path';
 async function main() {
   const portArg = process.argv.indexOf('--port');
   const port = portArg > 0 ? Number(process.argv[portArg + 1]) : Number(process.env.PORT ?? 8080);
-  const sim = await Simulator.start({ config: { clusterUpdateMs: 8000, pollRetryAfterSeconds: 2, runCommandMs: 1500 } });
+  // New credentials and role assignments take a while, as in Azure: Test Binding shows the wait.
+  const sim = await Simulator.start({ config: { clusterUpdateMs: 8000, pollRetryAfterSeconds: 2, runCommandMs: 1500, credentialPropagationMs: 15_000, roleAssignmentPropagationMs: 15_000 } });
   const cs = await startCodeServer({ sim: sim.info, vsix: path.join(REPO, 'dist-vsix', 'aks-workload-identity.vsix'), port });
   console.log('');
   console.log('AKS Workload Identity is running in VS Code (code-server) against a SIMULATED Azure with demo data.');

@@ -9,25 +9,26 @@ import { VERIFY_TITLE, VerifyWizardContext, verifyPromptSteps } from './prompts'
 
 /**
  * Palette "Verify Workload Identity…" asks for cluster, namespace, ServiceAccount and vault; a cluster's menu starts
- * at the namespace; a binding's menu asks nothing.
+ * at the namespace; a binding's menu asks nothing. "Test Binding" is the same with the token exchange test added.
  */
-export async function verifyWorkloadIdentityCommand(ctx: CommandContext, node?: ClusterNode | BindingNode): Promise<VerifyPanel | undefined> {
+export async function verifyWorkloadIdentityCommand(ctx: CommandContext, node?: ClusterNode | BindingNode | VerifyTarget, options: { test?: boolean } = {}): Promise<VerifyPanel | undefined> {
   const session = await requireSession(ctx);
   if (!session) return undefined;
   const inventory = { clusters: () => ctx.tree.clusters(), vaults: () => ctx.tree.vaults() };
-  const deps = session.services.verifyDeps(inventory);
+  const deps = session.services.probeDeps(inventory);
   // The first run uses the cluster connection the prompts opened; later runs connect afresh, with whoever is signed in then.
   let unused: typeof deps | undefined = deps;
   const makeDeps = () => {
     const current = ctx.auth.session;
     if (!current) throw Object.assign(new Error('Sign in to Azure to run the checks.'), { code: 'NotSignedIn' });
-    const next = unused && current === session ? unused : current.services.verifyDeps(inventory);
+    const next = unused && current === session ? unused : current.services.probeDeps(inventory);
     unused = undefined;
     return next;
   };
   try {
     let target: VerifyTarget;
-    if (node?.kind === 'binding') {
+    if (node && 'namespace' in node) target = node;
+    else if (node?.kind === 'binding') {
       target = { cluster: node.cluster, namespace: node.binding.namespace, serviceAccount: node.binding.serviceAccount, identityId: node.binding.identityId };
     } else {
       const wizard: VerifyWizardContext = {
@@ -39,7 +40,7 @@ export async function verifyWorkloadIdentityCommand(ctx: CommandContext, node?: 
       await runPrompts(verifyPromptSteps, wizard, ctx.prompter());
       target = { cluster: wizard.cluster!, namespace: wizard.namespace!, serviceAccount: wizard.serviceAccount!, ...(wizard.vault ? { vault: wizard.vault } : {}) };
     }
-    return await VerifyPanel.show(ctx, makeDeps, target);
+    return await VerifyPanel.show(ctx, makeDeps, target, options.test);
   } catch (e) {
     if (e instanceof PromptDismissed) return undefined;
     const d = describeError(e);

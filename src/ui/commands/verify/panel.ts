@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { StepError, describeError } from '../../../workloadIdentity/errors';
 import { applyFix } from '../../../workloadIdentity/verify/fix';
-import type { VerifyDeps, VerifyFacts, VerifyReport, VerifyTarget } from '../../../workloadIdentity/verify/model';
+import type { VerifyFacts, VerifyReport, VerifyTarget } from '../../../workloadIdentity/verify/model';
+import type { ProbeDeps } from '../../../workloadIdentity/probe/model';
+import { verifyAndTest } from '../../../workloadIdentity/probe/probe';
+import { withCancellableProgress } from '../../progress';
 import { reportHtml, reportMarkdown, summarize } from '../../../workloadIdentity/verify/report';
 import { verifyBinding } from '../../../workloadIdentity/verify/verify';
 import type { CommandContext } from '../../context';
@@ -17,7 +20,9 @@ export class VerifyPanel {
   private static readonly open = new Map<string, VerifyPanel>();
   private facts?: VerifyFacts;
   /** The dependencies the facts were read with: a fix writes through the same cluster connection. */
-  private deps?: VerifyDeps;
+  private deps?: ProbeDeps;
+  /** Once the user asked for the token exchange test, every run includes it. */
+  private testing = false;
   report?: VerifyReport;
   private busy?: string;
   private disposed = false;
@@ -26,7 +31,7 @@ export class VerifyPanel {
    * `makeDeps` is called for every run: a panel can stay open for hours, past the lifetime of a cluster token, and
    * across a sign-out and sign-in.
    */
-  static async show(ctx: CommandContext, makeDeps: () => VerifyDeps, target: VerifyTarget): Promise<VerifyPanel> {
+  static async show(ctx: CommandContext, makeDeps: () => ProbeDeps, target: VerifyTarget, test = false): Promise<VerifyPanel> {
     const key = keyOf(target);
     let p = VerifyPanel.open.get(key);
     if (p) p.panel.reveal();
@@ -38,31 +43,38 @@ export class VerifyPanel {
       const opened = p;
       panel.onDidDispose(() => { opened.disposed = true; VerifyPanel.open.delete(key); });
     }
+    p.testing ||= test;
     await p.run();
     return p;
   }
 
-  private constructor(private readonly ctx: CommandContext, private readonly makeDeps: () => VerifyDeps, readonly target: VerifyTarget, readonly panel: vscode.WebviewPanel) {
+  private constructor(private readonly ctx: CommandContext, private readonly makeDeps: () => ProbeDeps, readonly target: VerifyTarget, readonly panel: vscode.WebviewPanel) {
     panel.webview.onDidReceiveMessage((m: { type: string; key?: string }) => {
       if (m.type === 'fix' && m.key) void this.fix(m.key);
       if (m.type === 'rerun') void this.run();
+      if (m.type === 'test') { this.testing = true; void this.run(); }
       if (m.type === 'copy') void this.copy();
     });
   }
 
-  /** Runs every check again and shows the result; undefined when the checks could not run at all. */
+  /** Runs every check (and the test, once asked for) again and shows the result; undefined when they could not run. */
   async run(): Promise<VerifyReport | undefined> {
-    this.busy = 'Checking…';
+    this.busy = this.testing ? 'Checking and testing the token exchange…' : 'Checking…';
     this.render();
     try {
       const deps = this.makeDeps();
-      const { report, facts } = await vscode.window.withProgress({ location: { viewId: 'aksWorkloadIdentity.resources' } }, () => verifyBinding(this.target, deps));
+      const waitSeconds = vscode.workspace.getConfiguration('aksWorkloadIdentity').get<number>('testBinding.propagationWaitSeconds', 180);
+      const { report, facts } = this.testing
+        ? await withCancellableProgress(`Testing ${this.target.namespace}/${this.target.serviceAccount} on ${this.target.cluster.name}`,
+          (progress, signal) => verifyAndTest(this.target, deps, { signal, progress, propagationWaitMs: Math.max(0, waitSeconds) * 1000 }))
+        : await vscode.window.withProgress({ location: { viewId: 'aksWorkloadIdentity.resources' } }, () => verifyBinding(this.target, deps));
       this.report = report; this.facts = facts; this.deps = deps;
       const n = summarize(report);
       this.ctx.log.info(`Verify ${this.target.namespace}/${this.target.serviceAccount} on ${this.target.cluster.name}: ${n.pass} passed, ${n.warn} warnings, ${n.fail} failed, ${n.error} unreadable.`);
       return report;
     } catch (e) {
       const d = describeError(e);
+      if (d.code === 'CancelledError' || d.code === 'Cancelled') { this.ctx.log.info('Test Binding cancelled.'); return undefined; }
       this.ctx.log.error(`Verify: ${d.code}: ${d.message}`);
       void this.ctx.prompter().notify('error', `Verify Workload Identity: ${d.code}: ${d.message}`);
       return undefined;
@@ -109,6 +121,6 @@ export class VerifyPanel {
     if (this.disposed) return;
     const nonce = randomBytes(16).toString('base64');
     const report = this.report ?? { target: this.target, checkedAt: '', checks: [], notes: [] };
-    this.panel.webview.html = reportHtml(report, { nonce, cspSource: this.panel.webview.cspSource, busy: this.busy });
+    this.panel.webview.html = reportHtml(report, { nonce, cspSource: this.panel.webview.cspSource, busy: this.busy, tested: this.testing });
   }
 }
