@@ -14,6 +14,9 @@ export const TOKEN_EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange';
 export const VAULT_DOMAIN = 'vault.sim.test';
 export const VAULT_RESOURCE = `https://${VAULT_DOMAIN}`;
 
+/** Every token this process's simulators issued for a workload, for the tests that check none leaks. */
+export const issuedWorkloadTokens: string[] = [];
+
 export interface WorkloadIdentityConfig {
   /** A federated credential answers AADSTS70021 for this long after it was written. */
   credentialPropagationMs: number;
@@ -58,6 +61,7 @@ export function serviceAccountToken(cluster: ClusterRecord, namespace: string, s
   const head = b64url(JSON.stringify({ alg: 'RS256', kid: key.kid }));
   const body = b64url(JSON.stringify(claims));
   const sig = sign('sha256', Buffer.from(`${head}.${body}`), key.privateKey).toString('base64url');
+  issuedWorkloadTokens.push(`${head}.${body}.${sig}`);
   return { token: `${head}.${body}.${sig}`, expirationTimestamp: new Date(claims.exp * 1000).toISOString() };
 }
 
@@ -135,6 +139,7 @@ function exchange(ctx: EntraContext, tenant: string, form: URLSearchParams): Rep
   const resource = scope.replace(/\/\.default$/, '');
   const exp = Math.floor(Date.now() / 1000) + 3600;
   const access = issueToken(ctx.tokenSecret, { aud: resource, tid: tenant, oid: identity!.resource.properties.principalId, upn: '', exp });
+  issuedWorkloadTokens.push(access);
   return { status: 200, body: { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: access } };
 }
 

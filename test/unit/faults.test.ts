@@ -9,7 +9,8 @@ import { loadInventory, vaultFromRaw } from '../../src/workloadIdentity/inventor
 import { applyFix } from '../../src/workloadIdentity/verify/fix';
 import { verifyBinding } from '../../src/workloadIdentity/verify/verify';
 import { SUB_PROD } from '../sim/seed';
-import { verifyDepsFor, withSim, writes } from './helpers';
+import { probeDepsFor, verifyDepsFor, withSim, writes } from './helpers';
+import { verifyAndTest } from '../../src/workloadIdentity/probe/probe';
 
 type Env = Awaited<ReturnType<typeof withSim>>;
 
@@ -262,6 +263,46 @@ describe('faults at every operation Verify uses', () => {
         assert.equal(world(env), clean, `${op}/${kind}: the state differs from a fault-free fix`);
         row.push(outcome);
       }
+      table.push(`| ${op} | ${row.join(' | ')} |`);
+    }
+  });
+});
+
+describe('faults at every call Test Binding makes', () => {
+  let env: Env;
+  const table: string[] = [];
+  before(async () => { env = await withSim({ requestTimeoutMs: 1500, retryDelayMs: 50 }); });
+  after(async () => {
+    await env.sim.stop();
+    console.log(`\nTest Binding fault matrix (transient: one failure; permanent: every call fails)\n${table.join('\n')}`);
+  });
+
+  it('transient faults are retried to the same result; a permanent one is reported at its stage and the stages after it are skipped', async () => {
+    const target = () => ({ cluster: clusterOf(env, 'aks-payments'), namespace: 'payments', serviceAccount: 'payments-api' });
+    const run = async () => (await verifyAndTest(target(), probeDepsFor(env.services), { propagationWaitMs: 0 })).report.checks
+      .filter((c) => ['token', 'exchange', 'keyVault'].includes(c.id)).map((c) => `${c.key}:${c.status}`).join(' ');
+    env.sim.reset();
+    const clean = await run();
+    assert.equal(clean, 'token:pass exchange:pass keyVault:kv-payments:secrets:pass');
+    const kinds: FaultKind[] = ['429', '500', '503', 'reset'];
+    table.push(`| operation | ${kinds.join(' | ')} | permanent 500 |`);
+    const stageOf: Record<string, string> = { 'kube.serviceaccounts.token': 'token', 'entra.openidConfiguration': 'exchange', 'entra.token': 'exchange', 'keyvault.secrets.get': 'keyVault:kv-payments:secrets' };
+    for (const [op, stage] of Object.entries(stageOf)) {
+      const row: string[] = [];
+      for (const kind of kinds) {
+        env.sim.reset();
+        env.sim.addFault({ op, kind, count: 1 });
+        assert.equal(await run(), clean, `${op}/${kind}`);
+        row.push('same result');
+      }
+      env.sim.reset();
+      env.sim.addFault({ op, kind: '500', count: 0 });
+      const result = await run();
+      const marks = Object.fromEntries(result.split(' ').map((x) => [x.slice(0, x.lastIndexOf(':')), x.slice(x.lastIndexOf(':') + 1)]));
+      assert.ok(['fail', 'error'].includes(marks[stage]), `${op}: ${result}`);
+      const later = Object.keys(stageOf).map((o) => stageOf[o]).filter((s, i, a) => a.indexOf(s) === i);
+      for (const s of later.slice(later.indexOf(stage) + 1)) assert.equal(marks[s.startsWith('keyVault') ? 'keyVault' : s], 'skip', `${op}: ${s} after a failed ${stage}`);
+      row.push(`${stage} ${marks[stage]}, later stages skipped`);
       table.push(`| ${op} | ${row.join(' | ')} |`);
     }
   });

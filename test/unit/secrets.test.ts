@@ -9,7 +9,10 @@ import { verifyBinding } from '../../src/workloadIdentity/verify/verify';
 import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
 import { vaultFromRaw } from '../../src/workloadIdentity/inventory';
 import { SUB_PROD } from '../sim/seed';
-import { withSim } from './helpers';
+import { probeDepsFor, withSim } from './helpers';
+import { verifyAndTest } from '../../src/workloadIdentity/probe/probe';
+import { reportMarkdown } from '../../src/workloadIdentity/verify/report';
+import { issuedWorkloadTokens } from '../sim/entra';
 
 type Env = Awaited<ReturnType<typeof withSim>>;
 
@@ -40,7 +43,14 @@ describe('secrets stay secret', () => {
       const { report } = await verifyBinding({ cluster: c, namespace: ns, serviceAccount: 'app' },
         env.services.verifyDeps({ clusters: async () => [c], vaults: async () => [v] }));
       assert.ok(report.checks.every((x) => x.status !== 'error'), `${name}: ${JSON.stringify(report.checks.filter((x) => x.status === 'error'))}`);
+      // Test Binding holds a ServiceAccount token and an exchanged Key Vault token: neither may reach the log or the report.
+      const tested = await verifyAndTest({ cluster: c, namespace: ns, serviceAccount: 'app' }, probeDepsFor(env.services), { propagationWaitMs: 0 });
+      assert.equal(tested.report.checks.find((x) => x.id === 'exchange')?.status, 'pass', name);
+      const md = reportMarkdown(tested.report);
+      for (const t of issuedWorkloadTokens) assert.ok(!md.includes(t.split('.')[2]), 'a workload token is in the report');
     }
+    assert.ok(issuedWorkloadTokens.length >= clusters.length * 2, 'a ServiceAccount token and an access token a cluster');
+    for (const t of issuedWorkloadTokens) assert.ok(!env.log.text.includes(t.split('.')[2]), 'a workload token is in the log');
     const log = env.log.text;
     assert.match(log, /PUT https:\/\/127\.0\.0\.1:\d+\/subscriptions\/.+\/federatedIdentityCredentials\/.+ 20[01] \d+ms/);
     assert.ok(env.credential.issued.length > 0);
