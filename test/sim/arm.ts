@@ -23,6 +23,8 @@ export interface ArmConfig {
   credentialPropagationMs: number;
   /** A role assignment gives no data access for this long after it was made. */
   roleAssignmentPropagationMs: number;
+  /** How far Microsoft Entra ID's clock runs ahead of the clusters'. */
+  entraClockSkewSeconds: number;
 }
 
 export interface ArmContext {

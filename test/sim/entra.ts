@@ -22,6 +22,8 @@ export interface WorkloadIdentityConfig {
   credentialPropagationMs: number;
   /** A role assignment gives no data access for this long after it was made. */
   roleAssignmentPropagationMs: number;
+  /** How far Microsoft Entra ID's clock runs ahead of the clusters' (a skewed clock makes tokens look expired). */
+  entraClockSkewSeconds: number;
 }
 
 export interface EntraContext {
@@ -115,7 +117,7 @@ function exchange(ctx: EntraContext, tenant: string, form: URLSearchParams): Rep
   const jwk = docs!.jwks.keys.find((k) => k.kid === header.kid);
   const valid = header.alg === 'RS256' && jwk && verify('sha256', Buffer.from(`${head}.${body}`), createPublicKey({ key: jwk as any, format: 'jwk' }), Buffer.from(sig ?? '', 'base64url'));
   if (!valid) aadError(401, 'invalid_client', 5002727, 'Invalid JWT token. The signature could not be verified with the keys of the issuer.');
-  const now = Date.now() / 1000;
+  const now = Date.now() / 1000 + config.entraClockSkewSeconds;
   if (claims.exp < now || (claims.nbf ?? 0) > now + 300) aadError(400, 'invalid_client', 700024, 'Client assertion is not within its valid time range.');
 
   // Exact, case-sensitive comparison of issuer, subject and audience, as Entra ID makes it.

@@ -43,6 +43,7 @@ export const DEFAULT_CONFIG: ArmConfig = {
   graphQuotaWindowMs: 5000,
   credentialPropagationMs: 0,
   roleAssignmentPropagationMs: 0,
+  entraClockSkewSeconds: 0,
 };
 
 export class Simulator {

@@ -81,7 +81,7 @@ describe('Test Binding', () => {
     assert.equal(kv.fix?.kind, 'grant');
   });
 
-  it('names every AADSTS outcome: unknown client id, subject typo, case-only subject, audience, an issuer Entra ID cannot fetch', async () => {
+  it('names every AADSTS outcome: unknown client id, subject typo, case-only subject, audience, an issuer Entra ID cannot fetch, a token outside its time', async () => {
     const cases: [string, () => VerifyTarget, RegExp][] = [
       ['700016', () => handMade(env, { clientId: '11111111-2222-4333-8444-555555555555' }), /^AADSTS700016: Microsoft Entra ID knows no application with the ServiceAccount's client id/],
       ['700213', () => handMade(env, { subject: 'system:serviceaccount:payments:handmade' }), /^AADSTS700213: No federated credential on the identity has the token's subject/],
@@ -94,6 +94,7 @@ describe('Test Binding', () => {
         addServiceAccount(c, 'spring-petclinic', 'petclinic-api', { annotations: { 'azure.workload.identity/client-id': id.resource.properties.clientId } });
         return target(env, 'aks-petclinic', 'spring-petclinic', 'petclinic-api');
       }, /^AADSTS90061: Microsoft Entra ID could not fetch the issuer's discovery document/],
+      ['700024', () => { env.sim.config.entraClockSkewSeconds = 3600; return target(env); }, /^AADSTS700024: The token is outside its validity time: check this machine's clock/],
     ];
     for (const [code, make, message] of cases) {
       env.sim.reset();
