@@ -1,0 +1,146 @@
+import { Document, Node, isAlias, isMap, isScalar, parseAllDocuments } from 'yaml';
+
+/** The label that makes the webhook inject the token into a pod (on the pod template, not the ServiceAccount). */
+export const USE_LABEL = 'azure.workload.identity/use';
+
+/** Kinds whose pod template Connect Workload edits, with the path to that template. */
+export const WORKLOAD_KINDS: Record<string, string[]> = {
+  Deployment: ['spec', 'template'],
+  StatefulSet: ['spec', 'template'],
+  DaemonSet: ['spec', 'template'],
+  Job: ['spec', 'template'],
+  CronJob: ['spec', 'jobTemplate', 'spec', 'template'],
+};
+
+/** A workload defined in a YAML file: which document, and what its pod template has now. */
+export interface WorkloadInFile {
+  /** Index of the document in the file (multi-document files). */
+  index: number;
+  kind: string;
+  name: string;
+  /** Absent when the file leaves it to the tool that applies it (kubectl -n, Kustomize). */
+  namespace?: string;
+  serviceAccountName?: string;
+  labelled: boolean;
+}
+
+export class YamlEditError extends Error {}
+
+/** Files this large are not edited: a manifest is rarely over a megabyte, and a 10 MB file is likely generated. */
+export const MAX_EDIT_BYTES = 2 * 1024 * 1024;
+
+function parse(text: string) {
+  if (text.length > MAX_EDIT_BYTES) throw new YamlEditError(`The file is ${(text.length / 1024 / 1024).toFixed(1)} MB; files over ${MAX_EDIT_BYTES / 1024 / 1024} MB are not edited.`);
+  const docs = parseAllDocuments(text);
+  if (!Array.isArray(docs)) throw new YamlEditError('The file is not YAML.');
+  for (const d of docs) {
+    const e = d.errors[0];
+    if (e) throw new YamlEditError(`The YAML is not valid at line ${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0]}`);
+  }
+  return docs;
+}
+
+/** The workloads the file defines, in order. Throws YamlEditError for a file that is not valid YAML. */
+export function workloadsIn(text: string): WorkloadInFile[] {
+  const out: WorkloadInFile[] = [];
+  parse(stripBom(text)).forEach((doc, index) => {
+    const kind = doc.get('kind');
+    if (typeof kind !== 'string' || !WORKLOAD_KINDS[kind]) return;
+    const spec = [...WORKLOAD_KINDS[kind], 'spec'];
+    const sa = doc.getIn([...spec, 'serviceAccountName']) ?? doc.getIn([...spec, 'serviceAccount']);
+    out.push({
+      index, kind, name: String(doc.getIn(['metadata', 'name']) ?? ''),
+      ...(doc.getIn(['metadata', 'namespace']) !== undefined ? { namespace: String(doc.getIn(['metadata', 'namespace'])) } : {}),
+      ...(sa !== undefined ? { serviceAccountName: String(sa) } : {}),
+      labelled: String(doc.getIn([...WORKLOAD_KINDS[kind], 'metadata', 'labels', USE_LABEL])) === 'true',
+    });
+  });
+  return out;
+}
+
+interface Edit { from: number; to: number; text: string }
+
+const stripBom = (t: string) => (t.startsWith('\uFEFF') ? t.slice(1) : t);
+
+/**
+ * Sets `serviceAccountName` and the use label on one workload's pod template, changing only the lines that carry
+ * them: comments, order, quoting, anchors and line endings elsewhere stay byte for byte. Returns the new text and
+ * what changed (empty when already connected).
+ */
+export function connectInYaml(text: string, index: number, serviceAccount: string): { text: string; changes: string[] } {
+  const bom = text.startsWith('\uFEFF') ? '\uFEFF' : '';
+  const body = stripBom(text);
+  const eol = body.includes('\r\n') ? '\r\n' : '\n';
+  const doc = parse(body)[index];
+  const kind = doc?.get('kind');
+  if (!doc || typeof kind !== 'string' || !WORKLOAD_KINDS[kind]) throw new YamlEditError(`Document ${index + 1} is not a workload.`);
+  const templatePath = WORKLOAD_KINDS[kind];
+  const template = nodeAt(doc, templatePath);
+  if (!template) throw new YamlEditError(`${kind} has no pod template at ${templatePath.join('.')}.`);
+  const spec = nodeAt(doc, [...templatePath, 'spec']);
+  if (!spec) throw new YamlEditError(`${kind} has no ${templatePath.join('.')}.spec.`);
+
+  const edits: Edit[] = [];
+  const changes: string[] = [];
+  const current = doc.getIn([...templatePath, 'spec', 'serviceAccountName']);
+  if (current !== serviceAccount) {
+    edits.push(setKey(body, spec, 'serviceAccountName', serviceAccount, eol));
+    changes.push(`${templatePath.join('.')}.spec.serviceAccountName: ${current === undefined ? '(unset)' : String(current)} → ${serviceAccount}`);
+  }
+  if (String(doc.getIn([...templatePath, 'metadata', 'labels', USE_LABEL])) !== 'true') {
+    const metadata = nodeAt(doc, [...templatePath, 'metadata']);
+    const labels = nodeAt(doc, [...templatePath, 'metadata', 'labels']);
+    const label = `${USE_LABEL}: "true"`;
+    if (labels) edits.push(setKey(body, labels, USE_LABEL, '"true"', eol));
+    else if (metadata) edits.push(insertBlock(body, metadata, ['labels:', `  ${label}`], eol));
+    else edits.push(insertBlock(body, template, ['metadata:', '  labels:', `    ${label}`], eol));
+    changes.push(`${templatePath.join('.')}.metadata.labels["${USE_LABEL}"]: "true"`);
+  }
+  let out = body;
+  for (const e of edits.sort((a, b) => b.from - a.from)) out = out.slice(0, e.from) + e.text + out.slice(e.to);
+  return { text: bom + out, changes };
+}
+
+/** The map at the path; an alias there cannot be edited in place without changing every other use of its anchor. */
+function nodeAt(doc: Document, path: string[]): (Node & { items: any[]; flow?: boolean; range: [number, number, number] }) | undefined {
+  let node: any = doc.contents;
+  for (const [i, key] of path.entries()) {
+    if (isAlias(node)) throw new YamlEditError(`${path.slice(0, i).join('.') || 'The document'} is an alias (*${node.source}): edit the anchor it refers to instead.`);
+    if (!isMap(node)) return undefined;
+    const next = node.get(key, true);
+    if (next === undefined) return undefined;
+    if (next === null || (isScalar(next) && next.value === null)) throw new YamlEditError(`${path.slice(0, i + 1).join('.')} is present but empty: fill it in or remove it, then connect again.`);
+    node = next;
+  }
+  if (isAlias(node)) throw new YamlEditError(`${path.join('.')} is an alias (*${node.source}): edit the anchor it refers to instead.`);
+  if (!isMap(node)) throw new YamlEditError(`${path.join('.')} is not a mapping.`);
+  return node as any;
+}
+
+/** Replaces the value of `key` in the map, or adds the pair: above the map's first key, in its indentation. */
+function setKey(text: string, map: { items: any[]; flow?: boolean; range: [number, number, number] }, key: string, value: string, eol: string): Edit {
+  const pair = map.items.find((p) => String(p.key?.value ?? p.key) === key);
+  if (pair?.value?.range) return { from: pair.value.range[0], to: pair.value.range[1], text: value };
+  if (pair) {
+    // "key:" with no value: the value goes after the colon.
+    const colon = text.indexOf(':', pair.key.range[1]);
+    return { from: colon + 1, to: colon + 1, text: ` ${value}` };
+  }
+  if (map.flow || !map.items.length) {
+    // A flow map ({app: a} or {}): rewrite that map, in flow style, with the key added.
+    const obj = { ...(Object.fromEntries(map.items.map((p) => [String(p.key?.value ?? p.key), p.value?.toJSON?.() ?? p.value]))), [key]: value.replace(/^"|"$/g, '') };
+    return { from: map.range[0], to: map.range[1], text: new Document(obj).toString({ collectionStyle: 'flow', lineWidth: 0 }).trim() };
+  }
+  return insertBlock(text, map, [`${key}: ${value}`], eol);
+}
+
+/** Inserts lines above the map's first key, in its indentation. */
+function insertBlock(text: string, map: { items: any[]; range: [number, number, number] }, lines: string[], eol: string): Edit {
+  const first = map.items[0]?.key?.range?.[0];
+  if (first === undefined) throw new YamlEditError('The mapping to edit is empty or not in block style.');
+  const lineStart = text.lastIndexOf('\n', first - 1) + 1;
+  const indent = text.slice(lineStart, first);
+  // "- name: x" (a map inside a sequence entry) or a key after other text on its line: no plain indentation to copy.
+  if (!/^ *$/.test(indent)) throw new YamlEditError(`The mapping at line ${text.slice(0, first).split('\n').length} does not start its own line: edit it by hand.`);
+  return { from: lineStart, to: lineStart, text: lines.map((l) => `${indent}${l}${eol}`).join('') };
+}
