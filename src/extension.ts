@@ -13,6 +13,8 @@ import { ResourceTreeProvider } from './ui/tree/provider';
 import { enableWorkloadIdentityCommand } from './ui/commands/enable';
 import { bindKeyVaultCommand } from './ui/commands/bind/command';
 import { verifyWorkloadIdentityCommand } from './ui/commands/verify/command';
+import { connectWorkloadCommand } from './ui/commands/connect/command';
+import type { BindingNode } from './ui/tree/nodes';
 import { copyIssuerUrl, copyResourceId, openInPortal, retry, selectSubscriptions } from './ui/commands/resources';
 
 type ServicesModule = typeof import('./services');
@@ -59,6 +61,8 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   register('bindToCluster', (node) => bindKeyVaultCommand(ctx, { vault: node }));
   register('verifyWorkloadIdentity', (node) => verifyWorkloadIdentityCommand(ctx, node));
   register('testBinding', (node) => verifyWorkloadIdentityCommand(ctx, node, { test: true }));
+  register('connectWorkload', (from?: BindingNode | Parameters<typeof connectWorkloadCommand>[1]) =>
+    connectWorkloadCommand(ctx, from && 'binding' in from ? { cluster: from.cluster, namespace: from.binding.namespace, serviceAccount: from.binding.serviceAccount } : from));
   register('copyIssuerUrl', (node) => copyIssuerUrl(ctx, node));
   register('copyResourceId', copyResourceId);
   register('openInPortal', (node) => openInPortal(ctx, node));

@@ -64,7 +64,7 @@ describe('Bind Key Vault (extension host)', () => {
     assert.match(manifest, /#\s+azure\.workload\.identity\/use: "true"/);
     const summary = prompter.notifications.find((n) => n.message.startsWith('Bound kv-petclinic'))!;
     assert.ok(summary.message.includes(identity.properties.clientId) && summary.message.includes(issuer));
-    assert.deepEqual(summary.actions, ['Copy Client ID', 'Open Manifest']);
+    assert.deepEqual(summary.actions, ['Test now', 'Connect a workload', 'Copy Client ID', 'Open Manifest']);
   });
 
   it('a rerun shows every step in place and sends no write', async () => {

@@ -92,11 +92,12 @@ async function execute(ctx: CommandContext, session: AzureSession, deps: ReturnT
     if (target.error) void prompter.notify('error', `The manifest was not written: ${target.error}`);
     else manifest = await writeManifest(prompter, target.path!, content);
     ctx.log.info(`Bound ${request.vault.name} to ${request.namespace}/${request.serviceAccount} on ${request.cluster.name}: client id ${result.identity.clientId}, credential ${result.credential.name}.`);
-    const actions = ['Test now', 'Copy Client ID', ...(manifest.kind !== 'none' ? ['Open Manifest'] : [])];
+    const actions = ['Test now', 'Connect a workload', 'Copy Client ID', ...(manifest.kind !== 'none' ? ['Open Manifest'] : [])];
     void prompter.notify('info',
       `Bound ${request.vault.name} to ${request.namespace}/${request.serviceAccount} on ${request.cluster.name}. Client ID: ${result.identity.clientId}. Issuer: ${result.issuerUrl}. Credential: ${result.credential.name}. Token exchange can fail for a few minutes while the credential propagates (AADSTS70021).`,
       ...actions).then(async (a) => {
       if (a === 'Test now') await vscode.commands.executeCommand('aksWorkloadIdentity.testBinding', { cluster: request.cluster, namespace: request.namespace, serviceAccount: request.serviceAccount, vault: request.vault });
+      if (a === 'Connect a workload') await vscode.commands.executeCommand('aksWorkloadIdentity.connectWorkload', { cluster: request.cluster, namespace: request.namespace, serviceAccount: request.serviceAccount });
       if (a === 'Copy Client ID') await vscode.env.clipboard.writeText(result.identity.clientId);
       if (a === 'Open Manifest' && manifest.kind !== 'none') await vscode.window.showTextDocument(manifest.uri);
     });

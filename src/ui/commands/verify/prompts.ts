@@ -10,6 +10,8 @@ import { clusterItems } from '../pickCluster';
 export const VERIFY_TITLE = 'Verify Workload Identity';
 
 export interface VerifyWizardContext {
+  /** The command asking: Connect Workload asks the same first questions. */
+  title?: string;
   cluster?: ClusterSummary;
   namespace?: string;
   serviceAccount?: string;
@@ -23,12 +25,12 @@ export interface VerifyWizardContext {
 }
 
 type Step = PromptStep<VerifyWizardContext>;
-const info = (pos: { step: number; totalSteps: number }) => ({ title: VERIFY_TITLE, ...pos });
+const info = (c: VerifyWizardContext, pos: { step: number; totalSteps: number }) => ({ title: c.title ?? VERIFY_TITLE, ...pos });
 
 const clusterStep: Step = {
   shouldPrompt: (c) => !c.cluster,
   async prompt(c, p, pos) {
-    const v = answered(await p.pick<ClusterSummary>({ ...info(pos), placeholder: 'The cluster the workload runs on', items: c.sources.clusters().then(clusterItems) }));
+    const v = answered(await p.pick<ClusterSummary>({ ...info(c, pos), placeholder: 'The cluster the workload runs on', items: c.sources.clusters().then(clusterItems) }));
     if (v === BACK) return BACK;
     c.cluster = v;
   },
@@ -38,7 +40,7 @@ const namespaceStep: Step = {
   shouldPrompt: (c) => !c.namespace,
   async prompt(c, p, pos) {
     const items = c.sources.kube(c.cluster!).then((k) => k.listNamespaces()).then((list) => list.map((n): PickItem<string> => ({ label: n, value: n })));
-    const v = answered(await p.pick<string>({ ...info(pos), placeholder: 'Namespace of the workload', items, typed: { validate: validateNamespace, toValue: (t) => t, label: (t) => `Namespace "${t}"` } }));
+    const v = answered(await p.pick<string>({ ...info(c, pos), placeholder: 'Namespace of the workload', items, typed: { validate: validateNamespace, toValue: (t) => t, label: (t) => `Namespace "${t}"` } }));
     if (v === BACK) return BACK;
     c.namespace = v;
   },
@@ -51,7 +53,7 @@ const serviceAccountStep: Step = {
     const items = c.sources.kube(c.cluster!).then((k) => k.listServiceAccounts(c.namespace!)).then((list) => list
       .map((s): PickItem<string> => ({ label: s.name, description: s.annotations[CLIENT_ID_ANNOTATION] ? `client id ${s.annotations[CLIENT_ID_ANNOTATION]}` : 'no client-id annotation', value: s.name }))
       .sort((a, b) => Number(b.description!.startsWith('client')) - Number(a.description!.startsWith('client')) || a.label.localeCompare(b.label)));
-    const v = answered(await p.pick<string>({ ...info(pos), placeholder: 'ServiceAccount the pods run as', items, typed: { validate: validateServiceAccountName, toValue: (t) => t, label: (t) => `ServiceAccount "${t}"` } }));
+    const v = answered(await p.pick<string>({ ...info(c, pos), placeholder: 'ServiceAccount the pods run as', items, typed: { validate: validateServiceAccountName, toValue: (t) => t, label: (t) => `ServiceAccount "${t}"` } }));
     if (v === BACK) return BACK;
     c.serviceAccount = v;
   },
@@ -64,7 +66,7 @@ const vaultStep: Step = {
       { label: 'Every vault the identity has a grant on', description: 'recommended', value: null },
       ...vaults.map((v): PickItem<VaultSummary | null> => ({ label: v.name, description: v.rbac ? 'Azure RBAC' : 'access policies', detail: v.resourceGroup, value: v })),
     ]);
-    const v = answered(await p.pick<VaultSummary | null>({ ...info(pos), placeholder: 'Which Key Vault should the workload read?', items }));
+    const v = answered(await p.pick<VaultSummary | null>({ ...info(c, pos), placeholder: 'Which Key Vault should the workload read?', items }));
     if (v === BACK) return BACK;
     c.vault = v;
   },

@@ -1,0 +1,121 @@
+import * as vscode from 'vscode';
+import { ConnectPlan, ConnectTarget, WorkloadCandidate, findCandidates, planConnect } from '../../../workloadIdentity/connect/workspace';
+import { YamlEditError } from '../../../workloadIdentity/connect/yamlEdit';
+import { describeError } from '../../../workloadIdentity/errors';
+import { BACK, PromptDismissed } from '../../../wizard/prompter';
+import { answered, runPrompts } from '../../../wizard/wizard';
+import { CommandContext, requireSession } from '../../context';
+import type { ClusterSummary } from '../../../workloadIdentity/cluster';
+import { VerifyWizardContext, verifyPromptSteps } from '../verify/prompts';
+
+export const CONNECT_TITLE = 'Connect Workload';
+/** Folders no one keeps manifests in. */
+const EXCLUDE = '{**/node_modules/**,**/.git/**,**/dist/**,**/out/**}';
+
+/**
+ * Connect Workload, workspace path: the workload's YAML in the open folders gets the ServiceAccount and the use label
+ * on its pod template. Prompts → the diff and what it means, reviewed → the edit (reading the file again first:
+ * a rerun changes nothing) → what to do next.
+ */
+export async function connectWorkloadCommand(ctx: CommandContext, from?: { cluster: ClusterSummary; namespace: string; serviceAccount: string }): Promise<ConnectPlan | undefined> {
+  const session = await requireSession(ctx);
+  if (!session) return undefined;
+  const prompter = ctx.prompter();
+  const deps = session.services.bindDeps();
+  try {
+    const wizard: VerifyWizardContext = {
+      title: CONNECT_TITLE, vault: null,
+      ...(from ? { cluster: from.cluster, namespace: from.namespace, serviceAccount: from.serviceAccount } : {}),
+      sources: { clusters: () => ctx.tree.clusters(), vaults: () => ctx.tree.vaults(), kube: (c) => deps.kube(c) },
+    };
+    await runPrompts(verifyPromptSteps, wizard, prompter);
+    const target: ConnectTarget = { clusterName: wizard.cluster!.name, namespace: wizard.namespace!, serviceAccount: wizard.serviceAccount! };
+    const serviceAccounts = deps.kube(wizard.cluster!).then((k) => k.listServiceAccounts(target.namespace)).catch(() => []);
+
+    for (;;) {
+      const { candidates, skipped } = findCandidates(await readWorkspaceYaml(), target.namespace);
+      for (const s of skipped) ctx.log.warn(`${CONNECT_TITLE}: ${s.path} skipped: ${s.reason}`);
+      if (!candidates.length) {
+        void prompter.notify('info', `No Deployment, StatefulSet, DaemonSet, Job or CronJob of namespace ${target.namespace} is defined in the YAML files of the open folders${skipped.length ? ` (${skipped.length} file${skipped.length === 1 ? '' : 's'} could not be read: see the log)` : ''}.`);
+        return undefined;
+      }
+      const picked = answered(await prompter.pick<WorkloadCandidate>({
+        title: CONNECT_TITLE, placeholder: `Which workload should run as ${target.serviceAccount}?`,
+        items: candidates.map((c) => ({
+          label: `${c.workload.kind} ${c.workload.name}`, description: c.path,
+          detail: `serviceAccountName: ${c.workload.serviceAccountName ?? '(default)'} · ${c.workload.labelled ? 'labelled' : 'no azure.workload.identity/use label'}${c.workload.namespace ? '' : ' · no namespace in the file'}`,
+          value: c,
+        })),
+      }));
+      if (picked === BACK) return undefined;
+      const plan = planConnect(await readText(picked.path), picked, target, await serviceAccounts);
+      if (!plan.changes.length) {
+        void prompter.notify('info', `${picked.workload.kind} ${picked.workload.name} in ${picked.path} already runs as ${target.serviceAccount} with the azure.workload.identity/use label.`);
+        return plan;
+      }
+      const decision = await review(ctx, plan);
+      if (decision === 'back') continue;
+      if (decision === 'dismissed') return undefined;
+      return await execute(ctx, plan, target, await serviceAccounts, wizard.cluster!);
+    }
+  } catch (e) {
+    if (e instanceof PromptDismissed) return undefined;
+    const d = describeError(e);
+    ctx.log.error(`${CONNECT_TITLE}: ${d.code}: ${d.message}`);
+    void prompter.notify('error', `${CONNECT_TITLE}: ${e instanceof YamlEditError ? '' : `${d.code}: `}${d.message}`);
+    return undefined;
+  }
+}
+
+/** The diff beside the editor, and the changes and what they mean in the list. */
+async function review(ctx: CommandContext, plan: ConnectPlan): Promise<'run' | 'back' | 'dismissed'> {
+  const uri = fileUri(plan.candidate.path);
+  const proposed = await vscode.workspace.openTextDocument({ language: 'yaml', content: plan.text });
+  await vscode.commands.executeCommand('vscode.diff', uri, proposed.uri, `${plan.candidate.path}: now ↔ connected`);
+  const v = await ctx.prompter().pick<'run' | 'line'>({
+    title: `${CONNECT_TITLE}: review`, placeholder: `${plan.changes.length} change${plan.changes.length === 1 ? '' : 's'} to ${plan.candidate.path}; nothing has been written yet (the diff is open)`,
+    items: [
+      { label: `$(check) Connect: change ${plan.candidate.path}`, description: 'confirm', value: 'run' as const },
+      ...plan.changes.map((c) => ({ label: `$(edit) ${c}`, value: 'line' as const })),
+      ...plan.warnings.map((w) => ({ label: `$(warning) ${w}`, value: 'line' as const })),
+    ],
+  });
+  if (v === BACK) return 'back';
+  if (v === undefined) return 'dismissed';
+  return v === 'run' ? 'run' : review(ctx, plan);
+}
+
+/** Reads the file again and edits what it finds: an edit made meanwhile is kept, an unsaved one stops the write. */
+async function execute(ctx: CommandContext, reviewed: ConnectPlan, target: ConnectTarget, serviceAccounts: { name: string; annotations: Record<string, string> }[], cluster: ClusterSummary): Promise<ConnectPlan | undefined> {
+  const uri = fileUri(reviewed.candidate.path);
+  const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+  if (open?.isDirty) {
+    void ctx.prompter().notify('warning', `${reviewed.candidate.path} has unsaved changes in an editor: save or revert them, then connect again. Nothing was written.`);
+    return undefined;
+  }
+  const plan = planConnect(await readText(reviewed.candidate.path), reviewed.candidate, target, serviceAccounts);
+  if (plan.changes.length) await vscode.workspace.fs.writeFile(uri, Buffer.from(plan.text, 'utf8'));
+  await vscode.window.showTextDocument(uri, { preview: false });
+  ctx.log.info(`${CONNECT_TITLE}: ${reviewed.candidate.path}: ${plan.changes.join('; ') || 'already connected'}.`);
+  void ctx.prompter().notify('info',
+    `${plan.candidate.workload.kind} ${plan.candidate.workload.name} in ${plan.candidate.path} now runs as ${target.serviceAccount} with the azure.workload.identity/use label. Apply the file to ${target.clusterName} (kubectl apply -f ${plan.candidate.path}, or your pipeline) to roll out pods that get the token; then Verify.`,
+    'Verify').then((a) => { if (a === 'Verify') void vscode.commands.executeCommand('aksWorkloadIdentity.verifyWorkloadIdentity', { cluster, namespace: target.namespace, serviceAccount: target.serviceAccount }); });
+  return plan;
+}
+
+function fileUri(relative: string): vscode.Uri {
+  const [folderName, ...rest] = relative.split('/');
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  const folder = folders.length > 1 ? folders.find((f) => f.name === folderName) : folders[0];
+  return vscode.Uri.joinPath(folder!.uri, ...(folders.length > 1 ? rest : [folderName, ...rest]));
+}
+
+async function readText(relative: string): Promise<string> {
+  return Buffer.from(await vscode.workspace.fs.readFile(fileUri(relative))).toString('utf8');
+}
+
+/** The YAML files of the open folders, with paths as the user sees them (folder name first with several folders). */
+async function readWorkspaceYaml() {
+  const uris = await vscode.workspace.findFiles('**/*.{yaml,yml}', EXCLUDE, 2000);
+  return Promise.all(uris.map(async (uri) => ({ path: vscode.workspace.asRelativePath(uri, (vscode.workspace.workspaceFolders?.length ?? 0) > 1), text: Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8') })));
+}

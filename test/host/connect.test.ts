@@ -1,0 +1,85 @@
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import type { BindingNode, ClusterNode, TreeNode } from '../../src/ui/tree/nodes';
+import { ScriptedPrompter } from '../support/scriptedPrompter';
+import { extensionApi, findNode, signedIn, sim } from './support';
+
+const MANIFEST = `# Checkout, as the team keeps it.
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: payments-api
+  namespace: payments
+spec:
+  selector:
+    matchLabels: {app: payments-api}
+  template:
+    metadata:
+      labels:
+        app: payments-api   # used by the Service
+    spec:
+      containers:
+        - name: api
+          image: contoso.azurecr.io/payments:3
+---
+apiVersion: v1
+kind: Service
+metadata: {name: payments-api, namespace: payments}
+`;
+
+describe('Connect Workload, workspace YAML (extension host)', () => {
+  const file = () => vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0].uri, 'apps', 'payments', 'deploy.yaml');
+  const read = async () => Buffer.from(await vscode.workspace.fs.readFile(file())).toString('utf8');
+  let binding: BindingNode;
+
+  beforeEach(async () => {
+    await sim.reset();
+    const api = await extensionApi();
+    await signedIn(api);
+    api.context.tree.refresh();
+    await vscode.workspace.fs.writeFile(file(), Buffer.from(MANIFEST));
+    const cluster = await findNode('aks-payments') as ClusterNode;
+    binding = (await api.context.tree.getChildren(cluster)).find((n: TreeNode) => n.kind === 'binding' && n.binding.serviceAccount === 'payments-api') as BindingNode;
+  });
+  afterEach(async () => {
+    (await extensionApi()).setPrompter(undefined);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await vscode.workspace.fs.delete(vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0].uri, 'apps'), { recursive: true });
+  });
+
+  it('from a binding: picks the Deployment of the namespace, shows the diff and the changes, and edits only those lines; a rerun changes nothing', async () => {
+    const api = await extensionApi();
+    const prompter = new ScriptedPrompter([{ pick: 'Deployment payments-api' }, { pick: '$(check) Connect: change apps/payments/deploy.yaml' }]);
+    api.setPrompter(prompter);
+    const plan = await vscode.commands.executeCommand<any>('aksWorkloadIdentity.connectWorkload', binding);
+    assert.ok(plan, JSON.stringify(prompter.notifications));
+    assert.deepEqual(prompter.recorded[0].labels, ['Deployment payments-api'], 'the Service is not offered');
+    assert.deepEqual(prompter.recorded[1].labels!.slice(1), [
+      '$(edit) spec.template.spec.serviceAccountName: (unset) → payments-api', '$(edit) spec.template.metadata.labels["azure.workload.identity/use"]: "true"',
+      '$(warning) Applying apps/payments/deploy.yaml to aks-payments replaces the pods of Deployment payments-api (a rollout); pods started before keep running without the token until then.']);
+    assert.ok(vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.label === 'apps/payments/deploy.yaml: now ↔ connected'), 'the diff was shown');
+    const text = await read();
+    assert.equal(text, MANIFEST.replace('        app: payments-api   # used by the Service\n', '        azure.workload.identity/use: "true"\n        app: payments-api   # used by the Service\n')
+      .replace('      containers:\n', '      serviceAccountName: payments-api\n      containers:\n'));
+    assert.match(prompter.notifications.at(-1)!.message, /now runs as payments-api with the azure.workload.identity\/use label. Apply the file to aks-payments/);
+
+    const again = new ScriptedPrompter([{ pick: 'Deployment payments-api' }]);
+    api.setPrompter(again);
+    await vscode.commands.executeCommand('aksWorkloadIdentity.connectWorkload', binding);
+    assert.match(again.notifications.at(-1)!.message, /already runs as payments-api with the azure.workload.identity\/use label/);
+    assert.equal(await read(), text);
+  });
+
+  it('unsaved edits in the file stop the write, and say so', async () => {
+    const api = await extensionApi();
+    const doc = await vscode.workspace.openTextDocument(file());
+    const editor = await vscode.window.showTextDocument(doc);
+    await editor.edit((e) => e.insert(new vscode.Position(0, 0), '# an edit not yet saved\n'));
+    const prompter = new ScriptedPrompter([{ pick: 'Deployment payments-api' }, { pick: '$(check) Connect: change apps/payments/deploy.yaml' }]);
+    api.setPrompter(prompter);
+    assert.equal(await vscode.commands.executeCommand('aksWorkloadIdentity.connectWorkload', binding), undefined);
+    assert.match(prompter.notifications.at(-1)!.message, /has unsaved changes in an editor: save or revert them, then connect again. Nothing was written./);
+    assert.equal(await read(), MANIFEST);
+    await vscode.commands.executeCommand('workbench.action.files.revert');
+  });
+});
