@@ -1,0 +1,57 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Workbench, assertNoSecretsLeft, openExtensionView, openWorkbench, pick, treeRow } from './fixture';
+
+const MANIFEST = `# Payments API, kept by the team.
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: payments-api
+  namespace: payments
+spec:
+  template:
+    metadata:
+      labels:
+        app: payments-api   # the Service selects this
+    spec:
+      containers:
+        - name: api
+          image: contoso.azurecr.io/payments:3
+`;
+
+describe('Connect Workload in the browser', () => {
+  let wb: Workbench;
+  let file: string;
+  before(async () => {
+    wb = await openWorkbench('connect');
+    file = path.join(wb.cs.workspace, 'deploy', 'payments-api.yaml');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, MANIFEST);
+  });
+  after(async () => { await wb?.close(); });
+
+  it('connects the Deployment in the workspace YAML after showing the diff', async () => {
+    const view = await openExtensionView(wb.page);
+    await treeRow(view, 'aks-payments').click();
+    const row = treeRow(view, 'payments/payments-api');
+    await row.waitFor({ timeout: 60_000 });
+    await row.click({ button: 'right' });
+    await wb.page.locator('.monaco-menu .action-item', { hasText: 'Connect Workload…' }).click({ delay: 50 });
+    await pick(wb.page, 'Which workload should run as payments-api?', 'Deployment payments-api');
+    // The review: the diff is open beside it.
+    await wb.page.locator('.monaco-diff-editor').waitFor({ timeout: 30_000 });
+    await wb.page.locator('.quick-input-widget', { hasText: 'Connect: change deploy/payments-api.yaml' }).waitFor({ timeout: 30_000 });
+    await wb.shot('review-with-diff');
+    assert.equal(fs.readFileSync(file, 'utf8'), MANIFEST, 'nothing written before the review is confirmed');
+    await pick(wb.page, 'nothing has been written yet', 'Connect: change deploy/payments-api.yaml');
+    await wb.page.locator('.notifications-toasts', { hasText: 'now runs as payments-api' }).waitFor({ timeout: 30_000 });
+    await wb.shot('connected');
+    const text = fs.readFileSync(file, 'utf8');
+    assert.match(text, /\n {6}serviceAccountName: payments-api\n {6}containers:/);
+    assert.match(text, /\n {8}azure\.workload\.identity\/use: "true"\n {8}app: payments-api {3}# the Service selects this\n/);
+  });
+
+  it('leaves no token, kubeconfig or secret in the log, the storage, the workspace or the output of code-server', () => assertNoSecretsLeft(wb));
+});
