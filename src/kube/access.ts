@@ -57,7 +57,21 @@ export interface KubeTarget {
   listWorkloadIdentityWebhooks(): Promise<WebhookInfo[]>;
   /** A token for the ServiceAccount from the TokenRequest API (what the kubelet projects into a pod). Kept in memory only. */
   createToken(namespace: string, name: string, audience: string, expirationSeconds: number): Promise<string>;
+  /** The Deployments, StatefulSets, DaemonSets, Jobs and CronJobs of a namespace, as the API server returns them. */
+  listWorkloads(namespace: string): Promise<any[]>;
+  getWorkload(kind: WorkloadKind, namespace: string, name: string): Promise<any>;
+  /** Server-side apply of a partial workload under FIELD_MANAGER, never forced: another manager's field is a conflict. */
+  applyWorkload(body: { apiVersion: string; kind: WorkloadKind; metadata: { name: string; namespace: string }; spec: unknown }): Promise<void>;
 }
+
+export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob';
+export const WORKLOAD_RESOURCES: Record<WorkloadKind, { apiVersion: string; plural: string }> = {
+  Deployment: { apiVersion: 'apps/v1', plural: 'deployments' },
+  StatefulSet: { apiVersion: 'apps/v1', plural: 'statefulsets' },
+  DaemonSet: { apiVersion: 'apps/v1', plural: 'daemonsets' },
+  Job: { apiVersion: 'batch/v1', plural: 'jobs' },
+  CronJob: { apiVersion: 'batch/v1', plural: 'cronjobs' },
+};
 
 /** The webhook's name in the AKS add-on and in the upstream Helm chart. */
 const WI_WEBHOOK = 'mutation.azure-workload-identity.io';
@@ -132,7 +146,31 @@ async function resilient<T>(what: () => Promise<T>, opts: KubeOptions, attempts 
 
 class DirectTarget implements KubeTarget {
   readonly mode = 'direct' as const;
-  constructor(private readonly core: k8s.CoreV1Api, private readonly apps: k8s.AppsV1Api, private readonly admission: k8s.AdmissionregistrationV1Api, private readonly opts: KubeOptions) {}
+  constructor(private readonly core: k8s.CoreV1Api, private readonly apps: k8s.AppsV1Api, private readonly batch: k8s.BatchV1Api, private readonly admission: k8s.AdmissionregistrationV1Api, private readonly opts: KubeOptions) {}
+
+  /** The typed client calls per workload kind: the generic object API would need discovery documents. */
+  private workloadApi(kind: WorkloadKind): { list(ns: string): Promise<{ items: any[] }>; read(name: string, ns: string): Promise<any>; patch(p: any, o: any): Promise<any> } {
+    const a = this.apps, b = this.batch;
+    switch (kind) {
+      case 'Deployment': return { list: (namespace: string) => a.listNamespacedDeployment({ namespace }), read: (name: string, namespace: string) => a.readNamespacedDeployment({ name, namespace }), patch: (p: any, o: any) => a.patchNamespacedDeployment(p, o) };
+      case 'StatefulSet': return { list: (namespace: string) => a.listNamespacedStatefulSet({ namespace }), read: (name: string, namespace: string) => a.readNamespacedStatefulSet({ name, namespace }), patch: (p: any, o: any) => a.patchNamespacedStatefulSet(p, o) };
+      case 'DaemonSet': return { list: (namespace: string) => a.listNamespacedDaemonSet({ namespace }), read: (name: string, namespace: string) => a.readNamespacedDaemonSet({ name, namespace }), patch: (p: any, o: any) => a.patchNamespacedDaemonSet(p, o) };
+      case 'Job': return { list: (namespace: string) => b.listNamespacedJob({ namespace }), read: (name: string, namespace: string) => b.readNamespacedJob({ name, namespace }), patch: (p: any, o: any) => b.patchNamespacedJob(p, o) };
+      case 'CronJob': return { list: (namespace: string) => b.listNamespacedCronJob({ namespace }), read: (name: string, namespace: string) => b.readNamespacedCronJob({ name, namespace }), patch: (p: any, o: any) => b.patchNamespacedCronJob(p, o) };
+    }
+  }
+  async listWorkloads(namespace: string) {
+    const lists = await Promise.all((Object.keys(WORKLOAD_RESOURCES) as WorkloadKind[]).map((kind) =>
+      resilient(() => this.workloadApi(kind).list(namespace), this.opts).then((l: any) => l.items.map((o: any) => ({ ...o, kind, apiVersion: WORKLOAD_RESOURCES[kind].apiVersion })))));
+    return lists.flat();
+  }
+  async getWorkload(kind: WorkloadKind, namespace: string, name: string) {
+    return { ...(await resilient(() => this.workloadApi(kind).read(name, namespace), this.opts)), kind, apiVersion: WORKLOAD_RESOURCES[kind].apiVersion };
+  }
+  async applyWorkload(body: Parameters<KubeTarget['applyWorkload']>[0]) {
+    const ssa = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply);
+    await resilient(() => this.workloadApi(body.kind).patch({ name: body.metadata.name, namespace: body.metadata.namespace, body, fieldManager: FIELD_MANAGER, force: false }, ssa), this.opts);
+  }
 
   async listNamespaces() { return (await resilient(() => this.core.listNamespace(), this.opts)).items.map((n) => n.metadata!.name!); }
   async listServiceAccounts(namespace: string) { return (await resilient(() => this.core.listNamespacedServiceAccount({ namespace }), this.opts)).items.map(toSa); }
@@ -197,6 +235,17 @@ class RunCommandTarget implements KubeTarget {
     return toPods(JSON.parse(pods).items, JSON.parse(rs).items);
   }
   async listWorkloadIdentityWebhooks() { return toWebhooks(JSON.parse(await this.kubectl('kubectl get mutatingwebhookconfigurations -o json')).items); }
+  async listWorkloads(namespace: string) {
+    const plurals = Object.values(WORKLOAD_RESOURCES).map((r) => r.plural);
+    const lists = await Promise.all(plurals.map(async (p) => JSON.parse(await this.kubectl(`kubectl get ${p} -n ${namespace} -o json`)).items as any[]));
+    return lists.flat();
+  }
+  async getWorkload(kind: WorkloadKind, namespace: string, name: string) {
+    return (await this.listWorkloads(namespace)).find((w) => w.kind === kind && w.metadata.name === name);
+  }
+  async applyWorkload(body: Parameters<KubeTarget['applyWorkload']>[0]) {
+    await this.kubectl(`kubectl apply --server-side --field-manager=${FIELD_MANAGER} -f manifest.yaml`, { 'manifest.yaml': stringify(body) });
+  }
   async createToken(namespace: string, name: string, audience: string, expirationSeconds: number) {
     return (await this.kubectl(`kubectl create token ${name} -n ${namespace} --audience ${audience} --duration ${Math.round(expirationSeconds / 60)}m`)).trim();
   }
@@ -223,7 +272,7 @@ export async function connectToCluster(clusters: ClusterGateway, credential: Tok
     fresh.loadFromOptions({ clusters: [c], users: [{ name: 'aks-workload-identity', token }], contexts: [{ name: 'ctx', cluster: c.name, user: 'aks-workload-identity' }], currentContext: 'ctx' });
     kc.loadFromOptions({ clusters: fresh.clusters, users: fresh.users, contexts: fresh.contexts, currentContext: 'ctx' });
   }
-  const direct = new DirectTarget(kc.makeApiClient(k8s.CoreV1Api), kc.makeApiClient(k8s.AppsV1Api), kc.makeApiClient(k8s.AdmissionregistrationV1Api), opts);
+  const direct = new DirectTarget(kc.makeApiClient(k8s.CoreV1Api), kc.makeApiClient(k8s.AppsV1Api), kc.makeApiClient(k8s.BatchV1Api), kc.makeApiClient(k8s.AdmissionregistrationV1Api), opts);
   if (!cluster.private) return direct;
   try {
     await Promise.race([

@@ -680,7 +680,7 @@ export function armRoutes(ctx: ArmContext): Route[] {
     if (apply) {
       const text = files.get(apply[3]);
       if (text === undefined) throw new Error(`error: the path "${apply[3]}" does not exist`);
-      return applyManifest(c.kube, text, apply[1], !!apply[2]);
+      return applyManifest(c, text, apply[1], !!apply[2]);
     }
     const token = /^kubectl create token ([\w.-]+) -n ([\w-]+) --audience ([^\s]+) --duration 10m$/.exec(command.trim());
     if (token) {
@@ -689,9 +689,10 @@ export function armRoutes(ctx: ArmContext): Route[] {
     }
     const get = /^kubectl get (namespace|serviceaccount) ([\w.-]+)(?: -n ([\w-]+))? -o json$/.exec(command.trim());
     if (get) return getObjectJson(c.kube, get[1], get[2], get[3]);
-    const list = /^kubectl get (namespaces|serviceaccounts|pods|replicasets|mutatingwebhookconfigurations)(?: -n ([\w-]+))? -o json$/.exec(command.trim());
+    const list = /^kubectl get (namespaces|serviceaccounts|pods|replicasets|mutatingwebhookconfigurations|deployments|statefulsets|daemonsets|jobs|cronjobs)(?: -n ([\w-]+))? -o json$/.exec(command.trim());
     if (list) {
-      const source = { namespaces: c.kube.namespaces, serviceaccounts: c.kube.serviceAccounts, pods: c.kube.pods, replicasets: c.kube.replicaSets, mutatingwebhookconfigurations: c.kube.webhooks }[list[1]]!;
+      const source = { namespaces: c.kube.namespaces, serviceaccounts: c.kube.serviceAccounts, pods: c.kube.pods, replicasets: c.kube.replicaSets, mutatingwebhookconfigurations: c.kube.webhooks,
+        deployments: c.kube.deployments, statefulsets: c.kube.statefulSets, daemonsets: c.kube.daemonSets, jobs: c.kube.jobs, cronjobs: c.kube.cronJobs }[list[1]]!;
       const items = [...source.values()].filter((o) => !list[2] || o.metadata.namespace === list[2]);
       return JSON.stringify({ apiVersion: 'v1', kind: 'List', items }, null, 4);
     }

@@ -3,6 +3,7 @@ import { HttpError, Reply, RequestContext, Route } from './http';
 import { ClusterRecord, KubeObject, KubeState, SimState, clone, kubeMeta, nextResourceVersion } from './model';
 import { AKS_SERVER_APP_ID, verifyToken } from './tokens';
 import { serviceAccountToken } from './entra';
+import { WORKLOADS, applyWorkload, storeFor } from './workloads';
 
 export const kubeStatus = (code: number, reason: string, message: string, details?: object) =>
   ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code });
@@ -140,14 +141,16 @@ export function addDefaultServiceAccount(kube: KubeState, ns: string) {
   if (!kube.serviceAccounts.has(`${ns}/default`)) kube.serviceAccounts.set(`${ns}/default`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: kubeMeta('default', ns) });
 }
 
-export function applyManifest(kube: KubeState, text: string, manager: string, force: boolean): string {
+export function applyManifest(cluster: ClusterRecord, text: string, manager: string, force: boolean): string {
+  const kube = cluster.kube;
   const out: string[] = [];
   for (const doc of parseAllDocuments(text)) {
     const obj = doc.toJS();
     if (!obj) continue;
     try {
-      const { created } = applyObject(kube, obj, manager, force);
-      out.push(`${String(obj.kind).toLowerCase()}/${obj.metadata.name} serverside-applied${created ? '' : ''}`);
+      if (WORKLOADS[obj.kind]) applyWorkload(cluster, obj.kind, obj.metadata?.namespace, obj.metadata?.name, obj, manager, force);
+      else applyObject(kube, obj, manager, force);
+      out.push(`${String(obj.kind).toLowerCase()}/${obj.metadata.name} serverside-applied`);
     } catch (e) {
       if (e instanceof HttpError) throw new Error(`Error from server (${(e.body as any).reason}): ${(e.body as any).message}`);
       throw e;
@@ -249,7 +252,17 @@ export function kubeRoutes(state: SimState): Route[] {
     { method: 'GET', pattern: new RegExp(`^${C}/api/v1/namespaces/([^/]+)/pods$`), op: 'kube.pods.list', handle: (r) => ok(list('PodList', byNs(kube(r).pods, r.params[1]))) },
     { method: 'GET', pattern: new RegExp(`^${C}/api/v1/pods$`), op: 'kube.pods.listAll', handle: (r) => ok(list('PodList', byNs(kube(r).pods))) },
     { method: 'GET', pattern: new RegExp(`^${C}/apis/apps/v1/namespaces/([^/]+)/replicasets$`), op: 'kube.replicasets.list', handle: (r) => ok(list('ReplicaSetList', byNs(kube(r).replicaSets, r.params[1]))) },
-    { method: 'GET', pattern: new RegExp(`^${C}/apis/apps/v1/namespaces/([^/]+)/deployments$`), op: 'kube.deployments.list', handle: (r) => ok(list('DeploymentList', byNs(kube(r).deployments, r.params[1]))) },
+    ...Object.entries(WORKLOADS).flatMap(([kind, w]): Route[] => {
+      const base = `^${C}/apis/${w.group.replace('.', '\\.')}/namespaces/([^/]+)/${w.plural}`;
+      return [
+        { method: 'GET', pattern: new RegExp(`${base}$`), op: `kube.${w.plural}.list`, handle: (r) => ok({ ...list(`${kind}List`, byNs(storeFor(kube(r), kind), r.params[1])), apiVersion: w.group }) },
+        { method: 'GET', pattern: new RegExp(`${base}/([^/]+)$`), op: `kube.${w.plural}.get`, handle: (r) => ok(get(storeFor(kube(r), kind), `${r.params[1]}/${r.params[2]}`, w.plural, r.params[2])) },
+        { method: 'PATCH', pattern: new RegExp(`${base}/([^/]+)$`), op: `kube.${w.plural}.apply`, handle: (r) => {
+          const { obj, manager, force } = applyBody(r);
+          return ok(applyWorkload(clusterFor(state, r.params[0]), kind, r.params[1], r.params[2], obj, manager, force));
+        } },
+      ];
+    }),
     { method: 'GET', pattern: new RegExp(`^${C}/apis/admissionregistration\\.k8s\\.io/v1/mutatingwebhookconfigurations$`), op: 'kube.mutatingwebhookconfigurations.list', handle: (r) => ok(list('MutatingWebhookConfigurationList', [...kube(r).webhooks.values()])) },
   ];
 }

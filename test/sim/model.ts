@@ -9,6 +9,7 @@ export interface KubeObject {
     namespace?: string;
     uid: string;
     resourceVersion: string;
+    generation?: number;
     creationTimestamp: string;
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
@@ -25,6 +26,10 @@ export interface KubeState {
   pods: Map<string, KubeObject>;
   replicaSets: Map<string, KubeObject>;
   deployments: Map<string, KubeObject>;
+  statefulSets: Map<string, KubeObject>;
+  daemonSets: Map<string, KubeObject>;
+  jobs: Map<string, KubeObject>;
+  cronJobs: Map<string, KubeObject>;
   webhooks: Map<string, KubeObject>;
 }
 
@@ -81,7 +86,7 @@ export interface SimState {
 }
 
 export function emptyKube(): KubeState {
-  return { namespaces: new Map(), serviceAccounts: new Map(), pods: new Map(), replicaSets: new Map(), deployments: new Map(), webhooks: new Map() };
+  return { namespaces: new Map(), serviceAccounts: new Map(), pods: new Map(), replicaSets: new Map(), deployments: new Map(), statefulSets: new Map(), daemonSets: new Map(), jobs: new Map(), cronJobs: new Map(), webhooks: new Map() };
 }
 
 export function emptyState(): SimState {

@@ -1,3 +1,4 @@
+import { addWorkload } from './workloads';
 import { randomUUID } from 'node:crypto';
 import { ClusterRecord, KubeObject, SimState, armId, emptyKube, keyOf, kubeMeta } from './model';
 import { addDefaultServiceAccount, webhookFor } from './kube';
@@ -230,6 +231,11 @@ export function seedStandard(state: SimState): void {
     properties: { roleDefinitionId: `/subscriptions/${SUB_PROD}/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6`, principalId: idPayments.resource.properties.principalId, principalType: 'ServicePrincipal', scope: `/subscriptions/${SUB_PROD}/resourceGroups/rg-payments/providers/Microsoft.KeyVault/vaults/kv-payments` },
   });
   seedBrokenBinding(state, payments);
+  // Workloads not yet connected: one plain, one Helm owns (its serviceAccountName is Helm's field), one CronJob.
+  addWorkload(payments, 'payments', 'Deployment', 'payments-worker', {});
+  addWorkload(payments, 'payments', 'Deployment', 'payments-reports', { serviceAccount: 'reports', manager: 'helm',
+    meta: { labels: { 'app.kubernetes.io/managed-by': 'Helm' }, annotations: { 'meta.helm.sh/release-name': 'reports', 'meta.helm.sh/release-namespace': 'payments' } } });
+  addWorkload(payments, 'payments', 'CronJob', 'payments-nightly', {});
 }
 
 /**

@@ -1,5 +1,14 @@
 import * as assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
+import { connectLive, planLive, toLiveWorkload } from '../../src/workloadIdentity/connect/live';
+import type { ConnectTarget } from '../../src/workloadIdentity/connect/workspace';
+import { StepError } from '../../src/workloadIdentity/errors';
+import { verifyBinding } from '../../src/workloadIdentity/verify/verify';
+import { addWorkload } from '../sim/workloads';
+import { verifyDepsFor, withSim, writes } from './helpers';
+
+type Env = Awaited<ReturnType<typeof withSim>>;
 import fc from 'fast-check';
 import { parseAllDocuments } from 'yaml';
 import { USE_LABEL, YamlEditError, connectInYaml, workloadsIn } from '../../src/workloadIdentity/connect/yamlEdit';
@@ -108,5 +117,88 @@ describe('Connect Workload: editing the workspace YAML in place', () => {
         assert.equal(text.includes('\r\n'), eol === '\r\n');
       },
     ), { numRuns: 200 });
+  });
+});
+
+describe('Connect Workload: live, in the cluster', () => {
+  let env: Env;
+  before(async () => { env = await withSim({ requestTimeoutMs: 2000, retryDelayMs: 20 }); });
+  after(async () => { await env.sim.stop(); });
+  beforeEach(() => env.sim.reset());
+
+  const clusterRec = (name: string) => [...env.sim.state.clusters.values()].find((c) => c.name === name)!;
+  const cluster = (name = 'aks-payments') => clusterFromRaw(clusterRec(name).resource);
+  const target: ConnectTarget = { clusterName: 'aks-payments', namespace: 'payments', serviceAccount: 'payments-api' };
+  const sleep = () => Promise.resolve();
+  const workloads = async (name = 'aks-payments', ns = 'payments') => (await (await env.services.bindDeps().kube(cluster(name))).listWorkloads(ns)).map(toLiveWorkload);
+
+  it('lists every kind with its ServiceAccount, label and controller', async () => {
+    const list = await workloads();
+    const by = Object.fromEntries(list.map((w) => [`${w.kind}/${w.name}`, `${w.serviceAccountName ?? '(default)'} ${w.labelled ? 'labelled' : 'unlabelled'}${w.managedBy ? ` ${w.managedBy}` : ''}`]));
+    assert.deepEqual(by, {
+      'Deployment/payments-api': 'payments-api labelled', 'Deployment/payments-worker': '(default) unlabelled',
+      'Deployment/payments-reports': 'reports unlabelled Helm', 'CronJob/payments-nightly': '(default) unlabelled',
+    });
+    assert.match(planLive(list.find((w) => w.name === 'payments-reports')!, target, []).warnings[0], /managed by Helm, which will undo a live change at its next sync/);
+  });
+
+  it('applies only the two fields as aks-workload-identity, follows the rollout, and the new pods get the token (Verify\'s pod check passes); a rerun writes nothing', async () => {
+    const w = (await workloads()).find((x) => x.name === 'payments-worker')!;
+    const kube = await env.services.bindDeps().kube(cluster());
+    const progress: string[] = [];
+    assert.equal(await connectLive(kube, w, 'payments-api', { sleep, progress: (m) => progress.push(m) }), 'updated');
+    const dep = clusterRec('aks-payments').kube.deployments.get('payments/payments-worker')!;
+    assert.equal(dep.spec.template.spec.serviceAccountName, 'payments-api');
+    assert.equal(dep.spec.template.metadata.labels[USE_LABEL], 'true');
+    assert.deepEqual(dep.metadata.managedFields!.map((f) => `${f.manager}/${f.operation}`), ['kubectl-client-side-apply/Update', 'aks-workload-identity/Apply']);
+    const pods = [...clusterRec('aks-payments').kube.pods.values()].filter((p) => p.metadata.name.startsWith('payments-worker-'));
+    assert.equal(pods.length, 1, 'the old pod was replaced');
+    assert.ok(pods[0].spec.containers[0].env.some((e: any) => e.name === 'AZURE_FEDERATED_TOKEN_FILE'), 'the webhook injected the token');
+    const { report } = await verifyBinding({ cluster: cluster(), namespace: 'payments', serviceAccount: 'payments-api' }, verifyDepsFor(env.services));
+    assert.equal(report.checks.find((c) => c.id === 'pods')!.status, 'pass', report.checks.find((c) => c.id === 'pods')!.message);
+    const before = writes(env.sim).length;
+    assert.equal(await connectLive(kube, { ...w }, 'payments-api', { sleep }), 'unchanged');
+    assert.equal(writes(env.sim).length, before, 'a rerun sends no write');
+  });
+
+  it('a field another manager owns is a conflict shown, never forced, and nothing changes', async () => {
+    const w = (await workloads()).find((x) => x.name === 'payments-reports')!;
+    const kube = await env.services.bindDeps().kube(cluster());
+    await assert.rejects(connectLive(kube, w, 'payments-api', { sleep }), (e) => e instanceof StepError && e.status === 409
+      && /conflict with "helm".*serviceAccountName/.test(e.message) && /never forces a field another tool owns/.test(e.remedy!));
+    assert.equal(clusterRec('aks-payments').kube.deployments.get('payments/payments-reports')!.spec.template.spec.serviceAccountName, 'reports');
+    assert.ok(!env.sim.log.some((r) => r.op === 'kube.deployments.apply' && /force=true/.test(r.path)));
+  });
+
+  it('a CronJob is changed for its next runs; a Job is blocked with the reason; a private cluster goes through run-command', async () => {
+    const cron = (await workloads()).find((x) => x.kind === 'CronJob')!;
+    assert.match(planLive(cron, target, []).warnings.at(-1)!, /Jobs that payments-nightly starts from now on get the token/);
+    assert.equal(await connectLive(await env.services.bindDeps().kube(cluster()), cron, 'payments-api', { sleep }), 'updated');
+    assert.equal(clusterRec('aks-payments').kube.cronJobs.get('payments/payments-nightly')!.spec.jobTemplate.spec.template.spec.serviceAccountName, 'payments-api');
+    addWorkload(clusterRec('aks-payments'), 'payments', 'Job', 'migrate', {});
+    const job = (await workloads()).find((x) => x.kind === 'Job')!;
+    assert.match(planLive(job, target, []).blocked!, /A Job's pod template cannot be changed once created/);
+
+    addWorkload(clusterRec('aks-private'), 'ledger', 'StatefulSet', 'ledger-db', {});
+    const db = (await workloads('aks-private', 'ledger')).find((x) => x.name === 'ledger-db')!;
+    const kube = await env.services.bindDeps().kube(cluster('aks-private'));
+    assert.equal(kube.mode, 'runCommand');
+    assert.equal(await connectLive(kube, db, 'ledger-api', { sleep }), 'updated');
+    assert.equal(clusterRec('aks-private').kube.statefulSets.get('ledger/ledger-db')!.spec.template.spec.serviceAccountName, 'ledger-api');
+  });
+
+  it('transient faults on the reads and the apply are retried; a denied apply names the permission', async () => {
+    for (const op of ['kube.deployments.get', 'kube.deployments.apply']) {
+      for (const kind of ['429', '503', 'reset'] as const) {
+        env.sim.reset();
+        env.sim.addFault({ op, kind, count: 1 });
+        const w = (await workloads()).find((x) => x.name === 'payments-worker')!;
+        assert.equal(await connectLive(await env.services.bindDeps().kube(cluster()), w, 'payments-api', { sleep }), 'updated', `${op}/${kind}`);
+      }
+    }
+    env.sim.reset();
+    env.sim.addFault({ op: 'kube.deployments.apply', kind: '403', count: 0 });
+    const w = (await workloads()).find((x) => x.name === 'payments-worker')!;
+    await assert.rejects(connectLive(await env.services.bindDeps().kube(cluster()), w, 'payments-api', { sleep }), (e) => e instanceof StepError && /does not allow patching deployments in payments/.test(e.remedy!));
   });
 });

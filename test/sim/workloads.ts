@@ -1,0 +1,166 @@
+/**
+ * Workloads as the API server and their controllers treat them: Deployments, StatefulSets, DaemonSets, Jobs and
+ * CronJobs; server-side apply of a pod template's `serviceAccountName` and `azure.workload.identity/use` label with
+ * field ownership (a field another manager owns with another value is a conflict unless forced); a template change
+ * rolls out new pods, which the workload identity webhook (when installed) mutates as AKS's does.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { HttpError } from './http';
+import { ClusterRecord, KubeObject, KubeState, kubeMeta, nextResourceVersion } from './model';
+
+export const USE_LABEL = 'azure.workload.identity/use';
+export const WORKLOADS: Record<string, { group: string; plural: string; template: string[] }> = {
+  Deployment: { group: 'apps/v1', plural: 'deployments', template: ['spec', 'template'] },
+  StatefulSet: { group: 'apps/v1', plural: 'statefulsets', template: ['spec', 'template'] },
+  DaemonSet: { group: 'apps/v1', plural: 'daemonsets', template: ['spec', 'template'] },
+  Job: { group: 'batch/v1', plural: 'jobs', template: ['spec', 'template'] },
+  CronJob: { group: 'batch/v1', plural: 'cronjobs', template: ['spec', 'jobTemplate', 'spec', 'template'] },
+};
+
+const status = (code: number, reason: string, message: string): never => {
+  throw new HttpError(code, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
+};
+
+/** Each kind's objects, keyed "<ns>/<name>". */
+export function storeFor(kube: KubeState, kind: string): Map<string, KubeObject> {
+  return ({ Deployment: kube.deployments, StatefulSet: kube.statefulSets, DaemonSet: kube.daemonSets, Job: kube.jobs, CronJob: kube.cronJobs } as Record<string, Map<string, KubeObject>>)[kind];
+}
+
+const getIn = (o: any, path: string[]) => path.reduce((v, k) => (v == null ? undefined : v[k]), o);
+const setIn = (o: any, path: string[], value: unknown) => {
+  let cur = o;
+  for (const k of path.slice(0, -1)) cur = cur[k] ??= {};
+  if (value === undefined) delete cur[path[path.length - 1]]; else cur[path[path.length - 1]] = value;
+};
+
+/** The two fields Connect Workload sets, as paths into the workload and into managedFields' fieldsV1. */
+function fieldsOf(kind: string) {
+  const t = WORKLOADS[kind].template;
+  return {
+    serviceAccountName: { path: [...t, 'spec', 'serviceAccountName'], owned: [...t, 'spec', 'serviceAccountName'].map((k) => `f:${k}`) },
+    label: { path: [...t, 'metadata', 'labels', USE_LABEL], owned: [...t, 'metadata', 'labels', USE_LABEL].map((k) => `f:${k}`) },
+  };
+}
+const owns = (entry: any, owned: string[]) => getIn(entry?.fieldsV1, owned) !== undefined;
+
+/** Records that `manager` (by kubectl apply or an operator's update) owns every leaf of the template it set. */
+export function ownershipOf(obj: KubeObject, manager: string, operation: 'Apply' | 'Update') {
+  const fields = fieldsOf(obj.kind);
+  const fieldsV1: any = {};
+  for (const f of Object.values(fields)) if (getIn(obj, f.path) !== undefined) setIn(fieldsV1, f.owned, {});
+  for (const k of Object.keys(getIn(obj, [...WORKLOADS[obj.kind].template, 'metadata', 'labels']) ?? {})) setIn(fieldsV1, [...WORKLOADS[obj.kind].template, 'metadata', 'labels', k].map((x) => `f:${x}`), {});
+  return { manager, operation, apiVersion: WORKLOADS[obj.kind].group, time: new Date().toISOString(), fieldsType: 'FieldsV1' as const, fieldsV1 };
+}
+
+/**
+ * Server-side apply of a workload by `manager`. The simulated API server takes only the two fields Connect Workload
+ * manages (anything else in the body is refused, so the product cannot send more than it says).
+ */
+export function applyWorkload(c: ClusterRecord, kind: string, ns: string, name: string, body: any, manager: string, force: boolean): KubeObject {
+  if (!WORKLOADS[kind] || body?.kind !== kind || body?.apiVersion !== WORKLOADS[kind].group) status(400, 'BadRequest', `the body must be a ${kind} of ${WORKLOADS[kind]?.group}`);
+  const store = storeFor(c.kube, kind);
+  const existing = store.get(`${ns}/${name}`);
+  if (!existing) status(422, 'Invalid', `${kind}.${WORKLOADS[kind].group.split('/')[0]} "${name}" is invalid: spec.selector: Required value; spec.template: Required value`);
+  const fields = fieldsOf(kind);
+  const leaves = leafPaths(body).filter((p) => !['apiVersion', 'kind', 'metadata.name', 'metadata.namespace'].includes(p));
+  const allowed = Object.values(fields).map((f) => f.path.join('.'));
+  const extra = leaves.filter((p) => !allowed.includes(p));
+  if (extra.length) status(400, 'BadRequest', `the simulated API server applies only ${allowed.join(' and ')} to workloads, not ${extra.join(', ')}`);
+
+  const obj: KubeObject = JSON.parse(JSON.stringify(existing));
+  const entries = (obj.metadata.managedFields ??= []);
+  const mine = entries.find((e) => e.manager === manager && e.operation === 'Apply');
+  const conflicts: string[] = [];
+  for (const f of Object.values(fields)) {
+    const incoming = getIn(body, f.path);
+    if (incoming === undefined) continue;
+    for (const other of entries) {
+      if (other === mine || !owns(other, f.owned)) continue;
+      if (getIn(obj, f.path) !== incoming && !force) conflicts.push(`conflict with "${other.manager}"${other.operation === 'Update' ? ' using ' + other.apiVersion : ''}: .${f.path.join('.')}`);
+    }
+  }
+  if (conflicts.length) status(409, 'Conflict', `Apply failed with ${conflicts.length} conflict${conflicts.length > 1 ? 's' : ''}: ${conflicts.join('\n')}`);
+  if (kind === 'Job' && Object.values(fields).some((f) => getIn(body, f.path) !== undefined && getIn(obj, f.path) !== getIn(body, f.path))) {
+    status(422, 'Invalid', `Job.batch "${name}" is invalid: spec.template: Invalid value: field is immutable`);
+  }
+  const before = JSON.stringify(getIn(obj, WORKLOADS[kind].template));
+  const fieldsV1: any = {};
+  for (const f of Object.values(fields)) {
+    const incoming = getIn(body, f.path);
+    if (incoming !== undefined) { setIn(obj, f.path, incoming); setIn(fieldsV1, f.owned, {}); }
+    // A field this manager applied before and no longer sends goes, unless another manager owns it too.
+    else if (mine && owns(mine, f.owned) && !entries.some((e) => e !== mine && owns(e, f.owned))) setIn(obj, f.path, undefined);
+  }
+  const entry = { manager, operation: 'Apply' as const, apiVersion: WORKLOADS[kind].group, time: new Date().toISOString(), fieldsType: 'FieldsV1' as const, fieldsV1 };
+  if (mine) Object.assign(mine, entry); else entries.push(entry);
+  if (JSON.stringify(getIn(obj, WORKLOADS[kind].template)) !== before) {
+    obj.metadata.generation = (obj.metadata.generation ?? 1) + 1;
+    obj.metadata.resourceVersion = nextResourceVersion();
+    store.set(`${ns}/${name}`, obj);
+    rollOut(c, obj);
+  } else store.set(`${ns}/${name}`, obj);
+  return obj;
+}
+
+function leafPaths(v: any, prefix = ''): string[] {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return [prefix];
+  return Object.entries(v).flatMap(([k, x]) => leafPaths(x, prefix ? `${prefix}.${k}` : k));
+}
+
+/** What the controller and the webhook do after a template change: new pods, the old ones gone. CronJobs wait for their next run. */
+export function rollOut(c: ClusterRecord, w: KubeObject) {
+  const ns = w.metadata.namespace!;
+  const template = getIn(w, WORKLOADS[w.kind].template);
+  const replicas = w.kind === 'Deployment' || w.kind === 'StatefulSet' ? (w.spec.replicas ?? 1) : w.kind === 'DaemonSet' ? 1 : 0;
+  if (w.kind !== 'CronJob' && w.kind !== 'Job') {
+    const ownedBy = (p: KubeObject) => (p.metadata.ownerReferences ?? []).some((r) => r.uid === w.metadata.uid
+      || (r.kind === 'ReplicaSet' && c.kube.replicaSets.get(`${ns}/${r.name}`)?.metadata.ownerReferences?.some((o) => o.uid === w.metadata.uid)));
+    for (const [k, p] of c.kube.pods) if (p.metadata.namespace === ns && ownedBy(p)) c.kube.pods.delete(k);
+    let owner = { apiVersion: WORKLOADS[w.kind].group, kind: w.kind, name: w.metadata.name, uid: w.metadata.uid, controller: true };
+    let podPrefix = w.metadata.name;
+    if (w.kind === 'Deployment') {
+      const hash = createHash('sha1').update(JSON.stringify(template)).digest('hex').slice(0, 9);
+      const rsName = `${w.metadata.name}-${hash}`;
+      const rs: KubeObject = { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: kubeMeta(rsName, ns, { ownerReferences: [owner] }), spec: { replicas, template } };
+      c.kube.replicaSets.set(`${ns}/${rsName}`, rs);
+      owner = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rsName, uid: rs.metadata.uid, controller: true };
+      podPrefix = rsName;
+    }
+    for (let i = 0; i < replicas; i++) {
+      const name = w.kind === 'StatefulSet' ? `${w.metadata.name}-${i}` : `${podPrefix}-${randomUUID().slice(0, 5)}`;
+      c.kube.pods.set(`${ns}/${name}`, podFrom(c, ns, name, template, owner));
+    }
+  }
+  w.status = { observedGeneration: w.metadata.generation ?? 1, replicas, updatedReplicas: replicas, readyReplicas: replicas, availableReplicas: replicas };
+}
+
+/** A pod from a template, mutated as the workload identity webhook does: labelled, running as an annotated ServiceAccount. */
+function podFrom(c: ClusterRecord, ns: string, name: string, template: any, owner: any): KubeObject {
+  const spec = JSON.parse(JSON.stringify(template.spec ?? {}));
+  const sa = spec.serviceAccountName ?? 'default';
+  const annotations = c.kube.serviceAccounts.get(`${ns}/${sa}`)?.metadata.annotations ?? {};
+  const webhook = [...c.kube.webhooks.values()].some((h) => (h.webhooks ?? []).some((x: any) => x.name === 'mutation.azure-workload-identity.io'));
+  const mutate = webhook && template.metadata?.labels?.[USE_LABEL] === 'true' && annotations['azure.workload.identity/client-id'];
+  spec.serviceAccountName = sa;
+  spec.containers = (spec.containers ?? [{ name: 'app', image: 'app' }]).map((ct: any) => ({
+    ...ct, env: [...(ct.env ?? []), ...(mutate ? [
+      { name: 'AZURE_CLIENT_ID', value: annotations['azure.workload.identity/client-id'] }, { name: 'AZURE_TENANT_ID', value: annotations['azure.workload.identity/tenant-id'] ?? '' },
+      { name: 'AZURE_FEDERATED_TOKEN_FILE', value: '/var/run/secrets/azure/tokens/azure-identity-token' }, { name: 'AZURE_AUTHORITY_HOST', value: 'https://login.microsoftonline.com/' },
+    ] : [])],
+  }));
+  return { apiVersion: 'v1', kind: 'Pod', metadata: kubeMeta(name, ns, { labels: { ...template.metadata?.labels }, ownerReferences: [owner] }), spec, status: { phase: 'Running' } };
+}
+
+/** A workload someone else created: its manager owns the template fields it set. */
+export function addWorkload(c: ClusterRecord, ns: string, kind: string, name: string, o: { serviceAccount?: string; labels?: Record<string, string>; meta?: { labels?: Record<string, string>; annotations?: Record<string, string> }; manager?: string; replicas?: number }) {
+  const templateLabels = { app: name, ...o.labels };
+  const template = { metadata: { labels: templateLabels }, spec: { ...(o.serviceAccount ? { serviceAccountName: o.serviceAccount } : {}), containers: [{ name, image: `contoso.azurecr.io/${name}:1.0` }] } };
+  const w: KubeObject = { apiVersion: WORKLOADS[kind].group, kind, metadata: kubeMeta(name, ns, { labels: o.meta?.labels, annotations: o.meta?.annotations }), spec: {} };
+  w.metadata.generation = 1;
+  if (kind === 'CronJob') w.spec = { schedule: '0 1 * * *', jobTemplate: { spec: { template } } };
+  else w.spec = { ...(kind === 'Deployment' || kind === 'StatefulSet' ? { replicas: o.replicas ?? 1 } : {}), selector: { matchLabels: { app: name } }, template };
+  w.metadata.managedFields = [ownershipOf(w, o.manager ?? 'kubectl-client-side-apply', 'Update')];
+  storeFor(c.kube, kind).set(`${ns}/${name}`, w);
+  rollOut(c, w);
+  return w;
+}
