@@ -14,6 +14,7 @@ import { enableWorkloadIdentityCommand } from './ui/commands/enable';
 import { bindKeyVaultCommand } from './ui/commands/bind/command';
 import { verifyWorkloadIdentityCommand } from './ui/commands/verify/command';
 import { connectWorkloadCommand } from './ui/commands/connect/command';
+import { PROPOSED_SCHEME, proposedContent } from './ui/proposedContent';
 import type { BindingNode } from './ui/tree/nodes';
 import { copyIssuerUrl, copyResourceId, openInPortal, retry, selectSubscriptions } from './ui/commands/resources';
 
@@ -67,7 +68,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   register('copyResourceId', copyResourceId);
   register('openInPortal', (node) => openInPortal(ctx, node));
 
-  context.subscriptions.push(channel, auth, tree, view);
+  context.subscriptions.push(channel, auth, tree, view, vscode.workspace.registerTextDocumentContentProvider(PROPOSED_SCHEME, proposedContent));
   // Restoring the sign-in runs `az` or asks VS Code for a session: not on the activation path.
   setTimeout(() => void auth.restore(), 0);
 

@@ -39,6 +39,7 @@ describe('Connect Workload in the browser', () => {
     await row.waitFor({ timeout: 60_000 });
     await row.click({ button: 'right' });
     await wb.page.locator('.monaco-menu .action-item', { hasText: 'Connect Workload…' }).click({ delay: 50 });
+    await pick(wb.page, 'Where is the workload that should run as payments-api?', 'In the workspace');
     await pick(wb.page, 'Which workload should run as payments-api?', 'Deployment payments-api');
     // The review: the diff is open beside it.
     await wb.page.locator('.monaco-diff-editor').waitFor({ timeout: 30_000 });
@@ -51,6 +52,24 @@ describe('Connect Workload in the browser', () => {
     const text = fs.readFileSync(file, 'utf8');
     assert.match(text, /\n {6}serviceAccountName: payments-api\n {6}containers:/);
     assert.match(text, /\n {8}azure\.workload\.identity\/use: "true"\n {8}app: payments-api {3}# the Service selects this\n/);
+  });
+
+  it('connects a Deployment live: the rollout ends and the new pods get the token', async () => {
+    const view = await openExtensionView(wb.page);
+    const row = treeRow(view, 'payments/payments-api');
+    await row.click({ button: 'right' });
+    await wb.page.locator('.monaco-menu .action-item', { hasText: 'Connect Workload…' }).click({ delay: 50 });
+    await pick(wb.page, 'Where is the workload that should run as payments-api?', 'In the cluster');
+    await pick(wb.page, 'Which workload on aks-payments should run as payments-api?', 'Deployment payments-worker');
+    await wb.page.locator('.quick-input-widget', { hasText: 'spec.template.spec.serviceAccountName: (default) → payments-api' }).waitFor({ timeout: 30_000 });
+    await wb.shot('live-review');
+    await pick(wb.page, 'nothing has been written yet', 'Connect: apply to Deployment payments-worker');
+    const toast = wb.page.locator('.notifications-toasts', { hasText: 'have AZURE_FEDERATED_TOKEN_FILE' });
+    await toast.waitFor({ timeout: 60_000 });
+    await wb.page.locator('.notifications-toasts', { hasText: 'Connecting Deployment' }).waitFor({ state: 'hidden', timeout: 30_000 });
+    await wb.shot('live-rollout-result');
+    const dep = wb.sim.snapshot().clusters.find((c) => c.name === 'aks-payments')!.kube.deployments['payments/payments-worker'];
+    assert.equal(dep.spec.template.spec.serviceAccountName, 'payments-api');
   });
 
   it('leaves no token, kubeconfig or secret in the log, the storage, the workspace or the output of code-server', () => assertNoSecretsLeft(wb));

@@ -49,12 +49,12 @@ describe('Connect Workload, workspace YAML (extension host)', () => {
 
   it('from a binding: picks the Deployment of the namespace, shows the diff and the changes, and edits only those lines; a rerun changes nothing', async () => {
     const api = await extensionApi();
-    const prompter = new ScriptedPrompter([{ pick: 'Deployment payments-api' }, { pick: '$(check) Connect: change apps/payments/deploy.yaml' }]);
+    const prompter = new ScriptedPrompter([{ pick: 'In the workspace' }, { pick: 'Deployment payments-api' }, { pick: '$(check) Connect: change apps/payments/deploy.yaml' }]);
     api.setPrompter(prompter);
     const plan = await vscode.commands.executeCommand<any>('aksWorkloadIdentity.connectWorkload', binding);
     assert.ok(plan, JSON.stringify(prompter.notifications));
-    assert.deepEqual(prompter.recorded[0].labels, ['Deployment payments-api'], 'the Service is not offered');
-    assert.deepEqual(prompter.recorded[1].labels!.slice(1), [
+    assert.deepEqual(prompter.recorded[1].labels, ['Deployment payments-api'], 'the Service is not offered');
+    assert.deepEqual(prompter.recorded[2].labels!.slice(1), [
       '$(edit) spec.template.spec.serviceAccountName: (unset) → payments-api', '$(edit) spec.template.metadata.labels["azure.workload.identity/use"]: "true"',
       '$(warning) Applying apps/payments/deploy.yaml to aks-payments replaces the pods of Deployment payments-api (a rollout); pods started before keep running without the token until then.']);
     assert.ok(vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.label === 'apps/payments/deploy.yaml: now ↔ connected'), 'the diff was shown');
@@ -63,7 +63,7 @@ describe('Connect Workload, workspace YAML (extension host)', () => {
       .replace('      containers:\n', '      serviceAccountName: payments-api\n      containers:\n'));
     assert.match(prompter.notifications.at(-1)!.message, /now runs as payments-api with the azure.workload.identity\/use label. Apply the file to aks-payments/);
 
-    const again = new ScriptedPrompter([{ pick: 'Deployment payments-api' }]);
+    const again = new ScriptedPrompter([{ pick: 'In the workspace' }, { pick: 'Deployment payments-api' }]);
     api.setPrompter(again);
     await vscode.commands.executeCommand('aksWorkloadIdentity.connectWorkload', binding);
     assert.match(again.notifications.at(-1)!.message, /already runs as payments-api with the azure.workload.identity\/use label/);
@@ -75,11 +75,37 @@ describe('Connect Workload, workspace YAML (extension host)', () => {
     const doc = await vscode.workspace.openTextDocument(file());
     const editor = await vscode.window.showTextDocument(doc);
     await editor.edit((e) => e.insert(new vscode.Position(0, 0), '# an edit not yet saved\n'));
-    const prompter = new ScriptedPrompter([{ pick: 'Deployment payments-api' }, { pick: '$(check) Connect: change apps/payments/deploy.yaml' }]);
+    const prompter = new ScriptedPrompter([{ pick: 'In the workspace' }, { pick: 'Deployment payments-api' }, { pick: '$(check) Connect: change apps/payments/deploy.yaml' }]);
     api.setPrompter(prompter);
     assert.equal(await vscode.commands.executeCommand('aksWorkloadIdentity.connectWorkload', binding), undefined);
     assert.match(prompter.notifications.at(-1)!.message, /has unsaved changes in an editor: save or revert them, then connect again. Nothing was written./);
     assert.equal(await read(), MANIFEST);
     await vscode.commands.executeCommand('workbench.action.files.revert');
+  });
+
+  it('in the cluster: applies the two fields to a Deployment, the rollout ends, and the new pods get the token', async () => {
+    const api = await extensionApi();
+    const prompter = new ScriptedPrompter([{ pick: 'In the cluster' }, { pick: 'Deployment payments-worker' }, { pick: '$(check) Connect: apply to Deployment payments-worker' }]);
+    api.setPrompter(prompter);
+    await sim.clearLog();
+    const plan = await vscode.commands.executeCommand<any>('aksWorkloadIdentity.connectWorkload', binding);
+    assert.deepEqual(plan?.changes, ['spec.template.spec.serviceAccountName: (default) → payments-api', 'spec.template.metadata.labels["azure.workload.identity/use"]: "true"']);
+    assert.match(prompter.notifications.at(-1)!.message, /Deployment payments-worker on aks-payments now runs as payments-api with the azure.workload.identity\/use label. All 2 pods running as payments-api have AZURE_FEDERATED_TOKEN_FILE./);
+    assert.deepEqual((await sim.log()).filter((r) => r.method === 'PATCH').map((r) => r.op), ['kube.deployments.apply']);
+    const dep = (await sim.state()).clusters.find((c: any) => c.name === 'aks-payments').kube.deployments['payments/payments-worker'];
+    assert.equal(dep.spec.template.spec.serviceAccountName, 'payments-api');
+  });
+
+  it('in the cluster: a Helm-managed workload needs an explicit yes, and the field Helm owns is a conflict, not forced', async () => {
+    const api = await extensionApi();
+    const prompter = new ScriptedPrompter([{ pick: 'In the cluster' }, { pick: 'Deployment payments-reports' }, { pick: '$(check) Connect: apply to Deployment payments-reports' }, { confirm: true }]);
+    api.setPrompter(prompter);
+    await vscode.commands.executeCommand('aksWorkloadIdentity.connectWorkload', binding);
+    assert.ok(prompter.recorded[1].labels!.includes('Deployment payments-reports'));
+    assert.match(prompter.recorded.find((r) => r.kind === 'confirm')!.message!, /is managed by Helm. Change it live anyway\?/);
+    const error = prompter.notifications.at(-1)!;
+    assert.match(error.message, /Conflict: Apply failed with 1 conflict: conflict with "helm".*serviceAccountName.*never forces a field another tool owns/s);
+    const dep = (await sim.state()).clusters.find((c: any) => c.name === 'aks-payments').kube.deployments['payments/payments-reports'];
+    assert.equal(dep.spec.template.spec.serviceAccountName, 'reports', 'nothing changed');
   });
 });

@@ -1,7 +1,12 @@
 import * as vscode from 'vscode';
 import { ConnectPlan, ConnectTarget, WorkloadCandidate, findCandidates, planConnect } from '../../../workloadIdentity/connect/workspace';
 import { YamlEditError } from '../../../workloadIdentity/connect/yamlEdit';
-import { describeError } from '../../../workloadIdentity/errors';
+import { CancelledError, StepError, describeError } from '../../../workloadIdentity/errors';
+import { LivePlan, LiveWorkload, connectLive, planLive, toLiveWorkload } from '../../../workloadIdentity/connect/live';
+import type { BindDeps } from '../../../workloadIdentity/bind/model';
+import { verifyBinding } from '../../../workloadIdentity/verify/verify';
+import { withCancellableProgress } from '../../progress';
+import { proposedContent } from '../../proposedContent';
 import { BACK, PromptDismissed } from '../../../wizard/prompter';
 import { answered, runPrompts } from '../../../wizard/wizard';
 import { CommandContext, requireSession } from '../../context';
@@ -13,11 +18,11 @@ export const CONNECT_TITLE = 'Connect Workload';
 const EXCLUDE = '{**/node_modules/**,**/.git/**,**/dist/**,**/out/**}';
 
 /**
- * Connect Workload, workspace path: the workload's YAML in the open folders gets the ServiceAccount and the use label
- * on its pod template. Prompts → the diff and what it means, reviewed → the edit (reading the file again first:
- * a rerun changes nothing) → what to do next.
+ * Connect Workload: the workload's pod template gets the ServiceAccount and the use label, in the open folders' YAML
+ * or live in the cluster. Prompts → the change and what it means, reviewed → the edit or apply (reading first: a
+ * rerun changes nothing) → what to do next.
  */
-export async function connectWorkloadCommand(ctx: CommandContext, from?: { cluster: ClusterSummary; namespace: string; serviceAccount: string }): Promise<ConnectPlan | undefined> {
+export async function connectWorkloadCommand(ctx: CommandContext, from?: { cluster: ClusterSummary; namespace: string; serviceAccount: string }): Promise<ConnectPlan | LivePlan | undefined> {
   const session = await requireSession(ctx);
   if (!session) return undefined;
   const prompter = ctx.prompter();
@@ -31,6 +36,15 @@ export async function connectWorkloadCommand(ctx: CommandContext, from?: { clust
     await runPrompts(verifyPromptSteps, wizard, prompter);
     const target: ConnectTarget = { clusterName: wizard.cluster!.name, namespace: wizard.namespace!, serviceAccount: wizard.serviceAccount! };
     const serviceAccounts = deps.kube(wizard.cluster!).then((k) => k.listServiceAccounts(target.namespace)).catch(() => []);
+    const where = answered(await prompter.pick<'cluster' | 'workspace'>({
+      title: CONNECT_TITLE, placeholder: `Where is the workload that should run as ${target.serviceAccount}?`,
+      items: [
+        { label: 'In the workspace', description: 'recommended where a pipeline, Helm, Flux or Argo CD applies it', detail: 'Edit its YAML in the open folders; you apply it as usual', value: 'workspace' },
+        { label: 'In the cluster', detail: `Change the ${target.namespace} workload on ${target.clusterName} now (server-side apply of the two fields); its pods roll out`, value: 'cluster' },
+      ],
+    }));
+    if (where === BACK) return undefined;
+    if (where === 'cluster') return await connectInCluster(ctx, deps, wizard.cluster!, target, await serviceAccounts);
 
     for (;;) {
       const { candidates, skipped } = findCandidates(await readWorkspaceYaml(), target.namespace);
@@ -67,11 +81,60 @@ export async function connectWorkloadCommand(ctx: CommandContext, from?: { clust
   }
 }
 
+/**
+ * The live path: the namespace's workloads with their ServiceAccount, label and controller; a review of the fields and
+ * what restarts (a workload that Helm, Flux or Argo CD manages needs an explicit yes); the apply and the rollout with
+ * progress; then Verify's pod check on the new pods.
+ */
+async function connectInCluster(ctx: CommandContext, deps: BindDeps, cluster: ClusterSummary, target: ConnectTarget, serviceAccounts: { name: string; annotations: Record<string, string> }[]): Promise<LivePlan | undefined> {
+  const prompter = ctx.prompter();
+  const kube = await deps.kube(cluster);
+  const list = (await kube.listWorkloads(target.namespace)).map(toLiveWorkload);
+  if (!list.length) { void prompter.notify('info', `${target.namespace} on ${cluster.name} has no Deployment, StatefulSet, DaemonSet, Job or CronJob.`); return undefined; }
+  const w = answered(await prompter.pick<LiveWorkload>({
+    title: CONNECT_TITLE, placeholder: `Which workload on ${cluster.name} should run as ${target.serviceAccount}?`,
+    items: list.map((x) => ({ label: `${x.kind} ${x.name}`, description: x.managedBy ? `managed by ${x.managedBy}` : undefined,
+      detail: `serviceAccountName: ${x.serviceAccountName ?? '(default)'} · ${x.labelled ? 'labelled' : 'no azure.workload.identity/use label'}`, value: x })),
+  }));
+  if (w === BACK) return undefined;
+  const plan = planLive(w, target, serviceAccounts);
+  if (!plan.changes.length) { void prompter.notify('info', `${w.kind} ${w.name} already runs as ${target.serviceAccount} with the azure.workload.identity/use label.`); return plan; }
+  if (plan.blocked) { void prompter.notify('warning', plan.blocked); return plan; }
+  const v = await prompter.pick<'run' | 'line'>({
+    title: `${CONNECT_TITLE}: review`, placeholder: `${plan.changes.length} field${plan.changes.length === 1 ? '' : 's'} of ${w.kind} ${w.name} on ${cluster.name}; nothing has been written yet`,
+    items: [
+      { label: `$(check) Connect: apply to ${w.kind} ${w.name}`, description: 'confirm', value: 'run' as const },
+      ...plan.changes.map((c) => ({ label: `$(edit) ${c}`, value: 'line' as const })),
+      ...plan.warnings.map((x) => ({ label: `$(warning) ${x}`, value: 'line' as const })),
+    ],
+  });
+  if (v !== 'run') return undefined;
+  if (w.managedBy && !(await prompter.confirm({ message: `${w.kind} ${w.name} is managed by ${w.managedBy}. Change it live anyway?`, detail: `${w.managedBy} will undo the change at its next sync unless its source changes too.`, confirm: 'Change it live' }))) return undefined;
+  for (;;) {
+    try {
+      const result = await withCancellableProgress(`Connecting ${w.kind} ${w.name} on ${cluster.name}`, (progress, signal) =>
+        connectLive(kube, w, target.serviceAccount, { signal, progress, sleep: deps.sleep }));
+      ctx.log.info(`${CONNECT_TITLE}: ${w.kind} ${w.name} on ${cluster.name}: ${result}; ${plan.changes.join('; ')}.`);
+      const verifyTarget = { cluster, namespace: target.namespace, serviceAccount: target.serviceAccount };
+      const pods = w.kind === 'CronJob' ? undefined : (await verifyBinding(verifyTarget, ctx.auth.session!.services.verifyDeps({ clusters: () => ctx.tree.clusters(), vaults: () => ctx.tree.vaults() }))).report.checks.find((c) => c.id === 'pods');
+      void prompter.notify(pods && pods.status !== 'pass' ? 'warning' : 'info',
+        `${w.kind} ${w.name} on ${cluster.name} now runs as ${target.serviceAccount} with the azure.workload.identity/use label.${pods ? ` ${pods.message}` : ' Its next Jobs get the token.'}`, 'Verify')
+        .then((a) => { if (a === 'Verify') void vscode.commands.executeCommand('aksWorkloadIdentity.verifyWorkloadIdentity', verifyTarget); });
+      return plan;
+    } catch (e) {
+      if (e instanceof CancelledError || (e as Error).name === 'AbortError') { void prompter.notify('info', `Connect cancelled. Run it again to finish: it reads first and does only what is missing.`); return undefined; }
+      const d = describeError(e);
+      const remedy = e instanceof StepError && e.remedy ? ` ${e.remedy}` : '';
+      ctx.log.error(`${CONNECT_TITLE}: ${d.code}: ${d.message}`);
+      if (await prompter.notify('error', `${CONNECT_TITLE}: ${d.code}: ${d.message}${remedy}`, 'Retry') !== 'Retry') return undefined;
+    }
+  }
+}
+
 /** The diff beside the editor, and the changes and what they mean in the list. */
 async function review(ctx: CommandContext, plan: ConnectPlan): Promise<'run' | 'back' | 'dismissed'> {
   const uri = fileUri(plan.candidate.path);
-  const proposed = await vscode.workspace.openTextDocument({ language: 'yaml', content: plan.text });
-  await vscode.commands.executeCommand('vscode.diff', uri, proposed.uri, `${plan.candidate.path}: now ↔ connected`);
+  await vscode.commands.executeCommand('vscode.diff', uri, proposedContent.show(plan.candidate.path, plan.text), `${plan.candidate.path}: now ↔ connected`);
   const v = await ctx.prompter().pick<'run' | 'line'>({
     title: `${CONNECT_TITLE}: review`, placeholder: `${plan.changes.length} change${plan.changes.length === 1 ? '' : 's'} to ${plan.candidate.path}; nothing has been written yet (the diff is open)`,
     items: [
