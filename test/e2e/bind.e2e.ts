@@ -55,7 +55,7 @@ describe('Bind Key Vault in the browser', () => {
     assert.deepEqual(policy.permissions, { secrets: ['get'], keys: ['get'], certificates: ['get'] });
     const sa = (cluster.kube.serviceAccounts as any)['spring-petclinic/workload-identity-sa'];
     assert.equal(sa.metadata.annotations['azure.workload.identity/client-id'], identity.properties.clientId);
-    const file = path.join(wb.cs.workspace, 'k8s', 'spring-petclinic', 'workload-identity-sa.serviceaccount.yaml');
+    const file = path.join(wb.cs.workspace, 'k8s', 'aks-petclinic', 'spring-petclinic', 'workload-identity-sa.serviceaccount.yaml');
     const manifest = fs.readFileSync(file, 'utf8');
     assert.match(manifest, new RegExp(`azure.workload.identity/client-id: ${identity.properties.clientId}`));
     assert.match(manifest, /name: workload-identity-sa\n\s+namespace: spring-petclinic/);

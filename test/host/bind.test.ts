@@ -59,7 +59,7 @@ describe('Bind Key Vault (extension host)', () => {
     assert.deepEqual(cluster.violations, []);
 
     const folder = vscode.workspace.workspaceFolders![0].uri;
-    const manifest = Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(folder, 'k8s', 'spring-petclinic', 'workload-identity-sa.serviceaccount.yaml'))).toString();
+    const manifest = Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(folder, 'k8s', 'aks-petclinic', 'spring-petclinic', 'workload-identity-sa.serviceaccount.yaml'))).toString();
     assert.match(manifest, new RegExp(`azure.workload.identity/client-id: ${identity.properties.clientId}`));
     assert.match(manifest, /#\s+azure\.workload\.identity\/use: "true"/);
     const summary = prompter.notifications.find((n) => n.message.startsWith('Bound kv-petclinic'))!;
@@ -83,7 +83,7 @@ describe('Bind Key Vault (extension host)', () => {
   it('an edited manifest is not overwritten without asking', async () => {
     const api = await extensionApi();
     const folder = vscode.workspace.workspaceFolders![0].uri;
-    const file = vscode.Uri.joinPath(folder, 'k8s', 'spring-petclinic', 'workload-identity-sa.serviceaccount.yaml');
+    const file = vscode.Uri.joinPath(folder, 'k8s', 'aks-petclinic', 'spring-petclinic', 'workload-identity-sa.serviceaccount.yaml');
     await vscode.workspace.fs.writeFile(file, Buffer.from('# my own edits\n'));
     const prompter = new ScriptedPrompter([...rerunAnswers(), { confirm: false }]);
     api.setPrompter(prompter);
@@ -103,5 +103,27 @@ describe('Bind Key Vault (extension host)', () => {
     const v = prompter.recorded.find((r) => r.kind === 'validation')!;
     assert.match(v.validation!, /DNS-1123 label/);
     assert.ok((await sim.log()).every((r) => r.method === 'GET' || /list|query/i.test(r.op)));
+  });
+
+  it('two clusters get two manifests for the same namespace/ServiceAccount; a manifest of the previous layout for the same cluster is updated where it is', async () => {
+    const api = await extensionApi();
+    const folder = vscode.workspace.workspaceFolders![0].uri;
+    const previous = vscode.Uri.joinPath(folder, 'k8s', 'payments', 'layout-sa.serviceaccount.yaml');
+    await vscode.workspace.fs.writeFile(previous, Buffer.from('# ServiceAccount for Azure workload identity on AKS cluster aks-entra.\n# written by an earlier version\n'));
+    for (const cluster of ['aks-payments', 'aks-entra']) {
+      const prompter = new ScriptedPrompter([
+        { pick: cluster }, { pick: 'payments' }, { type: 'layout-sa' }, { pick: 'kv-payments' }, { pick: '$(add) Create a new user-assigned identity' },
+        { input: `id-layout-${cluster}` }, { input: 'rg-payments' }, { input: 'eastus' }, { pickMany: ['get on secrets'] },
+        { pick: (items) => items.find((i) => i.label.startsWith('$(check) Bind')) }, ...(cluster === 'aks-entra' ? [{ confirm: true }] : []),
+      ]);
+      api.setPrompter(prompter);
+      await vscode.commands.executeCommand('aksWorkloadIdentity.bindKeyVault');
+      assert.ok(prompter.notifications.some((n) => n.message.startsWith('Bound kv-payments')), `${cluster}: ${JSON.stringify(prompter.notifications)}`);
+    }
+    const payments = Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(folder, 'k8s', 'aks-payments', 'payments', 'layout-sa.serviceaccount.yaml'))).toString();
+    assert.match(payments, /^# ServiceAccount for Azure workload identity on AKS cluster aks-payments\./);
+    const entra = Buffer.from(await vscode.workspace.fs.readFile(previous)).toString();
+    assert.match(entra, /^# ServiceAccount for Azure workload identity on AKS cluster aks-entra\.\n# Pods that run as it/, 'the earlier file was updated in place (after the diff and a yes)');
+    await assert.rejects(Promise.resolve(vscode.workspace.fs.stat(vscode.Uri.joinPath(folder, 'k8s', 'aks-entra'))), 'nothing was written to a second place for aks-entra');
   });
 });

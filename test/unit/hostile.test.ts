@@ -31,9 +31,10 @@ describe('hostile data from the services', () => {
   });
 
   it('the manifest path setting cannot leave the workspace', () => {
-    assert.match(manifestPath('../${namespace}.yaml', 'ns', 'sa').error!, /aksWorkloadIdentity\.manifestPath: .*inside the workspace/);
-    assert.match(manifestPath('/etc/${serviceAccount}.yaml', 'ns', 'sa').error!, /relative/);
-    assert.equal(manifestPath('k8s/${namespace}/${serviceAccount}.serviceaccount.yaml', 'ns', 'sa').path, 'k8s/ns/sa.serviceaccount.yaml');
+    assert.match(manifestPath('../${namespace}.yaml', { cluster: 'c', namespace: 'ns', serviceAccount: 'sa' }).error!, /aksWorkloadIdentity\.manifestPath: .*inside the workspace/);
+    assert.match(manifestPath('/etc/${serviceAccount}.yaml', { cluster: 'c', namespace: 'ns', serviceAccount: 'sa' }).error!, /relative/);
+    assert.equal(manifestPath('k8s/${namespace}/${serviceAccount}.serviceaccount.yaml', { cluster: 'c', namespace: 'ns', serviceAccount: 'sa' }).path, 'k8s/ns/sa.serviceaccount.yaml');
+    assert.equal(manifestPath('k8s/${cluster}/${namespace}/${serviceAccount}.serviceaccount.yaml', { cluster: 'aks-a', namespace: 'ns', serviceAccount: 'sa' }).path, 'k8s/aks-a/ns/sa.serviceaccount.yaml');
   });
 
   it('Verify: whatever names, subjects, labels and env the services return, the checks run and the report keeps them as text', () => {
