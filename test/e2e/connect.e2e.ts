@@ -41,6 +41,7 @@ describe('Connect Workload in the browser', () => {
     await wb.page.locator('.monaco-menu .action-item', { hasText: 'Connect Workload…' }).click({ delay: 50 });
     await pick(wb.page, 'Where is the workload that should run as payments-api?', 'In the workspace');
     await pick(wb.page, 'Which workload should run as payments-api?', 'Deployment payments-api');
+    await pick(wb.page, 'Also mount Key Vault objects as files', 'No');
     // The review: the diff is open beside it.
     await wb.page.locator('.monaco-diff-editor').waitFor({ timeout: 30_000 });
     await wb.page.locator('.quick-input-widget', { hasText: 'Connect: change deploy/payments-api.yaml' }).waitFor({ timeout: 30_000 });

@@ -49,12 +49,12 @@ describe('Connect Workload, workspace YAML (extension host)', () => {
 
   it('from a binding: picks the Deployment of the namespace, shows the diff and the changes, and edits only those lines; a rerun changes nothing', async () => {
     const api = await extensionApi();
-    const prompter = new ScriptedPrompter([{ pick: 'In the workspace' }, { pick: 'Deployment payments-api' }, { pick: '$(check) Connect: change apps/payments/deploy.yaml' }]);
+    const prompter = new ScriptedPrompter([{ pick: 'In the workspace' }, { pick: 'Deployment payments-api' }, { pick: 'No' }, { pick: '$(check) Connect: change apps/payments/deploy.yaml' }]);
     api.setPrompter(prompter);
     const plan = await vscode.commands.executeCommand<any>('aksWorkloadIdentity.connectWorkload', binding);
     assert.ok(plan, JSON.stringify(prompter.notifications));
     assert.deepEqual(prompter.recorded[1].labels, ['Deployment payments-api'], 'the Service is not offered');
-    assert.deepEqual(prompter.recorded[2].labels!.slice(1), [
+    assert.deepEqual(prompter.recorded[3].labels!.slice(1), [
       '$(edit) spec.template.spec.serviceAccountName: (unset) → payments-api', '$(edit) spec.template.metadata.labels["azure.workload.identity/use"]: "true"',
       '$(warning) Applying apps/payments/deploy.yaml to aks-payments replaces the pods of Deployment payments-api (a rollout); pods started before keep running without the token until then.']);
     assert.ok(vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.label === 'apps/payments/deploy.yaml: now ↔ connected'), 'the diff was shown');
@@ -63,11 +63,28 @@ describe('Connect Workload, workspace YAML (extension host)', () => {
       .replace('      containers:\n', '      serviceAccountName: payments-api\n      containers:\n'));
     assert.match(prompter.notifications.at(-1)!.message, /now runs as payments-api with the azure.workload.identity\/use label. Apply the file to aks-payments/);
 
-    const again = new ScriptedPrompter([{ pick: 'In the workspace' }, { pick: 'Deployment payments-api' }]);
+    const again = new ScriptedPrompter([{ pick: 'In the workspace' }, { pick: 'Deployment payments-api' }, { pick: 'No' }]);
     api.setPrompter(again);
     await vscode.commands.executeCommand('aksWorkloadIdentity.connectWorkload', binding);
     assert.match(again.notifications.at(-1)!.message, /already runs as payments-api with the azure.workload.identity\/use label/);
     assert.equal(await read(), text);
+  });
+
+  it('with a SecretProviderClass: writes it beside the workload (clientID, tenantID, the objects) and mounts it', async () => {
+    const api = await extensionApi();
+    const prompter = new ScriptedPrompter([{ pick: 'In the workspace' }, { pick: 'Deployment payments-api' }, { pick: 'Yes: add a SecretProviderClass' }, { pick: 'kv-payments' },
+      { input: 'db-password, cert:tls' }, { pick: '$(check) Connect: change apps/payments/deploy.yaml' }]);
+    api.setPrompter(prompter);
+    await vscode.commands.executeCommand('aksWorkloadIdentity.connectWorkload', binding);
+    const review = prompter.recorded.find((r) => r.title === 'Connect Workload: review')!.labels!;
+    assert.ok(review.includes('$(edit) apps/payments/payments-api-kv-payments.secretproviderclass.yaml: SecretProviderClass payments-api-kv-payments (secret db-password, cert tls of kv-payments)'), review.join('\n'));
+    assert.ok(!review.some((l) => /add-on is off/.test(l)), 'the seeded cluster has the add-on');
+    const spc = Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0].uri, 'apps', 'payments', 'payments-api-kv-payments.secretproviderclass.yaml'))).toString();
+    const clientId = (await sim.state()).clusters.find((c: any) => c.name === 'aks-payments').kube.serviceAccounts['payments/payments-api'].metadata.annotations['azure.workload.identity/client-id'];
+    assert.match(spc, new RegExp(`clientID: ${clientId}\n`));
+    assert.match(spc, /keyvaultName: kv-payments\n {4}tenantID: /);
+    assert.match(await read(), /\n {6}volumes:\n {8}- name: secrets-store\n {10}csi:\n {12}driver: secrets-store.csi.k8s.io/);
+    assert.match(await read(), /\n {10}volumeMounts:\n {12}- name: secrets-store\n {14}mountPath: \/mnt\/secrets-store/);
   });
 
   it('unsaved edits in the file stop the write, and say so', async () => {
@@ -75,7 +92,7 @@ describe('Connect Workload, workspace YAML (extension host)', () => {
     const doc = await vscode.workspace.openTextDocument(file());
     const editor = await vscode.window.showTextDocument(doc);
     await editor.edit((e) => e.insert(new vscode.Position(0, 0), '# an edit not yet saved\n'));
-    const prompter = new ScriptedPrompter([{ pick: 'In the workspace' }, { pick: 'Deployment payments-api' }, { pick: '$(check) Connect: change apps/payments/deploy.yaml' }]);
+    const prompter = new ScriptedPrompter([{ pick: 'In the workspace' }, { pick: 'Deployment payments-api' }, { pick: 'No' }, { pick: '$(check) Connect: change apps/payments/deploy.yaml' }]);
     api.setPrompter(prompter);
     assert.equal(await vscode.commands.executeCommand('aksWorkloadIdentity.connectWorkload', binding), undefined);
     assert.match(prompter.notifications.at(-1)!.message, /has unsaved changes in an editor: save or revert them, then connect again. Nothing was written./);

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
 import { connectLive, planLive, toLiveWorkload } from '../../src/workloadIdentity/connect/live';
-import type { ConnectTarget } from '../../src/workloadIdentity/connect/workspace';
+import { ConnectTarget, planConnect } from '../../src/workloadIdentity/connect/workspace';
 import { StepError } from '../../src/workloadIdentity/errors';
 import { verifyBinding } from '../../src/workloadIdentity/verify/verify';
 import { addWorkload } from '../sim/workloads';
@@ -11,7 +11,8 @@ import { verifyDepsFor, withSim, writes } from './helpers';
 type Env = Awaited<ReturnType<typeof withSim>>;
 import fc from 'fast-check';
 import { parseAllDocuments } from 'yaml';
-import { USE_LABEL, YamlEditError, connectInYaml, workloadsIn } from '../../src/workloadIdentity/connect/yamlEdit';
+import { USE_LABEL, YamlEditError, connectInYaml, mountSecretsStoreInYaml, workloadsIn } from '../../src/workloadIdentity/connect/yamlEdit';
+import { cloudNameFor, secretProviderClassYaml, validateObjectName } from '../../src/workloadIdentity/connect/secretProviderClass';
 
 const DEPLOYMENT = `# The checkout service: owned by team payments.
 apiVersion: apps/v1
@@ -117,6 +118,64 @@ describe('Connect Workload: editing the workspace YAML in place', () => {
         assert.equal(text.includes('\r\n'), eol === '\r\n');
       },
     ), { numRuns: 200 });
+  });
+});
+
+describe('Connect Workload: SecretProviderClass', () => {
+  it('generates the Azure provider\'s shape: clientID for workload identity, tenantID, cloudName per cloud, objects by type', () => {
+    const text = secretProviderClassYaml({ name: 'payments-api-kv-payments', namespace: 'payments', clientId: 'cid', tenantId: 'tid', vaultName: 'kv-payments', cloud: 'AzureChinaCloud',
+      objects: [{ objectName: 'db-password', objectType: 'secret' }, { objectName: 'signing', objectType: 'key' }] });
+    const spc = parseAllDocuments(text)[0].toJS();
+    assert.equal(spc.apiVersion, 'secrets-store.csi.x-k8s.io/v1');
+    assert.deepEqual({ ...spc.spec.parameters, objects: undefined }, { usePodIdentity: 'false', clientID: 'cid', keyvaultName: 'kv-payments', tenantID: 'tid', cloudName: 'AzureChinaCloud', objects: undefined });
+    assert.ok(!('tenantId' in spc.spec.parameters), 'not the deprecated tenantId');
+    const objects = parseAllDocuments(spc.spec.parameters.objects)[0].toJS().array.map((o: string) => parseAllDocuments(o)[0].toJS());
+    assert.deepEqual(objects, [{ objectName: 'db-password', objectType: 'secret' }, { objectName: 'signing', objectType: 'key' }]);
+    assert.equal(cloudNameFor('AzureCloud'), '');
+    assert.equal(cloudNameFor('AzureUSGovernment'), 'AzureUSGovernmentCloud');
+    assert.equal(validateObjectName('db_password'), 'A Key Vault object name has 1 to 127 characters: letters, digits and dashes.');
+  });
+
+  it('mounts it in the workload by appending a csi volume and a mount to the first container, in the file\'s indentation; a second run adds nothing', () => {
+    const { text, changes } = mountSecretsStoreInYaml(DEPLOYMENT, 0, 'checkout-kv');
+    assert.equal(changes.length, 2);
+    const { added, removed } = lineDiff(DEPLOYMENT, text);
+    assert.deepEqual(removed, []);
+    assert.deepEqual(added, ['          volumeMounts:', '            - name: secrets-store', '              mountPath: /mnt/secrets-store', '              readOnly: true',
+      '      volumes:', '        - name: secrets-store', '          csi:', '            driver: secrets-store.csi.k8s.io', '            readOnly: true', '            volumeAttributes:', '              secretProviderClass: checkout-kv']);
+    const spec = parseAllDocuments(text)[0].toJS().spec.template.spec;
+    assert.deepEqual(spec.volumes, [{ name: 'secrets-store', csi: { driver: 'secrets-store.csi.k8s.io', readOnly: true, volumeAttributes: { secretProviderClass: 'checkout-kv' } } }]);
+    assert.deepEqual(spec.containers[0].volumeMounts, [{ name: 'secrets-store', mountPath: '/mnt/secrets-store', readOnly: true }]);
+    assert.deepEqual(mountSecretsStoreInYaml(text, 0, 'checkout-kv'), { text, changes: [] });
+  });
+
+  it('the plan lists the SecretProviderClass file beside the workload and says when the CSI driver add-on is off, without turning it on', () => {
+    const candidate = { path: 'apps/checkout/deploy.yaml', workload: workloadsIn(DEPLOYMENT)[0] };
+    const plan = planConnect(DEPLOYMENT, candidate, { clusterName: 'aks-payments', namespace: 'payments', serviceAccount: 'checkout-api' }, [],
+      { clientId: 'cid', tenantId: 'tid', vaultName: 'kv-payments', cloud: 'AzureCloud', objects: [{ objectName: 'db', objectType: 'secret' }], addonEnabled: false, clusterResourceGroup: 'rg-payments' });
+    assert.equal(plan.secretProviderClass?.path, 'apps/checkout/checkout-api-kv-payments.secretproviderclass.yaml');
+    assert.match(plan.warnings.join('\n'), /The Secrets Store CSI driver add-on is off on aks-payments.*az aks enable-addons --addons azure-keyvault-secrets-provider -n aks-payments -g rg-payments\. It is not turned on here\./);
+    assert.equal(plan.changes.length, 5, plan.changes.join('\n'));
+  });
+
+  it('property: existing volumes and mounts, in any indentation style, are kept and extended', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 3 }), fc.boolean(), fc.constantFrom('\n', '\r\n'), (nVolumes, nMounts, indentedDashes, eol) => {
+      const d = indentedDashes ? '  ' : '';
+      const lines = ['kind: DaemonSet', 'metadata: {name: agent}', 'spec:', '  template:', '    spec:',
+        ...(nVolumes ? ['      volumes:', ...Array.from({ length: nVolumes }, (_, i) => [`      ${d}- name: v${i}`, `      ${d}  emptyDir: {}`]).flat()] : []),
+        '      containers:', `      ${d}- name: agent`, `      ${d}  image: agent:1  # pinned`,
+        ...(nMounts ? [`      ${d}  volumeMounts:`, ...Array.from({ length: nMounts }, (_, i) => [`      ${d}  ${d}- name: v${i}`, `      ${d}  ${d}  mountPath: /v${i}`]).flat()] : []),
+        '      hostNetwork: true', ''];
+      const before = lines.join(eol);
+      const { text } = mountSecretsStoreInYaml(before, 0, 'spc');
+      const was = parseAllDocuments(before)[0].toJS().spec.template.spec, now = parseAllDocuments(text)[0].toJS().spec.template.spec;
+      assert.deepEqual(now.volumes.slice(0, -1), was.volumes ?? []);
+      assert.equal(now.volumes.at(-1).csi.volumeAttributes.secretProviderClass, 'spc');
+      assert.deepEqual(now.containers[0].volumeMounts.slice(0, -1), was.containers[0].volumeMounts ?? []);
+      assert.equal(now.hostNetwork, true);
+      assert.deepEqual(lineDiff(before.replace(/\r\n/g, '\n'), text.replace(/\r\n/g, '\n')).removed, []);
+      assert.equal(text.includes('\r\n'), eol === '\r\n');
+    }), { numRuns: 100 });
   });
 });
 

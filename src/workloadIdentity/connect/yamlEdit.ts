@@ -144,3 +144,76 @@ function insertBlock(text: string, map: { items: any[]; range: [number, number, 
   if (!/^ *$/.test(indent)) throw new YamlEditError(`The mapping at line ${text.slice(0, first).split('\n').length} does not start its own line: edit it by hand.`);
   return { from: lineStart, to: lineStart, text: lines.map((l) => `${indent}${l}${eol}`).join('') };
 }
+
+export const SECRETS_STORE_VOLUME = 'secrets-store';
+export const SECRETS_STORE_MOUNT = '/mnt/secrets-store';
+
+/**
+ * Mounts a SecretProviderClass in the workload: a csi volume on the pod template and a read-only mount on its first
+ * container, appended in the file's own indentation. Only added lines change; a volume already named secrets-store is
+ * left as it is.
+ */
+export function mountSecretsStoreInYaml(text: string, index: number, secretProviderClass: string): { text: string; changes: string[] } {
+  const bom = text.startsWith('\uFEFF') ? '\uFEFF' : '';
+  const body = stripBom(text);
+  const eol = body.includes('\r\n') ? '\r\n' : '\n';
+  const doc = parse(body)[index];
+  const kind = doc?.get('kind');
+  if (!doc || typeof kind !== 'string' || !WORKLOAD_KINDS[kind]) throw new YamlEditError(`Document ${index + 1} is not a workload.`);
+  const t = WORKLOAD_KINDS[kind];
+  const spec = nodeAt(doc, [...t, 'spec']);
+  if (!spec) throw new YamlEditError(`${kind} has no ${t.join('.')}.spec.`);
+  const containers: any = doc.getIn([...t, 'spec', 'containers'], true);
+  const container = containers?.items?.[0];
+  if (!isMap(container) || (container as any).flow) throw new YamlEditError(`${kind} has no container in block style at ${t.join('.')}.spec.containers to mount the secrets in.`);
+  const edits: Edit[] = [];
+  const changes: string[] = [];
+  const volumeItem = ['name: ' + SECRETS_STORE_VOLUME, 'csi:', '  driver: secrets-store.csi.k8s.io', '  readOnly: true', '  volumeAttributes:', `    secretProviderClass: ${secretProviderClass}`];
+  const mountItem = [`name: ${SECRETS_STORE_VOLUME}`, `mountPath: ${SECRETS_STORE_MOUNT}`, 'readOnly: true'];
+  const named = (seq: any) => (seq?.items ?? []).some((i: any) => isMap(i) && i.get('name') === SECRETS_STORE_VOLUME);
+  const volumes: any = doc.getIn([...t, 'spec', 'volumes'], true);
+  if (!named(volumes)) {
+    edits.push(volumes?.items?.length ? appendItem(body, volumes, volumeItem, eol) : appendLines(body, spec, ['volumes:', ...asItem(volumeItem).map((l) => `  ${l}`)], eol));
+    changes.push(`${t.join('.')}.spec.volumes: + ${SECRETS_STORE_VOLUME} (csi, secretProviderClass ${secretProviderClass})`);
+  }
+  const mounts: any = (container as any).get('volumeMounts', true);
+  if (!named(mounts)) {
+    edits.push(mounts?.items?.length ? appendItem(body, mounts, mountItem, eol) : appendLines(body, container as any, ['volumeMounts:', ...asItem(mountItem).map((l) => `  ${l}`)], eol));
+    changes.push(`${t.join('.')}.spec.containers[0].volumeMounts: + ${SECRETS_STORE_VOLUME} at ${SECRETS_STORE_MOUNT} (read-only)`);
+  }
+  let out = body;
+  for (const e of edits.sort((a, b) => b.from - a.from)) out = out.slice(0, e.from) + e.text + out.slice(e.to);
+  return { text: bom + out, changes };
+}
+
+const asItem = (lines: string[]) => lines.map((l, i) => (i === 0 ? `- ${l}` : `  ${l}`));
+const columnOf = (text: string, offset: number) => offset - (text.lastIndexOf('\n', offset - 1) + 1);
+/** The start of the line after the one where `offset` is. */
+const nextLine = (text: string, offset: number) => { const nl = text.indexOf('\n', offset); return nl < 0 ? text.length : nl + 1; };
+/** Where a node's own text ends: a collection's range runs on over the line breaks and indentation after it. */
+const endOf = (text: string, node: any): number => {
+  let e: number = node.range?.[1] ?? node.range?.[0];
+  while (e > 0 && /\s/.test(text[e - 1])) e--;
+  return e - 1;
+};
+
+/** Lines after a block map's last pair, in the column of its keys. */
+function appendLines(text: string, map: any, lines: string[], eol: string): Edit {
+  if (map.flow) throw new YamlEditError('The mapping to extend is in flow style ({...}): edit it by hand.');
+  const first = map.items[0]?.key?.range?.[0];
+  const last = map.items[map.items.length - 1];
+  if (first === undefined || !last) throw new YamlEditError('The mapping to extend is empty.');
+  const at = nextLine(text, endOf(text, last.value ?? last.key));
+  const lead = text.length === at && !text.endsWith('\n') ? eol : '';
+  return { from: at, to: at, text: lead + lines.map((l) => `${' '.repeat(columnOf(text, first))}${l}${eol}`).join('') };
+}
+
+/** An item after a block sequence's last one, with its dash in the same column. */
+function appendItem(text: string, seq: any, lines: string[], eol: string): Edit {
+  if (seq.flow) throw new YamlEditError('The list to extend is in flow style ([...]): edit it by hand.');
+  const firstItem = seq.items[0];
+  const dash = text.lastIndexOf('-', firstItem.range[0]);
+  const at = nextLine(text, endOf(text, seq.items[seq.items.length - 1]));
+  const lead = text.length === at && !text.endsWith('\n') ? eol : '';
+  return { from: at, to: at, text: lead + asItem(lines).map((l) => `${' '.repeat(columnOf(text, dash))}${l}${eol}`).join('') };
+}

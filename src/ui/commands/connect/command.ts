@@ -1,5 +1,9 @@
 import * as vscode from 'vscode';
-import { ConnectPlan, ConnectTarget, WorkloadCandidate, findCandidates, planConnect } from '../../../workloadIdentity/connect/workspace';
+import { ConnectPlan, ConnectTarget, SecretsRequest, WorkloadCandidate, findCandidates, planConnect } from '../../../workloadIdentity/connect/workspace';
+import { KeyVaultObjectType, validateObjectName } from '../../../workloadIdentity/connect/secretProviderClass';
+import { CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION } from '../../../workloadIdentity/manifest';
+import type { VaultSummary } from '../../../workloadIdentity/inventory';
+import { writeManifest } from '../../manifestWriter';
 import { YamlEditError } from '../../../workloadIdentity/connect/yamlEdit';
 import { CancelledError, StepError, describeError } from '../../../workloadIdentity/errors';
 import { LivePlan, LiveWorkload, connectLive, planLive, toLiveWorkload } from '../../../workloadIdentity/connect/live';
@@ -62,7 +66,9 @@ export async function connectWorkloadCommand(ctx: CommandContext, from?: { clust
         })),
       }));
       if (picked === BACK) return undefined;
-      const plan = planConnect(await readText(picked.path), picked, target, await serviceAccounts);
+      const secrets = await askSecrets(ctx, deps, wizard.cluster!, target, await serviceAccounts);
+      if (secrets === BACK) continue;
+      const plan = planConnect(await readText(picked.path), picked, target, await serviceAccounts, secrets);
       if (!plan.changes.length) {
         void prompter.notify('info', `${picked.workload.kind} ${picked.workload.name} in ${picked.path} already runs as ${target.serviceAccount} with the azure.workload.identity/use label.`);
         return plan;
@@ -70,7 +76,7 @@ export async function connectWorkloadCommand(ctx: CommandContext, from?: { clust
       const decision = await review(ctx, plan);
       if (decision === 'back') continue;
       if (decision === 'dismissed') return undefined;
-      return await execute(ctx, plan, target, await serviceAccounts, wizard.cluster!);
+      return await execute(ctx, plan, target, await serviceAccounts, wizard.cluster!, secrets);
     }
   } catch (e) {
     if (e instanceof PromptDismissed) return undefined;
@@ -131,6 +137,37 @@ async function connectInCluster(ctx: CommandContext, deps: BindDeps, cluster: Cl
   }
 }
 
+/**
+ * Optional: secrets as files through the Secrets Store CSI driver. Asks for the vault and the objects (kind:name,
+ * a secret when no kind is given); the identity is the one the ServiceAccount names.
+ */
+async function askSecrets(ctx: CommandContext, deps: BindDeps, cluster: ClusterSummary, target: ConnectTarget, serviceAccounts: { name: string; annotations: Record<string, string> }[]): Promise<SecretsRequest | undefined | typeof BACK> {
+  const p = ctx.prompter();
+  const want = answered(await p.pick<boolean>({ title: CONNECT_TITLE, placeholder: 'Also mount Key Vault objects as files (Secrets Store CSI driver)?', items: [
+    { label: 'No', description: 'the app reads Key Vault with an Azure SDK', value: false },
+    { label: 'Yes: add a SecretProviderClass', description: 'files in /mnt/secrets-store', value: true },
+  ] }));
+  if (want === BACK || !want) return want === BACK ? BACK : undefined;
+  const sa = serviceAccounts.find((s) => s.name === target.serviceAccount);
+  const clientId = sa?.annotations[CLIENT_ID_ANNOTATION];
+  if (!clientId) throw new YamlEditError(`${target.namespace}/${target.serviceAccount} has no ${CLIENT_ID_ANNOTATION} annotation: bind it first.`);
+  const vault = answered(await p.pick<VaultSummary>({ title: CONNECT_TITLE, placeholder: 'Which Key Vault holds the objects?', items: ctx.tree.vaults().then((vs) => vs.map((v) => ({ label: v.name, description: v.resourceGroup, value: v }))) }));
+  if (vault === BACK) return BACK;
+  const names = answered(await p.input({ title: CONNECT_TITLE, prompt: 'Objects to mount, comma separated: a secret name, or key:name or cert:name', validate: (v) => {
+    const items = v.split(',').map((x) => x.trim()).filter(Boolean);
+    if (!items.length) return 'Name at least one object.';
+    for (const i of items) { const e = validateObjectName(i.replace(/^(secret|key|cert):/, '')); if (e) return `${i}: ${e}`; }
+    return undefined;
+  } }));
+  if (names === BACK) return BACK;
+  const mc = await deps.clusters.get(cluster);
+  return {
+    clientId, tenantId: sa!.annotations[TENANT_ID_ANNOTATION] ?? vault.tenantId ?? '', vaultName: vault.name, cloud: ctx.auth.session!.cloud.name,
+    objects: names.split(',').map((x) => x.trim()).filter(Boolean).map((x) => { const m = /^(secret|key|cert):(.+)$/.exec(x); return { objectName: m ? m[2] : x, objectType: (m ? m[1] : 'secret') as KeyVaultObjectType }; }),
+    addonEnabled: mc.addonProfiles?.azureKeyvaultSecretsProvider?.enabled === true, clusterResourceGroup: cluster.resourceGroup,
+  };
+}
+
 /** The diff beside the editor, and the changes and what they mean in the list. */
 async function review(ctx: CommandContext, plan: ConnectPlan): Promise<'run' | 'back' | 'dismissed'> {
   const uri = fileUri(plan.candidate.path);
@@ -149,15 +186,16 @@ async function review(ctx: CommandContext, plan: ConnectPlan): Promise<'run' | '
 }
 
 /** Reads the file again and edits what it finds: an edit made meanwhile is kept, an unsaved one stops the write. */
-async function execute(ctx: CommandContext, reviewed: ConnectPlan, target: ConnectTarget, serviceAccounts: { name: string; annotations: Record<string, string> }[], cluster: ClusterSummary): Promise<ConnectPlan | undefined> {
+async function execute(ctx: CommandContext, reviewed: ConnectPlan, target: ConnectTarget, serviceAccounts: { name: string; annotations: Record<string, string> }[], cluster: ClusterSummary, secrets?: SecretsRequest): Promise<ConnectPlan | undefined> {
   const uri = fileUri(reviewed.candidate.path);
   const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
   if (open?.isDirty) {
     void ctx.prompter().notify('warning', `${reviewed.candidate.path} has unsaved changes in an editor: save or revert them, then connect again. Nothing was written.`);
     return undefined;
   }
-  const plan = planConnect(await readText(reviewed.candidate.path), reviewed.candidate, target, serviceAccounts);
+  const plan = planConnect(await readText(reviewed.candidate.path), reviewed.candidate, target, serviceAccounts, secrets);
   if (plan.changes.length) await vscode.workspace.fs.writeFile(uri, Buffer.from(plan.text, 'utf8'));
+  if (plan.secretProviderClass) await writeManifest(ctx.prompter(), plan.secretProviderClass.path, plan.secretProviderClass.text);
   await vscode.window.showTextDocument(uri, { preview: false });
   ctx.log.info(`${CONNECT_TITLE}: ${reviewed.candidate.path}: ${plan.changes.join('; ') || 'already connected'}.`);
   void ctx.prompter().notify('info',
