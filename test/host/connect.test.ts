@@ -87,6 +87,23 @@ describe('Connect Workload, workspace YAML (extension host)', () => {
     assert.match(await read(), /\n {10}volumeMounts:\n {12}- name: secrets-store\n {14}mountPath: \/mnt\/secrets-store/);
   });
 
+  it('a base that a Kustomize overlay builds: the patch goes into the overlay and the base stays as it is', async () => {
+    const api = await extensionApi();
+    const root = vscode.workspace.workspaceFolders![0].uri;
+    const write = (p: string, t: string) => vscode.workspace.fs.writeFile(vscode.Uri.joinPath(root, 'apps', ...p.split('/')), Buffer.from(t));
+    const base = 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ledger\nspec:\n  template:\n    spec:\n      containers: []\n';
+    await write('base/deployment.yaml', base);
+    await write('base/kustomization.yaml', 'resources:\n  - deployment.yaml\n');
+    await write('overlays/prod/kustomization.yaml', 'namespace: payments\nresources:\n  - ../../base\n');
+    const prompter = new ScriptedPrompter([{ pick: 'In the workspace' }, { pick: 'Deployment ledger' }, { pick: 'Add a patch in apps/overlays/prod' }, { pick: '$(check) Connect: add the patch to apps/overlays/prod/kustomization.yaml' }]);
+    api.setPrompter(prompter);
+    await vscode.commands.executeCommand('aksWorkloadIdentity.connectWorkload', binding);
+    const read = async (p: string) => Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(root, 'apps', ...p.split('/')))).toString();
+    assert.equal(await read('overlays/prod/kustomization.yaml'), 'namespace: payments\nresources:\n  - ../../base\npatches:\n  - path: ledger-workload-identity.patch.yaml\n');
+    assert.match(await read('overlays/prod/ledger-workload-identity.patch.yaml'), /kind: Deployment\nmetadata:\n  name: ledger\nspec:\n  template:\n    metadata:\n      labels:\n        azure.workload.identity\/use: "true"\n    spec:\n      serviceAccountName: payments-api\n/);
+    assert.equal(await read('base/deployment.yaml'), base);
+  });
+
   it('unsaved edits in the file stop the write, and say so', async () => {
     const api = await extensionApi();
     const doc = await vscode.workspace.openTextDocument(file());

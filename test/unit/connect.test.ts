@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
 import { connectLive, planLive, toLiveWorkload } from '../../src/workloadIdentity/connect/live';
-import { ConnectTarget, planConnect } from '../../src/workloadIdentity/connect/workspace';
+import { ConnectTarget, overlaysOf, planConnect, planKustomizePatch } from '../../src/workloadIdentity/connect/workspace';
 import { StepError } from '../../src/workloadIdentity/errors';
 import { verifyBinding } from '../../src/workloadIdentity/verify/verify';
 import { addWorkload } from '../sim/workloads';
@@ -259,5 +259,34 @@ describe('Connect Workload: live, in the cluster', () => {
     env.sim.addFault({ op: 'kube.deployments.apply', kind: '403', count: 0 });
     const w = (await workloads()).find((x) => x.name === 'payments-worker')!;
     await assert.rejects(connectLive(await env.services.bindDeps().kube(cluster()), w, 'payments-api', { sleep }), (e) => e instanceof StepError && /does not allow patching deployments in payments/.test(e.remedy!));
+  });
+});
+
+describe('Connect Workload: Kustomize overlays', () => {
+  const base = 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  template:\n    spec:\n      containers: []\n';
+  const files = [
+    { path: 'base/deployment.yaml', text: base },
+    { path: 'base/kustomization.yaml', text: 'resources:\n  - deployment.yaml\n' },
+    { path: 'overlays/prod/kustomization.yaml', text: '# prod\nnamespace: payments\nresources:\n  - ../../base\npatches:\n  - path: replicas.yaml\n' },
+    { path: 'overlays/dev/kustomization.yaml', text: 'namespace: payments-dev\nresources:\n- ../../base\n' },
+    { path: 'other/kustomization.yaml', text: 'resources:\n  - ../elsewhere\n' },
+  ];
+
+  it('finds the overlays that build a file through other kustomization folders', () => {
+    assert.deepEqual(overlaysOf(files, 'base/deployment.yaml'), ['overlays/dev/kustomization.yaml', 'overlays/prod/kustomization.yaml']);
+  });
+
+  it('writes a patch with only the two fields and lists it in patches:, adding only lines; a second run adds nothing', () => {
+    const candidate = { path: 'base/deployment.yaml', workload: workloadsIn(base)[0] };
+    const t = { clusterName: 'aks-payments', namespace: 'payments', serviceAccount: 'payments-api' };
+    const prod = planKustomizePatch('overlays/prod/kustomization.yaml', files[2].text, candidate, t);
+    assert.equal(prod.kustomizationText, `${files[2].text}  - path: api-workload-identity.patch.yaml\n`);
+    assert.equal(prod.patch.path, 'overlays/prod/api-workload-identity.patch.yaml');
+    assert.deepEqual(parseAllDocuments(prod.patch.text)[0].toJS(), { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'api' },
+      spec: { template: { metadata: { labels: { [USE_LABEL]: 'true' } }, spec: { serviceAccountName: 'payments-api' } } } });
+    const dev = planKustomizePatch('overlays/dev/kustomization.yaml', files[3].text, candidate, t);
+    assert.equal(dev.kustomizationText, `${files[3].text}patches:\n  - path: api-workload-identity.patch.yaml\n`);
+    assert.equal(planKustomizePatch('overlays/prod/kustomization.yaml', prod.kustomizationText, candidate, t).kustomizationText, prod.kustomizationText);
+    assert.throws(() => planKustomizePatch('k.yaml', 'patches: []\n', candidate, t), /empty or in flow style/);
   });
 });

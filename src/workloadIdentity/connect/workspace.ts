@@ -1,5 +1,6 @@
 import { CLIENT_ID_ANNOTATION } from '../manifest';
-import { WorkloadInFile, YamlEditError, connectInYaml, mountSecretsStoreInYaml, workloadsIn } from './yamlEdit';
+import { parseAllDocuments } from 'yaml';
+import { USE_LABEL, WORKLOAD_KINDS, WorkloadInFile, YamlEditError, addPatchEntry, connectInYaml, mountSecretsStoreInYaml, workloadsIn } from './yamlEdit';
 import { SecretProviderClassInput, secretProviderClassYaml } from './secretProviderClass';
 
 /** What Connect Workload connects: a ServiceAccount on a cluster, bound to an identity. */
@@ -78,4 +79,73 @@ export function planConnect(current: string, candidate: WorkloadCandidate, t: Co
   }
   if (changes.length) warnings.push(`Applying ${candidate.path} to ${t.clusterName} replaces the pods of ${fresh.kind} ${fresh.name}${fresh.kind === 'CronJob' || fresh.kind === 'Job' ? ' from its next run' : ' (a rollout)'}; pods started before keep running without the token until then.`);
   return { candidate: { ...candidate, workload: fresh }, text, changes, warnings, ...(secretProviderClass ? { secretProviderClass } : {}) };
+}
+
+const KUSTOMIZATION = /(^|\/)(kustomization\.ya?ml|Kustomization)$/;
+const dirOf = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
+/** a/b/../c → a/c; refuses paths that leave the workspace. */
+function normalize(p: string): string | undefined {
+  const out: string[] = [];
+  for (const seg of p.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') { if (!out.length) return undefined; out.pop(); } else out.push(seg);
+  }
+  return out.join('/');
+}
+
+/**
+ * The Kustomize overlays that build the file: kustomizations (other than one beside it) whose resources reach it,
+ * directly or through other kustomization folders. A patch there changes the workload without touching the base.
+ */
+export function overlaysOf(files: WorkspaceFile[], path: string): string[] {
+  const byPath = new Map(files.map((f) => [f.path, f.text]));
+  const kustomizationIn = (dir: string) => ['kustomization.yaml', 'kustomization.yml', 'Kustomization'].map((n) => (dir ? `${dir}/${n}` : n)).find((p) => byPath.has(p));
+  const reaches = (k: string, seen: Set<string>): boolean => {
+    if (seen.has(k) || seen.size > 20) return false;
+    seen.add(k);
+    let resources: unknown[] = [];
+    try { resources = (parseAllDocuments(byPath.get(k)!)[0]?.toJS()?.resources ?? []) as unknown[]; } catch { return false; }
+    return resources.some((r) => {
+      const target = typeof r === 'string' ? normalize(`${dirOf(k)}/${r}`) : undefined;
+      if (target === undefined) return false;
+      if (target === path) return true;
+      const inner = kustomizationIn(target);
+      return !!inner && reaches(inner, seen);
+    });
+  };
+  return files.map((f) => f.path).filter((p) => KUSTOMIZATION.test(p) && dirOf(p) !== dirOf(path) && reaches(p, new Set())).sort();
+}
+
+export interface PatchPlan {
+  kustomization: string;
+  /** The kustomization as it will be (patches entry added), and the patch file. */
+  kustomizationText: string;
+  patch: { path: string; text: string };
+  changes: string[];
+}
+
+/** A strategic-merge patch with only the two fields, and its entry in the overlay's `patches:`. */
+export function planKustomizePatch(kustomization: string, kustomizationText: string, candidate: WorkloadCandidate, t: ConnectTarget): PatchPlan {
+  const w = candidate.workload;
+  const name = `${w.name}-workload-identity.patch.yaml`;
+  const patchPath = `${dirOf(kustomization) ? `${dirOf(kustomization)}/` : ''}${name}`;
+  const text = [
+    `# Connect Workload: ${w.kind} ${w.name} runs as ${t.serviceAccount} with the ${USE_LABEL} label (workload identity).`,
+    `apiVersion: ${w.kind === 'Job' || w.kind === 'CronJob' ? 'batch/v1' : 'apps/v1'}`, `kind: ${w.kind}`, 'metadata:', `  name: ${w.name}`, ...(w.namespace ? [`  namespace: ${w.namespace}`] : []),
+    'spec:', ...patchLines(WORKLOAD_KINDS[w.kind].slice(1), t.serviceAccount, '  '), '',
+  ].join('\n');
+  const doc = parseAllDocuments(kustomizationText)[0];
+  if (!doc || doc.errors.length) throw new YamlEditError(`${kustomization} is not valid YAML.`);
+  const patches: any[] = (doc.toJS()?.patches ?? []) as any[];
+  const listed = patches.some((p) => (typeof p === 'string' ? p : p?.path) === name);
+  const kustomizationText2 = listed ? kustomizationText : addPatchEntry(kustomizationText, name);
+  return { kustomization, kustomizationText: kustomizationText2, patch: { path: patchPath, text }, changes: [
+    `${patchPath}: a patch setting serviceAccountName: ${t.serviceAccount} and ${USE_LABEL}: "true" on ${w.kind} ${w.name}`,
+    ...(listed ? [] : [`${kustomization}: patches: + path: ${name}`]),
+  ] };
+}
+
+function patchLines(path: string[], serviceAccount: string, indent: string): string[] {
+  if (path.length === 0) return [`${indent}metadata:`, `${indent}  labels:`, `${indent}    ${USE_LABEL}: "true"`, `${indent}spec:`, `${indent}  serviceAccountName: ${serviceAccount}`];
+  return [`${indent}${path[0]}:`, ...patchLines(path.slice(1), serviceAccount, `${indent}  `)];
 }

@@ -210,10 +210,23 @@ function appendLines(text: string, map: any, lines: string[], eol: string): Edit
 
 /** An item after a block sequence's last one, with its dash in the same column. */
 function appendItem(text: string, seq: any, lines: string[], eol: string): Edit {
-  if (seq.flow) throw new YamlEditError('The list to extend is in flow style ([...]): edit it by hand.');
+  if (seq.flow || !seq.items.length) throw new YamlEditError('The list to extend is empty or in flow style ([...]): edit it by hand.');
   const firstItem = seq.items[0];
   const dash = text.lastIndexOf('-', firstItem.range[0]);
   const at = nextLine(text, endOf(text, seq.items[seq.items.length - 1]));
   const lead = text.length === at && !text.endsWith('\n') ? eol : '';
   return { from: at, to: at, text: lead + asItem(lines).map((l) => `${' '.repeat(columnOf(text, dash))}${l}${eol}`).join('') };
+}
+
+/** Adds `- path: <file>` to a kustomization's `patches:` (creating the list when there is none), only added lines. */
+export function addPatchEntry(text: string, file: string): string {
+  const bom = text.startsWith('\uFEFF') ? '\uFEFF' : '';
+  const body = stripBom(text);
+  const eol = body.includes('\r\n') ? '\r\n' : '\n';
+  const doc = parse(body)[0];
+  if (!doc || !isMap(doc.contents)) throw new YamlEditError('The kustomization is not a mapping.');
+  const patches: any = doc.get('patches', true);
+  if (patches && !patches.items) throw new YamlEditError('The kustomization\'s patches is not a list.');
+  const e = patches ? appendItem(body, patches, [`path: ${file}`], eol) : appendLines(body, doc.contents, ['patches:', `  - path: ${file}`], eol);
+  return bom + body.slice(0, e.from) + e.text + body.slice(e.to);
 }

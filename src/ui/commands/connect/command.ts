@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { ConnectPlan, ConnectTarget, SecretsRequest, WorkloadCandidate, findCandidates, planConnect } from '../../../workloadIdentity/connect/workspace';
+import { ConnectPlan, ConnectTarget, PatchPlan, SecretsRequest, WorkloadCandidate, findCandidates, overlaysOf, planConnect, planKustomizePatch } from '../../../workloadIdentity/connect/workspace';
 import { KeyVaultObjectType, validateObjectName } from '../../../workloadIdentity/connect/secretProviderClass';
 import { CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION } from '../../../workloadIdentity/manifest';
 import type { VaultSummary } from '../../../workloadIdentity/inventory';
@@ -26,7 +26,7 @@ const EXCLUDE = '{**/node_modules/**,**/.git/**,**/dist/**,**/out/**}';
  * or live in the cluster. Prompts → the change and what it means, reviewed → the edit or apply (reading first: a
  * rerun changes nothing) → what to do next.
  */
-export async function connectWorkloadCommand(ctx: CommandContext, from?: { cluster: ClusterSummary; namespace: string; serviceAccount: string }): Promise<ConnectPlan | LivePlan | undefined> {
+export async function connectWorkloadCommand(ctx: CommandContext, from?: { cluster: ClusterSummary; namespace: string; serviceAccount: string }): Promise<ConnectPlan | LivePlan | PatchPlan | undefined> {
   const session = await requireSession(ctx);
   if (!session) return undefined;
   const prompter = ctx.prompter();
@@ -51,7 +51,8 @@ export async function connectWorkloadCommand(ctx: CommandContext, from?: { clust
     if (where === 'cluster') return await connectInCluster(ctx, deps, wizard.cluster!, target, await serviceAccounts);
 
     for (;;) {
-      const { candidates, skipped } = findCandidates(await readWorkspaceYaml(), target.namespace);
+      const files = await readWorkspaceYaml();
+      const { candidates, skipped } = findCandidates(files, target.namespace);
       for (const s of skipped) ctx.log.warn(`${CONNECT_TITLE}: ${s.path} skipped: ${s.reason}`);
       if (!candidates.length) {
         void prompter.notify('info', `No Deployment, StatefulSet, DaemonSet, Job or CronJob of namespace ${target.namespace} is defined in the YAML files of the open folders${skipped.length ? ` (${skipped.length} file${skipped.length === 1 ? '' : 's'} could not be read: see the log)` : ''}.`);
@@ -66,6 +67,15 @@ export async function connectWorkloadCommand(ctx: CommandContext, from?: { clust
         })),
       }));
       if (picked === BACK) return undefined;
+      const overlays = overlaysOf(files, picked.path);
+      if (overlays.length) {
+        const how = answered(await prompter.pick<string | null>({ title: CONNECT_TITLE, placeholder: `${picked.path} is a base that Kustomize overlays build: where should the change go?`, items: [
+          ...overlays.map((k) => ({ label: `Add a patch in ${k.slice(0, k.lastIndexOf('/')) || '.'}`, description: 'the base stays as it is', value: k })),
+          { label: `Change ${picked.path}`, description: 'every overlay gets it', value: null },
+        ] }));
+        if (how === BACK) continue;
+        if (how) return await patchOverlay(ctx, how, picked, target);
+      }
       const secrets = await askSecrets(ctx, deps, wizard.cluster!, target, await serviceAccounts);
       if (secrets === BACK) continue;
       const plan = planConnect(await readText(picked.path), picked, target, await serviceAccounts, secrets);
@@ -135,6 +145,32 @@ async function connectInCluster(ctx: CommandContext, deps: BindDeps, cluster: Cl
       if (await prompter.notify('error', `${CONNECT_TITLE}: ${d.code}: ${d.message}${remedy}`, 'Retry') !== 'Retry') return undefined;
     }
   }
+}
+
+/** The overlay gets a patch of the two fields and lists it in patches:; the base file is not touched. */
+async function patchOverlay(ctx: CommandContext, kustomization: string, picked: WorkloadCandidate, target: ConnectTarget): Promise<PatchPlan | undefined> {
+  const plan = planKustomizePatch(kustomization, await readText(kustomization), picked, target);
+  const patchUri = fileUri(plan.patch.path);
+  const existing = await vscode.workspace.fs.readFile(patchUri).then((b) => Buffer.from(b).toString('utf8'), () => undefined);
+  if (existing === plan.patch.text && plan.changes.length === 1) {
+    void ctx.prompter().notify('info', `${plan.patch.path} is already in place and listed in ${kustomization}.`);
+    return plan;
+  }
+  await vscode.commands.executeCommand('vscode.diff', fileUri(kustomization), proposedContent.show(kustomization, plan.kustomizationText), `${kustomization}: now ↔ with the patch`);
+  const v = await ctx.prompter().pick<'run' | 'line'>({
+    title: `${CONNECT_TITLE}: review`, placeholder: 'Nothing has been written yet (the kustomization\'s diff is open)',
+    items: [{ label: `$(check) Connect: add the patch to ${kustomization}`, description: 'confirm', value: 'run' as const }, ...plan.changes.map((c) => ({ label: `$(edit) ${c}`, value: 'line' as const }))],
+  });
+  if (v !== 'run') return undefined;
+  const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === fileUri(kustomization).toString());
+  if (open?.isDirty) { void ctx.prompter().notify('warning', `${kustomization} has unsaved changes in an editor: save or revert them, then connect again. Nothing was written.`); return undefined; }
+  // Read again: an edit made meanwhile is kept.
+  const fresh = planKustomizePatch(kustomization, await readText(kustomization), picked, target);
+  await writeManifest(ctx.prompter(), fresh.patch.path, fresh.patch.text);
+  if (fresh.kustomizationText !== await readText(kustomization)) await vscode.workspace.fs.writeFile(fileUri(kustomization), Buffer.from(fresh.kustomizationText, 'utf8'));
+  ctx.log.info(`${CONNECT_TITLE}: ${fresh.changes.join('; ')}.`);
+  void ctx.prompter().notify('info', `${kustomization} now patches ${picked.workload.kind} ${picked.workload.name} to run as ${target.serviceAccount} with the azure.workload.identity/use label. Build and apply the overlay to roll out pods that get the token.`);
+  return fresh;
 }
 
 /**
