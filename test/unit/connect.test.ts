@@ -1,8 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
-import { connectLive, planLive, toLiveWorkload } from '../../src/workloadIdentity/connect/live';
-import { ConnectTarget, overlaysOf, planConnect, planKustomizePatch } from '../../src/workloadIdentity/connect/workspace';
+import { connectLive, controllerOf, planLive, toLiveWorkload } from '../../src/workloadIdentity/connect/live';
+import { ConnectTarget, findCandidates, overlaysOf, planConnect, planKustomizePatch } from '../../src/workloadIdentity/connect/workspace';
 import { StepError } from '../../src/workloadIdentity/errors';
 import { verifyBinding } from '../../src/workloadIdentity/verify/verify';
 import { addWorkload } from '../sim/workloads';
@@ -288,5 +288,29 @@ describe('Connect Workload: Kustomize overlays', () => {
     assert.equal(dev.kustomizationText, `${files[3].text}patches:\n  - path: api-workload-identity.patch.yaml\n`);
     assert.equal(planKustomizePatch('overlays/prod/kustomization.yaml', prod.kustomizationText, candidate, t).kustomizationText, prod.kustomizationText);
     assert.throws(() => planKustomizePatch('k.yaml', 'patches: []\n', candidate, t), /empty or in flow style/);
+  });
+});
+
+describe('Connect Workload: what the review must say', () => {
+  it('names the controller that will undo a live change, and whose identity a workload stops using', () => {
+    assert.equal(controllerOf({ labels: { 'app.kubernetes.io/managed-by': 'Helm' } }), 'Helm');
+    assert.equal(controllerOf({ labels: { 'kustomize.toolkit.fluxcd.io/name': 'apps' } }), 'Flux');
+    assert.equal(controllerOf({ annotations: { 'argocd.argoproj.io/tracking-id': 'shop:apps/Deployment:payments/api' } }), 'Argo CD');
+    assert.equal(controllerOf({ labels: { 'app.kubernetes.io/managed-by': 'kubectl' } }), undefined);
+    const w = { kind: 'Deployment' as const, name: 'api', namespace: 'payments', serviceAccountName: 'legacy', labelled: true, generation: 3 };
+    const plan = planLive(w, { clusterName: 'c', namespace: 'payments', serviceAccount: 'payments-api' }, [{ name: 'legacy', annotations: { 'azure.workload.identity/client-id': 'old-client' } }]);
+    assert.match(plan.warnings[0], /runs as legacy now, bound to the identity with client id old-client: it will stop using that identity/);
+    const ws = planConnect(DEPLOYMENT.replace('      containers:', '      serviceAccountName: legacy\n      containers:'), { path: 'd.yaml', workload: workloadsIn(DEPLOYMENT)[0] },
+      { clusterName: 'c', namespace: 'payments', serviceAccount: 'checkout-api' }, [{ name: 'legacy', annotations: { 'azure.workload.identity/client-id': 'old-client' } }]);
+    assert.match(ws.warnings[0], /runs as legacy now, which is bound to the identity with client id old-client: it will stop using that identity/);
+  });
+
+  it('offers only the workloads of the namespace (or without one), and lists files it could not read', () => {
+    const other = DEPLOYMENT.replace('namespace: payments', 'namespace: billing');
+    const { candidates, skipped } = findCandidates([
+      { path: 'a.yaml', text: DEPLOYMENT }, { path: 'b.yaml', text: other }, { path: 'c.yaml', text: DEPLOYMENT.replace('  namespace: payments\n', '') }, { path: 'd.yaml', text: 'a: [' },
+    ], 'payments');
+    assert.deepEqual(candidates.map((c) => c.path), ['a.yaml', 'c.yaml']);
+    assert.deepEqual(skipped.map((x) => x.path), ['d.yaml']);
   });
 });
