@@ -37,6 +37,7 @@ describe('Test Binding (extension host)', () => {
     assert.deepEqual(log.filter((r) => r.server === 'vault').map((r) => `${r.op} ${r.status}`), ['keyvault.secrets.get 401', 'keyvault.secrets.get 404']);
     assert.match(panel.panel.webview.html, /Test: Microsoft Entra ID exchanges it for the identity/);
     assert.doesNotMatch(panel.panel.webview.html, /id="test"/, 'the test button is gone once the test runs');
+    assert.match(panel.panel.webview.html, /<button id="connect"[^>]*>Connect a workload<\/button>/, 'the next step is offered');
     const md = await panel.copy();
     assert.match(md!, /\| Test: the identity reaches Key Vault \(kv-payments:secrets\) \| ✅ pass \|/);
   });

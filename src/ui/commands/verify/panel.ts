@@ -53,6 +53,7 @@ export class VerifyPanel {
       if (m.type === 'fix' && m.key) void this.fix(m.key);
       if (m.type === 'rerun') void this.run();
       if (m.type === 'test') { this.testing = true; void this.run(); }
+      if (m.type === 'connect') void vscode.commands.executeCommand('aksWorkloadIdentity.connectWorkload', { cluster: target.cluster, namespace: target.namespace, serviceAccount: target.serviceAccount });
       if (m.type === 'copy') void this.copy();
     });
   }
