@@ -7,6 +7,8 @@ import { AzureCliCredential, ClientAssertionCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { KeyClient } from '@azure/keyvault-keys';
 import { CertificateClient } from '@azure/keyvault-certificates';
+import { keyVaultAuthenticationPolicy } from '@azure/keyvault-common';
+import { createDefaultHttpClient, createPipelineFromOptions, createPipelineRequest } from '@azure/core-rest-pipeline';
 import { AzureCloud } from './auth/cloud';
 import { SharedTokenCredential } from './auth/tokenCache';
 import { AzureClientFactory, ClientOptions } from './azure/clients';
@@ -72,6 +74,19 @@ export function createAzureServices(cloud: AzureCloud, signedIn: TokenCredential
           disableInstanceDiscovery: cloud.name !== 'AzureCloud',
           additionallyAllowedTenants: ['*'],
         }),
+        readSecretStatus: async (vaultUri, name, credential, signal) => {
+          // Key Vault's own challenge policy, and a streamed 200 that is closed unread: the value never reaches memory as text.
+          const pipeline = createPipelineFromOptions({ userAgentOptions: { userAgentPrefix: 'vscode-aks-workload-identity' } });
+          pipeline.addPolicy(keyVaultAuthenticationPolicy(credential));
+          const res = await pipeline.sendRequest(createDefaultHttpClient(), createPipelineRequest({
+            url: `${vaultUri.replace(/\/?$/, '/')}secrets/${encodeURIComponent(name)}?api-version=7.5`, method: 'GET', abortSignal: signal, timeout: 30_000, streamResponseStatusCodes: new Set([200]),
+          }));
+          log.info(`GET ${vaultUri}secrets/<named secret> ${res.status}`);
+          if (res.status === 200) { (res.readableStreamBody as unknown as { destroy?(): void } | undefined)?.destroy?.(); return { status: 200, code: 'Readable', message: `${name} is readable.` }; }
+          let error: { code?: string; message?: string; innererror?: { code?: string } } | undefined;
+          try { error = JSON.parse(res.bodyAsText ?? '{}').error; } catch { /* not JSON */ }
+          return { status: res.status, code: error?.innererror?.code ?? error?.code ?? `HTTP${res.status}`, message: String(error?.message ?? '').split(/\r?\n/)[0] };
+        },
         probeVault: async (vaultUri, kind, name, credential, signal) => {
           const options = { abortSignal: signal, requestOptions: { timeout: 30_000 } };
           try {

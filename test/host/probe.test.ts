@@ -40,6 +40,14 @@ describe('Test Binding (extension host)', () => {
     assert.match(panel.panel.webview.html, /<button id="connect"[^>]*>Connect a workload<\/button>/, 'the next step is offered');
     const md = await panel.copy();
     assert.match(md!, /\| Test: the identity reaches Key Vault \(kv-payments:secrets\) \| ✅ pass \|/);
+
+    // "Read a named secret…": readable, and its value is nowhere.
+    api.setPrompter(new ScriptedPrompter([{ input: 'db-password' }]));
+    await panel.testNamedSecret();
+    assert.equal(stages(panel)['keyVault:kv-payments:secret db-password'], 'pass');
+    const value = (await sim.state()).secrets?.['kv-payments/db-password']?.value;
+    assert.ok(!panel.panel.webview.html.includes('sim-secret-value-'), 'the value is not in the report');
+    assert.equal(value, undefined, 'the simulator does not hand secret values to tests either');
   });
 
   it('from the palette on the hand-made binding: the exchange fails with AADSTS700211, the fix rewrites the credential, and the test then passes the exchange', async () => {

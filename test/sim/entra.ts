@@ -228,7 +228,10 @@ export function vaultRoutes(ctx: EntraContext): Route[] {
         kvError(403, 'Forbidden', `The user, group or application 'appid=;oid=${oid}' does not have ${kind} get permission on key vault '${v.name};location=${v.location}'. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125287`, 'AccessDenied');
       }
     }
-    // The simulated vaults hold no objects: a caller allowed to get learns only that the name does not exist.
+    // A caller allowed to get learns whether the name exists; only secrets are stored here.
+    const stored = kind === 'secrets' ? ctx.state.secrets.get(`${v.name}/${name}`.toLowerCase()) : undefined;
+    if (stored && !stored.enabled) kvError(403, 'Forbidden', `Operation get is not allowed on a disabled secret.`, 'SecretDisabled');
+    if (stored) return { status: 200, body: { value: stored.value, id: `${v.properties.vaultUri}secrets/${name}/${'0'.repeat(32)}`, attributes: { enabled: true, recoveryLevel: 'Recoverable+Purgeable' }, tags: {} } };
     return kvError(404, NOT_FOUND[kind], `A ${SINGULAR[kind]} with (name/id) ${name} was not found in this key vault. If you recently deleted this ${SINGULAR[kind]} you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182`);
   };
   return (['secrets', 'keys', 'certificates'] as const).map((kind) => ({

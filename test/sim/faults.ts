@@ -5,6 +5,7 @@ export type FaultKind =
   | '500' | '503'  // server errors
   | '409'          // Conflict
   | '403'          // Forbidden: the caller lacks the permission
+  | '401'          // Unauthorized: the token is not accepted
   | 'reset'        // destroy the connection without an answer
   | 'timeout'      // never answer (the socket stays open until the client gives up)
   | 'lroFailed'    // a long-running operation accepted, then ending Failed

@@ -110,6 +110,7 @@ export async function startHttpsServer(opts: SimServerOptions): Promise<{ url: s
           case '503': return finish({ status: 503, headers: { 'Retry-After': String(f.retryAfterSeconds ?? 1) },
             body: opts.errorBody(503, 'ServiceUnavailable', 'The service is temporarily unavailable.') });
           case '409': return finish({ status: 409, body: opts.errorBody(409, 'Conflict', 'The request conflicts with another operation in progress.') });
+          case '401': return finish({ status: 401, body: opts.errorBody(401, 'Unauthorized', 'AKV10022: Invalid audience.') });
           case '403': return finish({ status: 403, body: opts.errorBody(403, 'AuthorizationFailed', `The client does not have authorization to perform action '${route.op}'.`) });
           default: ctx.faults.push(f); // lroFailed, principalNotFound, malformedRows: the handler acts them out
         }

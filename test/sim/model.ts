@@ -83,6 +83,8 @@ export interface SimState {
   graphQuota: Map<string, { windowStart: number; used: number }>;
   /** When each federated credential (by id, lower case) was last written: Entra ID needs a while to see it. */
   credentialWrittenAt: Map<string, number>;
+  /** Key Vault secrets, keyed "<vault>/<name>" in lower case; values start with sim-secret-value- so scans find leaks. */
+  secrets: Map<string, { value: string; enabled: boolean }>;
 }
 
 export function emptyKube(): KubeState {
@@ -92,7 +94,7 @@ export function emptyKube(): KubeState {
 export function emptyState(): SimState {
   return {
     tenants: [], subscriptions: [], clusters: new Map(), identities: new Map(), vaults: new Map(),
-    roleAssignments: new Map(), commandResults: new Map(), knownPrincipals: new Set(), resourceGroups: new Set(), graphQuota: new Map(), credentialWrittenAt: new Map(),
+    roleAssignments: new Map(), commandResults: new Map(), knownPrincipals: new Set(), resourceGroups: new Set(), graphQuota: new Map(), credentialWrittenAt: new Map(), secrets: new Map(),
   };
 }
 

@@ -236,6 +236,8 @@ export function seedStandard(state: SimState): void {
   addWorkload(payments, 'payments', 'Deployment', 'payments-reports', { serviceAccount: 'reports', manager: 'helm',
     meta: { labels: { 'app.kubernetes.io/managed-by': 'Helm' }, annotations: { 'meta.helm.sh/release-name': 'reports', 'meta.helm.sh/release-namespace': 'payments' } } });
   addWorkload(payments, 'payments', 'CronJob', 'payments-nightly', {});
+  state.secrets.set('kv-payments/db-password', { value: `sim-secret-value-${randomUUID()}`, enabled: true });
+  state.secrets.set('kv-payments/old-password', { value: `sim-secret-value-${randomUUID()}`, enabled: false });
 }
 
 /**

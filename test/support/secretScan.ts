@@ -6,6 +6,7 @@ export const SECRET_PATTERNS: [string, RegExp][] = [
   ['JWT', /eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/],
   ['cluster token', /sim-kube-[0-9a-f]{8}-[0-9a-f]{4}/],
   ['kubeconfig', /client-key-data|client-certificate-data|certificate-authority-data|kind: Config/],
+  ['Key Vault secret value', /sim-secret-value-[0-9a-f]{8}/],
 ];
 
 /** Files under `roots` (recursively, text up to 5 MB) that contain a secret or one of `exact`. */

@@ -137,6 +137,25 @@ describe('Test Binding', () => {
     assert.ok(waits.some((w) => /403 from kv-payments: a new role assignment can take up to 10 minutes/.test(w)), waits.join('\n'));
   });
 
+  it('a named secret: readable without its value being read; disabled; missing; and a 401 is a token problem', async () => {
+    const value = env.sim.state.secrets.get('kv-payments/db-password')!.value;
+    const deps = probeDepsFor(env.services);
+    let { report } = await verifyAndTest(target(env), deps, opts({ secretName: 'db-password' }));
+    const named = stage(report.checks, 'keyVault:kv-payments:secret db-password');
+    assert.equal(named.status, 'pass');
+    assert.match(named.message, /can read the secret db-password. Its value was not read/);
+    assert.ok(!JSON.stringify(report).includes(value) && !(env.log as RecordingLogger).text.includes(value), 'the value is nowhere');
+    assert.match((env.log as RecordingLogger).text, /GET https:\/\/kv-payments\.vault\.sim\.test:\d+\/secrets\/<named secret> 200/);
+    ({ report } = await verifyAndTest(target(env), probeDepsFor(env.services), opts({ secretName: 'old-password' })));
+    assert.match(stage(report.checks, 'keyVault:kv-payments:secret old-password').message, /the secret old-password is disabled/);
+    ({ report } = await verifyAndTest(target(env), probeDepsFor(env.services), opts({ secretName: 'no-such' })));
+    assert.equal(stage(report.checks, 'keyVault:kv-payments:secret no-such').status, 'warn');
+
+    env.sim.addFault({ op: 'keyvault.secrets.get', kind: '401', count: 0 });
+    ({ report } = await verifyAndTest(target(env), probeDepsFor(env.services), opts()));
+    assert.match(stage(report.checks, 'keyVault:kv-payments:secrets').message, /did not accept the token \(401/);
+  });
+
   it('a token request the user may not make names the permission', async () => {
     env.sim.addFault({ op: 'kube.serviceaccounts.token', kind: '403', count: 0 });
     const { report } = await verifyAndTest(target(env), probeDepsFor(env.services), opts());

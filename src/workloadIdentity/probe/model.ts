@@ -13,6 +13,8 @@ export interface ProbeDeps extends VerifyDeps {
   workloadCredential(tenantId: string, clientId: string, assertion: () => Promise<string>): TokenCredential;
   /** GET of `<kind>/<name>` in the vault with that credential. */
   probeVault(vaultUri: string, kind: Permission, name: string, credential: TokenCredential, signal?: AbortSignal): Promise<VaultAnswer>;
+  /** GET of a secret the user named: its answer's status only; a 200's body is dropped unread. */
+  readSecretStatus(vaultUri: string, name: string, credential: TokenCredential, signal?: AbortSignal): Promise<VaultAnswer>;
 }
 
 export interface ProbeOptions {
@@ -21,6 +23,8 @@ export interface ProbeOptions {
   progress?: (message: string) => void;
   /** How long to keep trying while a new credential or role assignment propagates. */
   propagationWaitMs: number;
+  /** A secret the workload reads: tested for being readable, its value never read. */
+  secretName?: string;
 }
 
 /** The claims a ServiceAccount token presents; the token itself is never kept or shown. */

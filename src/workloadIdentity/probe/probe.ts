@@ -156,8 +156,27 @@ export async function testBinding(facts: VerifyFacts, verifyChecks: CheckResult[
       (r) => (r.status === 403 && v.rbac && r.code !== 'ForbiddenByFirewall' && byRole.includes(kind) ? `403 from ${v.name}: a new role assignment can take up to 10 minutes to apply.` : undefined), opts);
       out.push(vaultCheck(v.name, v.rbac, kind, name, answer, fix));
     }
+    if (opts.secretName) {
+      opts.progress?.(`3/3 Asking ${v.name} for the secret ${opts.secretName} (its value is not read)…`);
+      const a = await deps.readSecretStatus(v.vaultUri, opts.secretName, credential, opts.signal).catch((e) => {
+        if (isAbort(e) || opts.signal?.aborted) throw new CancelledError();
+        const d = describeError(e);
+        return { status: 0, code: d.code, message: d.message };
+      });
+      out.push(namedSecretCheck(v.name, v.rbac, opts.secretName, a, fix));
+    }
   }
   return out;
+}
+
+function namedSecretCheck(vault: string, rbac: boolean, name: string, a: VaultAnswer, fix: CheckResult['fix']): CheckResult {
+  const key = `keyVault:${vault}:secret ${name}`;
+  const ev: Ev[] = [['Request', `GET secrets/${name}`], ['Answer', `${a.status || 'no answer'} ${a.code}`], ['Value', 'not read, shown or kept']];
+  if (a.status === 200) return check('keyVault', 'pass', `${vault}: the identity can read the secret ${name}. Its value was not read.`, ev, undefined, key);
+  if (a.status === 404) return check('keyVault', 'warn', `${vault}: the identity may get secrets, but there is no secret named ${name} in this vault.`, ev, undefined, key);
+  if (a.status === 403 && a.code === 'SecretDisabled') return check('keyVault', 'fail', `${vault}: the secret ${name} is disabled; enable it in the vault.`, ev, undefined, key);
+  // Refused or unanswered: the same verdict as for a name that cannot exist.
+  return { ...vaultCheck(vault, rbac, 'secrets', name, a, fix), key };
 }
 
 function vaultCheck(vault: string, rbac: boolean, kind: Permission, name: string, a: VaultAnswer, fix: CheckResult['fix']): CheckResult {

@@ -78,7 +78,7 @@ export function reportHtml(r: VerifyReport, opts: { nonce: string; cspSource: st
 <p class="meta" id="summary">${n.pass} passed · ${n.warn} warnings · ${n.fail} failed${n.error ? ` · ${n.error} could not be read` : ''} · checked ${esc(r.checkedAt)}${r.identity ? ` · identity ${esc(r.identity.name)} (${esc(r.identity.clientId)})` : ''}</p>
 ${attention.length ? `<ul class="attention">${attention.map((c) => `<li><a href="#check-${esc(c.key)}">${esc(TEXT_MARK[c.status])}: ${esc(c.title)}${qualifier(c) ? ` (${esc(qualifier(c)!)})` : ''}</a></li>`).join('')}</ul>` : ''}
 ${r.notes.map((x) => `<p class="note">${esc(x)}</p>`).join('')}
-<p><button id="rerun" class="secondary" ${opts.busy ? 'disabled' : ''}>Run checks again</button> ${opts.tested ? '' : `<button id="test" class="secondary" ${opts.busy ? 'disabled' : ''} title="Get a ServiceAccount token, exchange it at Microsoft Entra ID and ask Key Vault, as a pod would">Test the token exchange</button> `}${opts.tested ? `<button id="connect" class="secondary" ${opts.busy ? 'disabled' : ''}>Connect a workload</button> ` : ''}<button id="copy" class="secondary">Copy report</button> <span id="busy" class="meta" role="status">${esc(opts.busy ?? '')}</span></p>
+<p><button id="rerun" class="secondary" ${opts.busy ? 'disabled' : ''}>Run checks again</button> ${opts.tested ? '' : `<button id="test" class="secondary" ${opts.busy ? 'disabled' : ''} title="Get a ServiceAccount token, exchange it at Microsoft Entra ID and ask Key Vault, as a pod would">Test the token exchange</button> `}${opts.tested ? `<button id="secret" class="secondary" ${opts.busy ? 'disabled' : ''}>Read a named secret…</button> <button id="connect" class="secondary" ${opts.busy ? 'disabled' : ''}>Connect a workload</button> ` : ''}<button id="copy" class="secondary">Copy report</button> <span id="busy" class="meta" role="status">${esc(opts.busy ?? '')}</span></p>
 ${rows}
 <script nonce="${opts.nonce}">
   const vscode = acquireVsCodeApi();
@@ -89,6 +89,7 @@ ${rows}
     else if (b.id === 'rerun') vscode.postMessage({ type: 'rerun' });
     else if (b.id === 'test') vscode.postMessage({ type: 'test' });
     else if (b.id === 'connect') vscode.postMessage({ type: 'connect' });
+    else if (b.id === 'secret') vscode.postMessage({ type: 'secret' });
     else if (b.id === 'copy') vscode.postMessage({ type: 'copy' });
   });
 </script>

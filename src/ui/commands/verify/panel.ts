@@ -6,6 +6,7 @@ import type { VerifyFacts, VerifyReport, VerifyTarget } from '../../../workloadI
 import type { ProbeDeps } from '../../../workloadIdentity/probe/model';
 import { verifyAndTest } from '../../../workloadIdentity/probe/probe';
 import { withCancellableProgress } from '../../progress';
+import { validateObjectName } from '../../../workloadIdentity/connect/secretProviderClass';
 import { reportHtml, reportMarkdown, summarize } from '../../../workloadIdentity/verify/report';
 import { verifyBinding } from '../../../workloadIdentity/verify/verify';
 import type { CommandContext } from '../../context';
@@ -23,6 +24,8 @@ export class VerifyPanel {
   private deps?: ProbeDeps;
   /** Once the user asked for the token exchange test, every run includes it. */
   private testing = false;
+  /** A secret the workload reads, tested for being readable (never read). */
+  private secretName?: string;
   report?: VerifyReport;
   private busy?: string;
   private disposed = false;
@@ -53,6 +56,7 @@ export class VerifyPanel {
       if (m.type === 'fix' && m.key) void this.fix(m.key);
       if (m.type === 'rerun') void this.run();
       if (m.type === 'test') { this.testing = true; void this.run(); }
+      if (m.type === 'secret') void this.testNamedSecret();
       if (m.type === 'connect') void vscode.commands.executeCommand('aksWorkloadIdentity.connectWorkload', { cluster: target.cluster, namespace: target.namespace, serviceAccount: target.serviceAccount });
       if (m.type === 'copy') void this.copy();
     });
@@ -67,7 +71,7 @@ export class VerifyPanel {
       const waitSeconds = vscode.workspace.getConfiguration('aksWorkloadIdentity').get<number>('testBinding.propagationWaitSeconds', 180);
       const { report, facts } = this.testing
         ? await withCancellableProgress(`Testing ${this.target.namespace}/${this.target.serviceAccount} on ${this.target.cluster.name}`,
-          (progress, signal) => verifyAndTest(this.target, deps, { signal, progress, propagationWaitMs: Math.max(0, waitSeconds) * 1000 }))
+          (progress, signal) => verifyAndTest(this.target, deps, { signal, progress, propagationWaitMs: Math.max(0, waitSeconds) * 1000, ...(this.secretName ? { secretName: this.secretName } : {}) }))
         : await vscode.window.withProgress({ location: { viewId: 'aksWorkloadIdentity.resources' } }, () => verifyBinding(this.target, deps));
       this.report = report; this.facts = facts; this.deps = deps;
       const n = summarize(report);
@@ -108,6 +112,15 @@ export class VerifyPanel {
     }
     await this.run();
     return true;
+  }
+
+  /** Asks for the name of a secret the workload reads, and tests that the identity can read it. */
+  async testNamedSecret(): Promise<VerifyReport | undefined> {
+    const name = await this.ctx.prompter().input({ title: 'Test Binding', prompt: 'Name of a secret the workload reads: Test Binding checks the identity can read it; its value is never read, shown or kept', validate: validateObjectName });
+    if (typeof name !== 'string') return undefined;
+    this.secretName = name;
+    this.testing = true;
+    return this.run();
   }
 
   async copy(): Promise<string | undefined> {
