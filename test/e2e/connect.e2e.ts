@@ -55,6 +55,29 @@ describe('Connect Workload in the browser', () => {
     assert.match(text, /\n {8}azure\.workload\.identity\/use: "true"\n {8}app: payments-api {3}# the Service selects this\n/);
   });
 
+  it('adds a SecretProviderClass for the connected Deployment and mounts it', async () => {
+    const view = await openExtensionView(wb.page);
+    await treeRow(view, 'payments/payments-api').click({ button: 'right' });
+    await wb.page.locator('.monaco-menu .action-item', { hasText: 'Connect Workload…' }).click({ delay: 50 });
+    await pick(wb.page, 'Where is the workload that should run as payments-api?', 'In the workspace');
+    await pick(wb.page, 'Which workload should run as payments-api?', 'Deployment payments-api');
+    await pick(wb.page, 'Also mount Key Vault objects as files', 'Yes: add a SecretProviderClass');
+    await pick(wb.page, 'Which Key Vault holds the objects?', 'kv-payments');
+    const input = wb.page.locator('.quick-input-widget', { hasText: 'Objects to mount' });
+    await input.waitFor({ timeout: 30_000 });
+    // The widget's text changes as the box validates, so the box is found by its place, not by that text.
+    await wb.page.locator('.quick-input-widget .quick-input-box input').fill('db-password, cert:tls');
+    await wb.page.keyboard.press('Enter');
+    await wb.page.locator('.quick-input-widget', { hasText: 'SecretProviderClass payments-api-kv-payments' }).waitFor({ timeout: 30_000 });
+    await wb.shot('secret-provider-class-review');
+    await pick(wb.page, 'nothing has been written yet', 'Connect: change deploy/payments-api.yaml');
+    const spcFile = path.join(wb.cs.workspace, 'deploy', 'payments-api-kv-payments.secretproviderclass.yaml');
+    for (let i = 0; i < 100 && !fs.existsSync(spcFile); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(fs.readFileSync(spcFile, 'utf8'), /kind: SecretProviderClass[\s\S]*keyvaultName: kv-payments[\s\S]*objectName: tls\n\s+objectType: cert/);
+    assert.match(fs.readFileSync(file, 'utf8'), /volumeMounts:\n\s+- name: secrets-store/);
+    await wb.shot('secret-provider-class');
+  });
+
   it('connects a Deployment live: the rollout ends and the new pods get the token', async () => {
     const view = await openExtensionView(wb.page);
     const row = treeRow(view, 'payments/payments-api');

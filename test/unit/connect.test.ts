@@ -246,7 +246,14 @@ describe('Connect Workload: live, in the cluster', () => {
     assert.equal(clusterRec('aks-private').kube.statefulSets.get('ledger/ledger-db')!.spec.template.spec.serviceAccountName, 'ledger-api');
   });
 
-  it('transient faults on the reads and the apply are retried; a denied apply names the permission', async () => {
+  it('transient faults on the listing, the reads and the apply are retried; a denied apply names the permission', async () => {
+    for (const kind of ['429', '503', 'reset'] as const) {
+      for (const op of ['kube.deployments.list', 'kube.cronjobs.list']) {
+        env.sim.reset();
+        env.sim.addFault({ op, kind, count: 1 });
+        assert.equal((await workloads()).length, 4, `${op}/${kind}`);
+      }
+    }
     for (const op of ['kube.deployments.get', 'kube.deployments.apply']) {
       for (const kind of ['429', '503', 'reset'] as const) {
         env.sim.reset();
