@@ -63,42 +63,50 @@ interface Edit { from: number; to: number; text: string }
 const stripBom = (t: string) => (t.startsWith('\uFEFF') ? t.slice(1) : t);
 
 /**
+ * Parses the file, finds the workload document, lets `plan` compute edits on the text without its byte-order mark,
+ * and applies them from the end: one place for the mark, the line ending and the offsets.
+ */
+function editWorkload(text: string, index: number, plan: (w: { body: string; eol: string; doc: Document; kind: string; template: string[] }) => { edits: Edit[]; changes: string[] }): { text: string; changes: string[] } {
+  const bom = text.startsWith('\uFEFF') ? '\uFEFF' : '';
+  const body = stripBom(text);
+  const doc = parse(body)[index];
+  const kind = doc?.get('kind');
+  if (!doc || typeof kind !== 'string' || !WORKLOAD_KINDS[kind]) throw new YamlEditError(`Document ${index + 1} is not a workload.`);
+  const { edits, changes } = plan({ body, eol: body.includes('\r\n') ? '\r\n' : '\n', doc, kind, template: WORKLOAD_KINDS[kind] });
+  let out = body;
+  for (const e of [...edits].sort((a, b) => b.from - a.from)) out = out.slice(0, e.from) + e.text + out.slice(e.to);
+  return { text: bom + out, changes };
+}
+
+/**
  * Sets `serviceAccountName` and the use label on one workload's pod template, changing only the lines that carry
  * them: comments, order, quoting, anchors and line endings elsewhere stay byte for byte. Returns the new text and
  * what changed (empty when already connected).
  */
 export function connectInYaml(text: string, index: number, serviceAccount: string): { text: string; changes: string[] } {
-  const bom = text.startsWith('\uFEFF') ? '\uFEFF' : '';
-  const body = stripBom(text);
-  const eol = body.includes('\r\n') ? '\r\n' : '\n';
-  const doc = parse(body)[index];
-  const kind = doc?.get('kind');
-  if (!doc || typeof kind !== 'string' || !WORKLOAD_KINDS[kind]) throw new YamlEditError(`Document ${index + 1} is not a workload.`);
-  const templatePath = WORKLOAD_KINDS[kind];
-  const template = nodeAt(doc, templatePath);
-  if (!template) throw new YamlEditError(`${kind} has no pod template at ${templatePath.join('.')}.`);
-  const spec = nodeAt(doc, [...templatePath, 'spec']);
-  if (!spec) throw new YamlEditError(`${kind} has no ${templatePath.join('.')}.spec.`);
-
-  const edits: Edit[] = [];
-  const changes: string[] = [];
-  const current = doc.getIn([...templatePath, 'spec', 'serviceAccountName']);
-  if (current !== serviceAccount) {
-    edits.push(setKey(body, spec, 'serviceAccountName', serviceAccount, eol));
-    changes.push(`${templatePath.join('.')}.spec.serviceAccountName: ${current === undefined ? '(unset)' : String(current)} → ${serviceAccount}`);
-  }
-  if (String(doc.getIn([...templatePath, 'metadata', 'labels', USE_LABEL])) !== 'true') {
-    const metadata = nodeAt(doc, [...templatePath, 'metadata']);
-    const labels = nodeAt(doc, [...templatePath, 'metadata', 'labels']);
-    const label = `${USE_LABEL}: "true"`;
-    if (labels) edits.push(setKey(body, labels, USE_LABEL, '"true"', eol));
-    else if (metadata) edits.push(insertBlock(body, metadata, ['labels:', `  ${label}`], eol));
-    else edits.push(insertBlock(body, template, ['metadata:', '  labels:', `    ${label}`], eol));
-    changes.push(`${templatePath.join('.')}.metadata.labels["${USE_LABEL}"]: "true"`);
-  }
-  let out = body;
-  for (const e of edits.sort((a, b) => b.from - a.from)) out = out.slice(0, e.from) + e.text + out.slice(e.to);
-  return { text: bom + out, changes };
+  return editWorkload(text, index, ({ body, eol, doc, kind, template: templatePath }) => {
+    const template = nodeAt(doc, templatePath);
+    if (!template) throw new YamlEditError(`${kind} has no pod template at ${templatePath.join('.')}.`);
+    const spec = nodeAt(doc, [...templatePath, 'spec']);
+    if (!spec) throw new YamlEditError(`${kind} has no ${templatePath.join('.')}.spec.`);
+    const edits: Edit[] = [];
+    const changes: string[] = [];
+    const current = doc.getIn([...templatePath, 'spec', 'serviceAccountName']);
+    if (current !== serviceAccount) {
+      edits.push(setKey(body, spec, 'serviceAccountName', serviceAccount, eol));
+      changes.push(`${templatePath.join('.')}.spec.serviceAccountName: ${current === undefined ? '(unset)' : String(current)} → ${serviceAccount}`);
+    }
+    if (String(doc.getIn([...templatePath, 'metadata', 'labels', USE_LABEL])) !== 'true') {
+      const metadata = nodeAt(doc, [...templatePath, 'metadata']);
+      const labels = nodeAt(doc, [...templatePath, 'metadata', 'labels']);
+      const label = `${USE_LABEL}: "true"`;
+      if (labels) edits.push(setKey(body, labels, USE_LABEL, '"true"', eol));
+      else if (metadata) edits.push(insertBlock(body, metadata, ['labels:', `  ${label}`], eol));
+      else edits.push(insertBlock(body, template, ['metadata:', '  labels:', `    ${label}`], eol));
+      changes.push(`${templatePath.join('.')}.metadata.labels["${USE_LABEL}"]: "true"`);
+    }
+    return { edits, changes };
+  });
 }
 
 /** The map at the path; an alias there cannot be edited in place without changing every other use of its anchor. */
@@ -154,36 +162,29 @@ export const SECRETS_STORE_MOUNT = '/mnt/secrets-store';
  * left as it is.
  */
 export function mountSecretsStoreInYaml(text: string, index: number, secretProviderClass: string): { text: string; changes: string[] } {
-  const bom = text.startsWith('\uFEFF') ? '\uFEFF' : '';
-  const body = stripBom(text);
-  const eol = body.includes('\r\n') ? '\r\n' : '\n';
-  const doc = parse(body)[index];
-  const kind = doc?.get('kind');
-  if (!doc || typeof kind !== 'string' || !WORKLOAD_KINDS[kind]) throw new YamlEditError(`Document ${index + 1} is not a workload.`);
-  const t = WORKLOAD_KINDS[kind];
-  const spec = nodeAt(doc, [...t, 'spec']);
-  if (!spec) throw new YamlEditError(`${kind} has no ${t.join('.')}.spec.`);
-  const containers: any = doc.getIn([...t, 'spec', 'containers'], true);
-  const container = containers?.items?.[0];
-  if (!isMap(container) || (container as any).flow) throw new YamlEditError(`${kind} has no container in block style at ${t.join('.')}.spec.containers to mount the secrets in.`);
-  const edits: Edit[] = [];
-  const changes: string[] = [];
-  const volumeItem = ['name: ' + SECRETS_STORE_VOLUME, 'csi:', '  driver: secrets-store.csi.k8s.io', '  readOnly: true', '  volumeAttributes:', `    secretProviderClass: ${secretProviderClass}`];
-  const mountItem = [`name: ${SECRETS_STORE_VOLUME}`, `mountPath: ${SECRETS_STORE_MOUNT}`, 'readOnly: true'];
-  const named = (seq: any) => (seq?.items ?? []).some((i: any) => isMap(i) && i.get('name') === SECRETS_STORE_VOLUME);
-  const volumes: any = doc.getIn([...t, 'spec', 'volumes'], true);
-  if (!named(volumes)) {
-    edits.push(volumes?.items?.length ? appendItem(body, volumes, volumeItem, eol) : appendLines(body, spec, ['volumes:', ...asItem(volumeItem).map((l) => `  ${l}`)], eol));
-    changes.push(`${t.join('.')}.spec.volumes: + ${SECRETS_STORE_VOLUME} (csi, secretProviderClass ${secretProviderClass})`);
-  }
-  const mounts: any = (container as any).get('volumeMounts', true);
-  if (!named(mounts)) {
-    edits.push(mounts?.items?.length ? appendItem(body, mounts, mountItem, eol) : appendLines(body, container as any, ['volumeMounts:', ...asItem(mountItem).map((l) => `  ${l}`)], eol));
-    changes.push(`${t.join('.')}.spec.containers[0].volumeMounts: + ${SECRETS_STORE_VOLUME} at ${SECRETS_STORE_MOUNT} (read-only)`);
-  }
-  let out = body;
-  for (const e of edits.sort((a, b) => b.from - a.from)) out = out.slice(0, e.from) + e.text + out.slice(e.to);
-  return { text: bom + out, changes };
+  return editWorkload(text, index, ({ body, eol, doc, kind, template: t }) => {
+    const spec = nodeAt(doc, [...t, 'spec']);
+    if (!spec) throw new YamlEditError(`${kind} has no ${t.join('.')}.spec.`);
+    const containers: any = doc.getIn([...t, 'spec', 'containers'], true);
+    const container = containers?.items?.[0];
+    if (!isMap(container) || (container as any).flow) throw new YamlEditError(`${kind} has no container in block style at ${t.join('.')}.spec.containers to mount the secrets in.`);
+    const edits: Edit[] = [];
+    const changes: string[] = [];
+    const volumeItem = ['name: ' + SECRETS_STORE_VOLUME, 'csi:', '  driver: secrets-store.csi.k8s.io', '  readOnly: true', '  volumeAttributes:', `    secretProviderClass: ${secretProviderClass}`];
+    const mountItem = [`name: ${SECRETS_STORE_VOLUME}`, `mountPath: ${SECRETS_STORE_MOUNT}`, 'readOnly: true'];
+    const named = (seq: any) => (seq?.items ?? []).some((i: any) => isMap(i) && i.get('name') === SECRETS_STORE_VOLUME);
+    const volumes: any = doc.getIn([...t, 'spec', 'volumes'], true);
+    if (!named(volumes)) {
+      edits.push(volumes?.items?.length ? appendItem(body, volumes, volumeItem, eol) : appendLines(body, spec, ['volumes:', ...asItem(volumeItem).map((l) => `  ${l}`)], eol));
+      changes.push(`${t.join('.')}.spec.volumes: + ${SECRETS_STORE_VOLUME} (csi, secretProviderClass ${secretProviderClass})`);
+    }
+    const mounts: any = (container as any).get('volumeMounts', true);
+    if (!named(mounts)) {
+      edits.push(mounts?.items?.length ? appendItem(body, mounts, mountItem, eol) : appendLines(body, container as any, ['volumeMounts:', ...asItem(mountItem).map((l) => `  ${l}`)], eol));
+      changes.push(`${t.join('.')}.spec.containers[0].volumeMounts: + ${SECRETS_STORE_VOLUME} at ${SECRETS_STORE_MOUNT} (read-only)`);
+    }
+    return { edits, changes };
+  });
 }
 
 const asItem = (lines: string[]) => lines.map((l, i) => (i === 0 ? `- ${l}` : `  ${l}`));
