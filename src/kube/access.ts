@@ -62,6 +62,8 @@ export interface KubeTarget {
   getWorkload(kind: WorkloadKind, namespace: string, name: string): Promise<any>;
   /** Server-side apply of a partial workload under FIELD_MANAGER, never forced: another manager's field is a conflict. */
   applyWorkload(body: { apiVersion: string; kind: WorkloadKind; metadata: { name: string; namespace: string }; spec: unknown }): Promise<void>;
+  /** Server-side apply of a SecretProviderClass (secrets-store.csi.x-k8s.io/v1) under FIELD_MANAGER, never forced. */
+  applySecretProviderClass(body: { metadata: { name: string; namespace: string } } & Record<string, unknown>): Promise<void>;
 }
 
 export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob';
@@ -146,7 +148,13 @@ async function resilient<T>(what: () => Promise<T>, opts: KubeOptions, attempts 
 
 class DirectTarget implements KubeTarget {
   readonly mode = 'direct' as const;
-  constructor(private readonly core: k8s.CoreV1Api, private readonly apps: k8s.AppsV1Api, private readonly batch: k8s.BatchV1Api, private readonly admission: k8s.AdmissionregistrationV1Api, private readonly opts: KubeOptions) {}
+  constructor(private readonly core: k8s.CoreV1Api, private readonly apps: k8s.AppsV1Api, private readonly batch: k8s.BatchV1Api, private readonly admission: k8s.AdmissionregistrationV1Api,
+    private readonly custom: k8s.CustomObjectsApi, private readonly opts: KubeOptions) {}
+
+  async applySecretProviderClass(body: Parameters<KubeTarget['applySecretProviderClass']>[0]) {
+    const ssa = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply);
+    await resilient(() => this.custom.patchNamespacedCustomObject({ group: 'secrets-store.csi.x-k8s.io', version: 'v1', namespace: body.metadata.namespace, plural: 'secretproviderclasses', name: body.metadata.name, body, fieldManager: FIELD_MANAGER, force: false }, ssa), this.opts);
+  }
 
   /** The typed client calls per workload kind: the generic object API would need discovery documents. */
   private workloadApi(kind: WorkloadKind): { list(ns: string): Promise<{ items: any[] }>; read(name: string, ns: string): Promise<any>; patch(p: any, o: any): Promise<any> } {
@@ -243,6 +251,9 @@ class RunCommandTarget implements KubeTarget {
   async getWorkload(kind: WorkloadKind, namespace: string, name: string) {
     return (await this.listWorkloads(namespace)).find((w) => w.kind === kind && w.metadata.name === name);
   }
+  async applySecretProviderClass(body: Parameters<KubeTarget['applySecretProviderClass']>[0]) {
+    await this.kubectl(`kubectl apply --server-side --field-manager=${FIELD_MANAGER} -f manifest.yaml`, { 'manifest.yaml': stringify(body) });
+  }
   async applyWorkload(body: Parameters<KubeTarget['applyWorkload']>[0]) {
     await this.kubectl(`kubectl apply --server-side --field-manager=${FIELD_MANAGER} -f manifest.yaml`, { 'manifest.yaml': stringify(body) });
   }
@@ -272,7 +283,7 @@ export async function connectToCluster(clusters: ClusterGateway, credential: Tok
     fresh.loadFromOptions({ clusters: [c], users: [{ name: 'aks-workload-identity', token }], contexts: [{ name: 'ctx', cluster: c.name, user: 'aks-workload-identity' }], currentContext: 'ctx' });
     kc.loadFromOptions({ clusters: fresh.clusters, users: fresh.users, contexts: fresh.contexts, currentContext: 'ctx' });
   }
-  const direct = new DirectTarget(kc.makeApiClient(k8s.CoreV1Api), kc.makeApiClient(k8s.AppsV1Api), kc.makeApiClient(k8s.BatchV1Api), kc.makeApiClient(k8s.AdmissionregistrationV1Api), opts);
+  const direct = new DirectTarget(kc.makeApiClient(k8s.CoreV1Api), kc.makeApiClient(k8s.AppsV1Api), kc.makeApiClient(k8s.BatchV1Api), kc.makeApiClient(k8s.AdmissionregistrationV1Api), kc.makeApiClient(k8s.CustomObjectsApi), opts);
   if (!cluster.private) return direct;
   try {
     await Promise.race([

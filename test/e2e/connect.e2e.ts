@@ -85,6 +85,7 @@ describe('Connect Workload in the browser', () => {
     await wb.page.locator('.monaco-menu .action-item', { hasText: 'Connect Workload…' }).click({ delay: 50 });
     await pick(wb.page, 'Where is the workload that should run as payments-api?', 'In the cluster');
     await pick(wb.page, 'Which workload on aks-payments should run as payments-api?', 'Deployment payments-worker');
+    await pick(wb.page, 'Also mount Key Vault objects as files', 'No');
     await wb.page.locator('.quick-input-widget', { hasText: 'spec.template.spec.serviceAccountName: (default) → payments-api' }).waitFor({ timeout: 30_000 });
     await wb.shot('live-review');
     await pick(wb.page, 'nothing has been written yet', 'Connect: apply to Deployment payments-worker');

@@ -119,7 +119,7 @@ describe('Connect Workload, workspace YAML (extension host)', () => {
 
   it('in the cluster: applies the two fields to a Deployment, the rollout ends, and the new pods get the token', async () => {
     const api = await extensionApi();
-    const prompter = new ScriptedPrompter([{ pick: 'In the cluster' }, { pick: 'Deployment payments-worker' }, { pick: '$(check) Connect: apply to Deployment payments-worker' }]);
+    const prompter = new ScriptedPrompter([{ pick: 'In the cluster' }, { pick: 'Deployment payments-worker' }, { pick: 'No' }, { pick: '$(check) Connect: apply to Deployment payments-worker' }]);
     api.setPrompter(prompter);
     await sim.clearLog();
     const plan = await vscode.commands.executeCommand<any>('aksWorkloadIdentity.connectWorkload', binding);
@@ -132,7 +132,7 @@ describe('Connect Workload, workspace YAML (extension host)', () => {
 
   it('in the cluster: a Helm-managed workload needs an explicit yes, and the field Helm owns is a conflict, not forced', async () => {
     const api = await extensionApi();
-    const prompter = new ScriptedPrompter([{ pick: 'In the cluster' }, { pick: 'Deployment payments-reports' }, { pick: '$(check) Connect: apply to Deployment payments-reports' }, { confirm: true }]);
+    const prompter = new ScriptedPrompter([{ pick: 'In the cluster' }, { pick: 'Deployment payments-reports' }, { pick: 'No' }, { pick: '$(check) Connect: apply to Deployment payments-reports' }, { confirm: true }]);
     api.setPrompter(prompter);
     await vscode.commands.executeCommand('aksWorkloadIdentity.connectWorkload', binding);
     assert.ok(prompter.recorded[1].labels!.includes('Deployment payments-reports'));

@@ -3,7 +3,7 @@ import { HttpError, Reply, RequestContext, Route } from './http';
 import { ClusterRecord, KubeObject, KubeState, SimState, clone, kubeMeta, nextResourceVersion } from './model';
 import { AKS_SERVER_APP_ID, verifyToken } from './tokens';
 import { serviceAccountToken } from './entra';
-import { WORKLOADS, applyWorkload, storeFor } from './workloads';
+import { WORKLOADS, applySecretProviderClass, applyWorkload, storeFor } from './workloads';
 
 export const kubeStatus = (code: number, reason: string, message: string, details?: object) =>
   ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code });
@@ -149,6 +149,7 @@ export function applyManifest(cluster: ClusterRecord, text: string, manager: str
     if (!obj) continue;
     try {
       if (WORKLOADS[obj.kind]) applyWorkload(cluster, obj.kind, obj.metadata?.namespace, obj.metadata?.name, obj, manager, force);
+      else if (obj.kind === 'SecretProviderClass') applySecretProviderClass(cluster, obj.metadata?.namespace, obj.metadata?.name, obj, manager);
       else applyObject(kube, obj, manager, force);
       out.push(`${String(obj.kind).toLowerCase()}/${obj.metadata.name} serverside-applied`);
     } catch (e) {
@@ -252,6 +253,10 @@ export function kubeRoutes(state: SimState): Route[] {
     { method: 'GET', pattern: new RegExp(`^${C}/api/v1/namespaces/([^/]+)/pods$`), op: 'kube.pods.list', handle: (r) => ok(list('PodList', byNs(kube(r).pods, r.params[1]))) },
     { method: 'GET', pattern: new RegExp(`^${C}/api/v1/pods$`), op: 'kube.pods.listAll', handle: (r) => ok(list('PodList', byNs(kube(r).pods))) },
     { method: 'GET', pattern: new RegExp(`^${C}/apis/apps/v1/namespaces/([^/]+)/replicasets$`), op: 'kube.replicasets.list', handle: (r) => ok(list('ReplicaSetList', byNs(kube(r).replicaSets, r.params[1]))) },
+    { method: 'PATCH', pattern: new RegExp(`^${C}/apis/secrets-store\\.csi\\.x-k8s\\.io/v1/namespaces/([^/]+)/secretproviderclasses/([^/]+)$`), op: 'kube.secretproviderclasses.apply', handle: (r) => {
+      const { obj, manager } = applyBody(r);
+      return ok(applySecretProviderClass(clusterFor(state, r.params[0]), r.params[1], r.params[2], obj, manager));
+    } },
     ...Object.entries(WORKLOADS).flatMap(([kind, w]): Route[] => {
       const base = `^${C}/apis/${w.group.replace('.', '\\.')}/namespaces/([^/]+)/${w.plural}`;
       return [

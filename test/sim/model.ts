@@ -30,6 +30,8 @@ export interface KubeState {
   daemonSets: Map<string, KubeObject>;
   jobs: Map<string, KubeObject>;
   cronJobs: Map<string, KubeObject>;
+  /** SecretProviderClasses: the CRD exists only while the azureKeyvaultSecretsProvider add-on is on. */
+  secretProviderClasses: Map<string, KubeObject>;
   webhooks: Map<string, KubeObject>;
 }
 
@@ -88,7 +90,7 @@ export interface SimState {
 }
 
 export function emptyKube(): KubeState {
-  return { namespaces: new Map(), serviceAccounts: new Map(), pods: new Map(), replicaSets: new Map(), deployments: new Map(), statefulSets: new Map(), daemonSets: new Map(), jobs: new Map(), cronJobs: new Map(), webhooks: new Map() };
+  return { namespaces: new Map(), serviceAccounts: new Map(), pods: new Map(), replicaSets: new Map(), deployments: new Map(), statefulSets: new Map(), daemonSets: new Map(), jobs: new Map(), cronJobs: new Map(), secretProviderClasses: new Map(), webhooks: new Map() };
 }
 
 export function emptyState(): SimState {

@@ -63,7 +63,10 @@ export function applyWorkload(c: ClusterRecord, kind: string, ns: string, name: 
   if (!existing) status(422, 'Invalid', `${kind}.${WORKLOADS[kind].group.split('/')[0]} "${name}" is invalid: spec.selector: Required value; spec.template: Required value`);
   const fields = fieldsOf(kind);
   const leaves = leafPaths(body).filter((p) => !['apiVersion', 'kind', 'metadata.name', 'metadata.namespace'].includes(p));
-  const allowed = Object.values(fields).map((f) => f.path.join('.'));
+  const t = WORKLOADS[kind].template;
+  // Mounting a SecretProviderClass: volumes merged by name, and containers (by name) getting volumeMounts.
+  const lists = { volumes: [...t, 'spec', 'volumes'], containers: [...t, 'spec', 'containers'] };
+  const allowed = [...Object.values(fields).map((f) => f.path.join('.')), ...Object.values(lists).map((p) => p.join('.'))];
   const extra = leaves.filter((p) => !allowed.includes(p));
   if (extra.length) status(400, 'BadRequest', `the simulated API server applies only ${allowed.join(' and ')} to workloads, not ${extra.join(', ')}`);
 
@@ -84,6 +87,19 @@ export function applyWorkload(c: ClusterRecord, kind: string, ns: string, name: 
     status(422, 'Invalid', `Job.batch "${name}" is invalid: spec.template: Invalid value: field is immutable`);
   }
   const before = JSON.stringify(getIn(obj, WORKLOADS[kind].template));
+  for (const v of getIn(body, lists.volumes) ?? []) {
+    const current: any[] = getIn(obj, lists.volumes) ?? [];
+    const same = current.find((x) => x.name === v.name);
+    if (same && JSON.stringify(same) !== JSON.stringify(v) && !force) status(409, 'Conflict', `Apply failed with 1 conflict: conflict with another manager: .${lists.volumes.join('.')}[name="${v.name}"]`);
+    setIn(obj, lists.volumes, [...current.filter((x) => x.name !== v.name), v]);
+  }
+  for (const c of getIn(body, lists.containers) ?? []) {
+    const target = (getIn(obj, lists.containers) ?? []).find((x: any) => x.name === c.name);
+    if (!target) status(422, 'Invalid', `${kind}.${WORKLOADS[kind].group.split('/')[0]} "${name}" is invalid: ${lists.containers.join('.')}[name="${c.name}"].image: Required value`);
+    for (const m of c.volumeMounts ?? []) {
+      target.volumeMounts = [...(target.volumeMounts ?? []).filter((x: any) => x.mountPath !== m.mountPath), m];
+    }
+  }
   const fieldsV1: any = {};
   for (const f of Object.values(fields)) {
     const incoming = getIn(body, f.path);
@@ -163,4 +179,17 @@ export function addWorkload(c: ClusterRecord, ns: string, kind: string, name: st
   storeFor(c.kube, kind).set(`${ns}/${name}`, w);
   rollOut(c, w);
   return w;
+}
+
+/** A SecretProviderClass: its CRD is there only while the cluster's azureKeyvaultSecretsProvider add-on is on. */
+export function applySecretProviderClass(c: ClusterRecord, ns: string, name: string, body: any, manager: string): KubeObject {
+  if (c.resource.properties.addonProfiles?.azureKeyvaultSecretsProvider?.enabled !== true) {
+    status(404, 'NotFound', 'the server could not find the requested resource (patch secretproviderclasses.secrets-store.csi.x-k8s.io)');
+  }
+  if (body?.apiVersion !== 'secrets-store.csi.x-k8s.io/v1' || body?.kind !== 'SecretProviderClass' || body?.spec?.provider !== 'azure') status(400, 'BadRequest', 'the body must be a SecretProviderClass of secrets-store.csi.x-k8s.io/v1 for the azure provider');
+  const existing = c.kube.secretProviderClasses.get(`${ns}/${name}`);
+  const obj: KubeObject = { apiVersion: body.apiVersion, kind: body.kind, metadata: existing?.metadata ?? kubeMeta(name, ns), spec: body.spec };
+  obj.metadata.managedFields = [{ manager, operation: 'Apply', apiVersion: body.apiVersion, time: new Date().toISOString(), fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': {} } }];
+  c.kube.secretProviderClasses.set(`${ns}/${name}`, obj);
+  return obj;
 }

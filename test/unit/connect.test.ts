@@ -246,6 +246,29 @@ describe('Connect Workload: live, in the cluster', () => {
     assert.equal(clusterRec('aks-private').kube.statefulSets.get('ledger/ledger-db')!.spec.template.spec.serviceAccountName, 'ledger-api');
   });
 
+  it('with a SecretProviderClass: applies it and mounts it on the first container live; refused while the CSI driver add-on is off', async () => {
+    const w = (await workloads()).find((x) => x.name === 'payments-worker')!;
+    const secrets = { clientId: 'cid', tenantId: 'tid', vaultName: 'kv-payments', cloud: 'AzureCloud' as const, objects: [{ objectName: 'db-password', objectType: 'secret' as const }], addonEnabled: true, clusterResourceGroup: 'rg-payments' };
+    const plan = planLive(w, target, [], secrets);
+    assert.equal(plan.blocked, undefined);
+    assert.ok(plan.changes.some((c) => /SecretProviderClass payments-api-kv-payments in payments/.test(c)));
+    const kube = await env.services.bindDeps().kube(cluster());
+    assert.equal(await connectLive(kube, w, 'payments-api', { sleep, secrets: plan.secrets }), 'updated');
+    const k = clusterRec('aks-payments').kube;
+    assert.equal(k.secretProviderClasses.get('payments/payments-api-kv-payments')!.spec.parameters.clientID, 'cid');
+    const spec = k.deployments.get('payments/payments-worker')!.spec.template.spec;
+    assert.deepEqual(spec.volumes, [{ name: 'secrets-store', csi: { driver: 'secrets-store.csi.k8s.io', readOnly: true, volumeAttributes: { secretProviderClass: 'payments-api-kv-payments' } } }]);
+    assert.deepEqual(spec.containers[0].volumeMounts, [{ name: 'secrets-store', mountPath: '/mnt/secrets-store', readOnly: true }]);
+    assert.equal(spec.containers[0].image, 'contoso.azurecr.io/payments-worker:1.0', 'the container keeps its image');
+    const applies = env.sim.log.filter((r) => r.op.endsWith('.apply')).length;
+    assert.equal(await connectLive(kube, toLiveWorkload(k.deployments.get('payments/payments-worker')), 'payments-api', { sleep, secrets: plan.secrets }), 'unchanged');
+    assert.equal(env.sim.log.filter((r) => r.op === 'kube.deployments.apply').length, applies - 1, 'a rerun re-applies only the (equal) SecretProviderClass');
+
+    assert.match(planLive(w, target, [], { ...secrets, addonEnabled: false }).blocked!, /add-on is off on aks-payments.*It is not turned on here/);
+    clusterRec('aks-payments').resource.properties.addonProfiles.azureKeyvaultSecretsProvider.enabled = false;
+    await assert.rejects(connectLive(kube, w, 'payments-api', { sleep, secrets: plan.secrets }), (e) => e instanceof StepError && /could not find the requested resource/.test(e.message));
+  });
+
   it('transient faults on the listing, the reads and the apply are retried; a denied apply names the permission', async () => {
     for (const kind of ['429', '503', 'reset'] as const) {
       for (const op of ['kube.deployments.list', 'kube.cronjobs.list']) {
@@ -304,7 +327,7 @@ describe('Connect Workload: what the review must say', () => {
     assert.equal(controllerOf({ labels: { 'kustomize.toolkit.fluxcd.io/name': 'apps' } }), 'Flux');
     assert.equal(controllerOf({ annotations: { 'argocd.argoproj.io/tracking-id': 'shop:apps/Deployment:payments/api' } }), 'Argo CD');
     assert.equal(controllerOf({ labels: { 'app.kubernetes.io/managed-by': 'kubectl' } }), undefined);
-    const w = { kind: 'Deployment' as const, name: 'api', namespace: 'payments', serviceAccountName: 'legacy', labelled: true, generation: 3 };
+    const w = { kind: 'Deployment' as const, name: 'api', namespace: 'payments', serviceAccountName: 'legacy', labelled: true, generation: 3, mounted: false };
     const plan = planLive(w, { clusterName: 'c', namespace: 'payments', serviceAccount: 'payments-api' }, [{ name: 'legacy', annotations: { 'azure.workload.identity/client-id': 'old-client' } }]);
     assert.match(plan.warnings[0], /runs as legacy now, bound to the identity with client id old-client: it will stop using that identity/);
     const ws = planConnect(DEPLOYMENT.replace('      containers:', '      serviceAccountName: legacy\n      containers:'), { path: 'd.yaml', workload: workloadsIn(DEPLOYMENT)[0] },

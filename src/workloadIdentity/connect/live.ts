@@ -2,8 +2,9 @@ import type { KubeTarget, WorkloadKind } from '../../kube/access';
 import { WORKLOAD_RESOURCES } from '../../kube/access';
 import { CancelledError, StepError, describeError, throwIfAborted } from '../errors';
 import { CLIENT_ID_ANNOTATION } from '../manifest';
-import { USE_LABEL, WORKLOAD_KINDS } from './yamlEdit';
-import type { ConnectTarget } from './workspace';
+import { SECRETS_STORE_MOUNT, SECRETS_STORE_VOLUME, USE_LABEL, WORKLOAD_KINDS } from './yamlEdit';
+import { secretProviderClassObject } from './secretProviderClass';
+import type { ConnectTarget, SecretsRequest } from './workspace';
 
 export const CONNECT_LIVE_STEP = 'Set the ServiceAccount and the label on the workload';
 
@@ -17,6 +18,10 @@ export interface LiveWorkload {
   /** The tool that will undo a live change: Helm, Flux or Argo CD. */
   managedBy?: string;
   generation: number;
+  /** The first container's name: a SecretProviderClass is mounted there. */
+  firstContainer?: string;
+  /** Whether the pod template already has the secrets-store volume. */
+  mounted: boolean;
 }
 
 const getIn = (o: any, path: string[]) => path.reduce((v, k) => (v == null ? undefined : v[k]), o);
@@ -38,11 +43,17 @@ export function toLiveWorkload(o: any): LiveWorkload {
     kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace, ...(sa ? { serviceAccountName: sa } : {}),
     labelled: getIn(o, [...template, 'metadata', 'labels', USE_LABEL]) === 'true', ...(controllerOf(o.metadata) ? { managedBy: controllerOf(o.metadata) } : {}),
     generation: o.metadata.generation ?? 1,
+    ...(getIn(o, [...template, 'spec', 'containers', '0', 'name']) ? { firstContainer: getIn(o, [...template, 'spec', 'containers', '0', 'name']) } : {}),
+    mounted: (getIn(o, [...template, 'spec', 'volumes']) ?? []).some((v: any) => v.name === SECRETS_STORE_VOLUME),
   };
 }
 
+/** The SecretProviderClass to apply and mount, with its name. */
+export type LiveSecrets = SecretsRequest & { name: string };
+
 export interface LivePlan {
   workload: LiveWorkload;
+  secrets?: LiveSecrets;
   changes: string[];
   warnings: string[];
   /** Why it cannot be done live; the workspace path remains. */
@@ -50,7 +61,7 @@ export interface LivePlan {
 }
 
 /** What a live change does, and what the user must know first. */
-export function planLive(w: LiveWorkload, t: ConnectTarget, serviceAccounts: { name: string; annotations: Record<string, string> }[]): LivePlan {
+export function planLive(w: LiveWorkload, t: ConnectTarget, serviceAccounts: { name: string; annotations: Record<string, string> }[], secrets?: SecretsRequest): LivePlan {
   const template = WORKLOAD_KINDS[w.kind].join('.');
   const changes: string[] = [];
   if (w.serviceAccountName !== t.serviceAccount) changes.push(`${template}.spec.serviceAccountName: ${w.serviceAccountName ?? '(default)'} → ${t.serviceAccount}`);
@@ -60,17 +71,30 @@ export function planLive(w: LiveWorkload, t: ConnectTarget, serviceAccounts: { n
   const other = w.serviceAccountName && w.serviceAccountName !== t.serviceAccount ? serviceAccounts.find((s) => s.name === w.serviceAccountName)?.annotations[CLIENT_ID_ANNOTATION] : undefined;
   if (other) warnings.push(`${w.kind} ${w.name} runs as ${w.serviceAccountName} now, bound to the identity with client id ${other}: it will stop using that identity.`);
   if (changes.length) warnings.push(w.kind === 'CronJob' ? `Jobs that ${w.name} starts from now on get the token; running ones do not.` : `${w.kind} ${w.name} rolls out new pods; pods started before keep running without the token until they are replaced.`);
-  const blocked = changes.length && w.kind === 'Job' ? `A Job's pod template cannot be changed once created: change its manifest (Connect Workload in the workspace) and create the Job again.` : undefined;
-  return { workload: w, changes, warnings, ...(blocked ? { blocked } : {}) };
+  let spc: LiveSecrets | undefined;
+  let blocked = changes.length && w.kind === 'Job' ? `A Job's pod template cannot be changed once created: change its manifest (Connect Workload in the workspace) and create the Job again.` : undefined;
+  if (secrets) {
+    spc = { ...secrets, name: `${t.serviceAccount}-${secrets.vaultName}`.slice(0, 253) };
+    changes.push(`SecretProviderClass ${spc.name} in ${t.namespace} (${secrets.objects.map((o) => `${o.objectType} ${o.objectName}`).join(', ')} of ${secrets.vaultName})`);
+    if (!w.mounted) changes.push(`${template}.spec.volumes: + ${SECRETS_STORE_VOLUME}; containers[${w.firstContainer ?? '?'}].volumeMounts: + ${SECRETS_STORE_MOUNT}`);
+    if (!secrets.addonEnabled) blocked = `The Secrets Store CSI driver add-on is off on ${t.clusterName}, so the cluster has no SecretProviderClass: turn it on first with az aks enable-addons --addons azure-keyvault-secrets-provider -n ${t.clusterName} -g ${secrets.clusterResourceGroup}. It is not turned on here.`;
+    else if (!w.firstContainer) blocked = `${w.kind} ${w.name} has no container to mount the secrets in.`;
+    else if (w.kind === 'Job') blocked ??= `A Job's pod template cannot be changed once created.`;
+  }
+  return { workload: w, changes, warnings, ...(spc ? { secrets: spc } : {}), ...(blocked ? { blocked } : {}) };
 }
 
 /** Only the two fields, as a partial object: server-side apply makes aks-workload-identity their owner and nothing else. */
-export function applyBody(w: LiveWorkload, serviceAccount: string) {
+export function applyBody(w: LiveWorkload, serviceAccount: string, secretProviderClass?: string) {
   const root: any = {};
   let template = root;
   for (const k of WORKLOAD_KINDS[w.kind]) template = template[k] ??= {};
   template.metadata = { labels: { [USE_LABEL]: 'true' } };
   template.spec = { serviceAccountName: serviceAccount };
+  if (secretProviderClass && w.firstContainer) {
+    template.spec.volumes = [{ name: SECRETS_STORE_VOLUME, csi: { driver: 'secrets-store.csi.k8s.io', readOnly: true, volumeAttributes: { secretProviderClass } } }];
+    template.spec.containers = [{ name: w.firstContainer, volumeMounts: [{ name: SECRETS_STORE_VOLUME, mountPath: SECRETS_STORE_MOUNT, readOnly: true }] }];
+  }
   return { apiVersion: WORKLOAD_RESOURCES[w.kind].apiVersion, kind: w.kind, metadata: { name: w.name, namespace: w.namespace }, spec: root.spec };
 }
 
@@ -86,7 +110,7 @@ const done = (o: any) => {
  * Reads the workload, applies the two fields if they are not in place (never forcing another manager's field), then
  * follows the rollout until the new pods are available. Returns what it did.
  */
-export async function connectLive(kube: KubeTarget, w: LiveWorkload, serviceAccount: string, opts: { signal?: AbortSignal; progress?: (m: string) => void; sleep: (ms: number, signal?: AbortSignal) => Promise<void>; rolloutTimeoutMs?: number }): Promise<'updated' | 'unchanged'> {
+export async function connectLive(kube: KubeTarget, w: LiveWorkload, serviceAccount: string, opts: { signal?: AbortSignal; progress?: (m: string) => void; sleep: (ms: number, signal?: AbortSignal) => Promise<void>; rolloutTimeoutMs?: number; secrets?: LiveSecrets; namespace?: string }): Promise<'updated' | 'unchanged'> {
   const fail = (e: unknown): never => {
     if (e instanceof CancelledError || e instanceof StepError) throw e;
     const d = describeError(e);
@@ -94,13 +118,20 @@ export async function connectLive(kube: KubeTarget, w: LiveWorkload, serviceAcco
       d.status === 409 ? `Another field manager owns it: change the workload where it is managed (its manifest, chart or repository), or ask its owner. Connect Workload never forces a field another tool owns.`
         : d.status === 403 ? `Your Kubernetes role does not allow patching ${WORKLOAD_RESOURCES[w.kind].plural} in ${w.namespace}.` : undefined, d.status);
   };
+  if (opts.secrets) {
+    // Server-side apply is idempotent: an equal SecretProviderClass changes nothing.
+    opts.progress?.(`Applying SecretProviderClass ${opts.secrets.name}…`);
+    const { addonEnabled: _a, clusterResourceGroup: _g, name, ...input } = opts.secrets;
+    await kube.applySecretProviderClass(secretProviderClassObject({ ...input, name, namespace: w.namespace })).catch(fail);
+  }
   const current = toLiveWorkload(await kube.getWorkload(w.kind, w.namespace, w.name).catch(fail));
-  if (current.serviceAccountName === serviceAccount && current.labelled) return 'unchanged';
+  const inPlace = (x: LiveWorkload) => x.serviceAccountName === serviceAccount && x.labelled && (!opts.secrets || x.mounted);
+  if (inPlace(current)) return 'unchanged';
   throwIfAborted(opts.signal);
   opts.progress?.(`Applying serviceAccountName and the label to ${w.kind} ${w.name}…`);
-  await kube.applyWorkload(applyBody(w, serviceAccount)).catch(fail);
+  await kube.applyWorkload(applyBody(current, serviceAccount, opts.secrets?.name)).catch(fail);
   const applied = toLiveWorkload(await kube.getWorkload(w.kind, w.namespace, w.name).catch(fail));
-  if (applied.serviceAccountName !== serviceAccount || !applied.labelled) {
+  if (!inPlace(applied)) {
     throw new StepError(CONNECT_LIVE_STEP, 'NotApplied', `The API server accepted the change, but ${w.kind} ${w.name} still runs as ${applied.serviceAccountName ?? '(default)'}${applied.labelled ? '' : ' without the label'}: an admission policy may have rewritten it.`);
   }
   if (w.kind === 'CronJob' || w.kind === 'Job') return 'updated';

@@ -27,9 +27,9 @@ export const validateObjectName: Validator = (v) =>
  * A SecretProviderClass for the Secrets Store CSI driver's Azure provider, using workload identity: `clientID`
  * selects it, and `tenantID` (not the deprecated `tenantId`).
  */
-export function secretProviderClassYaml(i: SecretProviderClassInput): string {
+export function secretProviderClassObject(i: SecretProviderClassInput) {
   const objects = stringify({ array: i.objects.map((o) => stringify(o)) }, { lineWidth: 0 });
-  const spc = {
+  return {
     apiVersion: 'secrets-store.csi.x-k8s.io/v1', kind: 'SecretProviderClass',
     metadata: { name: i.name, namespace: i.namespace },
     spec: {
@@ -39,11 +39,14 @@ export function secretProviderClassYaml(i: SecretProviderClassInput): string {
       },
     },
   };
+}
+
+export function secretProviderClassYaml(i: SecretProviderClassInput): string {
   return [
     `# Mounts ${i.objects.map((o) => `${o.objectType} ${o.objectName}`).join(', ')} of Key Vault ${i.vaultName} as files, through workload identity`,
     `# (client id ${i.clientId}). Pods that use it need the azure-keyvault-secrets-provider add-on and the label`,
     '# azure.workload.identity/use: "true"; the workload mounts it with a csi volume of driver secrets-store.csi.k8s.io.',
     ...(i.cloud === 'custom' ? ['# A custom cloud: set cloudName to "AzureStackCloud" and give the provider its cloud configuration file.'] : []),
-    stringify(spc, { lineWidth: 0 }),
+    stringify(secretProviderClassObject(i), { lineWidth: 0 }),
   ].join('\n');
 }

@@ -113,7 +113,9 @@ async function connectInCluster(ctx: CommandContext, deps: BindDeps, cluster: Cl
       detail: `serviceAccountName: ${x.serviceAccountName ?? '(default)'} · ${x.labelled ? 'labelled' : 'no azure.workload.identity/use label'}`, value: x })),
   }));
   if (w === BACK) return undefined;
-  const plan = planLive(w, target, serviceAccounts);
+  const secrets = await askSecrets(ctx, deps, cluster, target, serviceAccounts);
+  if (secrets === BACK) return undefined;
+  const plan = planLive(w, target, serviceAccounts, secrets);
   if (!plan.changes.length) { void prompter.notify('info', `${w.kind} ${w.name} already runs as ${target.serviceAccount} with the azure.workload.identity/use label.`); return plan; }
   if (plan.blocked) { void prompter.notify('warning', plan.blocked); return plan; }
   const v = await prompter.pick<'run' | 'line'>({
@@ -129,7 +131,7 @@ async function connectInCluster(ctx: CommandContext, deps: BindDeps, cluster: Cl
   for (;;) {
     try {
       const result = await withCancellableProgress(`Connecting ${w.kind} ${w.name} on ${cluster.name}`, (progress, signal) =>
-        connectLive(kube, w, target.serviceAccount, { signal, progress, sleep: deps.sleep }));
+        connectLive(kube, w, target.serviceAccount, { signal, progress, sleep: deps.sleep, ...(plan.secrets ? { secrets: plan.secrets } : {}) }));
       ctx.log.info(`${CONNECT_TITLE}: ${w.kind} ${w.name} on ${cluster.name}: ${result}; ${plan.changes.join('; ')}.`);
       const verifyTarget = { cluster, namespace: target.namespace, serviceAccount: target.serviceAccount };
       const pods = w.kind === 'CronJob' ? undefined : (await verifyBinding(verifyTarget, ctx.auth.session!.services.verifyDeps({ clusters: () => ctx.tree.clusters(), vaults: () => ctx.tree.vaults() }))).report.checks.find((c) => c.id === 'pods');
