@@ -22,6 +22,8 @@ import type { BindDeps } from './workloadIdentity/bind/model';
 import type { VerifyDeps } from './workloadIdentity/verify/model';
 import type { ProbeDeps } from './workloadIdentity/probe/model';
 import { serviceAccountManifest } from './workloadIdentity/manifestYaml';
+import { findCandidates, overlaysOf, planConnect, planKustomizePatch } from './workloadIdentity/connect/workspace';
+import { connectLive, planLive, toLiveWorkload } from './workloadIdentity/connect/live';
 import { Logger } from './log';
 
 export interface TenantInfo { tenantId: string; displayName?: string; defaultDomain?: string }
@@ -58,6 +60,8 @@ export function createAzureServices(cloud: AzureCloud, signedIn: TokenCredential
     inventory: new ArmInventorySource(clients),
     /** YAML rendering lives here so the yaml library loads with the SDKs, not at activation. */
     serviceAccountManifest,
+    /** Connect Workload's YAML editing and live apply: they load with the SDKs, not at activation. */
+    workloads: { findCandidates, overlaysOf, planConnect, planKustomizePatch, planLive, connectLive, toLiveWorkload },
     bindDeps,
     connect: (cluster: ClusterSummary) => connectToCluster(clusters, credential, cluster, log, options),
     /** Dependencies of one Verify run: Bind's, plus what the user can see (the tree's inventory). */

@@ -6,6 +6,7 @@ import { ClusterGateway } from '../azure/clusters';
 import { Logger } from '../log';
 import type { ClusterSummary } from '../workloadIdentity/cluster';
 import { storedZip } from './zip';
+import { WORKLOAD_RESOURCES, WorkloadKind } from './workloads';
 
 /** The field manager of every server-side apply the extension makes: labels and annotations of others stay. */
 export const FIELD_MANAGER = 'aks-workload-identity';
@@ -66,14 +67,7 @@ export interface KubeTarget {
   applySecretProviderClass(body: { metadata: { name: string; namespace: string } } & Record<string, unknown>): Promise<void>;
 }
 
-export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job' | 'CronJob';
-export const WORKLOAD_RESOURCES: Record<WorkloadKind, { apiVersion: string; plural: string }> = {
-  Deployment: { apiVersion: 'apps/v1', plural: 'deployments' },
-  StatefulSet: { apiVersion: 'apps/v1', plural: 'statefulsets' },
-  DaemonSet: { apiVersion: 'apps/v1', plural: 'daemonsets' },
-  Job: { apiVersion: 'batch/v1', plural: 'jobs' },
-  CronJob: { apiVersion: 'batch/v1', plural: 'cronjobs' },
-};
+export type { WorkloadKind } from './workloads';
 
 /** The webhook's name in the AKS add-on and in the upstream Helm chart. */
 const WI_WEBHOOK = 'mutation.azure-workload-identity.io';

@@ -87,3 +87,7 @@ export const MAX_CREDENTIALS_PER_IDENTITY = 20;
 
 /** Issuer URLs that differ only by a trailing slash: Entra ID treats them as different, people rarely notice. */
 export const sameIgnoringTrailingSlash = (a: string, b: string) => a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
+
+/** Key Vault object names: 1 to 127 letters, digits and dashes. */
+export const validateObjectName: Validator = (v) =>
+  /^[0-9a-zA-Z-]{1,127}$/.test(v) ? undefined : 'A Key Vault object name has 1 to 127 characters: letters, digits and dashes.';

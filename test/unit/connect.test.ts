@@ -12,7 +12,8 @@ type Env = Awaited<ReturnType<typeof withSim>>;
 import fc from 'fast-check';
 import { parseAllDocuments } from 'yaml';
 import { USE_LABEL, YamlEditError, connectInYaml, mountSecretsStoreInYaml, workloadsIn } from '../../src/workloadIdentity/connect/yamlEdit';
-import { cloudNameFor, secretProviderClassYaml, validateObjectName } from '../../src/workloadIdentity/connect/secretProviderClass';
+import { cloudNameFor, secretProviderClassYaml } from '../../src/workloadIdentity/connect/secretProviderClass';
+import { validateObjectName } from '../../src/workloadIdentity/names';
 
 const DEPLOYMENT = `# The checkout service: owned by team payments.
 apiVersion: apps/v1

@@ -1,5 +1,5 @@
-import type { KubeTarget, WorkloadKind } from '../../kube/access';
-import { WORKLOAD_RESOURCES } from '../../kube/access';
+import type { KubeTarget } from '../../kube/access';
+import { WORKLOAD_RESOURCES, WorkloadKind } from '../../kube/workloads';
 import { CancelledError, StepError, describeError, throwIfAborted } from '../errors';
 import { CLIENT_ID_ANNOTATION } from '../manifest';
 import { SECRETS_STORE_MOUNT, SECRETS_STORE_VOLUME, USE_LABEL, WORKLOAD_KINDS } from './yamlEdit';

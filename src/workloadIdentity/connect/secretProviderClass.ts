@@ -1,6 +1,5 @@
 import { stringify } from 'yaml';
 import type { AzureCloud } from '../../auth/cloud';
-import type { Validator } from '../names';
 
 export type KeyVaultObjectType = 'secret' | 'key' | 'cert';
 
@@ -19,9 +18,6 @@ export function cloudNameFor(cloud: AzureCloud['name']): string {
   return { AzureCloud: '', AzureChinaCloud: 'AzureChinaCloud', AzureUSGovernment: 'AzureUSGovernmentCloud', custom: '' }[cloud];
 }
 
-/** Key Vault object names: 1 to 127 letters, digits and dashes. */
-export const validateObjectName: Validator = (v) =>
-  /^[0-9a-zA-Z-]{1,127}$/.test(v) ? undefined : 'A Key Vault object name has 1 to 127 characters: letters, digits and dashes.';
 
 /**
  * A SecretProviderClass for the Secrets Store CSI driver's Azure provider, using workload identity: `clientID`

@@ -24,7 +24,9 @@ export interface WorkloadInFile {
   labelled: boolean;
 }
 
-export class YamlEditError extends Error {}
+export class YamlEditError extends Error {
+  override readonly name = 'YamlEditError';
+}
 
 /** Files this large are not edited: a manifest is rarely over a megabyte, and a 10 MB file is likely generated. */
 export const MAX_EDIT_BYTES = 2 * 1024 * 1024;

@@ -1,12 +1,12 @@
 import * as vscode from 'vscode';
-import { ConnectPlan, ConnectTarget, PatchPlan, SecretsRequest, WorkloadCandidate, findCandidates, overlaysOf, planConnect, planKustomizePatch } from '../../../workloadIdentity/connect/workspace';
-import { KeyVaultObjectType, validateObjectName } from '../../../workloadIdentity/connect/secretProviderClass';
+import type { ConnectPlan, ConnectTarget, PatchPlan, SecretsRequest, WorkloadCandidate } from '../../../workloadIdentity/connect/workspace';
+import type { KeyVaultObjectType } from '../../../workloadIdentity/connect/secretProviderClass';
+import { validateObjectName } from '../../../workloadIdentity/names';
 import { CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION } from '../../../workloadIdentity/manifest';
 import type { VaultSummary } from '../../../workloadIdentity/inventory';
 import { writeManifest } from '../../manifestWriter';
-import { YamlEditError } from '../../../workloadIdentity/connect/yamlEdit';
-import { CancelledError, StepError, describeError } from '../../../workloadIdentity/errors';
-import { LivePlan, LiveWorkload, connectLive, planLive, toLiveWorkload } from '../../../workloadIdentity/connect/live';
+import { StepError, describeError } from '../../../workloadIdentity/errors';
+import type { LivePlan, LiveWorkload } from '../../../workloadIdentity/connect/live';
 import type { BindDeps } from '../../../workloadIdentity/bind/model';
 import { verifyBinding } from '../../../workloadIdentity/verify/verify';
 import { withCancellableProgress } from '../../progress';
@@ -18,6 +18,8 @@ import type { ClusterSummary } from '../../../workloadIdentity/cluster';
 import { VerifyWizardContext, verifyPromptSteps } from '../verify/prompts';
 
 export const CONNECT_TITLE = 'Connect Workload';
+/** The YAML editing and live apply load with the SDKs (services.ts), not at activation. */
+const connectDomain = (ctx: CommandContext) => ctx.auth.session!.services.workloads;
 /** Folders no one keeps manifests in. */
 const EXCLUDE = '{**/node_modules/**,**/.git/**,**/dist/**,**/out/**}';
 
@@ -52,7 +54,7 @@ export async function connectWorkloadCommand(ctx: CommandContext, from?: { clust
 
     for (;;) {
       const files = await readWorkspaceYaml();
-      const { candidates, skipped } = findCandidates(files, target.namespace);
+      const { candidates, skipped } = connectDomain(ctx).findCandidates(files, target.namespace);
       for (const s of skipped) ctx.log.warn(`${CONNECT_TITLE}: ${s.path} skipped: ${s.reason}`);
       if (!candidates.length) {
         void prompter.notify('info', `No Deployment, StatefulSet, DaemonSet, Job or CronJob of namespace ${target.namespace} is defined in the YAML files of the open folders${skipped.length ? ` (${skipped.length} file${skipped.length === 1 ? '' : 's'} could not be read: see the log)` : ''}.`);
@@ -67,7 +69,7 @@ export async function connectWorkloadCommand(ctx: CommandContext, from?: { clust
         })),
       }));
       if (picked === BACK) return undefined;
-      const overlays = overlaysOf(files, picked.path);
+      const overlays = connectDomain(ctx).overlaysOf(files, picked.path);
       if (overlays.length) {
         const how = answered(await prompter.pick<string | null>({ title: CONNECT_TITLE, placeholder: `${picked.path} is a base that Kustomize overlays build: where should the change go?`, items: [
           ...overlays.map((k) => ({ label: `Add a patch in ${k.slice(0, k.lastIndexOf('/')) || '.'}`, description: 'the base stays as it is', value: k })),
@@ -78,7 +80,7 @@ export async function connectWorkloadCommand(ctx: CommandContext, from?: { clust
       }
       const secrets = await askSecrets(ctx, deps, wizard.cluster!, target, await serviceAccounts);
       if (secrets === BACK) continue;
-      const plan = planConnect(await readText(picked.path), picked, target, await serviceAccounts, secrets);
+      const plan = connectDomain(ctx).planConnect(await readText(picked.path), picked, target, await serviceAccounts, secrets);
       if (!plan.changes.length) {
         void prompter.notify('info', `${picked.workload.kind} ${picked.workload.name} in ${picked.path} already runs as ${target.serviceAccount} with the azure.workload.identity/use label.`);
         return plan;
@@ -92,7 +94,7 @@ export async function connectWorkloadCommand(ctx: CommandContext, from?: { clust
     if (e instanceof PromptDismissed) return undefined;
     const d = describeError(e);
     ctx.log.error(`${CONNECT_TITLE}: ${d.code}: ${d.message}`);
-    void prompter.notify('error', `${CONNECT_TITLE}: ${e instanceof YamlEditError ? '' : `${d.code}: `}${d.message}`);
+    void prompter.notify('error', `${CONNECT_TITLE}: ${(e as Error)?.name === 'YamlEditError' ? '' : `${d.code}: `}${d.message}`);
     return undefined;
   }
 }
@@ -105,7 +107,7 @@ export async function connectWorkloadCommand(ctx: CommandContext, from?: { clust
 async function connectInCluster(ctx: CommandContext, deps: BindDeps, cluster: ClusterSummary, target: ConnectTarget, serviceAccounts: { name: string; annotations: Record<string, string> }[]): Promise<LivePlan | undefined> {
   const prompter = ctx.prompter();
   const kube = await deps.kube(cluster);
-  const list = (await kube.listWorkloads(target.namespace)).map(toLiveWorkload);
+  const list = (await kube.listWorkloads(target.namespace)).map(connectDomain(ctx).toLiveWorkload);
   if (!list.length) { void prompter.notify('info', `${target.namespace} on ${cluster.name} has no Deployment, StatefulSet, DaemonSet, Job or CronJob.`); return undefined; }
   const w = answered(await prompter.pick<LiveWorkload>({
     title: CONNECT_TITLE, placeholder: `Which workload on ${cluster.name} should run as ${target.serviceAccount}?`,
@@ -115,7 +117,7 @@ async function connectInCluster(ctx: CommandContext, deps: BindDeps, cluster: Cl
   if (w === BACK) return undefined;
   const secrets = await askSecrets(ctx, deps, cluster, target, serviceAccounts);
   if (secrets === BACK) return undefined;
-  const plan = planLive(w, target, serviceAccounts, secrets);
+  const plan = connectDomain(ctx).planLive(w, target, serviceAccounts, secrets);
   if (!plan.changes.length) { void prompter.notify('info', `${w.kind} ${w.name} already runs as ${target.serviceAccount} with the azure.workload.identity/use label.`); return plan; }
   if (plan.blocked) { void prompter.notify('warning', plan.blocked); return plan; }
   const v = await prompter.pick<'run' | 'line'>({
@@ -131,7 +133,7 @@ async function connectInCluster(ctx: CommandContext, deps: BindDeps, cluster: Cl
   for (;;) {
     try {
       const result = await withCancellableProgress(`Connecting ${w.kind} ${w.name} on ${cluster.name}`, (progress, signal) =>
-        connectLive(kube, w, target.serviceAccount, { signal, progress, sleep: deps.sleep, ...(plan.secrets ? { secrets: plan.secrets } : {}) }));
+        connectDomain(ctx).connectLive(kube, w, target.serviceAccount, { signal, progress, sleep: deps.sleep, ...(plan.secrets ? { secrets: plan.secrets } : {}) }));
       ctx.log.info(`${CONNECT_TITLE}: ${w.kind} ${w.name} on ${cluster.name}: ${result}; ${plan.changes.join('; ')}.`);
       const verifyTarget = { cluster, namespace: target.namespace, serviceAccount: target.serviceAccount };
       const pods = w.kind === 'CronJob' ? undefined : (await verifyBinding(verifyTarget, ctx.auth.session!.services.verifyDeps({ clusters: () => ctx.tree.clusters(), vaults: () => ctx.tree.vaults() }))).report.checks.find((c) => c.id === 'pods');
@@ -140,9 +142,10 @@ async function connectInCluster(ctx: CommandContext, deps: BindDeps, cluster: Cl
         .then((a) => { if (a === 'Verify') void vscode.commands.executeCommand('aksWorkloadIdentity.verifyWorkloadIdentity', verifyTarget); });
       return plan;
     } catch (e) {
-      if (e instanceof CancelledError || (e as Error).name === 'AbortError') { void prompter.notify('info', `Connect cancelled. Run it again to finish: it reads first and does only what is missing.`); return undefined; }
+      // The apply runs in the services bundle: its error classes are not this bundle's, so they are told by name.
+      if (['CancelledError', 'AbortError'].includes((e as Error).name)) { void prompter.notify('info', `Connect cancelled. Run it again to finish: it reads first and does only what is missing.`); return undefined; }
       const d = describeError(e);
-      const remedy = e instanceof StepError && e.remedy ? ` ${e.remedy}` : '';
+      const remedy = (e as StepError).remedy ? ` ${(e as StepError).remedy}` : '';
       ctx.log.error(`${CONNECT_TITLE}: ${d.code}: ${d.message}`);
       if (await prompter.notify('error', `${CONNECT_TITLE}: ${d.code}: ${d.message}${remedy}`, 'Retry') !== 'Retry') return undefined;
     }
@@ -151,7 +154,7 @@ async function connectInCluster(ctx: CommandContext, deps: BindDeps, cluster: Cl
 
 /** The overlay gets a patch of the two fields and lists it in patches:; the base file is not touched. */
 async function patchOverlay(ctx: CommandContext, kustomization: string, picked: WorkloadCandidate, target: ConnectTarget): Promise<PatchPlan | undefined> {
-  const plan = planKustomizePatch(kustomization, await readText(kustomization), picked, target);
+  const plan = connectDomain(ctx).planKustomizePatch(kustomization, await readText(kustomization), picked, target);
   const patchUri = fileUri(plan.patch.path);
   const existing = await vscode.workspace.fs.readFile(patchUri).then((b) => Buffer.from(b).toString('utf8'), () => undefined);
   if (existing === plan.patch.text && plan.changes.length === 1) {
@@ -167,7 +170,7 @@ async function patchOverlay(ctx: CommandContext, kustomization: string, picked: 
   const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === fileUri(kustomization).toString());
   if (open?.isDirty) { void ctx.prompter().notify('warning', `${kustomization} has unsaved changes in an editor: save or revert them, then connect again. Nothing was written.`); return undefined; }
   // Read again: an edit made meanwhile is kept.
-  const fresh = planKustomizePatch(kustomization, await readText(kustomization), picked, target);
+  const fresh = connectDomain(ctx).planKustomizePatch(kustomization, await readText(kustomization), picked, target);
   await writeManifest(ctx.prompter(), fresh.patch.path, fresh.patch.text);
   if (fresh.kustomizationText !== await readText(kustomization)) await vscode.workspace.fs.writeFile(fileUri(kustomization), Buffer.from(fresh.kustomizationText, 'utf8'));
   ctx.log.info(`${CONNECT_TITLE}: ${fresh.changes.join('; ')}.`);
@@ -188,7 +191,7 @@ async function askSecrets(ctx: CommandContext, deps: BindDeps, cluster: ClusterS
   if (want === BACK || !want) return want === BACK ? BACK : undefined;
   const sa = serviceAccounts.find((s) => s.name === target.serviceAccount);
   const clientId = sa?.annotations[CLIENT_ID_ANNOTATION];
-  if (!clientId) throw new YamlEditError(`${target.namespace}/${target.serviceAccount} has no ${CLIENT_ID_ANNOTATION} annotation: bind it first.`);
+  if (!clientId) throw Object.assign(new Error(`${target.namespace}/${target.serviceAccount} has no ${CLIENT_ID_ANNOTATION} annotation: bind it first.`), { name: 'YamlEditError' });
   const vault = answered(await p.pick<VaultSummary>({ title: CONNECT_TITLE, placeholder: 'Which Key Vault holds the objects?', items: ctx.tree.vaults().then((vs) => vs.map((v) => ({ label: v.name, description: v.resourceGroup, value: v }))) }));
   if (vault === BACK) return BACK;
   const names = answered(await p.input({ title: CONNECT_TITLE, prompt: 'Objects to mount, comma separated: a secret name, or key:name or cert:name', validate: (v) => {
@@ -231,7 +234,7 @@ async function execute(ctx: CommandContext, reviewed: ConnectPlan, target: Conne
     void ctx.prompter().notify('warning', `${reviewed.candidate.path} has unsaved changes in an editor: save or revert them, then connect again. Nothing was written.`);
     return undefined;
   }
-  const plan = planConnect(await readText(reviewed.candidate.path), reviewed.candidate, target, serviceAccounts, secrets);
+  const plan = connectDomain(ctx).planConnect(await readText(reviewed.candidate.path), reviewed.candidate, target, serviceAccounts, secrets);
   if (plan.changes.length) await vscode.workspace.fs.writeFile(uri, Buffer.from(plan.text, 'utf8'));
   if (plan.secretProviderClass) await writeManifest(ctx.prompter(), plan.secretProviderClass.path, plan.secretProviderClass.text);
   await vscode.window.showTextDocument(uri, { preview: false });

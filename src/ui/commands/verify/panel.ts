@@ -6,7 +6,7 @@ import type { VerifyFacts, VerifyReport, VerifyTarget } from '../../../workloadI
 import type { ProbeDeps } from '../../../workloadIdentity/probe/model';
 import { verifyAndTest } from '../../../workloadIdentity/probe/probe';
 import { withCancellableProgress } from '../../progress';
-import { validateObjectName } from '../../../workloadIdentity/connect/secretProviderClass';
+import { validateObjectName } from '../../../workloadIdentity/names';
 import { reportHtml, reportMarkdown, summarize } from '../../../workloadIdentity/verify/report';
 import { verifyBinding } from '../../../workloadIdentity/verify/verify';
 import type { CommandContext } from '../../context';
