@@ -87,9 +87,9 @@ export function createAzureServices(cloud: AzureCloud, signedIn: TokenCredential
           }));
           log.info(`GET ${vaultUri}secrets/<named secret> ${res.status}`);
           if (res.status === 200) { (res.readableStreamBody as unknown as { destroy?(): void } | undefined)?.destroy?.(); return { status: 200, code: 'Readable', message: `${name} is readable.` }; }
-          let error: { code?: string; message?: string; innererror?: { code?: string } } | undefined;
+          let error: KeyVaultError | undefined;
           try { error = JSON.parse(res.bodyAsText ?? '{}').error; } catch { /* not JSON */ }
-          return { status: res.status, code: error?.innererror?.code ?? error?.code ?? `HTTP${res.status}`, message: String(error?.message ?? '').split(/\r?\n/)[0] };
+          return vaultAnswer(res.status, error);
         },
         probeVault: async (vaultUri, kind, name, credential, signal) => {
           const options = { abortSignal: signal, requestOptions: { timeout: 30_000 } };
@@ -100,10 +100,9 @@ export function createAzureServices(cloud: AzureCloud, signedIn: TokenCredential
             else await new CertificateClient(vaultUri, credential).getCertificate(name, options);
             return { status: 200, code: 'Found', message: `${name} exists.` };
           } catch (e) {
-            const err = e as { statusCode?: number; code?: string; message?: string; details?: { error?: { innerError?: { code?: string }; innererror?: { code?: string } } } };
+            const err = e as { statusCode?: number; code?: string; message?: string; details?: { error?: KeyVaultError } };
             if (typeof err.statusCode !== 'number') throw e;
-            // Key Vault says why in innererror: ForbiddenByRbac, AccessDenied, ForbiddenByFirewall.
-            return { status: err.statusCode, code: err.details?.error?.innerError?.code ?? err.details?.error?.innererror?.code ?? err.code ?? `HTTP${err.statusCode}`, message: String(err.message ?? '').split(/\r?\n/)[0] };
+            return vaultAnswer(err.statusCode, { code: err.code, message: err.message, ...err.details?.error });
           }
         },
       };
@@ -125,6 +124,13 @@ export function createAzureServices(cloud: AzureCloud, signedIn: TokenCredential
 }
 
 export type AzureServices = ReturnType<typeof createAzureServices>;
+
+/** Key Vault's error body; the clients' deserializer names the inner error innerError, the wire innererror. */
+interface KeyVaultError { code?: string; message?: string; innererror?: { code?: string }; innerError?: { code?: string } }
+
+/** Key Vault says why in the inner error (ForbiddenByRbac, AccessDenied, ForbiddenByFirewall, SecretDisabled). */
+const vaultAnswer = (status: number, e?: KeyVaultError) =>
+  ({ status, code: e?.innerError?.code ?? e?.innererror?.code ?? e?.code ?? `HTTP${status}`, message: String(e?.message ?? '').split(/\r?\n/)[0] });
 
 export function createAzureCliCredential(tenantId?: string): TokenCredential {
   return new AzureCliCredential(tenantId ? { tenantId } : {});

@@ -136,7 +136,7 @@ async function connectInCluster(ctx: CommandContext, deps: BindDeps, cluster: Cl
         connectDomain(ctx).connectLive(kube, w, target.serviceAccount, { signal, progress, sleep: deps.sleep, ...(plan.secrets ? { secrets: plan.secrets } : {}) }));
       ctx.log.info(`${CONNECT_TITLE}: ${w.kind} ${w.name} on ${cluster.name}: ${result}; ${plan.changes.join('; ')}.`);
       const verifyTarget = { cluster, namespace: target.namespace, serviceAccount: target.serviceAccount };
-      const pods = w.kind === 'CronJob' ? undefined : (await verifyBinding(verifyTarget, ctx.auth.session!.services.verifyDeps({ clusters: () => ctx.tree.clusters(), vaults: () => ctx.tree.vaults() }))).report.checks.find((c) => c.id === 'pods');
+      const pods = w.kind === 'CronJob' ? undefined : (await verifyBinding(verifyTarget, ctx.auth.session!.services.verifyDeps(ctx.tree))).report.checks.find((c) => c.id === 'pods');
       void prompter.notify(pods && pods.status !== 'pass' ? 'warning' : 'info',
         `${w.kind} ${w.name} on ${cluster.name} now runs as ${target.serviceAccount} with the azure.workload.identity/use label.${pods ? ` ${pods.message}` : ' Its next Jobs get the token.'}`, 'Verify')
         .then((a) => { if (a === 'Verify') void vscode.commands.executeCommand('aksWorkloadIdentity.verifyWorkloadIdentity', verifyTarget); });
