@@ -28,7 +28,9 @@ describe('Bind Key Vault in the browser', () => {
     await accept(wb.page, 'Name of the new identity', 'id-spring-petclinic-workload-identity-sa');
     await accept(wb.page, 'Resource group of the new identity', 'rg-petclinic');
     await accept(wb.page, 'Region of the new identity', 'eastus');
-    await quickInput(wb.page, 'What the identity may read');
+    const permissions = await quickInput(wb.page, 'What the identity may read');
+    // Enter before the three picked rows render would accept an empty choice.
+    await permissions.locator('.quick-input-list .monaco-list-row[aria-checked="true"]', { hasText: 'get on certificates' }).waitFor();
     await wb.page.keyboard.press('Enter');
     const review = await quickInput(wb.page, 'nothing has been written yet');
     await review.locator('.monaco-list-row', { hasText: 'Federated identity credential' }).waitFor();
