@@ -21,6 +21,7 @@ import type { ClusterSummary } from './workloadIdentity/cluster';
 import type { BindDeps } from './workloadIdentity/bind/model';
 import type { VerifyDeps } from './workloadIdentity/verify/model';
 import type { ProbeDeps } from './workloadIdentity/probe/model';
+import type { RemoveDeps } from './workloadIdentity/remove/model';
 import { serviceAccountManifest } from './workloadIdentity/manifestYaml';
 import { findCandidates, overlaysOf, planConnect, planKustomizePatch } from './workloadIdentity/connect/workspace';
 import { connectLive, planLive, toLiveWorkload } from './workloadIdentity/connect/live';
@@ -67,6 +68,10 @@ export function createAzureServices(cloud: AzureCloud, signedIn: TokenCredential
     /** Dependencies of one Verify run: Bind's, plus what the user can see (the tree's inventory). */
     verifyDeps(inventory: VerifyDeps['inventory']): VerifyDeps {
       return { ...bindDeps(), identities, inventory };
+    },
+    /** Dependencies of one Remove run: Verify's reads, plus the gateways' deletes. */
+    removeDeps(inventory: VerifyDeps['inventory']): RemoveDeps {
+      return { ...bindDeps(), identities, vaults, inventory };
     },
     /** Dependencies of one Test Binding run: Verify's, plus the exchange a pod makes and Key Vault's data plane. */
     probeDeps(inventory: VerifyDeps['inventory']): ProbeDeps {

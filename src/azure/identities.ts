@@ -7,7 +7,11 @@ export interface IdentityInfo extends ResourceRef {
   clientId: string;
   principalId: string;
   tenantId: string;
+  tags?: Record<string, string>;
 }
+
+/** The tag on every identity the extension creates: Remove deletes no other. */
+export const CREATED_BY_TAG = { name: 'created-by', value: 'vscode-aks-workload-identity' };
 
 export interface CredentialInfo {
   name: string;
@@ -18,7 +22,7 @@ export interface CredentialInfo {
 
 const toIdentity = (i: any): IdentityInfo => ({
   ...parseResourceId(i.id), location: i.location, clientId: i.clientId ?? i.properties?.clientId,
-  principalId: i.principalId ?? i.properties?.principalId, tenantId: i.tenantId ?? i.properties?.tenantId,
+  principalId: i.principalId ?? i.properties?.principalId, tenantId: i.tenantId ?? i.properties?.tenantId, tags: { ...i.tags },
 });
 
 /** User-assigned identities and their federated credentials. Credential writes on one identity run one at a time. */
@@ -50,7 +54,7 @@ export class IdentityGateway {
 
   async create(ref: Omit<ResourceRef, 'id'>, location: string, signal?: AbortSignal): Promise<IdentityInfo> {
     const i = await this.clients.managedIdentity(ref.subscriptionId).userAssignedIdentities.createOrUpdate(ref.resourceGroup, ref.name,
-      { location, tags: { 'created-by': 'vscode-aks-workload-identity' } }, { abortSignal: signal });
+      { location, tags: { [CREATED_BY_TAG.name]: CREATED_BY_TAG.value } }, { abortSignal: signal });
     return toIdentity(i);
   }
 
@@ -60,6 +64,17 @@ export class IdentityGateway {
       out.push({ name: c.name!, issuer: c.issuer!, subject: c.subject!, audiences: c.audiences ?? [] });
     }
     return out;
+  }
+
+  /** Deleting what is gone is no error (Azure answers 204). */
+  async delete(ref: ResourceRef, signal?: AbortSignal): Promise<void> {
+    await this.clients.managedIdentity(ref.subscriptionId).userAssignedIdentities.delete(ref.resourceGroup, ref.name, { abortSignal: signal });
+  }
+
+  deleteCredential(identity: ResourceRef, name: string, signal?: AbortSignal): Promise<void> {
+    return this.credentialWrites.run(identity.id.toLowerCase(), async () => {
+      await this.clients.managedIdentity(identity.subscriptionId).federatedIdentityCredentials.delete(identity.resourceGroup, identity.name, name, { abortSignal: signal });
+    });
   }
 
   /** Serialized per identity: Azure answers 409 to concurrent credential writes on one identity. */

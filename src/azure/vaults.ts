@@ -25,6 +25,16 @@ export class VaultGateway {
       { properties: { accessPolicies: [policy as any] } }, { abortSignal: signal });
   }
 
+  /** The `remove` operation takes away only the listed permissions of the principal; its other permissions stay. */
+  async removeAccessPolicy(ref: ResourceRef, policy: AccessPolicy, signal?: AbortSignal): Promise<void> {
+    await this.clients.keyVault(ref.subscriptionId).vaults.updateAccessPolicy(ref.resourceGroup, ref.name, 'remove',
+      { properties: { accessPolicies: [policy as any] } }, { abortSignal: signal });
+  }
+
+  async deleteRoleAssignment(id: string, subscriptionId: string, signal?: AbortSignal): Promise<void> {
+    await this.clients.authorization(subscriptionId).roleAssignments.deleteById(id, { abortSignal: signal });
+  }
+
   async roleAssignmentsFor(scope: string, subscriptionId: string, principalId: string, signal?: AbortSignal): Promise<RoleAssignmentInfo[]> {
     const out: RoleAssignmentInfo[] = [];
     for await (const ra of this.clients.authorization(subscriptionId).roleAssignments.listForScope(scope, { filter: `principalId eq '${principalId}'`, abortSignal: signal })) {

@@ -8,8 +8,9 @@ import type { ClusterSummary } from '../workloadIdentity/cluster';
 import { storedZip } from './zip';
 import { WORKLOAD_RESOURCES, WorkloadKind } from './workloads';
 
-/** The field manager of every server-side apply the extension makes: labels and annotations of others stay. */
-export const FIELD_MANAGER = 'aks-workload-identity';
+import { FIELD_MANAGER } from './fieldManager';
+
+export { FIELD_MANAGER };
 
 export interface ServiceAccountInfo {
   namespace: string;
@@ -18,6 +19,8 @@ export interface ServiceAccountInfo {
   labels: Record<string, string>;
   /** When each annotation was last set, from managedFields (absent when the server does not track it). */
   annotationSetAt: Record<string, string>;
+  /** Who manages which label and annotation, from managedFields: "annotations/<key>" or "labels/<key>" → managers. */
+  fieldManagers: Record<string, string[]>;
 }
 
 export interface ApplyObject {
@@ -52,6 +55,13 @@ export interface KubeTarget {
   getServiceAccount(namespace: string, name: string): Promise<ServiceAccountInfo | undefined>;
   /** Server-side apply under FIELD_MANAGER, in order (a namespace before what lives in it). */
   apply(objects: ApplyObject[]): Promise<void>;
+  /**
+   * Server-side apply under FIELD_MANAGER, not forced, of the ServiceAccount with only the given annotations:
+   * those this manager set and no longer applies go away unless another manager set them too.
+   */
+  releaseServiceAccountFields(namespace: string, name: string, keepAnnotations: Record<string, string>): Promise<void>;
+  /** Deletes it; a ServiceAccount that is gone is no error. */
+  deleteServiceAccount(namespace: string, name: string): Promise<void>;
   /** Pods of a namespace, each with its owning Deployment where there is one. */
   listPods(namespace: string): Promise<PodInfo[]>;
   /** The webhooks that mutate pods for workload identity. */
@@ -102,10 +112,21 @@ function annotationTimes(managedFields: any[] = []): Record<string, string> {
   }
   return out;
 }
+function fieldManagers(managedFields: any[] = []): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const f of managedFields) {
+    for (const field of ['labels', 'annotations']) {
+      for (const k of Object.keys(f.fieldsV1?.['f:metadata']?.[`f:${field}`] ?? {})) (out[`${field}/${k.slice(2)}`] ??= []).push(f.manager);
+    }
+  }
+  return out;
+}
 const toSa = (o: any): ServiceAccountInfo => ({
   namespace: o.metadata.namespace, name: o.metadata.name, annotations: { ...o.metadata.annotations }, labels: { ...o.metadata.labels },
-  annotationSetAt: annotationTimes(o.metadata.managedFields),
+  annotationSetAt: annotationTimes(o.metadata.managedFields), fieldManagers: fieldManagers(o.metadata.managedFields),
 });
+const releaseBody = (namespace: string, name: string, annotations: Record<string, string>) =>
+  ({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace, ...(Object.keys(annotations).length ? { annotations } : {}) } });
 const isNotFound = (e: any) => e?.code === 404 || e?.statusCode === 404;
 
 export interface KubeOptions {
@@ -186,6 +207,13 @@ class DirectTarget implements KubeTarget {
       else await resilient(() => this.core.patchNamespacedServiceAccount({ name: o.metadata.name, namespace: o.metadata.namespace!, body: o, fieldManager: FIELD_MANAGER, force: true }, ssa), this.opts);
     }
   }
+  async releaseServiceAccountFields(namespace: string, name: string, keepAnnotations: Record<string, string>) {
+    const ssa = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply);
+    await resilient(() => this.core.patchNamespacedServiceAccount({ name, namespace, body: releaseBody(namespace, name, keepAnnotations), fieldManager: FIELD_MANAGER, force: false }, ssa), this.opts);
+  }
+  async deleteServiceAccount(namespace: string, name: string) {
+    try { await resilient(() => this.core.deleteNamespacedServiceAccount({ name, namespace }), this.opts); } catch (e) { if (!isNotFound(e)) throw e; }
+  }
   async listPods(namespace: string) {
     const [pods, rs] = await Promise.all([
       resilient(() => this.core.listNamespacedPod({ namespace }), this.opts),
@@ -231,6 +259,12 @@ class RunCommandTarget implements KubeTarget {
   async apply(objects: ApplyObject[]) {
     const manifest = objects.map((o) => stringify(o)).join('---\n');
     await this.kubectl(`kubectl apply --server-side --field-manager=${FIELD_MANAGER} --force-conflicts -f manifest.yaml`, { 'manifest.yaml': manifest });
+  }
+  async releaseServiceAccountFields(namespace: string, name: string, keepAnnotations: Record<string, string>) {
+    await this.kubectl(`kubectl apply --server-side --field-manager=${FIELD_MANAGER} -f manifest.yaml`, { 'manifest.yaml': stringify(releaseBody(namespace, name, keepAnnotations)) });
+  }
+  async deleteServiceAccount(namespace: string, name: string) {
+    await this.kubectl(`kubectl delete serviceaccount ${name} -n ${namespace} --ignore-not-found`);
   }
   async listPods(namespace: string) {
     const [pods, rs] = await Promise.all([this.kubectl(`kubectl get pods -n ${namespace} -o json`), this.kubectl(`kubectl get replicasets -n ${namespace} -o json`)]);

@@ -54,6 +54,15 @@ export function isTransient(d: DescribedError): boolean {
   return ['ECONNRESET', 'ETIMEDOUT', 'ECONNREFUSED', 'EPIPE', 'REQUEST_SEND_ERROR', 'TIMEOUT', 'UND_ERR_SOCKET'].includes(d.code);
 }
 
+/** A step's failure as the user sees it; `remedy` says who has the permission a 403 says is missing. */
+export function toStepError(step: string, e: unknown, remedy?: () => string): Error {
+  if (e instanceof StepError || e instanceof CancelledError) return e;
+  if (isAbort(e)) return new CancelledError();
+  const d = describeError(e);
+  const forbidden = d.status === 403 || /Forbidden|AuthorizationFailed/i.test(d.code);
+  return new StepError(step, d.code, d.message, forbidden ? remedy?.() : undefined, d.status);
+}
+
 export const isAbort = (e: unknown) => (e as any)?.name === 'AbortError' || e instanceof CancelledError;
 
 export function throwIfAborted(signal?: AbortSignal) {

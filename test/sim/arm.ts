@@ -2,7 +2,7 @@ import { randomUUID, createHash } from 'node:crypto';
 import { HttpError, Reply, RequestContext, Route } from './http';
 import { ClusterRecord, SimState, clone, keyOf } from './model';
 import { AKS_SERVER_APP_ID, SimClaims, verifyToken } from './tokens';
-import { applyManifest, getObjectJson, webhookFor } from './kube';
+import { applyManifest, deleteServiceAccount, getObjectJson, refuseOthers, webhookFor } from './kube';
 import { readStoredZip } from './zip';
 import { serviceAccountToken } from './entra';
 
@@ -445,6 +445,8 @@ export function armRoutes(ctx: ArmContext): Route[] {
     return ok(fic, exists ? 200 : 201);
   };
 
+  const guardOthers = (key: string, what: string) => refuseOthers(state, key, what, fail);
+
   // ---- vaults ---------------------------------------------------------------------------------------------
   const vault = (sub: string, rg: string, name: string) => {
     const v = state.vaults.get(keyOf(`/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.KeyVault/vaults/${name}`));
@@ -473,7 +475,19 @@ export function armRoutes(ctx: ArmContext): Route[] {
         }
       } else if (kind.toLowerCase() === 'replace') {
         if (i < 0) list.push(clone(ap)); else list[i] = clone(ap);
-      } else if (i >= 0) list.splice(i, 1);
+      } else if (i >= 0) {
+        // remove takes the listed permissions away; the entry goes when none is left.
+        for (const k of perms) {
+          for (const perm of ap.permissions?.[k] ?? []) {
+            if ((list[i].permissions[k] ?? []).includes(perm)) guardOthers(`policy:${keyOf(v.id)}:${ap.objectId}:${k}:${perm}`, `remove ${k}/${perm} of ${ap.objectId} on ${v.name}`);
+          }
+        }
+        for (const k of perms) {
+          const left = (list[i].permissions[k] ?? []).filter((x: string) => !(ap.permissions?.[k] ?? []).map((y: string) => y.toLowerCase()).includes(x.toLowerCase()));
+          if (left.length) list[i].permissions[k] = left; else delete list[i].permissions[k];
+        }
+        if (!perms.some((k) => list[i].permissions[k]?.length)) list.splice(i, 1);
+      }
     }
     return ok({ id: `${v.id}/accessPolicies/`, type: 'Microsoft.KeyVault/vaults/accessPolicies', properties: { accessPolicies: incoming } });
   };
@@ -635,7 +649,9 @@ export function armRoutes(ctx: ArmContext): Route[] {
     { method: 'GET', pattern: re(`${MSI}/([^/]+)`), op: 'userAssignedIdentities.get', handle: (r) => ok(identity(r.params[0], r.params[1], r.params[2]).resource) },
     { method: 'PUT', pattern: re(`${MSI}/([^/]+)`), op: 'userAssignedIdentities.createOrUpdate', handle: putIdentity },
     { method: 'DELETE', pattern: re(`${MSI}/([^/]+)`), op: 'userAssignedIdentities.delete', handle: (r) => {
-      const existed = state.identities.delete(keyOf(identityId(r.params[0], r.params[1], r.params[2])));
+      const id = identityId(r.params[0], r.params[1], r.params[2]);
+      if (state.identities.has(keyOf(id))) guardOthers(`identity:${keyOf(id)}`, `delete the identity ${r.params[2]}`);
+      const existed = state.identities.delete(keyOf(id));
       return ok(undefined, existed ? 200 : 204);
     } },
     { method: 'GET', pattern: re(`${MSI}/([^/]+)/federatedIdentityCredentials`), op: 'federatedIdentityCredentials.list', handle: (r) => page([...identity(r.params[0], r.params[1], r.params[2]).credentials.values()]) },
@@ -646,7 +662,10 @@ export function armRoutes(ctx: ArmContext): Route[] {
     } },
     { method: 'PUT', pattern: re(`${MSI}/([^/]+)/federatedIdentityCredentials/([^/]+)`), op: 'federatedIdentityCredentials.createOrUpdate', handle: putCredential },
     { method: 'DELETE', pattern: re(`${MSI}/([^/]+)/federatedIdentityCredentials/([^/]+)`), op: 'federatedIdentityCredentials.delete', handle: (r) => {
-      const existed = identity(r.params[0], r.params[1], r.params[2]).credentials.delete(r.params[3].toLowerCase());
+      const rec = identity(r.params[0], r.params[1], r.params[2]);
+      const fic = rec.credentials.get(r.params[3].toLowerCase());
+      if (fic) guardOthers(`credential:${keyOf(fic.id)}`, `delete the federated credential ${fic.name} of ${r.params[2]}`);
+      const existed = rec.credentials.delete(r.params[3].toLowerCase());
       return ok(undefined, existed ? 200 : 204);
     } },
 
@@ -664,6 +683,7 @@ export function armRoutes(ctx: ArmContext): Route[] {
     { method: 'DELETE', pattern: re('(.*)/providers/Microsoft\\.Authorization/roleAssignments/([^/]+)'), op: 'roleAssignments.delete', handle: (r) => {
       const key = keyOf(`${r.params[0]}/providers/Microsoft.Authorization/roleAssignments/${r.params[1]}`);
       const ra = state.roleAssignments.get(key);
+      if (ra) guardOthers(`roleAssignment:${key}`, `delete the role assignment ${ra.name}`);
       state.roleAssignments.delete(key);
       return ok(ra, ra ? 200 : 204);
     } },
@@ -686,6 +706,13 @@ export function armRoutes(ctx: ArmContext): Route[] {
     if (token) {
       if (!c.kube.serviceAccounts.has(`${token[2]}/${token[1]}`)) throw new Error(`error: failed to create token: serviceaccounts "${token[1]}" not found`);
       return serviceAccountToken(c, token[2], token[1], [token[3]], 600).token;
+    }
+    const del = /^kubectl delete serviceaccount ([\w.-]+) -n ([\w-]+) --ignore-not-found$/.exec(command.trim());
+    if (del) {
+      try { return deleteServiceAccount(state, c, del[2], del[1]) ? `serviceaccount "${del[1]}" deleted` : ''; } catch (e) {
+        if (e instanceof HttpError) throw new Error(`Error from server (${(e.body as any).reason ?? (e.body as any).code}): ${(e.body as any).message}`);
+        throw e;
+      }
     }
     const get = /^kubectl get (namespace|serviceaccount) ([\w.-]+)(?: -n ([\w-]+))? -o json$/.exec(command.trim());
     if (get) return getObjectJson(c.kube, get[1], get[2], get[3]);

@@ -83,8 +83,10 @@ export function applyObject(kube: KubeState, obj: any, manager: string, force: b
       const incoming = obj.metadata[field][k];
       for (const other of fields) {
         if (other === mine || !ownedBy(other)[field].has(k)) continue;
-        if (current !== incoming && !force) conflicts.push(`conflict with "${other.manager}" using v1: .metadata.${field}.${k}`);
-        if (force) {
+        // An equal value is no conflict: the field becomes shared. Forcing a different one takes it from the other manager.
+        if (current === incoming) continue;
+        if (!force) conflicts.push(`conflict with "${other.manager}" using v1: .metadata.${field}.${k}`);
+        else {
           const o = ownedBy(other); o[field].delete(k); other.fieldsV1 = fieldsFor(o);
         }
       }
@@ -158,6 +160,27 @@ export function applyManifest(cluster: ClusterRecord, text: string, manager: str
     }
   }
   return out.join('\n');
+}
+
+/** Deleting what others made is the one thing Remove must never do: recorded and refused. */
+export function refuseOthers(state: SimState, key: string, what: string, refuse: (status: number, code: string, message: string) => never = fail) {
+  if (!state.othersOwn.has(key.toLowerCase())) return;
+  state.violations.push(what);
+  refuse(400, 'SimulatorForeignDelete', `This request would ${what}, which someone else made.`);
+}
+
+/** true when it existed. */
+export function deleteServiceAccount(state: SimState, cluster: ClusterRecord, ns: string, name: string): boolean {
+  const o = cluster.kube.serviceAccounts.get(`${ns}/${name}`);
+  if (!o) return false;
+  // Someone else's fields on it make it theirs too.
+  const others = (o.metadata.managedFields ?? []).filter((f) => f.manager !== 'aks-workload-identity' && Object.keys(f.fieldsV1?.['f:metadata'] ?? {}).length).map((f) => f.manager);
+  if (others.length) {
+    state.violations.push(`delete the ServiceAccount ${ns}/${name} on ${cluster.name}, which ${others.join(', ')} also manage`);
+    fail(400, 'SimulatorForeignDelete', `This request would delete the ServiceAccount ${ns}/${name}, which ${others.join(', ')} also manage.`);
+  }
+  cluster.kube.serviceAccounts.delete(`${ns}/${name}`);
+  return true;
 }
 
 export function getObjectJson(kube: KubeState, kind: string, name: string, ns?: string): string {
@@ -238,6 +261,12 @@ export function kubeRoutes(state: SimState): Route[] {
       if (obj?.metadata?.name !== r.params[2]) fail(400, 'BadRequest', 'the name of the object does not match the name on the URL');
       const res = applyObject(kube(r), obj, manager, force, r.params[1]);
       return ok(res.object, res.created ? 201 : 200);
+    } },
+    { method: 'DELETE', pattern: new RegExp(`^${C}/api/v1/namespaces/([^/]+)/serviceaccounts/([^/]+)$`), op: 'kube.serviceaccounts.delete', handle: (r) => {
+      const cluster = clusterFor(state, r.params[0]);
+      const o = get(cluster.kube.serviceAccounts, `${r.params[1]}/${r.params[2]}`, 'serviceaccounts', r.params[2]);
+      deleteServiceAccount(state, cluster, r.params[1], r.params[2]);
+      return ok(o);
     } },
     { method: 'POST', pattern: new RegExp(`^${C}/api/v1/namespaces/([^/]+)/serviceaccounts/([^/]+)/token$`), op: 'kube.serviceaccounts.token', handle: (r) => {
       const cluster = clusterFor(state, r.params[0]);

@@ -87,6 +87,13 @@ export interface SimState {
   credentialWrittenAt: Map<string, number>;
   /** Key Vault secrets, keyed "<vault>/<name>" in lower case; values start with sim-secret-value- so scans find leaks. */
   secrets: Map<string, { value: string; enabled: boolean }>;
+  /**
+   * What others made: keys like "credential:<id>", "roleAssignment:<id>", "identity:<id>", "policy:<vault id>:<object id>:<kind>:<permission>",
+   * (lower case). A delete or removal of one is recorded in violations and refused; so is deleting a ServiceAccount another manager has fields on.
+   */
+  othersOwn: Set<string>;
+  /** Deletions of what others own: the nothing-lost check for Remove, as ClusterRecord.violations is for Bind's PUTs. */
+  violations: string[];
 }
 
 export function emptyKube(): KubeState {
@@ -96,7 +103,7 @@ export function emptyKube(): KubeState {
 export function emptyState(): SimState {
   return {
     tenants: [], subscriptions: [], clusters: new Map(), identities: new Map(), vaults: new Map(),
-    roleAssignments: new Map(), commandResults: new Map(), knownPrincipals: new Set(), resourceGroups: new Set(), graphQuota: new Map(), credentialWrittenAt: new Map(), secrets: new Map(),
+    roleAssignments: new Map(), commandResults: new Map(), knownPrincipals: new Set(), resourceGroups: new Set(), graphQuota: new Map(), credentialWrittenAt: new Map(), secrets: new Map(), othersOwn: new Set(), violations: [],
   };
 }
 

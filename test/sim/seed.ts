@@ -134,7 +134,15 @@ export function addVault(state: SimState, sub: string, rg: string, name: string,
   };
   state.vaults.set(keyOf(id), v);
   state.resourceGroups.add(`${sub}/${rg}`.toLowerCase());
+  for (const p of v.properties.accessPolicies) markPolicyOthers(state, v, p);
   return v;
+}
+
+/** Every permission of an access policy entry is someone else's grant. */
+export function markPolicyOthers(state: SimState, vault: any, policy: { objectId: string; permissions: Record<string, string[]> }, only?: string[]) {
+  for (const [kind, perms] of Object.entries(policy.permissions)) {
+    for (const perm of perms) if (!only || only.includes(perm)) state.othersOwn.add(`policy:${keyOf(vault.id)}:${policy.objectId}:${kind}:${perm}`.toLowerCase());
+  }
 }
 
 export function addIdentity(state: SimState, sub: string, rg: string, name: string, location = 'eastus') {
@@ -143,6 +151,8 @@ export function addIdentity(state: SimState, sub: string, rg: string, name: stri
   const resource = { id, name, type: 'Microsoft.ManagedIdentity/userAssignedIdentities', location, tags: {}, properties: { clientId: randomUUID(), principalId: randomUUID(), tenantId, isolationScope: 'None' } };
   const rec = { resource, createdAt: 0, credentials: new Map<string, any>(), writeBusyUntil: 0 };
   state.identities.set(keyOf(id), rec);
+  // Seeded identities were made by someone else; only those the extension creates may be deleted.
+  state.othersOwn.add(`identity:${keyOf(id)}`);
   state.resourceGroups.add(`${sub}/${rg}`.toLowerCase());
   return rec;
 }
@@ -230,6 +240,8 @@ export function seedStandard(state: SimState): void {
     name: '5f7e3f3a-93a1-4b43-9c49-5a3f1c5b6d01', type: 'Microsoft.Authorization/roleAssignments',
     properties: { roleDefinitionId: `/subscriptions/${SUB_PROD}/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6`, principalId: idPayments.resource.properties.principalId, principalType: 'ServicePrincipal', scope: `/subscriptions/${SUB_PROD}/resourceGroups/rg-payments/providers/Microsoft.KeyVault/vaults/kv-payments` },
   });
+  // Granted by hand under a random name: Remove lists it as not ours and leaves it.
+  state.othersOwn.add(keyOf(`roleAssignment:/subscriptions/${SUB_PROD}/resourceGroups/rg-payments/providers/Microsoft.KeyVault/vaults/kv-payments/providers/Microsoft.Authorization/roleAssignments/5f7e3f3a-93a1-4b43-9c49-5a3f1c5b6d01`));
   seedBrokenBinding(state, payments);
   // Workloads not yet connected: one plain, one Helm owns (its serviceAccountName is Helm's field), one CronJob.
   addWorkload(payments, 'payments', 'Deployment', 'payments-worker', {});
@@ -253,7 +265,10 @@ export function seedBrokenBinding(state: SimState, cluster: ClusterRecord) {
   addServiceAccount(cluster, 'checkout', 'checkout-api', { annotations: { 'azure.workload.identity/client-id': id.resource.properties.clientId } });
   addPod(cluster, 'checkout', 'checkout-api', 'checkout-api', { labelled: true, injected: true });
   const vault = [...state.vaults.values()].find((v) => v.name === 'kv-payments')!;
-  vault.properties.accessPolicies.push({ tenantId: vault.properties.tenantId, objectId: id.resource.properties.principalId, permissions: { secrets: ['get', 'list'] } });
+  const policy = { tenantId: vault.properties.tenantId, objectId: id.resource.properties.principalId, permissions: { secrets: ['get', 'list'] } };
+  vault.properties.accessPolicies.push(policy);
+  // Bind grants only get; list was someone's own choice and must survive a Remove.
+  markPolicyOthers(state, vault, policy, ['list']);
   return id;
 }
 

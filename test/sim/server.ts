@@ -121,6 +121,7 @@ export class Simulator {
       identities: [...this.state.identities.values()].map((r) => ({ ...r.resource, credentials: [...r.credentials.values()] })),
       vaults: [...this.state.vaults.values()],
       roleAssignments: [...this.state.roleAssignments.values()],
+      violations: [...this.state.violations],
     };
   }
 

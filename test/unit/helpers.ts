@@ -6,6 +6,7 @@ import { createAzureServices } from '../../src/services';
 import { loadInventory } from '../../src/workloadIdentity/inventory';
 import type { VerifyDeps } from '../../src/workloadIdentity/verify/model';
 import type { ProbeDeps } from '../../src/workloadIdentity/probe/model';
+import type { RemoveDeps } from '../../src/workloadIdentity/remove/model';
 import { VAULT_RESOURCE } from '../sim/entra';
 import { isWrite } from '../sim/faults';
 import { SUB_DEV, SUB_FABRIKAM, SUB_PROD } from '../sim/seed';
@@ -65,4 +66,9 @@ export function verifyDepsFor(services: ReturnType<typeof createAzureServices>):
 /** Test Binding's dependencies over the standard world's subscriptions; Bind's retries wait at most 20 ms. */
 export function probeDepsFor(services: ReturnType<typeof createAzureServices>): ProbeDeps {
   return { ...services.probeDeps(standardInventory(services)), sleep: fastSleep };
+}
+
+/** Remove's dependencies over the standard world's subscriptions. */
+export function removeDepsFor(services: ReturnType<typeof createAzureServices>): RemoveDeps {
+  return { ...services.removeDeps(standardInventory(services)), sleep: fastSleep };
 }

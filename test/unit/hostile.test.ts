@@ -45,7 +45,7 @@ describe('hostile data from the services', () => {
         target: { cluster, namespace: 'ns', serviceAccount: 'sa' },
         cluster: { ok: true, value: cluster },
         webhooks: { ok: true, value: [{ name: podName }] },
-        serviceAccount: { ok: true, value: { namespace: 'ns', name: 'sa', annotations: { 'azure.workload.identity/client-id': subject }, labels, annotationSetAt: {} } },
+        serviceAccount: { ok: true, value: { namespace: 'ns', name: 'sa', annotations: { 'azure.workload.identity/client-id': subject }, labels, annotationSetAt: {}, fieldManagers: {} } },
         identity: { ok: true, value: { identity: { id, subscriptionId: 's', resourceGroup: 'rg', name: 'i', location: 'x', clientId: subject, principalId: 'p', tenantId: 't' }, via: 'annotation' } },
         credentials: { ok: true, value: [{ name: podName, issuer, subject, audiences: env }] },
         knownIssuers: new Map([[issuer, podName]]),

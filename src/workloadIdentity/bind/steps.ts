@@ -2,7 +2,7 @@ import type { CredentialInfo, IdentityInfo } from '../../azure/identities';
 import { Permission, ROLE_FOR } from '../permissions';
 import { ExecuteStep } from '../../wizard/wizard';
 import { enableWorkloadIdentity, workloadIdentityState } from '../cluster';
-import { CancelledError, StepError, describeError, isAbort } from '../errors';
+import { StepError, describeError, toStepError } from '../errors';
 import { serviceAccountObject } from '../manifest';
 import { MAX_CREDENTIALS_PER_IDENTITY, TOKEN_EXCHANGE_AUDIENCE, credentialName, roleAssignmentName, serviceAccountSubject } from '../names';
 import { BindDeps, BindState, BindStepId, STEP_TITLES } from './model';
@@ -20,13 +20,7 @@ const REMEDY: Record<BindStepId, (s: BindState) => string> = {
   credential: () => 'You need Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write (for example Managed Identity Contributor).',
 };
 
-function stepError(id: BindStepId, s: BindState, e: unknown): Error {
-  if (e instanceof StepError || e instanceof CancelledError) return e;
-  if (isAbort(e)) return new CancelledError();
-  const d = describeError(e);
-  const remedy = d.status === 403 || /Forbidden|AuthorizationFailed/i.test(d.code) ? REMEDY[id](s) : undefined;
-  return new StepError(STEP_TITLES[id], d.code, d.message, remedy, d.status);
-}
+const stepError = (id: BindStepId, s: BindState, e: unknown) => toStepError(STEP_TITLES[id], e, () => REMEDY[id](s));
 
 /** Retries what Azure says will pass soon: a principal that has not replicated, concurrent credential writes. */
 async function withRetry<T>(deps: BindDeps, what: (e: unknown) => boolean, fn: () => Promise<T>, signal: AbortSignal, attempts = 5): Promise<T> {

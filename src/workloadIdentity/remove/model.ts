@@ -1,0 +1,68 @@
+import type { IdentityInfo } from '../../azure/identities';
+import type { ResourceRef } from '../../azure/resourceId';
+import type { PodInfo } from '../../kube/access';
+import type { Permission } from '../permissions';
+import type { VerifyDeps, VerifyTarget } from '../verify/model';
+
+/** Remove reads through Verify's gateways (it observes the binding as Verify does) and adds their deletes. */
+export interface RemoveDeps extends VerifyDeps {
+  identities: VerifyDeps['identities'] & {
+    deleteCredential(identity: ResourceRef, name: string, signal?: AbortSignal): Promise<void>;
+    delete(ref: ResourceRef, signal?: AbortSignal): Promise<void>;
+  };
+  vaults: VerifyDeps['vaults'] & {
+    removeAccessPolicy(ref: ResourceRef, policy: { tenantId: string; objectId: string; permissions: Partial<Record<Permission, string[]>> }, signal?: AbortSignal): Promise<void>;
+    deleteRoleAssignment(id: string, subscriptionId: string, signal?: AbortSignal): Promise<void>;
+  };
+}
+
+/** Which binding: a ServiceAccount on a cluster, and the identity a tree node named when the annotation is gone. */
+export type RemoveTarget = Omit<VerifyTarget, 'vault'>;
+
+/** What the user chose beyond the binding itself; each defaults to keep. */
+export interface RemoveChoices {
+  deleteIdentity: boolean;
+  deleteServiceAccount: boolean;
+}
+
+export type RemovalKind = 'credential' | 'accessPolicy' | 'roleAssignment' | 'annotations' | 'serviceAccount' | 'identity';
+
+export const REMOVAL_TITLES: Record<RemovalKind, string> = {
+  credential: 'Federated identity credential',
+  accessPolicy: 'Key Vault access policy (get)',
+  roleAssignment: 'Key Vault role assignment',
+  annotations: 'ServiceAccount annotations',
+  serviceAccount: 'ServiceAccount',
+  identity: 'User-assigned managed identity',
+};
+
+/** One line of the review, and later of the report. */
+export interface Removal {
+  key: string;
+  kind: RemovalKind;
+  title: string;
+  /** The exact resource. */
+  resource: string;
+  /** remove: this run removes it; keep: the user keeps it (or it is still used); notOurs: made by someone else, never touched. */
+  decision: 'remove' | 'keep' | 'notOurs';
+  detail: string;
+  result?: 'removed' | 'alreadyGone' | 'failed' | 'notRun';
+  /** What the step needs to act. */
+  credential?: { identity: ResourceRef; name: string; issuer: string; subject: string };
+  accessPolicy?: { vault: ResourceRef; tenantId: string; objectId: string; permissions: Permission[] };
+  roleAssignment?: { id: string; subscriptionId: string; vault: ResourceRef };
+  annotations?: string[];
+}
+
+export interface RemovePlan {
+  target: RemoveTarget;
+  identity?: IdentityInfo;
+  removals: Removal[];
+  /** Pods that run as the ServiceAccount with the use label: they lose access at their next token refresh. */
+  affectedPods: PodInfo[];
+  /** Why the identity or the ServiceAccount may not be deleted; absent when the user may choose to. */
+  identityKept?: string;
+  serviceAccountKept?: string;
+  /** Reads that failed: the plan cannot be trusted to be complete, so Remove refuses to run. */
+  unreadable: string[];
+}

@@ -1,0 +1,111 @@
+import { CREATED_BY_TAG } from '../../azure/identities';
+import { FIELD_MANAGER } from '../../kube/fieldManager';
+import type { KubeTarget } from '../../kube/access';
+import { ExecuteStep } from '../../wizard/wizard';
+import { StepError, toStepError } from '../errors';
+import type { Permission } from '../permissions';
+import { REMOVAL_TITLES, Removal, RemovalKind, RemoveDeps, RemovePlan } from './model';
+
+/** What the steps share: the plan's lines, and the cluster connection once made. */
+export interface RemoveState {
+  plan: RemovePlan;
+  kube?: Promise<KubeTarget>;
+}
+
+const REMEDY: Partial<Record<RemovalKind, () => string>> = {
+  credential: () => 'You need Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/delete (for example Managed Identity Contributor).',
+  accessPolicy: () => 'You need Microsoft.KeyVault/vaults/accessPolicies/write on the vault (for example Key Vault Contributor).',
+  roleAssignment: () => 'You need Microsoft.Authorization/roleAssignments/delete on the vault (Owner, User Access Administrator or Role Based Access Control Administrator).',
+  annotations: () => 'Your Kubernetes role does not allow patching serviceaccounts in this namespace.',
+  serviceAccount: () => 'Your Kubernetes role does not allow deleting serviceaccounts in this namespace.',
+  identity: () => 'You need Microsoft.ManagedIdentity/userAssignedIdentities/delete (for example Managed Identity Contributor).',
+};
+
+/**
+ * One step per kind; it acts on each planned line of its kind, reading first, so a line already gone is reported
+ * as such and a rerun converges. A failed line fails the step after its other lines ran.
+ */
+function step(kind: RemovalKind, priority: number, act: (r: Removal, s: RemoveState, signal: AbortSignal) => Promise<'removed' | 'alreadyGone'>): ExecuteStep<RemoveState> {
+  return {
+    id: kind, title: REMOVAL_TITLES[kind], priority,
+    shouldExecute: (s) => s.plan.removals.some((r) => r.kind === kind && r.decision === 'remove'),
+    async execute(s, progress, signal) {
+      const lines = s.plan.removals.filter((r) => r.kind === kind && r.decision === 'remove' && r.result !== 'removed' && r.result !== 'alreadyGone');
+      const settled = await Promise.allSettled(lines.map(async (r) => {
+        progress(`${r.title}: ${r.resource}…`);
+        try { r.result = await act(r, s, signal); } catch (e) { r.result = 'failed'; throw toStepError(`${r.title} ${r.resource}`, e, REMEDY[kind]); }
+      }));
+      const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+      if (failed) throw failed.reason;
+    },
+  };
+}
+
+/** Credentials, grants and annotations first (they are independent); the ServiceAccount and the identity after them. */
+export function removeSteps(deps: RemoveDeps): ExecuteStep<RemoveState>[] {
+  const kube = (s: RemoveState) => (s.kube ??= deps.kube(s.plan.target.cluster));
+  return [
+    step('credential', 1, async (r, _s, signal) => {
+      const c = r.credential!;
+      const current = (await deps.identities.listCredentials(c.identity, signal)).find((x) => x.name.toLowerCase() === c.name.toLowerCase());
+      // Gone, or rewritten for something else since the review: not ours to delete any more.
+      if (!current || current.subject !== c.subject || current.issuer !== c.issuer) return 'alreadyGone';
+      await deps.identities.deleteCredential(c.identity, c.name, signal);
+      return 'removed';
+    }),
+    step('accessPolicy', 1, async (r, _s, signal) => {
+      const a = r.accessPolicy!;
+      const vault = await deps.vaults.get(a.vault, signal);
+      const policy = vault.accessPolicies.find((p) => p.objectId === a.objectId);
+      const present = a.permissions.filter((k) => (policy?.permissions[k] ?? []).some((p) => p.toLowerCase() === 'get'));
+      if (!present.length) return 'alreadyGone';
+      const permissions = Object.fromEntries(present.map((k) => [k, ['get']])) as Partial<Record<Permission, string[]>>;
+      await deps.vaults.removeAccessPolicy(a.vault, { tenantId: policy!.tenantId, objectId: a.objectId, permissions }, signal);
+      return 'removed';
+    }),
+    step('roleAssignment', 1, async (r, s, signal) => {
+      const ra = r.roleAssignment!;
+      const current = await deps.vaults.roleAssignmentsFor(ra.vault.id, ra.subscriptionId, s.plan.identity!.principalId, signal);
+      if (!current.some((x) => x.id.toLowerCase() === ra.id.toLowerCase())) return 'alreadyGone';
+      await deps.vaults.deleteRoleAssignment(ra.id, ra.subscriptionId, signal);
+      return 'removed';
+    }),
+    step('annotations', 1, async (r, s) => {
+      const { namespace, serviceAccount } = s.plan.target;
+      const k = await kube(s);
+      const sa = await k.getServiceAccount(namespace, serviceAccount);
+      const ownedByUs = (key: string) => (sa?.fieldManagers[`annotations/${key}`] ?? []).includes(FIELD_MANAGER);
+      if (!sa || !r.annotations!.some(ownedByUs)) return 'alreadyGone';
+      // Re-apply what else this manager set, without the workload identity annotations: only those are released.
+      const keep = Object.fromEntries(Object.entries(sa.annotations).filter(([key]) => ownedByUs(key) && !r.annotations!.includes(key)));
+      await k.releaseServiceAccountFields(namespace, serviceAccount, keep);
+      return 'removed';
+    }),
+    step('serviceAccount', 2, async (_r, s) => {
+      const { namespace, serviceAccount } = s.plan.target;
+      const k = await kube(s);
+      const sa = await k.getServiceAccount(namespace, serviceAccount);
+      if (!sa) return 'alreadyGone';
+      const others = [...new Set(Object.values(sa.fieldManagers).flat())].filter((m) => m !== FIELD_MANAGER);
+      if (others.length) throw new StepError(REMOVAL_TITLES.serviceAccount, 'ManagedByOthers', `${namespace}/${serviceAccount} is now also managed by ${others.join(', ')}; it was kept.`);
+      await k.deleteServiceAccount(namespace, serviceAccount);
+      return 'removed';
+    }),
+    step('identity', 2, async (_r, s, signal) => {
+      const identity = s.plan.identity!;
+      const current = await deps.identities.find(identity, signal);
+      if (!current) return 'alreadyGone';
+      if (current.tags?.[CREATED_BY_TAG.name] !== CREATED_BY_TAG.value) throw new StepError(REMOVAL_TITLES.identity, 'NotCreatedByExtension', `${identity.name} was not created by this extension; it was kept.`);
+      const [credentials, roles] = await Promise.all([
+        deps.identities.listCredentials(identity, signal),
+        deps.vaults.roleAssignmentsFor(`/subscriptions/${identity.subscriptionId}`, identity.subscriptionId, identity.principalId, signal),
+      ]);
+      if (credentials.length || roles.length) {
+        throw new StepError(REMOVAL_TITLES.identity, 'IdentityStillUsed', `${identity.name} still has ${[...credentials.map((c) => `credential ${c.name}`), ...roles.map((x) => `role assignment ${x.name}`)].join(', ')}; it was kept.`,
+          'Remove the other bindings first, or keep the identity.');
+      }
+      await deps.identities.delete(identity, signal);
+      return 'removed';
+    }),
+  ];
+}
