@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { Prompter } from '../wizard/prompter';
+import { DEFAULT_MANIFEST_PATH, PREVIOUS_DEFAULT_MANIFEST_PATH, manifestIsFor, manifestPath } from '../workloadIdentity/manifest';
 
 export type ManifestOutcome = { kind: 'written' | 'unchanged'; uri: vscode.Uri } | { kind: 'kept'; uri: vscode.Uri } | { kind: 'unsaved'; uri: vscode.Uri } | { kind: 'none' };
 
@@ -52,4 +53,30 @@ export async function writeManifest(prompter: Prompter, relativePath: string, co
   if (open?.isDirty) await vscode.commands.executeCommand('workbench.action.files.revert', uri);
   await vscode.window.showTextDocument(uri, { preview: false });
   return { kind: 'written', uri };
+}
+
+/**
+ * Where a binding's manifest goes: the setting when the user set it; else one folder per cluster, except that a
+ * manifest this extension wrote for the same cluster under the previous layout is used where it is (nothing moves).
+ */
+export async function manifestLocation(vars: { cluster: string; namespace: string; serviceAccount: string }): Promise<{ path?: string; error?: string }> {
+  const setting = vscode.workspace.getConfiguration('aksWorkloadIdentity').inspect<string>('manifestPath');
+  const chosen = setting?.workspaceFolderValue ?? setting?.workspaceValue ?? setting?.globalValue;
+  if (chosen) return manifestPath(chosen, vars);
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  const previous = manifestPath(PREVIOUS_DEFAULT_MANIFEST_PATH, vars).path;
+  if (folder && previous) {
+    const text = await vscode.workspace.fs.readFile(vscode.Uri.joinPath(folder.uri, ...previous.split('/'))).then((b) => Buffer.from(b).toString('utf8'), () => undefined);
+    if (text !== undefined && manifestIsFor(text, vars.cluster)) return { path: previous };
+  }
+  return manifestPath(DEFAULT_MANIFEST_PATH, vars);
+}
+
+/** The binding's manifest in the first workspace folder, when there is one. */
+export async function existingManifest(vars: { cluster: string; namespace: string; serviceAccount: string }): Promise<vscode.Uri | undefined> {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  const { path } = await manifestLocation(vars);
+  if (!folder || !path) return undefined;
+  const uri = vscode.Uri.joinPath(folder.uri, ...path.split('/'));
+  return vscode.workspace.fs.stat(uri).then(() => uri, () => undefined);
 }

@@ -3,12 +3,11 @@ import type { BindRequest, StepRecord } from '../../../workloadIdentity/bind/mod
 import { planBind } from '../../../workloadIdentity/bind/plan';
 import { BindIncompleteError, runBind } from '../../../workloadIdentity/bind/run';
 import { StepError, describeError } from '../../../workloadIdentity/errors';
-import { DEFAULT_MANIFEST_PATH, PREVIOUS_DEFAULT_MANIFEST_PATH, manifestIsFor, manifestPath } from '../../../workloadIdentity/manifest';
 import { BACK, PromptDismissed } from '../../../wizard/prompter';
 import { runPrompts } from '../../../wizard/wizard';
 import { AzureSession } from '../../auth';
 import { CommandContext, requireSession } from '../../context';
-import { writeManifest } from '../../manifestWriter';
+import { manifestLocation, writeManifest } from '../../manifestWriter';
 import { withCancellableProgress } from '../../progress';
 import type { ClusterNode, VaultNode } from '../../tree/nodes';
 import { BindWizardContext, TITLE, bindPromptSteps, identityChoice } from './prompts';
@@ -53,24 +52,6 @@ export async function bindKeyVaultCommand(ctx: CommandContext, from?: { cluster?
   }
 }
 
-/**
- * Where the manifest goes: the setting when the user set it; else one folder per cluster, except that a manifest this
- * extension wrote for the same cluster under the previous layout is updated where it is (nothing moves silently).
- */
-async function manifestTarget(request: BindRequest) {
-  const vars = { cluster: request.cluster.name, namespace: request.namespace, serviceAccount: request.serviceAccount };
-  const setting = vscode.workspace.getConfiguration('aksWorkloadIdentity').inspect<string>('manifestPath');
-  const chosen = setting?.workspaceFolderValue ?? setting?.workspaceValue ?? setting?.globalValue;
-  if (chosen) return manifestPath(chosen, vars);
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  const previous = manifestPath(PREVIOUS_DEFAULT_MANIFEST_PATH, vars).path;
-  if (folder && previous) {
-    const text = await vscode.workspace.fs.readFile(vscode.Uri.joinPath(folder.uri, ...previous.split('/'))).then((b) => Buffer.from(b).toString('utf8'), () => undefined);
-    if (text !== undefined && manifestIsFor(text, request.cluster.name)) return { path: previous };
-  }
-  return manifestPath(DEFAULT_MANIFEST_PATH, vars);
-}
-
 /** The plan: each step, the exact resource, and whether it is created, changed or already in place. */
 async function review(ctx: CommandContext, deps: ReturnType<AzureSession['services']['bindDeps']>, request: BindRequest): Promise<'run' | 'back' | 'dismissed'> {
   const prompter = ctx.prompter();
@@ -100,7 +81,7 @@ async function execute(ctx: CommandContext, session: AzureSession, deps: ReturnT
     const result = await withCancellableProgress(`Binding ${request.vault.name} to ${request.namespace}/${request.serviceAccount} on ${request.cluster.name}`, (report, signal) =>
       runBind(request, deps, { signal, progress: report, runClusterUpdate: (id, fn) => ctx.clusterUpdates.run(id, fn).promise }));
     void ctx.tree.refreshCluster(request.cluster).then((c) => c && ctx.tree.refreshBindings(c)).catch(() => undefined);
-    const target = await manifestTarget(request);
+    const target = await manifestLocation({ cluster: request.cluster.name, namespace: request.namespace, serviceAccount: request.serviceAccount });
     const content = session.services.serviceAccountManifest({
       namespace: request.namespace, serviceAccount: request.serviceAccount, clientId: result.identity.clientId, tenantId: result.identity.tenantId,
       identityName: result.identity.name, clusterName: request.cluster.name, vaultName: request.vault.name, credentialName: result.credential.name,
