@@ -168,6 +168,22 @@ describe('Remove Binding', () => {
     assert.deepEqual(world(env).violations, []);
   });
 
+  it('Cancel stops between steps: what ran is reported, and running Remove again finishes', async () => {
+    const r = bindRequest(env);
+    await bind(env, r);
+    const p = await plan(env, target(r), ALL);
+    const controller = new AbortController();
+    // Cancel once the first priority's deletes are under way: the ServiceAccount and identity steps must not start.
+    const deps = removeDepsFor(env.services);
+    const deleteCredential = deps.identities.deleteCredential.bind(deps.identities);
+    deps.identities.deleteCredential = async (...a) => { await deleteCredential(...a); controller.abort(); };
+    await assert.rejects(runRemove(p, deps, { signal: controller.signal }), (e: unknown) => e instanceof RemoveIncompleteError && e.cancelled);
+    assert.deepEqual(p.removals.filter((x) => x.kind === 'identity' || x.kind === 'serviceAccount').map((x) => x.result), ['notRun', 'notRun']);
+    assert.ok(identityRec(env, 'id-orders'), 'the identity is still there');
+    await runRemove(p, removeDepsFor(env.services), { signal: new AbortController().signal });
+    assert.equal(identityRec(env, 'id-orders'), undefined);
+  });
+
   it('lists the pods that still run as the ServiceAccount with the label: they lose access at their next token refresh', async () => {
     const p = await plan(env, { cluster: clusterOf(env, 'aks-payments'), namespace: 'payments', serviceAccount: 'payments-api' }, KEEP);
     assert.deepEqual(p.affectedPods.map((x) => x.serviceAccount), ['payments-api']);
