@@ -2,16 +2,10 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { ClusterNode, VaultNode } from '../../src/ui/tree/nodes';
 import { ScriptedPrompter } from '../support/scriptedPrompter';
-import { extensionApi, findNode, signedIn, sim, until } from './support';
+import { extensionApi, findNode, freshWorld, signedIn, sim, until } from './support';
 
 describe('commands from the tree (extension host)', () => {
-  beforeEach(async () => {
-    await sim.reset();
-    const api = await extensionApi();
-    await signedIn(api);
-    await api.context.tree.setSelectedSubscriptions(undefined);
-    api.context.tree.refresh();
-  });
+  beforeEach(freshWorld);
   after(async () => {
     const api = await extensionApi();
     api.setPrompter(undefined);

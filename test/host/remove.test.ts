@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { BindingNode, ClusterNode, TreeNode } from '../../src/ui/tree/nodes';
 import { isWrite } from '../sim/faults';
 import { Answer, ScriptedPrompter } from '../support/scriptedPrompter';
-import { extensionApi, findNode, signedIn, sim, until } from './support';
+import { cleanUp, extensionApi, findNode, freshWorld, sim, until } from './support';
 
 const bindAnswers = (): Answer[] => [
   { pick: 'aks-payments' }, { pick: 'payments' }, { type: 'orders-api' }, { pick: 'kv-petclinic' },
@@ -18,17 +18,8 @@ const bindingsOf = async (cluster: string) => {
 };
 
 describe('Remove Binding (extension host)', () => {
-  beforeEach(async () => {
-    await sim.reset();
-    const api = await extensionApi();
-    await signedIn(api);
-    await api.context.tree.setSelectedSubscriptions(undefined);
-    api.context.tree.refresh();
-  });
-  afterEach(async () => {
-    (await extensionApi()).setPrompter(undefined);
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-  });
+  beforeEach(freshWorld);
+  afterEach(cleanUp);
 
   it('from a binding in the tree: reviews every line, removes the binding, the identity, the ServiceAccount and the manifest, and the tree drops it', async () => {
     const api = await extensionApi();

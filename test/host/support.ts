@@ -41,3 +41,19 @@ export async function findNode(label: string): Promise<TreeNode> {
   assert.ok(found, `tree node ${label}`);
   return found!;
 }
+
+/** A fresh simulated world, signed in, every subscription shown. */
+export async function freshWorld(): Promise<ExtensionApi> {
+  await sim.reset();
+  const api = await extensionApi();
+  await signedIn(api);
+  await api.context.tree.setSelectedSubscriptions(undefined);
+  api.context.tree.refresh();
+  return api;
+}
+
+/** The scripted prompter removed and every editor closed. */
+export async function cleanUp() {
+  (await extensionApi()).setPrompter(undefined);
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+}

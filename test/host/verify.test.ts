@@ -4,24 +4,15 @@ import type { BindingNode, ClusterNode, TreeNode } from '../../src/ui/tree/nodes
 import type { VerifyPanel } from '../../src/ui/commands/verify/panel';
 import { isWrite } from '../sim/faults';
 import { ScriptedPrompter } from '../support/scriptedPrompter';
-import { extensionApi, findNode, signedIn, sim } from './support';
+import { cleanUp, extensionApi, findNode, freshWorld, signedIn, sim } from './support';
 
 const clusterNode = async (name: string) => await findNode(name) as ClusterNode;
 
 const status = (panel: VerifyPanel, key: string) => panel.report!.checks.find((c) => c.key === key)?.status;
 
 describe('Verify Workload Identity (extension host)', () => {
-  beforeEach(async () => {
-    await sim.reset();
-    const api = await extensionApi();
-    await signedIn(api);
-    await api.context.tree.setSelectedSubscriptions(undefined);
-    api.context.tree.refresh();
-  });
-  afterEach(async () => {
-    (await extensionApi()).setPrompter(undefined);
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-  });
+  beforeEach(freshWorld);
+  afterEach(cleanUp);
 
   it('from a binding in the tree: asks nothing, passes every check, sends no write', async () => {
     const api = await extensionApi();
