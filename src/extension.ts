@@ -15,6 +15,7 @@ import { bindKeyVaultCommand } from './ui/commands/bind/command';
 import { verifyWorkloadIdentityCommand } from './ui/commands/verify/command';
 import { connectWorkloadCommand } from './ui/commands/connect/command';
 import { removeBindingCommand } from './ui/commands/remove/command';
+import { exportBindingCommand } from './ui/commands/export/command';
 import { PROPOSED_SCHEME, proposedContent } from './ui/proposedContent';
 import type { BindingNode } from './ui/tree/nodes';
 import { copyIssuerUrl, copyResourceId, openInPortal, retry, selectSubscriptions } from './ui/commands/resources';
@@ -66,6 +67,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   register('connectWorkload', (from?: BindingNode | Parameters<typeof connectWorkloadCommand>[1]) =>
     connectWorkloadCommand(ctx, from && 'binding' in from ? { cluster: from.cluster, namespace: from.binding.namespace, serviceAccount: from.binding.serviceAccount } : from));
   register('removeBinding', (node) => removeBindingCommand(ctx, node));
+  register('exportBinding', (node) => exportBindingCommand(ctx, node));
   register('copyIssuerUrl', (node) => copyIssuerUrl(ctx, node));
   register('copyResourceId', copyResourceId);
   register('openInPortal', (node) => openInPortal(ctx, node));

@@ -44,7 +44,8 @@ describe('Bind Key Vault (extension host)', () => {
     // The total grows once "new identity" reveals its three questions.
     assert.deepEqual(steps.map((s) => `${s.step}/${s.totalSteps}`), ['1/6', '2/6', '3/6', '4/6', '5/6', '6/9', '7/9', '8/9', '9/9'], 'a step counter on every prompt');
     const review = prompter.recorded.find((r) => r.title === 'Bind Key Vault: review')!;
-    assert.deepEqual(review.labels!.slice(1).map((l) => l.split(':')[0]), ['$(edit) Change', '$(add) Create', '$(pass) In place', '$(add) Create', '$(add) Create', '$(add) Create']);
+    assert.equal(review.labels![1], '$(export) Export as…');
+    assert.deepEqual(review.labels!.slice(2).map((l) => l.split(':')[0]), ['$(edit) Change', '$(add) Create', '$(pass) In place', '$(add) Create', '$(add) Create', '$(add) Create']);
 
     const state = await sim.state();
     const identity = state.identities.find((i: any) => i.name === 'id-spring-petclinic-workload-identity-sa');
@@ -75,7 +76,7 @@ describe('Bind Key Vault (extension host)', () => {
     await vscode.commands.executeCommand('aksWorkloadIdentity.bindKeyVault');
     const review = prompter.recorded.find((r) => r.title === 'Bind Key Vault: review');
     assert.ok(review, JSON.stringify(prompter.notifications));
-    assert.ok(review.labels!.slice(1).every((l) => l.startsWith('$(pass) In place')), review.labels!.join('\n'));
+    assert.ok(review.labels!.slice(2).every((l) => l.startsWith('$(pass) In place')), review.labels!.join('\n'));
     const writes = (await sim.log()).filter(isWrite);
     assert.deepEqual(writes.map((w) => w.op), []);
   });

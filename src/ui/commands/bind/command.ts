@@ -11,6 +11,7 @@ import { manifestLocation, writeManifest } from '../../manifestWriter';
 import { withCancellableProgress } from '../../progress';
 import type { ClusterNode, VaultNode } from '../../tree/nodes';
 import { BindWizardContext, TITLE, bindPromptSteps, identityChoice } from './prompts';
+import { exportRequest } from '../export/command';
 
 
 const ICON: Record<StepRecord['planned'], string> = { create: '$(add) Create', update: '$(edit) Change', unchanged: '$(pass) In place', blocked: '$(error) Blocked' };
@@ -60,18 +61,20 @@ async function review(ctx: CommandContext, deps: ReturnType<AzureSession['servic
     const steps = await plan;
     const blocked = steps.some((s) => s.planned === 'blocked');
     const changes = steps.filter((s) => s.planned === 'create' || s.planned === 'update').length;
-    const v = await prompter.pick<'run' | 'line'>({
+    const v = await prompter.pick<'run' | 'line' | 'export'>({
       title: `${TITLE}: review`, placeholder: blocked ? 'A step cannot run; go back and change your answers' : `${changes} change${changes === 1 ? '' : 's'}; nothing has been written yet`,
       items: [
         blocked
           ? { label: '$(error) Cannot bind: see the blocked step', value: 'line' as const }
           : { label: `$(check) Bind: make ${changes} change${changes === 1 ? '' : 's'}`, description: 'confirm', value: 'run' as const },
+        { label: '$(export) Export as…', description: 'an az script, Bicep or Terraform of this plan; nothing is written to Azure', value: 'export' as const },
         ...steps.map((s) => ({ label: `${ICON[s.planned]}: ${s.title}`, description: s.resource, detail: s.detail, value: 'line' as const })),
       ],
     });
     if (v === BACK) return 'back';
     if (v === undefined) return 'dismissed';
     if (v === 'run') return 'run';
+    if (v === 'export') await exportRequest(prompter, request);
   }
 }
 

@@ -43,7 +43,8 @@ export const clusterStep: Step = {
 };
 
 export const namespaceStep: Step = {
-  shouldPrompt: () => true,
+  // Given by a binding (Export from the tree); the palette and a cluster ask.
+  shouldPrompt: (c) => !c.namespace,
   async prompt(c, p, pos) {
     const items = c.sources.kube(c.cluster!).then((k) => k.listNamespaces()).then((list) => list.map((n): PickItem<string> => ({ label: n, value: n })));
     const v = answered(await p.pick<string>({
@@ -52,11 +53,12 @@ export const namespaceStep: Step = {
     }));
     if (v === BACK) return BACK;
     c.namespace = v;
+    c.serviceAccount = undefined;
   },
 };
 
 export const serviceAccountStep: Step = {
-  shouldPrompt: () => true,
+  shouldPrompt: (c) => !c.serviceAccount,
   async prompt(c, p, pos) {
     const items = c.sources.kube(c.cluster!)
       .then((k) => k.listServiceAccounts(c.namespace!))
@@ -88,7 +90,7 @@ export const vaultStep: Step = {
 const NEW = { kind: 'new' as const };
 
 export const identityStep: Step = {
-  shouldPrompt: () => true,
+  shouldPrompt: (c) => !c.identity,
   async prompt(c, p, pos) {
     const items = c.sources.identities(c.cluster!.subscriptionId).then((ids) => [
       { label: '$(add) Create a new user-assigned identity', value: NEW as BindWizardContext['identity'] },

@@ -1,0 +1,65 @@
+import * as vscode from 'vscode';
+import { parseResourceId } from '../../../azure/resourceId';
+import { BACK, PromptDismissed, Prompter } from '../../../wizard/prompter';
+import { runPrompts } from '../../../wizard/wizard';
+import type { BindRequest } from '../../../workloadIdentity/bind/model';
+import { describeError } from '../../../workloadIdentity/errors';
+import { ExportFormat, bindingSpec } from '../../../workloadIdentity/export/model';
+import { render } from '../../../workloadIdentity/export/formats';
+import { CommandContext, requireSession } from '../../context';
+import type { BindingNode } from '../../tree/nodes';
+import { BindWizardContext, bindPromptSteps, identityChoice } from '../bind/prompts';
+
+export const EXPORT_TITLE = 'Export Binding as Code';
+
+const FORMATS: { label: string; description: string; value: ExportFormat }[] = [
+  { label: 'az CLI and kubectl script', description: 'bash; a second run changes nothing', value: 'azcli' },
+  { label: 'Bicep', description: 'identity, credential and grant; not the cluster', value: 'bicep' },
+  { label: 'Terraform', description: 'azurerm and kubernetes providers', value: 'terraform' },
+];
+
+/** Asks the format and opens each file as a new, unsaved editor: the user saves it where they like. */
+export async function exportRequest(prompter: Prompter, request: BindRequest): Promise<boolean> {
+  const format = await prompter.pick<ExportFormat>({ title: EXPORT_TITLE, placeholder: `Export the binding of ${request.namespace}/${request.serviceAccount} as`, items: FORMATS });
+  if (format === undefined || format === BACK) return false;
+  const languages = await vscode.languages.getLanguages();
+  for (const file of render(format, bindingSpec(request))) {
+    const doc = await vscode.workspace.openTextDocument({ language: languages.includes(file.language) ? file.language : 'plaintext', content: file.content });
+    await vscode.window.showTextDocument(doc, { preview: false });
+  }
+  return true;
+}
+
+/**
+ * Palette "Export Binding as Code…" asks Bind's questions; a binding's menu asks only the vault and the
+ * permissions (the cluster, ServiceAccount and identity are the binding's).
+ */
+export async function exportBindingCommand(ctx: CommandContext, node?: BindingNode) {
+  const session = await requireSession(ctx);
+  if (!session) return;
+  const prompter = ctx.prompter();
+  const deps = session.services.bindDeps();
+  try {
+    const identity = node ? await session.services.identities.find(parseResourceId(node.binding.identityId)) : undefined;
+    const wizard: BindWizardContext = {
+      cluster: node?.cluster, namespace: node?.binding.namespace, serviceAccount: node?.binding.serviceAccount,
+      identity: identity ? { kind: 'existing', identity } : undefined,
+      sources: {
+        clusters: () => ctx.tree.clusters(),
+        vaults: () => ctx.tree.vaults(),
+        identities: (sub) => session.services.identities.list(sub),
+        kube: (cluster) => deps.kube(cluster),
+      },
+    };
+    await runPrompts(bindPromptSteps, wizard, prompter);
+    await exportRequest(prompter, {
+      cluster: wizard.cluster!, namespace: wizard.namespace!, serviceAccount: wizard.serviceAccount!, vault: wizard.vault!,
+      identity: identityChoice(wizard), permissions: wizard.permissions!,
+    });
+  } catch (e) {
+    if (e instanceof PromptDismissed) return;
+    const d = describeError(e);
+    ctx.log.error(`${EXPORT_TITLE}: ${d.code}: ${d.message}`);
+    void prompter.notify('error', `${EXPORT_TITLE}: ${d.code}: ${d.message}`);
+  }
+}

@@ -1,0 +1,124 @@
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { parse } from '@cdktf/hcl2json';
+import type { BindRequest } from '../../src/workloadIdentity/bind/model';
+import type { ClusterSummary } from '../../src/workloadIdentity/cluster';
+import { bindingSpec } from '../../src/workloadIdentity/export/model';
+import { azScript, bicep, terraform } from '../../src/workloadIdentity/export/formats';
+
+const SUB = '11111111-1111-4111-8111-111111111111';
+const VAULT_SUB = '22222222-2222-4222-8222-222222222222';
+const cluster = (o: Partial<ClusterSummary> = {}): ClusterSummary => ({
+  id: `/subscriptions/${SUB}/resourceGroups/rg-aks/providers/Microsoft.ContainerService/managedClusters/aks-1`, subscriptionId: SUB, resourceGroup: 'rg-aks', name: 'aks-1',
+  location: 'eastus', oidcIssuerEnabled: true, workloadIdentityEnabled: true, entraId: false, private: false, issuerUrl: 'https://eastus.oic.prod-aks.azure.com/t/c/', ...o,
+});
+function request(o: { rbac: boolean; existing: boolean; cluster?: Partial<ClusterSummary> }): BindRequest {
+  return {
+    cluster: cluster(o.cluster), namespace: 'orders', serviceAccount: 'orders-api',
+    vault: { id: `/subscriptions/${VAULT_SUB}/resourceGroups/rg-kv/providers/Microsoft.KeyVault/vaults/kv-1`, subscriptionId: VAULT_SUB, resourceGroup: 'rg-kv', name: 'kv-1', location: 'eastus', rbac: o.rbac },
+    identity: o.existing
+      ? { kind: 'existing', identity: { id: `/subscriptions/${SUB}/resourceGroups/rg-id/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-1`, subscriptionId: SUB, resourceGroup: 'rg-id', name: 'id-1', location: 'eastus', clientId: 'c', principalId: 'p', tenantId: 't' } }
+      : { kind: 'new', subscriptionId: SUB, resourceGroup: 'rg-id', name: 'id-1', location: 'eastus' },
+    permissions: ['secrets', 'keys', 'certificates'],
+  };
+}
+
+const variants = [
+  { name: 'public cluster', cluster: {} },
+  { name: 'Entra ID cluster', cluster: { entraId: true } },
+  { name: 'private cluster', cluster: { private: true } },
+];
+
+describe('Export as code', () => {
+  for (const rbac of [false, true]) for (const existing of [false, true]) for (const v of variants) {
+    const label = `${rbac ? 'RBAC' : 'access policies'}, ${existing ? 'existing' : 'new'} identity, ${v.name}`;
+    const spec = bindingSpec(request({ rbac, existing, cluster: v.cluster }));
+
+    it(`az script: ${label}`, () => {
+      const { content } = azScript(spec);
+      execFileSync('bash', ['-n'], { input: content }); // bash parses it
+      assert.match(content, /^#!\/usr\/bin\/env bash\n# An az CLI and kubectl script/);
+      assert.match(content, /\nset -euo pipefail\n/);
+      assert.match(content, /ISSUER="\$\(az aks show -g "\$CLUSTER_RG" -n "\$CLUSTER" --query oidcIssuerProfile.issuerUrl -o tsv\)"/);
+      assert.match(content, /if \[ "\$\(az aks show .*securityProfile\.workloadIdentity\.enabled" -o tsv\)" != "true" \]; then\n  az aks update .* --enable-oidc-issuer --enable-workload-identity/);
+      assert.match(content, /if ! az identity show -g "\$IDENTITY_RG" -n "\$IDENTITY" >\/dev\/null 2>&1; then\n  az identity create/);
+      assert.doesNotMatch(content, /az keyvault set-policy[^\n]*--spn/);
+      if (rbac) {
+        assert.equal(content.match(/az role assignment create --assignee-object-id "\$PRINCIPAL_ID" --assignee-principal-type ServicePrincipal --role [0-9a-f-]{36} --scope "\$VAULT_ID"/g)?.length, 3);
+        assert.doesNotMatch(content, /set-policy/);
+      } else {
+        assert.equal(content.match(/az keyvault set-policy -g "\$VAULT_RG" -n "\$VAULT" --object-id "\$PRINCIPAL_ID" --(secret|key|certificate)-permissions get/g)?.length, 3);
+      }
+      assert.match(content, /--field-manager=aks-workload-identity/);
+      assert.equal(/az aks command invoke/.test(content), !!v.cluster.private);
+      assert.equal(/kubelogin convert-kubeconfig/.test(content), !!v.cluster.entraId);
+      assert.match(content, /length\(\[\?issuer=='\$ISSUER' && subject=='\$SUBJECT'\]\)" -o tsv\)" = "0" \]; then\n  az identity federated-credential create .* --audiences api:\/\/AzureADTokenExchange/);
+      assert.match(content, /CREDENTIAL='fic-aks-1-orders-orders-api'/);
+    });
+
+    it(`Terraform: ${label}`, async () => {
+      const { content } = terraform(spec);
+      const tf: any = await parse('main.tf', content);
+      const id = existing ? '${data.azurerm_user_assigned_identity.this' : '${azurerm_user_assigned_identity.this';
+      if (existing) assert.deepEqual(tf.data.azurerm_user_assigned_identity.this[0], { provider: '${azurerm.identity}', name: 'id-1', resource_group_name: 'rg-id' });
+      else assert.deepEqual(tf.resource.azurerm_user_assigned_identity.this[0], { provider: '${azurerm.identity}', name: 'id-1', resource_group_name: 'rg-id', location: 'eastus', tags: { 'created-by': 'vscode-aks-workload-identity' } });
+      assert.deepEqual(tf.data.azurerm_kubernetes_cluster.this[0], { name: 'aks-1', resource_group_name: 'rg-aks' });
+      assert.deepEqual(tf.resource.azurerm_federated_identity_credential.this[0], {
+        provider: '${azurerm.identity}', name: 'fic-aks-1-orders-orders-api', resource_group_name: 'rg-id', parent_id: `${id}.id}`,
+        issuer: '${data.azurerm_kubernetes_cluster.this.oidc_issuer_url}', subject: 'system:serviceaccount:orders:orders-api', audience: ['api://AzureADTokenExchange'],
+      });
+      if (rbac) {
+        assert.equal(tf.resource.azurerm_key_vault_access_policy, undefined);
+        for (const kind of ['secrets', 'keys', 'certificates']) {
+          const ra = tf.resource.azurerm_role_assignment[kind][0];
+          assert.equal(ra.scope, '${data.azurerm_key_vault.this.id}');
+          assert.match(ra.role_definition_id, new RegExp(`^/subscriptions/${VAULT_SUB}/providers/Microsoft.Authorization/roleDefinitions/[0-9a-f-]{36}$`));
+          assert.equal(ra.principal_id, `${id}.principal_id}`);
+          assert.equal(ra.principal_type, 'ServicePrincipal');
+          assert.equal(ra.skip_service_principal_aad_check, true);
+        }
+      } else {
+        assert.deepEqual(tf.resource.azurerm_key_vault_access_policy.this[0], {
+          provider: '${azurerm.vault}', key_vault_id: '${data.azurerm_key_vault.this.id}', tenant_id: `${id}.tenant_id}`, object_id: `${id}.principal_id}`,
+          secret_permissions: ['Get'], key_permissions: ['Get'], certificate_permissions: ['Get'],
+        });
+      }
+      const sa = tf.resource.kubernetes_service_account_v1.this[0].metadata[0];
+      assert.deepEqual(sa, { name: 'orders-api', namespace: 'orders', annotations: { 'azure.workload.identity/client-id': `${id}.client_id}`, 'azure.workload.identity/tenant-id': `${id}.tenant_id}` } });
+      const k8s = tf.provider.kubernetes[0];
+      assert.equal(!!k8s.exec, !!v.cluster.entraId, 'kubelogin for Entra ID clusters');
+      assert.deepEqual(tf.provider.azurerm.map((p: any) => p.subscription_id), [SUB, SUB, VAULT_SUB]);
+    });
+
+    it(`Bicep: ${label}`, () => {
+      const [main, grant] = bicep(spec);
+      for (const f of [main, grant]) {
+        const code = f.content.split('\n').filter((l) => !l.trim().startsWith('//')).join('\n').replace(/'(?:[^'\\]|\\.)*'/g, "''");
+        assert.equal((code.match(/\{/g) ?? []).length, (code.match(/\}/g) ?? []).length, `${f.name}: braces balance`);
+        assert.equal((code.match(/\[/g) ?? []).length, (code.match(/\]/g) ?? []).length, `${f.name}: brackets balance`);
+        assert.match(f.content, /\ntargetScope = 'resourceGroup'\n/);
+      }
+      assert.match(main.content, /resource cluster 'Microsoft\.ContainerService\/managedClusters@[\d-]+' existing = \{/);
+      assert.doesNotMatch(main.content, /managedClusters@[\d-]+' =/, 'the cluster is never deployed');
+      assert.match(main.content, /a partial Microsoft\.ContainerService\/managedClusters resource would replace the rest of the cluster/);
+      assert.equal(/resource identity 'Microsoft\.ManagedIdentity\/userAssignedIdentities@[\d-]+' existing = \{/.test(main.content), existing);
+      assert.match(main.content, /issuer: cluster\.properties\.oidcIssuerProfile\.issuerURL\n    subject: 'system:serviceaccount:orders:orders-api'\n    audiences: \[\n      'api:\/\/AzureADTokenExchange'\n    \]/);
+      assert.match(main.content, new RegExp(`module grant 'grant.bicep' = \\{\\n  name: take\\('grant-id-1', 64\\)\\n  scope: resourceGroup\\('${VAULT_SUB}', 'rg-kv'\\)`));
+      if (rbac) {
+        assert.equal(grant.content.match(/name: guid\(vault\.id, '[0-9a-f-]{36}', principalId\)\n  scope: vault\n  properties: \{\n    roleDefinitionId: subscriptionResourceId\('Microsoft\.Authorization\/roleDefinitions', '[0-9a-f-]{36}'\)\n    principalId: principalId\n    principalType: 'ServicePrincipal'/g)?.length, 3);
+      } else {
+        assert.match(grant.content, /resource policy 'Microsoft\.KeyVault\/vaults\/accessPolicies@[\d-]+' = \{\n  parent: vault\n  name: 'add'/);
+        assert.match(grant.content, /secrets: \[\n            'get'\n          \]\n          keys: \[\n            'get'\n          \]\n          certificates: \[\n            'get'\n          \]/);
+      }
+    });
+  }
+
+  it('only the kinds chosen are granted, in every format', async () => {
+    const spec = bindingSpec({ ...request({ rbac: false, existing: false }), permissions: ['secrets'] });
+    assert.equal(azScript(spec).content.match(/az keyvault set-policy/g)?.length, 1);
+    const tf: any = await parse('main.tf', terraform(spec).content);
+    assert.deepEqual(Object.keys(tf.resource.azurerm_key_vault_access_policy.this[0]).filter((k) => k.endsWith('_permissions')), ['secret_permissions']);
+    assert.doesNotMatch(bicep(spec)[1].content, /keys:/);
+  });
+});
