@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { after, before, describe, it } from 'node:test';
+import { isWrite } from '../sim/faults';
 import { Workbench, assertNoSecretsLeft, openExtensionView, openWorkbench, pick, quickInput, runCommand, treeRow } from './fixture';
 
 async function accept(page: Page, prompt: string, expectedValue: string) {
@@ -37,6 +38,17 @@ describe('Bind Key Vault in the browser', () => {
     await wb.shot('plan');
     const reviewText = await review.textContent();
     assert.match(reviewText!, /Bind: make 5 changes/);
+
+    // Export the plan as a script before binding: it opens as an unsaved editor, and the review comes back.
+    await wb.page.keyboard.press('ArrowDown');
+    await wb.page.keyboard.press('Enter');
+    await pick(wb.page, 'Export the binding of spring-petclinic/workload-identity-sa as', 'az CLI and kubectl script');
+    await wb.page.locator('.monaco-editor .view-lines', { hasText: 'set -euo pipefail' }).waitFor({ timeout: 30_000 });
+    await quickInput(wb.page, 'nothing has been written yet');
+    await wb.shot('export-script');
+    assert.deepEqual(wb.sim.log.filter(isWrite).map((r) => r.op), [], 'nothing written before the yes');
+    const again = await quickInput(wb.page, 'nothing has been written yet');
+    await again.locator('.monaco-list-row', { hasText: 'Federated identity credential' }).waitFor();
     await wb.page.keyboard.press('Enter');
 
     const toast = wb.page.locator('.notification-toast', { hasText: 'Bound kv-petclinic to spring-petclinic/workload-identity-sa' });
