@@ -15,6 +15,9 @@ need_debian_packages() {
   command -v make >/dev/null || missing+=(make)
   command -v python3 >/dev/null || missing+=(python3)
   [ -e /usr/include/gssapi/gssapi.h ] || [ -e /usr/include/krb5.h ] || missing+=(libkrb5-dev)
+  # Real clients the simulator is checked against (the tests use /usr/bin/az, never the stand-in on PATH).
+  [ -x /usr/bin/az ] || missing+=(azure-cli)
+  command -v kubectl >/dev/null || missing+=(kubernetes-client)
   if [ ${#missing[@]} -eq 0 ]; then return 0; fi
   if [ "$(id -u)" = 0 ]; then
     echo "Installing Debian packages: ${missing[*]}"

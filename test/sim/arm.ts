@@ -54,8 +54,8 @@ export const BUILT_IN_ROLES: Record<string, string> = {
 
 /** Oldest api-version per provider that has the features used here; newer valid dates pass. */
 const MIN_API_VERSION: Record<string, string> = {
-  'microsoft.containerservice': '2023-02-01',
-  'microsoft.managedidentity': '2023-01-31',
+  'microsoft.containerservice': '2022-11-01',
+  'microsoft.managedidentity': '2022-01-31-preview',
   'microsoft.keyvault': '2019-09-01',
   'microsoft.authorization': '2020-04-01-preview',
   'microsoft.resourcegraph': '2021-03-01',
@@ -492,6 +492,28 @@ export function armRoutes(ctx: ArmContext): Route[] {
     return ok({ id: `${v.id}/accessPolicies/`, type: 'Microsoft.KeyVault/vaults/accessPolicies', properties: { accessPolicies: incoming } });
   };
 
+  /**
+   * A whole-vault PUT (what `az keyvault set-policy` sends after its GET): access policies may change, nothing else,
+   * and no one else's permission may go.
+   */
+  const putVault = (req: RequestContext): Reply => {
+    const [sub, rg, name] = req.params;
+    const v = vault(sub, rg, name);
+    const body = req.json();
+    if (!body.location || !body.properties?.tenantId || !body.properties?.sku) fail(400, 'BadRequest', 'A vault needs location, properties.tenantId and properties.sku.');
+    const lost = (v.properties.accessPolicies as any[]).flatMap((p) => Object.entries(p.permissions as Record<string, string[]>).flatMap(([k, perms]) => perms
+      .filter((perm) => !(body.properties.accessPolicies ?? []).some((q: any) => q.objectId === p.objectId && (q.permissions?.[k] ?? []).map((x: string) => x.toLowerCase()).includes(perm.toLowerCase())))
+      .map((perm) => ({ key: `policy:${keyOf(v.id)}:${p.objectId}:${k}:${perm}`, what: `remove ${k}/${perm} of ${p.objectId} on ${v.name}` }))));
+    for (const l of lost) guardOthers(l.key, l.what);
+    const changes = unexpectedChanges(v, body, []).filter((p) => !/^(systemData|properties\.(accessPolicies|vaultUri|provisioningState|hsmPoolResourceId))(\.|$)/.test(p));
+    if (changes.length) {
+      state.violations.push(...changes.map((c) => `${v.name}: ${c}`));
+      fail(400, 'SimulatorUnexpectedPropertyChange', `This PUT would change properties of ${v.name} other than its access policies: ${changes.join('; ')}`);
+    }
+    v.properties.accessPolicies = clone(body.properties.accessPolicies ?? []);
+    return ok(v);
+  };
+
   // ---- role assignments -----------------------------------------------------------------------------------
   const principalKnown = (id: string, typed: boolean, forceMissing: boolean) => {
     if (forceMissing) return false;
@@ -673,6 +695,7 @@ export function armRoutes(ctx: ArmContext): Route[] {
     { method: 'GET', pattern: re(KV), op: 'vaults.listByResourceGroup', handle: (r) => page([...state.vaults.values()].filter((v) => inRg(r.params[0], r.params[1])(v.id))) },
     { method: 'GET', pattern: re(`${KV}/([^/]+)`), op: 'vaults.get', handle: (r) => ok(vault(r.params[0], r.params[1], r.params[2])) },
     { method: 'PUT', pattern: re(`${KV}/([^/]+)/accessPolicies/(add|replace|remove)`), op: 'vaults.updateAccessPolicy', handle: updateAccessPolicy },
+    { method: 'PUT', pattern: re(`${KV}/([^/]+)`), op: 'vaults.createOrUpdate', handle: putVault },
 
     { method: 'PUT', pattern: re('(.*)/providers/Microsoft\\.Authorization/roleAssignments/([^/]+)'), op: 'roleAssignments.create', handle: putRoleAssignment },
     { method: 'GET', pattern: re('(.*)/providers/Microsoft\\.Authorization/roleAssignments/([^/]+)'), op: 'roleAssignments.get', handle: (r) => {

@@ -57,7 +57,7 @@ export class FaultInjector {
 }
 
 export interface LoggedRequest {
-  server: 'arm' | 'kube' | 'login' | 'vault';
+  server: 'arm' | 'kube' | 'login' | 'vault' | 'msi';
   method: string;
   path: string;
   op: string;

@@ -243,7 +243,47 @@ export function kubeRoutes(state: SimState): Route[] {
     try { obj = parseAllDocuments(r.rawBody)[0]?.toJS(); } catch (e) { fail(400, 'BadRequest', `error decoding YAML: ${(e as Error).message}`); }
     return { obj, manager: manager!, force: r.query.get('force') === 'true' };
   };
+  const res = (name: string, kind: string, namespaced: boolean, verbs: string[]) => ({ name, singularName: kind.toLowerCase(), namespaced, kind, verbs });
+  const RW = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
+  // Discovery, as kubectl reads it before any command (plain JSON; kubectl falls back to it from aggregated discovery).
+  const GROUPS: Record<string, ReturnType<typeof res>[]> = {
+    'apps/v1': [res('deployments', 'Deployment', true, RW), res('statefulsets', 'StatefulSet', true, RW), res('daemonsets', 'DaemonSet', true, RW), res('replicasets', 'ReplicaSet', true, ['get', 'list', 'watch'])],
+    'batch/v1': [res('jobs', 'Job', true, RW), res('cronjobs', 'CronJob', true, RW)],
+    'admissionregistration.k8s.io/v1': [res('mutatingwebhookconfigurations', 'MutatingWebhookConfiguration', false, ['get', 'list', 'watch'])],
+  };
+  const CORE = [res('namespaces', 'Namespace', false, RW), res('serviceaccounts', 'ServiceAccount', true, RW), { name: 'serviceaccounts/token', singularName: '', namespaced: true, group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest', verbs: ['create'] }, res('pods', 'Pod', true, ['get', 'list', 'watch'])];
+  const discovery: Route[] = [
+    { method: 'GET', pattern: new RegExp(`^${C}/version$`), op: 'kube.discovery.getVersion', handle: () => ok({ major: '1', minor: '30', gitVersion: 'v1.30.5', platform: 'linux/amd64' }) },
+    { method: 'GET', pattern: new RegExp(`^${C}/api$`), op: 'kube.discovery.get', handle: () => ok({ kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1:443' }] }) },
+    { method: 'GET', pattern: new RegExp(`^${C}/api/v1$`), op: 'kube.discovery.get', handle: () => ok({ kind: 'APIResourceList', groupVersion: 'v1', resources: CORE }) },
+    { method: 'GET', pattern: new RegExp(`^${C}/apis$`), op: 'kube.discovery.get', handle: () => ok({
+      kind: 'APIGroupList', apiVersion: 'v1',
+      groups: Object.keys(GROUPS).map((gv) => { const [name, version] = gv.split('/'); return { name, versions: [{ groupVersion: gv, version }], preferredVersion: { groupVersion: gv, version } }; }),
+    }) },
+    ...Object.entries(GROUPS).map(([gv, resources]): Route => ({ method: 'GET', pattern: new RegExp(`^${C}/apis/${gv.replace(/\./g, '\\.')}$`), op: 'kube.discovery.get', handle: () => ok({ kind: 'APIResourceList', apiVersion: 'v1', groupVersion: gv, resources }) })),
+  ];
+  // OpenAPI v3, only as far as kubectl reads it: whether PATCH takes fieldValidation (then the server validates).
+  const patchWithFieldValidation = (group: string, version: string, kind: string) => ({
+    patch: {
+      'x-kubernetes-action': 'patch', 'x-kubernetes-group-version-kind': { group, version, kind },
+      parameters: ['dryRun', 'fieldManager', 'fieldValidation', 'force'].map((name) => ({ name, in: 'query', schema: { type: name === 'force' ? 'boolean' : 'string', uniqueItems: true } })),
+      responses: { 200: { description: 'OK' } },
+    },
+  });
+  const openapi: Route[] = [
+    { method: 'GET', pattern: new RegExp(`^${C}/openapi/v3$`), op: 'kube.discovery.getOpenApi', handle: () => ok({ paths: { 'api/v1': { serverRelativeURL: '/openapi/v3/api/v1?hash=SIM1' } } }) },
+    { method: 'GET', pattern: new RegExp(`^${C}/openapi/v3/api/v1$`), op: 'kube.discovery.getOpenApi', handle: () => ok({
+      openapi: '3.0.0', info: { title: 'Kubernetes', version: 'v1.30.5' },
+      paths: {
+        '/api/v1/namespaces/{name}': patchWithFieldValidation('', 'v1', 'Namespace'),
+        '/api/v1/namespaces/{namespace}/serviceaccounts/{name}': patchWithFieldValidation('', 'v1', 'ServiceAccount'),
+      },
+      components: { schemas: {} },
+    }) },
+  ];
   return [
+    ...discovery,
+    ...openapi,
     { method: 'GET', pattern: new RegExp(`^${C}/api/v1/namespaces$`), op: 'kube.namespaces.list', handle: (r) => ok(list('NamespaceList', [...kube(r).namespaces.values()])) },
     { method: 'GET', pattern: new RegExp(`^${C}/api/v1/namespaces/([^/]+)$`), op: 'kube.namespaces.get', handle: (r) => ok(get(kube(r).namespaces, r.params[1], 'namespaces', r.params[1])) },
     { method: 'POST', pattern: new RegExp(`^${C}/api/v1/namespaces$`), op: 'kube.namespaces.create', handle: (r) => ok(createObject(kube(r), { kind: 'Namespace', ...r.json() }, String(r.query.get('fieldManager') ?? 'kubectl-create')), 201) },

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, ServerResponse, createServer } from 'node:http';
 import { ArmConfig, armError, armGuard, armRoutes } from './arm';
 import { FaultInjector, FaultSpec, LoggedRequest } from './faults';
 import { send, startHttpsServer } from './http';
@@ -31,6 +31,11 @@ export interface SimInfo {
   caPath: string;
   tokenSecret: string;
   controlSecret: string;
+  /**
+   * A managed-identity token endpoint (plain http on loopback, as IMDS and App Service's MSI_ENDPOINT are): what
+   * `az login --identity` of azure-cli 2.45 signs in through, with `MSI_ENDPOINT` pointing here.
+   */
+  msiUrl: string;
 }
 
 export const DEFAULT_CONFIG: ArmConfig = {
@@ -85,11 +90,31 @@ export class Simulator {
       name: 'vault', tls: sim.tls, faults: sim.faults, log: sim.log, latencyMs: () => sim.latencyMs, guard: vaultGuard(entraCtx),
       errorBody: (s, c, m) => ({ error: { code: c, message: m } }), routes: vaultRoutes(entraCtx),
     });
+    const msi = await sim.startMsiEndpoint();
     armUrl = arm.url; kubeUrl = kube.url; loginUrl = login.url;
-    sim.closers.push(arm.close, kube.close, login.close, vault.close);
-    sim.info = { armUrl, kubeUrl, loginUrl, vaultPort: Number(new URL(vault.url).port), caPath: sim.tls.caPath, tokenSecret: sim.tokenSecret, controlSecret: sim.controlSecret };
+    sim.closers.push(arm.close, kube.close, login.close, vault.close, msi.close);
+    sim.info = { armUrl, kubeUrl, loginUrl, vaultPort: Number(new URL(vault.url).port), caPath: sim.tls.caPath, tokenSecret: sim.tokenSecret, controlSecret: sim.controlSecret, msiUrl: msi.url };
     sim.localizeVaults();
     return sim;
+  }
+
+  /** msrestazure's protocol: a form POST (or GET) naming `resource`, answered with the token as JSON. */
+  private async startMsiEndpoint(): Promise<{ url: string; close: () => Promise<void> }> {
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => { body += c; });
+      req.on('end', () => {
+        const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+        const resource = new URLSearchParams(body).get('resource') ?? url.searchParams.get('resource');
+        this.log.push({ server: 'msi', method: req.method ?? 'GET', path: url.pathname, op: 'msi.getToken', status: resource ? 200 : 400, ms: 0, at: Date.now() });
+        if (!resource) { send(res, 400, { error: 'invalid_request', error_description: 'resource is required' }); return; }
+        const expiresOn = Math.floor(Date.now() / 1000) + 3600;
+        send(res, 200, { access_token: this.token(resource), refresh_token: '', expires_in: '3600', expires_on: String(expiresOn), not_before: String(expiresOn - 3600), resource, token_type: 'Bearer' });
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    return { url: `http://127.0.0.1:${port}/msi/token`, close: () => new Promise<void>((r) => server.close(() => r())) };
   }
 
   /** A token as the stand-in `az` would print it for this resource. */

@@ -6,6 +6,7 @@ import type { BindRequest } from '../../src/workloadIdentity/bind/model';
 import type { ClusterSummary } from '../../src/workloadIdentity/cluster';
 import { bindingSpec } from '../../src/workloadIdentity/export/model';
 import { azScript, bicep, terraform } from '../../src/workloadIdentity/export/formats';
+import { roleAssignmentName } from '../../src/workloadIdentity/names';
 
 const SUB = '11111111-1111-4111-8111-111111111111';
 const VAULT_SUB = '22222222-2222-4222-8222-222222222222';
@@ -41,11 +42,12 @@ describe('Export as code', () => {
       assert.match(content, /^#!\/usr\/bin\/env bash\n# An az CLI and kubectl script/);
       assert.match(content, /\nset -euo pipefail\n/);
       assert.match(content, /ISSUER="\$\(az aks show -g "\$CLUSTER_RG" -n "\$CLUSTER" --query oidcIssuerProfile.issuerUrl -o tsv\)"/);
-      assert.match(content, /if \[ "\$\(az aks show .*securityProfile\.workloadIdentity\.enabled" -o tsv\)" != "true" \]; then\n  az aks update .* --enable-oidc-issuer --enable-workload-identity/);
-      assert.match(content, /if ! az identity show -g "\$IDENTITY_RG" -n "\$IDENTITY" >\/dev\/null 2>&1; then\n  az identity create/);
+      assert.match(content, /ENABLED="\$\(az aks show .*securityProfile\.workloadIdentity\.enabled" -o tsv\)"\nif \[ "\$ENABLED" != "true" \]; then\n  az aks update .* --enable-oidc-issuer --enable-workload-identity/);
+      assert.match(content, /FOUND="\$\(az identity list -g "\$IDENTITY_RG" --query "length\(\[\?name=='\$IDENTITY'\]\)" -o tsv\)"\nif \[ "\$FOUND" = "0" \]; then\n  az identity create/);
       assert.doesNotMatch(content, /az keyvault set-policy[^\n]*--spn/);
       if (rbac) {
-        assert.equal(content.match(/az role assignment create --assignee-object-id "\$PRINCIPAL_ID" --assignee-principal-type ServicePrincipal --role [0-9a-f-]{36} --scope "\$VAULT_ID"/g)?.length, 3);
+        assert.equal(content.match(/az rest --method put --url "\$VAULT_ID\/providers\/Microsoft\.Authorization\/roleAssignments\/\$\(assignment_name "\$VAULT_ID" [0-9a-f-]{36} "\$PRINCIPAL_ID"\)\?api-version=2022-04-01"/g)?.length, 3);
+        assert.equal(content.match(/\\"principalType\\": \\"ServicePrincipal\\"/g)?.length, 3);
         assert.doesNotMatch(content, /set-policy/);
       } else {
         assert.equal(content.match(/az keyvault set-policy -g "\$VAULT_RG" -n "\$VAULT" --object-id "\$PRINCIPAL_ID" --(secret|key|certificate)-permissions get/g)?.length, 3);
@@ -53,7 +55,7 @@ describe('Export as code', () => {
       assert.match(content, /--field-manager=aks-workload-identity/);
       assert.equal(/az aks command invoke/.test(content), !!v.cluster.private);
       assert.equal(/kubelogin convert-kubeconfig/.test(content), !!v.cluster.entraId);
-      assert.match(content, /length\(\[\?issuer=='\$ISSUER' && subject=='\$SUBJECT'\]\)" -o tsv\)" = "0" \]; then\n  az identity federated-credential create .* --audiences api:\/\/AzureADTokenExchange/);
+      assert.match(content, /length\(\[\?issuer=='\$ISSUER' && subject=='\$SUBJECT'\]\)" -o tsv\)"\nif \[ "\$EXISTING" = "0" \]; then\n  az identity federated-credential create .* --audiences api:\/\/AzureADTokenExchange/);
       assert.match(content, /CREDENTIAL='fic-aks-1-orders-orders-api'/);
     });
 
@@ -113,6 +115,14 @@ describe('Export as code', () => {
       }
     });
   }
+
+  it('the script names role assignments as Bind does, so Bind, a rerun and Remove recognise them', async () => {
+    const { content } = azScript(bindingSpec(request({ rbac: true, existing: false })));
+    const fn = /assignment_name\(\) \{[\s\S]*?\n\}/.exec(content)![0];
+    const scope = '/subscriptions/X/resourceGroups/RG/providers/Microsoft.KeyVault/vaults/KV', role = '4633458b-17de-408a-b874-0445c86b69e6', principal = 'A1B2C3D4-0000-4000-8000-000000000001';
+    const out = execFileSync('bash', ['-c', `${fn}\nassignment_name '${scope}' ${role} '${principal}'`], { encoding: 'utf8' }).trim();
+    assert.equal(out, roleAssignmentName(scope, role, principal));
+  });
 
   it('only the kinds chosen are granted, in every format', async () => {
     const spec = bindingSpec({ ...request({ rbac: false, existing: false }), permissions: ['secrets'] });

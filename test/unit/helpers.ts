@@ -11,6 +11,7 @@ import { VAULT_RESOURCE } from '../sim/entra';
 import { isWrite } from '../sim/faults';
 import { SUB_DEV, SUB_FABRIKAM, SUB_PROD } from '../sim/seed';
 import { Simulator, SimOptions } from '../sim/server';
+import type { SimState } from '../sim/model';
 
 export class RecordingLogger implements Logger {
   readonly lines: string[] = [];
@@ -71,4 +72,28 @@ export function probeDepsFor(services: ReturnType<typeof createAzureServices>): 
 /** Remove's dependencies over the standard world's subscriptions. */
 export function removeDepsFor(services: ReturnType<typeof createAzureServices>): RemoveDeps {
   return { ...services.removeDeps(standardInventory(services)), sleep: fastSleep };
+}
+
+/**
+ * Everything Bind, Remove and the exported script touch, without what differs between runs: issuers and client ids
+ * are named by their cluster and identity, permissions sorted, role assignments by principal and role (az names
+ * them at random, Bind deterministically).
+ */
+export function worldOf(s: SimState) {
+  const principals = new Map([...s.identities.values()].map((r) => [r.resource.properties.principalId, r.resource.name]));
+  const names = new Map<string, string>([
+    ...[...s.clusters.values()].map((c) => [String(c.resource.properties.oidcIssuerProfile?.issuerURL ?? '').replace(/\/$/, ''), `issuer-of-${c.name}`] as [string, string]),
+    ...[...s.identities.values()].map((r) => [r.resource.properties.clientId, `client-id-of-${r.resource.name}`] as [string, string]),
+  ].filter(([k]) => k));
+  const permissions = (p: Record<string, string[]>) => Object.fromEntries(Object.keys(p).sort().filter((k) => p[k]?.length).map((k) => [k, p[k].map((x) => x.toLowerCase()).sort()]));
+  const world = {
+    identities: [...s.identities.values()].map((r) => `${r.resource.name}:${JSON.stringify(r.resource.tags ?? {})}:${[...r.credentials.values()].map((c) => `${c.name}|${c.properties.subject}|${c.properties.issuer}|${c.properties.audiences}`).sort().join(',')}`).sort(),
+    policies: [...s.vaults.values()].map((v) => `${v.name}:${v.properties.accessPolicies.map((p: any) => `${principals.get(p.objectId) ?? p.objectId}=${JSON.stringify(permissions(p.permissions))}`).sort().join(';')}`),
+    roles: [...s.roleAssignments.values()].map((a) => `${principals.get(a.properties.principalId) ?? a.properties.principalId}:${a.properties.roleDefinitionId.split('/').pop()}:${a.properties.scope.toLowerCase()}:${a.properties.principalType}`).sort(),
+    serviceAccounts: [...s.clusters.values()].flatMap((c) => [...c.kube.serviceAccounts.entries()].map(([k, sa]) => `${c.name}/${k}:${JSON.stringify(sa.metadata.annotations ?? {})}:${JSON.stringify(sa.metadata.labels ?? {})}`)).sort(),
+    namespaces: [...s.clusters.values()].map((c) => `${c.name}:${[...c.kube.namespaces.keys()].sort().join('+')}`),
+    violations: [...s.violations, ...[...s.clusters.values()].flatMap((c) => c.violations)],
+  };
+  const named = (text: string) => [...names].reduce((t, [k, v]) => t.split(k).join(v), text);
+  return JSON.parse(named(JSON.stringify(world)));
 }

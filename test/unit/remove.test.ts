@@ -10,7 +10,7 @@ import { RemoveIncompleteError, runRemove } from '../../src/workloadIdentity/rem
 import type { FaultKind } from '../sim/faults';
 import { SUB_PROD, addCredential, addServiceAccount } from '../sim/seed';
 import { keyOf } from '../sim/model';
-import { removeDepsFor, withSim, writes } from './helpers';
+import { removeDepsFor, withSim, worldOf, writes } from './helpers';
 
 type Env = Awaited<ReturnType<typeof withSim>>;
 
@@ -36,29 +36,6 @@ async function plan(env: Env, t: RemoveTarget, choices: RemoveChoices): Promise<
 }
 const remove = async (env: Env, t: RemoveTarget, choices: RemoveChoices) => runRemove(await plan(env, t, choices), removeDepsFor(env.services), { signal: new AbortController().signal });
 
-/** Everything Bind and Remove touch, without ids and times that differ between runs. */
-function world(env: Env) {
-  const s = env.sim.state;
-  const principals = new Map([...s.identities.values()].map((r) => [r.resource.properties.principalId, r.resource.name]));
-  // Issuers and client ids are new GUIDs after each reset: name them by their cluster and identity.
-  const names = new Map<string, string>([
-    ...[...s.clusters.values()].map((c) => [String(c.resource.properties.oidcIssuerProfile?.issuerURL ?? '').replace(/\/$/, ''), `issuer-of-${c.name}`] as [string, string]),
-    ...[...s.identities.values()].map((r) => [r.resource.properties.clientId, `client-id-of-${r.resource.name}`] as [string, string]),
-  ].filter(([k]) => k));
-  const named = (text: string) => [...names].reduce((t, [k, v]) => t.split(k).join(v), text);
-  return JSON.parse(named(JSON.stringify(world0(s, principals))));
-}
-
-function world0(s: Env['sim']['state'], principals: Map<string, string>) {
-  return {
-    identities: [...s.identities.values()].map((r) => `${r.resource.name}:${[...r.credentials.values()].map((c) => `${c.name}|${c.properties.subject}|${c.properties.issuer}`).sort().join(',')}`).sort(),
-    policies: [...s.vaults.values()].map((v) => `${v.name}:${v.properties.accessPolicies.map((p: any) => `${principals.get(p.objectId) ?? p.objectId}=${JSON.stringify(p.permissions)}`).sort().join(';')}`),
-    roles: [...s.roleAssignments.values()].map((a) => `${a.name}:${principals.get(a.properties.principalId) ?? a.properties.principalId}:${a.properties.roleDefinitionId.split('/').pop()}`).sort(),
-    serviceAccounts: [...s.clusters.values()].flatMap((c) => [...c.kube.serviceAccounts.entries()].map(([k, sa]) => `${c.name}/${k}:${JSON.stringify(sa.metadata.annotations ?? {})}:${JSON.stringify(sa.metadata.labels ?? {})}`)).sort(),
-    violations: [...s.violations, ...[...s.clusters.values()].flatMap((c) => c.violations)],
-  };
-}
-
 describe('Remove Binding', () => {
   let env: Env;
   before(async () => { env = await withSim({ config: { credentialWriteMs: 0, principalReplicationMs: 0 } }); });
@@ -67,10 +44,10 @@ describe('Remove Binding', () => {
 
   for (const vault of ['kv-petclinic', 'kv-payments']) {
     it(`Bind then Remove with everything chosen returns Azure and the cluster to their state before Bind (${vault === 'kv-payments' ? 'Azure RBAC' : 'access policies'})`, async () => {
-      const before = world(env);
+      const before = worldOf(env.sim.state);
       const r = bindRequest(env, { vault });
       await bind(env, r);
-      assert.notDeepEqual(world(env), before);
+      assert.notDeepEqual(worldOf(env.sim.state), before);
       const p = await plan(env, target(r), ALL);
       assert.deepEqual(p.unreadable, []);
       assert.deepEqual(p.removals.filter((x) => x.decision === 'remove').map((x) => x.kind).sort(),
@@ -78,7 +55,7 @@ describe('Remove Binding', () => {
       assert.deepEqual(writes(env.sim).filter((x) => x.op.includes('delete') || x.op.includes('remove')), [], 'planning sends no delete');
       const done = await runRemove(p, removeDepsFor(env.services), { signal: new AbortController().signal });
       assert.ok(done.filter((x) => x.decision === 'remove').every((x) => x.result === 'removed'));
-      assert.deepEqual(world(env), before);
+      assert.deepEqual(worldOf(env.sim.state), before);
     });
   }
 
@@ -100,13 +77,13 @@ describe('Remove Binding', () => {
     const r = bindRequest(env);
     await bind(env, r);
     await remove(env, target(r), ALL);
-    const after1 = world(env);
+    const after1 = worldOf(env.sim.state);
     env.sim.log.length = 0;
     const p = await plan(env, target(r), ALL);
     assert.equal(removalCount(p), 0);
     await runRemove(p, removeDepsFor(env.services), { signal: new AbortController().signal });
     assert.deepEqual(writes(env.sim), []);
-    assert.deepEqual(world(env), after1);
+    assert.deepEqual(worldOf(env.sim.state), after1);
   });
 
   it('foreign grants, credentials and annotations survive; each is listed as not ours', async () => {
@@ -134,7 +111,7 @@ describe('Remove Binding', () => {
     assert.equal([...env.sim.state.roleAssignments.values()].filter((a) => a.properties.principalId === bound.identity.principalId).length, 3);
     assert.deepEqual(cluster.kube.serviceAccounts.get('payments/orders-api')!.metadata.annotations, { owner: 'orders-team' });
     assert.deepEqual(cluster.kube.serviceAccounts.get('payments/orders-api')!.metadata.labels, { team: 'orders' });
-    assert.deepEqual(world(env).violations, []);
+    assert.deepEqual(worldOf(env.sim.state).violations, []);
   });
 
   it('the hand-made binding: removes its credential (issuer without the slash); the policy on the RBAC vault, the hand-made annotation and the identity stay', async () => {
@@ -151,7 +128,7 @@ describe('Remove Binding', () => {
     assert.equal(id.credentials.size, 0);
     const policy = [...env.sim.state.vaults.values()].find((v) => v.name === 'kv-payments')!.properties.accessPolicies.find((x: any) => x.objectId === id.resource.properties.principalId);
     assert.deepEqual(policy.permissions, { secrets: ['get', 'list'] });
-    assert.deepEqual(world(env).violations, []);
+    assert.deepEqual(worldOf(env.sim.state).violations, []);
   });
 
   it('on an access-policy vault takes away only get: the principal\'s other permissions stay', async () => {
@@ -165,7 +142,7 @@ describe('Remove Binding', () => {
     assert.match(p.removals.find((x) => x.kind === 'accessPolicy')!.detail, /get on secrets, keys, certificates for id-orders; its other permissions stay \(secrets\/list\)/);
     await runRemove(p, removeDepsFor(env.services), { signal: new AbortController().signal });
     assert.deepEqual(vault.properties.accessPolicies.find((x: any) => x.objectId === bound.identity.principalId).permissions, { secrets: ['list'] });
-    assert.deepEqual(world(env).violations, []);
+    assert.deepEqual(worldOf(env.sim.state).violations, []);
   });
 
   it('Cancel stops between steps: what ran is reported, and running Remove again finishes', async () => {
@@ -246,7 +223,7 @@ describe('faults at every operation Remove uses', () => {
       const setup = async () => { env.sim.reset(); const r = bindRequest(env, { vault: c.vault }); await bind(env, r); return r; };
       const r0 = await setup();
       await remove(env, target(r0), ALL);
-      const clean = world(env);
+      const clean = worldOf(env.sim.state);
       table.push(`| ${c.vault} | ${KINDS.join(' | ')} |`);
       for (const op of c.ops) {
         const row: string[] = [];
@@ -267,7 +244,7 @@ describe('faults at every operation Remove uses', () => {
             // Retry: the same reviewed plan again.
             await runRemove(p, removeDepsFor(env.services), { signal: new AbortController().signal });
           }
-          assert.deepEqual(world(env), clean, `${op}/${kind}`);
+          assert.deepEqual(worldOf(env.sim.state), clean, `${op}/${kind}`);
           row.push(outcome);
         }
         table.push(`| ${op} | ${row.join(' | ')} |`);

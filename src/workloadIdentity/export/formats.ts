@@ -26,10 +26,21 @@ export function azScript(s: BindingSpec): ExportedFile {
   const grant = s.vault.rbac
     ? [
       'VAULT_ID="$(az keyvault show -g "$VAULT_RG" -n "$VAULT" --query id -o tsv)"',
+      '# The role assignment REST calls through az rest: Debian\'s az 2.45 fails in az role assignment list and create',
+      '# (RoleAssignmentsOperations has no config). The name is Bind\'s: a UUID from scope, role and principal, so Bind,',
+      '# a rerun and Remove Binding all recognise it.',
+      'assignment_name() {',
+      '  local h v',
+      '  h="$(printf \'%s|%s|%s\' "${1,,}" "${2,,}" "${3,,}" | sha1sum | cut -c1-32)"',
+      '  v="$(printf \'%x\' $(( (16#${h:16:1} & 3) | 8 )))"',
+      '  echo "${h:0:8}-${h:8:4}-5${h:13:3}-${v}${h:17:3}-${h:20:12}"',
+      '}',
       ...s.grants.map((g) => [
         `# ${g.roleName}: get on ${g.kind}`,
-        `if [ "$(az role assignment list --scope "$VAULT_ID" --query "length([?principalId=='$PRINCIPAL_ID' && ends_with(roleDefinitionId, '${g.roleGuid}')])" -o tsv)" = "0" ]; then`,
-        `  az role assignment create --assignee-object-id "$PRINCIPAL_ID" --assignee-principal-type ServicePrincipal --role ${g.roleGuid} --scope "$VAULT_ID" >/dev/null`,
+        `ASSIGNED="$(az rest --method get --url "$VAULT_ID/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01&\\$filter=principalId%20eq%20'$PRINCIPAL_ID'" --query "length(value[?properties.scope=='$VAULT_ID' && ends_with(properties.roleDefinitionId, '${g.roleGuid}')])" -o tsv)"`,
+        'if [ "$ASSIGNED" = "0" ]; then',
+        `  az rest --method put --url "$VAULT_ID/providers/Microsoft.Authorization/roleAssignments/$(assignment_name "$VAULT_ID" ${g.roleGuid} "$PRINCIPAL_ID")?api-version=2022-04-01" \\`,
+        `    --body "{\\"properties\\": {\\"roleDefinitionId\\": \\"/subscriptions/$VAULT_SUBSCRIPTION/providers/Microsoft.Authorization/roleDefinitions/${g.roleGuid}\\", \\"principalId\\": \\"$PRINCIPAL_ID\\", \\"principalType\\": \\"ServicePrincipal\\"}}" >/dev/null`,
         'fi',
       ].join('\n')),
     ]
@@ -37,7 +48,8 @@ export function azScript(s: BindingSpec): ExportedFile {
       const flag = { secrets: '--secret-permissions', keys: '--key-permissions', certificates: '--certificate-permissions' }[g.kind];
       return [
         `# get on ${g.kind}: --object-id, not --spn (which needs Microsoft Graph). set-policy rewrites the vault, so only when missing.`,
-        `if [ "$(az keyvault show -g "$VAULT_RG" -n "$VAULT" --query "length(properties.accessPolicies[?objectId=='$PRINCIPAL_ID' && contains(permissions.${g.kind}, 'get')])" -o tsv)" = "0" ]; then`,
+        `GRANTED="$(az keyvault show -g "$VAULT_RG" -n "$VAULT" --query "length(properties.accessPolicies[?objectId=='$PRINCIPAL_ID' && contains(permissions.${g.kind} || '', 'get')])" -o tsv)"`,
+        'if [ "$GRANTED" = "0" ]; then',
         `  az keyvault set-policy -g "$VAULT_RG" -n "$VAULT" --object-id "$PRINCIPAL_ID" ${flag} get >/dev/null`,
         'fi',
       ].join('\n');
@@ -69,7 +81,9 @@ SUBJECT="system:serviceaccount:$NAMESPACE:$SERVICE_ACCOUNT"
 
 # 1. The OIDC issuer and workload identity, only when off (the update rewrites the cluster and takes minutes).
 az account set --subscription "$SUBSCRIPTION"
-if [ "$(az aks show -g "$CLUSTER_RG" -n "$CLUSTER" --query "oidcIssuerProfile.enabled && securityProfile.workloadIdentity.enabled" -o tsv)" != "true" ]; then
+# Each check is assigned first: under set -e a failed read stops the script instead of looking like "missing".
+ENABLED="$(az aks show -g "$CLUSTER_RG" -n "$CLUSTER" --query "oidcIssuerProfile.enabled && securityProfile.workloadIdentity.enabled" -o tsv)"
+if [ "$ENABLED" != "true" ]; then
   az aks update -g "$CLUSTER_RG" -n "$CLUSTER" --enable-oidc-issuer --enable-workload-identity >/dev/null
 fi
 # The issuer URL verbatim, trailing slash included.
@@ -77,7 +91,8 @@ ISSUER="$(az aks show -g "$CLUSTER_RG" -n "$CLUSTER" --query oidcIssuerProfile.i
 
 # 2. The identity, created only when missing.
 az account set --subscription "$IDENTITY_SUBSCRIPTION"
-if ! az identity show -g "$IDENTITY_RG" -n "$IDENTITY" >/dev/null 2>&1; then
+FOUND="$(az identity list -g "$IDENTITY_RG" --query "length([?name=='$IDENTITY'])" -o tsv)"
+if [ "$FOUND" = "0" ]; then
   az identity create -g "$IDENTITY_RG" -n "$IDENTITY" -l "$LOCATION" --tags ${CREATED_BY_TAG.name}=${CREATED_BY_TAG.value} >/dev/null
 fi
 CLIENT_ID="$(az identity show -g "$IDENTITY_RG" -n "$IDENTITY" --query clientId -o tsv)"
@@ -93,8 +108,9 @@ az account set --subscription "$SUBSCRIPTION"
 ${s.cluster.private ? '' : `KUBECONFIG_FILE="$(mktemp)"
 trap 'rm -f "$KUBECONFIG_FILE"' EXIT
 az aks get-credentials -g "$CLUSTER_RG" -n "$CLUSTER" --file "$KUBECONFIG_FILE" --overwrite-existing >/dev/null
-${s.cluster.entraId ? 'kubelogin convert-kubeconfig -l azurecli --kubeconfig "$KUBECONFIG_FILE"\n' : ''}`}if [ "$(${k(`get serviceaccount "$SERVICE_ACCOUNT" -n "$NAMESPACE" -o jsonpath='{.metadata.annotations.azure\\.workload\\.identity/client-id}'`)} 2>/dev/null || true)" != "$CLIENT_ID" ]; then
-  ${k('get namespace "$NAMESPACE"')} >/dev/null 2>&1 || ${k('create namespace "$NAMESPACE"')} >/dev/null
+${s.cluster.entraId ? 'kubelogin convert-kubeconfig -l azurecli --kubeconfig "$KUBECONFIG_FILE"\n' : ''}`}ANNOTATED="$(${k(`get serviceaccount "$SERVICE_ACCOUNT" -n "$NAMESPACE" --ignore-not-found -o jsonpath='{.metadata.annotations.azure\\.workload\\.identity/client-id}'`)})"
+if [ "$ANNOTATED" != "$CLIENT_ID" ]; then
+  if [ -z "$(${k('get namespace "$NAMESPACE" --ignore-not-found -o name')})" ]; then ${k('create namespace "$NAMESPACE"')} >/dev/null; fi
 ${s.cluster.private
     ? `  MANIFEST_DIR="$(mktemp -d)"
   cat > "$MANIFEST_DIR/serviceaccount.yaml" <<EOF
@@ -109,7 +125,8 @@ fi
 
 # 5. The federated credential, unless one with this issuer and subject exists.
 az account set --subscription "$IDENTITY_SUBSCRIPTION"
-if [ "$(az identity federated-credential list -g "$IDENTITY_RG" --identity-name "$IDENTITY" --query "length([?issuer=='$ISSUER' && subject=='$SUBJECT'])" -o tsv)" = "0" ]; then
+EXISTING="$(az identity federated-credential list -g "$IDENTITY_RG" --identity-name "$IDENTITY" --query "length([?issuer=='$ISSUER' && subject=='$SUBJECT'])" -o tsv)"
+if [ "$EXISTING" = "0" ]; then
   az identity federated-credential create -g "$IDENTITY_RG" --identity-name "$IDENTITY" -n "$CREDENTIAL" --issuer "$ISSUER" --subject "$SUBJECT" --audiences ${s.audience} >/dev/null
 fi
 echo "Bound $VAULT to $NAMESPACE/$SERVICE_ACCOUNT on $CLUSTER: client id $CLIENT_ID."
