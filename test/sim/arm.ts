@@ -2,7 +2,7 @@ import { randomUUID, createHash } from 'node:crypto';
 import { HttpError, Reply, RequestContext, Route } from './http';
 import { ClusterRecord, SimState, clone, keyOf } from './model';
 import { AKS_SERVER_APP_ID, SimClaims, verifyToken } from './tokens';
-import { applyManifest, deleteServiceAccount, getObjectJson, refuseOthers, webhookFor } from './kube';
+import { applyManifest, createObject, deleteServiceAccount, getObjectJson, refuseOthers, webhookFor } from './kube';
 import { readStoredZip } from './zip';
 import { serviceAccountToken } from './entra';
 
@@ -736,6 +736,19 @@ export function armRoutes(ctx: ArmContext): Route[] {
         if (e instanceof HttpError) throw new Error(`Error from server (${(e.body as any).reason ?? (e.body as any).code}): ${(e.body as any).message}`);
         throw e;
       }
+    }
+    // What an exported script sends: a jsonpath read of one annotation, a name-only existence check, a create.
+    const annotation = /^kubectl get serviceaccount ([\w.-]+) -n ([\w-]+) --ignore-not-found -o jsonpath='\{\.metadata\.annotations\.([^}']+)\}'$/.exec(command.trim());
+    if (annotation) return c.kube.serviceAccounts.get(`${annotation[2]}/${annotation[1]}`)?.metadata.annotations?.[annotation[3].replace(/\\\./g, '.')] ?? '';
+    const exists = /^kubectl get namespace ([\w-]+) --ignore-not-found -o name$/.exec(command.trim());
+    if (exists) return c.kube.namespaces.has(exists[1]) ? `namespace/${exists[1]}\n` : '';
+    const create = /^kubectl create namespace ([\w-]+)$/.exec(command.trim());
+    if (create) {
+      try { createObject(c.kube, { kind: 'Namespace', apiVersion: 'v1', metadata: { name: create[1] } }, 'kubectl-create'); } catch (e) {
+        if (e instanceof HttpError) throw new Error(`Error from server (${(e.body as any).reason}): ${(e.body as any).message}`);
+        throw e;
+      }
+      return `namespace/${create[1]} created\n`;
     }
     const get = /^kubectl get (namespace|serviceaccount) ([\w.-]+)(?: -n ([\w-]+))? -o json$/.exec(command.trim());
     if (get) return getObjectJson(c.kube, get[1], get[2], get[3]);

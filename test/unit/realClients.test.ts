@@ -53,10 +53,10 @@ async function azSession(env: Env) {
   return { dir, vars };
 }
 
-function request(env: Env, vault: string, cluster = 'aks-payments'): BindRequest {
+function request(env: Env, vault: string, cluster = 'aks-payments', namespace = 'payments'): BindRequest {
   const c = clusterFromRaw([...env.sim.state.clusters.values()].find((x) => x.name === cluster)!.resource);
   return {
-    cluster: c, namespace: 'payments', serviceAccount: 'orders-api', vault: vaultFromRaw([...env.sim.state.vaults.values()].find((v) => v.name === vault)!),
+    cluster: c, namespace, serviceAccount: 'orders-api', vault: vaultFromRaw([...env.sim.state.vaults.values()].find((v) => v.name === vault)!),
     identity: { kind: 'new', subscriptionId: c.subscriptionId, resourceGroup: c.resourceGroup, name: 'id-orders', location: c.location }, permissions: ['secrets', 'keys', 'certificates'],
   };
 }
@@ -111,6 +111,20 @@ describe('the exported script, run by the real az and kubectl against the simula
       assert.deepEqual(worldOf(env.sim.state), bound);
     });
   }
+
+  it('a private cluster: kubectl runs inside it through az aks command invoke; Bind\'s end state, and a second run only reads', async () => {
+    const bindDeps = { ...env.services.bindDeps(), sleep: (ms: number) => new Promise<void>((res) => setTimeout(res, Math.min(ms, 20))) };
+    await runBind(request(env, 'kv-petclinic', 'aks-private', 'ledger'), bindDeps, { signal: new AbortController().signal });
+    const bound = worldOf(env.sim.state);
+    env.sim.reset();
+    await script(request(env, 'kv-petclinic', 'aks-private', 'ledger'));
+    assert.deepEqual(worldOf(env.sim.state), bound);
+    env.sim.log.length = 0;
+    await script(request(env, 'kv-petclinic', 'aks-private', 'ledger'));
+    // Run-command is a POST either way; the second run sends one, the annotation read, and changes nothing.
+    assert.deepEqual(writes(env.sim).map((x) => x.op), ['managedClusters.runCommand']);
+    assert.deepEqual(worldOf(env.sim.state), bound);
+  });
 
   it('on a cluster without workload identity, the check sends it to the update, which az 2.45 cannot do: the script stops there', async () => {
     await assert.rejects(script(request(env, 'kv-petclinic', 'aks-oidc-only')), /unrecognized arguments: --enable-workload-identity/);

@@ -19,10 +19,8 @@ const sh = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
 
 /** bash with az and kubectl. Every step checks first, so a second run writes nothing. */
 export function azScript(s: BindingSpec): ExportedFile {
-  const kubectl = s.cluster.private
-    ? 'az aks command invoke -g "$CLUSTER_RG" -n "$CLUSTER" --command'
-    : 'kubectl --kubeconfig "$KUBECONFIG_FILE"';
-  const k = (cmd: string) => (s.cluster.private ? `${kubectl} ${sh(`kubectl ${cmd}`)}` : `${kubectl} ${cmd}`);
+  // The names are DNS labels (checked before export), so the commands need no quoting inside the cluster either.
+  const k = (cmd: string) => (s.cluster.private ? `in_cluster "kubectl ${cmd}"` : `kubectl --kubeconfig "$KUBECONFIG_FILE" ${cmd}`);
   const grant = s.vault.rbac
     ? [
       'VAULT_ID="$(az keyvault show -g "$VAULT_RG" -n "$VAULT" --query id -o tsv)"',
@@ -105,22 +103,28 @@ ${grant.join('\n')}
 
 # 4. The ServiceAccount with the client id, by server-side apply as ${s.fieldManager} (others' labels and annotations stay).
 az account set --subscription "$SUBSCRIPTION"
-${s.cluster.private ? '' : `KUBECONFIG_FILE="$(mktemp)"
+${s.cluster.private ? `# kubectl inside the private cluster through AKS run-command; its exit code becomes the function's.
+in_cluster() {
+  local out
+  out="$(az aks command invoke -g "$CLUSTER_RG" -n "$CLUSTER" --command "$1" "\${@:2}" --query "[[exitCode, logs]]" -o tsv)"
+  printf '%s' "\${out#*$'\\t'}"
+  return "\${out%%$'\\t'*}"
+}
+` : `KUBECONFIG_FILE="$(mktemp)"
 trap 'rm -f "$KUBECONFIG_FILE"' EXIT
-az aks get-credentials -g "$CLUSTER_RG" -n "$CLUSTER" --file "$KUBECONFIG_FILE" --overwrite-existing >/dev/null
-${s.cluster.entraId ? 'kubelogin convert-kubeconfig -l azurecli --kubeconfig "$KUBECONFIG_FILE"\n' : ''}`}ANNOTATED="$(${k(`get serviceaccount "$SERVICE_ACCOUNT" -n "$NAMESPACE" --ignore-not-found -o jsonpath='{.metadata.annotations.azure\\.workload\\.identity/client-id}'`)})"
+az aks get-credentials -g "$CLUSTER_RG" -n "$CLUSTER" --file "$KUBECONFIG_FILE" --overwrite-existing 2>/dev/null
+${s.cluster.entraId ? 'kubelogin convert-kubeconfig -l azurecli --kubeconfig "$KUBECONFIG_FILE"\n' : ''}`}ANNOTATED="$(${k(`get serviceaccount $SERVICE_ACCOUNT -n $NAMESPACE --ignore-not-found -o jsonpath='{.metadata.annotations.azure\\.workload\\.identity/client-id}'`)})"
 if [ "$ANNOTATED" != "$CLIENT_ID" ]; then
-  if [ -z "$(${k('get namespace "$NAMESPACE" --ignore-not-found -o name')})" ]; then ${k('create namespace "$NAMESPACE"')} >/dev/null; fi
-${s.cluster.private
-    ? `  MANIFEST_DIR="$(mktemp -d)"
+  NAMESPACE_FOUND="$(${k('get namespace $NAMESPACE --ignore-not-found -o name')})"
+  if [ -z "$NAMESPACE_FOUND" ]; then ${k('create namespace $NAMESPACE')} >/dev/null; fi
+  MANIFEST_DIR="$(mktemp -d)"
   cat > "$MANIFEST_DIR/serviceaccount.yaml" <<EOF
 ${manifest}
 EOF
-  az aks command invoke -g "$CLUSTER_RG" -n "$CLUSTER" --command 'kubectl apply --server-side --field-manager=${s.fieldManager} -f serviceaccount.yaml' --file "$MANIFEST_DIR/serviceaccount.yaml" >/dev/null
-  rm -rf "$MANIFEST_DIR"`
-    : `  kubectl --kubeconfig "$KUBECONFIG_FILE" apply --server-side --field-manager=${s.fieldManager} --force-conflicts -f - >/dev/null <<EOF
-${manifest}
-EOF`}
+  ${s.cluster.private
+    ? `in_cluster "kubectl apply --server-side --field-manager=${s.fieldManager} --force-conflicts -f serviceaccount.yaml" --file "$MANIFEST_DIR/serviceaccount.yaml" >/dev/null`
+    : `kubectl --kubeconfig "$KUBECONFIG_FILE" apply --server-side --field-manager=${s.fieldManager} --force-conflicts -f "$MANIFEST_DIR/serviceaccount.yaml" >/dev/null`}
+  rm -rf "$MANIFEST_DIR"
 fi
 
 # 5. The federated credential, unless one with this issuer and subject exists.
