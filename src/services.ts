@@ -18,13 +18,16 @@ import { ArmInventorySource } from './azure/inventorySource';
 import { VaultGateway } from './azure/vaults';
 import { KubeTarget, connectToCluster } from './kube/access';
 import type { ClusterSummary } from './workloadIdentity/cluster';
-import type { BindDeps } from './workloadIdentity/bind/model';
+import type { BindDeps, BindRequest } from './workloadIdentity/bind/model';
+import type { ExportFormat } from './workloadIdentity/export/model';
 import type { VerifyDeps } from './workloadIdentity/verify/model';
 import type { ProbeDeps } from './workloadIdentity/probe/model';
 import type { RemoveDeps } from './workloadIdentity/remove/model';
 import { serviceAccountManifest } from './workloadIdentity/manifestYaml';
 import { findCandidates, overlaysOf, planConnect, planKustomizePatch } from './workloadIdentity/connect/workspace';
 import { connectLive, planLive, toLiveWorkload } from './workloadIdentity/connect/live';
+import { bindingSpec } from './workloadIdentity/export/model';
+import { render } from './workloadIdentity/export/formats';
 import { Logger } from './log';
 
 export interface TenantInfo { tenantId: string; displayName?: string; defaultDomain?: string }
@@ -64,6 +67,8 @@ export function createAzureServices(cloud: AzureCloud, signedIn: TokenCredential
     /** Connect Workload's YAML editing and live apply: they load with the SDKs, not at activation. */
     workloads: { findCandidates, overlaysOf, planConnect, planKustomizePatch, planLive, connectLive, toLiveWorkload },
     bindDeps,
+    /** Export's three formats: their text loads with the SDKs, not at activation. */
+    exportAsCode: (format: ExportFormat, request: BindRequest) => render(format, bindingSpec(request)),
     connect: (cluster: ClusterSummary) => connectToCluster(clusters, credential, cluster, log, options),
     /** Dependencies of one Verify run: Bind's, plus what the user can see (the tree's inventory). */
     verifyDeps(inventory: VerifyDeps['inventory']): VerifyDeps {

@@ -1,57 +1,20 @@
 // The simulator checked against clients nobody here wrote: Debian's azure-cli 2.45 and kubectl, running the script
 // that Export writes. If they disagree with the simulator, the simulator is wrong.
 import * as assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { BindRequest } from '../../src/workloadIdentity/bind/model';
 import { runBind } from '../../src/workloadIdentity/bind/run';
-import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
+import { clusterFromRaw, enableWorkloadIdentity } from '../../src/workloadIdentity/cluster';
 import { bindingSpec } from '../../src/workloadIdentity/export/model';
 import { azScript } from '../../src/workloadIdentity/export/formats';
 import { vaultFromRaw } from '../../src/workloadIdentity/inventory';
 import { roleAssignmentName } from '../../src/workloadIdentity/names';
-import { AZ_STAND_IN_DIR } from '../support/paths';
+import { AzSession, azSession, runLab } from '../support/realAz';
 import { withSim, worldOf, writes } from './helpers';
 
-const run = promisify(execFile);
 type Env = Awaited<ReturnType<typeof withSim>>;
-
-/** az signed in to the simulated cloud: registered from a file, the run's CA trusted, `az login --identity` through the simulator's MSI endpoint. */
-async function azSession(env: Env) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'akswi-az-'));
-  const { armUrl, loginUrl, msiUrl, caPath } = env.sim.info;
-  const other = (name: string) => `https://${name}.sim.test/`;
-  fs.writeFileSync(path.join(dir, 'cloud.json'), JSON.stringify({
-    endpoints: {
-      management: `${armUrl}/`, resourceManager: `${armUrl}/`, activeDirectory: loginUrl, activeDirectoryResourceId: `${armUrl}/`,
-      activeDirectoryGraphResourceId: other('graph'), microsoftGraphResourceId: other('graph'), sqlManagement: other('sql'), gallery: other('gallery'),
-      batchResourceId: other('batch'), mediaResourceId: other('media'), logAnalyticsResourceId: other('loganalytics'), appInsightsResourceId: other('appinsights'),
-      appInsightsTelemetryChannelResourceId: other('appinsights'), synapseAnalyticsResourceId: other('synapse'), attestationResourceId: other('attest'), portal: other('portal'),
-    },
-    suffixes: {
-      keyvaultDns: '.vault.sim.test', storageEndpoint: 'core.sim.test', sqlServerHostname: '.database.sim.test', acrLoginServerEndpoint: '.azurecr.sim.test',
-      mysqlServerEndpoint: '.mysql.sim.test', postgresqlServerEndpoint: '.postgres.sim.test', mariadbServerEndpoint: '.mariadb.sim.test',
-      synapseAnalyticsEndpoint: '.dev.azuresynapse.sim.test', attestationEndpoint: '.attest.sim.test',
-    },
-  }));
-  // requests trusts only the bundle it is given: the system's CAs plus the run's.
-  fs.writeFileSync(path.join(dir, 'ca-bundle.pem'), fs.readFileSync('/etc/ssl/certs/ca-certificates.crt', 'utf8') + fs.readFileSync(caPath, 'utf8'));
-  const vars: NodeJS.ProcessEnv = {
-    ...process.env,
-    // Debian's az, never the stand-in the other tests put on PATH.
-    PATH: ['/usr/bin', ...(process.env.PATH ?? '').split(':').filter((p) => p && p !== AZ_STAND_IN_DIR)].join(':'),
-    AZURE_CONFIG_DIR: path.join(dir, 'config'), REQUESTS_CA_BUNDLE: path.join(dir, 'ca-bundle.pem'), MSI_ENDPOINT: msiUrl,
-    AZURE_CORE_COLLECT_TELEMETRY: 'false', AZURE_CORE_NO_COLOR: 'true', AZURE_CORE_ONLY_SHOW_ERRORS: 'true',
-  };
-  await run('/usr/bin/az', ['cloud', 'register', '-n', 'Sim', '--cloud-config', `@${path.join(dir, 'cloud.json')}`], { env: vars });
-  await run('/usr/bin/az', ['cloud', 'set', '-n', 'Sim'], { env: vars });
-  await run('/usr/bin/az', ['login', '--identity', '--output', 'none'], { env: vars });
-  return { dir, vars };
-}
 
 function request(env: Env, vault: string, cluster = 'aks-payments', namespace = 'payments'): BindRequest {
   const c = clusterFromRaw([...env.sim.state.clusters.values()].find((x) => x.name === cluster)!.resource);
@@ -63,11 +26,11 @@ function request(env: Env, vault: string, cluster = 'aks-payments', namespace = 
 
 describe('the exported script, run by the real az and kubectl against the simulated Azure', () => {
   let env: Env;
-  let session: Awaited<ReturnType<typeof azSession>>;
+  let session: AzSession;
   before(async () => {
     assert.ok(fs.existsSync('/usr/bin/az'), 'Debian\'s azure-cli is installed (scripts/lib.sh installs it)');
     env = await withSim({ config: { credentialWriteMs: 0, principalReplicationMs: 0 } });
-    session = await azSession(env);
+    session = await azSession(env.sim.info);
   });
   after(async () => {
     fs.rmSync(session?.dir ?? '/nonexistent', { recursive: true, force: true });
@@ -79,10 +42,9 @@ describe('the exported script, run by the real az and kubectl against the simula
     const file = path.join(session.dir, 'bind.sh');
     fs.writeFileSync(file, azScript(bindingSpec(r)).content);
     try {
-      return await run('bash', [file], { env: session.vars, cwd: session.dir });
+      return await session.bash(file);
     } catch (e) {
-      const x = e as { code?: number; stdout?: string; stderr?: string };
-      throw new Error(`the script exited ${x.code}: ${x.stderr?.split('\n').filter((l) => !/^WARNING/.test(l)).slice(-6).join('\n')}`);
+      throw new Error(`the script ${(e as Error).message}`);
     }
   };
 
@@ -124,6 +86,27 @@ describe('the exported script, run by the real az and kubectl against the simula
     // Run-command is a POST either way; the second run sends one, the annotation read, and changes nothing.
     assert.deepEqual(writes(env.sim).map((x) => x.op), ['managedClusters.runCommand']);
     assert.deepEqual(worldOf(env.sim.state), bound);
+  });
+
+  it('the lab\'s own commands (step 2 on, --object-id for --spn): the calls measured, three whole-vault PUTs, nothing of others lost', async () => {
+    // az 2.45 cannot do step 1; the product enables the cluster first.
+    const cluster = clusterFromRaw([...env.sim.state.clusters.values()].find((x) => x.name === 'aks-petclinic')!.resource);
+    await enableWorkloadIdentity(env.services.clusters, cluster, { settleIntervalMs: 50 });
+    env.sim.log.length = 0;
+    await runLab(session, { resourceGroup: 'rg-petclinic', cluster: 'aks-petclinic', vault: 'kv-petclinic', namespace: 'spring-petclinic', location: 'eastus', identity: 'uid-petclinic-lab', credential: 'fedid-petclinic-lab' });
+    const ops = env.sim.log.filter((x) => x.server === 'arm' || x.server === 'kube').map((x) => x.op);
+    assert.equal(ops.filter((o) => o === 'vaults.createOrUpdate').length, 3, 'set-policy rewrites the whole vault once per kind');
+    assert.ok(ops.includes('kube.serviceaccounts.create'), 'client-side apply creates the ServiceAccount');
+    const id = [...env.sim.state.identities.values()].find((r) => r.resource.name === 'uid-petclinic-lab')!;
+    const vault = [...env.sim.state.vaults.values()].find((v) => v.name === 'kv-petclinic')!;
+    assert.deepEqual(vault.properties.accessPolicies.find((p: any) => p.objectId === id.resource.properties.principalId).permissions.secrets, ['get']);
+    assert.equal(vault.properties.accessPolicies.length, 2, 'the owner\'s policy is still there');
+    const sa = [...env.sim.state.clusters.values()].find((c) => c.name === 'aks-petclinic')!.kube.serviceAccounts.get('spring-petclinic/workload-identity-sa')!;
+    assert.equal(sa.metadata.annotations!['azure.workload.identity/client-id'], id.resource.properties.clientId);
+    assert.deepEqual([...id.credentials.values()].map((c) => c.properties.subject), ['system:serviceaccount:spring-petclinic:workload-identity-sa']);
+    assert.deepEqual(worldOf(env.sim.state).violations, []);
+    // The count the bench reports as the lab's, measured rather than modelled.
+    console.log(`lab measured: ${ops.length} calls (${ops.filter((o) => !o.startsWith('kube.')).length} ARM, ${ops.filter((o) => o.startsWith('kube.')).length} Kubernetes), ${ops.filter((o) => o === 'vaults.createOrUpdate').length} whole-vault PUTs`);
   });
 
   it('on a cluster without workload identity, the check sends it to the update, which az 2.45 cannot do: the script stops there', async () => {

@@ -40,7 +40,7 @@ export async function bindKeyVaultCommand(ctx: CommandContext, from?: { cluster?
         cluster: wizard.cluster!, namespace: wizard.namespace!, serviceAccount: wizard.serviceAccount!, vault: wizard.vault!,
         identity: identityChoice(wizard), permissions: wizard.permissions!,
       };
-      const confirmed = await review(ctx, deps, request);
+      const confirmed = await review(ctx, session, deps, request);
       if (confirmed === 'back') { wizard.permissions = undefined; continue; }
       if (confirmed === 'dismissed') return;
       return await execute(ctx, session, deps, request);
@@ -54,7 +54,7 @@ export async function bindKeyVaultCommand(ctx: CommandContext, from?: { cluster?
 }
 
 /** The plan: each step, the exact resource, and whether it is created, changed or already in place. */
-async function review(ctx: CommandContext, deps: ReturnType<AzureSession['services']['bindDeps']>, request: BindRequest): Promise<'run' | 'back' | 'dismissed'> {
+async function review(ctx: CommandContext, session: AzureSession, deps: ReturnType<AzureSession['services']['bindDeps']>, request: BindRequest): Promise<'run' | 'back' | 'dismissed'> {
   const prompter = ctx.prompter();
   const plan = planBind(request, deps);
   for (;;) {
@@ -74,7 +74,7 @@ async function review(ctx: CommandContext, deps: ReturnType<AzureSession['servic
     if (v === BACK) return 'back';
     if (v === undefined) return 'dismissed';
     if (v === 'run') return 'run';
-    if (v === 'export') await exportRequest(prompter, request);
+    if (v === 'export') await exportRequest(prompter, session.services, request);
   }
 }
 

@@ -4,8 +4,8 @@ import { BACK, PromptDismissed, Prompter } from '../../../wizard/prompter';
 import { runPrompts } from '../../../wizard/wizard';
 import type { BindRequest } from '../../../workloadIdentity/bind/model';
 import { describeError } from '../../../workloadIdentity/errors';
-import { ExportFormat, bindingSpec } from '../../../workloadIdentity/export/model';
-import { render } from '../../../workloadIdentity/export/formats';
+import type { ExportFormat } from '../../../workloadIdentity/export/model';
+import type { AzureServices } from '../../../services';
 import { CommandContext, requireSession } from '../../context';
 import type { BindingNode } from '../../tree/nodes';
 import { BindWizardContext, bindPromptSteps, identityChoice } from '../bind/prompts';
@@ -19,11 +19,11 @@ const FORMATS: { label: string; description: string; value: ExportFormat }[] = [
 ];
 
 /** Asks the format and opens each file as a new, unsaved editor: the user saves it where they like. */
-export async function exportRequest(prompter: Prompter, request: BindRequest): Promise<boolean> {
+export async function exportRequest(prompter: Prompter, services: AzureServices, request: BindRequest): Promise<boolean> {
   const format = await prompter.pick<ExportFormat>({ title: EXPORT_TITLE, placeholder: `Export the binding of ${request.namespace}/${request.serviceAccount} as`, items: FORMATS });
   if (format === undefined || format === BACK) return false;
   const languages = await vscode.languages.getLanguages();
-  for (const file of render(format, bindingSpec(request))) {
+  for (const file of services.exportAsCode(format, request)) {
     const doc = await vscode.workspace.openTextDocument({ language: languages.includes(file.language) ? file.language : 'plaintext', content: file.content });
     await vscode.window.showTextDocument(doc, { preview: false });
   }
@@ -52,7 +52,7 @@ export async function exportBindingCommand(ctx: CommandContext, node?: BindingNo
       },
     };
     await runPrompts(bindPromptSteps, wizard, prompter);
-    await exportRequest(prompter, {
+    await exportRequest(prompter, session.services, {
       cluster: wizard.cluster!, namespace: wizard.namespace!, serviceAccount: wizard.serviceAccount!, vault: wizard.vault!,
       identity: identityChoice(wizard), permissions: wizard.permissions!,
     });
