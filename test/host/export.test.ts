@@ -48,4 +48,21 @@ describe('Export Binding as Code (extension host)', () => {
     assert.equal(tf.match(/resource "azurerm_role_assignment"/g)?.length, 2);
     assert.match(tf, /subject             = "system:serviceaccount:payments:payments-api"/);
   });
+
+  it('from the palette: Bind\'s questions, then Bicep in two editors (main.bicep and its grant module)', async () => {
+    const api = await extensionApi();
+    const prompter = new ScriptedPrompter([
+      { pick: 'aks-payments' }, { pick: 'payments' }, { type: 'orders-api' }, { pick: 'kv-payments' },
+      { pick: 'id-shared-tools' }, { pickMany: ['get on secrets'] }, { pick: 'Bicep' },
+    ]);
+    api.setPrompter(prompter);
+    await sim.clearLog();
+    await vscode.commands.executeCommand('aksWorkloadIdentity.exportBinding');
+    assert.equal(prompter.remaining, 0);
+    const main = openText().find((t) => t.includes("module grant 'grant.bicep'"))!;
+    assert.match(main, /resource identity 'Microsoft\.ManagedIdentity\/userAssignedIdentities@[\d-]+' existing = \{\n  name: 'id-shared-tools'/);
+    const grant = openText().find((t) => t.includes('param principalId string'))!;
+    assert.equal(grant.match(/Microsoft\.Authorization\/roleAssignments@/g)?.length, 1);
+    assert.deepEqual((await sim.log()).filter(isWrite).map((r) => r.op), []);
+  });
 });

@@ -82,6 +82,8 @@ export function clusterResource(s: ClusterSeed, tenantId: string) {
   };
   if (s.oidc) properties.oidcIssuerProfile.issuerURL = `https://${location}.oic.prod-aks.azure.com/${tenantId}/${randomUUID()}/`;
   if (s.workloadIdentity) properties.securityProfile.workloadIdentity = { enabled: true };
+  // Every managed-identity cluster has its kubelet identity (az aks update refuses a cluster without one).
+  properties.identityProfile = { kubeletidentity: { resourceId: `/subscriptions/${s.subscriptionId}/resourcegroups/MC_${s.resourceGroup}_${s.name}_${location}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${s.name}-agentpool`, clientId: randomUUID(), objectId: randomUUID() } };
   if (s.entraId) properties.aadProfile = { managed: true, enableAzureRBAC: true, tenantID: tenantId, adminGroupObjectIDs: ['b1f2c3d4-0000-4000-8000-00000000a001'] };
   if (s.private) {
     properties.apiServerAccessProfile = { enablePrivateCluster: true, privateDNSZone: 'system', enablePrivateClusterPublicFQDN: false };

@@ -109,6 +109,17 @@ describe('the exported script, run by the real az and kubectl against the simula
     console.log(`lab measured: ${ops.length} calls (${ops.filter((o) => !o.startsWith('kube.')).length} ARM, ${ops.filter((o) => o.startsWith('kube.')).length} Kubernetes), ${ops.filter((o) => o === 'vaults.createOrUpdate').length} whole-vault PUTs`);
   });
 
+  it('the lab\'s step 1 with az 2.45: its GET-then-PUT at api-version 2022-11-01 would drop newer cluster settings; the simulator refuses and names them', async () => {
+    const file = path.join(session.dir, 'step1.sh');
+    fs.writeFileSync(file, 'az aks update -g rg-petclinic -n aks-petclinic --enable-oidc-issuer -o none\n');
+    await assert.rejects(session.bash(file), /SimulatorUnexpectedPropertyChange/);
+    const violations = [...env.sim.state.clusters.values()].find((c) => c.name === 'aks-petclinic')!.violations;
+    for (const lost of ['properties.supportPlan', 'properties.autoUpgradeProfile.nodeOSUpgradeChannel', 'properties.networkProfile.networkDataplane']) {
+      assert.ok(violations.some((v) => v.startsWith(`${lost}:`)), `${lost} would have been lost: ${violations.join('; ')}`);
+    }
+    assert.equal(env.sim.state.clusters.get(clusterFromRaw([...env.sim.state.clusters.values()].find((c) => c.name === 'aks-petclinic')!.resource).id.toLowerCase())!.resource.properties.oidcIssuerProfile?.enabled ?? false, false, 'nothing changed');
+  });
+
   it('on a cluster without workload identity, the check sends it to the update, which az 2.45 cannot do: the script stops there', async () => {
     await assert.rejects(script(request(env, 'kv-petclinic', 'aks-oidc-only')), /unrecognized arguments: --enable-workload-identity/);
     assert.deepEqual(writes(env.sim).map((x) => x.op), [], 'nothing written before the cluster is on');
