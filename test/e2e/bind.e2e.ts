@@ -74,5 +74,45 @@ describe('Bind Key Vault in the browser', () => {
     assert.match(manifest, new RegExp(`azure.workload.identity/client-id: ${identity.properties.clientId}`));
     assert.match(manifest, /name: workload-identity-sa\n\s+namespace: spring-petclinic/);
   });
+  it('the whole Bind with the keyboard alone: palette, quick input, review and the notification\'s action', async () => {
+    const kb = wb.page.keyboard;
+    /** Waits for the question, types, waits for the row that answers it, and takes it with Enter. */
+    const answer = async (question: string, text: string, row = text) => {
+      const w = await quickInput(wb.page, question);
+      await kb.type(text);
+      await w.locator('.quick-input-list .monaco-list-row', { hasText: row }).first().waitFor();
+      await kb.press('Enter');
+    };
+    await kb.press('F1');
+    await answer('', 'AKS Workload Identity: Bind Key Vault', 'Bind Key Vault…');
+    await answer('The AKS cluster', 'aks-payments');
+    await answer('Namespace of the workload', 'payments');
+    await answer('ServiceAccount the pods run as', 'keyboard-sa', 'New ServiceAccount "keyboard-sa"');
+    await answer('The Key Vault to read', 'kv-petclinic');
+    await answer('The managed identity the pods use', 'Create a new', 'Create a new user-assigned identity');
+    for (const q of ['Name of the new identity', 'Resource group of the new identity', 'Region of the new identity']) { await quickInput(wb.page, q); await kb.press('Enter'); }
+    const permissions = await quickInput(wb.page, 'What the identity may read');
+    await permissions.locator('.quick-input-list .monaco-list-row[aria-checked="true"]', { hasText: 'get on certificates' }).waitFor();
+    await kb.press('Enter');
+    const review = await quickInput(wb.page, 'nothing has been written yet');
+    await review.locator('.monaco-list-row', { hasText: 'Federated identity credential' }).waitFor();
+    await kb.press('Enter');
+    await wb.page.locator('.notification-toast', { hasText: 'Bound kv-petclinic to payments/keyboard-sa' }).waitFor({ timeout: 90_000 });
+    // The notification's actions, with the keyboard: focus the toast, Tab to "Open Manifest", Enter.
+    await kb.press('F1');
+    await answer('', 'Notifications: Focus Notification Toast', 'Focus Notification Toast');
+    let onAction = false;
+    for (let i = 0; i < 12 && !onAction; i++) {
+      await kb.press('Tab');
+      onAction = await wb.page.evaluate(() => (document.activeElement?.textContent ?? '').trim() === 'Open Manifest');
+    }
+    assert.ok(onAction, 'Tab reaches the notification\'s "Open Manifest"');
+    await kb.press('Enter');
+    await wb.page.locator('.tabs-container .tab.active', { hasText: 'keyboard-sa.serviceaccount.yaml' }).waitFor({ timeout: 30_000 });
+    await wb.shot('keyboard-only-result');
+    const sa = (wb.sim.snapshot().clusters.find((c) => c.name === 'aks-payments')!.kube.serviceAccounts as any)['payments/keyboard-sa'];
+    assert.ok(sa.metadata.annotations['azure.workload.identity/client-id']);
+  });
+
   it('leaves no token, kubeconfig or secret in the log, the storage, the workspace or the output of code-server', () => assertNoSecretsLeft(wb));
 });

@@ -28,7 +28,30 @@ describe('Verify Workload Identity in the browser', () => {
     // The page allows only its own nonce'd script and style: data from Azure cannot run or load anything.
     assert.match(await report(wb.page).locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content') ?? '', /^default-src 'none';.*script-src 'nonce-[^']+';$/);
 
-    await issuer.locator('button[data-fix="issuer"]').click();
+    // For screen readers: every button has a name, every check is a region named by its heading, the actions are a toolbar.
+    const a11y = await report(wb.page).locator('body').evaluate((body) => {
+      const named = (el: Element) => (el.getAttribute('aria-label') ?? el.textContent ?? '').trim();
+      const byId = (id: string | null) => (id ? body.ownerDocument.getElementById(id) : null);
+      return {
+        unnamedButtons: Array.from(body.querySelectorAll('button')).filter((b) => !named(b)).length,
+        checks: Array.from(body.querySelectorAll('section.check')).map((s) => named(byId(s.getAttribute('aria-labelledby')) ?? s).length > 0),
+        fixesDescribed: Array.from(body.querySelectorAll('button[data-fix]')).every((b) => !!named(byId(b.getAttribute('aria-describedby')) ?? b)),
+        toolbar: body.querySelector('[role="toolbar"]')?.getAttribute('aria-label'),
+        live: body.querySelector('#summary')?.getAttribute('aria-live'),
+        main: !!body.querySelector('main'),
+      };
+    });
+    assert.deepEqual(a11y, { unnamedButtons: 0, checks: a11y.checks.map(() => true), fixesDescribed: true, toolbar: 'Report actions', live: 'polite', main: true });
+    assert.ok(a11y.checks.length >= 10);
+    // The fix is reachable with the keyboard: Tab moves focus through the report's buttons.
+    await report(wb.page).locator('#rerun').focus();
+    let reached = false;
+    for (let i = 0; i < 40 && !reached; i++) {
+      await wb.page.keyboard.press('Tab');
+      reached = await report(wb.page).locator('button[data-fix="issuer"]').evaluate((b) => b === b.ownerDocument.activeElement);
+    }
+    assert.ok(reached, 'Tab reaches the fix button');
+    await wb.page.keyboard.press('Enter');
     const dialog = wb.page.locator('.monaco-dialog-box');
     await dialog.waitFor({ timeout: 30_000 });
     assert.match(await dialog.textContent() ?? '', /Rewrite fic-checkout on id-checkout/);

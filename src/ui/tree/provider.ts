@@ -5,6 +5,8 @@ import { ClusterSummary, clusterFromSdk, isBusy, waitUntilSettled } from '../../
 import { describeError } from '../../workloadIdentity/errors';
 import { SubscriptionInventory, loadInventory } from '../../workloadIdentity/inventory';
 import { bindingsOf } from '../../workloadIdentity/presentation';
+import { workloadIdentityState } from '../../workloadIdentity/cluster';
+import { markDone } from '../walkthrough';
 import { deferred } from '../../util/concurrency';
 import type { SubscriptionInfo } from '../../services';
 import { AuthService } from '../auth';
@@ -92,6 +94,7 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   }
 
   private clusterNode(c: ClusterSummary): ClusterNode {
+    if (workloadIdentityState(c) === 'on') markDone('clusterOn');
     const key = c.id.toLowerCase();
     let n = this.clusterNodes.get(key);
     if (n) n.cluster = c; else { n = new ClusterNode(c); this.clusterNodes.set(key, n); }
@@ -106,6 +109,7 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     try {
       const bindings = bindingsOf(c.issuerUrl, await services.identities.listWithCredentials(c.subscriptionId));
       if (!bindings.length) return [new MessageNode('No bindings yet', `${c.id}/nobindings`)];
+      markDone('bound');
       return bindings.map((b) => new BindingNode(c, b));
     } catch (e) {
       const d = describeError(e);
@@ -178,6 +182,7 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
 
   /** Updates one cluster node after an operation, without reloading the tree. */
   updateCluster(c: ClusterSummary) {
+    if (workloadIdentityState(c) === 'on') markDone('clusterOn');
     const key = c.id.toLowerCase();
     void this.inventoryMap().then((inv) => {
       const sub = inv.get(c.subscriptionId.toLowerCase());

@@ -45,11 +45,11 @@ export function reportHtml(r: VerifyReport, opts: { nonce: string; cspSource: st
   // Problems first, linked to their place in the chain.
   const attention = r.checks.filter((c) => c.status === 'fail' || c.status === 'error' || c.status === 'warn');
   const rows = r.checks.map((c) => `
-    <section class="check ${c.status}" id="check-${esc(c.key)}" data-key="${esc(c.key)}" data-status="${c.status}">
-      <h3><span class="mark">${esc(TEXT_MARK[c.status])}</span> ${esc(c.title)}${qualifier(c) ? ` <small>${esc(qualifier(c)!)}</small>` : ''}</h3>
+    <section class="check ${c.status}" id="check-${esc(c.key)}" data-key="${esc(c.key)}" data-status="${c.status}" aria-labelledby="title-${esc(c.key)}">
+      <h3 id="title-${esc(c.key)}"><span class="mark">${esc(TEXT_MARK[c.status])}</span> ${esc(c.title)}${qualifier(c) ? ` <small>${esc(qualifier(c)!)}</small>` : ''}</h3>
       <p class="message">${esc(c.message)}</p>
       ${c.evidence.length ? `<dl>${c.evidence.map((e) => `<dt>${esc(e.label)}</dt><dd>${esc(e.value)}</dd>`).join('')}</dl>` : ''}
-      ${c.fix ? `<p class="fix"><button data-fix="${esc(c.key)}" ${opts.busy ? 'disabled' : ''}>${esc(c.fix.label)}</button> <span class="detail">${esc(c.fix.detail)}</span></p>` : ''}
+      ${c.fix ? `<p class="fix"><button data-fix="${esc(c.key)}" aria-describedby="fix-${esc(c.key)}" ${opts.busy ? 'disabled' : ''}>${esc(c.fix.label)}</button> <span class="detail" id="fix-${esc(c.key)}">${esc(c.fix.detail)}</span></p>` : ''}
     </section>`).join('');
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -74,12 +74,14 @@ export function reportHtml(r: VerifyReport, opts: { nonce: string; cspSource: st
   .fail .mark, .error .mark { color: var(--vscode-editorError-foreground, red); }
 </style></head>
 <body>
-<h2>Workload identity: ${esc(subjectOf(r))}</h2>
-<p class="meta" id="summary">${n.pass} passed · ${n.warn} warnings · ${n.fail} failed${n.error ? ` · ${n.error} could not be read` : ''} · checked ${esc(r.checkedAt)}${r.identity ? ` · identity ${esc(r.identity.name)} (${esc(r.identity.clientId)})` : ''}</p>
-${attention.length ? `<ul class="attention">${attention.map((c) => `<li><a href="#check-${esc(c.key)}">${esc(TEXT_MARK[c.status])}: ${esc(c.title)}${qualifier(c) ? ` (${esc(qualifier(c)!)})` : ''}</a></li>`).join('')}</ul>` : ''}
+<main aria-labelledby="heading">
+<h2 id="heading">Workload identity: ${esc(subjectOf(r))}</h2>
+<p class="meta" id="summary" aria-live="polite">${n.pass} passed · ${n.warn} warnings · ${n.fail} failed${n.error ? ` · ${n.error} could not be read` : ''} · checked ${esc(r.checkedAt)}${r.identity ? ` · identity ${esc(r.identity.name)} (${esc(r.identity.clientId)})` : ''}</p>
+${attention.length ? `<nav aria-label="Checks that need attention"><ul class="attention">${attention.map((c) => `<li><a href="#check-${esc(c.key)}">${esc(TEXT_MARK[c.status])}: ${esc(c.title)}${qualifier(c) ? ` (${esc(qualifier(c)!)})` : ''}</a></li>`).join('')}</ul></nav>` : ''}
 ${r.notes.map((x) => `<p class="note">${esc(x)}</p>`).join('')}
-<p><button id="rerun" class="secondary" ${opts.busy ? 'disabled' : ''}>Run checks again</button> ${opts.tested ? '' : `<button id="test" class="secondary" ${opts.busy ? 'disabled' : ''} title="Get a ServiceAccount token, exchange it at Microsoft Entra ID and ask Key Vault, as a pod would">Test the token exchange</button> `}${opts.tested ? `<button id="secret" class="secondary" ${opts.busy ? 'disabled' : ''}>Read a named secret…</button> <button id="connect" class="secondary" ${opts.busy ? 'disabled' : ''}>Connect a workload</button> ` : ''}<button id="copy" class="secondary">Copy report</button> <span id="busy" class="meta" role="status">${esc(opts.busy ?? '')}</span></p>
+<div role="toolbar" aria-label="Report actions"><button id="rerun" class="secondary" ${opts.busy ? 'disabled' : ''}>Run checks again</button> ${opts.tested ? '' : `<button id="test" class="secondary" ${opts.busy ? 'disabled' : ''} title="Get a ServiceAccount token, exchange it at Microsoft Entra ID and ask Key Vault, as a pod would">Test the token exchange</button> `}${opts.tested ? `<button id="secret" class="secondary" ${opts.busy ? 'disabled' : ''}>Read a named secret…</button> <button id="connect" class="secondary" ${opts.busy ? 'disabled' : ''}>Connect a workload</button> ` : ''}<button id="copy" class="secondary">Copy report</button> <span id="busy" class="meta" role="status">${esc(opts.busy ?? '')}</span></div>
 ${rows}
+</main>
 <script nonce="${opts.nonce}">
   const vscode = acquireVsCodeApi();
   document.body.addEventListener('click', (e) => {

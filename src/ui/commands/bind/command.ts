@@ -9,6 +9,7 @@ import { AzureSession } from '../../auth';
 import { CommandContext, requireSession } from '../../context';
 import { manifestLocation, writeManifest } from '../../manifestWriter';
 import { withCancellableProgress } from '../../progress';
+import { markDone } from '../../walkthrough';
 import type { ClusterNode, VaultNode } from '../../tree/nodes';
 import { BindWizardContext, TITLE, bindPromptSteps, identityChoice } from './prompts';
 import { exportRequest } from '../export/command';
@@ -92,6 +93,7 @@ async function execute(ctx: CommandContext, session: AzureSession, deps: ReturnT
     let manifest: Awaited<ReturnType<typeof writeManifest>> = { kind: 'none' };
     if (target.error) void prompter.notify('error', `The manifest was not written: ${target.error}`);
     else manifest = await writeManifest(prompter, target.path!, content);
+    markDone('bound');
     ctx.log.info(`Bound ${request.vault.name} to ${request.namespace}/${request.serviceAccount} on ${request.cluster.name}: client id ${result.identity.clientId}, credential ${result.credential.name}.`);
     const actions = ['Test now', 'Connect a workload', 'Copy Client ID', ...(manifest.kind !== 'none' ? ['Open Manifest'] : [])];
     void prompter.notify('info',

@@ -14,6 +14,7 @@ import { proposedContent } from '../../proposedContent';
 import { BACK, PromptDismissed } from '../../../wizard/prompter';
 import { answered, runPrompts } from '../../../wizard/wizard';
 import { CommandContext, requireSession } from '../../context';
+import { markDone } from '../../walkthrough';
 import type { ClusterSummary } from '../../../workloadIdentity/cluster';
 import { VerifyWizardContext, verifyPromptSteps } from '../verify/prompts';
 
@@ -135,6 +136,7 @@ async function connectInCluster(ctx: CommandContext, deps: BindDeps, cluster: Cl
       const result = await withCancellableProgress(`Connecting ${w.kind} ${w.name} on ${cluster.name}`, (progress, signal) =>
         connectDomain(ctx).connectLive(kube, w, target.serviceAccount, { signal, progress, sleep: deps.sleep, ...(plan.secrets ? { secrets: plan.secrets } : {}) }));
       ctx.log.info(`${CONNECT_TITLE}: ${w.kind} ${w.name} on ${cluster.name}: ${result}; ${plan.changes.join('; ')}.`);
+      markDone('connected');
       const verifyTarget = { cluster, namespace: target.namespace, serviceAccount: target.serviceAccount };
       const pods = w.kind === 'CronJob' ? undefined : (await verifyBinding(verifyTarget, ctx.auth.session!.services.verifyDeps(ctx.tree))).report.checks.find((c) => c.id === 'pods');
       void prompter.notify(pods && pods.status !== 'pass' ? 'warning' : 'info',
@@ -174,6 +176,7 @@ async function patchOverlay(ctx: CommandContext, kustomization: string, picked: 
   await writeManifest(ctx.prompter(), fresh.patch.path, fresh.patch.text);
   if (fresh.kustomizationText !== await readText(kustomization)) await vscode.workspace.fs.writeFile(fileUri(kustomization), Buffer.from(fresh.kustomizationText, 'utf8'));
   ctx.log.info(`${CONNECT_TITLE}: ${fresh.changes.join('; ')}.`);
+  markDone('connected');
   void ctx.prompter().notify('info', `${kustomization} now patches ${picked.workload.kind} ${picked.workload.name} to run as ${target.serviceAccount} with the azure.workload.identity/use label. Build and apply the overlay to roll out pods that get the token.`);
   return fresh;
 }
@@ -239,6 +242,7 @@ async function execute(ctx: CommandContext, reviewed: ConnectPlan, target: Conne
   if (plan.secretProviderClass) await writeManifest(ctx.prompter(), plan.secretProviderClass.path, plan.secretProviderClass.text);
   await vscode.window.showTextDocument(uri, { preview: false });
   ctx.log.info(`${CONNECT_TITLE}: ${reviewed.candidate.path}: ${plan.changes.join('; ') || 'already connected'}.`);
+  markDone('connected');
   void ctx.prompter().notify('info',
     `${plan.candidate.workload.kind} ${plan.candidate.workload.name} in ${plan.candidate.path} now runs as ${target.serviceAccount} with the azure.workload.identity/use label. Apply the file to ${target.clusterName} (kubectl apply -f ${plan.candidate.path}, or your pipeline) to roll out pods that get the token; then Verify.`,
     'Verify').then((a) => { if (a === 'Verify') void vscode.commands.executeCommand('aksWorkloadIdentity.verifyWorkloadIdentity', { cluster, namespace: target.namespace, serviceAccount: target.serviceAccount }); });

@@ -8,6 +8,7 @@ import { verifyAndTest } from '../../../workloadIdentity/probe/probe';
 import { withCancellableProgress } from '../../progress';
 import { validateObjectName } from '../../../workloadIdentity/names';
 import { reportHtml, reportMarkdown, summarize } from '../../../workloadIdentity/verify/report';
+import { markDone } from '../../walkthrough';
 import { verifyBinding } from '../../../workloadIdentity/verify/verify';
 import type { CommandContext } from '../../context';
 
@@ -75,6 +76,8 @@ export class VerifyPanel {
         : await vscode.window.withProgress({ location: { viewId: 'aksWorkloadIdentity.resources' } }, () => verifyBinding(this.target, deps));
       this.report = report; this.facts = facts; this.deps = deps;
       const n = summarize(report);
+      if (!n.fail && !n.error) markDone('verified');
+      if (this.testing && report.checks.some((c) => c.id === 'keyVault' && c.status === 'pass')) markDone('tested');
       this.ctx.log.info(`Verify ${this.target.namespace}/${this.target.serviceAccount} on ${this.target.cluster.name}: ${n.pass} passed, ${n.warn} warnings, ${n.fail} failed, ${n.error} unreadable.`);
       return report;
     } catch (e) {
