@@ -41,14 +41,20 @@ export class VsCodePrompter implements Prompter {
       const finish = (v: T | T[] | Back | undefined) => { if (done) return; done = true; resolve(v); qp.dispose(); };
       qp.onDidChangeValue((text) => {
         if (!opts.typed || many) return;
-        const exact = fixed.some((i) => i.label === text);
-        if (!text || exact) { qp.items = fixed; return; }
+        const exact = fixed.find((i) => i.label === text);
+        if (!text || exact) {
+          qp.items = fixed;
+          // Replacing the items makes the first one active, even when the filter hides it: Enter must take what was typed.
+          if (exact) qp.activeItems = [exact];
+          return;
+        }
         // QuickPick has no validation message: the rule shows as an item that cannot be accepted.
         const error = opts.typed.validate(text);
         const typedItem: QpItem<T> = error
           ? { label: `$(error) ${error}`, invalid: true, alwaysShow: true }
           : { label: opts.typed.label(text), typedText: text, alwaysShow: true };
         qp.items = [typedItem, ...fixed];
+        qp.activeItems = [typedItem];
       });
       qp.onDidTriggerButton((b) => { if (b === vscode.QuickInputButtons.Back) finish(BACK); });
       qp.onDidAccept(() => {

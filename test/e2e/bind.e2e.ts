@@ -97,7 +97,13 @@ describe('Bind Key Vault in the browser', () => {
     const review = await quickInput(wb.page, 'nothing has been written yet');
     await review.locator('.monaco-list-row', { hasText: 'Federated identity credential' }).waitFor();
     await kb.press('Enter');
-    await wb.page.locator('.notification-toast', { hasText: 'Bound kv-petclinic to payments/keyboard-sa' }).waitFor({ timeout: 90_000 });
+    try {
+      await wb.page.locator('.notification-toast', { hasText: 'Bound kv-petclinic to payments/keyboard-sa' }).waitFor({ timeout: 90_000 });
+    } catch (e) {
+      await wb.shot('keyboard-only-failure');
+      console.log(await wb.page.locator('.notification-toast').allTextContents());
+      throw e;
+    }
     // The notification's actions, with the keyboard: focus the toast, Tab to "Open Manifest", Enter.
     await kb.press('F1');
     await answer('', 'Notifications: Focus Notification Toast', 'Focus Notification Toast');

@@ -11,7 +11,7 @@ describe('Verify Workload Identity in the browser', () => {
   before(async () => { wb = await openWorkbench('verify'); });
   after(async () => { await wb?.close(); });
 
-  it('shows a report with the seeded mistake, fixes it with one click, and the check passes', async () => {
+  it('shows a report with the seeded mistake, fixes it from the keyboard, and the check passes', async () => {
     const view = await openExtensionView(wb.page);
     await treeRow(view, 'aks-payments').waitFor({ timeout: 60_000 });
     await runCommand(wb.page, 'AKS Workload Identity: Verify Workload Identity…');
