@@ -94,3 +94,6 @@ export async function assertNoSecretsLeft(wb: Workbench) {
   assert.deepEqual(SECRET_PATTERNS.filter(([, re]) => re.test(wb.cs.output())).map(([what]) => what), [], 'code-server output');
   assert.ok(findFiles(wb.cs.userDataDir, /AKS Workload Identity\.log$/).length > 0, 'the log channel was written, so the scan read it');
 }
+
+/** A report panel's page: VS Code nests each webview's content in an inner frame. */
+export const report = (page: Page) => page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');

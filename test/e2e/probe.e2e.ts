@@ -1,10 +1,8 @@
 import * as assert from 'node:assert/strict';
-import type { Locator, Page } from 'playwright-core';
+import type { Locator } from 'playwright-core';
 import { after, before, describe, it } from 'node:test';
-import { Workbench, assertNoSecretsLeft, openExtensionView, openWorkbench, treeRow } from './fixture';
+import { Workbench, assertNoSecretsLeft, openExtensionView, openWorkbench, report, treeRow } from './fixture';
 
-/** The report's page: VS Code nests each webview's content in an inner frame. */
-const report = (page: Page) => page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
 
 /** The Test Binding button a binding row shows on hover. */
 async function clickTest(view: Locator, label: string) {

@@ -1,10 +1,7 @@
 import * as assert from 'node:assert/strict';
-import type { Page } from 'playwright-core';
 import { after, before, describe, it } from 'node:test';
-import { Workbench, assertNoSecretsLeft, openExtensionView, openWorkbench, pick, runCommand, treeRow } from './fixture';
+import { Workbench, assertNoSecretsLeft, openExtensionView, openWorkbench, pick, runCommand, report, treeRow } from './fixture';
 
-/** The report's page: VS Code nests each webview's content in an inner frame. */
-const report = (page: Page) => page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
 
 describe('Verify Workload Identity in the browser', () => {
   let wb: Workbench;

@@ -1,14 +1,13 @@
 import * as assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { after, before, describe, it } from 'node:test';
-import { Workbench, openExtensionView, openWorkbench, runCommand, treeRow } from './fixture';
+import { Workbench, openExtensionView, openWorkbench, runCommand, report, treeRow } from './fixture';
 
 /** The walkthrough's steps that VS Code shows as completed. */
 const completed = (page: Page) => page.evaluate(() => Array.from(document.querySelectorAll('.getting-started-step[data-step-id^="aks-workload-identity."]'))
   .filter((s) => s.getAttribute('aria-checked') === 'true')
   .map((s) => s.getAttribute('data-step-id')!.split('#').pop()));
 
-const report = (page: Page) => page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
 
 describe('the walkthrough in the browser', () => {
   let wb: Workbench;
