@@ -59,6 +59,15 @@ describe('Remove Binding', () => {
     });
   }
 
+  it('on a private cluster, through run-command: Bind then Remove with everything chosen returns to the state before Bind', async () => {
+    const before = worldOf(env.sim.state);
+    const r = { ...bindRequest(env, { cluster: 'aks-private', namespace: 'ledger' }), identity: { kind: 'new' as const, subscriptionId: SUB_PROD, resourceGroup: 'rg-secure', name: 'id-ledger', location: 'northeurope' } };
+    await bind(env, r);
+    await remove(env, target(r), ALL);
+    assert.ok(env.sim.log.some((x) => x.op === 'managedClusters.runCommand'), 'the cluster was reached through run-command');
+    assert.deepEqual(worldOf(env.sim.state), before);
+  });
+
   it('with the defaults keeps exactly the identity and the ServiceAccount (without its annotations)', async () => {
     const r = bindRequest(env);
     const bound = await bind(env, r);
