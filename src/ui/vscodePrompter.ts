@@ -39,13 +39,15 @@ export class VsCodePrompter implements Prompter {
     return new Promise((resolve) => {
       let done = false;
       const finish = (v: T | T[] | Back | undefined) => { if (done) return; done = true; resolve(v); qp.dispose(); };
-      qp.onDidChangeValue((text) => {
+      // Replacing the items makes the first one active once the widget updates, even when the filter hides it:
+      // the item Enter should take is made active after that update.
+      const activate = (item: QpItem<T>) => setTimeout(() => { if (!done && qp.items.includes(item)) qp.activeItems = [item]; }, 0);
+      const onValue = (text: string) => {
         if (!opts.typed || many) return;
         const exact = fixed.find((i) => i.label === text);
         if (!text || exact) {
-          qp.items = fixed;
-          // Replacing the items makes the first one active, even when the filter hides it: Enter must take what was typed.
-          if (exact) qp.activeItems = [exact];
+          if (qp.items.length !== fixed.length) qp.items = fixed;
+          if (exact) activate(exact);
           return;
         }
         // QuickPick has no validation message: the rule shows as an item that cannot be accepted.
@@ -54,12 +56,22 @@ export class VsCodePrompter implements Prompter {
           ? { label: `$(error) ${error}`, invalid: true, alwaysShow: true }
           : { label: opts.typed.label(text), typedText: text, alwaysShow: true };
         qp.items = [typedItem, ...fixed];
-        qp.activeItems = [typedItem];
-      });
+        activate(typedItem);
+      };
+      qp.onDidChangeValue(onValue);
+      // Typed before the list arrived: the items just replaced made the first one active, even if the filter hides it.
+      if (qp.value && opts.typed && !many) onValue(qp.value);
+      else if (qp.value && !many) {
+        const typed = qp.value.toLowerCase();
+        const match = fixed.find((i) => i.label.toLowerCase().includes(typed));
+        if (match) activate(match);
+      }
       qp.onDidTriggerButton((b) => { if (b === vscode.QuickInputButtons.Back) finish(BACK); });
       qp.onDidAccept(() => {
         if (many) return finish(qp.selectedItems.map((i) => i.value as T));
-        const sel = qp.selectedItems[0] ?? qp.activeItems[0];
+        // A name typed exactly is the answer, whatever row the widget last reported active.
+        const exact = opts.typed ? fixed.find((i) => i.label === qp.value) : undefined;
+        const sel = exact ?? qp.selectedItems[0] ?? qp.activeItems[0];
         if (!sel || sel.invalid) return;
         if (sel.typedText !== undefined) {
           if (opts.typed!.validate(sel.typedText)) return;

@@ -80,7 +80,8 @@ describe('Bind Key Vault in the browser', () => {
     const answer = async (question: string, text: string, row = text) => {
       const w = await quickInput(wb.page, question);
       await kb.type(text);
-      await w.locator('.quick-input-list .monaco-list-row', { hasText: row }).first().waitFor();
+      // As a keyboard user does: Enter once the highlighted row is the answer.
+      await w.locator('.quick-input-list .monaco-list-row.focused', { hasText: row }).first().waitFor();
       await kb.press('Enter');
     };
     await kb.press('F1');

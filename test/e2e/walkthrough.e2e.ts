@@ -35,12 +35,16 @@ describe('the walkthrough in the browser', () => {
 
     // The journey: the view signs in and shows the clusters; a binding is listed; Test Binding reaches Key Vault.
     const view = await openExtensionView(wb.page);
-    try {
-      await treeRow(view, 'aks-payments').waitFor({ timeout: 60_000 });
-    } catch (e) { await wb.shot('tree-not-shown'); throw e; }
-    await treeRow(view, 'aks-payments').click();
     const binding = treeRow(view, 'payments/payments-api');
-    await binding.waitFor({ timeout: 60_000 });
+    // The tree redraws when the sign-in and each subscription's rows arrive: expand the cluster once it has settled.
+    for (let attempt = 1; !(await binding.isVisible()); attempt++) {
+      try {
+        await treeRow(view, 'aks-payments').click({ timeout: 20_000 });
+        await binding.waitFor({ timeout: 10_000 });
+      } catch (e) {
+        if (attempt >= 4) { await wb.shot('tree-not-shown'); throw e; }
+      }
+    }
     await binding.hover();
     await binding.locator('.action-label[aria-label="Test Binding…"]').click();
     await report(wb.page).locator('section[data-key="keyVault:kv-payments:secrets"][data-status="pass"]').waitFor({ timeout: 90_000 });
