@@ -61,11 +61,6 @@ export class VsCodePrompter implements Prompter {
       qp.onDidChangeValue(onValue);
       // Typed before the list arrived: the items just replaced made the first one active, even if the filter hides it.
       if (qp.value && opts.typed && !many) onValue(qp.value);
-      else if (qp.value && !many) {
-        const typed = qp.value.toLowerCase();
-        const match = fixed.find((i) => i.label.toLowerCase().includes(typed));
-        if (match) activate(match);
-      }
       qp.onDidTriggerButton((b) => { if (b === vscode.QuickInputButtons.Back) finish(BACK); });
       qp.onDidAccept(() => {
         if (many) return finish(qp.selectedItems.map((i) => i.value as T));
