@@ -42,7 +42,11 @@ describe('the walkthrough in the browser', () => {
         await treeRow(view, 'aks-payments').click({ timeout: 20_000 });
         await binding.waitFor({ timeout: 10_000 });
       } catch (e) {
-        if (attempt >= 4) { await wb.shot('tree-not-shown'); throw e; }
+        if (attempt >= 4) {
+          await wb.shot('tree-not-shown');
+          console.log(`the view showed instead:\n${await view.innerText().catch(() => '(no view)')}`);
+          throw e;
+        }
       }
     }
     await binding.hover();
