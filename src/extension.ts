@@ -3,6 +3,7 @@
  * The Azure SDKs and the Kubernetes client load on first use (services.ts), not at activation.
  */
 import * as vscode from 'vscode';
+import * as l10n from '@vscode/l10n';
 import { SingleFlight } from './util/concurrency';
 import { Prompter } from './wizard/prompter';
 import { AuthService } from './ui/auth';
@@ -23,7 +24,13 @@ import { copyIssuerUrl, copyResourceId, openInPortal, retry, selectSubscriptions
 type ServicesModule = typeof import('./services');
 let servicesModule: ServicesModule | undefined;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const loadServices = (): ServicesModule => (servicesModule ??= require('./services') as ServicesModule);
+const loadServices = (): ServicesModule => {
+  if (!servicesModule) {
+    servicesModule = require('./services') as ServicesModule;
+    servicesModule.useTranslations(vscode.l10n.bundle);
+  }
+  return servicesModule;
+};
 
 /** What tests reach through `extension.exports`: the same objects the commands use. */
 export interface ExtensionApi {
@@ -40,6 +47,8 @@ export interface ExtensionApi {
 
 export function activate(context: vscode.ExtensionContext): ExtensionApi {
   const started = performance.now();
+  // Code without `vscode` translates through @vscode/l10n; each bundle configures its own copy (services.ts too).
+  if (vscode.l10n.bundle) l10n.config({ contents: vscode.l10n.bundle });
   const { channel, logger } = createLog();
   let prompterOverride: Prompter | undefined;
   const vscodePrompter = new VsCodePrompter();

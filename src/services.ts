@@ -2,6 +2,7 @@
  * Everything that loads the Azure SDKs and @kubernetes/client-node. extension.ts requires this module
  * on first use, so activation loads none of them.
  */
+import * as l10n from '@vscode/l10n';
 import type { TokenCredential } from '@azure/core-auth';
 import { AzureCliCredential, ClientAssertionCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
@@ -29,6 +30,11 @@ import { connectLive, planLive, toLiveWorkload } from './workloadIdentity/connec
 import { bindingSpec } from './workloadIdentity/export/model';
 import { render } from './workloadIdentity/export/formats';
 import { Logger } from './log';
+
+/** VS Code's translations for this bundle's copy of @vscode/l10n (undefined in English). */
+export function useTranslations(contents: Record<string, string> | undefined) {
+  if (contents) l10n.config({ contents });
+}
 
 export interface TenantInfo { tenantId: string; displayName?: string; defaultDomain?: string }
 export interface SubscriptionInfo { subscriptionId: string; displayName: string; tenantId?: string }

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 export type AuthMethod = 'vscode' | 'azureCli';
 export type AuthSetting = 'auto' | 'vscode' | 'azureCli';
 
@@ -23,4 +24,4 @@ export function chooseAuthMethod(setting: AuthSetting, available: { vscodeSessio
   return 'vscode';
 }
 
-export const methodLabel = (m: AuthMethod) => (m === 'vscode' ? 'VS Code account' : 'Azure CLI');
+export const methodLabel = (m: AuthMethod) => (m === 'vscode' ? l10n.t('VS Code account') : 'Azure CLI');

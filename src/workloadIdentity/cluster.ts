@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { ManagedCluster } from '@azure/arm-containerservice';
 import { ResourceRef, parseResourceId } from '../azure/resourceId';
 import { CancelledError, StepError, describeError, throwIfAborted } from './errors';
@@ -54,7 +55,7 @@ export type EnableOutcome =
   | { kind: 'alreadyOn'; cluster: ClusterSummary }
   | { kind: 'enabled'; cluster: ClusterSummary };
 
-export const ENABLE_STEP = 'Enable workload identity on the cluster';
+const enableStep = () => l10n.t('Enable workload identity on the cluster');
 export const WRITE_PERMISSION = 'Microsoft.ContainerService/managedClusters/write';
 
 /** The cluster as it will be PUT: the GET unchanged except for the two flags, as az CLI does. */
@@ -68,13 +69,13 @@ export function withWorkloadIdentity(mc: ManagedCluster): ManagedCluster {
 
 export class ClusterBusyError extends StepError {
   constructor(name: string, state: string) {
-    super(ENABLE_STEP, 'ClusterBusy', `The cluster ${name} is busy (${state}). Nothing was sent; try again when its current operation has finished.`, 'Retry later.', 409);
+    super(enableStep(), 'ClusterBusy', l10n.t('The cluster {0} is busy ({1}). Nothing was sent; try again when its current operation has finished.', name, state), l10n.t('Retry later.'), 409);
   }
 }
 
 export class UpdateStillRunningError extends CancelledError {
   constructor(readonly clusterName: string) {
-    super(`Stopped waiting. The update of ${clusterName} goes on in Azure; the tree shows when it ends.`);
+    super(l10n.t('Stopped waiting. The update of {0} goes on in Azure; the tree shows when it ends.', clusterName));
   }
 }
 
@@ -85,13 +86,13 @@ export class UpdateStillRunningError extends CancelledError {
 export async function enableWorkloadIdentity(api: ClusterApi, ref: ResourceRef, opts: { signal?: AbortSignal; onProgress?: (message: string) => void; onAccepted?: () => void; settleIntervalMs?: number } = {}): Promise<EnableOutcome> {
   const wrap = (e: unknown): never => {
     if (e instanceof StepError || e instanceof CancelledError) throw e;
-    if (opts.signal?.aborted) throw new CancelledError('Cancelled before the update was sent. Nothing changed.');
+    if (opts.signal?.aborted) throw new CancelledError(l10n.t('Cancelled before the update was sent. Nothing changed.'));
     const d = describeError(e);
     if (d.status === 409) throw new ClusterBusyError(ref.name, d.message);
     if (d.status === 403) {
-      throw new StepError(ENABLE_STEP, d.code, `You lack the permission ${WRITE_PERMISSION} on ${ref.name}. Nothing changed.`, 'Ask for the Azure Kubernetes Service Contributor role on the cluster.', 403);
+      throw new StepError(enableStep(), d.code, l10n.t('You lack the permission {0} on {1}. Nothing changed.', WRITE_PERMISSION, ref.name), l10n.t('Ask for the Azure Kubernetes Service Contributor role on the cluster.'), 403);
     }
-    throw new StepError(ENABLE_STEP, d.code, d.message, undefined, d.status);
+    throw new StepError(enableStep(), d.code, d.message, undefined, d.status);
   };
   let current: ManagedCluster;
   try { current = await api.get(ref, opts.signal); } catch (e) { return wrap(e); }
@@ -99,32 +100,32 @@ export async function enableWorkloadIdentity(api: ClusterApi, ref: ResourceRef, 
   if (workloadIdentityState(summary) === 'on') {
     // Someone else's update that turns it on is still running: the issuer URL comes when it ends.
     if (isBusy(summary.provisioningState)) {
-      opts.onProgress?.(`Waiting for the running update of ${ref.name} to finish…`);
+      opts.onProgress?.(l10n.t('Waiting for the running update of {0} to finish…', ref.name));
       const settled = await waitUntilSettled(api, ref, opts.settleIntervalMs ?? 2000, opts.signal).catch(wrap);
       if (workloadIdentityState(settled) === 'on' && settled.issuerUrl) return { kind: 'alreadyOn', cluster: settled };
-      throw new StepError(ENABLE_STEP, 'UpdateFailed', `The running update of ${ref.name} ended ${settled.provisioningState} without workload identity.`);
+      throw new StepError(enableStep(), 'UpdateFailed', l10n.t('The running update of {0} ended {1} without workload identity.', ref.name, settled.provisioningState ?? '?'));
     }
     return { kind: 'alreadyOn', cluster: summary };
   }
   if (isBusy(current.provisioningState)) throw new ClusterBusyError(ref.name, current.provisioningState!);
   throwIfAborted(opts.signal);
-  opts.onProgress?.('Updating the cluster (this takes several minutes)…');
+  opts.onProgress?.(l10n.t('Updating the cluster (this takes several minutes)…'));
   let accepted = false;
   try {
     const done = await api.put(ref, withWorkloadIdentity(current), {
       signal: opts.signal,
       onAccepted: () => { accepted = true; opts.onAccepted?.(); },
-      onProgress: (p) => opts.onProgress?.(`Cluster update: ${p.status}…`),
+      onProgress: (p) => opts.onProgress?.(l10n.t('Cluster update: {0}…', p.status)),
     });
     const after = clusterFromSdk(done);
     if (done.provisioningState && done.provisioningState !== 'Succeeded') {
-      throw new StepError(ENABLE_STEP, 'UpdateFailed', `The update ended ${done.provisioningState}.`);
+      throw new StepError(enableStep(), 'UpdateFailed', l10n.t('The update ended {0}.', done.provisioningState));
     }
     return { kind: 'enabled', cluster: after };
   } catch (e) {
     if ((e as any)?.name === 'AbortError' || opts.signal?.aborted) {
       if (accepted) throw new UpdateStillRunningError(ref.name);
-      throw new CancelledError('Cancelled before the update was sent. Nothing changed.');
+      throw new CancelledError(l10n.t('Cancelled before the update was sent. Nothing changed.'));
     }
     return wrap(e);
   }

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 /** An error as the user sees it: which step, the service's code and message, and what to do. */
 export interface DescribedError {
   status?: number;
@@ -20,7 +21,7 @@ export class StepError extends Error {
 
 /** Thrown when the user cancels: the work done so far is in `done`. */
 export class CancelledError extends Error {
-  constructor(message = 'Cancelled.') { super(message); this.name = 'CancelledError'; }
+  constructor(message = l10n.t('Cancelled.')) { super(message); this.name = 'CancelledError'; }
 }
 
 /** Reads Azure RestErrors, Kubernetes ApiExceptions and network errors into one shape. */
@@ -37,7 +38,7 @@ export function describeError(e: unknown): DescribedError {
     const inner = err.details?.error ?? parseBody(err.response?.bodyAsText)?.error;
     return { status: err.statusCode, code: inner?.code ?? err.code ?? `HTTP${err.statusCode ?? ''}`, message: inner?.message ?? firstLine(err.message) };
   }
-  if (err?.name === 'AbortError') return { code: 'Cancelled', message: 'The operation was cancelled.' };
+  if (err?.name === 'AbortError') return { code: 'Cancelled', message: l10n.t('The operation was cancelled.') };
   if (typeof err?.code === 'string') return { code: err.code, message: firstLine(err.message ?? String(err)) };
   return { code: err?.name ?? 'Error', message: firstLine(err?.message ?? String(err)) };
 }
@@ -61,6 +62,19 @@ export function toStepError(step: string, e: unknown, remedy?: () => string): Er
   const d = describeError(e);
   const forbidden = d.status === 403 || /Forbidden|AuthorizationFailed/i.test(d.code);
   return new StepError(step, d.code, d.message, forbidden ? remedy?.() : undefined, d.status);
+}
+
+/** A failed or cancelled run: why, and which lines are done and which are not. Running it again finishes the work. */
+export class IncompleteRunError<Line = unknown> extends Error {
+  override readonly cause: StepError | CancelledError;
+  constructor(flow: string, e: unknown, readonly records: Line[], readonly done: string[], readonly notDone: string[]) {
+    const cause = toStepError(flow, e) as StepError | CancelledError;
+    super(cause.message);
+    this.cause = cause;
+    this.name = 'IncompleteRunError';
+  }
+
+  get cancelled() { return this.cause instanceof CancelledError; }
 }
 
 export const isAbort = (e: unknown) => (e as any)?.name === 'AbortError' || e instanceof CancelledError;

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { ClusterSummary, clusterFromRaw } from './cluster';
 import { limiter } from '../util/concurrency';
 import { describeError } from './errors';
@@ -166,7 +167,7 @@ export async function loadInventory(source: InventorySource, subscriptionIds: st
     try {
       rows = checkPage(page, new Set(group));
     } catch (e) {
-      const message = `Resource Graph answered in a shape that was not asked for: ${(e as Error).message}.`;
+      const message = l10n.t('Resource Graph answered in a shape that was not asked for: {0}.', (e as Error).message);
       options.log?.warn(`${message} Subscriptions: ${group.join(', ')}`);
       return fail(group, message);
     }

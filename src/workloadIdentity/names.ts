@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { createHash } from 'node:crypto';
 
 /** Each validator returns undefined when the value is valid, or a message that names the rule. */
@@ -7,51 +8,51 @@ const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 export const validateNamespace: Validator = (v) => {
-  if (!v) return 'A namespace name is required (Kubernetes DNS-1123 label).';
-  if (v.length > 63) return `Namespace names are DNS-1123 labels: at most 63 characters (this one has ${v.length}).`;
-  if (!DNS1123_LABEL.test(v)) return "Namespace names are DNS-1123 labels: lower-case letters, digits and '-', starting and ending with a letter or digit.";
+  if (!v) return l10n.t('A namespace name is required (Kubernetes DNS-1123 label).');
+  if (v.length > 63) return l10n.t('Namespace names are DNS-1123 labels: at most 63 characters (this one has {0}).', v.length);
+  if (!DNS1123_LABEL.test(v)) return l10n.t('Namespace names are DNS-1123 labels: lower-case letters, digits and \'-\', starting and ending with a letter or digit.');
   return undefined;
 };
 
 export const validateServiceAccountName: Validator = (v) => {
-  if (!v) return 'A ServiceAccount name is required (Kubernetes DNS-1123 subdomain).';
-  if (v.length > 253) return `ServiceAccount names are DNS-1123 subdomains: at most 253 characters (this one has ${v.length}).`;
-  if (!DNS1123_SUBDOMAIN.test(v)) return "ServiceAccount names are DNS-1123 subdomains: lower-case letters, digits, '-' and '.', each part starting and ending with a letter or digit.";
+  if (!v) return l10n.t('A ServiceAccount name is required (Kubernetes DNS-1123 subdomain).');
+  if (v.length > 253) return l10n.t('ServiceAccount names are DNS-1123 subdomains: at most 253 characters (this one has {0}).', v.length);
+  if (!DNS1123_SUBDOMAIN.test(v)) return l10n.t('ServiceAccount names are DNS-1123 subdomains: lower-case letters, digits, \'-\' and \'.\', each part starting and ending with a letter or digit.');
   return undefined;
 };
 
 export const validateIdentityName: Validator = (v) => {
-  if (!v) return 'A managed identity name is required.';
-  if (v.length < 3 || v.length > 128) return `Managed identity names have 3 to 128 characters (this one has ${v.length}).`;
-  if (!/^[a-zA-Z0-9][a-zA-Z0-9_-]*$/.test(v)) return "Managed identity names use letters, digits, '-' and '_', and start with a letter or digit.";
+  if (!v) return l10n.t('A managed identity name is required.');
+  if (v.length < 3 || v.length > 128) return l10n.t('Managed identity names have 3 to 128 characters (this one has {0}).', v.length);
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_-]*$/.test(v)) return l10n.t('Managed identity names use letters, digits, \'-\' and \'_\', and start with a letter or digit.');
   return undefined;
 };
 
 export const validateCredentialName: Validator = (v) => {
-  if (!v) return 'A federated credential name is required.';
-  if (v.length < 3 || v.length > 120) return `Federated credential names have 3 to 120 characters (this one has ${v.length}).`;
-  if (!/^[a-zA-Z0-9][a-zA-Z0-9_-]*$/.test(v)) return "Federated credential names use letters, digits, '-' and '_', and start with a letter or digit.";
+  if (!v) return l10n.t('A federated credential name is required.');
+  if (v.length < 3 || v.length > 120) return l10n.t('Federated credential names have 3 to 120 characters (this one has {0}).', v.length);
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_-]*$/.test(v)) return l10n.t('Federated credential names use letters, digits, \'-\' and \'_\', and start with a letter or digit.');
   return undefined;
 };
 
 export const validateResourceGroupName: Validator = (v) => {
-  if (!v) return 'A resource group name is required.';
-  if (v.length > 90) return `Resource group names have at most 90 characters (this one has ${v.length}).`;
-  if (!/^[-\w.()\p{L}\p{N}]+$/u.test(v)) return "Resource group names use letters, digits, '_', '-', '.', '(' and ')'.";
-  if (v.endsWith('.')) return "Resource group names cannot end with '.'.";
+  if (!v) return l10n.t('A resource group name is required.');
+  if (v.length > 90) return l10n.t('Resource group names have at most 90 characters (this one has {0}).', v.length);
+  if (!/^[-\w.()\p{L}\p{N}]+$/u.test(v)) return l10n.t('Resource group names use letters, digits, \'_\', \'-\', \'.\', \'(\' and \')\'.');
+  if (v.endsWith('.')) return l10n.t('Resource group names cannot end with \'.\'.');
   return undefined;
 };
 
 /** A manifest path relative to the workspace folder: no escape from it, no absolute path, a YAML file. */
 export const validateManifestPath: Validator = (v) => {
-  if (!v || !v.trim()) return 'A manifest path is required.';
-  if (v.includes('\0')) return 'The manifest path cannot contain a NUL character.';
-  if (v.startsWith('/') || v.startsWith('\\') || /^[a-zA-Z]:/.test(v)) return 'The manifest path must be relative to the workspace folder.';
+  if (!v || !v.trim()) return l10n.t('A manifest path is required.');
+  if (v.includes('\0')) return l10n.t('The manifest path cannot contain a NUL character.');
+  if (v.startsWith('/') || v.startsWith('\\') || /^[a-zA-Z]:/.test(v)) return l10n.t('The manifest path must be relative to the workspace folder.');
   const parts = v.split(/[\\/]+/);
-  if (parts.some((p) => p === '..')) return "The manifest path must stay inside the workspace folder ('..' is not allowed).";
-  if (parts.some((p) => p.trim() !== p || p === '')) return 'Parts of the manifest path cannot be empty or start or end with spaces.';
-  if (!/\.ya?ml$/i.test(v)) return 'The manifest path must end with .yaml or .yml.';
-  if (v.length > 1024) return 'The manifest path is too long (at most 1024 characters).';
+  if (parts.some((p) => p === '..')) return l10n.t('The manifest path must stay inside the workspace folder (\'..\' is not allowed).');
+  if (parts.some((p) => p.trim() !== p || p === '')) return l10n.t('Parts of the manifest path cannot be empty or start or end with spaces.');
+  if (!/\.ya?ml$/i.test(v)) return l10n.t('The manifest path must end with .yaml or .yml.');
+  if (v.length > 1024) return l10n.t('The manifest path is too long (at most 1024 characters).');
   return undefined;
 };
 
@@ -90,4 +91,4 @@ export const sameIgnoringTrailingSlash = (a: string, b: string) => a.replace(/\/
 
 /** Key Vault object names: 1 to 127 letters, digits and dashes. */
 export const validateObjectName: Validator = (v) =>
-  /^[0-9a-zA-Z-]{1,127}$/.test(v) ? undefined : 'A Key Vault object name has 1 to 127 characters: letters, digits and dashes.';
+  /^[0-9a-zA-Z-]{1,127}$/.test(v) ? undefined : l10n.t('A Key Vault object name has 1 to 127 characters: letters, digits and dashes.');

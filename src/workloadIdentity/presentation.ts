@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { ClusterSummary, isBusy, workloadIdentityState } from './cluster';
 import { VaultSummary } from './inventory';
 import { sameIgnoringTrailingSlash } from './names';
@@ -12,7 +13,7 @@ export interface NodeLook {
   icon: string;
 }
 
-const STATE_TEXT = { off: 'workload identity off', oidcOnly: 'OIDC issuer only', on: 'workload identity on' } as const;
+const stateText = (state: 'off' | 'oidcOnly' | 'on') => ({ off: l10n.t('workload identity off'), oidcOnly: l10n.t('OIDC issuer only'), on: l10n.t('workload identity on') })[state];
 
 /** Escapes text from Azure for Markdown tooltips: names and tags are data, not markup. */
 export const md = (s: string | undefined) => String(s ?? '').replace(/[\\`*_{}[\]()#+\-.!|<>&]/g, (c) => `\\${c}`);
@@ -21,30 +22,30 @@ export function clusterLook(c: ClusterSummary, updating = false): NodeLook {
   const state = workloadIdentityState(c);
   const busy = updating || isBusy(c.provisioningState);
   const rows: [string, string][] = [
-    ['Workload identity', STATE_TEXT[state]],
-    ['Issuer URL', c.issuerUrl ? `\`${c.issuerUrl.replace(/`/g, '')}\`` : '—'],
-    ['Region', md(c.location)],
-    ['Kubernetes', md(c.kubernetesVersion ?? 'unknown')],
-    ['Resource group', md(c.resourceGroup)],
-    ['Microsoft Entra ID', c.entraId ? 'integrated' : 'not integrated (local accounts)'],
-    ['API server', c.private ? 'private' : 'public'],
-    ['Provisioning state', md(c.provisioningState ?? 'unknown')],
+    [l10n.t('Workload identity'), stateText(state)],
+    [l10n.t('Issuer URL'), c.issuerUrl ? `\`${c.issuerUrl.replace(/`/g, '')}\`` : '—'],
+    [l10n.t('Region'), md(c.location)],
+    ['Kubernetes', md(c.kubernetesVersion ?? l10n.t('unknown'))],
+    [l10n.t('Resource group'), md(c.resourceGroup)],
+    ['Microsoft Entra ID', c.entraId ? l10n.t('integrated') : l10n.t('not integrated (local accounts)')],
+    [l10n.t('API server'), c.private ? l10n.t('private') : l10n.t('public')],
+    [l10n.t('Provisioning state'), md(c.provisioningState ?? l10n.t('unknown'))],
   ];
   return {
     label: c.name,
-    description: busy ? `${STATE_TEXT[state]} · updating…` : STATE_TEXT[state],
-    tooltip: `**${md(c.name)}**\n\n${rows.map(([k, v]) => `${k}: ${v}`).join('  \n')}`,
+    description: busy ? l10n.t('{0} · updating…', stateText(state)) : stateText(state),
+    tooltip: `**${md(c.name)}**\n\n${rows.map(([k, v]) => l10n.t('{0}: {1}', k, v)).join('  \n')}`,
     contextValue: `cluster.${state}${busy ? '.busy' : ''}${c.entraId ? '.entra' : ''}${c.private ? '.private' : ''}`,
     icon: state === 'on' ? 'pass' : state === 'oidcOnly' ? 'circle-large-outline' : 'circle-slash',
   };
 }
 
 export function vaultLook(v: VaultSummary): NodeLook {
-  const model = v.rbac ? 'Azure RBAC' : 'access policies';
+  const model = v.rbac ? 'Azure RBAC' : l10n.t('access policies');
   return {
     label: v.name,
     description: model,
-    tooltip: `**${md(v.name)}**\n\nPermission model: ${model}  \nRegion: ${md(v.location)}  \nResource group: ${md(v.resourceGroup)}`,
+    tooltip: `**${md(v.name)}**\n\n${l10n.t('Permission model: {0}  \nRegion: {1}  \nResource group: {2}', model, md(v.location), md(v.resourceGroup))}`,
     contextValue: v.rbac ? 'vault.rbac' : 'vault.accessPolicies',
     icon: 'key',
   };
@@ -65,8 +66,9 @@ export interface Binding {
 export function bindingLook(b: Binding): NodeLook {
   return {
     label: `${b.namespace}/${b.serviceAccount}`,
-    description: `→ ${b.identityName}${b.issuerMismatch ? ' · issuer differs by a trailing slash' : ''}`,
-    tooltip: `ServiceAccount **${md(b.namespace)}/${md(b.serviceAccount)}** uses identity **${md(b.identityName)}**  \nCredential: ${md(b.credentialName)}  \nClient ID: ${md(b.clientId)}${b.issuerMismatch ? '  \n\nThe credential\'s issuer lacks or adds a trailing slash, so token exchange fails (AADSTS70021). Run Verify Workload Identity to fix it.' : ''}`,
+    description: `→ ${b.identityName}${b.issuerMismatch ? l10n.t(' · issuer differs by a trailing slash') : ''}`,
+    tooltip: l10n.t('ServiceAccount **{0}/{1}** uses identity **{2}**  \nCredential: {3}  \nClient ID: {4}', md(b.namespace), md(b.serviceAccount), md(b.identityName), md(b.credentialName), md(b.clientId))
+      + (b.issuerMismatch ? `  \n\n${l10n.t('The credential\'s issuer lacks or adds a trailing slash, so token exchange fails (AADSTS70021). Run Verify Workload Identity to fix it.')}` : ''),
     contextValue: b.issuerMismatch ? 'binding.broken' : 'binding',
     icon: b.issuerMismatch ? 'warning' : 'link',
   };

@@ -19,10 +19,10 @@ export interface Workbench {
 }
 
 /** code-server with the packaged extension, against a fresh simulated Azure, in headless Chromium. */
-export async function openWorkbench(suite: string, simOptions: SimOptions = {}, more: { vsix?: string[]; settings?: Record<string, unknown> } = {}): Promise<Workbench> {
+export async function openWorkbench(suite: string, simOptions: SimOptions = {}, more: { vsix?: string[]; settings?: Record<string, unknown>; locale?: string } = {}): Promise<Workbench> {
   if (!fs.existsSync(VSIX)) throw new Error(`${VSIX} is missing: run npm run package first (scripts/run-tests.mjs e2e does).`);
   const sim = await Simulator.start(simOptions);
-  const cs = await startCodeServer({ sim: sim.info, vsix: [VSIX, ...(more.vsix ?? [])], extraSettings: more.settings });
+  const cs = await startCodeServer({ sim: sim.info, vsix: [VSIX, ...(more.vsix ?? [])], extraSettings: more.settings, locale: more.locale });
   const b = await launchBrowser();
   const dir = path.join(RESULTS_DIR, 'e2e', suite);
   fs.mkdirSync(dir, { recursive: true });

@@ -24,6 +24,10 @@ export interface CodeServerOptions {
   workspace?: string;
   port?: number;
   extraSettings?: Record<string, unknown>;
+  /** VS Code's display language (a language pack for it must be among the vsix files). */
+  locale?: string;
+  /** Files written into this extension's installed folder (the pseudo-locale's bundles), by relative path. */
+  extensionFiles?: Record<string, string>;
 }
 
 async function freePort(): Promise<number> {
@@ -118,10 +122,20 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   for (const vsix of [opts.vsix ?? []].flat()) {
     await run(process.execPath, [entry, ...common, '--install-extension', vsix], env);
   }
+  if (opts.extensionFiles) {
+    const installed = fs.readdirSync(extensionsDir).find((d) => d.startsWith('aks-workload-identity.aks-workload-identity-'));
+    if (!installed) throw new Error(`the extension is not installed in ${extensionsDir}`);
+    for (const [rel, text] of Object.entries(opts.extensionFiles)) {
+      fs.mkdirSync(path.dirname(path.join(extensionsDir, installed, rel)), { recursive: true });
+      fs.writeFileSync(path.join(extensionsDir, installed, rel), text);
+    }
+  }
+  if (opts.locale) writeLanguagePacks(userDataDir, extensionsDir);
   const port = opts.port ?? await freePort();
   let out = '';
   const child: ChildProcess = spawn(process.execPath, [entry, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, ...common,
-    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override', workspace], {
+    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override',
+    ...(opts.locale ? ['--locale', opts.locale] : []), workspace], {
     env, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (d) => { out += d; });
@@ -153,4 +167,26 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<void>
     p.stderr.on('data', (d) => { out += d; });
     p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${args.join(' ')} failed (${code}):\n${out}`))));
   });
+}
+
+/**
+ * What VS Code writes to languagepacks.json when a language pack is installed and it restarts: the server reads it
+ * at start to resolve --locale, so the pseudo-locale takes effect on the first start.
+ */
+function writeLanguagePacks(userDataDir: string, extensionsDir: string) {
+  const packs: Record<string, unknown> = {};
+  for (const dir of fs.readdirSync(extensionsDir)) {
+    const manifest = path.join(extensionsDir, dir, 'package.json');
+    if (!fs.existsSync(manifest)) continue;
+    const pkg = JSON.parse(fs.readFileSync(manifest, 'utf8'));
+    for (const loc of pkg.contributes?.localizations ?? []) {
+      packs[loc.languageId] = {
+        hash: `${pkg.publisher}.${pkg.name}-${pkg.version}`.replace(/[^\w.-]/g, ''),
+        extensions: [{ extensionIdentifier: { id: `${pkg.publisher}.${pkg.name}` }, version: pkg.version }],
+        translations: Object.fromEntries(loc.translations.map((t: { id: string; path: string }) => [t.id, path.join(extensionsDir, dir, t.path)])),
+        label: loc.localizedLanguageName ?? loc.languageName,
+      };
+    }
+  }
+  fs.writeFileSync(path.join(userDataDir, 'languagepacks.json'), JSON.stringify(packs));
 }

@@ -1,9 +1,10 @@
 import * as assert from 'node:assert/strict';
+import { IncompleteRunError } from '../../src/workloadIdentity/errors';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { BindDeps, BindRequest } from '../../src/workloadIdentity/bind/model';
+import { BindDeps, BindRequest, StepRecord } from '../../src/workloadIdentity/bind/model';
 import { planBind } from '../../src/workloadIdentity/bind/plan';
 import { SingleFlight } from '../../src/util/concurrency';
-import { BindIncompleteError, runBind } from '../../src/workloadIdentity/bind/run';
+import { runBind } from '../../src/workloadIdentity/bind/run';
 import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
 import { vaultFromRaw } from '../../src/workloadIdentity/inventory';
 import { SUB_PROD, addCredential } from '../sim/seed';
@@ -212,7 +213,7 @@ describe('Bind Key Vault', () => {
       identity: { kind: 'existing', identity: { id: identity.id, subscriptionId: SUB_PROD, resourceGroup: 'rg-petclinic', name: identity.name, location: 'eastus', clientId: identity.properties.clientId, principalId: identity.properties.principalId, tenantId: identity.properties.tenantId } } };
     const plan = await planBind(r, fast(env.services.bindDeps()));
     assert.equal(plan.find((p) => p.id === 'credential')!.planned, 'blocked');
-    await assert.rejects(bind(env, r), (e) => e instanceof BindIncompleteError && /already has 20 federated credentials/.test(e.message) && /fic-other-0 \(system:serviceaccount:ns:sa-0\)/.test(e.message));
+    await assert.rejects(bind(env, r), (e) => e instanceof IncompleteRunError && /already has 20 federated credentials/.test(e.message) && /fic-other-0 \(system:serviceaccount:ns:sa-0\)/.test(e.message));
     assert.equal(rec.credentials.size, 20);
   });
 
@@ -226,13 +227,13 @@ describe('Bind Key Vault', () => {
 
   it('a permission error names the missing permission and who has it', async () => {
     env.sim.addFault({ op: 'vaults.updateAccessPolicy', kind: '403' });
-    await assert.rejects(bind(env, request(env)), (e) => e instanceof BindIncompleteError && /Key Vault Contributor/.test((e.cause as any).remedy));
+    await assert.rejects(bind(env, request(env)), (e) => e instanceof IncompleteRunError && /Key Vault Contributor/.test((e.cause as any).remedy));
     env.sim.reset();
     env.sim.addFault({ op: 'roleAssignments.create', kind: '403' });
-    await assert.rejects(bind(env, request(env, { cluster: 'aks-payments', vault: 'kv-payments', namespace: 'payments', sa: 'x' })), (e) => e instanceof BindIncompleteError && /Owner, User Access Administrator, or Role Based Access Control Administrator/.test((e.cause as any).remedy));
+    await assert.rejects(bind(env, request(env, { cluster: 'aks-payments', vault: 'kv-payments', namespace: 'payments', sa: 'x' })), (e) => e instanceof IncompleteRunError && /Owner, User Access Administrator, or Role Based Access Control Administrator/.test((e.cause as any).remedy));
     env.sim.reset();
     env.sim.addFault({ op: 'kube.serviceaccounts.apply', kind: '403' });
-    await assert.rejects(bind(env, request(env)), (e) => e instanceof BindIncompleteError && /Kubernetes role/.test((e.cause as any).remedy));
+    await assert.rejects(bind(env, request(env)), (e) => e instanceof IncompleteRunError && /Kubernetes role/.test((e.cause as any).remedy));
   });
 
   const failures: [string, string, 'lroFailed' | '500' | '409'][] = [
@@ -252,10 +253,10 @@ describe('Bind Key Vault', () => {
       env.sim.reset();
       env.sim.addFault({ op, kind, count: 0 });
       const err = await bind(env, r).then(() => undefined, (e) => e);
-      assert.ok(err instanceof BindIncompleteError, `expected a failure, got ${err}`);
-      assert.equal(err.records.find((x: any) => x.id === step)!.result, 'failed');
-      const { done, notDone } = err.summary();
-      assert.ok(notDone.some((l) => l.includes(err.records.find((x: any) => x.id === step)!.title)), notDone.join('\n'));
+      assert.ok(err instanceof IncompleteRunError, `expected a failure, got ${err}`);
+      assert.equal((err.records as StepRecord[]).find((x) => x.id === step)!.result, 'failed');
+      const { done, notDone } = err;
+      assert.ok(notDone.some((l) => l.includes((err.records as StepRecord[]).find((x) => x.id === step)!.title)), notDone.join('\n'));
       assert.ok(done.length + notDone.length === 6);
       env.sim.faults.clear();
       const result = await bind(env, r);
@@ -276,8 +277,8 @@ describe('Bind Key Vault', () => {
     env.sim.addFault({ op: 'vaults.get', kind: 'latency', latencyMs: 300 });
     setTimeout(() => ac.abort(), 100);
     const err = await bind(env, request(env), ac.signal).then(() => undefined, (e) => e);
-    assert.ok(err instanceof BindIncompleteError && err.cancelled, String(err));
-    assert.ok(err.summary().notDone.length > 0);
+    assert.ok(err instanceof IncompleteRunError && err.cancelled, String(err));
+    assert.ok(err.notDone.length > 0);
   });
 
   it('two binds at once to the same identity both succeed, their credential writes one at a time', async () => {

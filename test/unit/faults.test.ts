@@ -1,9 +1,10 @@
 // Issue 8's fault matrix: every ARM and Kubernetes operation Bind uses, under every fault kind.
 import * as assert from 'node:assert/strict';
+import { IncompleteRunError } from '../../src/workloadIdentity/errors';
 import { after, before, describe, it } from 'node:test';
 import type { FaultKind } from '../sim/faults';
-import { BindRequest } from '../../src/workloadIdentity/bind/model';
-import { BindIncompleteError, runBind } from '../../src/workloadIdentity/bind/run';
+import { BindRequest, StepRecord } from '../../src/workloadIdentity/bind/model';
+import { runBind } from '../../src/workloadIdentity/bind/run';
 import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
 import { loadInventory, vaultFromRaw } from '../../src/workloadIdentity/inventory';
 import { applyFix } from '../../src/workloadIdentity/verify/fix';
@@ -96,10 +97,10 @@ describe('faults at every operation Bind uses', () => {
             await bind();
             outcome = 'completed';
           } catch (e) {
-            assert.ok(e instanceof BindIncompleteError, `${op}/${kind}: ${e}`);
-            const failed = e.records.find((r) => r.result === 'failed');
+            assert.ok(e instanceof IncompleteRunError, `${op}/${kind}: ${e}`);
+            const failed = (e.records as StepRecord[]).find((r) => r.result === 'failed');
             assert.ok(failed, `${op}/${kind}: the failing step is named`);
-            assert.ok(e.summary().notDone.length > 0);
+            assert.ok(e.notDone.length > 0);
             env.sim.faults.clear();
             await bind();
             outcome = `stopped at ${failed!.id}, rerun completed`;

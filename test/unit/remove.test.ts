@@ -1,12 +1,13 @@
 import * as assert from 'node:assert/strict';
+import { IncompleteRunError } from '../../src/workloadIdentity/errors';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { BindRequest } from '../../src/workloadIdentity/bind/model';
 import { runBind } from '../../src/workloadIdentity/bind/run';
 import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
 import { vaultFromRaw } from '../../src/workloadIdentity/inventory';
-import type { RemoveChoices, RemovePlan, RemoveTarget } from '../../src/workloadIdentity/remove/model';
+import type { Removal, RemoveChoices, RemovePlan, RemoveTarget } from '../../src/workloadIdentity/remove/model';
 import { observeRemoval, planRemoval, removalCount } from '../../src/workloadIdentity/remove/plan';
-import { RemoveIncompleteError, runRemove } from '../../src/workloadIdentity/remove/run';
+import { runRemove } from '../../src/workloadIdentity/remove/run';
 import type { FaultKind } from '../sim/faults';
 import { SUB_PROD, addCredential, addServiceAccount } from '../sim/seed';
 import { keyOf } from '../sim/model';
@@ -53,9 +54,12 @@ describe('Remove Binding', () => {
       assert.deepEqual(p.removals.filter((x) => x.decision === 'remove').map((x) => x.kind).sort(),
         ['annotations', 'credential', 'identity', 'serviceAccount', ...(vault === 'kv-payments' ? ['roleAssignment', 'roleAssignment', 'roleAssignment'] : ['accessPolicy'])].sort());
       assert.deepEqual(writes(env.sim).filter((x) => x.op.includes('delete') || x.op.includes('remove')), [], 'planning sends no delete');
+      const logged = env.sim.log.length;
       const done = await runRemove(p, removeDepsFor(env.services), { signal: new AbortController().signal });
       assert.ok(done.filter((x) => x.decision === 'remove').every((x) => x.result === 'removed'));
       assert.deepEqual(worldOf(env.sim.state), before);
+      const vaultReads = env.sim.log.slice(logged).filter((x) => x.op === 'roleAssignments.listForScope' && /\/vaults\//i.test(x.path));
+      if (vault === 'kv-payments') assert.equal(vaultReads.length, 1, 'the vault\'s role assignments are read once for its three lines');
     });
   }
 
@@ -163,7 +167,7 @@ describe('Remove Binding', () => {
     const deps = removeDepsFor(env.services);
     const deleteCredential = deps.identities.deleteCredential.bind(deps.identities);
     deps.identities.deleteCredential = async (...a) => { await deleteCredential(...a); controller.abort(); };
-    await assert.rejects(runRemove(p, deps, { signal: controller.signal }), (e: unknown) => e instanceof RemoveIncompleteError && e.cancelled);
+    await assert.rejects(runRemove(p, deps, { signal: controller.signal }), (e: unknown) => e instanceof IncompleteRunError && e.cancelled);
     assert.deepEqual(p.removals.filter((x) => x.kind === 'identity' || x.kind === 'serviceAccount').map((x) => x.result), ['notRun', 'notRun']);
     assert.ok(identityRec(env, 'id-orders'), 'the identity is still there');
     await runRemove(p, removeDepsFor(env.services), { signal: new AbortController().signal });
@@ -184,7 +188,7 @@ describe('Remove Binding', () => {
     const ra = p.removals.find((x) => x.kind === 'roleAssignment')!;
     ra.decision = 'remove';
     ra.roleAssignment = { id: [...env.sim.state.roleAssignments.values()][0].id, subscriptionId: SUB_PROD, vault: vaultOf(env, 'kv-payments') };
-    await assert.rejects(runRemove(p, removeDepsFor(env.services), { signal: new AbortController().signal }), (e: unknown) => e instanceof RemoveIncompleteError && /SimulatorForeignDelete/.test(`${(e.cause as any).code}`));
+    await assert.rejects(runRemove(p, removeDepsFor(env.services), { signal: new AbortController().signal }), (e: unknown) => e instanceof IncompleteRunError && /SimulatorForeignDelete/.test(`${(e.cause as any).code}`));
     assert.equal(env.sim.state.violations.length, 1);
   });
 
@@ -244,9 +248,9 @@ describe('faults at every operation Remove uses', () => {
           try {
             await runRemove(p, removeDepsFor(env.services), { signal: new AbortController().signal });
           } catch (e) {
-            assert.ok(e instanceof RemoveIncompleteError, `${op}/${kind}: ${e}`);
-            assert.ok(e.summary().notDone.length > 0, 'says what is not removed');
-            const failed = e.removals.find((x) => x.result === 'failed');
+            assert.ok(e instanceof IncompleteRunError, `${op}/${kind}: ${e}`);
+            assert.ok(e.notDone.length > 0, 'says what is not removed');
+            const failed = (e.records as Removal[]).find((x) => x.result === 'failed');
             assert.ok(failed, `${op}/${kind}: the failed line is named`);
             outcome = `stopped at ${failed!.kind}, Retry completed`;
             env.sim.faults.clear();

@@ -25,7 +25,7 @@ export class AccountNode {
   constructor(readonly account: string, readonly method: string, readonly cloud: string, readonly tenantId: string) {}
   toTreeItem() {
     const t = item({ label: this.account, description: `${this.method} · ${this.cloud}`, contextValue: 'account', icon: 'account',
-      tooltip: `Signed in as **${md(this.account)}** through ${md(this.method)}  \nCloud: ${md(this.cloud)}  \nTenant: ${md(this.tenantId)}` }, vscode.TreeItemCollapsibleState.None, 'account');
+      tooltip: vscode.l10n.t('Signed in as **{0}** through {1}  \nCloud: {2}  \nTenant: {3}', md(this.account), md(this.method), md(this.cloud), md(this.tenantId)) }, vscode.TreeItemCollapsibleState.None, 'account');
     return t;
   }
 }
@@ -43,7 +43,7 @@ export class GroupNode {
   readonly kind = 'group';
   constructor(readonly subscriptionId: string, readonly group: 'clusters' | 'vaults', readonly count: number) {}
   toTreeItem() {
-    const label = this.group === 'clusters' ? 'Kubernetes clusters' : 'Key Vaults';
+    const label = this.group === 'clusters' ? vscode.l10n.t('Kubernetes clusters') : vscode.l10n.t('Key Vaults');
     return item({ label, description: String(this.count), contextValue: `group.${this.group}`, icon: this.group === 'clusters' ? 'server-environment' : 'lock' },
       vscode.TreeItemCollapsibleState.Expanded, `sub/${this.subscriptionId}/${this.group}`);
   }
@@ -80,7 +80,7 @@ export class ErrorNode {
   constructor(readonly message: string, readonly retry: () => void, readonly id: string) {}
   toTreeItem() {
     const t = item({ label: this.message, contextValue: 'error', icon: 'error', tooltip: md(this.message) }, vscode.TreeItemCollapsibleState.None, this.id);
-    t.command = { command: 'aksWorkloadIdentity.retry', title: 'Retry', arguments: [this] };
+    t.command = { command: 'aksWorkloadIdentity.retry', title: vscode.l10n.t('Retry'), arguments: [this] };
     return t;
   }
 }

@@ -62,12 +62,12 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
       const account = new AccountNode(session.account, methodLabel(session.method), session.cloud.displayName, session.tenantId);
       try {
         const subs = await this.selectedSubscriptions();
-        if (subs.length === 0) return [account, new MessageNode('No subscriptions selected or none found.', 'no-subs')];
+        if (subs.length === 0) return [account, new MessageNode(vscode.l10n.t('No subscriptions selected or none found.'), 'no-subs')];
         return [account, ...subs.map((s) => new SubscriptionNode(s.subscriptionId, s.displayName))];
       } catch (e) {
         const d = describeError(e);
         this.log.error(`Listing subscriptions failed: ${d.code} ${d.message}`);
-        return [account, new ErrorNode(`Could not list subscriptions: ${d.message}`, () => this.refresh(), 'error/subscriptions')];
+        return [account, new ErrorNode(vscode.l10n.t('Could not list subscriptions: {0}', d.message), () => this.refresh(), 'error/subscriptions')];
       }
     }
     if (node instanceof SubscriptionNode) {
@@ -76,7 +76,7 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
         inv = await (await this.loadInventory()).subscription(node.subscriptionId);
       } catch (e) {
         const d = describeError(e);
-        return [new ErrorNode(`Could not load resources: ${d.message}`, () => this.refresh(), `error/${node.subscriptionId}`)];
+        return [new ErrorNode(vscode.l10n.t('Could not load resources: {0}', d.message), () => this.refresh(), `error/${node.subscriptionId}`)];
       }
       if (!inv) return [];
       if (inv.error) return [new ErrorNode(inv.error, () => this.retrySubscription(node.subscriptionId), `error/${node.subscriptionId}`)];
@@ -85,8 +85,8 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     if (node instanceof GroupNode) {
       const inv = await (await this.loadInventory()).subscription(node.subscriptionId);
       if (!inv) return [];
-      if (node.group === 'vaults') return inv.vaults.length ? inv.vaults.map((v) => new VaultNode(v)) : [new MessageNode('No Key Vaults', `${node.subscriptionId}/novaults`)];
-      if (!inv.clusters.length) return [new MessageNode('No AKS clusters', `${node.subscriptionId}/noclusters`)];
+      if (node.group === 'vaults') return inv.vaults.length ? inv.vaults.map((v) => new VaultNode(v)) : [new MessageNode(vscode.l10n.t('No Key Vaults'), `${node.subscriptionId}/novaults`)];
+      if (!inv.clusters.length) return [new MessageNode(vscode.l10n.t('No AKS clusters'), `${node.subscriptionId}/noclusters`)];
       return inv.clusters.map((c) => this.clusterNode(c));
     }
     if (node instanceof ClusterNode) return this.bindings(node);
@@ -104,16 +104,16 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
 
   private async bindings(node: ClusterNode): Promise<TreeNode[]> {
     const c = node.cluster;
-    if (!c.issuerUrl) return [new MessageNode('No bindings (OIDC issuer is off)', `${c.id}/nobindings`)];
+    if (!c.issuerUrl) return [new MessageNode(vscode.l10n.t('No bindings (OIDC issuer is off)'), `${c.id}/nobindings`)];
     const services = this.auth.session!.services;
     try {
       const bindings = bindingsOf(c.issuerUrl, await services.identities.listWithCredentials(c.subscriptionId));
-      if (!bindings.length) return [new MessageNode('No bindings yet', `${c.id}/nobindings`)];
+      if (!bindings.length) return [new MessageNode(vscode.l10n.t('No bindings yet'), `${c.id}/nobindings`)];
       markDone('bound');
       return bindings.map((b) => new BindingNode(c, b));
     } catch (e) {
       const d = describeError(e);
-      return [new ErrorNode(`Could not read bindings: ${d.message}`, () => this.changed.fire(node), `${c.id}/error`)];
+      return [new ErrorNode(vscode.l10n.t('Could not read bindings: {0}', d.message), () => this.changed.fire(node), `${c.id}/error`)];
     }
   }
 

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { CredentialInfo, IdentityInfo } from '../../azure/identities';
 import type { AccessPolicy, RoleAssignmentInfo, VaultDetails } from '../../azure/vaults';
 import type { Permission } from '../permissions';
@@ -58,14 +59,14 @@ export interface StepRecord {
 
 export type BindStepId = 'cluster' | 'identity' | 'namespace' | 'vault' | 'serviceAccount' | 'credential';
 
-export const STEP_TITLES: Record<BindStepId, string> = {
-  cluster: 'Enable the OIDC issuer and workload identity on the cluster',
-  identity: 'User-assigned managed identity',
-  namespace: 'Namespace',
-  vault: 'Key Vault access',
-  serviceAccount: 'ServiceAccount annotated with the client id',
-  credential: 'Federated identity credential',
-};
+export const stepTitle = (id: BindStepId): string => ({
+  cluster: l10n.t('Enable the OIDC issuer and workload identity on the cluster'),
+  identity: l10n.t('User-assigned managed identity'),
+  namespace: l10n.t('Namespace'),
+  vault: l10n.t('Key Vault access'),
+  serviceAccount: l10n.t('ServiceAccount annotated with the client id'),
+  credential: l10n.t('Federated identity credential'),
+})[id];
 
 /** What the execute steps learn and hand to each other. */
 export interface BindState {

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { CredentialInfo, IdentityInfo } from '../../azure/identities';
 import { Permission, ROLE_FOR } from '../permissions';
 import { ExecuteStep } from '../../wizard/wizard';
@@ -5,22 +6,22 @@ import { enableWorkloadIdentity, workloadIdentityState } from '../cluster';
 import { StepError, describeError, toStepError } from '../errors';
 import { serviceAccountObject } from '../manifest';
 import { MAX_CREDENTIALS_PER_IDENTITY, TOKEN_EXCHANGE_AUDIENCE, credentialName, roleAssignmentName, serviceAccountSubject } from '../names';
-import { BindDeps, BindState, BindStepId, STEP_TITLES } from './model';
+import { BindDeps, BindState, BindStepId, stepTitle } from './model';
 import { credentialMatches, missingGrants, nearMissCredential, serviceAccountIsCurrent } from './plan';
 
 /** Who typically has the permission a 403 says is missing, per step. */
 const REMEDY: Record<BindStepId, (s: BindState) => string> = {
-  cluster: (s) => `You need Microsoft.ContainerService/managedClusters/write on ${s.request.cluster.name} (for example Azure Kubernetes Service Contributor).`,
-  identity: () => 'You need Microsoft.ManagedIdentity/userAssignedIdentities/write on the resource group (for example Managed Identity Contributor).',
-  namespace: (s) => `Your Kubernetes role on ${s.request.cluster.name} does not allow creating namespaces; ask a cluster admin, or pick an existing namespace.`,
+  cluster: (s) => l10n.t('You need Microsoft.ContainerService/managedClusters/write on {0} (for example Azure Kubernetes Service Contributor).', s.request.cluster.name),
+  identity: () => l10n.t('You need Microsoft.ManagedIdentity/userAssignedIdentities/write on the resource group (for example Managed Identity Contributor).'),
+  namespace: (s) => l10n.t('Your Kubernetes role on {0} does not allow creating namespaces; ask a cluster admin, or pick an existing namespace.', s.request.cluster.name),
   vault: (s) => (s.request.vault.rbac
-    ? `You need Microsoft.Authorization/roleAssignments/write on ${s.request.vault.name}: Owner, User Access Administrator, or Role Based Access Control Administrator typically have it.`
-    : `You need Microsoft.KeyVault/vaults/accessPolicies/write on ${s.request.vault.name}: Key Vault Contributor typically has it.`),
-  serviceAccount: (s) => `Your Kubernetes role does not allow patching serviceaccounts in ${s.request.namespace} on ${s.request.cluster.name}; ask for a role that can (for example Azure Kubernetes Service RBAC Writer for the namespace).`,
-  credential: () => 'You need Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write (for example Managed Identity Contributor).',
+    ? l10n.t('You need Microsoft.Authorization/roleAssignments/write on {0}: Owner, User Access Administrator, or Role Based Access Control Administrator typically have it.', s.request.vault.name)
+    : l10n.t('You need Microsoft.KeyVault/vaults/accessPolicies/write on {0}: Key Vault Contributor typically has it.', s.request.vault.name)),
+  serviceAccount: (s) => l10n.t('Your Kubernetes role does not allow patching serviceaccounts in {0} on {1}; ask for a role that can (for example Azure Kubernetes Service RBAC Writer for the namespace).', s.request.namespace, s.request.cluster.name),
+  credential: () => l10n.t('You need Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write (for example Managed Identity Contributor).'),
 };
 
-const stepError = (id: BindStepId, s: BindState, e: unknown) => toStepError(STEP_TITLES[id], e, () => REMEDY[id](s));
+const stepError = (id: BindStepId, s: BindState, e: unknown) => toStepError(stepTitle(id), e, () => REMEDY[id](s));
 
 /** Retries what Azure says will pass soon: a principal that has not replicated, concurrent credential writes. */
 async function withRetry<T>(deps: BindDeps, what: (e: unknown) => boolean, fn: () => Promise<T>, signal: AbortSignal, attempts = 5): Promise<T> {
@@ -42,7 +43,7 @@ export const putCredentialRetrying = (deps: BindDeps, identity: IdentityInfo, cr
 
 function step(id: BindStepId, priority: number, run: (s: BindState, progress: (m: string) => void, signal: AbortSignal) => Promise<'created' | 'updated' | 'unchanged'>): ExecuteStep<BindState> {
   return {
-    id, title: STEP_TITLES[id], priority,
+    id, title: stepTitle(id), priority,
     shouldExecute: () => true,
     async execute(s, progress, signal) {
       const rec = s.records.get(id)!;
@@ -66,7 +67,7 @@ export function bindSteps(deps: BindDeps, runClusterUpdate: <T>(clusterId: strin
     step('cluster', 1, async (s, progress, signal) => {
       const outcome = await runClusterUpdate(s.request.cluster.id.toLowerCase(), () => enableWorkloadIdentity(deps.clusters, s.request.cluster, { signal, onProgress: progress }));
       s.issuerUrl = outcome.cluster.issuerUrl;
-      if (!s.issuerUrl || workloadIdentityState(outcome.cluster) !== 'on') throw new StepError(STEP_TITLES.cluster, 'NoIssuer', 'The cluster reports no OIDC issuer URL after the update.');
+      if (!s.issuerUrl || workloadIdentityState(outcome.cluster) !== 'on') throw new StepError(stepTitle('cluster'), 'NoIssuer', l10n.t('The cluster reports no OIDC issuer URL after the update.'));
       return outcome.kind === 'alreadyOn' ? 'unchanged' : 'updated';
     }),
     step('identity', 1, async (s, progress, signal) => {
@@ -74,15 +75,15 @@ export function bindSteps(deps: BindDeps, runClusterUpdate: <T>(clusterId: strin
       const ref = choice.kind === 'existing' ? choice.identity : choice;
       const found = await deps.identities.find(ref, signal);
       if (found) { s.identity = found; return 'unchanged'; }
-      if (choice.kind === 'existing') throw new StepError(STEP_TITLES.identity, 'IdentityNotFound', `The identity ${choice.identity.name} no longer exists.`);
-      progress(`Creating managed identity ${choice.name}…`);
+      if (choice.kind === 'existing') throw new StepError(stepTitle('identity'), 'IdentityNotFound', l10n.t('The identity {0} no longer exists.', choice.identity.name));
+      progress(l10n.t('Creating managed identity {0}…', choice.name));
       s.identity = await deps.identities.create(ref, choice.location, signal);
       s.identityCreated = true;
       return 'created';
     }),
     step('namespace', 1, async (s, progress) => {
       s.kube = await deps.kube(s.request.cluster);
-      if (s.kube.mode === 'runCommand') progress(`The API server of ${s.request.cluster.name} is private: applying through AKS run-command…`);
+      if (s.kube.mode === 'runCommand') progress(l10n.t('The API server of {0} is private: applying through AKS run-command…', s.request.cluster.name));
       if ((await s.kube.listNamespaces()).includes(s.request.namespace)) {
         s.serviceAccount = s.kube.getServiceAccount(s.request.namespace, s.request.serviceAccount);
         s.serviceAccount.catch(() => undefined); // a failed read fails the ServiceAccount step, where it is reported
@@ -96,7 +97,7 @@ export function bindSteps(deps: BindDeps, runClusterUpdate: <T>(clusterId: strin
       const vault = await (s.vault ?? deps.vaults.get(r.vault, signal));
       const missing = s.identityCreated ? r.permissions : await missingGrants(vault, identity, r, deps, signal);
       if (!missing.length) return 'unchanged';
-      progress(`Granting get on ${missing.join(', ')} in ${r.vault.name}…`);
+      progress(l10n.t('Granting get on {0} in {1}…', missing.join(', '), r.vault.name));
       if (!vault.rbac) {
         const permissions = Object.fromEntries(missing.map((k) => [k, ['get']])) as Record<Permission, string[]>;
         await deps.vaults.addAccessPolicy(r.vault, { tenantId: vault.tenantId, objectId: identity.principalId, permissions }, signal);
@@ -131,14 +132,14 @@ export function bindSteps(deps: BindDeps, runClusterUpdate: <T>(clusterId: strin
       if (exact && exact.audiences.includes(TOKEN_EXCHANGE_AUDIENCE)) { s.credential = exact; return 'unchanged'; }
       const match = exact ?? nearMissCredential(credentials, issuer, subject);
       if (!match && credentials.length >= MAX_CREDENTIALS_PER_IDENTITY) {
-        throw new StepError(STEP_TITLES.credential, 'TooManyFederatedCredentials',
-          `The identity ${identity.name} already has ${credentials.length} federated credentials, the most Azure allows: ${credentials.map((c) => `${c.name} (${c.subject})`).join(', ')}.`,
-          'Remove one that is no longer used, or choose another identity.');
+        throw new StepError(stepTitle('credential'), 'TooManyFederatedCredentials',
+          l10n.t('The identity {0} already has {1} federated credentials, the most Azure allows: {2}.', identity.name, credentials.length, credentials.map((c) => `${c.name} (${c.subject})`).join(', ')),
+          l10n.t('Remove one that is no longer used, or choose another identity.'));
       }
       let name = match?.name ?? credentialName(r.cluster.name, r.namespace, r.serviceAccount);
       // Never overwrite someone else's credential that happens to have our name.
       if (!match && credentials.some((c) => c.name.toLowerCase() === name.toLowerCase())) name = credentialName(`${r.cluster.name}-${r.cluster.subscriptionId.slice(0, 8)}`, r.namespace, r.serviceAccount);
-      progress(`${match ? 'Correcting' : 'Creating'} federated credential ${name}…`);
+      progress(match ? l10n.t('Correcting federated credential {0}…', name) : l10n.t('Creating federated credential {0}…', name));
       s.credential = await putCredentialRetrying(deps, identity, { name, issuer, subject, audiences: [TOKEN_EXCHANGE_AUDIENCE] }, signal);
       return match ? 'updated' : 'created';
     }),

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { IdentityInfo } from '../../azure/identities';
 import type { ResourceRef } from '../../azure/resourceId';
 import type { PodInfo } from '../../kube/access';
@@ -27,14 +28,14 @@ export interface RemoveChoices {
 
 export type RemovalKind = 'credential' | 'accessPolicy' | 'roleAssignment' | 'annotations' | 'serviceAccount' | 'identity';
 
-export const REMOVAL_TITLES: Record<RemovalKind, string> = {
-  credential: 'Federated identity credential',
-  accessPolicy: 'Key Vault access policy (get)',
-  roleAssignment: 'Key Vault role assignment',
-  annotations: 'ServiceAccount annotations',
+export const removalTitle = (kind: RemovalKind): string => ({
+  credential: l10n.t('Federated identity credential'),
+  accessPolicy: l10n.t('Key Vault access policy (get)'),
+  roleAssignment: l10n.t('Key Vault role assignment'),
+  annotations: l10n.t('ServiceAccount annotations'),
   serviceAccount: 'ServiceAccount',
-  identity: 'User-assigned managed identity',
-};
+  identity: l10n.t('User-assigned managed identity'),
+})[kind];
 
 /** One line of the review, and later of the report. */
 export interface Removal {

@@ -1,24 +1,15 @@
 import { runSteps } from '../../wizard/wizard';
-import { CancelledError, StepError, describeError, isAbort } from '../errors';
+import * as l10n from '@vscode/l10n';
+import { IncompleteRunError, StepError } from '../errors';
 import type { Removal, RemoveDeps, RemovePlan } from './model';
 import { RemoveState, removeSteps } from './steps';
 
-/** A failed or cancelled run: what is removed and what is not. Retry runs the same plan again and finishes. */
-export class RemoveIncompleteError extends Error {
-  constructor(override readonly cause: StepError | CancelledError, readonly removals: Removal[]) {
-    super(cause.message);
-    this.name = 'RemoveIncompleteError';
-  }
-
-  get cancelled() { return this.cause instanceof CancelledError; }
-
-  summary(): { done: string[]; notDone: string[] } {
-    const planned = this.removals.filter((r) => r.decision === 'remove');
-    return {
-      done: planned.filter((r) => r.result === 'removed' || r.result === 'alreadyGone').map((r) => `${r.title}: ${r.resource}`),
-      notDone: planned.filter((r) => r.result !== 'removed' && r.result !== 'alreadyGone').map((r) => `${r.title}: ${r.resource}`),
-    };
-  }
+/** A failed or cancelled Remove: what is removed and what is not. Retry runs the same plan again and finishes. */
+function incomplete(e: unknown, removals: Removal[]) {
+  const planned = removals.filter((r) => r.decision === 'remove');
+  const gone = (r: Removal) => r.result === 'removed' || r.result === 'alreadyGone';
+  const line = (r: Removal) => l10n.t('{0}: {1}', r.title, r.resource);
+  return new IncompleteRunError(l10n.t('Remove Binding'), e, removals, planned.filter(gone).map(line), planned.filter((r) => !gone(r)).map(line));
 }
 
 /**
@@ -26,7 +17,7 @@ export class RemoveIncompleteError extends Error {
  * so a rerun after any failure converges and a second Remove changes nothing.
  */
 export async function runRemove(plan: RemovePlan, deps: RemoveDeps, opts: { signal: AbortSignal; progress?: (message: string) => void }): Promise<Removal[]> {
-  if (plan.unreadable.length) throw new StepError('Remove Binding', 'Unreadable', `Could not read ${plan.unreadable.join('; ')}. Nothing was removed.`);
+  if (plan.unreadable.length) throw new StepError(l10n.t('Remove Binding'), 'Unreadable', l10n.t('Could not read {0}. Nothing was removed.', plan.unreadable.join('; ')));
   const progress = opts.progress ?? (() => undefined);
   for (const r of plan.removals) if (r.decision === 'remove' && r.result !== 'removed' && r.result !== 'alreadyGone') r.result = undefined;
   const state: RemoveState = { plan };
@@ -34,9 +25,9 @@ export async function runRemove(plan: RemovePlan, deps: RemoveDeps, opts: { sign
     await runSteps(removeSteps(deps), state, progress, opts.signal, (s, phase) => { if (phase !== 'skipped') deps.log.info(`Remove: ${s.title}: ${phase}`); });
   } catch (e) {
     for (const r of plan.removals) if (r.decision === 'remove' && !r.result) r.result = 'notRun';
-    const cause = e instanceof StepError || e instanceof CancelledError ? e : isAbort(e) ? new CancelledError() : new StepError('Remove Binding', describeError(e).code, describeError(e).message);
-    deps.log.error(`Remove stopped at "${cause instanceof StepError ? cause.step : 'cancel'}": ${cause.message}`);
-    throw new RemoveIncompleteError(cause, plan.removals);
+    const failure = incomplete(e, plan.removals);
+    deps.log.error(`Remove stopped at "${failure.cause instanceof StepError ? failure.cause.step : 'cancel'}": ${failure.message}`);
+    throw failure;
   }
   for (const r of plan.removals) deps.log.info(`Remove: ${r.title} ${r.resource}: ${r.decision === 'remove' ? r.result : r.decision}`);
   return plan.removals;

@@ -1,24 +1,27 @@
+import * as l10n from '@vscode/l10n';
 import { CREATED_BY_TAG } from '../../azure/identities';
-import { FIELD_MANAGER } from '../../kube/fieldManager';
+import { FIELD_MANAGER, otherManagers } from '../../kube/fieldManager';
 import type { KubeTarget } from '../../kube/access';
+import type { RoleAssignmentInfo } from '../../azure/vaults';
 import { ExecuteStep } from '../../wizard/wizard';
 import { StepError, toStepError } from '../errors';
 import type { Permission } from '../permissions';
-import { REMOVAL_TITLES, Removal, RemovalKind, RemoveDeps, RemovePlan } from './model';
+import { removalTitle, Removal, RemovalKind, RemoveDeps, RemovePlan } from './model';
 
-/** What the steps share: the plan's lines, and the cluster connection once made. */
+/** What the steps share: the plan's lines, the cluster connection once made, and each vault's role assignments read once. */
 export interface RemoveState {
   plan: RemovePlan;
   kube?: Promise<KubeTarget>;
+  roleAssignments?: Map<string, Promise<RoleAssignmentInfo[]>>;
 }
 
 const REMEDY: Partial<Record<RemovalKind, () => string>> = {
-  credential: () => 'You need Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/delete (for example Managed Identity Contributor).',
-  accessPolicy: () => 'You need Microsoft.KeyVault/vaults/accessPolicies/write on the vault (for example Key Vault Contributor).',
-  roleAssignment: () => 'You need Microsoft.Authorization/roleAssignments/delete on the vault (Owner, User Access Administrator or Role Based Access Control Administrator).',
-  annotations: () => 'Your Kubernetes role does not allow patching serviceaccounts in this namespace.',
-  serviceAccount: () => 'Your Kubernetes role does not allow deleting serviceaccounts in this namespace.',
-  identity: () => 'You need Microsoft.ManagedIdentity/userAssignedIdentities/delete (for example Managed Identity Contributor).',
+  credential: () => l10n.t('You need Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/delete (for example Managed Identity Contributor).'),
+  accessPolicy: () => l10n.t('You need Microsoft.KeyVault/vaults/accessPolicies/write on the vault (for example Key Vault Contributor).'),
+  roleAssignment: () => l10n.t('You need Microsoft.Authorization/roleAssignments/delete on the vault (Owner, User Access Administrator or Role Based Access Control Administrator).'),
+  annotations: () => l10n.t('Your Kubernetes role does not allow patching serviceaccounts in this namespace.'),
+  serviceAccount: () => l10n.t('Your Kubernetes role does not allow deleting serviceaccounts in this namespace.'),
+  identity: () => l10n.t('You need Microsoft.ManagedIdentity/userAssignedIdentities/delete (for example Managed Identity Contributor).'),
 };
 
 /**
@@ -27,12 +30,12 @@ const REMEDY: Partial<Record<RemovalKind, () => string>> = {
  */
 function step(kind: RemovalKind, priority: number, act: (r: Removal, s: RemoveState, signal: AbortSignal) => Promise<'removed' | 'alreadyGone'>): ExecuteStep<RemoveState> {
   return {
-    id: kind, title: REMOVAL_TITLES[kind], priority,
+    id: kind, title: removalTitle(kind), priority,
     shouldExecute: (s) => s.plan.removals.some((r) => r.kind === kind && r.decision === 'remove'),
     async execute(s, progress, signal) {
       const lines = s.plan.removals.filter((r) => r.kind === kind && r.decision === 'remove' && r.result !== 'removed' && r.result !== 'alreadyGone');
       const settled = await Promise.allSettled(lines.map(async (r) => {
-        progress(`${r.title}: ${r.resource}…`);
+        progress(l10n.t('{0}: {1}…', r.title, r.resource));
         try { r.result = await act(r, s, signal); } catch (e) { r.result = 'failed'; throw toStepError(`${r.title} ${r.resource}`, e, REMEDY[kind]); }
       }));
       const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
@@ -65,7 +68,10 @@ export function removeSteps(deps: RemoveDeps): ExecuteStep<RemoveState>[] {
     }),
     step('roleAssignment', 1, async (r, s, signal) => {
       const ra = r.roleAssignment!;
-      const current = await deps.vaults.roleAssignmentsFor(ra.vault.id, ra.subscriptionId, s.plan.identity!.principalId, signal);
+      const read = (s.roleAssignments ??= new Map<string, Promise<RoleAssignmentInfo[]>>());
+      const key = ra.vault.id.toLowerCase();
+      if (!read.has(key)) read.set(key, deps.vaults.roleAssignmentsFor(ra.vault.id, ra.subscriptionId, s.plan.identity!.principalId, signal));
+      const current = await read.get(key)!;
       if (!current.some((x) => x.id.toLowerCase() === ra.id.toLowerCase())) return 'alreadyGone';
       await deps.vaults.deleteRoleAssignment(ra.id, ra.subscriptionId, signal);
       return 'removed';
@@ -86,8 +92,8 @@ export function removeSteps(deps: RemoveDeps): ExecuteStep<RemoveState>[] {
       const k = await kube(s);
       const sa = await k.getServiceAccount(namespace, serviceAccount);
       if (!sa) return 'alreadyGone';
-      const others = [...new Set(Object.values(sa.fieldManagers).flat())].filter((m) => m !== FIELD_MANAGER);
-      if (others.length) throw new StepError(REMOVAL_TITLES.serviceAccount, 'ManagedByOthers', `${namespace}/${serviceAccount} is now also managed by ${others.join(', ')}; it was kept.`);
+      const others = otherManagers(sa.fieldManagers);
+      if (others.length) throw new StepError(removalTitle('serviceAccount'), 'ManagedByOthers', l10n.t('{0}/{1} is now also managed by {2}; it was kept.', namespace, serviceAccount, others.join(', ')));
       await k.deleteServiceAccount(namespace, serviceAccount);
       return 'removed';
     }),
@@ -95,14 +101,14 @@ export function removeSteps(deps: RemoveDeps): ExecuteStep<RemoveState>[] {
       const identity = s.plan.identity!;
       const current = await deps.identities.find(identity, signal);
       if (!current) return 'alreadyGone';
-      if (current.tags?.[CREATED_BY_TAG.name] !== CREATED_BY_TAG.value) throw new StepError(REMOVAL_TITLES.identity, 'NotCreatedByExtension', `${identity.name} was not created by this extension; it was kept.`);
+      if (current.tags?.[CREATED_BY_TAG.name] !== CREATED_BY_TAG.value) throw new StepError(removalTitle('identity'), 'NotCreatedByExtension', `${identity.name} was not created by this extension; it was kept.`);
       const [credentials, roles] = await Promise.all([
         deps.identities.listCredentials(identity, signal),
         deps.vaults.roleAssignmentsFor(`/subscriptions/${identity.subscriptionId}`, identity.subscriptionId, identity.principalId, signal),
       ]);
       if (credentials.length || roles.length) {
-        throw new StepError(REMOVAL_TITLES.identity, 'IdentityStillUsed', `${identity.name} still has ${[...credentials.map((c) => `credential ${c.name}`), ...roles.map((x) => `role assignment ${x.name}`)].join(', ')}; it was kept.`,
-          'Remove the other bindings first, or keep the identity.');
+        throw new StepError(removalTitle('identity'), 'IdentityStillUsed', l10n.t('{0} still has {1}; it was kept.', identity.name, [...credentials.map((c) => l10n.t('credential {0}', c.name)), ...roles.map((x) => l10n.t('role assignment {0}', x.name))].join(', ')),
+          l10n.t('Remove the other bindings first, or keep the identity.'));
       }
       await deps.identities.delete(identity, signal);
       return 'removed';

@@ -1,5 +1,5 @@
 import type { VaultDetails } from '../../azure/vaults';
-import { BindRequest, BindState, BindStepId, STEP_TITLES, StepRecord } from '../bind/model';
+import { BindRequest, BindState, BindStepId, stepTitle, StepRecord } from '../bind/model';
 import { bindSteps, putCredentialRetrying } from '../bind/steps';
 import { TOKEN_EXCHANGE_AUDIENCE, serviceAccountSubject } from '../names';
 import { closestCredential, meantForThisCluster } from './checks';
@@ -18,7 +18,7 @@ export async function applyFix(fix: Fix, facts: VerifyFacts, deps: VerifyDeps, s
 } = {}): Promise<void> {
   const progress = opts.progress ?? (() => undefined);
   const runStep = async (stepId: BindStepId, request: BindRequest, extra: Partial<BindState> = {}) => {
-    const records = new Map<BindStepId, StepRecord>([[stepId, { id: stepId, title: STEP_TITLES[stepId], resource: '', planned: 'update' }]]);
+    const records = new Map<BindStepId, StepRecord>([[stepId, { id: stepId, title: stepTitle(stepId), resource: '', planned: 'update' }]]);
     await bindSteps(deps, opts.runClusterUpdate).find((s) => s.id === stepId)!.execute({ request, records, ...extra }, progress, signal);
   };
   const t = facts.target;

@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
 import type { BindRequest, StepRecord } from '../../../workloadIdentity/bind/model';
 import { planBind } from '../../../workloadIdentity/bind/plan';
-import { BindIncompleteError, runBind } from '../../../workloadIdentity/bind/run';
-import { StepError, describeError } from '../../../workloadIdentity/errors';
+import { runBind } from '../../../workloadIdentity/bind/run';
+import { IncompleteRunError, StepError, describeError } from '../../../workloadIdentity/errors';
 import { BACK, PromptDismissed } from '../../../wizard/prompter';
 import { runPrompts } from '../../../wizard/wizard';
 import { AzureSession } from '../../auth';
@@ -106,8 +106,8 @@ async function execute(ctx: CommandContext, session: AzureSession, deps: ReturnT
     });
     return result;
   } catch (e) {
-    if (!(e instanceof BindIncompleteError)) throw e;
-    const { done, notDone } = e.summary();
+    if (!(e instanceof IncompleteRunError)) throw e;
+    const { done, notDone } = e;
     const where = `In place: ${done.length ? done.join('; ') : 'nothing'}. Not done: ${notDone.join('; ')}.`;
     if (e.cancelled) {
       void prompter.notify('info', `Bind cancelled. ${where} Run Bind again to finish.`);

@@ -1,10 +1,10 @@
 import * as vscode from 'vscode';
 import { BACK, PromptDismissed } from '../../../wizard/prompter';
 import { runPrompts } from '../../../wizard/wizard';
-import { StepError, describeError } from '../../../workloadIdentity/errors';
+import { IncompleteRunError, StepError, describeError } from '../../../workloadIdentity/errors';
 import type { Removal, RemoveChoices, RemoveDeps, RemovePlan, RemoveTarget } from '../../../workloadIdentity/remove/model';
 import { RemoveFacts, observeRemoval, planRemoval, removalCount } from '../../../workloadIdentity/remove/plan';
-import { RemoveIncompleteError, runRemove } from '../../../workloadIdentity/remove/run';
+import { runRemove } from '../../../workloadIdentity/remove/run';
 import { CommandContext, requireSession } from '../../context';
 import { existingManifest } from '../../manifestWriter';
 import { withCancellableProgress } from '../../progress';
@@ -106,9 +106,9 @@ async function execute(ctx: CommandContext, deps: RemoveDeps, plan: RemovePlan, 
   try {
     await withCancellableProgress(`Removing the binding of ${name}`, (report, signal) => runRemove(plan, deps, { signal, progress: report }));
   } catch (e) {
-    if (!(e instanceof RemoveIncompleteError)) throw e;
+    if (!(e instanceof IncompleteRunError)) throw e;
     void ctx.tree.refreshBindings(cluster);
-    const { done, notDone } = e.summary();
+    const { done, notDone } = e;
     const where = `Removed: ${done.length ? done.join('; ') : 'nothing'}. Not removed: ${notDone.join('; ')}.`;
     if (e.cancelled) { void prompter.notify('info', `Remove cancelled. ${where} Run Remove Binding again to finish.`); return; }
     const cause = e.cause as StepError;
