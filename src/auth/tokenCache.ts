@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
 
 /** A token is fetched again this long before it expires. */
@@ -23,7 +24,7 @@ export class SharedTokenCredential implements TokenCredential {
     // One caller's cancel must not fail the others waiting on the same fetch.
     const { abortSignal: _ignored, ...shared } = options ?? {};
     const fetching = this.inner.getToken(scopes, shared).then((t) => {
-      if (!t) throw Object.assign(new Error('The credential returned no token.'), { name: 'CredentialUnavailableError' });
+      if (!t) throw Object.assign(new Error(l10n.t('The credential returned no token.')), { name: 'CredentialUnavailableError' });
       return t;
     });
     this.tokens.set(key, fetching);

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { TokenCredential } from '@azure/core-auth';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { ContainerServiceClient } from '@azure/arm-containerservice';
@@ -53,7 +54,7 @@ const timeoutRetryPolicy = (retries: number): PipelinePolicy => ({
       } catch (e) {
         const timedOut = (e as Error)?.name === 'AbortError' && !request.abortSignal?.aborted;
         if (!timedOut) throw e;
-        if (attempt >= retries) throw Object.assign(new Error(`No answer from ${loggableUrl(request.url)} within ${request.timeout} ms.`), { name: 'RestError', code: 'TIMEOUT' });
+        if (attempt >= retries) throw Object.assign(new Error(l10n.t('No answer from {0} within {1} ms.', loggableUrl(request.url), request.timeout)), { name: 'RestError', code: 'TIMEOUT' });
         await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
       }
     }

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { ManagedCluster } from '@azure/arm-containerservice';
 import { AzureClientFactory } from './clients';
 import { ResourceRef } from './resourceId';
@@ -31,7 +32,7 @@ export class ClusterGateway {
   async userKubeconfig(ref: ResourceRef, signal?: AbortSignal): Promise<string> {
     const res = await this.clients.containerService(ref.subscriptionId).managedClusters.listClusterUserCredentials(ref.resourceGroup, ref.name, { abortSignal: signal });
     const value = res.kubeconfigs?.[0]?.value;
-    if (!value) throw new Error('AKS returned no user kubeconfig for this cluster.');
+    if (!value) throw new Error(l10n.t('AKS returned no user kubeconfig for this cluster.'));
     return Buffer.from(value).toString('utf8');
   }
 

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { TokenCredential } from '@azure/core-auth';
 import * as k8s from '@kubernetes/client-node';
 import { stringify } from 'yaml';
@@ -149,7 +150,7 @@ async function resilient<T>(what: () => Promise<T>, opts: KubeOptions, attempts 
     try {
       return await Promise.race([
         what(),
-        new Promise<never>((_, reject) => { timer = setTimeout(() => reject(Object.assign(new Error(`No answer from the Kubernetes API within ${timeoutMs} ms.`), { code: 'TIMEOUT' })), timeoutMs); }),
+        new Promise<never>((_, reject) => { timer = setTimeout(() => reject(Object.assign(new Error(l10n.t('No answer from the Kubernetes API within {0} ms.', timeoutMs)), { code: 'TIMEOUT' })), timeoutMs); }),
       ]);
     } catch (e) {
       if (i >= attempts || !transient(e)) throw e;
@@ -231,7 +232,7 @@ class DirectTarget implements KubeTarget {
 
 export class RunCommandError extends Error {
   constructor(readonly command: string, readonly exitCode: number, readonly logs: string) {
-    super(`run-command '${command}' exited ${exitCode}: ${logs.split('\n')[0]}`);
+    super(l10n.t('run-command \'{0}\' exited {1}: {2}', command, exitCode, logs.split('\n')[0]));
     this.name = 'RunCommandError';
   }
 }
@@ -304,9 +305,9 @@ export async function connectToCluster(clusters: ClusterGateway, credential: Tok
   const aksToken = async () => (await credential.getToken(AKS_SERVER_SCOPE))?.token;
   if (cluster.entraId) {
     const c = kc.getCurrentCluster();
-    if (!c) throw new Error('The cluster-user kubeconfig names no cluster.');
+    if (!c) throw new Error(l10n.t('The cluster-user kubeconfig names no cluster.'));
     const token = await aksToken();
-    if (!token) throw new Error('No token for the AKS server application from the current sign-in.');
+    if (!token) throw new Error(l10n.t('No token for the AKS server application from the current sign-in.'));
     const fresh = new k8s.KubeConfig();
     fresh.loadFromOptions({ clusters: [c], users: [{ name: 'aks-workload-identity', token }], contexts: [{ name: 'ctx', cluster: c.name, user: 'aks-workload-identity' }], currentContext: 'ctx' });
     kc.loadFromOptions({ clusters: fresh.clusters, users: fresh.users, contexts: fresh.contexts, currentContext: 'ctx' });

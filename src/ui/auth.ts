@@ -24,7 +24,7 @@ class VsCodeSessionCredential implements TokenCredential {
   async getToken(scopes: string | string[], _options?: GetTokenOptions): Promise<AccessToken> {
     const list = [...(Array.isArray(scopes) ? scopes : [scopes]), ...(this.tenantId ? [`VSCODE_TENANT:${this.tenantId}`] : [])];
     const session = await vscode.authentication.getSession(this.providerId, list, this.interactive ? { createIfNone: true } : { silent: true });
-    if (!session) throw Object.assign(new Error('Not signed in to VS Code with a Microsoft account.'), { name: 'CredentialUnavailableError' });
+    if (!session) throw Object.assign(new Error(vscode.l10n.t('Not signed in to VS Code with a Microsoft account.')), { name: 'CredentialUnavailableError' });
     // VS Code does not expose the expiry; it refreshes sessions itself, so ask again well before an hour.
     return { token: session.accessToken, expiresOnTimestamp: Date.now() + 30 * 60_000 };
   }
@@ -104,8 +104,8 @@ export class AuthService implements vscode.Disposable {
 
   private async pickTenant(tenants: { tenantId: string; displayName?: string; defaultDomain?: string }[], currentTenant: string) {
     const picked = await this.prompter().pick({
-      title: 'Select Tenant', placeholder: 'Your account has several tenants. Which one do you work in?',
-      items: tenants.map((t) => ({ label: t.displayName ?? t.tenantId, description: t.defaultDomain, detail: t.tenantId + (t.tenantId === currentTenant ? ' (current)' : ''), value: t.tenantId })),
+      title: vscode.l10n.t('Select Tenant'), placeholder: vscode.l10n.t('Your account has several tenants. Which one do you work in?'),
+      items: tenants.map((t) => ({ label: t.displayName ?? t.tenantId, description: t.defaultDomain, detail: t.tenantId + (t.tenantId === currentTenant ? vscode.l10n.t(' (current)') : ''), value: t.tenantId })),
     });
     return typeof picked === 'string' ? picked : undefined;
   }
@@ -124,13 +124,13 @@ export class AuthService implements vscode.Disposable {
 
     // VS Code's Microsoft account does not answer at all for an incomplete custom environment: do not wait for it.
     const vscodeUnusable = cloud.vsCodeAccountMissing
-      ? `VS Code's Microsoft account cannot sign in to this custom cloud: microsoft-sovereign-cloud.customEnvironment lacks ${cloud.vsCodeAccountMissing.join(', ')}, which VS Code requires.`
+      ? vscode.l10n.t('VS Code\'s Microsoft account cannot sign in to this custom cloud: microsoft-sovereign-cloud.customEnvironment lacks {0}, which VS Code requires.', cloud.vsCodeAccountMissing.join(', '))
       : undefined;
     if (vscodeUnusable) this.log.warn(vscodeUnusable);
     let method: AuthMethod;
     let token: string | undefined;
     if (setting === 'vscode' && vscodeUnusable) {
-      if (interactive) void this.prompter().notify('error', `${vscodeUnusable} Complete the setting, or set aksWorkloadIdentity.authentication to azureCli.`);
+      if (interactive) void this.prompter().notify('error', vscode.l10n.t('{0} Complete the setting, or set aksWorkloadIdentity.authentication to azureCli.', vscodeUnusable));
       return undefined;
     }
     if (setting === 'auto') {
@@ -152,14 +152,14 @@ export class AuthService implements vscode.Disposable {
     }
     if (!token) {
       if (interactive && method === 'azureCli') {
-        void this.prompter().notify('error', "The Azure CLI is not signed in. Run 'az login' (in Codespaces: 'az login --use-device-code') in a terminal, then sign in again.");
+        void this.prompter().notify('error', vscode.l10n.t('The Azure CLI is not signed in. Run \'az login\' (in Codespaces: \'az login --use-device-code\') in a terminal, then sign in again.'));
       }
       return undefined;
     }
     const claims = tokenClaims(token);
     const tenantId = tenant ?? claims.tid ?? '';
     this.log.info(`Signed in as ${claims.upn ?? 'unknown user'} via ${methodLabel(method)} (tenant ${tenantId}, cloud ${cloud.name} ${cloud.resourceManagerEndpoint}).`);
-    return { cloud, method, credential, account: claims.upn ?? claims.name ?? 'signed in', tenantId, services: services.createAzureServices(cloud, credential, this.log) };
+    return { cloud, method, credential, account: claims.upn ?? claims.name ?? vscode.l10n.t('signed in'), tenantId, services: services.createAzureServices(cloud, credential, this.log) };
   }
 
   private set(s: AzureSession | undefined) {

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { Logger } from '../log';
 import { SingleFlight } from '../util/concurrency';
 import { Prompter } from '../wizard/prompter';
@@ -18,6 +19,6 @@ export interface CommandContext {
 export async function requireSession(ctx: CommandContext): Promise<AzureSession | undefined> {
   if (ctx.auth.session) return ctx.auth.session;
   const s = await ctx.auth.signIn();
-  if (!s) void ctx.prompter().notify('warning', 'Sign in to Azure first.', 'Sign in');
+  if (!s) void ctx.prompter().notify('warning', l10n.t('Sign in to Azure first.'), l10n.t('Sign in'));
   return s;
 }

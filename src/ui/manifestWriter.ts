@@ -14,15 +14,15 @@ const sameText = (a: string, b: string) => a.replace(/\r\n/g, '\n') === b.replac
 export async function writeManifest(prompter: Prompter, relativePath: string, content: string): Promise<ManifestOutcome> {
   const folder = vscode.workspace.workspaceFolders?.[0];
   if (!folder) {
-    const choice = await prompter.notify('info', 'No folder is open, so the ServiceAccount manifest was not written to a workspace.', 'Save As…', 'Open Unsaved');
-    if (choice === 'Save As…') {
+    const choice = await prompter.notify('info', vscode.l10n.t('No folder is open, so the ServiceAccount manifest was not written to a workspace.'), vscode.l10n.t('Save As…'), vscode.l10n.t('Open Unsaved'));
+    if (choice === vscode.l10n.t('Save As…')) {
       const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(relativePath.split('/').pop()!), filters: { YAML: ['yaml', 'yml'] } });
       if (!target) return { kind: 'none' };
       await vscode.workspace.fs.writeFile(target, Buffer.from(content, 'utf8'));
       await vscode.window.showTextDocument(target);
       return { kind: 'written', uri: target };
     }
-    if (choice === 'Open Unsaved') {
+    if (choice === vscode.l10n.t('Open Unsaved')) {
       const doc = await vscode.workspace.openTextDocument({ language: 'yaml', content });
       await vscode.window.showTextDocument(doc);
       return { kind: 'unsaved', uri: doc.uri };
@@ -40,11 +40,11 @@ export async function writeManifest(prompter: Prompter, relativePath: string, co
   }
   if (current !== undefined) {
     const proposed = await vscode.workspace.openTextDocument({ language: 'yaml', content });
-    await vscode.commands.executeCommand('vscode.diff', uri, proposed.uri, `${relativePath}: yours ↔ generated`);
+    await vscode.commands.executeCommand('vscode.diff', uri, proposed.uri, vscode.l10n.t('{0}: yours ↔ generated', relativePath));
     const overwrite = await prompter.confirm({
-      message: `${relativePath} has other content${open?.isDirty ? ' and unsaved edits' : ''}. Overwrite it with the generated manifest?`,
-      detail: 'The difference is open in an editor. If you keep your file, the generated manifest stays open, unsaved.',
-      confirm: 'Overwrite',
+      message: open?.isDirty ? vscode.l10n.t('{0} has other content and unsaved edits. Overwrite it with the generated manifest?', relativePath) : vscode.l10n.t('{0} has other content. Overwrite it with the generated manifest?', relativePath),
+      detail: vscode.l10n.t('The difference is open in an editor. If you keep your file, the generated manifest stays open, unsaved.'),
+      confirm: vscode.l10n.t('Overwrite'),
     });
     if (!overwrite) return { kind: 'kept', uri: proposed.uri };
   }

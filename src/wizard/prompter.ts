@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { Validator } from '../workloadIdentity/names';
 
 /** Returned by a prompt when the user pressed Back. */
@@ -53,5 +54,5 @@ export interface Prompter {
 
 /** The user closed a prompt (Escape): the command ends without a message. */
 export class PromptDismissed extends Error {
-  constructor() { super('Dismissed.'); this.name = 'PromptDismissed'; }
+  constructor() { super(l10n.t('Dismissed.')); this.name = 'PromptDismissed'; }
 }

@@ -13,7 +13,7 @@ export interface NodeLook {
   icon: string;
 }
 
-const stateText = (state: 'off' | 'oidcOnly' | 'on') => ({ off: l10n.t('workload identity off'), oidcOnly: l10n.t('OIDC issuer only'), on: l10n.t('workload identity on') })[state];
+export const stateText = (state: 'off' | 'oidcOnly' | 'on') => ({ off: l10n.t('workload identity off'), oidcOnly: l10n.t('OIDC issuer only'), on: l10n.t('workload identity on') })[state];
 
 /** Escapes text from Azure for Markdown tooltips: names and tags are data, not markup. */
 export const md = (s: string | undefined) => String(s ?? '').replace(/[\\`*_{}[\]()#+\-.!|<>&]/g, (c) => `\\${c}`);

@@ -1,5 +1,7 @@
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { Simulator, SimOptions } from '../sim/server';
@@ -19,10 +21,10 @@ export interface Workbench {
 }
 
 /** code-server with the packaged extension, against a fresh simulated Azure, in headless Chromium. */
-export async function openWorkbench(suite: string, simOptions: SimOptions = {}, more: { vsix?: string[]; settings?: Record<string, unknown>; locale?: string } = {}): Promise<Workbench> {
+export async function openWorkbench(suite: string, simOptions: SimOptions = {}, more: { vsix?: string[]; settings?: Record<string, unknown>; locale?: string; extensionFiles?: Record<string, string> } = {}): Promise<Workbench> {
   if (!fs.existsSync(VSIX)) throw new Error(`${VSIX} is missing: run npm run package first (scripts/run-tests.mjs e2e does).`);
   const sim = await Simulator.start(simOptions);
-  const cs = await startCodeServer({ sim: sim.info, vsix: [VSIX, ...(more.vsix ?? [])], extraSettings: more.settings, locale: more.locale });
+  const cs = await startCodeServer({ sim: sim.info, vsix: [VSIX, ...(more.vsix ?? [])], extraSettings: more.settings, locale: more.locale, extensionFiles: more.extensionFiles });
   const b = await launchBrowser();
   const dir = path.join(RESULTS_DIR, 'e2e', suite);
   fs.mkdirSync(dir, { recursive: true });
@@ -37,6 +39,14 @@ export async function openWorkbench(suite: string, simOptions: SimOptions = {}, 
     },
     async close() { await b.close(); await cs.stop(); await sim.stop(); },
   };
+}
+
+/** Packs a test extension of test/fixtures (a stand-in account, a language pack) into a vsix for code-server to install. */
+export function fixtureVsix(name: string): string {
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), `akswi-${name}-`)), `${name}.vsix`);
+  execFileSync(process.execPath, [path.join(REPO, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--allow-missing-repository', '--out', out],
+    { cwd: path.join(REPO, 'test', 'fixtures', name), stdio: 'pipe' });
+  return out;
 }
 
 /** Opens the extension's activity bar container and returns its view. */

@@ -1,29 +1,17 @@
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { REPO } from '../support/paths';
 import { findFiles } from '../support/secretScan';
 
 async function until(what: string, fn: () => boolean, timeoutMs = 60_000) {
   for (const end = Date.now() + timeoutMs; !fn(); await new Promise((r) => setTimeout(r, 200))) if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
 }
-import { Workbench, openExtensionView, openWorkbench, pick, runCommand, treeRow } from './fixture';
-
-/** Packs the stand-in Microsoft account (test/fixtures/vscode-account) into a vsix for code-server to install. */
-function standInAccountVsix(): string {
-  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'akswi-account-')), 'stand-in-account.vsix');
-  execFileSync(process.execPath, [path.join(REPO, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--allow-missing-repository', '--out', out],
-    { cwd: path.join(REPO, 'test', 'fixtures', 'vscode-account'), stdio: 'pipe' });
-  return out;
-}
+import { Workbench, fixtureVsix, openExtensionView, openWorkbench, pick, runCommand, treeRow } from './fixture';
 
 describe('Sign in with the VS Code account in the browser', () => {
   let wb: Workbench;
   before(async () => {
-    wb = await openWorkbench('signin', {}, { vsix: [standInAccountVsix()], settings: { 'aksWorkloadIdentity.authentication': 'vscode' } });
+    wb = await openWorkbench('signin', {}, { vsix: [fixtureVsix('vscode-account')], settings: { 'aksWorkloadIdentity.authentication': 'vscode' } });
   });
   after(async () => { await wb?.close(); });
 

@@ -5,7 +5,7 @@ import { vaultFromRaw } from '../../src/workloadIdentity/inventory';
 import { applyFix } from '../../src/workloadIdentity/verify/fix';
 import { CheckResult, VerifyTarget } from '../../src/workloadIdentity/verify/model';
 import { reportHtml, reportMarkdown } from '../../src/workloadIdentity/verify/report';
-import { PROPAGATION_NOTE, verifyBinding } from '../../src/workloadIdentity/verify/verify';
+import { propagationNote, verifyBinding } from '../../src/workloadIdentity/verify/verify';
 import { webhookFor } from '../sim/kube';
 import { SUB_PROD, addCredential, addIdentity, addPod, addServiceAccount } from '../sim/seed';
 import { verifyDepsFor, withSim, writes } from './helpers';
@@ -59,7 +59,7 @@ describe('Verify Workload Identity', () => {
     });
     assert.deepEqual(writes(env.sim), []);
     assert.equal(report.identity?.name, 'id-payments-api');
-    assert.deepEqual(report.notes, [PROPAGATION_NOTE], 'a right credential can still be refused while it propagates: the report says so');
+    assert.deepEqual(report.notes, [propagationNote()], 'a right credential can still be refused while it propagates: the report says so');
     assert.match(reportMarkdown(report), /> The federated credential checks pass\. If a pod still gets AADSTS70021/);
   });
 

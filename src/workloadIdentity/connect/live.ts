@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { KubeTarget } from '../../kube/access';
 import { WORKLOAD_RESOURCES, WorkloadKind } from '../../kube/workloads';
 import { CancelledError, StepError, describeError, throwIfAborted } from '../errors';
@@ -6,7 +7,7 @@ import { SECRETS_STORE_MOUNT, SECRETS_STORE_VOLUME, USE_LABEL, WORKLOAD_KINDS } 
 import { secretProviderClassObject } from './secretProviderClass';
 import type { ConnectTarget, SecretsRequest } from './workspace';
 
-export const CONNECT_LIVE_STEP = 'Set the ServiceAccount and the label on the workload';
+const connectLiveStep = () => l10n.t('Set the ServiceAccount and the label on the workload');
 
 /** A workload in the cluster, as Connect Workload shows it. */
 export interface LiveWorkload {
@@ -67,19 +68,19 @@ export function planLive(w: LiveWorkload, t: ConnectTarget, serviceAccounts: { n
   if (w.serviceAccountName !== t.serviceAccount) changes.push(`${template}.spec.serviceAccountName: ${w.serviceAccountName ?? '(default)'} → ${t.serviceAccount}`);
   if (!w.labelled) changes.push(`${template}.metadata.labels["${USE_LABEL}"]: "true"`);
   const warnings: string[] = [];
-  if (w.managedBy) warnings.push(`${w.kind} ${w.name} is managed by ${w.managedBy}, which will undo a live change at its next sync: change its source instead (Connect Workload in the workspace).`);
+  if (w.managedBy) warnings.push(l10n.t('{0} {1} is managed by {2}, which will undo a live change at its next sync: change its source instead (Connect Workload in the workspace).', w.kind, w.name, w.managedBy));
   const other = w.serviceAccountName && w.serviceAccountName !== t.serviceAccount ? serviceAccounts.find((s) => s.name === w.serviceAccountName)?.annotations[CLIENT_ID_ANNOTATION] : undefined;
-  if (other) warnings.push(`${w.kind} ${w.name} runs as ${w.serviceAccountName} now, bound to the identity with client id ${other}: it will stop using that identity.`);
-  if (changes.length) warnings.push(w.kind === 'CronJob' ? `Jobs that ${w.name} starts from now on get the token; running ones do not.` : `${w.kind} ${w.name} rolls out new pods; pods started before keep running without the token until they are replaced.`);
+  if (other) warnings.push(l10n.t('{0} {1} runs as {2} now, bound to the identity with client id {3}: it will stop using that identity.', w.kind, w.name, w.serviceAccountName!, other));
+  if (changes.length) warnings.push(w.kind === 'CronJob' ? l10n.t('Jobs that {0} starts from now on get the token; running ones do not.', w.name) : l10n.t('{0} {1} rolls out new pods; pods started before keep running without the token until they are replaced.', w.kind, w.name));
   let spc: LiveSecrets | undefined;
-  let blocked = changes.length && w.kind === 'Job' ? `A Job's pod template cannot be changed once created: change its manifest (Connect Workload in the workspace) and create the Job again.` : undefined;
+  let blocked = changes.length && w.kind === 'Job' ? l10n.t('A Job\'s pod template cannot be changed once created: change its manifest (Connect Workload in the workspace) and create the Job again.') : undefined;
   if (secrets) {
     spc = { ...secrets, name: `${t.serviceAccount}-${secrets.vaultName}`.slice(0, 253) };
-    changes.push(`SecretProviderClass ${spc.name} in ${t.namespace} (${secrets.objects.map((o) => `${o.objectType} ${o.objectName}`).join(', ')} of ${secrets.vaultName})`);
+    changes.push(l10n.t('SecretProviderClass {0} in {1} ({2} of {3})', spc.name, t.namespace, secrets.objects.map((o) => `${o.objectType} ${o.objectName}`).join(', '), secrets.vaultName));
     if (!w.mounted) changes.push(`${template}.spec.volumes: + ${SECRETS_STORE_VOLUME}; containers[${w.firstContainer ?? '?'}].volumeMounts: + ${SECRETS_STORE_MOUNT}`);
-    if (!secrets.addonEnabled) blocked = `The Secrets Store CSI driver add-on is off on ${t.clusterName}, so the cluster has no SecretProviderClass: turn it on first with az aks enable-addons --addons azure-keyvault-secrets-provider -n ${t.clusterName} -g ${secrets.clusterResourceGroup}. It is not turned on here.`;
-    else if (!w.firstContainer) blocked = `${w.kind} ${w.name} has no container to mount the secrets in.`;
-    else if (w.kind === 'Job') blocked ??= `A Job's pod template cannot be changed once created.`;
+    if (!secrets.addonEnabled) blocked = l10n.t('The Secrets Store CSI driver add-on is off on {0}, so the cluster has no SecretProviderClass: turn it on first with az aks enable-addons --addons azure-keyvault-secrets-provider -n {1} -g {2}. It is not turned on here.', t.clusterName, t.clusterName, secrets.clusterResourceGroup);
+    else if (!w.firstContainer) blocked = l10n.t('{0} {1} has no container to mount the secrets in.', w.kind, w.name);
+    else if (w.kind === 'Job') blocked ??= l10n.t('A Job\'s pod template cannot be changed once created.');
   }
   return { workload: w, changes, warnings, ...(spc ? { secrets: spc } : {}), ...(blocked ? { blocked } : {}) };
 }
@@ -114,13 +115,13 @@ export async function connectLive(kube: KubeTarget, w: LiveWorkload, serviceAcco
   const fail = (e: unknown): never => {
     if (e instanceof CancelledError || e instanceof StepError) throw e;
     const d = describeError(e);
-    throw new StepError(CONNECT_LIVE_STEP, d.code, d.message,
-      d.status === 409 ? `Another field manager owns it: change the workload where it is managed (its manifest, chart or repository), or ask its owner. Connect Workload never forces a field another tool owns.`
-        : d.status === 403 ? `Your Kubernetes role does not allow patching ${WORKLOAD_RESOURCES[w.kind].plural} in ${w.namespace}.` : undefined, d.status);
+    throw new StepError(connectLiveStep(), d.code, d.message,
+      d.status === 409 ? l10n.t('Another field manager owns it: change the workload where it is managed (its manifest, chart or repository), or ask its owner. Connect Workload never forces a field another tool owns.')
+        : d.status === 403 ? l10n.t('Your Kubernetes role does not allow patching {0} in {1}.', WORKLOAD_RESOURCES[w.kind].plural, w.namespace) : undefined, d.status);
   };
   if (opts.secrets) {
     // Server-side apply is idempotent: an equal SecretProviderClass changes nothing.
-    opts.progress?.(`Applying SecretProviderClass ${opts.secrets.name}…`);
+    opts.progress?.(l10n.t('Applying SecretProviderClass {0}…', opts.secrets.name));
     const { addonEnabled: _a, clusterResourceGroup: _g, name, ...input } = opts.secrets;
     await kube.applySecretProviderClass(secretProviderClassObject({ ...input, name, namespace: w.namespace })).catch(fail);
   }
@@ -128,19 +129,20 @@ export async function connectLive(kube: KubeTarget, w: LiveWorkload, serviceAcco
   const inPlace = (x: LiveWorkload) => x.serviceAccountName === serviceAccount && x.labelled && (!opts.secrets || x.mounted);
   if (inPlace(current)) return 'unchanged';
   throwIfAborted(opts.signal);
-  opts.progress?.(`Applying serviceAccountName and the label to ${w.kind} ${w.name}…`);
+  opts.progress?.(l10n.t('Applying serviceAccountName and the label to {0} {1}…', w.kind, w.name));
   await kube.applyWorkload(applyBody(current, serviceAccount, opts.secrets?.name)).catch(fail);
   const applied = toLiveWorkload(await kube.getWorkload(w.kind, w.namespace, w.name).catch(fail));
   if (!inPlace(applied)) {
-    throw new StepError(CONNECT_LIVE_STEP, 'NotApplied', `The API server accepted the change, but ${w.kind} ${w.name} still runs as ${applied.serviceAccountName ?? '(default)'}${applied.labelled ? '' : ' without the label'}: an admission policy may have rewritten it.`);
+    throw new StepError(connectLiveStep(), 'NotApplied', applied.labelled ? l10n.t('The API server accepted the change, but {0} {1} still runs as {2}: an admission policy may have rewritten it.', w.kind, w.name, applied.serviceAccountName ?? '(default)')
+      : l10n.t('The API server accepted the change, but {0} {1} still runs as {2} without the label: an admission policy may have rewritten it.', w.kind, w.name, applied.serviceAccountName ?? '(default)'));
   }
   if (w.kind === 'CronJob' || w.kind === 'Job') return 'updated';
   const until = Date.now() + (opts.rolloutTimeoutMs ?? 5 * 60_000);
   for (let i = 0; ; i++) {
     const o = await kube.getWorkload(w.kind, w.namespace, w.name).catch(fail);
     if (done(o)) return 'updated';
-    if (Date.now() > until) throw new StepError(CONNECT_LIVE_STEP, 'RolloutTimeout', `${w.kind} ${w.name} did not finish rolling out within ${Math.round((opts.rolloutTimeoutMs ?? 300_000) / 1000)} s: ${JSON.stringify(o.status ?? {})}.`, 'The change is applied; check the rollout (kubectl rollout status) and its pods\' events.');
-    opts.progress?.(`Rolling out ${w.kind} ${w.name}: ${o.status?.updatedReplicas ?? 0} of ${o.spec?.replicas ?? 1} new pods ready…`);
+    if (Date.now() > until) throw new StepError(connectLiveStep(), 'RolloutTimeout', l10n.t('{0} {1} did not finish rolling out within {2} s: {3}.', w.kind, w.name, Math.round((opts.rolloutTimeoutMs ?? 300_000) / 1000), JSON.stringify(o.status ?? {})), l10n.t('The change is applied; check the rollout (kubectl rollout status) and its pods\' events.'));
+    opts.progress?.(l10n.t('Rolling out {0} {1}: {2} of {3} new pods ready…', w.kind, w.name, o.status?.updatedReplicas ?? 0, o.spec?.replicas ?? 1));
     await opts.sleep(Math.min(1000 * 2 ** i, 5000), opts.signal);
   }
 }

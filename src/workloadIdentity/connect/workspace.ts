@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { CLIENT_ID_ANNOTATION } from '../manifest';
 import { parseAllDocuments } from 'yaml';
 import { USE_LABEL, WORKLOAD_KINDS, WorkloadInFile, YamlEditError, addPatchEntry, connectInYaml, mountSecretsStoreInYaml, workloadsIn } from './yamlEdit';
@@ -54,7 +55,7 @@ export interface ConnectPlan {
  */
 export function planConnect(current: string, candidate: WorkloadCandidate, t: ConnectTarget, serviceAccounts: { name: string; annotations: Record<string, string> }[], secrets?: SecretsRequest): ConnectPlan {
   const fresh = workloadsIn(current).find((w) => w.index === candidate.workload.index && w.kind === candidate.workload.kind && w.name === candidate.workload.name);
-  if (!fresh) throw new YamlEditError(`${candidate.path} no longer defines ${candidate.workload.kind} ${candidate.workload.name} where it did: pick the workload again.`);
+  if (!fresh) throw new YamlEditError(l10n.t('{0} no longer defines {1} {2} where it did: pick the workload again.', candidate.path, candidate.workload.kind, candidate.workload.name));
   const connected = connectInYaml(current, candidate.workload.index, t.serviceAccount);
   let { text } = connected;
   const changes = [...connected.changes];
@@ -67,17 +68,19 @@ export function planConnect(current: string, candidate: WorkloadCandidate, t: Co
     changes.push(...mounted.changes);
     const dir = candidate.path.includes('/') ? candidate.path.slice(0, candidate.path.lastIndexOf('/') + 1) : '';
     secretProviderClass = { path: `${dir}${name}.secretproviderclass.yaml`, text: secretProviderClassYaml({ ...secrets, name, namespace: t.namespace }) };
-    changes.push(`${secretProviderClass.path}: SecretProviderClass ${name} (${secrets.objects.map((o) => `${o.objectType} ${o.objectName}`).join(', ')} of ${secrets.vaultName})`);
-    if (!secrets.addonEnabled) warnings.push(`The Secrets Store CSI driver add-on is off on ${t.clusterName}, so pods that mount it will not start: turn it on with az aks enable-addons --addons azure-keyvault-secrets-provider -n ${t.clusterName} -g ${secrets.clusterResourceGroup}. It is not turned on here.`);
+    changes.push(l10n.t('{0}: SecretProviderClass {1} ({2} of {3})', secretProviderClass.path, name, secrets.objects.map((o) => `${o.objectType} ${o.objectName}`).join(', '), secrets.vaultName));
+    if (!secrets.addonEnabled) warnings.push(l10n.t('The Secrets Store CSI driver add-on is off on {0}, so pods that mount it will not start: turn it on with az aks enable-addons --addons azure-keyvault-secrets-provider -n {1} -g {2}. It is not turned on here.', t.clusterName, t.clusterName, secrets.clusterResourceGroup));
   }
   const before = fresh.serviceAccountName;
   if (before && before !== t.serviceAccount) {
     const other = serviceAccounts.find((s) => s.name === before)?.annotations[CLIENT_ID_ANNOTATION];
     warnings.push(other
-      ? `${fresh.kind} ${fresh.name} runs as ${before} now, which is bound to the identity with client id ${other}: it will stop using that identity.`
-      : `${fresh.kind} ${fresh.name} runs as ${before} now; it will run as ${t.serviceAccount}.`);
+      ? l10n.t('{0} {1} runs as {2} now, which is bound to the identity with client id {3}: it will stop using that identity.', fresh.kind, fresh.name, before, other)
+      : l10n.t('{0} {1} runs as {2} now; it will run as {3}.', fresh.kind, fresh.name, before, t.serviceAccount));
   }
-  if (changes.length) warnings.push(`Applying ${candidate.path} to ${t.clusterName} replaces the pods of ${fresh.kind} ${fresh.name}${fresh.kind === 'CronJob' || fresh.kind === 'Job' ? ' from its next run' : ' (a rollout)'}; pods started before keep running without the token until then.`);
+  if (changes.length) warnings.push(fresh.kind === 'CronJob' || fresh.kind === 'Job'
+    ? l10n.t('Applying {0} to {1} replaces the pods of {2} {3} from its next run; pods started before keep running without the token until then.', candidate.path, t.clusterName, fresh.kind, fresh.name)
+    : l10n.t('Applying {0} to {1} replaces the pods of {2} {3} (a rollout); pods started before keep running without the token until then.', candidate.path, t.clusterName, fresh.kind, fresh.name));
   return { candidate: { ...candidate, workload: fresh }, text, changes, warnings, ...(secretProviderClass ? { secretProviderClass } : {}) };
 }
 
@@ -135,12 +138,12 @@ export function planKustomizePatch(kustomization: string, kustomizationText: str
     'spec:', ...patchLines(WORKLOAD_KINDS[w.kind].slice(1), t.serviceAccount, '  '), '',
   ].join('\n');
   const doc = parseAllDocuments(kustomizationText)[0];
-  if (!doc || doc.errors.length) throw new YamlEditError(`${kustomization} is not valid YAML.`);
+  if (!doc || doc.errors.length) throw new YamlEditError(l10n.t('{0} is not valid YAML.', kustomization));
   const patches: any[] = (doc.toJS()?.patches ?? []) as any[];
   const listed = patches.some((p) => (typeof p === 'string' ? p : p?.path) === name);
   const kustomizationText2 = listed ? kustomizationText : addPatchEntry(kustomizationText, name);
   return { kustomization, kustomizationText: kustomizationText2, patch: { path: patchPath, text }, changes: [
-    `${patchPath}: a patch setting serviceAccountName: ${t.serviceAccount} and ${USE_LABEL}: "true" on ${w.kind} ${w.name}`,
+    l10n.t('{0}: a patch setting serviceAccountName: {1} and {2}: "true" on {3} {4}', patchPath, t.serviceAccount, USE_LABEL, w.kind, w.name),
     ...(listed ? [] : [`${kustomization}: patches: + path: ${name}`]),
   ] };
 }

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { Document, Node, isAlias, isMap, isScalar, parseAllDocuments } from 'yaml';
 
 /** The label that makes the webhook inject the token into a pod (on the pod template, not the ServiceAccount). */
@@ -32,12 +33,12 @@ export class YamlEditError extends Error {
 export const MAX_EDIT_BYTES = 2 * 1024 * 1024;
 
 function parse(text: string) {
-  if (text.length > MAX_EDIT_BYTES) throw new YamlEditError(`The file is ${(text.length / 1024 / 1024).toFixed(1)} MB; files over ${MAX_EDIT_BYTES / 1024 / 1024} MB are not edited.`);
+  if (text.length > MAX_EDIT_BYTES) throw new YamlEditError(l10n.t('The file is {0} MB; files over {1} MB are not edited.', (text.length / 1024 / 1024).toFixed(1), MAX_EDIT_BYTES / 1024 / 1024));
   const docs = parseAllDocuments(text);
-  if (!Array.isArray(docs)) throw new YamlEditError('The file is not YAML.');
+  if (!Array.isArray(docs)) throw new YamlEditError(l10n.t('The file is not YAML.'));
   for (const d of docs) {
     const e = d.errors[0];
-    if (e) throw new YamlEditError(`The YAML is not valid at line ${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0]}`);
+    if (e) throw new YamlEditError(l10n.t('The YAML is not valid at line {0}: {1}', e.linePos?.[0].line ?? '?', e.message.split('\n')[0]));
   }
   return docs;
 }
@@ -73,7 +74,7 @@ function editWorkload(text: string, index: number, plan: (w: { body: string; eol
   const body = stripBom(text);
   const doc = parse(body)[index];
   const kind = doc?.get('kind');
-  if (!doc || typeof kind !== 'string' || !WORKLOAD_KINDS[kind]) throw new YamlEditError(`Document ${index + 1} is not a workload.`);
+  if (!doc || typeof kind !== 'string' || !WORKLOAD_KINDS[kind]) throw new YamlEditError(l10n.t('Document {0} is not a workload.', index + 1));
   const { edits, changes } = plan({ body, eol: body.includes('\r\n') ? '\r\n' : '\n', doc, kind, template: WORKLOAD_KINDS[kind] });
   let out = body;
   for (const e of [...edits].sort((a, b) => b.from - a.from)) out = out.slice(0, e.from) + e.text + out.slice(e.to);
@@ -88,9 +89,9 @@ function editWorkload(text: string, index: number, plan: (w: { body: string; eol
 export function connectInYaml(text: string, index: number, serviceAccount: string): { text: string; changes: string[] } {
   return editWorkload(text, index, ({ body, eol, doc, kind, template: templatePath }) => {
     const template = nodeAt(doc, templatePath);
-    if (!template) throw new YamlEditError(`${kind} has no pod template at ${templatePath.join('.')}.`);
+    if (!template) throw new YamlEditError(l10n.t('{0} has no pod template at {1}.', kind, templatePath.join('.')));
     const spec = nodeAt(doc, [...templatePath, 'spec']);
-    if (!spec) throw new YamlEditError(`${kind} has no ${templatePath.join('.')}.spec.`);
+    if (!spec) throw new YamlEditError(l10n.t('{0} has no {1}.spec.', kind, templatePath.join('.')));
     const edits: Edit[] = [];
     const changes: string[] = [];
     const current = doc.getIn([...templatePath, 'spec', 'serviceAccountName']);
@@ -115,15 +116,15 @@ export function connectInYaml(text: string, index: number, serviceAccount: strin
 function nodeAt(doc: Document, path: string[]): (Node & { items: any[]; flow?: boolean; range: [number, number, number] }) | undefined {
   let node: any = doc.contents;
   for (const [i, key] of path.entries()) {
-    if (isAlias(node)) throw new YamlEditError(`${path.slice(0, i).join('.') || 'The document'} is an alias (*${node.source}): edit the anchor it refers to instead.`);
+    if (isAlias(node)) throw new YamlEditError(l10n.t('{0} is an alias (*{1}): edit the anchor it refers to instead.', path.slice(0, i).join('.') || 'The document', node.source));
     if (!isMap(node)) return undefined;
     const next = node.get(key, true);
     if (next === undefined) return undefined;
-    if (next === null || (isScalar(next) && next.value === null)) throw new YamlEditError(`${path.slice(0, i + 1).join('.')} is present but empty: fill it in or remove it, then connect again.`);
+    if (next === null || (isScalar(next) && next.value === null)) throw new YamlEditError(l10n.t('{0} is present but empty: fill it in or remove it, then connect again.', path.slice(0, i + 1).join('.')));
     node = next;
   }
-  if (isAlias(node)) throw new YamlEditError(`${path.join('.')} is an alias (*${node.source}): edit the anchor it refers to instead.`);
-  if (!isMap(node)) throw new YamlEditError(`${path.join('.')} is not a mapping.`);
+  if (isAlias(node)) throw new YamlEditError(l10n.t('{0} is an alias (*{1}): edit the anchor it refers to instead.', path.join('.'), node.source));
+  if (!isMap(node)) throw new YamlEditError(l10n.t('{0} is not a mapping.', path.join('.')));
   return node as any;
 }
 
@@ -147,11 +148,11 @@ function setKey(text: string, map: { items: any[]; flow?: boolean; range: [numbe
 /** Inserts lines above the map's first key, in its indentation. */
 function insertBlock(text: string, map: { items: any[]; range: [number, number, number] }, lines: string[], eol: string): Edit {
   const first = map.items[0]?.key?.range?.[0];
-  if (first === undefined) throw new YamlEditError('The mapping to edit is empty or not in block style.');
+  if (first === undefined) throw new YamlEditError(l10n.t('The mapping to edit is empty or not in block style.'));
   const lineStart = text.lastIndexOf('\n', first - 1) + 1;
   const indent = text.slice(lineStart, first);
   // "- name: x" (a map inside a sequence entry) or a key after other text on its line: no plain indentation to copy.
-  if (!/^ *$/.test(indent)) throw new YamlEditError(`The mapping at line ${text.slice(0, first).split('\n').length} does not start its own line: edit it by hand.`);
+  if (!/^ *$/.test(indent)) throw new YamlEditError(l10n.t('The mapping at line {0} does not start its own line: edit it by hand.', text.slice(0, first).split('\n').length));
   return { from: lineStart, to: lineStart, text: lines.map((l) => `${indent}${l}${eol}`).join('') };
 }
 
@@ -166,10 +167,10 @@ export const SECRETS_STORE_MOUNT = '/mnt/secrets-store';
 export function mountSecretsStoreInYaml(text: string, index: number, secretProviderClass: string): { text: string; changes: string[] } {
   return editWorkload(text, index, ({ body, eol, doc, kind, template: t }) => {
     const spec = nodeAt(doc, [...t, 'spec']);
-    if (!spec) throw new YamlEditError(`${kind} has no ${t.join('.')}.spec.`);
+    if (!spec) throw new YamlEditError(l10n.t('{0} has no {1}.spec.', kind, t.join('.')));
     const containers: any = doc.getIn([...t, 'spec', 'containers'], true);
     const container = containers?.items?.[0];
-    if (!isMap(container) || (container as any).flow) throw new YamlEditError(`${kind} has no container in block style at ${t.join('.')}.spec.containers to mount the secrets in.`);
+    if (!isMap(container) || (container as any).flow) throw new YamlEditError(l10n.t('{0} has no container in block style at {1}.spec.containers to mount the secrets in.', kind, t.join('.')));
     const edits: Edit[] = [];
     const changes: string[] = [];
     const volumeItem = ['name: ' + SECRETS_STORE_VOLUME, 'csi:', '  driver: secrets-store.csi.k8s.io', '  readOnly: true', '  volumeAttributes:', `    secretProviderClass: ${secretProviderClass}`];
@@ -202,10 +203,10 @@ const endOf = (text: string, node: any): number => {
 
 /** Lines after a block map's last pair, in the column of its keys. */
 function appendLines(text: string, map: any, lines: string[], eol: string): Edit {
-  if (map.flow) throw new YamlEditError('The mapping to extend is in flow style ({...}): edit it by hand.');
+  if (map.flow) throw new YamlEditError(l10n.t('The mapping to extend is in flow style ({...}): edit it by hand.'));
   const first = map.items[0]?.key?.range?.[0];
   const last = map.items[map.items.length - 1];
-  if (first === undefined || !last) throw new YamlEditError('The mapping to extend is empty.');
+  if (first === undefined || !last) throw new YamlEditError(l10n.t('The mapping to extend is empty.'));
   const at = nextLine(text, endOf(text, last.value ?? last.key));
   const lead = text.length === at && !text.endsWith('\n') ? eol : '';
   return { from: at, to: at, text: lead + lines.map((l) => `${' '.repeat(columnOf(text, first))}${l}${eol}`).join('') };
@@ -213,7 +214,7 @@ function appendLines(text: string, map: any, lines: string[], eol: string): Edit
 
 /** An item after a block sequence's last one, with its dash in the same column. */
 function appendItem(text: string, seq: any, lines: string[], eol: string): Edit {
-  if (seq.flow || !seq.items.length) throw new YamlEditError('The list to extend is empty or in flow style ([...]): edit it by hand.');
+  if (seq.flow || !seq.items.length) throw new YamlEditError(l10n.t('The list to extend is empty or in flow style ([...]): edit it by hand.'));
   const firstItem = seq.items[0];
   const dash = text.lastIndexOf('-', firstItem.range[0]);
   const at = nextLine(text, endOf(text, seq.items[seq.items.length - 1]));
@@ -227,9 +228,9 @@ export function addPatchEntry(text: string, file: string): string {
   const body = stripBom(text);
   const eol = body.includes('\r\n') ? '\r\n' : '\n';
   const doc = parse(body)[0];
-  if (!doc || !isMap(doc.contents)) throw new YamlEditError('The kustomization is not a mapping.');
+  if (!doc || !isMap(doc.contents)) throw new YamlEditError(l10n.t('The kustomization is not a mapping.'));
   const patches: any = doc.get('patches', true);
-  if (patches && !patches.items) throw new YamlEditError('The kustomization\'s patches is not a list.');
+  if (patches && !patches.items) throw new YamlEditError(l10n.t('The kustomization\'s patches is not a list.'));
   const e = patches ? appendItem(body, patches, [`path: ${file}`], eol) : appendLines(body, doc.contents, ['patches:', `  - path: ${file}`], eol);
   return bom + body.slice(0, e.from) + e.text + body.slice(e.to);
 }

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { randomBytes } from 'node:crypto';
 import { CancelledError, describeError, isAbort, throwIfAborted } from '../errors';
 import { CLIENT_ID_ANNOTATION } from '../manifest';
@@ -18,15 +19,15 @@ export function tokenClaims(jwt: string): TokenClaims {
 }
 
 /** What each Microsoft Entra ID error means for a workload identity binding. */
-export const AADSTS: Record<string, string> = {
-  '70021': 'No federated credential on the identity matches the token\'s issuer, subject and audience together, or a new credential has not propagated yet.',
-  '700211': 'No federated credential on the identity has the token\'s issuer: the credential names another issuer (a trailing slash, another cluster, or the in-cluster issuer).',
-  '700213': 'No federated credential on the identity has the token\'s subject: the namespace or ServiceAccount in the credential differs.',
-  '7002138': 'The subject matches a federated credential only when case is ignored; Microsoft Entra ID compares it exactly.',
-  '700016': 'Microsoft Entra ID knows no application with the ServiceAccount\'s client id in this tenant: the annotation names a wrong or deleted identity.',
-  '90061': 'Microsoft Entra ID could not fetch the issuer\'s discovery document: the token comes from an issuer it cannot reach (is the OIDC issuer on?).',
-  '700024': 'The token is outside its validity time: check this machine\'s clock.',
-};
+export const aadstsMeaning = (code: string): string | undefined => ({
+  '70021': l10n.t('No federated credential on the identity matches the token\'s issuer, subject and audience together, or a new credential has not propagated yet.'),
+  '700211': l10n.t('No federated credential on the identity has the token\'s issuer: the credential names another issuer (a trailing slash, another cluster, or the in-cluster issuer).'),
+  '700213': l10n.t('No federated credential on the identity has the token\'s subject: the namespace or ServiceAccount in the credential differs.'),
+  '7002138': l10n.t('The subject matches a federated credential only when case is ignored; Microsoft Entra ID compares it exactly.'),
+  '700016': l10n.t('Microsoft Entra ID knows no application with the ServiceAccount\'s client id in this tenant: the annotation names a wrong or deleted identity.'),
+  '90061': l10n.t('Microsoft Entra ID could not fetch the issuer\'s discovery document: the token comes from an issuer it cannot reach (is the OIDC issuer on?).'),
+  '700024': l10n.t('The token is outside its validity time: check this machine\'s clock.'),
+} as Record<string, string>)[code];
 
 const sleepFor = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve, reject) => {
   const t = setTimeout(resolve, ms);
@@ -45,7 +46,7 @@ async function whilePropagating<T>(attempt: () => Promise<T>, propagating: (r: T
     const left = until - Date.now();
     if (!why || left <= 0) return r;
     const wait = Math.min(delay, left);
-    opts.progress?.(`${why} Trying again in ${Math.ceil(wait / 1000)} s (${Math.ceil(left / 1000)} s left of the wait).`);
+    opts.progress?.(l10n.t('{0} Trying again in {1} s ({2} s left of the wait).', why, Math.ceil(wait / 1000), Math.ceil(left / 1000)));
     await sleepFor(wait, opts.signal);
   }
 }
@@ -78,8 +79,8 @@ export async function testBinding(facts: VerifyFacts, verifyChecks: CheckResult[
   const skipRest = (why: string) => [check('exchange', 'skip', why), check('keyVault', 'skip', why)];
 
   // 1. The ServiceAccount token.
-  if (!sa) return [check('token', 'fail', `The ServiceAccount ${t.namespace}/${t.serviceAccount} does not exist on ${t.cluster.name}${facts.serviceAccount.ok ? '' : ` (${facts.serviceAccount.error})`}.`), ...skipRest('No token to exchange.')];
-  opts.progress?.(`1/3 Asking ${t.cluster.name} for a token of ${t.namespace}/${t.serviceAccount}…`);
+  if (!sa) return [check('token', 'fail', l10n.t('The ServiceAccount {0}/{1} does not exist on {2}{3}.', t.namespace, t.serviceAccount, t.cluster.name, facts.serviceAccount.ok ? '' : ` (${facts.serviceAccount.error})`)), ...skipRest(l10n.t('No token to exchange.'))];
+  opts.progress?.(l10n.t('1/3 Asking {0} for a token of {1}/{2}…', t.cluster.name, t.namespace, t.serviceAccount));
   let token: string;
   try {
     const kube = await deps.kube(t.cluster);
@@ -89,22 +90,22 @@ export async function testBinding(facts: VerifyFacts, verifyChecks: CheckResult[
     const d = describeError(e);
     const forbidden = d.status === 403 || /Forbidden/i.test(d.code);
     return [check('token', 'fail', forbidden
-      ? `${d.message} Creating a token needs the "create" verb on serviceaccounts/token in ${t.namespace}: cluster admins and Azure Kubernetes Service RBAC Admin or Writer for the namespace have it.`
-      : `The cluster did not issue a token: ${d.code}: ${d.message}`, [['Request', `serviceaccounts/${t.serviceAccount}/token, audience ${TOKEN_EXCHANGE_AUDIENCE}, ${TOKEN_SECONDS} s`]]), ...skipRest('No token to exchange.')];
+      ? l10n.t('{0} Creating a token needs the "create" verb on serviceaccounts/token in {1}: cluster admins and Azure Kubernetes Service RBAC Admin or Writer for the namespace have it.', d.message, t.namespace)
+      : l10n.t('The cluster did not issue a token: {0}: {1}', d.code, d.message), [[l10n.t('Request'), l10n.t('serviceaccounts/{0}/token, audience {1}, {2} s', t.serviceAccount, TOKEN_EXCHANGE_AUDIENCE, TOKEN_SECONDS)]]), ...skipRest(l10n.t('No token to exchange.'))];
   }
   const claims = tokenClaims(token);
-  const claimEv: Ev[] = [['Token iss', claims.iss], ['Token sub', claims.sub], ['Token aud', claims.aud.join(', ')], ['Token exp', new Date(claims.exp * 1000).toISOString()]];
-  const out: CheckResult[] = [check('token', 'pass', `${t.cluster.name} issued a token for ${t.namespace}/${t.serviceAccount} (via ${(await deps.kube(t.cluster)).mode === 'runCommand' ? 'AKS run-command' : 'the TokenRequest API'}). Its claims, not the token, are shown.`, claimEv)];
+  const claimEv: Ev[] = [[l10n.t('Token iss'), claims.iss], [l10n.t('Token sub'), claims.sub], [l10n.t('Token aud'), claims.aud.join(', ')], [l10n.t('Token exp'), new Date(claims.exp * 1000).toISOString()]];
+  const out: CheckResult[] = [check('token', 'pass', l10n.t('{0} issued a token for {1}/{2} (via {3}). Its claims, not the token, are shown.', t.cluster.name, t.namespace, t.serviceAccount, (await deps.kube(t.cluster)).mode === 'runCommand' ? 'AKS run-command' : l10n.t('the TokenRequest API')), claimEv)];
 
   // 2. The exchange, as the pod's SDK makes it.
-  if (!clientId) return [...out, ...skipRest(`The ServiceAccount has no ${CLIENT_ID_ANNOTATION} annotation, so a pod would not know which identity to ask for.`)];
+  if (!clientId) return [...out, ...skipRest(l10n.t('The ServiceAccount has no {0} annotation, so a pod would not know which identity to ask for.', CLIENT_ID_ANNOTATION))];
   if (!deps.cloud.activeDirectoryEndpoint || !deps.cloud.keyVaultResource) {
-    return [...out, ...skipRest('This custom cloud does not name its Microsoft Entra ID authority or Key Vault DNS suffix: set activeDirectoryEndpointUrl and keyVaultDnsSuffix in microsoft-sovereign-cloud.customEnvironment.')];
+    return [...out, ...skipRest(l10n.t('This custom cloud does not name its Microsoft Entra ID authority or Key Vault DNS suffix: set activeDirectoryEndpointUrl and keyVaultDnsSuffix in microsoft-sovereign-cloud.customEnvironment.'))];
   }
   const tenantId = found?.tenantId ?? sa.annotations['azure.workload.identity/tenant-id'] ?? facts.target.cluster.subscriptionId;
   const credential = deps.workloadCredential(tenantId, clientId, async () => token);
   const scope = `${deps.cloud.keyVaultResource}/.default`;
-  opts.progress?.(`2/3 Exchanging the token at Microsoft Entra ID for ${clientId}…`);
+  opts.progress?.(l10n.t('2/3 Exchanging the token at Microsoft Entra ID for {0}…', clientId));
   const exchange = await whilePropagating<Exchange>(async () => {
     throwIfAborted(opts.signal);
     try {
@@ -117,31 +118,31 @@ export async function testBinding(facts: VerifyFacts, verifyChecks: CheckResult[
       const description = /AADSTS\d+:[^]*/.exec(message)?.[0] ?? message;
       return { ok: false, code: /AADSTS(\d+)/.exec(message)?.[1] ?? describeError(e).code, message: description.split(/\s*Trace ID:|\r?\n/)[0].trim() };
     }
-  }, (r) => (!r.ok && r.code === '70021' ? 'AADSTS70021: right after a credential is written, Microsoft Entra ID needs a few minutes to see it.' : undefined), opts);
+  }, (r) => (!r.ok && r.code === '70021' ? l10n.t('AADSTS70021: right after a credential is written, Microsoft Entra ID needs a few minutes to see it.') : undefined), opts);
   const credentials = facts.credentials.ok ? facts.credentials.value : [];
-  const compare: Ev[] = credentials.map((c) => [`Credential ${c.name}`, [
-    `issuer ${c.issuer === claims.iss ? '✓' : '✗'} ${c.issuer}`,
-    `subject ${c.subject === claims.sub ? '✓' : '✗'} ${c.subject}`,
-    `audiences ${c.audiences.some((a) => claims.aud.includes(a)) ? '✓' : '✗'} ${c.audiences.join(', ')}`,
+  const compare: Ev[] = credentials.map((c) => [l10n.t('Credential {0}', c.name), [
+    l10n.t('issuer {0} {1}', c.issuer === claims.iss ? '✓' : '✗', c.issuer),
+    l10n.t('subject {0} {1}', c.subject === claims.sub ? '✓' : '✗', c.subject),
+    l10n.t('audiences {0} {1}', c.audiences.some((a) => claims.aud.includes(a)) ? '✓' : '✗', c.audiences.join(', ')),
   ].join('\n')]);
-  const exchangeEv: Ev[] = [['Client id', clientId], ['Tenant', tenantId], ['Authority', deps.cloud.activeDirectoryEndpoint], ['Resource', deps.cloud.keyVaultResource], ...claimEv.slice(0, 3), ...compare];
+  const exchangeEv: Ev[] = [[l10n.t('Client id'), clientId], [l10n.t('Tenant'), tenantId], [l10n.t('Authority'), deps.cloud.activeDirectoryEndpoint], [l10n.t('Resource'), deps.cloud.keyVaultResource], ...claimEv.slice(0, 3), ...compare];
   if (!exchange.ok) {
-    const meaning = AADSTS[exchange.code];
+    const meaning = aadstsMeaning(exchange.code);
     const fix = verifyChecks.find((c) => ['issuer', 'subject', 'audience', 'serviceAccount'].includes(c.id) && c.fix)?.fix;
     const exact = credentials.some((c) => c.issuer === claims.iss && c.subject === claims.sub && c.audiences.some((a) => claims.aud.includes(a)));
-    const propagation = exchange.code === '70021' && exact ? ' A credential matches exactly: it was written recently and has not propagated yet; test again in a few minutes.' : '';
-    out.push(check('exchange', 'fail', `${meaning ? `AADSTS${exchange.code}: ${meaning}` : `${exchange.code}: ${exchange.message}`}${propagation}`, [['Microsoft Entra ID said', exchange.message], ...exchangeEv], fix));
-    out.push(check('keyVault', 'skip', 'No Key Vault token to test with.'));
+    const propagation = exchange.code === '70021' && exact ? l10n.t(' A credential matches exactly: it was written recently and has not propagated yet; test again in a few minutes.') : '';
+    out.push(check('exchange', 'fail', `${meaning ? `AADSTS${exchange.code}: ${meaning}` : `${exchange.code}: ${exchange.message}`}${propagation}`, [[l10n.t('Microsoft Entra ID said'), exchange.message], ...exchangeEv], fix));
+    out.push(check('keyVault', 'skip', l10n.t('No Key Vault token to test with.')));
     return out;
   }
-  out.push(check('exchange', 'pass', `Microsoft Entra ID exchanged the ServiceAccount token for a Key Vault token of ${found?.name ?? clientId}. The token is not kept.`, exchangeEv));
+  out.push(check('exchange', 'pass', l10n.t('Microsoft Entra ID exchanged the ServiceAccount token for a Key Vault token of {0}. The token is not kept.', found?.name ?? clientId), exchangeEv));
 
   // 3. Key Vault, for each vault the binding covers and each kind granted.
   const vaults = facts.vaults.ok ? facts.vaults.value : [];
-  if (!vaults.length) { out.push(check('keyVault', 'skip', `${found?.name ?? clientId} has no grant on any Key Vault you can see: nothing to test.`)); return out; }
+  if (!vaults.length) { out.push(check('keyVault', 'skip', l10n.t('{0} has no grant on any Key Vault you can see: nothing to test.', found?.name ?? clientId))); return out; }
   for (const g of vaults) {
     const v = g.vault;
-    if (!v.vaultUri) { out.push(check('keyVault', 'error', `${v.name} reports no vault URI.`, [], undefined, `keyVault:${v.name}`)); continue; }
+    if (!v.vaultUri) { out.push(check('keyVault', 'error', l10n.t('{0} reports no vault URI.', v.name), [], undefined, `keyVault:${v.name}`)); continue; }
     const { byPolicy, byRole } = grantsOn(g, found!.principalId);
     const kinds: Permission[] = [...new Set([...byPolicy, ...byRole])];
     const fix = verifyChecks.find((c) => c.key === `vault:${v.name}` && c.fix)?.fix;
@@ -153,11 +154,11 @@ export async function testBinding(facts: VerifyFacts, verifyChecks: CheckResult[
         const d = describeError(e);
         return { status: 0, code: d.code, message: d.message };
       }),
-      (r) => (r.status === 403 && v.rbac && r.code !== 'ForbiddenByFirewall' && byRole.includes(kind) ? `403 from ${v.name}: a new role assignment can take up to 10 minutes to apply.` : undefined), opts);
+      (r) => (r.status === 403 && v.rbac && r.code !== 'ForbiddenByFirewall' && byRole.includes(kind) ? l10n.t('403 from {0}: a new role assignment can take up to 10 minutes to apply.', v.name) : undefined), opts);
       out.push(vaultCheck(v.name, v.rbac, kind, name, answer, fix));
     }
     if (opts.secretName) {
-      opts.progress?.(`3/3 Asking ${v.name} for the secret ${opts.secretName} (its value is not read)…`);
+      opts.progress?.(l10n.t('3/3 Asking {0} for the secret {1} (its value is not read)…', v.name, opts.secretName));
       const a = await deps.readSecretStatus(v.vaultUri, opts.secretName, credential, opts.signal).catch((e) => {
         if (isAbort(e) || opts.signal?.aborted) throw new CancelledError();
         const d = describeError(e);
@@ -171,24 +172,24 @@ export async function testBinding(facts: VerifyFacts, verifyChecks: CheckResult[
 
 function namedSecretCheck(vault: string, rbac: boolean, name: string, a: VaultAnswer, fix: CheckResult['fix']): CheckResult {
   const key = `keyVault:${vault}:secret ${name}`;
-  const ev: Ev[] = [['Request', `GET secrets/${name}`], ['Answer', `${a.status || 'no answer'} ${a.code}`], ['Value', 'not read, shown or kept']];
-  if (a.status === 200) return check('keyVault', 'pass', `${vault}: the identity can read the secret ${name}. Its value was not read.`, ev, undefined, key);
-  if (a.status === 404) return check('keyVault', 'warn', `${vault}: the identity may get secrets, but there is no secret named ${name} in this vault.`, ev, undefined, key);
-  if (a.status === 403 && a.code === 'SecretDisabled') return check('keyVault', 'fail', `${vault}: the secret ${name} is disabled; enable it in the vault.`, ev, undefined, key);
+  const ev: Ev[] = [[l10n.t('Request'), l10n.t('GET secrets/{0}', name)], [l10n.t('Answer'), `${a.status || l10n.t('no answer')} ${a.code}`], [l10n.t('Value'), l10n.t('not read, shown or kept')]];
+  if (a.status === 200) return check('keyVault', 'pass', l10n.t('{0}: the identity can read the secret {1}. Its value was not read.', vault, name), ev, undefined, key);
+  if (a.status === 404) return check('keyVault', 'warn', l10n.t('{0}: the identity may get secrets, but there is no secret named {1} in this vault.', vault, name), ev, undefined, key);
+  if (a.status === 403 && a.code === 'SecretDisabled') return check('keyVault', 'fail', l10n.t('{0}: the secret {1} is disabled; enable it in the vault.', vault, name), ev, undefined, key);
   // Refused or unanswered: the same verdict as for a name that cannot exist.
   return { ...vaultCheck(vault, rbac, 'secrets', name, a, fix), key };
 }
 
 function vaultCheck(vault: string, rbac: boolean, kind: Permission, name: string, a: VaultAnswer, fix: CheckResult['fix']): CheckResult {
   const key = `keyVault:${vault}:${kind}`;
-  const ev: Ev[] = [['Request', `GET ${kind}/${name} (a name that does not exist)`], ['Answer', `${a.status || 'no answer'} ${a.code}`], ['Permission model', rbac ? 'Azure RBAC' : 'access policies']];
-  if ((a.status === 404 && /NotFound$/.test(a.code)) || a.status === 200) return check('keyVault', 'pass', `${vault}: the identity may get ${kind} (Key Vault answered that the name does not exist, which it tells only a caller allowed to get).`, ev, undefined, key);
+  const ev: Ev[] = [[l10n.t('Request'), l10n.t('GET {0}/{1} (a name that does not exist)', kind, name)], [l10n.t('Answer'), `${a.status || l10n.t('no answer')} ${a.code}`], [l10n.t('Permission model'), rbac ? 'Azure RBAC' : l10n.t('access policies')]];
+  if ((a.status === 404 && /NotFound$/.test(a.code)) || a.status === 200) return check('keyVault', 'pass', l10n.t('{0}: the identity may get {1} (Key Vault answered that the name does not exist, which it tells only a caller allowed to get).', vault, kind), ev, undefined, key);
   if (a.status === 403 && a.code === 'ForbiddenByFirewall') {
-    return check('keyVault', 'warn', `${vault}: the vault's firewall does not let this machine in. That says nothing about the pod, whose network may be allowed; the grant could not be tested from here.`, ev, undefined, key);
+    return check('keyVault', 'warn', l10n.t('{0}: the vault\'s firewall does not let this machine in. That says nothing about the pod, whose network may be allowed; the grant could not be tested from here.', vault), ev, undefined, key);
   }
-  if (a.status === 403) return check('keyVault', 'fail', `${vault}: Key Vault refused get on ${kind} (${a.code}): ${rbac ? 'no role that grants it is assigned (or it is still propagating: up to 10 minutes)' : 'no access policy gives it'}. ${a.message}`, ev, fix, key);
-  if (a.status === 401) return check('keyVault', 'fail', `${vault}: Key Vault did not accept the token (401 ${a.code}): its audience or tenant does not match the vault's. ${a.message}`, ev, undefined, key);
-  return check('keyVault', 'error', `${vault}: no usable answer: ${a.code}: ${a.message}`, ev, undefined, key);
+  if (a.status === 403) return check('keyVault', 'fail', l10n.t('{0}: Key Vault refused get on {1} ({2}): {3}. {4}', vault, kind, a.code, rbac ? l10n.t('no role that grants it is assigned (or it is still propagating: up to 10 minutes)') : l10n.t('no access policy gives it'), a.message), ev, fix, key);
+  if (a.status === 401) return check('keyVault', 'fail', l10n.t('{0}: Key Vault did not accept the token (401 {1}): its audience or tenant does not match the vault\'s. {2}', vault, a.code, a.message), ev, undefined, key);
+  return check('keyVault', 'error', l10n.t('{0}: no usable answer: {1}: {2}', vault, a.code, a.message), ev, undefined, key);
 }
 
 /** Verify's checks, then the test of the chain: one report, whose fixes are Verify's. */

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { CredentialInfo } from '../../azure/identities';
 import type { PodInfo } from '../../kube/access';
 import { workloadIdentityState } from '../cluster';
@@ -6,33 +7,34 @@ import { MAX_CREDENTIALS_PER_IDENTITY, TOKEN_EXCHANGE_AUDIENCE, sameIgnoringTrai
 import { ALL_PERMISSIONS, Permission, keyVaultRole } from '../permissions';
 import { CheckId, CheckResult, CheckStatus, Fix, VaultGrants, VerifyFacts } from './model';
 
-export const CHECK_TITLES: Record<CheckId, string> = {
-  cluster: 'OIDC issuer and workload identity are on',
-  webhook: 'Workload identity webhook is installed once',
-  serviceAccount: 'ServiceAccount carries the client-id annotation',
-  identity: 'The client id belongs to a managed identity you can see',
-  issuer: 'Federated credential issuer equals the cluster\'s issuer',
-  subject: 'Federated credential subject names this ServiceAccount',
-  audience: `Federated credential audience is ${TOKEN_EXCHANGE_AUDIENCE}`,
-  credentialCount: `The identity is under the limit of ${MAX_CREDENTIALS_PER_IDENTITY} federated credentials`,
-  vault: 'Key Vault grants get under its permission model',
-  pods: 'Pods of the ServiceAccount get the token injected',
-  namespace: 'Namespace is not kube-system',
-  token: 'Test: the cluster issues a token for the ServiceAccount',
-  exchange: 'Test: Microsoft Entra ID exchanges it for the identity',
-  keyVault: 'Test: the identity reaches Key Vault',
-};
+export const checkTitle = (id: CheckId): string => ({
+  cluster: l10n.t('OIDC issuer and workload identity are on'),
+  webhook: l10n.t('Workload identity webhook is installed once'),
+  serviceAccount: l10n.t('ServiceAccount carries the client-id annotation'),
+  identity: l10n.t('The client id belongs to a managed identity you can see'),
+  issuer: l10n.t('Federated credential issuer equals the cluster\'s issuer'),
+  subject: l10n.t('Federated credential subject names this ServiceAccount'),
+  audience: l10n.t('Federated credential audience is {0}', TOKEN_EXCHANGE_AUDIENCE),
+  credentialCount: l10n.t('The identity is under the limit of {0} federated credentials', MAX_CREDENTIALS_PER_IDENTITY),
+  vault: l10n.t('Key Vault grants get under its permission model'),
+  pods: l10n.t('Pods of the ServiceAccount get the token injected'),
+  namespace: l10n.t('Namespace is not kube-system'),
+  token: l10n.t('Test: the cluster issues a token for the ServiceAccount'),
+  exchange: l10n.t('Test: Microsoft Entra ID exchanges it for the identity'),
+  keyVault: l10n.t('Test: the identity reaches Key Vault'),
+})[id];
 
 /** The issuer a cluster without the OIDC issuer uses for its own tokens: Entra ID never trusts it. */
 export const IN_CLUSTER_ISSUER = 'https://kubernetes.default.svc.cluster.local';
 export const USE_LABEL = 'azure.workload.identity/use';
 export const TOKEN_FILE_ENV = 'AZURE_FEDERATED_TOKEN_FILE';
 const WARN_AT_CREDENTIALS = 18;
+const onOff = (on: boolean | undefined) => (on ? l10n.t('enabled') : l10n.t('disabled'));
 
 export type Ev = [label: string, value: string | undefined];
 export const check = (id: CheckId, status: CheckStatus, message: string, evidence: Ev[] = [], fix?: Fix, key: string = id): CheckResult =>
-  ({ key, id, title: CHECK_TITLES[id], status, message, evidence: evidence.map(([label, v]) => ({ label, value: v ?? '(none)' })), ...(fix ? { fix } : {}) });
-const unreadable = (id: CheckId, error: string) => check(id, 'error', `Could not read what this check needs: ${error}`);
+  ({ key, id, title: checkTitle(id), status, message, evidence: evidence.map(([label, v]) => ({ label, value: v ?? l10n.t('(none)') })), ...(fix ? { fix } : {}) });
+const unreadable = (id: CheckId, error: string) => check(id, 'error', l10n.t('Could not read what this check needs: {0}', error));
 const skipped = (id: CheckId, why: string) => check(id, 'skip', why);
 
 
@@ -46,18 +48,18 @@ export const meantForThisCluster = (c: CredentialInfo, clusterIssuer: string) =>
   c.issuer === clusterIssuer || sameIgnoringTrailingSlash(c.issuer, clusterIssuer) || sameIgnoringTrailingSlash(c.issuer, IN_CLUSTER_ISSUER);
 
 function issuerVerdict(issuer: string, clusterIssuer: string, knownIssuers: Map<string, string>, clusterName: string): { ok: boolean; message: string } {
-  if (issuer === clusterIssuer) return { ok: true, message: 'exact match' };
+  if (issuer === clusterIssuer) return { ok: true, message: l10n.t('exact match') };
   if (sameIgnoringTrailingSlash(issuer, clusterIssuer)) {
-    return { ok: false, message: `The issuer differs from the cluster's only by a trailing slash. Entra ID compares issuers exactly, so token exchange fails with AADSTS70021: the credential must use ${clusterIssuer} as the cluster reports it.` };
+    return { ok: false, message: l10n.t('The issuer differs from the cluster\'s only by a trailing slash. Entra ID compares issuers exactly, so token exchange fails with AADSTS70021: the credential must use {0} as the cluster reports it.', clusterIssuer) };
   }
   if (sameIgnoringTrailingSlash(issuer, IN_CLUSTER_ISSUER)) {
-    return { ok: false, message: `The issuer is ${IN_CLUSTER_ISSUER}, which a cluster uses before its OIDC issuer is enabled. Entra ID cannot reach it: the credential must use ${clusterIssuer}.` };
+    return { ok: false, message: l10n.t('The issuer is {0}, which a cluster uses before its OIDC issuer is enabled. Entra ID cannot reach it: the credential must use {1}.', IN_CLUSTER_ISSUER, clusterIssuer) };
   }
   const other = knownIssuers.get(issuer);
   if (other && other !== clusterName) {
-    return { ok: false, message: `The issuer belongs to another cluster, ${other}. Tokens from ${clusterName} are not accepted: this identity needs a credential with ${clusterName}'s issuer ${clusterIssuer}.` };
+    return { ok: false, message: l10n.t('The issuer belongs to another cluster, {0}. Tokens from {1} are not accepted: this identity needs a credential with {2}\'s issuer {3}.', other, clusterName, clusterName, clusterIssuer) };
   }
-  return { ok: false, message: `The issuer ${issuer} is not ${clusterName}'s issuer ${clusterIssuer}.` };
+  return { ok: false, message: l10n.t('The issuer {0} is not {1}\'s issuer {2}.', issuer, clusterName, clusterIssuer) };
 }
 
 /**
@@ -89,55 +91,55 @@ export function evaluate(f: VerifyFacts): CheckResult[] {
   if (!cluster) out.push(unreadable('cluster', (f.cluster as { error: string }).error));
   else {
     const state = workloadIdentityState(cluster);
-    const ev: Ev[] = [['OIDC issuer', cluster.oidcIssuerEnabled ? 'enabled' : 'disabled'], ['Workload identity', cluster.workloadIdentityEnabled ? 'enabled' : 'disabled'], ['Issuer URL', issuer]];
+    const ev: Ev[] = [[l10n.t('OIDC issuer'), onOff(cluster.oidcIssuerEnabled)], [l10n.t('Workload identity'), onOff(cluster.workloadIdentityEnabled)], [l10n.t('Issuer URL'), issuer]];
     out.push(state === 'on'
-      ? check('cluster', 'pass', `${cluster.name} has the OIDC issuer and workload identity on.`, ev)
-      : check('cluster', 'fail', `${cluster.name} has ${state === 'off' ? 'neither the OIDC issuer nor workload identity' : 'the OIDC issuer but not workload identity'} on, so no pod gets a token.`, ev,
-        { kind: 'cluster', label: 'Enable workload identity', detail: `Update ${cluster.name}: turn on ${state === 'off' ? 'the OIDC issuer and workload identity' : 'workload identity'}; every other setting stays. AKS takes several minutes, and the issuer cannot be turned off again.` }));
+      ? check('cluster', 'pass', l10n.t('{0} has the OIDC issuer and workload identity on.', cluster.name), ev)
+      : check('cluster', 'fail', state === 'off' ? l10n.t('{0} has neither the OIDC issuer nor workload identity on, so no pod gets a token.', cluster.name) : l10n.t('{0} has the OIDC issuer but not workload identity on, so no pod gets a token.', cluster.name), ev,
+        { kind: 'cluster', label: l10n.t('Enable workload identity'), detail: state === 'off' ? l10n.t('Update {0}: turn on the OIDC issuer and workload identity; every other setting stays. AKS takes several minutes, and the issuer cannot be turned off again.', cluster.name) : l10n.t('Update {0}: turn on workload identity; every other setting stays. AKS takes several minutes, and the issuer cannot be turned off again.', cluster.name) }));
   }
 
   // 2. Webhook
   if (!f.webhooks.ok) out.push(unreadable('webhook', f.webhooks.error));
   else {
     const hooks = f.webhooks.value;
-    const ev: Ev[] = [['Mutating webhook configurations', hooks.map((h) => `${h.name} (service in ${h.serviceNamespace ?? '?'})`).join(', ') || undefined]];
-    if (!hooks.length) out.push(check('webhook', 'fail', `No workload identity webhook is installed, so pods get no ${TOKEN_FILE_ENV}. AKS installs it when workload identity is enabled${cluster?.workloadIdentityEnabled ? '; it is enabled, so check the cluster\'s kube-system pods named azure-wi-webhook' : ''}.`, ev));
-    else if (hooks.length > 1) out.push(check('webhook', 'warn', `${hooks.length} workload identity webhooks are installed: the AKS add-on and a second one, usually the azure-workload-identity Helm chart. Both mutate the same pods; uninstall the Helm release.`, ev));
-    else out.push(check('webhook', 'pass', 'One workload identity webhook is installed.', ev));
+    const ev: Ev[] = [[l10n.t('Mutating webhook configurations'), hooks.map((h) => l10n.t('{0} (service in {1})', h.name, h.serviceNamespace ?? '?')).join(', ') || undefined]];
+    if (!hooks.length) out.push(check('webhook', 'fail', cluster?.workloadIdentityEnabled ? l10n.t('No workload identity webhook is installed, so pods get no {0}. AKS installs it when workload identity is enabled; it is enabled, so check the cluster\'s kube-system pods named azure-wi-webhook.', TOKEN_FILE_ENV) : l10n.t('No workload identity webhook is installed, so pods get no {0}. AKS installs it when workload identity is enabled.', TOKEN_FILE_ENV), ev));
+    else if (hooks.length > 1) out.push(check('webhook', 'warn', l10n.t('{0} workload identity webhooks are installed: the AKS add-on and a second one, usually the azure-workload-identity Helm chart. Both mutate the same pods; uninstall the Helm release.', hooks.length), ev));
+    else out.push(check('webhook', 'pass', l10n.t('One workload identity webhook is installed.'), ev));
   }
 
   // 3. ServiceAccount
   const sa = f.serviceAccount.ok ? f.serviceAccount.value : undefined;
   const clientId = sa?.annotations[CLIENT_ID_ANNOTATION];
-  const annotationFix = identity ? { kind: 'annotation' as const, label: 'Set the annotation', detail: `Server-side apply ${t.namespace}/${t.serviceAccount} with ${CLIENT_ID_ANNOTATION}: ${identity.clientId} (its other labels and annotations stay).` } : undefined;
+  const annotationFix = identity ? { kind: 'annotation' as const, label: l10n.t('Set the annotation'), detail: l10n.t('Server-side apply {0}/{1} with {2}: {3} (its other labels and annotations stay).', t.namespace, t.serviceAccount, CLIENT_ID_ANNOTATION, identity.clientId) } : undefined;
   if (!f.serviceAccount.ok) out.push(unreadable('serviceAccount', f.serviceAccount.error));
-  else if (!sa) out.push(check('serviceAccount', 'fail', `The ServiceAccount ${t.namespace}/${t.serviceAccount} does not exist.`, [['ServiceAccount', `${t.namespace}/${t.serviceAccount}`]], annotationFix && { ...annotationFix, label: 'Create the ServiceAccount' }));
-  else if (!clientId) out.push(check('serviceAccount', 'fail', `${t.namespace}/${t.serviceAccount} has no ${CLIENT_ID_ANNOTATION} annotation, so the webhook does not know which identity to use.`, [['Annotations', Object.keys(sa.annotations).join(', ') || undefined]], annotationFix));
-  else out.push(check('serviceAccount', 'pass', `${t.namespace}/${t.serviceAccount} names client id ${clientId}.`, [[CLIENT_ID_ANNOTATION, clientId]]));
+  else if (!sa) out.push(check('serviceAccount', 'fail', l10n.t('The ServiceAccount {0}/{1} does not exist.', t.namespace, t.serviceAccount), [['ServiceAccount', `${t.namespace}/${t.serviceAccount}`]], annotationFix && { ...annotationFix, label: l10n.t('Create the ServiceAccount') }));
+  else if (!clientId) out.push(check('serviceAccount', 'fail', l10n.t('{0}/{1} has no {2} annotation, so the webhook does not know which identity to use.', t.namespace, t.serviceAccount, CLIENT_ID_ANNOTATION), [[l10n.t('Annotations'), Object.keys(sa.annotations).join(', ') || undefined]], annotationFix));
+  else out.push(check('serviceAccount', 'pass', l10n.t('{0}/{1} names client id {2}.', t.namespace, t.serviceAccount, clientId), [[CLIENT_ID_ANNOTATION, clientId]]));
 
   // 4. Identity
   if (!f.identity.ok) out.push(unreadable('identity', f.identity.error));
   else if (clientId) {
     out.push(identity
-      ? check('identity', 'pass', `Client id ${clientId} is the managed identity ${identity.name}.`, [['Client id', clientId], ['Identity', identity.id]])
-      : check('identity', 'fail', `No user-assigned managed identity you can see has client id ${clientId}. It may be an app registration's id, a deleted identity's, or a typo.`, [['Client id', clientId]]));
+      ? check('identity', 'pass', l10n.t('Client id {0} is the managed identity {1}.', clientId, identity.name), [[l10n.t('Client id'), clientId], [l10n.t('Identity'), identity.id]])
+      : check('identity', 'fail', l10n.t('No user-assigned managed identity you can see has client id {0}. It may be an app registration\'s id, a deleted identity\'s, or a typo.', clientId), [[l10n.t('Client id'), clientId]]));
   } else if (identity) {
-    out.push(check('identity', 'warn', `The ServiceAccount names no client id; the identity ${identity.name} was found through ${f.identity.value.via === 'binding' ? 'the binding you chose' : 'a federated credential for this ServiceAccount'}.`, [['Identity', identity.id], ['Client id', identity.clientId]]));
+    out.push(check('identity', 'warn', f.identity.value.via === 'binding' ? l10n.t('The ServiceAccount names no client id; the identity {0} was found through the binding you chose.', identity.name) : l10n.t('The ServiceAccount names no client id; the identity {0} was found through a federated credential for this ServiceAccount.', identity.name), [[l10n.t('Identity'), identity.id], [l10n.t('Client id'), identity.clientId]]));
   } else {
-    out.push(check('identity', 'fail', `No managed identity in subscription ${t.cluster.subscriptionId} has a federated credential for ${subject}, and the ServiceAccount names none. Run "Bind Key Vault" to create one.`));
+    out.push(check('identity', 'fail', l10n.t('No managed identity in subscription {0} has a federated credential for {1}, and the ServiceAccount names none. Run "Bind Key Vault" to create one.', t.cluster.subscriptionId, subject)));
   }
 
   // 5–8. Federated credential
   const credentialChecks: CheckId[] = ['issuer', 'subject', 'audience', 'credentialCount'];
-  if (!identity) credentialChecks.forEach((id) => out.push(skipped(id, 'No identity to read credentials from.')));
+  if (!identity) credentialChecks.forEach((id) => out.push(skipped(id, l10n.t('No identity to read credentials from.'))));
   else if (!f.credentials.ok) credentialChecks.forEach((id) => out.push(unreadable(id, (f.credentials as { error: string }).error)));
-  else if (!issuer) credentialChecks.forEach((id) => out.push(skipped(id, 'The cluster has no OIDC issuer to compare with.')));
+  else if (!issuer) credentialChecks.forEach((id) => out.push(skipped(id, l10n.t('The cluster has no OIDC issuer to compare with.'))));
   else out.push(...credentialResults(f, credentials!, issuer, subject, identity.name));
 
   // 9. Vaults
-  if (!identity) out.push(skipped('vault', 'No identity whose grants could be read.'));
+  if (!identity) out.push(skipped('vault', l10n.t('No identity whose grants could be read.')));
   else if (!f.vaults.ok) out.push(unreadable('vault', f.vaults.error));
-  else if (!f.vaults.value.length) out.push(check('vault', 'warn', `${identity.name} has no role or access policy on any Key Vault you can see. Run "Bind Key Vault" to grant one.`, [['Principal id', identity.principalId]]));
+  else if (!f.vaults.value.length) out.push(check('vault', 'warn', l10n.t('{0} has no role or access policy on any Key Vault you can see. Run "Bind Key Vault" to grant one.', identity.name), [[l10n.t('Principal id'), identity.principalId]]));
   else out.push(...f.vaults.value.map((g) => vaultResult(g, identity.principalId, identity.name)));
 
   // 10. Pods
@@ -145,8 +147,8 @@ export function evaluate(f: VerifyFacts): CheckResult[] {
 
   // 11. Namespace
   out.push(t.namespace === 'kube-system'
-    ? check('namespace', 'warn', 'kube-system holds the cluster\'s own components; AKS can reconcile it and the webhook skips some of its pods. Run workloads in a namespace of their own.', [['Namespace', t.namespace]])
-    : check('namespace', 'pass', `${t.namespace} is an application namespace.`, [['Namespace', t.namespace]]));
+    ? check('namespace', 'warn', l10n.t('kube-system holds the cluster\'s own components; AKS can reconcile it and the webhook skips some of its pods. Run workloads in a namespace of their own.'), [[l10n.t('Namespace'), t.namespace]])
+    : check('namespace', 'pass', l10n.t('{0} is an application namespace.', t.namespace), [[l10n.t('Namespace'), t.namespace]]));
   return out;
 }
 
@@ -154,47 +156,47 @@ function credentialResults(f: VerifyFacts, credentials: CredentialInfo[], issuer
   const out: CheckResult[] = [];
   const clusterName = f.cluster.ok ? f.cluster.value.name : f.target.cluster.name;
   const best = closestCredential(credentials, issuer, subject);
-  const fix: Fix = { kind: 'credential', label: best ? 'Recreate the credential' : 'Create the credential',
+  const fix: Fix = { kind: 'credential', label: best ? l10n.t('Recreate the credential') : l10n.t('Create the credential'),
     detail: best && meantForThisCluster(best, issuer)
-      ? `Rewrite ${best.name} on ${identityName} with issuer ${issuer}, subject ${subject} and audience ${TOKEN_EXCHANGE_AUDIENCE}.`
-      : `Create a federated credential on ${identityName} with issuer ${issuer}, subject ${subject} and audience ${TOKEN_EXCHANGE_AUDIENCE}.` };
-  const all: Ev = ['Credentials on the identity', credentials.map((c) => `${c.name}: ${c.issuer} · ${c.subject}`).join('\n') || undefined];
+      ? l10n.t('Rewrite {0} on {1} with issuer {2}, subject {3} and audience {4}.', best.name, identityName, issuer, subject, TOKEN_EXCHANGE_AUDIENCE)
+      : l10n.t('Create a federated credential on {0} with issuer {1}, subject {2} and audience {3}.', identityName, issuer, subject, TOKEN_EXCHANGE_AUDIENCE) };
+  const all: Ev = [l10n.t('Credentials on the identity'), credentials.map((c) => `${c.name}: ${c.issuer} · ${c.subject}`).join('\n') || undefined];
 
   // 5
-  if (!best) out.push(check('issuer', 'fail', `${identityName} has no federated credential for ${subject} with ${clusterName}'s issuer.`, [['Cluster issuer', issuer], all], fix));
+  if (!best) out.push(check('issuer', 'fail', l10n.t('{0} has no federated credential for {1} with {2}\'s issuer.', identityName, subject, clusterName), [[l10n.t('Cluster issuer'), issuer], all], fix));
   else {
     const v = issuerVerdict(best.issuer, issuer, f.knownIssuers, clusterName);
-    out.push(check('issuer', v.ok ? 'pass' : 'fail', v.ok ? `${best.name} uses the cluster's issuer exactly.` : v.message, [['Cluster issuer', issuer], ['Credential issuer', best.issuer], ['Credential', best.name]], v.ok ? undefined : fix));
+    out.push(check('issuer', v.ok ? 'pass' : 'fail', v.ok ? l10n.t('{0} uses the cluster\'s issuer exactly.', best.name) : v.message, [[l10n.t('Cluster issuer'), issuer], [l10n.t('Credential issuer'), best.issuer], [l10n.t('Credential'), best.name]], v.ok ? undefined : fix));
   }
   // 6
   const sameIssuer = credentials.filter((c) => c.issuer === issuer);
   if (!best && sameIssuer.length) {
-    out.push(check('subject', 'fail', `No credential names ${subject}. With ${clusterName}'s issuer, ${identityName} federates ${sameIssuer.map((c) => c.subject).join(', ')}: is the namespace or ServiceAccount name mistyped?`,
-      [['Expected', subject], ['Subjects with this issuer', sameIssuer.map((c) => c.subject).join('\n')]], fix));
-  } else if (!best) out.push(skipped('subject', 'No credential to compare.'));
-  else if (best.subject === subject) out.push(check('subject', 'pass', `${best.name} names ${subject}.`, [['Expected', subject], ['Credential subject', best.subject]]));
+    out.push(check('subject', 'fail', l10n.t('No credential names {0}. With {1}\'s issuer, {2} federates {3}: is the namespace or ServiceAccount name mistyped?', subject, clusterName, identityName, sameIssuer.map((c) => c.subject).join(', ')),
+      [[l10n.t('Expected'), subject], [l10n.t('Subjects with this issuer'), sameIssuer.map((c) => c.subject).join('\n')]], fix));
+  } else if (!best) out.push(skipped('subject', l10n.t('No credential to compare.')));
+  else if (best.subject === subject) out.push(check('subject', 'pass', l10n.t('{0} names {1}.', best.name, subject), [[l10n.t('Expected'), subject], [l10n.t('Credential subject'), best.subject]]));
   else {
     const caseOnly = best.subject.toLowerCase() === subject.toLowerCase();
     out.push(check('subject', 'fail', caseOnly
-      ? `The subject differs only in case. Kubernetes names are case-sensitive and Entra ID compares subjects exactly (AADSTS700213).`
-      : `The subject does not name ${f.target.namespace}/${f.target.serviceAccount}.`,
-    [['Expected', subject], ['Credential subject', best.subject]], fix));
+      ? l10n.t('The subject differs only in case. Kubernetes names are case-sensitive and Entra ID compares subjects exactly (AADSTS700213).')
+      : l10n.t('The subject does not name {0}/{1}.', f.target.namespace, f.target.serviceAccount),
+    [[l10n.t('Expected'), subject], [l10n.t('Credential subject'), best.subject]], fix));
   }
   // 7
-  if (!best) out.push(skipped('audience', 'No credential to compare.'));
+  if (!best) out.push(skipped('audience', l10n.t('No credential to compare.')));
   else {
     const ok = best.audiences.includes(TOKEN_EXCHANGE_AUDIENCE);
-    out.push(check('audience', ok ? 'pass' : 'fail', ok ? `${best.name} has the token exchange audience.` : `${best.name} lacks the audience ${TOKEN_EXCHANGE_AUDIENCE}: the projected token's audience is not accepted.`,
-      [['Expected', TOKEN_EXCHANGE_AUDIENCE], ['Credential audiences', best.audiences.join(', ') || undefined]], ok ? undefined : fix));
+    out.push(check('audience', ok ? 'pass' : 'fail', ok ? l10n.t('{0} has the token exchange audience.', best.name) : l10n.t('{0} lacks the audience {1}: the projected token\'s audience is not accepted.', best.name, TOKEN_EXCHANGE_AUDIENCE),
+      [[l10n.t('Expected'), TOKEN_EXCHANGE_AUDIENCE], [l10n.t('Credential audiences'), best.audiences.join(', ') || undefined]], ok ? undefined : fix));
   }
   // 8
   const n = credentials.length;
-  const ev: Ev[] = [['Credentials', `${n} of ${MAX_CREDENTIALS_PER_IDENTITY}`]];
+  const ev: Ev[] = [[l10n.t('Credentials'), l10n.t('{0} of {1}', n, MAX_CREDENTIALS_PER_IDENTITY)]];
   out.push(n >= MAX_CREDENTIALS_PER_IDENTITY
-    ? check('credentialCount', 'warn', `${identityName} has ${n} federated credentials, the most Azure allows: no other cluster or ServiceAccount can be added. Remove unused ones or use another identity.`, ev)
+    ? check('credentialCount', 'warn', l10n.t('{0} has {1} federated credentials, the most Azure allows: no other cluster or ServiceAccount can be added. Remove unused ones or use another identity.', identityName, n), ev)
     : n >= WARN_AT_CREDENTIALS
-      ? check('credentialCount', 'warn', `${identityName} has ${n} of ${MAX_CREDENTIALS_PER_IDENTITY} federated credentials: close to the limit.`, ev)
-      : check('credentialCount', 'pass', `${identityName} has ${n} of ${MAX_CREDENTIALS_PER_IDENTITY} federated credentials.`, ev));
+      ? check('credentialCount', 'warn', l10n.t('{0} has {1} of {2} federated credentials: close to the limit.', identityName, n, MAX_CREDENTIALS_PER_IDENTITY), ev)
+      : check('credentialCount', 'pass', l10n.t('{0} has {1} of {2} federated credentials.', identityName, n, MAX_CREDENTIALS_PER_IDENTITY), ev));
   return out;
 }
 
@@ -210,24 +212,26 @@ export function grantsOn(g: VaultGrants, principalId: string) {
 function vaultResult(g: VaultGrants, principalId: string, identityName: string): CheckResult {
   const v = g.vault;
   const { byPolicy, byRole, roleNames } = grantsOn(g, principalId);
-  const model = v.rbac ? 'Azure RBAC' : 'access policies';
+  const model = v.rbac ? 'Azure RBAC' : l10n.t('access policies');
   const effective = v.rbac ? byRole : byPolicy;
   const ignored = v.rbac ? byPolicy : byRole;
   const key = `vault:${v.name}`;
-  const ev: Ev[] = [['Permission model', model], ['Roles', roleNames.map((r) => r!.name).join(', ') || undefined], ['Access policy get on', byPolicy.join(', ') || undefined]];
+  const ev: Ev[] = [[l10n.t('Permission model'), model], [l10n.t('Roles'), roleNames.map((r) => r!.name).join(', ') || undefined], [l10n.t('Access policy get on'), byPolicy.join(', ') || undefined]];
   const wanted: Permission[] = ignored.length ? ignored : ['secrets'];
-  const fix: Fix = { kind: 'grant', vaultId: v.id, permissions: wanted, label: 'Grant access',
-    detail: v.rbac ? `Assign ${wanted.map((k) => ({ secrets: 'Key Vault Secrets User', keys: 'Key Vault Crypto User', certificates: 'Key Vault Certificate User' })[k]).join(', ')} on ${v.name} to ${identityName}.`
-      : `Add an access policy on ${v.name} giving ${identityName} get on ${wanted.join(', ')} (other policies stay).` };
+  const fix: Fix = { kind: 'grant', vaultId: v.id, permissions: wanted, label: l10n.t('Grant access'),
+    detail: v.rbac ? l10n.t('Assign {0} on {1} to {2}.', wanted.map((k) => ({ secrets: 'Key Vault Secrets User', keys: 'Key Vault Crypto User', certificates: 'Key Vault Certificate User' })[k]).join(', '), v.name, identityName)
+      : l10n.t('Add an access policy on {0} giving {1} get on {2} (other policies stay).', v.name, identityName, wanted.join(', ')) };
   if (effective.length) {
     const extra = ignored.filter((k) => !effective.includes(k));
     return check('vault', extra.length ? 'warn' : 'pass',
-      `${v.name} (${model}) lets ${identityName} get ${effective.join(', ')}.${extra.length ? ` Its ${v.rbac ? 'access policy' : 'role'} on ${extra.join(', ')} is granted but ignored under ${model}.` : ''}`, ev, extra.length ? { ...fix, permissions: extra } : undefined, key);
+      l10n.t('{0} ({1}) lets {2} get {3}.', v.name, model, identityName, effective.join(', '))
+        + (!extra.length ? '' : ` ${v.rbac ? l10n.t('Its access policy on {0} is granted but ignored under {1}.', extra.join(', '), model) : l10n.t('Its role on {0} is granted but ignored under {1}.', extra.join(', '), model)}`), ev, extra.length ? { ...fix, permissions: extra } : undefined, key);
   }
   if (ignored.length) {
-    return check('vault', 'fail', `Granted but ignored: ${identityName} has ${v.rbac ? 'an access policy' : 'a role'} for ${ignored.join(', ')} on ${v.name}, but the vault uses ${model}, so Key Vault answers 403.`, ev, fix, key);
+    return check('vault', 'fail', v.rbac ? l10n.t('Granted but ignored: {0} has an access policy for {1} on {2}, but the vault uses {3}, so Key Vault answers 403.', identityName, ignored.join(', '), v.name, model)
+      : l10n.t('Granted but ignored: {0} has a role for {1} on {2}, but the vault uses {3}, so Key Vault answers 403.', identityName, ignored.join(', '), v.name, model), ev, fix, key);
   }
-  return check('vault', 'fail', `${v.name} (${model}) gives ${identityName} no get permission, so Key Vault answers 403.`, ev, fix, key);
+  return check('vault', 'fail', l10n.t('{0} ({1}) gives {2} no get permission, so Key Vault answers 403.', v.name, model, identityName), ev, fix, key);
 }
 
 function podsResult(f: VerifyFacts, clientId: string | undefined, annotatedAt: string | undefined): CheckResult {
@@ -239,19 +243,19 @@ function podsResult(f: VerifyFacts, clientId: string | undefined, annotatedAt: s
     // A labelled pod running as another ServiceAccount is usually a wrong serviceAccountName.
     const misnamed = f.pods.value.filter((p) => p.labels[USE_LABEL] === 'true');
     return check('pods', 'warn', misnamed.length
-      ? `No pod runs as ${t.serviceAccount}, but ${[...new Set(misnamed.map(owner))].join(', ')} carries the ${USE_LABEL} label with serviceAccountName ${[...new Set(misnamed.map((p) => p.serviceAccount))].join(', ')}: set serviceAccountName: ${t.serviceAccount} on its pod template.`
-      : `No pod in ${t.namespace} runs as ${t.serviceAccount} yet.`, [['Pods in namespace', String(f.pods.value.length)]]);
+      ? l10n.t('No pod runs as {0}, but {1} carries the {2} label with serviceAccountName {3}: set serviceAccountName: {4} on its pod template.', t.serviceAccount, [...new Set(misnamed.map(owner))].join(', '), USE_LABEL, [...new Set(misnamed.map((p) => p.serviceAccount))].join(', '), t.serviceAccount)
+      : l10n.t('No pod in {0} runs as {1} yet.', t.namespace, t.serviceAccount), [[l10n.t('Pods in namespace'), String(f.pods.value.length)]]);
   }
   const problems: string[] = [];
   for (const p of mine) {
     if (p.env.includes(TOKEN_FILE_ENV)) continue;
-    if (p.labels[USE_LABEL] !== 'true') problems.push(`${p.name}: no ${USE_LABEL}: "true" label. Add it to the pod template of ${owner(p)} and restart it.`);
-    else if (annotatedAt && p.createdAt < annotatedAt) problems.push(`${p.name}: started ${p.createdAt}, before the client-id annotation was set (${annotatedAt}). Restart ${owner(p)}.`);
-    else if (f.webhooks.ok && !f.webhooks.value.length) problems.push(`${p.name}: labelled, but no webhook is installed to inject the token.`);
-    else problems.push(`${p.name}: labelled but not injected${clientId ? '' : ' (the ServiceAccount has no client-id annotation)'}. Restart ${owner(p)}: the webhook mutates pods only when they are created.`);
+    if (p.labels[USE_LABEL] !== 'true') problems.push(l10n.t('{0}: no {1}: "true" label. Add it to the pod template of {2} and restart it.', p.name, USE_LABEL, owner(p)));
+    else if (annotatedAt && p.createdAt < annotatedAt) problems.push(l10n.t('{0}: started {1}, before the client-id annotation was set ({2}). Restart {3}.', p.name, p.createdAt, annotatedAt, owner(p)));
+    else if (f.webhooks.ok && !f.webhooks.value.length) problems.push(l10n.t('{0}: labelled, but no webhook is installed to inject the token.', p.name));
+    else problems.push(clientId ? l10n.t('{0}: labelled but not injected. Restart {1}: the webhook mutates pods only when they are created.', p.name, owner(p)) : l10n.t('{0}: labelled but not injected (the ServiceAccount has no client-id annotation). Restart {1}: the webhook mutates pods only when they are created.', p.name, owner(p)));
   }
-  const ev: Ev[] = mine.map((p) => [p.name, `${owner(p)} · label ${p.labels[USE_LABEL] ?? 'missing'} · ${p.env.includes(TOKEN_FILE_ENV) ? TOKEN_FILE_ENV : 'no token file'} · started ${p.createdAt}`]);
+  const ev: Ev[] = mine.map((p) => [p.name, l10n.t('{0} · label {1} · {2} · started {3}', owner(p), p.labels[USE_LABEL] ?? l10n.t('missing'), p.env.includes(TOKEN_FILE_ENV) ? TOKEN_FILE_ENV : l10n.t('no token file'), p.createdAt)]);
   return problems.length
-    ? check('pods', 'fail', `${problems.length} of ${mine.length} pod${mine.length > 1 ? 's' : ''} get no federated token. Restart or add the label: ${problems.join(' ')}`, ev)
-    : check('pods', 'pass', `All ${mine.length} pod${mine.length > 1 ? 's' : ''} running as ${t.serviceAccount} have ${TOKEN_FILE_ENV}.`, ev);
+    ? check('pods', 'fail', mine.length > 1 ? l10n.t('{0} of {1} pods get no federated token. Restart or add the label: {2}', problems.length, mine.length, problems.join(' ')) : l10n.t('The pod gets no federated token. Restart or add the label: {0}', problems.join(' ')), ev)
+    : check('pods', 'pass', mine.length > 1 ? l10n.t('All {0} pods running as {1} have {2}.', mine.length, t.serviceAccount, TOKEN_FILE_ENV) : l10n.t('The pod running as {0} has {1}.', t.serviceAccount, TOKEN_FILE_ENV), ev);
 }

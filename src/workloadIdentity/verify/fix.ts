@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { VaultDetails } from '../../azure/vaults';
 import { BindRequest, BindState, BindStepId, stepTitle, StepRecord } from '../bind/model';
 import { bindSteps, putCredentialRetrying } from '../bind/steps';
@@ -28,20 +29,20 @@ export async function applyFix(fix: Fix, facts: VerifyFacts, deps: VerifyDeps, s
   }
   const identity = facts.identity.ok ? facts.identity.value.identity : undefined;
   const cluster = facts.cluster.ok ? facts.cluster.value : undefined;
-  if (!identity || !cluster?.issuerUrl) throw new Error('This fix needs the identity and the cluster\'s issuer, which could not be read. Run the checks again.');
+  if (!identity || !cluster?.issuerUrl) throw new Error(l10n.t('This fix needs the identity and the cluster\'s issuer, which could not be read. Run the checks again.'));
   const subject = serviceAccountSubject(t.namespace, t.serviceAccount);
 
   if (fix.kind === 'credential' && facts.credentials.ok) {
     const near = closestCredential(facts.credentials.value, cluster.issuerUrl, subject);
     if (near && meantForThisCluster(near, cluster.issuerUrl)) {
-      progress(`Rewriting federated credential ${near.name}…`);
+      progress(l10n.t('Rewriting federated credential {0}…', near.name));
       await putCredentialRetrying(deps, identity, { name: near.name, issuer: cluster.issuerUrl, subject, audiences: [TOKEN_EXCHANGE_AUDIENCE] }, signal);
       return;
     }
   }
 
   const vault: VaultDetails | undefined = fix.kind === 'grant' && facts.vaults.ok ? facts.vaults.value.find((g) => g.vault.id === fix.vaultId)?.vault : undefined;
-  if (fix.kind === 'grant' && !vault) throw new Error('The vault of this fix is no longer in the report. Run the checks again.');
+  if (fix.kind === 'grant' && !vault) throw new Error(l10n.t('The vault of this fix is no longer in the report. Run the checks again.'));
   const request: BindRequest = {
     cluster, namespace: t.namespace, serviceAccount: t.serviceAccount,
     // Only the grant step reads the vault.

@@ -11,11 +11,11 @@ import { manifestLocation, writeManifest } from '../../manifestWriter';
 import { withCancellableProgress } from '../../progress';
 import { markDone } from '../../walkthrough';
 import type { ClusterNode, VaultNode } from '../../tree/nodes';
-import { BindWizardContext, TITLE, bindPromptSteps, identityChoice } from './prompts';
+import { BindWizardContext, bindTitle, bindPromptSteps, identityChoice } from './prompts';
 import { exportRequest } from '../export/command';
 
 
-const ICON: Record<StepRecord['planned'], string> = { create: '$(add) Create', update: '$(edit) Change', unchanged: '$(pass) In place', blocked: '$(error) Blocked' };
+const icon = (planned: StepRecord['planned']) => ({ create: vscode.l10n.t('$(add) Create'), update: vscode.l10n.t('$(edit) Change'), unchanged: vscode.l10n.t('$(pass) In place'), blocked: vscode.l10n.t('$(error) Blocked') })[planned];
 
 /** Palette "Bind Key Vault…", a cluster's "Bind Key Vault…" and a vault's "Bind to AKS Cluster…". */
 export async function bindKeyVaultCommand(ctx: CommandContext, from?: { cluster?: ClusterNode; vault?: VaultNode }) {
@@ -50,7 +50,7 @@ export async function bindKeyVaultCommand(ctx: CommandContext, from?: { cluster?
     if (e instanceof PromptDismissed) return;
     const d = describeError(e);
     ctx.log.error(`Bind Key Vault: ${d.code}: ${d.message}`);
-    void prompter.notify('error', `Bind Key Vault: ${d.code}: ${d.message}`);
+    void prompter.notify('error', vscode.l10n.t('Bind Key Vault: {0}: {1}', d.code, d.message));
   }
 }
 
@@ -63,13 +63,13 @@ async function review(ctx: CommandContext, session: AzureSession, deps: ReturnTy
     const blocked = steps.some((s) => s.planned === 'blocked');
     const changes = steps.filter((s) => s.planned === 'create' || s.planned === 'update').length;
     const v = await prompter.pick<'run' | 'line' | 'export'>({
-      title: `${TITLE}: review`, placeholder: blocked ? 'A step cannot run; go back and change your answers' : `${changes} change${changes === 1 ? '' : 's'}; nothing has been written yet`,
+      title: vscode.l10n.t('{0}: review', bindTitle()), placeholder: blocked ? vscode.l10n.t('A step cannot run; go back and change your answers') : changes === 1 ? vscode.l10n.t('1 change; nothing has been written yet') : vscode.l10n.t('{0} changes; nothing has been written yet', changes),
       items: [
         blocked
-          ? { label: '$(error) Cannot bind: see the blocked step', value: 'line' as const }
-          : { label: `$(check) Bind: make ${changes} change${changes === 1 ? '' : 's'}`, description: 'confirm', value: 'run' as const },
-        { label: '$(export) Export as…', description: 'an az script, Bicep or Terraform of this plan; nothing is written to Azure', value: 'export' as const },
-        ...steps.map((s) => ({ label: `${ICON[s.planned]}: ${s.title}`, description: s.resource, detail: s.detail, value: 'line' as const })),
+          ? { label: vscode.l10n.t('$(error) Cannot bind: see the blocked step'), value: 'line' as const }
+          : { label: changes === 1 ? vscode.l10n.t('$(check) Bind: make 1 change') : vscode.l10n.t('$(check) Bind: make {0} changes', changes), description: vscode.l10n.t('confirm'), value: 'run' as const },
+        { label: vscode.l10n.t('$(export) Export as…'), description: vscode.l10n.t('an az script, Bicep or Terraform of this plan; nothing is written to Azure'), value: 'export' as const },
+        ...steps.map((s) => ({ label: `${icon(s.planned)}: ${s.title}`, description: s.resource, detail: s.detail, value: 'line' as const })),
       ],
     });
     if (v === BACK) return 'back';
@@ -82,7 +82,7 @@ async function review(ctx: CommandContext, session: AzureSession, deps: ReturnTy
 async function execute(ctx: CommandContext, session: AzureSession, deps: ReturnType<AzureSession['services']['bindDeps']>, request: BindRequest) {
   const prompter = ctx.prompter();
   try {
-    const result = await withCancellableProgress(`Binding ${request.vault.name} to ${request.namespace}/${request.serviceAccount} on ${request.cluster.name}`, (report, signal) =>
+    const result = await withCancellableProgress(vscode.l10n.t('Binding {0} to {1}/{2} on {3}', request.vault.name, request.namespace, request.serviceAccount, request.cluster.name), (report, signal) =>
       runBind(request, deps, { signal, progress: report, runClusterUpdate: (id, fn) => ctx.clusterUpdates.run(id, fn).promise }));
     void ctx.tree.refreshCluster(request.cluster).then((c) => c && ctx.tree.refreshBindings(c)).catch(() => undefined);
     const target = await manifestLocation({ cluster: request.cluster.name, namespace: request.namespace, serviceAccount: request.serviceAccount });
@@ -91,33 +91,33 @@ async function execute(ctx: CommandContext, session: AzureSession, deps: ReturnT
       identityName: result.identity.name, clusterName: request.cluster.name, vaultName: request.vault.name, credentialName: result.credential.name,
     });
     let manifest: Awaited<ReturnType<typeof writeManifest>> = { kind: 'none' };
-    if (target.error) void prompter.notify('error', `The manifest was not written: ${target.error}`);
+    if (target.error) void prompter.notify('error', vscode.l10n.t('The manifest was not written: {0}', target.error));
     else manifest = await writeManifest(prompter, target.path!, content);
     markDone('bound');
     ctx.log.info(`Bound ${request.vault.name} to ${request.namespace}/${request.serviceAccount} on ${request.cluster.name}: client id ${result.identity.clientId}, credential ${result.credential.name}.`);
-    const actions = ['Test now', 'Connect a workload', 'Copy Client ID', ...(manifest.kind !== 'none' ? ['Open Manifest'] : [])];
+    const actions = [vscode.l10n.t('Test now'), vscode.l10n.t('Connect a workload'), vscode.l10n.t('Copy Client ID'), ...(manifest.kind !== 'none' ? [vscode.l10n.t('Open Manifest')] : [])];
     void prompter.notify('info',
-      `Bound ${request.vault.name} to ${request.namespace}/${request.serviceAccount} on ${request.cluster.name}. Client ID: ${result.identity.clientId}. Issuer: ${result.issuerUrl}. Credential: ${result.credential.name}. Token exchange can fail for a few minutes while the credential propagates (AADSTS70021).`,
+      vscode.l10n.t('Bound {0} to {1}/{2} on {3}. Client ID: {4}. Issuer: {5}. Credential: {6}. Token exchange can fail for a few minutes while the credential propagates (AADSTS70021).', request.vault.name, request.namespace, request.serviceAccount, request.cluster.name, result.identity.clientId, result.issuerUrl, result.credential.name),
       ...actions).then(async (a) => {
-      if (a === 'Test now') await vscode.commands.executeCommand('aksWorkloadIdentity.testBinding', { cluster: request.cluster, namespace: request.namespace, serviceAccount: request.serviceAccount, vault: request.vault });
-      if (a === 'Connect a workload') await vscode.commands.executeCommand('aksWorkloadIdentity.connectWorkload', { cluster: request.cluster, namespace: request.namespace, serviceAccount: request.serviceAccount });
-      if (a === 'Copy Client ID') await vscode.env.clipboard.writeText(result.identity.clientId);
-      if (a === 'Open Manifest' && manifest.kind !== 'none') await vscode.window.showTextDocument(manifest.uri);
+      if (a === vscode.l10n.t('Test now')) await vscode.commands.executeCommand('aksWorkloadIdentity.testBinding', { cluster: request.cluster, namespace: request.namespace, serviceAccount: request.serviceAccount, vault: request.vault });
+      if (a === vscode.l10n.t('Connect a workload')) await vscode.commands.executeCommand('aksWorkloadIdentity.connectWorkload', { cluster: request.cluster, namespace: request.namespace, serviceAccount: request.serviceAccount });
+      if (a === vscode.l10n.t('Copy Client ID')) await vscode.env.clipboard.writeText(result.identity.clientId);
+      if (a === vscode.l10n.t('Open Manifest') && manifest.kind !== 'none') await vscode.window.showTextDocument(manifest.uri);
     });
     return result;
   } catch (e) {
     if (!(e instanceof IncompleteRunError)) throw e;
     const { done, notDone } = e;
-    const where = `In place: ${done.length ? done.join('; ') : 'nothing'}. Not done: ${notDone.join('; ')}.`;
+    const where = vscode.l10n.t('In place: {0}. Not done: {1}.', done.length ? done.join('; ') : vscode.l10n.t('nothing'), notDone.join('; '));
     if (e.cancelled) {
-      void prompter.notify('info', `Bind cancelled. ${where} Run Bind again to finish.`);
+      void prompter.notify('info', vscode.l10n.t('Bind cancelled. {0} Run Bind again to finish.', where));
       return;
     }
     const cause = e.cause as StepError;
     void ctx.tree.refreshCluster(request.cluster).catch(() => undefined);
-    const action = await prompter.notify('error', `Bind stopped at "${cause.step}": ${cause.code}: ${cause.message}${cause.remedy ? ` ${cause.remedy}` : ''} ${where}`, 'Retry', 'Show Log');
-    if (action === 'Retry') return execute(ctx, session, deps, request);
-    if (action === 'Show Log') void vscode.commands.executeCommand('aksWorkloadIdentity.showLog');
+    const action = await prompter.notify('error', vscode.l10n.t('Bind stopped at "{0}": {1}: {2}{3} {4}', cause.step, cause.code, cause.message, cause.remedy ? ` ${cause.remedy}` : '', where), vscode.l10n.t('Retry'), vscode.l10n.t('Show Log'));
+    if (action === vscode.l10n.t('Retry')) return execute(ctx, session, deps, request);
+    if (action === vscode.l10n.t('Show Log')) void vscode.commands.executeCommand('aksWorkloadIdentity.showLog');
   }
 }
 

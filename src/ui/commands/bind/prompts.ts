@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { IdentityInfo } from '../../../azure/identities';
 import type { Permission } from '../../../workloadIdentity/permissions';
 import type { KubeTarget } from '../../../kube/access';
@@ -9,7 +10,7 @@ import { BACK, PickItem } from '../../../wizard/prompter';
 import { PromptStep, answered } from '../../../wizard/wizard';
 import { clusterItems } from '../pickCluster';
 
-export const TITLE = 'Bind Key Vault';
+export const bindTitle = () => l10n.t('Bind Key Vault');
 export const LAB_SERVICE_ACCOUNT = 'workload-identity-sa';
 
 /** What the wizard collects, and the lists it reads on the way (read once, reused on Back). */
@@ -30,12 +31,12 @@ export interface BindWizardContext {
 }
 
 type Step = PromptStep<BindWizardContext>;
-const info = (step: { step: number; totalSteps: number }) => ({ title: TITLE, ...step });
+const info = (step: { step: number; totalSteps: number }) => ({ title: bindTitle(), ...step });
 
 export const clusterStep: Step = {
   shouldPrompt: (c) => !c.cluster,
   async prompt(c, p, pos) {
-    const v = answered(await p.pick<ClusterSummary>({ ...info(pos), placeholder: 'The AKS cluster whose pods get access', items: c.sources.clusters().then(clusterItems) }));
+    const v = answered(await p.pick<ClusterSummary>({ ...info(pos), placeholder: l10n.t('The AKS cluster whose pods get access'), items: c.sources.clusters().then(clusterItems) }));
     if (v === BACK) return BACK;
     c.cluster = v;
     c.namespace = undefined; c.serviceAccount = undefined;
@@ -48,8 +49,8 @@ export const namespaceStep: Step = {
   async prompt(c, p, pos) {
     const items = c.sources.kube(c.cluster!).then((k) => k.listNamespaces()).then((list) => list.map((n): PickItem<string> => ({ label: n, value: n })));
     const v = answered(await p.pick<string>({
-      ...info(pos), placeholder: 'Namespace of the workload (type a new name to create it)', items,
-      typed: { validate: validateNamespace, toValue: (t) => t, label: (t) => `$(add) Create namespace "${t}"` },
+      ...info(pos), placeholder: l10n.t('Namespace of the workload (type a new name to create it)'), items,
+      typed: { validate: validateNamespace, toValue: (t) => t, label: (t) => l10n.t('$(add) Create namespace "{0}"', t) },
     }));
     if (v === BACK) return BACK;
     c.namespace = v;
@@ -65,12 +66,12 @@ export const serviceAccountStep: Step = {
       .catch(() => [])
       .then((list) => {
         const names = list.map((s) => s.name).filter((n) => n !== 'default');
-        const own = names.map((n): PickItem<string> => ({ label: n, description: 'exists', value: n }));
-        return names.includes(LAB_SERVICE_ACCOUNT) ? own : [{ label: LAB_SERVICE_ACCOUNT, description: 'new (the lab\'s name)', value: LAB_SERVICE_ACCOUNT }, ...own];
+        const own = names.map((n): PickItem<string> => ({ label: n, description: l10n.t('exists'), value: n }));
+        return names.includes(LAB_SERVICE_ACCOUNT) ? own : [{ label: LAB_SERVICE_ACCOUNT, description: l10n.t('new (the lab\'s name)'), value: LAB_SERVICE_ACCOUNT }, ...own];
       });
     const v = answered(await p.pick<string>({
-      ...info(pos), placeholder: 'ServiceAccount the pods run as (type a name for a new one)', items,
-      typed: { validate: validateServiceAccountName, toValue: (t) => t, label: (t) => `$(add) New ServiceAccount "${t}"` },
+      ...info(pos), placeholder: l10n.t('ServiceAccount the pods run as (type a name for a new one)'), items,
+      typed: { validate: validateServiceAccountName, toValue: (t) => t, label: (t) => l10n.t('$(add) New ServiceAccount "{0}"', t) },
     }));
     if (v === BACK) return BACK;
     c.serviceAccount = v;
@@ -80,8 +81,8 @@ export const serviceAccountStep: Step = {
 export const vaultStep: Step = {
   shouldPrompt: (c) => !c.vault,
   async prompt(c, p, pos) {
-    const items = c.sources.vaults().then((vs) => vs.map((v) => ({ label: v.name, description: v.rbac ? 'Azure RBAC' : 'access policies', detail: `${v.resourceGroup} · ${v.location}`, value: v })));
-    const v = answered(await p.pick<VaultSummary>({ ...info(pos), placeholder: 'The Key Vault to read', items }));
+    const items = c.sources.vaults().then((vs) => vs.map((v) => ({ label: v.name, description: v.rbac ? 'Azure RBAC' : l10n.t('access policies'), detail: `${v.resourceGroup} · ${v.location}`, value: v })));
+    const v = answered(await p.pick<VaultSummary>({ ...info(pos), placeholder: l10n.t('The Key Vault to read'), items }));
     if (v === BACK) return BACK;
     c.vault = v;
   },
@@ -93,10 +94,10 @@ export const identityStep: Step = {
   shouldPrompt: (c) => !c.identity,
   async prompt(c, p, pos) {
     const items = c.sources.identities(c.cluster!.subscriptionId).then((ids) => [
-      { label: '$(add) Create a new user-assigned identity', value: NEW as BindWizardContext['identity'] },
-      ...ids.map((i) => ({ label: i.name, description: i.resourceGroup, detail: `client id ${i.clientId}`, value: { kind: 'existing', identity: i } as BindWizardContext['identity'] })),
+      { label: l10n.t('$(add) Create a new user-assigned identity'), value: NEW as BindWizardContext['identity'] },
+      ...ids.map((i) => ({ label: i.name, description: i.resourceGroup, detail: l10n.t('client id {0}', i.clientId), value: { kind: 'existing', identity: i } as BindWizardContext['identity'] })),
     ]);
-    const v = answered(await p.pick<BindWizardContext['identity']>({ ...info(pos), placeholder: 'The managed identity the pods use', items }));
+    const v = answered(await p.pick<BindWizardContext['identity']>({ ...info(pos), placeholder: l10n.t('The managed identity the pods use'), items }));
     if (v === BACK) return BACK;
     c.identity = v;
   },
@@ -116,8 +117,8 @@ export const newIdentityNameStep: Step = {
     let suggestion = defaultIdentityName(c.namespace!, c.serviceAccount!);
     for (let n = 2; taken.has(suggestion.toLowerCase()); n++) suggestion = `${defaultIdentityName(c.namespace!, c.serviceAccount!).slice(0, 120)}-${n}`;
     const v = answered(await p.input({
-      ...info(pos), prompt: `Name of the new identity (resource group ${rg})`, value: c.newIdentity?.name ?? suggestion,
-      validate: (s) => validateIdentityName(s) ?? (taken.has(s.toLowerCase()) ? `An identity named ${s} exists in ${rg}: go back and pick it to reuse it, or choose another name.` : undefined),
+      ...info(pos), prompt: l10n.t('Name of the new identity (resource group {0})', rg), value: c.newIdentity?.name ?? suggestion,
+      validate: (s) => validateIdentityName(s) ?? (taken.has(s.toLowerCase()) ? l10n.t('An identity named {0} exists in {1}: go back and pick it to reuse it, or choose another name.', s, rg) : undefined),
     }));
     if (v === BACK) return BACK;
     c.newIdentity = { ...c.newIdentity, name: v };
@@ -127,10 +128,10 @@ export const newIdentityNameStep: Step = {
 export const newIdentityGroupStep: Step = {
   shouldPrompt: (c) => c.identity?.kind === 'new',
   async prompt(c, p, pos) {
-    const v = answered(await p.input({ ...info(pos), prompt: 'Resource group of the new identity (default: the cluster\'s)', value: c.newIdentity?.resourceGroup ?? c.cluster!.resourceGroup, validate: validateResourceGroupName }));
+    const v = answered(await p.input({ ...info(pos), prompt: l10n.t('Resource group of the new identity (default: the cluster\'s)'), value: c.newIdentity?.resourceGroup ?? c.cluster!.resourceGroup, validate: validateResourceGroupName }));
     if (v === BACK) return BACK;
     if (await identityNameTaken(c, c.newIdentity!.name!, v)) {
-      void p.notify('warning', `An identity named ${c.newIdentity!.name} already exists in ${v}; Bind will reuse it.`);
+      void p.notify('warning', l10n.t('An identity named {0} already exists in {1}; Bind will reuse it.', c.newIdentity!.name!, v));
     }
     c.newIdentity = { ...c.newIdentity, resourceGroup: v };
   },
@@ -141,8 +142,8 @@ export const newIdentityRegionStep: Step = {
   shouldPrompt: (c) => c.identity?.kind === 'new',
   async prompt(c, p, pos) {
     const v = answered(await p.input({
-      ...info(pos), prompt: 'Region of the new identity (default: the cluster\'s)', value: c.newIdentity?.location ?? c.cluster!.location,
-      validate: (s) => (REGION.test(s) ? undefined : 'Azure region names are lower-case letters and digits, like eastus or westeurope.'),
+      ...info(pos), prompt: l10n.t('Region of the new identity (default: the cluster\'s)'), value: c.newIdentity?.location ?? c.cluster!.location,
+      validate: (s) => (REGION.test(s) ? undefined : l10n.t('Azure region names are lower-case letters and digits, like eastus or westeurope.')),
     }));
     if (v === BACK) return BACK;
     c.newIdentity = { ...c.newIdentity, location: v };
@@ -153,12 +154,12 @@ export const permissionsStep: Step = {
   shouldPrompt: () => true,
   async prompt(c, p, pos) {
     const chosen = new Set(c.permissions ?? ['secrets', 'keys', 'certificates']);
-    const all: [Permission, string][] = [['secrets', 'get on secrets'], ['keys', 'get on keys'], ['certificates', 'get on certificates']];
+    const all: [Permission, string][] = [['secrets', l10n.t('get on secrets')], ['keys', l10n.t('get on keys')], ['certificates', l10n.t('get on certificates')]];
     for (;;) {
-      const v = answered(await p.pickMany<Permission>({ ...info(pos), placeholder: 'What the identity may read (at least one)', items: all.map(([value, label]) => ({ label, value, picked: chosen.has(value) })) }));
+      const v = answered(await p.pickMany<Permission>({ ...info(pos), placeholder: l10n.t('What the identity may read (at least one)'), items: all.map(([value, label]) => ({ label, value, picked: chosen.has(value) })) }));
       if (v === BACK) return BACK;
       if (v.length) { c.permissions = v; return; }
-      void p.notify('warning', 'Choose at least one permission.');
+      void p.notify('warning', l10n.t('Choose at least one permission.'));
     }
   },
 };

@@ -18,7 +18,8 @@ import { markDone } from '../../walkthrough';
 import type { ClusterSummary } from '../../../workloadIdentity/cluster';
 import { VerifyWizardContext, verifyPromptSteps } from '../verify/prompts';
 
-export const CONNECT_TITLE = 'Connect Workload';
+const connectTitle = () => vscode.l10n.t('Connect Workload');
+const labelState = (labelled: boolean) => (labelled ? vscode.l10n.t('labelled') : vscode.l10n.t('no azure.workload.identity/use label'));
 /** The YAML editing and live apply load with the SDKs (services.ts), not at activation. */
 const connectDomain = (ctx: CommandContext) => ctx.auth.session!.services.workloads;
 /** Folders no one keeps manifests in. */
@@ -36,7 +37,7 @@ export async function connectWorkloadCommand(ctx: CommandContext, from?: { clust
   const deps = session.services.bindDeps();
   try {
     const wizard: VerifyWizardContext = {
-      title: CONNECT_TITLE, vault: null,
+      title: connectTitle(), vault: null,
       ...(from ? { cluster: from.cluster, namespace: from.namespace, serviceAccount: from.serviceAccount } : {}),
       sources: { clusters: () => ctx.tree.clusters(), vaults: () => ctx.tree.vaults(), kube: (c) => deps.kube(c) },
     };
@@ -44,10 +45,10 @@ export async function connectWorkloadCommand(ctx: CommandContext, from?: { clust
     const target: ConnectTarget = { clusterName: wizard.cluster!.name, namespace: wizard.namespace!, serviceAccount: wizard.serviceAccount! };
     const serviceAccounts = deps.kube(wizard.cluster!).then((k) => k.listServiceAccounts(target.namespace)).catch(() => []);
     const where = answered(await prompter.pick<'cluster' | 'workspace'>({
-      title: CONNECT_TITLE, placeholder: `Where is the workload that should run as ${target.serviceAccount}?`,
+      title: connectTitle(), placeholder: vscode.l10n.t('Where is the workload that should run as {0}?', target.serviceAccount),
       items: [
-        { label: 'In the workspace', description: 'recommended where a pipeline, Helm, Flux or Argo CD applies it', detail: 'Edit its YAML in the open folders; you apply it as usual', value: 'workspace' },
-        { label: 'In the cluster', detail: `Change the ${target.namespace} workload on ${target.clusterName} now (server-side apply of the two fields); its pods roll out`, value: 'cluster' },
+        { label: vscode.l10n.t('In the workspace'), description: vscode.l10n.t('recommended where a pipeline, Helm, Flux or Argo CD applies it'), detail: vscode.l10n.t('Edit its YAML in the open folders; you apply it as usual'), value: 'workspace' },
+        { label: vscode.l10n.t('In the cluster'), detail: vscode.l10n.t('Change the {0} workload on {1} now (server-side apply of the two fields); its pods roll out', target.namespace, target.clusterName), value: 'cluster' },
       ],
     }));
     if (where === BACK) return undefined;
@@ -56,25 +57,25 @@ export async function connectWorkloadCommand(ctx: CommandContext, from?: { clust
     for (;;) {
       const files = await readWorkspaceYaml();
       const { candidates, skipped } = connectDomain(ctx).findCandidates(files, target.namespace);
-      for (const s of skipped) ctx.log.warn(`${CONNECT_TITLE}: ${s.path} skipped: ${s.reason}`);
+      for (const s of skipped) ctx.log.warn(`${connectTitle()}: ${s.path} skipped: ${s.reason}`);
       if (!candidates.length) {
-        void prompter.notify('info', `No Deployment, StatefulSet, DaemonSet, Job or CronJob of namespace ${target.namespace} is defined in the YAML files of the open folders${skipped.length ? ` (${skipped.length} file${skipped.length === 1 ? '' : 's'} could not be read: see the log)` : ''}.`);
+        void prompter.notify('info', vscode.l10n.t('No Deployment, StatefulSet, DaemonSet, Job or CronJob of namespace {0} is defined in the YAML files of the open folders{1}.', target.namespace, skipped.length ? ` ${vscode.l10n.t('({0} could not be read: see the log)', skipped.length === 1 ? vscode.l10n.t('1 file') : vscode.l10n.t('{0} files', skipped.length))}` : ''));
         return undefined;
       }
       const picked = answered(await prompter.pick<WorkloadCandidate>({
-        title: CONNECT_TITLE, placeholder: `Which workload should run as ${target.serviceAccount}?`,
+        title: connectTitle(), placeholder: vscode.l10n.t('Which workload should run as {0}?', target.serviceAccount),
         items: candidates.map((c) => ({
           label: `${c.workload.kind} ${c.workload.name}`, description: c.path,
-          detail: `serviceAccountName: ${c.workload.serviceAccountName ?? '(default)'} · ${c.workload.labelled ? 'labelled' : 'no azure.workload.identity/use label'}${c.workload.namespace ? '' : ' · no namespace in the file'}`,
+          detail: vscode.l10n.t('serviceAccountName: {0} · {1}{2}', c.workload.serviceAccountName ?? '(default)', labelState(c.workload.labelled), c.workload.namespace ? '' : ` · ${vscode.l10n.t('no namespace in the file')}`),
           value: c,
         })),
       }));
       if (picked === BACK) return undefined;
       const overlays = connectDomain(ctx).overlaysOf(files, picked.path);
       if (overlays.length) {
-        const how = answered(await prompter.pick<string | null>({ title: CONNECT_TITLE, placeholder: `${picked.path} is a base that Kustomize overlays build: where should the change go?`, items: [
-          ...overlays.map((k) => ({ label: `Add a patch in ${k.slice(0, k.lastIndexOf('/')) || '.'}`, description: 'the base stays as it is', value: k })),
-          { label: `Change ${picked.path}`, description: 'every overlay gets it', value: null },
+        const how = answered(await prompter.pick<string | null>({ title: connectTitle(), placeholder: vscode.l10n.t('{0} is a base that Kustomize overlays build: where should the change go?', picked.path), items: [
+          ...overlays.map((k) => ({ label: vscode.l10n.t('Add a patch in {0}', k.slice(0, k.lastIndexOf('/')) || '.'), description: vscode.l10n.t('the base stays as it is'), value: k })),
+          { label: vscode.l10n.t('Change {0}', picked.path), description: vscode.l10n.t('every overlay gets it'), value: null },
         ] }));
         if (how === BACK) continue;
         if (how) return await patchOverlay(ctx, how, picked, target);
@@ -83,7 +84,7 @@ export async function connectWorkloadCommand(ctx: CommandContext, from?: { clust
       if (secrets === BACK) continue;
       const plan = connectDomain(ctx).planConnect(await readText(picked.path), picked, target, await serviceAccounts, secrets);
       if (!plan.changes.length) {
-        void prompter.notify('info', `${picked.workload.kind} ${picked.workload.name} in ${picked.path} already runs as ${target.serviceAccount} with the azure.workload.identity/use label.`);
+        void prompter.notify('info', vscode.l10n.t('{0} {1} in {2} already runs as {3} with the azure.workload.identity/use label.', picked.workload.kind, picked.workload.name, picked.path, target.serviceAccount));
         return plan;
       }
       const decision = await review(ctx, plan);
@@ -94,8 +95,8 @@ export async function connectWorkloadCommand(ctx: CommandContext, from?: { clust
   } catch (e) {
     if (e instanceof PromptDismissed) return undefined;
     const d = describeError(e);
-    ctx.log.error(`${CONNECT_TITLE}: ${d.code}: ${d.message}`);
-    void prompter.notify('error', `${CONNECT_TITLE}: ${(e as Error)?.name === 'YamlEditError' ? '' : `${d.code}: `}${d.message}`);
+    ctx.log.error(`Connect: ${d.code}: ${d.message}`);
+    void prompter.notify('error', `${connectTitle()}: ${(e as Error)?.name === 'YamlEditError' ? '' : `${d.code}: `}${d.message}`);
     return undefined;
   }
 }
@@ -109,47 +110,47 @@ async function connectInCluster(ctx: CommandContext, deps: BindDeps, cluster: Cl
   const prompter = ctx.prompter();
   const kube = await deps.kube(cluster);
   const list = (await kube.listWorkloads(target.namespace)).map(connectDomain(ctx).toLiveWorkload);
-  if (!list.length) { void prompter.notify('info', `${target.namespace} on ${cluster.name} has no Deployment, StatefulSet, DaemonSet, Job or CronJob.`); return undefined; }
+  if (!list.length) { void prompter.notify('info', vscode.l10n.t('{0} on {1} has no Deployment, StatefulSet, DaemonSet, Job or CronJob.', target.namespace, cluster.name)); return undefined; }
   const w = answered(await prompter.pick<LiveWorkload>({
-    title: CONNECT_TITLE, placeholder: `Which workload on ${cluster.name} should run as ${target.serviceAccount}?`,
-    items: list.map((x) => ({ label: `${x.kind} ${x.name}`, description: x.managedBy ? `managed by ${x.managedBy}` : undefined,
-      detail: `serviceAccountName: ${x.serviceAccountName ?? '(default)'} · ${x.labelled ? 'labelled' : 'no azure.workload.identity/use label'}`, value: x })),
+    title: connectTitle(), placeholder: vscode.l10n.t('Which workload on {0} should run as {1}?', cluster.name, target.serviceAccount),
+    items: list.map((x) => ({ label: `${x.kind} ${x.name}`, description: x.managedBy ? vscode.l10n.t('managed by {0}', x.managedBy) : undefined,
+      detail: vscode.l10n.t('serviceAccountName: {0} · {1}', x.serviceAccountName ?? '(default)', labelState(x.labelled)), value: x })),
   }));
   if (w === BACK) return undefined;
   const secrets = await askSecrets(ctx, deps, cluster, target, serviceAccounts);
   if (secrets === BACK) return undefined;
   const plan = connectDomain(ctx).planLive(w, target, serviceAccounts, secrets);
-  if (!plan.changes.length) { void prompter.notify('info', `${w.kind} ${w.name} already runs as ${target.serviceAccount} with the azure.workload.identity/use label.`); return plan; }
+  if (!plan.changes.length) { void prompter.notify('info', vscode.l10n.t('{0} {1} already runs as {2} with the azure.workload.identity/use label.', w.kind, w.name, target.serviceAccount)); return plan; }
   if (plan.blocked) { void prompter.notify('warning', plan.blocked); return plan; }
   const v = await prompter.pick<'run' | 'line'>({
-    title: `${CONNECT_TITLE}: review`, placeholder: `${plan.changes.length} field${plan.changes.length === 1 ? '' : 's'} of ${w.kind} ${w.name} on ${cluster.name}; nothing has been written yet`,
+    title: vscode.l10n.t('{0}: review', connectTitle()), placeholder: plan.changes.length === 1 ? vscode.l10n.t('1 field of {0} {1} on {2}; nothing has been written yet', w.kind, w.name, cluster.name) : vscode.l10n.t('{0} fields of {1} {2} on {3}; nothing has been written yet', plan.changes.length, w.kind, w.name, cluster.name),
     items: [
-      { label: `$(check) Connect: apply to ${w.kind} ${w.name}`, description: 'confirm', value: 'run' as const },
+      { label: vscode.l10n.t('$(check) Connect: apply to {0} {1}', w.kind, w.name), description: vscode.l10n.t('confirm'), value: 'run' as const },
       ...plan.changes.map((c) => ({ label: `$(edit) ${c}`, value: 'line' as const })),
       ...plan.warnings.map((x) => ({ label: `$(warning) ${x}`, value: 'line' as const })),
     ],
   });
   if (v !== 'run') return undefined;
-  if (w.managedBy && !(await prompter.confirm({ message: `${w.kind} ${w.name} is managed by ${w.managedBy}. Change it live anyway?`, detail: `${w.managedBy} will undo the change at its next sync unless its source changes too.`, confirm: 'Change it live' }))) return undefined;
+  if (w.managedBy && !(await prompter.confirm({ message: vscode.l10n.t('{0} {1} is managed by {2}. Change it live anyway?', w.kind, w.name, w.managedBy), detail: vscode.l10n.t('{0} will undo the change at its next sync unless its source changes too.', w.managedBy), confirm: vscode.l10n.t('Change it live') }))) return undefined;
   for (;;) {
     try {
-      const result = await withCancellableProgress(`Connecting ${w.kind} ${w.name} on ${cluster.name}`, (progress, signal) =>
+      const result = await withCancellableProgress(vscode.l10n.t('Connecting {0} {1} on {2}', w.kind, w.name, cluster.name), (progress, signal) =>
         connectDomain(ctx).connectLive(kube, w, target.serviceAccount, { signal, progress, sleep: deps.sleep, ...(plan.secrets ? { secrets: plan.secrets } : {}) }));
-      ctx.log.info(`${CONNECT_TITLE}: ${w.kind} ${w.name} on ${cluster.name}: ${result}; ${plan.changes.join('; ')}.`);
+      ctx.log.info(`${connectTitle()}: ${w.kind} ${w.name} on ${cluster.name}: ${result}; ${plan.changes.join('; ')}.`);
       markDone('connected');
       const verifyTarget = { cluster, namespace: target.namespace, serviceAccount: target.serviceAccount };
       const pods = w.kind === 'CronJob' ? undefined : (await verifyBinding(verifyTarget, ctx.auth.session!.services.verifyDeps(ctx.tree))).report.checks.find((c) => c.id === 'pods');
       void prompter.notify(pods && pods.status !== 'pass' ? 'warning' : 'info',
-        `${w.kind} ${w.name} on ${cluster.name} now runs as ${target.serviceAccount} with the azure.workload.identity/use label.${pods ? ` ${pods.message}` : ' Its next Jobs get the token.'}`, 'Verify')
-        .then((a) => { if (a === 'Verify') void vscode.commands.executeCommand('aksWorkloadIdentity.verifyWorkloadIdentity', verifyTarget); });
+        vscode.l10n.t('{0} {1} on {2} now runs as {3} with the azure.workload.identity/use label.{4}', w.kind, w.name, cluster.name, target.serviceAccount, pods ? ` ${pods.message}` : ` ${vscode.l10n.t('Its next Jobs get the token.')}`), vscode.l10n.t('Verify'))
+        .then((a) => { if (a === vscode.l10n.t('Verify')) void vscode.commands.executeCommand('aksWorkloadIdentity.verifyWorkloadIdentity', verifyTarget); });
       return plan;
     } catch (e) {
       // The apply runs in the services bundle: its error classes are not this bundle's, so they are told by name.
-      if (['CancelledError', 'AbortError'].includes((e as Error).name)) { void prompter.notify('info', `Connect cancelled. Run it again to finish: it reads first and does only what is missing.`); return undefined; }
+      if (['CancelledError', 'AbortError'].includes((e as Error).name)) { void prompter.notify('info', vscode.l10n.t('Connect cancelled. Run it again to finish: it reads first and does only what is missing.')); return undefined; }
       const d = describeError(e);
       const remedy = (e as StepError).remedy ? ` ${(e as StepError).remedy}` : '';
-      ctx.log.error(`${CONNECT_TITLE}: ${d.code}: ${d.message}`);
-      if (await prompter.notify('error', `${CONNECT_TITLE}: ${d.code}: ${d.message}${remedy}`, 'Retry') !== 'Retry') return undefined;
+      ctx.log.error(`Connect: ${d.code}: ${d.message}`);
+      if (await prompter.notify('error', vscode.l10n.t('{0}: {1}: {2}{3}', connectTitle(), d.code, d.message, remedy), vscode.l10n.t('Retry')) !== vscode.l10n.t('Retry')) return undefined;
     }
   }
 }
@@ -160,24 +161,24 @@ async function patchOverlay(ctx: CommandContext, kustomization: string, picked: 
   const patchUri = fileUri(plan.patch.path);
   const existing = await vscode.workspace.fs.readFile(patchUri).then((b) => Buffer.from(b).toString('utf8'), () => undefined);
   if (existing === plan.patch.text && plan.changes.length === 1) {
-    void ctx.prompter().notify('info', `${plan.patch.path} is already in place and listed in ${kustomization}.`);
+    void ctx.prompter().notify('info', vscode.l10n.t('{0} is already in place and listed in {1}.', plan.patch.path, kustomization));
     return plan;
   }
-  await vscode.commands.executeCommand('vscode.diff', fileUri(kustomization), proposedContent.show(kustomization, plan.kustomizationText), `${kustomization}: now ↔ with the patch`);
+  await vscode.commands.executeCommand('vscode.diff', fileUri(kustomization), proposedContent.show(kustomization, plan.kustomizationText), vscode.l10n.t('{0}: now ↔ with the patch', kustomization));
   const v = await ctx.prompter().pick<'run' | 'line'>({
-    title: `${CONNECT_TITLE}: review`, placeholder: 'Nothing has been written yet (the kustomization\'s diff is open)',
-    items: [{ label: `$(check) Connect: add the patch to ${kustomization}`, description: 'confirm', value: 'run' as const }, ...plan.changes.map((c) => ({ label: `$(edit) ${c}`, value: 'line' as const }))],
+    title: vscode.l10n.t('{0}: review', connectTitle()), placeholder: vscode.l10n.t('Nothing has been written yet (the kustomization\'s diff is open)'),
+    items: [{ label: vscode.l10n.t('$(check) Connect: add the patch to {0}', kustomization), description: vscode.l10n.t('confirm'), value: 'run' as const }, ...plan.changes.map((c) => ({ label: `$(edit) ${c}`, value: 'line' as const }))],
   });
   if (v !== 'run') return undefined;
   const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === fileUri(kustomization).toString());
-  if (open?.isDirty) { void ctx.prompter().notify('warning', `${kustomization} has unsaved changes in an editor: save or revert them, then connect again. Nothing was written.`); return undefined; }
+  if (open?.isDirty) { void ctx.prompter().notify('warning', vscode.l10n.t('{0} has unsaved changes in an editor: save or revert them, then connect again. Nothing was written.', kustomization)); return undefined; }
   // Read again: an edit made meanwhile is kept.
   const fresh = connectDomain(ctx).planKustomizePatch(kustomization, await readText(kustomization), picked, target);
   await writeManifest(ctx.prompter(), fresh.patch.path, fresh.patch.text);
   if (fresh.kustomizationText !== await readText(kustomization)) await vscode.workspace.fs.writeFile(fileUri(kustomization), Buffer.from(fresh.kustomizationText, 'utf8'));
-  ctx.log.info(`${CONNECT_TITLE}: ${fresh.changes.join('; ')}.`);
+  ctx.log.info(`${connectTitle()}: ${fresh.changes.join('; ')}.`);
   markDone('connected');
-  void ctx.prompter().notify('info', `${kustomization} now patches ${picked.workload.kind} ${picked.workload.name} to run as ${target.serviceAccount} with the azure.workload.identity/use label. Build and apply the overlay to roll out pods that get the token.`);
+  void ctx.prompter().notify('info', vscode.l10n.t('{0} now patches {1} {2} to run as {3} with the azure.workload.identity/use label. Build and apply the overlay to roll out pods that get the token.', kustomization, picked.workload.kind, picked.workload.name, target.serviceAccount));
   return fresh;
 }
 
@@ -187,19 +188,19 @@ async function patchOverlay(ctx: CommandContext, kustomization: string, picked: 
  */
 async function askSecrets(ctx: CommandContext, deps: BindDeps, cluster: ClusterSummary, target: ConnectTarget, serviceAccounts: { name: string; annotations: Record<string, string> }[]): Promise<SecretsRequest | undefined | typeof BACK> {
   const p = ctx.prompter();
-  const want = answered(await p.pick<boolean>({ title: CONNECT_TITLE, placeholder: 'Also mount Key Vault objects as files (Secrets Store CSI driver)?', items: [
-    { label: 'No', description: 'the app reads Key Vault with an Azure SDK', value: false },
-    { label: 'Yes: add a SecretProviderClass', description: 'files in /mnt/secrets-store', value: true },
+  const want = answered(await p.pick<boolean>({ title: connectTitle(), placeholder: vscode.l10n.t('Also mount Key Vault objects as files (Secrets Store CSI driver)?'), items: [
+    { label: vscode.l10n.t('No'), description: vscode.l10n.t('the app reads Key Vault with an Azure SDK'), value: false },
+    { label: vscode.l10n.t('Yes: add a SecretProviderClass'), description: vscode.l10n.t('files in /mnt/secrets-store'), value: true },
   ] }));
   if (want === BACK || !want) return want === BACK ? BACK : undefined;
   const sa = serviceAccounts.find((s) => s.name === target.serviceAccount);
   const clientId = sa?.annotations[CLIENT_ID_ANNOTATION];
-  if (!clientId) throw Object.assign(new Error(`${target.namespace}/${target.serviceAccount} has no ${CLIENT_ID_ANNOTATION} annotation: bind it first.`), { name: 'YamlEditError' });
-  const vault = answered(await p.pick<VaultSummary>({ title: CONNECT_TITLE, placeholder: 'Which Key Vault holds the objects?', items: ctx.tree.vaults().then((vs) => vs.map((v) => ({ label: v.name, description: v.resourceGroup, value: v }))) }));
+  if (!clientId) throw Object.assign(new Error(vscode.l10n.t('{0}/{1} has no {2} annotation: bind it first.', target.namespace, target.serviceAccount, CLIENT_ID_ANNOTATION)), { name: 'YamlEditError' });
+  const vault = answered(await p.pick<VaultSummary>({ title: connectTitle(), placeholder: vscode.l10n.t('Which Key Vault holds the objects?'), items: ctx.tree.vaults().then((vs) => vs.map((v) => ({ label: v.name, description: v.resourceGroup, value: v }))) }));
   if (vault === BACK) return BACK;
-  const names = answered(await p.input({ title: CONNECT_TITLE, prompt: 'Objects to mount, comma separated: a secret name, or key:name or cert:name', validate: (v) => {
+  const names = answered(await p.input({ title: connectTitle(), prompt: vscode.l10n.t('Objects to mount, comma separated: a secret name, or key:name or cert:name'), validate: (v) => {
     const items = v.split(',').map((x) => x.trim()).filter(Boolean);
-    if (!items.length) return 'Name at least one object.';
+    if (!items.length) return vscode.l10n.t('Name at least one object.');
     for (const i of items) { const e = validateObjectName(i.replace(/^(secret|key|cert):/, '')); if (e) return `${i}: ${e}`; }
     return undefined;
   } }));
@@ -215,11 +216,11 @@ async function askSecrets(ctx: CommandContext, deps: BindDeps, cluster: ClusterS
 /** The diff beside the editor, and the changes and what they mean in the list. */
 async function review(ctx: CommandContext, plan: ConnectPlan): Promise<'run' | 'back' | 'dismissed'> {
   const uri = fileUri(plan.candidate.path);
-  await vscode.commands.executeCommand('vscode.diff', uri, proposedContent.show(plan.candidate.path, plan.text), `${plan.candidate.path}: now ↔ connected`);
+  await vscode.commands.executeCommand('vscode.diff', uri, proposedContent.show(plan.candidate.path, plan.text), vscode.l10n.t('{0}: now ↔ connected', plan.candidate.path));
   const v = await ctx.prompter().pick<'run' | 'line'>({
-    title: `${CONNECT_TITLE}: review`, placeholder: `${plan.changes.length} change${plan.changes.length === 1 ? '' : 's'} to ${plan.candidate.path}; nothing has been written yet (the diff is open)`,
+    title: vscode.l10n.t('{0}: review', connectTitle()), placeholder: plan.changes.length === 1 ? vscode.l10n.t('1 change to {0}; nothing has been written yet (the diff is open)', plan.candidate.path) : vscode.l10n.t('{0} changes to {1}; nothing has been written yet (the diff is open)', plan.changes.length, plan.candidate.path),
     items: [
-      { label: `$(check) Connect: change ${plan.candidate.path}`, description: 'confirm', value: 'run' as const },
+      { label: vscode.l10n.t('$(check) Connect: change {0}', plan.candidate.path), description: vscode.l10n.t('confirm'), value: 'run' as const },
       ...plan.changes.map((c) => ({ label: `$(edit) ${c}`, value: 'line' as const })),
       ...plan.warnings.map((w) => ({ label: `$(warning) ${w}`, value: 'line' as const })),
     ],
@@ -234,18 +235,18 @@ async function execute(ctx: CommandContext, reviewed: ConnectPlan, target: Conne
   const uri = fileUri(reviewed.candidate.path);
   const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
   if (open?.isDirty) {
-    void ctx.prompter().notify('warning', `${reviewed.candidate.path} has unsaved changes in an editor: save or revert them, then connect again. Nothing was written.`);
+    void ctx.prompter().notify('warning', vscode.l10n.t('{0} has unsaved changes in an editor: save or revert them, then connect again. Nothing was written.', reviewed.candidate.path));
     return undefined;
   }
   const plan = connectDomain(ctx).planConnect(await readText(reviewed.candidate.path), reviewed.candidate, target, serviceAccounts, secrets);
   if (plan.changes.length) await vscode.workspace.fs.writeFile(uri, Buffer.from(plan.text, 'utf8'));
   if (plan.secretProviderClass) await writeManifest(ctx.prompter(), plan.secretProviderClass.path, plan.secretProviderClass.text);
   await vscode.window.showTextDocument(uri, { preview: false });
-  ctx.log.info(`${CONNECT_TITLE}: ${reviewed.candidate.path}: ${plan.changes.join('; ') || 'already connected'}.`);
+  ctx.log.info(`${connectTitle()}: ${reviewed.candidate.path}: ${plan.changes.join('; ') || 'already connected'}.`);
   markDone('connected');
   void ctx.prompter().notify('info',
-    `${plan.candidate.workload.kind} ${plan.candidate.workload.name} in ${plan.candidate.path} now runs as ${target.serviceAccount} with the azure.workload.identity/use label. Apply the file to ${target.clusterName} (kubectl apply -f ${plan.candidate.path}, or your pipeline) to roll out pods that get the token; then Verify.`,
-    'Verify').then((a) => { if (a === 'Verify') void vscode.commands.executeCommand('aksWorkloadIdentity.verifyWorkloadIdentity', { cluster, namespace: target.namespace, serviceAccount: target.serviceAccount }); });
+    vscode.l10n.t('{0} {1} in {2} now runs as {3} with the azure.workload.identity/use label. Apply the file to {4} (kubectl apply -f {5}, or your pipeline) to roll out pods that get the token; then Verify.', plan.candidate.workload.kind, plan.candidate.workload.name, plan.candidate.path, target.serviceAccount, target.clusterName, plan.candidate.path),
+    vscode.l10n.t('Verify')).then((a) => { if (a === vscode.l10n.t('Verify')) void vscode.commands.executeCommand('aksWorkloadIdentity.verifyWorkloadIdentity', { cluster, namespace: target.namespace, serviceAccount: target.serviceAccount }); });
   return plan;
 }
 

@@ -10,17 +10,17 @@ import { CommandContext, requireSession } from '../../context';
 import type { BindingNode } from '../../tree/nodes';
 import { BindWizardContext, bindPromptSteps, identityChoice } from '../bind/prompts';
 
-export const EXPORT_TITLE = 'Export Binding as Code';
+const exportTitle = () => vscode.l10n.t('Export Binding as Code');
 
-const FORMATS: { label: string; description: string; value: ExportFormat }[] = [
-  { label: 'az CLI and kubectl script', description: 'bash; a second run changes nothing', value: 'azcli' },
-  { label: 'Bicep', description: 'identity, credential and grant; not the cluster', value: 'bicep' },
-  { label: 'Terraform', description: 'azurerm and kubernetes providers', value: 'terraform' },
+const formats = (): { label: string; description: string; value: ExportFormat }[] => [
+  { label: vscode.l10n.t('az CLI and kubectl script'), description: vscode.l10n.t('bash; a second run changes nothing'), value: 'azcli' },
+  { label: 'Bicep', description: vscode.l10n.t('identity, credential and grant; not the cluster'), value: 'bicep' },
+  { label: 'Terraform', description: vscode.l10n.t('azurerm and kubernetes providers'), value: 'terraform' },
 ];
 
 /** Asks the format and opens each file as a new, unsaved editor: the user saves it where they like. */
 export async function exportRequest(prompter: Prompter, services: AzureServices, request: BindRequest): Promise<boolean> {
-  const format = await prompter.pick<ExportFormat>({ title: EXPORT_TITLE, placeholder: `Export the binding of ${request.namespace}/${request.serviceAccount} as`, items: FORMATS });
+  const format = await prompter.pick<ExportFormat>({ title: exportTitle(), placeholder: vscode.l10n.t('Export the binding of {0}/{1} as', request.namespace, request.serviceAccount), items: formats() });
   if (format === undefined || format === BACK) return false;
   const languages = await vscode.languages.getLanguages();
   for (const file of services.exportAsCode(format, request)) {
@@ -59,7 +59,7 @@ export async function exportBindingCommand(ctx: CommandContext, node?: BindingNo
   } catch (e) {
     if (e instanceof PromptDismissed) return;
     const d = describeError(e);
-    ctx.log.error(`${EXPORT_TITLE}: ${d.code}: ${d.message}`);
-    void prompter.notify('error', `${EXPORT_TITLE}: ${d.code}: ${d.message}`);
+    ctx.log.error(`Export: ${d.code}: ${d.message}`);
+    void prompter.notify('error', vscode.l10n.t('{0}: {1}: {2}', exportTitle(), d.code, d.message));
   }
 }

@@ -11,9 +11,9 @@ import { withCancellableProgress } from '../../progress';
 import type { BindingNode, ClusterNode } from '../../tree/nodes';
 import { VerifyWizardContext, verifyPromptSteps } from '../verify/prompts';
 
-export const REMOVE_TITLE = 'Remove Binding';
+const removeTitle = () => vscode.l10n.t('Remove Binding');
 
-const ICON: Record<Removal['decision'], string> = { remove: '$(trash) Remove', keep: '$(pass) Keep', notOurs: '$(lock) Not ours' };
+const icon = (decision: Removal['decision']) => ({ remove: vscode.l10n.t('$(trash) Remove'), keep: vscode.l10n.t('$(pass) Keep'), notOurs: vscode.l10n.t('$(lock) Not ours') })[decision];
 
 type Optional = 'identity' | 'serviceAccount' | 'manifest';
 
@@ -32,15 +32,15 @@ export async function removeBindingCommand(ctx: CommandContext, node?: BindingNo
     else if (node?.kind === 'binding') target = { cluster: node.cluster, namespace: node.binding.namespace, serviceAccount: node.binding.serviceAccount, identityId: node.binding.identityId };
     else {
       const wizard: VerifyWizardContext = {
-        title: REMOVE_TITLE, cluster: node?.cluster, vault: null,
+        title: removeTitle(), cluster: node?.cluster, vault: null,
         sources: { clusters: () => ctx.tree.clusters(), vaults: () => ctx.tree.vaults(), kube: (c) => deps.kube(c) },
       };
       await runPrompts(verifyPromptSteps, wizard, prompter);
       target = { cluster: wizard.cluster!, namespace: wizard.namespace!, serviceAccount: wizard.serviceAccount! };
     }
-    const name = `${target.namespace}/${target.serviceAccount} on ${target.cluster.name}`;
+    const name = vscode.l10n.t('{0}/{1} on {2}', target.namespace, target.serviceAccount, target.cluster.name);
     const [facts, manifest] = await Promise.all([
-      withCancellableProgress(`${REMOVE_TITLE}: reading ${name}`, (_report, signal) => observeRemoval(target, deps, signal)),
+      withCancellableProgress(vscode.l10n.t('{0}: reading {1}', removeTitle(), name), (_report, signal) => observeRemoval(target, deps, signal)),
       existingManifest({ cluster: target.cluster.name, namespace: target.namespace, serviceAccount: target.serviceAccount }),
     ]);
     const reviewed = await review(ctx, facts, manifest);
@@ -49,8 +49,8 @@ export async function removeBindingCommand(ctx: CommandContext, node?: BindingNo
   } catch (e) {
     if (e instanceof PromptDismissed) return;
     const d = describeError(e);
-    ctx.log.error(`${REMOVE_TITLE}: ${d.code}: ${d.message}`);
-    void prompter.notify('error', `${REMOVE_TITLE}: ${d.code}: ${d.message}`);
+    ctx.log.error(`Remove: ${d.code}: ${d.message}`);
+    void prompter.notify('error', vscode.l10n.t('{0}: {1}: {2}', removeTitle(), d.code, d.message));
   }
 }
 
@@ -59,19 +59,19 @@ async function review(ctx: CommandContext, facts: RemoveFacts, manifest: vscode.
   const prompter = ctx.prompter();
   const base = planRemoval(facts, { deleteIdentity: false, deleteServiceAccount: false });
   if (base.unreadable.length) {
-    void prompter.notify('error', `${REMOVE_TITLE}: could not read ${base.unreadable.join('; ')}. Nothing was removed; run Remove Binding again.`);
+    void prompter.notify('error', vscode.l10n.t('{0}: could not read {1}. Nothing was removed; run Remove Binding again.', removeTitle(), base.unreadable.join('; ')));
     return undefined;
   }
   const { namespace, serviceAccount } = base.target;
   const optional = [
-    ...(!base.identityKept && base.identity ? [{ label: `Delete the identity ${base.identity.name}`, description: 'created by this extension; nothing else uses it', value: 'identity' as Optional }] : []),
-    ...(!base.serviceAccountKept ? [{ label: `Delete the ServiceAccount ${namespace}/${serviceAccount}`, description: 'no one else manages it', value: 'serviceAccount' as Optional }] : []),
-    ...(manifest ? [{ label: `Delete the manifest ${vscode.workspace.asRelativePath(manifest)}`, description: 'to the trash where there is one', value: 'manifest' as Optional }] : []),
+    ...(!base.identityKept && base.identity ? [{ label: vscode.l10n.t('Delete the identity {0}', base.identity.name), description: vscode.l10n.t('created by this extension; nothing else uses it'), value: 'identity' as Optional }] : []),
+    ...(!base.serviceAccountKept ? [{ label: vscode.l10n.t('Delete the ServiceAccount {0}/{1}', namespace, serviceAccount), description: vscode.l10n.t('no one else manages it'), value: 'serviceAccount' as Optional }] : []),
+    ...(manifest ? [{ label: vscode.l10n.t('Delete the manifest {0}', vscode.workspace.asRelativePath(manifest)), description: vscode.l10n.t('to the trash where there is one'), value: 'manifest' as Optional }] : []),
   ];
   for (;;) {
     let chosen: Optional[] = [];
     if (optional.length) {
-      const v = await prompter.pickMany<Optional>({ title: REMOVE_TITLE, placeholder: 'Also remove (each is kept unless you check it; Enter to go on)', items: optional });
+      const v = await prompter.pickMany<Optional>({ title: removeTitle(), placeholder: vscode.l10n.t('Also remove (each is kept unless you check it; Enter to go on)'), items: optional });
       if (v === undefined) return undefined;
       if (v !== BACK) chosen = v;
     }
@@ -81,15 +81,15 @@ async function review(ctx: CommandContext, facts: RemoveFacts, manifest: vscode.
     const changes = removalCount(plan) + (deleteManifest ? 1 : 0);
     const pods = plan.affectedPods.map((p) => `${p.name}${p.owner ? ` (${p.owner.kind} ${p.owner.name})` : ''}`);
     const v = await prompter.pick<'run' | 'line'>({
-      title: `${REMOVE_TITLE}: review`, step: optional.length ? 2 : undefined, totalSteps: optional.length ? 2 : undefined,
-      placeholder: changes ? `${changes} removal${changes === 1 ? '' : 's'}; nothing has been removed yet` : 'Nothing of this binding is left to remove',
+      title: vscode.l10n.t('{0}: review', removeTitle()), step: optional.length ? 2 : undefined, totalSteps: optional.length ? 2 : undefined,
+      placeholder: changes === 1 ? vscode.l10n.t('1 removal; nothing has been removed yet') : changes ? vscode.l10n.t('{0} removals; nothing has been removed yet', changes) : vscode.l10n.t('Nothing of this binding is left to remove'),
       items: [
         changes
-          ? { label: `$(trash) Remove: make ${changes} change${changes === 1 ? '' : 's'}`, description: 'confirm', value: 'run' as const }
-          : { label: '$(pass) Nothing to remove', value: 'line' as const },
-        ...(pods.length ? [{ label: `$(warning) ${pods.length} pod${pods.length === 1 ? '' : 's'} still run${pods.length === 1 ? 's' : ''} as ${namespace}/${serviceAccount}`, description: 'they lose Key Vault access at their next token refresh', detail: pods.join(', '), value: 'line' as const }] : []),
-        ...plan.removals.map((r) => ({ label: `${ICON[r.decision]}: ${r.title}`, description: r.resource, detail: r.detail, value: 'line' as const })),
-        ...(manifest ? [{ label: `${deleteManifest ? ICON.remove : ICON.keep}: Manifest in the workspace`, description: vscode.workspace.asRelativePath(manifest), detail: deleteManifest ? 'to the trash where there is one' : 'kept', value: 'line' as const }] : []),
+          ? { label: changes === 1 ? vscode.l10n.t('$(trash) Remove: make 1 change') : vscode.l10n.t('$(trash) Remove: make {0} changes', changes), description: vscode.l10n.t('confirm'), value: 'run' as const }
+          : { label: vscode.l10n.t('$(pass) Nothing to remove'), value: 'line' as const },
+        ...(pods.length ? [{ label: pods.length === 1 ? vscode.l10n.t('$(warning) 1 pod still runs as {0}/{1}', namespace, serviceAccount) : vscode.l10n.t('$(warning) {0} pods still run as {1}/{2}', pods.length, namespace, serviceAccount), description: vscode.l10n.t('they lose Key Vault access at their next token refresh'), detail: pods.join(', '), value: 'line' as const }] : []),
+        ...plan.removals.map((r) => ({ label: `${icon(r.decision)}: ${r.title}`, description: r.resource, detail: r.detail, value: 'line' as const })),
+        ...(manifest ? [{ label: vscode.l10n.t('{0}: Manifest in the workspace', deleteManifest ? icon('remove') : icon('keep')), description: vscode.workspace.asRelativePath(manifest), detail: deleteManifest ? vscode.l10n.t('to the trash where there is one') : vscode.l10n.t('kept'), value: 'line' as const }] : []),
       ],
     });
     if (v === BACK && optional.length) continue;
@@ -102,19 +102,19 @@ async function review(ctx: CommandContext, facts: RemoveFacts, manifest: vscode.
 async function execute(ctx: CommandContext, deps: RemoveDeps, plan: RemovePlan, manifest: vscode.Uri | undefined): Promise<void> {
   const prompter = ctx.prompter();
   const { namespace, serviceAccount, cluster } = plan.target;
-  const name = `${namespace}/${serviceAccount} on ${cluster.name}`;
+  const name = vscode.l10n.t('{0}/{1} on {2}', namespace, serviceAccount, cluster.name);
   try {
-    await withCancellableProgress(`Removing the binding of ${name}`, (report, signal) => runRemove(plan, deps, { signal, progress: report }));
+    await withCancellableProgress(vscode.l10n.t('Removing the binding of {0}', name), (report, signal) => runRemove(plan, deps, { signal, progress: report }));
   } catch (e) {
     if (!(e instanceof IncompleteRunError)) throw e;
     void ctx.tree.refreshBindings(cluster);
     const { done, notDone } = e;
-    const where = `Removed: ${done.length ? done.join('; ') : 'nothing'}. Not removed: ${notDone.join('; ')}.`;
-    if (e.cancelled) { void prompter.notify('info', `Remove cancelled. ${where} Run Remove Binding again to finish.`); return; }
+    const where = vscode.l10n.t('Removed: {0}. Not removed: {1}.', done.length ? done.join('; ') : vscode.l10n.t('nothing'), notDone.join('; '));
+    if (e.cancelled) { void prompter.notify('info', vscode.l10n.t('Remove cancelled. {0} Run Remove Binding again to finish.', where)); return; }
     const cause = e.cause as StepError;
-    const action = await prompter.notify('error', `Remove stopped at "${cause.step}": ${cause.code}: ${cause.message}${cause.remedy ? ` ${cause.remedy}` : ''} ${where}`, 'Retry', 'Show Log');
-    if (action === 'Retry') return execute(ctx, deps, plan, manifest);
-    if (action === 'Show Log') void vscode.commands.executeCommand('aksWorkloadIdentity.showLog');
+    const action = await prompter.notify('error', vscode.l10n.t('Remove stopped at "{0}": {1}: {2}{3} {4}', cause.step, cause.code, cause.message, cause.remedy ? ` ${cause.remedy}` : '', where), vscode.l10n.t('Retry'), vscode.l10n.t('Show Log'));
+    if (action === vscode.l10n.t('Retry')) return execute(ctx, deps, plan, manifest);
+    if (action === vscode.l10n.t('Show Log')) void vscode.commands.executeCommand('aksWorkloadIdentity.showLog');
     return;
   }
   if (manifest) await deleteManifest(ctx, manifest);
@@ -122,8 +122,9 @@ async function execute(ctx: CommandContext, deps: RemoveDeps, plan: RemovePlan, 
   const removed = plan.removals.filter((r) => r.decision === 'remove');
   const kept = plan.removals.filter((r) => r.decision !== 'remove');
   ctx.log.info(`Removed the binding of ${name}: ${removed.map((r) => `${r.title} ${r.resource} (${r.result})`).join('; ') || 'nothing'}.`);
-  void prompter.notify('info', `Removed the binding of ${name}: ${removed.length + (manifest ? 1 : 0)} removed${kept.length ? `, ${kept.length} kept (${kept.map((r) => `${r.title} ${r.resource}`).join('; ')})` : ''}.`, 'Show Log')
-    .then((a) => { if (a === 'Show Log') void vscode.commands.executeCommand('aksWorkloadIdentity.showLog'); });
+  void prompter.notify('info', kept.length ? vscode.l10n.t('Removed the binding of {0}: {1} removed, {2} kept ({3}).', name, removed.length + (manifest ? 1 : 0), kept.length, kept.map((r) => `${r.title} ${r.resource}`).join('; '))
+    : vscode.l10n.t('Removed the binding of {0}: {1} removed.', name, removed.length + (manifest ? 1 : 0)), vscode.l10n.t('Show Log'))
+    .then((a) => { if (a === vscode.l10n.t('Show Log')) void vscode.commands.executeCommand('aksWorkloadIdentity.showLog'); });
 }
 
 /** To the trash; where the file system has none (a remote workspace), only after a yes. */
@@ -135,7 +136,7 @@ async function deleteManifest(ctx: CommandContext, uri: vscode.Uri) {
   } catch (e) {
     ctx.log.warn(`${path} could not go to the trash: ${describeError(e).message}`);
   }
-  const yes = await ctx.prompter().confirm({ message: `${path} cannot be moved to the trash here. Delete it permanently?`, confirm: 'Delete Permanently' });
+  const yes = await ctx.prompter().confirm({ message: vscode.l10n.t('{0} cannot be moved to the trash here. Delete it permanently?', path), confirm: vscode.l10n.t('Delete Permanently') });
   if (yes) await vscode.workspace.fs.delete(uri, { useTrash: false });
   else ctx.log.info(`${path} was kept.`);
 }

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { PromptDismissed } from '../../../wizard/prompter';
 import { runPrompts } from '../../../wizard/wizard';
 import { describeError } from '../../../workloadIdentity/errors';
@@ -5,7 +6,7 @@ import type { VerifyTarget } from '../../../workloadIdentity/verify/model';
 import { CommandContext, requireSession } from '../../context';
 import type { BindingNode, ClusterNode } from '../../tree/nodes';
 import { VerifyPanel } from './panel';
-import { VERIFY_TITLE, VerifyWizardContext, verifyPromptSteps } from './prompts';
+import { verifyTitle, VerifyWizardContext, verifyPromptSteps } from './prompts';
 
 /**
  * Palette "Verify Workload Identity…" asks for cluster, namespace, ServiceAccount and vault; a cluster's menu starts
@@ -20,7 +21,7 @@ export async function verifyWorkloadIdentityCommand(ctx: CommandContext, node?: 
   let unused: typeof deps | undefined = deps;
   const makeDeps = () => {
     const current = ctx.auth.session;
-    if (!current) throw Object.assign(new Error('Sign in to Azure to run the checks.'), { code: 'NotSignedIn' });
+    if (!current) throw Object.assign(new Error(l10n.t('Sign in to Azure to run the checks.')), { code: 'NotSignedIn' });
     const next = unused && current === session ? unused : current.services.probeDeps(inventory);
     unused = undefined;
     return next;
@@ -44,8 +45,8 @@ export async function verifyWorkloadIdentityCommand(ctx: CommandContext, node?: 
   } catch (e) {
     if (e instanceof PromptDismissed) return undefined;
     const d = describeError(e);
-    ctx.log.error(`${VERIFY_TITLE}: ${d.code}: ${d.message}`);
-    void ctx.prompter().notify('error', `${VERIFY_TITLE}: ${d.code}: ${d.message}`);
+    ctx.log.error(`Verify: ${d.code}: ${d.message}`);
+    void ctx.prompter().notify('error', l10n.t('{0}: {1}: {2}', verifyTitle(), d.code, d.message));
     return undefined;
   }
 }

@@ -40,7 +40,7 @@ export class VerifyPanel {
     let p = VerifyPanel.open.get(key);
     if (p) p.panel.reveal();
     else {
-      const panel = vscode.window.createWebviewPanel('aksWorkloadIdentity.verifyReport', `Verify ${target.namespace}/${target.serviceAccount}`, vscode.ViewColumn.Active,
+      const panel = vscode.window.createWebviewPanel('aksWorkloadIdentity.verifyReport', vscode.l10n.t('Verify {0}/{1}', target.namespace, target.serviceAccount), vscode.ViewColumn.Active,
         { enableScripts: true, localResourceRoots: [], retainContextWhenHidden: false });
       p = new VerifyPanel(ctx, makeDeps, target, panel);
       VerifyPanel.open.set(key, p);
@@ -65,13 +65,13 @@ export class VerifyPanel {
 
   /** Runs every check (and the test, once asked for) again and shows the result; undefined when they could not run. */
   async run(): Promise<VerifyReport | undefined> {
-    this.busy = this.testing ? 'Checking and testing the token exchange…' : 'Checking…';
+    this.busy = this.testing ? vscode.l10n.t('Checking and testing the token exchange…') : vscode.l10n.t('Checking…');
     this.render();
     try {
       const deps = this.makeDeps();
       const waitSeconds = vscode.workspace.getConfiguration('aksWorkloadIdentity').get<number>('testBinding.propagationWaitSeconds', 180);
       const { report, facts } = this.testing
-        ? await withCancellableProgress(`Testing ${this.target.namespace}/${this.target.serviceAccount} on ${this.target.cluster.name}`,
+        ? await withCancellableProgress(vscode.l10n.t('Testing {0}/{1} on {2}', this.target.namespace, this.target.serviceAccount, this.target.cluster.name),
           (progress, signal) => verifyAndTest(this.target, deps, { signal, progress, propagationWaitMs: Math.max(0, waitSeconds) * 1000, ...(this.secretName ? { secretName: this.secretName } : {}) }))
         : await vscode.window.withProgress({ location: { viewId: 'aksWorkloadIdentity.resources' } }, () => verifyBinding(this.target, deps));
       this.report = report; this.facts = facts; this.deps = deps;
@@ -84,7 +84,7 @@ export class VerifyPanel {
       const d = describeError(e);
       if (d.code === 'CancelledError' || d.code === 'Cancelled') { this.ctx.log.info('Test Binding cancelled.'); return undefined; }
       this.ctx.log.error(`Verify: ${d.code}: ${d.message}`);
-      void this.ctx.prompter().notify('error', `Verify Workload Identity: ${d.code}: ${d.message}`);
+      void this.ctx.prompter().notify('error', vscode.l10n.t('Verify Workload Identity: {0}: {1}', d.code, d.message));
       return undefined;
     } finally {
       this.busy = undefined;
@@ -109,7 +109,7 @@ export class VerifyPanel {
       const d = describeError(e);
       const remedy = e instanceof StepError && e.remedy ? ` ${e.remedy}` : '';
       this.ctx.log.error(`Verify fix "${fix.label}": ${d.code}: ${d.message}`);
-      void this.ctx.prompter().notify('error', `${fix.label} failed: ${d.code}: ${d.message}${remedy}`);
+      void this.ctx.prompter().notify('error', vscode.l10n.t('{0} failed: {1}: {2}{3}', fix.label, d.code, d.message, remedy));
     } finally {
       this.busy = undefined;
     }
@@ -119,7 +119,7 @@ export class VerifyPanel {
 
   /** Asks for the name of a secret the workload reads, and tests that the identity can read it. */
   async testNamedSecret(): Promise<VerifyReport | undefined> {
-    const name = await this.ctx.prompter().input({ title: 'Test Binding', prompt: 'Name of a secret the workload reads: Test Binding checks the identity can read it; its value is never read, shown or kept', validate: validateObjectName });
+    const name = await this.ctx.prompter().input({ title: vscode.l10n.t('Test Binding'), prompt: vscode.l10n.t('Name of a secret the workload reads: Test Binding checks the identity can read it; its value is never read, shown or kept'), validate: validateObjectName });
     if (typeof name !== 'string') return undefined;
     this.secretName = name;
     this.testing = true;
@@ -130,7 +130,7 @@ export class VerifyPanel {
     if (!this.report) return undefined;
     const md = reportMarkdown(this.report);
     await vscode.env.clipboard.writeText(md);
-    void this.ctx.prompter().notify('info', 'The report is on the clipboard as Markdown.');
+    void this.ctx.prompter().notify('info', vscode.l10n.t('The report is on the clipboard as Markdown.'));
     return md;
   }
 
@@ -138,6 +138,6 @@ export class VerifyPanel {
     if (this.disposed) return;
     const nonce = randomBytes(16).toString('base64');
     const report = this.report ?? { target: this.target, checkedAt: '', checks: [], notes: [] };
-    this.panel.webview.html = reportHtml(report, { nonce, cspSource: this.panel.webview.cspSource, busy: this.busy, tested: this.testing });
+    this.panel.webview.html = reportHtml(report, { lang: vscode.env.language, nonce, cspSource: this.panel.webview.cspSource, busy: this.busy, tested: this.testing });
   }
 }

@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import type { KubeTarget } from '../../../kube/access';
 import type { ClusterSummary } from '../../../workloadIdentity/cluster';
 import type { VaultSummary } from '../../../workloadIdentity/inventory';
@@ -7,7 +8,7 @@ import { BACK, PickItem } from '../../../wizard/prompter';
 import { PromptStep, answered } from '../../../wizard/wizard';
 import { clusterItems } from '../pickCluster';
 
-export const VERIFY_TITLE = 'Verify Workload Identity';
+export const verifyTitle = () => l10n.t('Verify Workload Identity');
 
 export interface VerifyWizardContext {
   /** The command asking: Connect Workload asks the same first questions. */
@@ -25,12 +26,12 @@ export interface VerifyWizardContext {
 }
 
 type Step = PromptStep<VerifyWizardContext>;
-const info = (c: VerifyWizardContext, pos: { step: number; totalSteps: number }) => ({ title: c.title ?? VERIFY_TITLE, ...pos });
+const info = (c: VerifyWizardContext, pos: { step: number; totalSteps: number }) => ({ title: c.title ?? verifyTitle(), ...pos });
 
 const clusterStep: Step = {
   shouldPrompt: (c) => !c.cluster,
   async prompt(c, p, pos) {
-    const v = answered(await p.pick<ClusterSummary>({ ...info(c, pos), placeholder: 'The cluster the workload runs on', items: c.sources.clusters().then(clusterItems) }));
+    const v = answered(await p.pick<ClusterSummary>({ ...info(c, pos), placeholder: l10n.t('The cluster the workload runs on'), items: c.sources.clusters().then(clusterItems) }));
     if (v === BACK) return BACK;
     c.cluster = v;
   },
@@ -40,7 +41,7 @@ const namespaceStep: Step = {
   shouldPrompt: (c) => !c.namespace,
   async prompt(c, p, pos) {
     const items = c.sources.kube(c.cluster!).then((k) => k.listNamespaces()).then((list) => list.map((n): PickItem<string> => ({ label: n, value: n })));
-    const v = answered(await p.pick<string>({ ...info(c, pos), placeholder: 'Namespace of the workload', items, typed: { validate: validateNamespace, toValue: (t) => t, label: (t) => `Namespace "${t}"` } }));
+    const v = answered(await p.pick<string>({ ...info(c, pos), placeholder: l10n.t('Namespace of the workload'), items, typed: { validate: validateNamespace, toValue: (t) => t, label: (t) => l10n.t('Namespace "{0}"', t) } }));
     if (v === BACK) return BACK;
     c.namespace = v;
   },
@@ -51,9 +52,9 @@ const serviceAccountStep: Step = {
   shouldPrompt: (c) => !c.serviceAccount,
   async prompt(c, p, pos) {
     const items = c.sources.kube(c.cluster!).then((k) => k.listServiceAccounts(c.namespace!)).then((list) => list
-      .map((s): PickItem<string> => ({ label: s.name, description: s.annotations[CLIENT_ID_ANNOTATION] ? `client id ${s.annotations[CLIENT_ID_ANNOTATION]}` : 'no client-id annotation', value: s.name }))
+      .map((s): PickItem<string> => ({ label: s.name, description: s.annotations[CLIENT_ID_ANNOTATION] ? l10n.t('client id {0}', s.annotations[CLIENT_ID_ANNOTATION]) : l10n.t('no client-id annotation'), value: s.name }))
       .sort((a, b) => Number(b.description!.startsWith('client')) - Number(a.description!.startsWith('client')) || a.label.localeCompare(b.label)));
-    const v = answered(await p.pick<string>({ ...info(c, pos), placeholder: 'ServiceAccount the pods run as', items, typed: { validate: validateServiceAccountName, toValue: (t) => t, label: (t) => `ServiceAccount "${t}"` } }));
+    const v = answered(await p.pick<string>({ ...info(c, pos), placeholder: l10n.t('ServiceAccount the pods run as'), items, typed: { validate: validateServiceAccountName, toValue: (t) => t, label: (t) => l10n.t('ServiceAccount "{0}"', t) } }));
     if (v === BACK) return BACK;
     c.serviceAccount = v;
   },
@@ -63,10 +64,10 @@ const vaultStep: Step = {
   shouldPrompt: (c) => c.vault === undefined,
   async prompt(c, p, pos) {
     const items = c.sources.vaults().then((vaults) => [
-      { label: 'Every vault the identity has a grant on', description: 'recommended', value: null },
-      ...vaults.map((v): PickItem<VaultSummary | null> => ({ label: v.name, description: v.rbac ? 'Azure RBAC' : 'access policies', detail: v.resourceGroup, value: v })),
+      { label: l10n.t('Every vault the identity has a grant on'), description: l10n.t('recommended'), value: null },
+      ...vaults.map((v): PickItem<VaultSummary | null> => ({ label: v.name, description: v.rbac ? 'Azure RBAC' : l10n.t('access policies'), detail: v.resourceGroup, value: v })),
     ]);
-    const v = answered(await p.pick<VaultSummary | null>({ ...info(c, pos), placeholder: 'Which Key Vault should the workload read?', items }));
+    const v = answered(await p.pick<VaultSummary | null>({ ...info(c, pos), placeholder: l10n.t('Which Key Vault should the workload read?'), items }));
     if (v === BACK) return BACK;
     c.vault = v;
   },
