@@ -1,49 +1,12 @@
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
-import { getL10nPseudoLocalized } from '@vscode/l10n-dev';
 import { simulatedCloudSettings } from '../support/codeServer';
-import { REPO } from '../support/paths';
-import { ROLE_FOR } from '../../src/workloadIdentity/permissions';
+import { dataWords, looksPseudo, pseudoBundle, unlocalizedWords } from '../support/pseudoLocale';
 import { Workbench, fixtureVsix, openWorkbench, report, treeRow } from './fixture';
 
-/**
- * Words the extension leaves in English on purpose: product and API names, and the technical terms of messages
- * that users type or search for as they are.
- */
-const KEPT = new Set(['Azure', 'RBAC', 'CLI', 'Kubernetes', 'Microsoft', 'Entra', 'AKS', 'OIDC', 'Bicep', 'Terraform', 'GET', 'API',
-  // Key Vault's object types, as its API and Bind's permissions name them.
-  'secrets', 'keys', 'certificates']);
-
-/**
- * English words a user would read in `text`: whole words of ASCII letters that are neither data (names from the simulated
- * Azure and cluster, which stay as they are) nor kept on purpose. Pseudo-localized text has no such word: every letter of
- * it is accented. Tokens with digits, dots, slashes, colons, dashes or @ are ids, names, paths and URLs.
- */
-export function unlocalizedWords(text: string, data: Set<string>): string[] {
-  return text.split(/\s+/)
-    .map((t) => t.replace(/^[("'“«[{…]+|[)"'”»\]},.;:!?…]+$/g, ''))
-    // Camel case (ServiceAccount, SecretNotFound, TokenRequest) is an API's name or code.
-    .filter((t) => /^[A-Za-z]{3,}$/.test(t) && !/[a-z][A-Z]/.test(t) && !KEPT.has(t) && !data.has(t.toLowerCase()));
-}
-
-/**
- * Every word of the values (not the keys) of the simulated world and of the test's settings, and Azure's built-in role
- * names: names the extension shows as they are.
- */
-function dataWords(wb: Workbench): Set<string> {
-  const values: string[] = Object.values(ROLE_FOR).map((r) => r.name);
-  const walk = (v: unknown): void => {
-    if (typeof v === 'string') values.push(v);
-    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
-  };
-  walk([wb.sim.snapshot(), simulatedCloudSettings(wb.sim.info)]);
-  return new Set(values.flatMap((v) => v.match(/[A-Za-z]{3,}/g) ?? []).map((w) => w.toLowerCase()));
-}
-
-const pseudoBundle = (file: string) => JSON.stringify(getL10nPseudoLocalized(JSON.parse(fs.readFileSync(path.join(REPO, file), 'utf8'))));
+/** Every word of the simulated world and of the test's settings: names the extension shows as they are. */
+const worldWords = (wb: Workbench) => dataWords([wb.sim.snapshot(), simulatedCloudSettings(wb.sim.info)]);
 
 describe('the extension in a pseudo-locale (qps-ploc)', () => {
   let wb: Workbench;
@@ -52,13 +15,13 @@ describe('the extension in a pseudo-locale (qps-ploc)', () => {
   /** What each surface showed, by surface: the test fails on any English word left in them. */
   const seen: Record<string, string> = {};
   before(async () => {
-    nls = JSON.parse(pseudoBundle('package.nls.json'));
+    nls = pseudoBundle('package.nls.json');
     wb = await openWorkbench('pseudo-locale', {}, {
       vsix: [fixtureVsix('pseudo-language-pack')], locale: 'qps-ploc',
       // The bundles l10n-dev generates for the pseudo-locale, where a translation would ship them.
-      extensionFiles: { 'package.nls.qps-ploc.json': JSON.stringify(nls), 'l10n/bundle.l10n.qps-ploc.json': pseudoBundle('l10n/bundle.l10n.json') },
+      extensionFiles: { 'package.nls.qps-ploc.json': JSON.stringify(nls), 'l10n/bundle.l10n.qps-ploc.json': JSON.stringify(pseudoBundle('l10n/bundle.l10n.json')) },
     });
-    data = dataWords(wb);
+    data = worldWords(wb);
   });
   after(async () => { await wb?.close(); });
 
@@ -132,7 +95,7 @@ describe('the extension in a pseudo-locale (qps-ploc)', () => {
     assert.equal(await report(page).locator('html').getAttribute('lang'), 'qps-ploc', 'the report page names its language');
     await wb.shot('report');
 
-    for (const [surface, text] of Object.entries(seen)) assert.ok(/[\u0100-\u024f\u1e00-\u1eff]/.test(text), `${surface} shows pseudo-localized text:\n${text}`);
+    for (const [surface, text] of Object.entries(seen)) assert.ok(looksPseudo(text), `${surface} shows pseudo-localized text:\n${text}`);
     const english = Object.fromEntries(Object.entries(seen).map(([surface, text]) => [surface, unlocalizedWords(text, data)]).filter(([, words]) => words.length));
     assert.deepEqual(english, {}, `English left in:\n${JSON.stringify(english, null, 1)}\n\nThe surfaces:\n${JSON.stringify(seen, null, 1)}`);
   });
