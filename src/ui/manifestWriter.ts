@@ -14,15 +14,16 @@ const sameText = (a: string, b: string) => a.replace(/\r\n/g, '\n') === b.replac
 export async function writeManifest(prompter: Prompter, relativePath: string, content: string): Promise<ManifestOutcome> {
   const folder = vscode.workspace.workspaceFolders?.[0];
   if (!folder) {
-    const choice = await prompter.notify('info', vscode.l10n.t('No folder is open, so the ServiceAccount manifest was not written to a workspace.'), vscode.l10n.t('Save As…'), vscode.l10n.t('Open Unsaved'));
-    if (choice === vscode.l10n.t('Save As…')) {
+    const [saveAs, openUnsaved] = [vscode.l10n.t('Save As…'), vscode.l10n.t('Open Unsaved')];
+    const choice = await prompter.notify('info', vscode.l10n.t('No folder is open, so the ServiceAccount manifest was not written to a workspace.'), saveAs, openUnsaved);
+    if (choice === saveAs) {
       const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(relativePath.split('/').pop()!), filters: { YAML: ['yaml', 'yml'] } });
       if (!target) return { kind: 'none' };
       await vscode.workspace.fs.writeFile(target, Buffer.from(content, 'utf8'));
       await vscode.window.showTextDocument(target);
       return { kind: 'written', uri: target };
     }
-    if (choice === vscode.l10n.t('Open Unsaved')) {
+    if (choice === openUnsaved) {
       const doc = await vscode.workspace.openTextDocument({ language: 'yaml', content });
       await vscode.window.showTextDocument(doc);
       return { kind: 'unsaved', uri: doc.uri };

@@ -6,7 +6,6 @@ import { withCancellableProgress } from '../progress';
 import { pickCluster } from './pickCluster';
 import type { ClusterNode } from '../tree/nodes';
 
-const copyIssuer = () => l10n.t('Copy Issuer URL');
 
 /** Right-click a cluster → Enable Workload Identity, or from the palette (asks for the cluster first). */
 export async function enableWorkloadIdentityCommand(ctx: CommandContext, node?: ClusterNode, copy?: (text: string) => Thenable<void>): Promise<ClusterSummary | undefined> {
@@ -27,8 +26,9 @@ export async function enableWorkloadIdentityCommand(ctx: CommandContext, node?: 
   }
   ctx.tree.updateCluster(current);
   const offerCopy = async (c: ClusterSummary, message: string) => {
-    const action = await prompter.notify('info', message, copyIssuer());
-    if (action === copyIssuer() && c.issuerUrl) await copy?.(c.issuerUrl);
+    const copyIssuer = l10n.t('Copy Issuer URL');
+    const action = await prompter.notify('info', message, copyIssuer);
+    if (action === copyIssuer && c.issuerUrl) await copy?.(c.issuerUrl);
   };
   if (workloadIdentityState(current) === 'on') {
     void offerCopy(current, l10n.t('Workload identity is already on for {0}. Issuer URL: {1}', current.name, current.issuerUrl ?? ''));
@@ -61,7 +61,8 @@ export async function enableWorkloadIdentityCommand(ctx: CommandContext, node?: 
     ctx.tree.setUpdating(current, false);
     if (e instanceof CancelledError) { void prompter.notify('info', e.message); return; }
     if (e instanceof ClusterBusyError) {
-      void prompter.notify('warning', e.message, l10n.t('Retry')).then((a) => { if (a === l10n.t('Retry')) void enableWorkloadIdentityCommand(ctx, undefined, copy); });
+      const retry = l10n.t('Retry');
+      void prompter.notify('warning', e.message, retry).then((a) => { if (a === retry) void enableWorkloadIdentityCommand(ctx, undefined, copy); });
       return;
     }
     const d = e instanceof StepError ? e : describeError(e);

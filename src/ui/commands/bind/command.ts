@@ -95,14 +95,15 @@ async function execute(ctx: CommandContext, session: AzureSession, deps: ReturnT
     else manifest = await writeManifest(prompter, target.path!, content);
     markDone('bound');
     ctx.log.info(`Bound ${request.vault.name} to ${request.namespace}/${request.serviceAccount} on ${request.cluster.name}: client id ${result.identity.clientId}, credential ${result.credential.name}.`);
-    const actions = [vscode.l10n.t('Test now'), vscode.l10n.t('Connect a workload'), vscode.l10n.t('Copy Client ID'), ...(manifest.kind !== 'none' ? [vscode.l10n.t('Open Manifest')] : [])];
+    const [testNow, connect, copyClientId, openManifest] = [vscode.l10n.t('Test now'), vscode.l10n.t('Connect a workload'), vscode.l10n.t('Copy Client ID'), vscode.l10n.t('Open Manifest')];
+    const actions = [testNow, connect, copyClientId, ...(manifest.kind !== 'none' ? [openManifest] : [])];
     void prompter.notify('info',
       vscode.l10n.t('Bound {0} to {1}/{2} on {3}. Client ID: {4}. Issuer: {5}. Credential: {6}. Token exchange can fail for a few minutes while the credential propagates (AADSTS70021).', request.vault.name, request.namespace, request.serviceAccount, request.cluster.name, result.identity.clientId, result.issuerUrl, result.credential.name),
       ...actions).then(async (a) => {
-      if (a === vscode.l10n.t('Test now')) await vscode.commands.executeCommand('aksWorkloadIdentity.testBinding', { cluster: request.cluster, namespace: request.namespace, serviceAccount: request.serviceAccount, vault: request.vault });
-      if (a === vscode.l10n.t('Connect a workload')) await vscode.commands.executeCommand('aksWorkloadIdentity.connectWorkload', { cluster: request.cluster, namespace: request.namespace, serviceAccount: request.serviceAccount });
-      if (a === vscode.l10n.t('Copy Client ID')) await vscode.env.clipboard.writeText(result.identity.clientId);
-      if (a === vscode.l10n.t('Open Manifest') && manifest.kind !== 'none') await vscode.window.showTextDocument(manifest.uri);
+      if (a === testNow) await vscode.commands.executeCommand('aksWorkloadIdentity.testBinding', { cluster: request.cluster, namespace: request.namespace, serviceAccount: request.serviceAccount, vault: request.vault });
+      if (a === connect) await vscode.commands.executeCommand('aksWorkloadIdentity.connectWorkload', { cluster: request.cluster, namespace: request.namespace, serviceAccount: request.serviceAccount });
+      if (a === copyClientId) await vscode.env.clipboard.writeText(result.identity.clientId);
+      if (a === openManifest && manifest.kind !== 'none') await vscode.window.showTextDocument(manifest.uri);
     });
     return result;
   } catch (e) {
@@ -115,9 +116,10 @@ async function execute(ctx: CommandContext, session: AzureSession, deps: ReturnT
     }
     const cause = e.cause as StepError;
     void ctx.tree.refreshCluster(request.cluster).catch(() => undefined);
-    const action = await prompter.notify('error', vscode.l10n.t('Bind stopped at "{0}": {1}: {2}{3} {4}', cause.step, cause.code, cause.message, cause.remedy ? ` ${cause.remedy}` : '', where), vscode.l10n.t('Retry'), vscode.l10n.t('Show Log'));
-    if (action === vscode.l10n.t('Retry')) return execute(ctx, session, deps, request);
-    if (action === vscode.l10n.t('Show Log')) void vscode.commands.executeCommand('aksWorkloadIdentity.showLog');
+    const [retry, showLog] = [vscode.l10n.t('Retry'), vscode.l10n.t('Show Log')];
+    const action = await prompter.notify('error', vscode.l10n.t('Bind stopped at "{0}": {1}: {2}{3} {4}', cause.step, cause.code, cause.message, cause.remedy ? ` ${cause.remedy}` : '', where), retry, showLog);
+    if (action === retry) return execute(ctx, session, deps, request);
+    if (action === showLog) void vscode.commands.executeCommand('aksWorkloadIdentity.showLog');
   }
 }
 

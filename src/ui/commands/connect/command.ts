@@ -140,9 +140,10 @@ async function connectInCluster(ctx: CommandContext, deps: BindDeps, cluster: Cl
       markDone('connected');
       const verifyTarget = { cluster, namespace: target.namespace, serviceAccount: target.serviceAccount };
       const pods = w.kind === 'CronJob' ? undefined : (await verifyBinding(verifyTarget, ctx.auth.session!.services.verifyDeps(ctx.tree))).report.checks.find((c) => c.id === 'pods');
+      const verify = vscode.l10n.t('Verify');
       void prompter.notify(pods && pods.status !== 'pass' ? 'warning' : 'info',
-        vscode.l10n.t('{0} {1} on {2} now runs as {3} with the azure.workload.identity/use label.{4}', w.kind, w.name, cluster.name, target.serviceAccount, pods ? ` ${pods.message}` : ` ${vscode.l10n.t('Its next Jobs get the token.')}`), vscode.l10n.t('Verify'))
-        .then((a) => { if (a === vscode.l10n.t('Verify')) void vscode.commands.executeCommand('aksWorkloadIdentity.verifyWorkloadIdentity', verifyTarget); });
+        vscode.l10n.t('{0} {1} on {2} now runs as {3} with the azure.workload.identity/use label.{4}', w.kind, w.name, cluster.name, target.serviceAccount, pods ? ` ${pods.message}` : ` ${vscode.l10n.t('Its next Jobs get the token.')}`), verify)
+        .then((a) => { if (a === verify) void vscode.commands.executeCommand('aksWorkloadIdentity.verifyWorkloadIdentity', verifyTarget); });
       return plan;
     } catch (e) {
       // The apply runs in the services bundle: its error classes are not this bundle's, so they are told by name.
@@ -150,7 +151,8 @@ async function connectInCluster(ctx: CommandContext, deps: BindDeps, cluster: Cl
       const d = describeError(e);
       const remedy = (e as StepError).remedy ? ` ${(e as StepError).remedy}` : '';
       ctx.log.error(`Connect: ${d.code}: ${d.message}`);
-      if (await prompter.notify('error', vscode.l10n.t('{0}: {1}: {2}{3}', connectTitle(), d.code, d.message, remedy), vscode.l10n.t('Retry')) !== vscode.l10n.t('Retry')) return undefined;
+      const retry = vscode.l10n.t('Retry');
+      if (await prompter.notify('error', vscode.l10n.t('{0}: {1}: {2}{3}', connectTitle(), d.code, d.message, remedy), retry) !== retry) return undefined;
     }
   }
 }
@@ -244,9 +246,10 @@ async function execute(ctx: CommandContext, reviewed: ConnectPlan, target: Conne
   await vscode.window.showTextDocument(uri, { preview: false });
   ctx.log.info(`${connectTitle()}: ${reviewed.candidate.path}: ${plan.changes.join('; ') || 'already connected'}.`);
   markDone('connected');
+  const verify = vscode.l10n.t('Verify');
   void ctx.prompter().notify('info',
     vscode.l10n.t('{0} {1} in {2} now runs as {3} with the azure.workload.identity/use label. Apply the file to {4} (kubectl apply -f {5}, or your pipeline) to roll out pods that get the token; then Verify.', plan.candidate.workload.kind, plan.candidate.workload.name, plan.candidate.path, target.serviceAccount, target.clusterName, plan.candidate.path),
-    vscode.l10n.t('Verify')).then((a) => { if (a === vscode.l10n.t('Verify')) void vscode.commands.executeCommand('aksWorkloadIdentity.verifyWorkloadIdentity', { cluster, namespace: target.namespace, serviceAccount: target.serviceAccount }); });
+    verify).then((a) => { if (a === verify) void vscode.commands.executeCommand('aksWorkloadIdentity.verifyWorkloadIdentity', { cluster, namespace: target.namespace, serviceAccount: target.serviceAccount }); });
   return plan;
 }
 

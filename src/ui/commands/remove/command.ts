@@ -112,9 +112,10 @@ async function execute(ctx: CommandContext, deps: RemoveDeps, plan: RemovePlan, 
     const where = vscode.l10n.t('Removed: {0}. Not removed: {1}.', done.length ? done.join('; ') : vscode.l10n.t('nothing'), notDone.join('; '));
     if (e.cancelled) { void prompter.notify('info', vscode.l10n.t('Remove cancelled. {0} Run Remove Binding again to finish.', where)); return; }
     const cause = e.cause as StepError;
-    const action = await prompter.notify('error', vscode.l10n.t('Remove stopped at "{0}": {1}: {2}{3} {4}', cause.step, cause.code, cause.message, cause.remedy ? ` ${cause.remedy}` : '', where), vscode.l10n.t('Retry'), vscode.l10n.t('Show Log'));
-    if (action === vscode.l10n.t('Retry')) return execute(ctx, deps, plan, manifest);
-    if (action === vscode.l10n.t('Show Log')) void vscode.commands.executeCommand('aksWorkloadIdentity.showLog');
+    const [retry, showLog] = [vscode.l10n.t('Retry'), vscode.l10n.t('Show Log')];
+    const action = await prompter.notify('error', vscode.l10n.t('Remove stopped at "{0}": {1}: {2}{3} {4}', cause.step, cause.code, cause.message, cause.remedy ? ` ${cause.remedy}` : '', where), retry, showLog);
+    if (action === retry) return execute(ctx, deps, plan, manifest);
+    if (action === showLog) void vscode.commands.executeCommand('aksWorkloadIdentity.showLog');
     return;
   }
   if (manifest) await deleteManifest(ctx, manifest);
@@ -122,9 +123,10 @@ async function execute(ctx: CommandContext, deps: RemoveDeps, plan: RemovePlan, 
   const removed = plan.removals.filter((r) => r.decision === 'remove');
   const kept = plan.removals.filter((r) => r.decision !== 'remove');
   ctx.log.info(`Removed the binding of ${name}: ${removed.map((r) => `${r.title} ${r.resource} (${r.result})`).join('; ') || 'nothing'}.`);
+  const showLog = vscode.l10n.t('Show Log');
   void prompter.notify('info', kept.length ? vscode.l10n.t('Removed the binding of {0}: {1} removed, {2} kept ({3}).', name, removed.length + (manifest ? 1 : 0), kept.length, kept.map((r) => `${r.title} ${r.resource}`).join('; '))
-    : vscode.l10n.t('Removed the binding of {0}: {1} removed.', name, removed.length + (manifest ? 1 : 0)), vscode.l10n.t('Show Log'))
-    .then((a) => { if (a === vscode.l10n.t('Show Log')) void vscode.commands.executeCommand('aksWorkloadIdentity.showLog'); });
+    : vscode.l10n.t('Removed the binding of {0}: {1} removed.', name, removed.length + (manifest ? 1 : 0)), showLog)
+    .then((a) => { if (a === showLog) void vscode.commands.executeCommand('aksWorkloadIdentity.showLog'); });
 }
 
 /** To the trash; where the file system has none (a remote workspace), only after a yes. */
