@@ -148,7 +148,7 @@ export async function testBinding(facts: VerifyFacts, verifyChecks: CheckResult[
     const fix = verifyChecks.find((c) => c.key === `vault:${v.name}` && c.fix)?.fix;
     for (const kind of kinds.length ? kinds : (['secrets'] as Permission[])) {
       const name = `akswi-probe-${randomBytes(6).toString('hex')}`;
-      opts.progress?.(`3/3 Asking ${v.name} for ${kind}/${name}…`);
+      opts.progress?.(l10n.t('3/3 Asking {0} for {1}/{2}…', v.name, kind, name));
       const answer = await whilePropagating<VaultAnswer>(() => deps.probeVault(v.vaultUri!, kind, name, credential, opts.signal).catch((e) => {
         if (isAbort(e) || opts.signal?.aborted) throw new CancelledError();
         const d = describeError(e);

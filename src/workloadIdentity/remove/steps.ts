@@ -101,7 +101,7 @@ export function removeSteps(deps: RemoveDeps): ExecuteStep<RemoveState>[] {
       const identity = s.plan.identity!;
       const current = await deps.identities.find(identity, signal);
       if (!current) return 'alreadyGone';
-      if (current.tags?.[CREATED_BY_TAG.name] !== CREATED_BY_TAG.value) throw new StepError(removalTitle('identity'), 'NotCreatedByExtension', `${identity.name} was not created by this extension; it was kept.`);
+      if (current.tags?.[CREATED_BY_TAG.name] !== CREATED_BY_TAG.value) throw new StepError(removalTitle('identity'), 'NotCreatedByExtension', l10n.t('{0} was not created by this extension; it was kept.', identity.name));
       const [credentials, roles] = await Promise.all([
         deps.identities.listCredentials(identity, signal),
         deps.vaults.roleAssignmentsFor(`/subscriptions/${identity.subscriptionId}`, identity.subscriptionId, identity.principalId, signal),

@@ -96,7 +96,7 @@ export async function connectWorkloadCommand(ctx: CommandContext, from?: { clust
     if (e instanceof PromptDismissed) return undefined;
     const d = describeError(e);
     ctx.log.error(`Connect: ${d.code}: ${d.message}`);
-    void prompter.notify('error', `${connectTitle()}: ${(e as Error)?.name === 'YamlEditError' ? '' : `${d.code}: `}${d.message}`);
+    void prompter.notify('error', (e as Error)?.name === 'YamlEditError' ? vscode.l10n.t('{0}: {1}', connectTitle(), d.message) : vscode.l10n.t('{0}: {1}: {2}', connectTitle(), d.code, d.message));
     return undefined;
   }
 }
@@ -136,7 +136,7 @@ async function connectInCluster(ctx: CommandContext, deps: BindDeps, cluster: Cl
     try {
       const result = await withCancellableProgress(vscode.l10n.t('Connecting {0} {1} on {2}', w.kind, w.name, cluster.name), (progress, signal) =>
         connectDomain(ctx).connectLive(kube, w, target.serviceAccount, { signal, progress, sleep: deps.sleep, ...(plan.secrets ? { secrets: plan.secrets } : {}) }));
-      ctx.log.info(`${connectTitle()}: ${w.kind} ${w.name} on ${cluster.name}: ${result}; ${plan.changes.join('; ')}.`);
+      ctx.log.info(`Connect: ${w.kind} ${w.name} on ${cluster.name}: ${result}; ${plan.changes.join('; ')}.`);
       markDone('connected');
       const verifyTarget = { cluster, namespace: target.namespace, serviceAccount: target.serviceAccount };
       const pods = w.kind === 'CronJob' ? undefined : (await verifyBinding(verifyTarget, ctx.auth.session!.services.verifyDeps(ctx.tree))).report.checks.find((c) => c.id === 'pods');
@@ -178,7 +178,7 @@ async function patchOverlay(ctx: CommandContext, kustomization: string, picked: 
   const fresh = connectDomain(ctx).planKustomizePatch(kustomization, await readText(kustomization), picked, target);
   await writeManifest(ctx.prompter(), fresh.patch.path, fresh.patch.text);
   if (fresh.kustomizationText !== await readText(kustomization)) await vscode.workspace.fs.writeFile(fileUri(kustomization), Buffer.from(fresh.kustomizationText, 'utf8'));
-  ctx.log.info(`${connectTitle()}: ${fresh.changes.join('; ')}.`);
+  ctx.log.info(`Connect: ${fresh.changes.join('; ')}.`);
   markDone('connected');
   void ctx.prompter().notify('info', vscode.l10n.t('{0} now patches {1} {2} to run as {3} with the azure.workload.identity/use label. Build and apply the overlay to roll out pods that get the token.', kustomization, picked.workload.kind, picked.workload.name, target.serviceAccount));
   return fresh;
@@ -244,7 +244,7 @@ async function execute(ctx: CommandContext, reviewed: ConnectPlan, target: Conne
   if (plan.changes.length) await vscode.workspace.fs.writeFile(uri, Buffer.from(plan.text, 'utf8'));
   if (plan.secretProviderClass) await writeManifest(ctx.prompter(), plan.secretProviderClass.path, plan.secretProviderClass.text);
   await vscode.window.showTextDocument(uri, { preview: false });
-  ctx.log.info(`${connectTitle()}: ${reviewed.candidate.path}: ${plan.changes.join('; ') || 'already connected'}.`);
+  ctx.log.info(`Connect: ${reviewed.candidate.path}: ${plan.changes.join('; ') || 'already connected'}.`);
   markDone('connected');
   const verify = vscode.l10n.t('Verify');
   void ctx.prompter().notify('info',
