@@ -13,6 +13,9 @@ export interface NodeLook {
   icon: string;
 }
 
+/** A vault's permission model as the tree, the prompts and the checks name it. */
+export const permissionModel = (rbac: boolean) => (rbac ? 'Azure RBAC' : l10n.t('access policies'));
+
 export const stateText = (state: 'off' | 'oidcOnly' | 'on') => ({ off: l10n.t('workload identity off'), oidcOnly: l10n.t('OIDC issuer only'), on: l10n.t('workload identity on') })[state];
 
 /** Escapes text from Azure for Markdown tooltips: names and tags are data, not markup. */
@@ -41,7 +44,7 @@ export function clusterLook(c: ClusterSummary, updating = false): NodeLook {
 }
 
 export function vaultLook(v: VaultSummary): NodeLook {
-  const model = v.rbac ? 'Azure RBAC' : l10n.t('access policies');
+  const model = permissionModel(v.rbac);
   return {
     label: v.name,
     description: model,

@@ -4,6 +4,7 @@ import { CancelledError, describeError, isAbort, throwIfAborted } from '../error
 import { CLIENT_ID_ANNOTATION } from '../manifest';
 import { TOKEN_EXCHANGE_AUDIENCE } from '../names';
 import { Permission } from '../permissions';
+import { permissionModel } from '../presentation';
 import { Ev, check, grantsOn } from '../verify/checks';
 import type { CheckResult, VerifyFacts, VerifyReport } from '../verify/model';
 import { verifyBinding } from '../verify/verify';
@@ -182,7 +183,7 @@ function namedSecretCheck(vault: string, rbac: boolean, name: string, a: VaultAn
 
 function vaultCheck(vault: string, rbac: boolean, kind: Permission, name: string, a: VaultAnswer, fix: CheckResult['fix']): CheckResult {
   const key = `keyVault:${vault}:${kind}`;
-  const ev: Ev[] = [[l10n.t('Request'), l10n.t('GET {0}/{1} (a name that does not exist)', kind, name)], [l10n.t('Answer'), `${a.status || l10n.t('no answer')} ${a.code}`], [l10n.t('Permission model'), rbac ? 'Azure RBAC' : l10n.t('access policies')]];
+  const ev: Ev[] = [[l10n.t('Request'), l10n.t('GET {0}/{1} (a name that does not exist)', kind, name)], [l10n.t('Answer'), `${a.status || l10n.t('no answer')} ${a.code}`], [l10n.t('Permission model'), permissionModel(rbac)]];
   if ((a.status === 404 && /NotFound$/.test(a.code)) || a.status === 200) return check('keyVault', 'pass', l10n.t('{0}: the identity may get {1} (Key Vault answered that the name does not exist, which it tells only a caller allowed to get).', vault, kind), ev, undefined, key);
   if (a.status === 403 && a.code === 'ForbiddenByFirewall') {
     return check('keyVault', 'warn', l10n.t('{0}: the vault\'s firewall does not let this machine in. That says nothing about the pod, whose network may be allowed; the grant could not be tested from here.', vault), ev, undefined, key);

@@ -5,6 +5,7 @@ import { workloadIdentityState } from '../cluster';
 import { CLIENT_ID_ANNOTATION } from '../manifest';
 import { MAX_CREDENTIALS_PER_IDENTITY, TOKEN_EXCHANGE_AUDIENCE, sameIgnoringTrailingSlash, serviceAccountSubject } from '../names';
 import { ALL_PERMISSIONS, Permission, keyVaultRole } from '../permissions';
+import { permissionModel } from '../presentation';
 import { CheckId, CheckResult, CheckStatus, Fix, VaultGrants, VerifyFacts } from './model';
 
 export const checkTitle = (id: CheckId): string => ({
@@ -212,7 +213,7 @@ export function grantsOn(g: VaultGrants, principalId: string) {
 function vaultResult(g: VaultGrants, principalId: string, identityName: string): CheckResult {
   const v = g.vault;
   const { byPolicy, byRole, roleNames } = grantsOn(g, principalId);
-  const model = v.rbac ? 'Azure RBAC' : l10n.t('access policies');
+  const model = permissionModel(v.rbac);
   const effective = v.rbac ? byRole : byPolicy;
   const ignored = v.rbac ? byPolicy : byRole;
   const key = `vault:${v.name}`;

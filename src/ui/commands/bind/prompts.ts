@@ -6,6 +6,7 @@ import type { ClusterSummary } from '../../../workloadIdentity/cluster';
 import type { IdentityChoice } from '../../../workloadIdentity/bind/model';
 import type { VaultSummary } from '../../../workloadIdentity/inventory';
 import { defaultIdentityName, validateIdentityName, validateNamespace, validateResourceGroupName, validateServiceAccountName } from '../../../workloadIdentity/names';
+import { permissionModel } from '../../../workloadIdentity/presentation';
 import { BACK, PickItem } from '../../../wizard/prompter';
 import { PromptStep, answered } from '../../../wizard/wizard';
 import { clusterItems } from '../pickCluster';
@@ -81,7 +82,7 @@ export const serviceAccountStep: Step = {
 export const vaultStep: Step = {
   shouldPrompt: (c) => !c.vault,
   async prompt(c, p, pos) {
-    const items = c.sources.vaults().then((vs) => vs.map((v) => ({ label: v.name, description: v.rbac ? 'Azure RBAC' : l10n.t('access policies'), detail: `${v.resourceGroup} · ${v.location}`, value: v })));
+    const items = c.sources.vaults().then((vs) => vs.map((v) => ({ label: v.name, description: permissionModel(v.rbac), detail: `${v.resourceGroup} · ${v.location}`, value: v })));
     const v = answered(await p.pick<VaultSummary>({ ...info(pos), placeholder: l10n.t('The Key Vault to read'), items }));
     if (v === BACK) return BACK;
     c.vault = v;

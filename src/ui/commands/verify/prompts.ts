@@ -4,6 +4,7 @@ import type { ClusterSummary } from '../../../workloadIdentity/cluster';
 import type { VaultSummary } from '../../../workloadIdentity/inventory';
 import { CLIENT_ID_ANNOTATION } from '../../../workloadIdentity/manifest';
 import { validateNamespace, validateServiceAccountName } from '../../../workloadIdentity/names';
+import { permissionModel } from '../../../workloadIdentity/presentation';
 import { BACK, PickItem } from '../../../wizard/prompter';
 import { PromptStep, answered } from '../../../wizard/wizard';
 import { clusterItems } from '../pickCluster';
@@ -65,7 +66,7 @@ const vaultStep: Step = {
   async prompt(c, p, pos) {
     const items = c.sources.vaults().then((vaults) => [
       { label: l10n.t('Every vault the identity has a grant on'), description: l10n.t('recommended'), value: null },
-      ...vaults.map((v): PickItem<VaultSummary | null> => ({ label: v.name, description: v.rbac ? 'Azure RBAC' : l10n.t('access policies'), detail: v.resourceGroup, value: v })),
+      ...vaults.map((v): PickItem<VaultSummary | null> => ({ label: v.name, description: permissionModel(v.rbac), detail: v.resourceGroup, value: v })),
     ]);
     const v = answered(await p.pick<VaultSummary | null>({ ...info(c, pos), placeholder: l10n.t('Which Key Vault should the workload read?'), items }));
     if (v === BACK) return BACK;
