@@ -1,5 +1,6 @@
 import * as l10n from '@vscode/l10n';
 import type { TokenCredential } from '@azure/core-auth';
+import * as https from 'node:https';
 import * as k8s from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { AKS_SERVER_SCOPE } from '../auth/cloud';
@@ -291,6 +292,27 @@ class RunCommandTarget implements KubeTarget {
   }
 }
 
+/**
+ * kc.makeApiClient, except that every client of one connection shares one keep-alive agent. client-node makes a
+ * new agent for each request, so each call to the API server paid a TCP and TLS handshake (two more round trips).
+ * A proxy's agent is left as client-node makes it.
+ */
+function apiClients(kc: k8s.KubeConfig) {
+  const server = kc.getCurrentCluster()?.server;
+  if (!server) throw new Error(l10n.t('The cluster-user kubeconfig names no cluster.'));
+  let shared: https.Agent | undefined;
+  const keepAlive: k8s.Middleware = {
+    async pre(context) {
+      const made = context.getAgent();
+      if (made?.constructor === https.Agent) context.setAgent(shared ??= new https.Agent({ ...(made as https.Agent).options, keepAlive: true }));
+      return context;
+    },
+    async post(context) { return context; },
+  };
+  const configuration = k8s.createConfiguration({ baseServer: new k8s.ServerConfiguration(server, {}), authMethods: { default: kc }, promiseMiddleware: [keepAlive] });
+  return <T>(type: new (configuration: k8s.Configuration) => T): T => new type(configuration);
+}
+
 const UNREACHABLE = ['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'UNREACHABLE'];
 const unreachable = (e: any) => UNREACHABLE.includes(e?.code) || UNREACHABLE.includes(e?.cause?.code) || /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT/.test(String(e?.message));
 
@@ -312,11 +334,12 @@ export async function connectToCluster(clusters: ClusterGateway, credential: Tok
     fresh.loadFromOptions({ clusters: [c], users: [{ name: 'aks-workload-identity', token }], contexts: [{ name: 'ctx', cluster: c.name, user: 'aks-workload-identity' }], currentContext: 'ctx' });
     kc.loadFromOptions({ clusters: fresh.clusters, users: fresh.users, contexts: fresh.contexts, currentContext: 'ctx' });
   }
-  const direct = new DirectTarget(kc.makeApiClient(k8s.CoreV1Api), kc.makeApiClient(k8s.AppsV1Api), kc.makeApiClient(k8s.BatchV1Api), kc.makeApiClient(k8s.AdmissionregistrationV1Api), kc.makeApiClient(k8s.CustomObjectsApi), opts);
+  const api = apiClients(kc);
+  const direct = new DirectTarget(api(k8s.CoreV1Api), api(k8s.AppsV1Api), api(k8s.BatchV1Api), api(k8s.AdmissionregistrationV1Api), api(k8s.CustomObjectsApi), opts);
   if (!cluster.private) return direct;
   try {
     await Promise.race([
-      kc.makeApiClient(k8s.VersionApi).getCode(),
+      api(k8s.VersionApi).getCode(),
       new Promise((_, reject) => setTimeout(() => reject(Object.assign(new Error('no answer'), { code: 'ETIMEDOUT' })), probeTimeoutMs)),
     ]);
     return direct;

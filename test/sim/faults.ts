@@ -66,6 +66,8 @@ export interface LoggedRequest {
   at: number;
   /** How long the simulator took to answer, latency included. */
   ms?: number;
+  /** Which TLS connection carried it, numbered per server: a new number is a new handshake. */
+  connection?: number;
 }
 
 /** A request that changes something: not a read, a listing, a query or an operation poll. */

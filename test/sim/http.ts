@@ -54,6 +54,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function startHttpsServer(opts: SimServerOptions): Promise<{ url: string; server: https.Server; close(): Promise<void> }> {
   const hung = new Set<ServerResponse>();
+  const connections = new WeakMap<object, number>();
+  let lastConnection = 0;
   const server = https.createServer({ key: opts.tls.key, cert: opts.tls.cert }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -78,7 +80,8 @@ export async function startHttpsServer(opts: SimServerOptions): Promise<{ url: s
       const m = r.pattern.exec(path);
       if (m) { route = r; params = m.slice(1).map((p) => (p === undefined ? p : decodeURIComponent(p))); break; }
     }
-    const entry: LoggedRequest = { server: opts.name, method, path, op: route?.op ?? 'unknown', status: 0, at: Date.now() };
+    if (!connections.has(req.socket)) connections.set(req.socket, ++lastConnection);
+    const entry: LoggedRequest = { server: opts.name, method, path, op: route?.op ?? 'unknown', status: 0, at: Date.now(), connection: connections.get(req.socket) };
     opts.log.push(entry);
     const finish = (reply: Reply) => { entry.status = reply.status; entry.ms = Date.now() - entry.at; send(res, reply.status, reply.body, reply.headers); };
 

@@ -147,6 +147,13 @@ describe('Bind Key Vault', () => {
     assert.equal(ops.filter((o) => o.startsWith('kube.')).length, 3, ops.join('\n'));
   });
 
+  it('its Kubernetes calls, one after another, share one TLS connection to the API server (no handshake per call)', async () => {
+    await bind(env, request(env, { cluster: 'aks-payments', vault: 'kv-payments', namespace: 'payments', sa: 'one-connection' }));
+    const kube = env.sim.log.filter((x) => x.server === 'kube');
+    assert.equal(kube.length, 3, kube.map((x) => x.op).join('\n'));
+    assert.equal(new Set(kube.map((x) => x.connection)).size, 1, kube.map((x) => `${x.op} on connection ${x.connection}`).join('\n'));
+  });
+
   it('an RBAC vault gets the three roles, with principalType and deterministic names; a rerun finds them', async () => {
     const r = request(env, { cluster: 'aks-payments', vault: 'kv-payments', namespace: 'payments', sa: 'ledger' });
     await bind(env, r);
