@@ -1,6 +1,6 @@
 import * as l10n from '@vscode/l10n';
 import type { TokenCredential } from '@azure/core-auth';
-import type { PipelinePolicy } from '@azure/core-rest-pipeline';
+import { type PipelinePolicy, createDefaultHttpClient } from '@azure/core-rest-pipeline';
 import { ContainerServiceClient } from '@azure/arm-containerservice';
 import { ManagedServiceIdentityClient } from '@azure/arm-msi';
 import { KeyVaultManagementClient } from '@azure/arm-keyvault';
@@ -75,12 +75,19 @@ export interface ClientOptions {
 export class AzureClientFactory {
   constructor(readonly cloud: AzureCloud, readonly credential: TokenCredential, private readonly log: Logger, private readonly clientOptions: ClientOptions = {}) {}
 
+  /**
+   * One HTTP client, so one pool of keep-alive connections, for every client: the SDKs built on core-client and
+   * those built on ts-http-runtime each keep a default of their own, and calls to the same host opened new ones.
+   */
+  private readonly httpClient = createDefaultHttpClient();
+
   private options() {
     const endpoint = this.cloud.resourceManagerEndpoint.replace(/\/$/, '');
     const scopes = [armScope(this.cloud)];
     return {
       endpoint,
       baseUri: endpoint,
+      httpClient: this.httpClient,
       credentials: { scopes },
       credentialScopes: scopes,
       additionalPolicies: [

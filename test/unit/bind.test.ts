@@ -154,6 +154,17 @@ describe('Bind Key Vault', () => {
     assert.equal(new Set(kube.map((x) => x.connection)).size, 1, kube.map((x) => `${x.op} on connection ${x.connection}`).join('\n'));
   });
 
+  it('every Azure SDK client shares one pool of connections: a Key Vault, a cluster and an identity read one after another use one', async () => {
+    const r = request(env, { cluster: 'aks-payments', vault: 'kv-payments' });
+    await env.services.vaults.get(r.vault);
+    await env.services.clusters.get(r.cluster);
+    await env.services.identities.find({ subscriptionId: SUB_PROD, resourceGroup: 'rg-payments', name: 'id-nobody' });
+    await env.services.vaults.get(r.vault);
+    const arm = env.sim.log.filter((x) => x.server === 'arm');
+    assert.equal(arm.length, 4, arm.map((x) => x.op).join('\n'));
+    assert.equal(new Set(arm.map((x) => x.connection)).size, 1, arm.map((x) => `${x.op} on connection ${x.connection}`).join('\n'));
+  });
+
   it('an RBAC vault gets the three roles, with principalType and deterministic names; a rerun finds them', async () => {
     const r = request(env, { cluster: 'aks-payments', vault: 'kv-payments', namespace: 'payments', sa: 'ledger' });
     await bind(env, r);
