@@ -295,8 +295,11 @@ class RunCommandTarget implements KubeTarget {
 /**
  * kc.makeApiClient, except that every client of one connection shares one keep-alive agent. client-node makes a
  * new agent for each request, so each call to the API server paid a TCP and TLS handshake (two more round trips).
- * A proxy's agent is left as client-node makes it.
+ * A connection idle for IDLE_CONNECTION_MS is closed, so a flow resumed after a long review does not write into a
+ * connection a load balancer has dropped. A proxy's agent is left as client-node makes it.
  */
+const IDLE_CONNECTION_MS = 30_000;
+
 function apiClients(kc: k8s.KubeConfig) {
   const server = kc.getCurrentCluster()?.server;
   if (!server) throw new Error(l10n.t('The cluster-user kubeconfig names no cluster.'));
@@ -304,7 +307,7 @@ function apiClients(kc: k8s.KubeConfig) {
   const keepAlive: k8s.Middleware = {
     async pre(context) {
       const made = context.getAgent();
-      if (made?.constructor === https.Agent) context.setAgent(shared ??= new https.Agent({ ...(made as https.Agent).options, keepAlive: true }));
+      if (made?.constructor === https.Agent) context.setAgent(shared ??= new https.Agent({ ...(made as https.Agent).options, keepAlive: true, timeout: IDLE_CONNECTION_MS }));
       return context;
     },
     async post(context) { return context; },
