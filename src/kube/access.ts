@@ -292,14 +292,14 @@ class RunCommandTarget implements KubeTarget {
   }
 }
 
+const IDLE_CONNECTION_MS = 30_000;
+
 /**
  * kc.makeApiClient, except that every client of one connection shares one keep-alive agent. client-node makes a
  * new agent for each request, so each call to the API server paid a TCP and TLS handshake (two more round trips).
  * A connection idle for IDLE_CONNECTION_MS is closed, so a flow resumed after a long review does not write into a
  * connection a load balancer has dropped. A proxy's agent is left as client-node makes it.
  */
-const IDLE_CONNECTION_MS = 30_000;
-
 function apiClients(kc: k8s.KubeConfig) {
   const server = kc.getCurrentCluster()?.server;
   if (!server) throw new Error(l10n.t('The cluster-user kubeconfig names no cluster.'));
