@@ -300,9 +300,7 @@ const IDLE_CONNECTION_MS = 30_000;
  * A connection idle for IDLE_CONNECTION_MS is closed, so a flow resumed after a long review does not write into a
  * connection a load balancer has dropped. A proxy's agent is left as client-node makes it.
  */
-function apiClients(kc: k8s.KubeConfig) {
-  const server = kc.getCurrentCluster()?.server;
-  if (!server) throw new Error(l10n.t('The cluster-user kubeconfig names no cluster.'));
+function apiClients(kc: k8s.KubeConfig, server: string) {
   let shared: https.Agent | undefined;
   const keepAlive: k8s.Middleware = {
     async pre(context) {
@@ -327,17 +325,17 @@ const unreachable = (e: any) => UNREACHABLE.includes(e?.code) || UNREACHABLE.inc
 export async function connectToCluster(clusters: ClusterGateway, credential: TokenCredential, cluster: ClusterSummary, log: Logger, opts: KubeOptions = {}, probeTimeoutMs = 5000): Promise<KubeTarget> {
   const kc = new k8s.KubeConfig();
   kc.loadFromString(await clusters.userKubeconfig(cluster));
+  const c = kc.getCurrentCluster();
+  if (!c) throw new Error(l10n.t('The cluster-user kubeconfig names no cluster.'));
   const aksToken = async () => (await credential.getToken(AKS_SERVER_SCOPE))?.token;
   if (cluster.entraId) {
-    const c = kc.getCurrentCluster();
-    if (!c) throw new Error(l10n.t('The cluster-user kubeconfig names no cluster.'));
     const token = await aksToken();
     if (!token) throw new Error(l10n.t('No token for the AKS server application from the current sign-in.'));
     const fresh = new k8s.KubeConfig();
     fresh.loadFromOptions({ clusters: [c], users: [{ name: 'aks-workload-identity', token }], contexts: [{ name: 'ctx', cluster: c.name, user: 'aks-workload-identity' }], currentContext: 'ctx' });
     kc.loadFromOptions({ clusters: fresh.clusters, users: fresh.users, contexts: fresh.contexts, currentContext: 'ctx' });
   }
-  const api = apiClients(kc);
+  const api = apiClients(kc, c.server);
   const direct = new DirectTarget(api(k8s.CoreV1Api), api(k8s.AppsV1Api), api(k8s.BatchV1Api), api(k8s.AdmissionregistrationV1Api), api(k8s.CustomObjectsApi), opts);
   if (!cluster.private) return direct;
   try {
