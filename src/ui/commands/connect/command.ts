@@ -57,7 +57,7 @@ export async function connectWorkloadCommand(ctx: CommandContext, from?: { clust
     for (;;) {
       const files = await readWorkspaceYaml();
       const { candidates, skipped } = connectDomain(ctx).findCandidates(files, target.namespace);
-      for (const s of skipped) ctx.log.warn(`${connectTitle()}: ${s.path} skipped: ${s.reason}`);
+      for (const s of skipped) ctx.log.warn(`Connect: ${s.path} skipped: ${s.reason}`);
       if (!candidates.length) {
         void prompter.notify('info', vscode.l10n.t('No Deployment, StatefulSet, DaemonSet, Job or CronJob of namespace {0} is defined in the YAML files of the open folders{1}.', target.namespace, skipped.length ? ` ${vscode.l10n.t('({0} could not be read: see the log)', skipped.length === 1 ? vscode.l10n.t('1 file') : vscode.l10n.t('{0} files', skipped.length))}` : ''));
         return undefined;
@@ -172,8 +172,7 @@ async function patchOverlay(ctx: CommandContext, kustomization: string, picked: 
     items: [{ label: vscode.l10n.t('$(check) Connect: add the patch to {0}', kustomization), description: vscode.l10n.t('confirm'), value: 'run' as const }, ...plan.changes.map((c) => ({ label: `$(edit) ${c}`, value: 'line' as const }))],
   });
   if (v !== 'run') return undefined;
-  const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === fileUri(kustomization).toString());
-  if (open?.isDirty) { void ctx.prompter().notify('warning', vscode.l10n.t('{0} has unsaved changes in an editor: save or revert them, then connect again. Nothing was written.', kustomization)); return undefined; }
+  if (refusedUnsaved(ctx, kustomization)) return undefined;
   // Read again: an edit made meanwhile is kept.
   const fresh = connectDomain(ctx).planKustomizePatch(kustomization, await readText(kustomization), picked, target);
   await writeManifest(ctx.prompter(), fresh.patch.path, fresh.patch.text);
@@ -232,14 +231,17 @@ async function review(ctx: CommandContext, plan: ConnectPlan): Promise<'run' | '
   return v === 'run' ? 'run' : review(ctx, plan);
 }
 
+/** A file with unsaved edits in an editor is not written: says so, and returns true. */
+function refusedUnsaved(ctx: CommandContext, path: string): boolean {
+  const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === fileUri(path).toString());
+  if (open?.isDirty) void ctx.prompter().notify('warning', vscode.l10n.t('{0} has unsaved changes in an editor: save or revert them, then connect again. Nothing was written.', path));
+  return !!open?.isDirty;
+}
+
 /** Reads the file again and edits what it finds: an edit made meanwhile is kept, an unsaved one stops the write. */
 async function execute(ctx: CommandContext, reviewed: ConnectPlan, target: ConnectTarget, serviceAccounts: { name: string; annotations: Record<string, string> }[], cluster: ClusterSummary, secrets?: SecretsRequest): Promise<ConnectPlan | undefined> {
   const uri = fileUri(reviewed.candidate.path);
-  const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
-  if (open?.isDirty) {
-    void ctx.prompter().notify('warning', vscode.l10n.t('{0} has unsaved changes in an editor: save or revert them, then connect again. Nothing was written.', reviewed.candidate.path));
-    return undefined;
-  }
+  if (refusedUnsaved(ctx, reviewed.candidate.path)) return undefined;
   const plan = connectDomain(ctx).planConnect(await readText(reviewed.candidate.path), reviewed.candidate, target, serviceAccounts, secrets);
   if (plan.changes.length) await vscode.workspace.fs.writeFile(uri, Buffer.from(plan.text, 'utf8'));
   if (plan.secretProviderClass) await writeManifest(ctx.prompter(), plan.secretProviderClass.path, plan.secretProviderClass.text);
