@@ -147,9 +147,8 @@ function bindRuns(clusterName: string, clusterUpdateMs: number, mode: 'command' 
     if (!line) throw new Error(`Bind run failed: ${r.stdout.slice(-500)}`);
     results.push(JSON.parse(line));
   }
-  const ratios = results.map((x) => x.ratio).sort((a, b) => a - b);
-  const median = results.sort((a, b) => a.ratio - b.ratio)[Math.floor(runs / 2)];
-  return { ...median, runs, ratioRange: `${ratios[0]}–${ratios[ratios.length - 1]}` };
+  results.sort((a, b) => a.ratio - b.ratio);
+  return { ...results[Math.floor(runs / 2)], runs, ratioRange: `${results[0].ratio}–${results[runs - 1].ratio}` };
 }
 
 /**
