@@ -84,11 +84,10 @@ export function bindSteps(deps: BindDeps, runClusterUpdate: <T>(clusterId: strin
     step('namespace', 1, async (s, progress) => {
       s.kube = await deps.kube(s.request.cluster);
       if (s.kube.mode === 'runCommand') progress(l10n.t('The API server of {0} is private: applying through AKS run-command…', s.request.cluster.name));
-      if ((await s.kube.listNamespaces()).includes(s.request.namespace)) {
-        s.serviceAccount = s.kube.getServiceAccount(s.request.namespace, s.request.serviceAccount);
-        s.serviceAccount.catch(() => undefined); // a failed read fails the ServiceAccount step, where it is reported
-        return 'unchanged';
-      }
+      // Read beside the namespaces, not after them: in a namespace that does not exist the ServiceAccount is not found.
+      s.serviceAccount = s.kube.getServiceAccount(s.request.namespace, s.request.serviceAccount);
+      s.serviceAccount.catch(() => undefined); // a failed read fails the ServiceAccount step, where it is reported
+      if ((await s.kube.listNamespaces()).includes(s.request.namespace)) return 'unchanged';
       await s.kube.apply([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: s.request.namespace } }]);
       return 'created';
     }),
