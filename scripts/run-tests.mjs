@@ -52,7 +52,7 @@ switch (tier) {
     status = node(['out/test/support/runDesktop.js', ...rest]);
     break;
   case 'bench':
-    status = node(['--require', './out/test/sim/resolve.js', 'out/test/bench/run.js', ...rest]);
+    status = node(['--expose-gc', '--require', './out/test/sim/resolve.js', 'out/test/bench/run.js', ...rest]);
     break;
 }
 fs.rmSync(tlsDir, { recursive: true, force: true });
