@@ -56,8 +56,6 @@ function cliCredentialFor(info: SimInfo) {
 }
 const cloudFor = (info: SimInfo) => ({ name: 'custom' as const, displayName: 'Simulated Azure', resourceManagerEndpoint: `${info.armUrl}/`, portalUrl: 'https://portal.azure.com', authProviderId: 'microsoft-sovereign-cloud' as const });
 
-/** Peak RSS of the tree loads, sampled only while one runs: the sampling costs CPU that the Bind timings must not carry. */
-let peakRss = 0;
 const mb = (b: number) => Math.round(b / 1024 / 1024);
 
 /**
@@ -72,7 +70,8 @@ async function treeLoad(subs: number, quota = 15) {
     await sim.control.clearLog();
     // From a collected heap (with --expose-gc, as npm run bench runs it): the load before leaves garbage behind.
     (globalThis as { gc?: () => void }).gc?.();
-    peakRss = process.memoryUsage.rss();
+    // Sampled only while a tree loads: the sampling costs CPU that the Bind timings must not carry.
+    let peakRss = process.memoryUsage.rss();
     const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage.rss()); }, 20);
     const t = performance.now();
     let firstPaint = 0;

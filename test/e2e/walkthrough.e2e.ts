@@ -47,8 +47,8 @@ describe('the walkthrough in the browser', () => {
         const signIn = view.locator('.welcome-view-content a.monaco-button', { hasText: 'Sign in to Azure' });
         if (await signIn.isVisible()) { console.log('The view was signed out: pressing its Sign in to Azure.'); await signIn.click(); }
         else if (attempt < 4) {
-          // Seen once under load: the workbench kept one subscription's vault in place of the other's groups, the
-          // loaded data being right (the log's one load). A user presses Refresh; what it showed stays in the output.
+          // README's known issue: in the full e2e run the workbench may show one subscription's vault in place of the
+          // other's groups, the loaded data being right. A user presses Refresh; what it showed stays in the output.
           console.log(`The tree showed, without aks-payments:\n${await view.innerText().catch(() => '(no view)')}\npressing Refresh.`);
           await runCommand(wb.page, 'AKS Workload Identity: Refresh');
         }
