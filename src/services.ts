@@ -39,7 +39,12 @@ export function useTranslations(contents: Record<string, string> | undefined) {
 export interface TenantInfo { tenantId: string; displayName?: string; defaultDomain?: string }
 export interface SubscriptionInfo { subscriptionId: string; displayName: string; tenantId?: string }
 
-export function createAzureServices(cloud: AzureCloud, signedIn: TokenCredential, log: Logger, options: ClientOptions = {}) {
+export interface ServiceOptions extends ClientOptions {
+  /** The tenant signed in to. */
+  tenantId?: string;
+}
+
+export function createAzureServices(cloud: AzureCloud, signedIn: TokenCredential, log: Logger, options: ServiceOptions = {}) {
   // Every client of the session shares one token per scope.
   const credential = new SharedTokenCredential(signedIn);
   const clients = new AzureClientFactory(cloud, credential, log, options);
@@ -87,7 +92,7 @@ export function createAzureServices(cloud: AzureCloud, signedIn: TokenCredential
     /** Dependencies of one Test Binding run: Verify's, plus the exchange a pod makes and Key Vault's data plane. */
     probeDeps(inventory: VerifyDeps['inventory']): ProbeDeps {
       return {
-        ...bindDeps(), identities, inventory, cloud,
+        ...bindDeps(), identities, inventory, cloud, signedInTenantId: options.tenantId,
         workloadCredential: (tenantId, clientId, assertion) => new ClientAssertionCredential(tenantId, clientId, assertion, {
           authorityHost: cloud.activeDirectoryEndpoint,
           // Outside the public cloud, MSAL would first validate the authority against the public cloud's discovery.

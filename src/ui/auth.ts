@@ -159,7 +159,7 @@ export class AuthService implements vscode.Disposable {
     const claims = tokenClaims(token);
     const tenantId = tenant ?? claims.tid ?? '';
     this.log.info(`Signed in as ${claims.upn ?? 'unknown user'} via ${methodLabel(method)} (tenant ${tenantId}, cloud ${cloud.name} ${cloud.resourceManagerEndpoint}).`);
-    return { cloud, method, credential, account: claims.upn ?? claims.name ?? vscode.l10n.t('signed in'), tenantId, services: services.createAzureServices(cloud, credential, this.log) };
+    return { cloud, method, credential, account: claims.upn ?? claims.name ?? vscode.l10n.t('signed in'), tenantId, services: services.createAzureServices(cloud, credential, this.log, { tenantId }) };
   }
 
   private set(s: AzureSession | undefined) {

@@ -94,6 +94,14 @@ function aadError(status: number, error: string, code: number, description: stri
   });
 }
 
+/** Entra ID answers a tenant it does not know, at discovery and at the token endpoint, with AADSTS90002. */
+function unknownTenant(state: SimState, tenant: string) {
+  const known = new Set([...state.tenants.map((t) => t.tenantId), ...state.subscriptions.map((s) => s.tenantId)].map((t) => t.toLowerCase()));
+  if (!known.has(tenant.toLowerCase())) {
+    aadError(400, 'invalid_tenant', 90002, `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`);
+  }
+}
+
 /** Checks a client assertion as Entra ID does for a managed identity's federated credentials; returns an access token. */
 function exchange(ctx: EntraContext, tenant: string, form: URLSearchParams): Reply {
   const { state, config } = ctx;
@@ -104,6 +112,7 @@ function exchange(ctx: EntraContext, tenant: string, form: URLSearchParams): Rep
   if (form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' || !assertion) {
     aadError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
   }
+  unknownTenant(state, tenant);
   const identity = [...state.identities.values()].find((r) => r.resource.properties.clientId.toLowerCase() === clientId.toLowerCase() && r.resource.properties.tenantId === tenant);
   if (!identity) aadError(400, 'unauthorized_client', 700016, `Application with identifier '${clientId}' was not found in the directory '${tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.`);
 
@@ -149,6 +158,7 @@ export function loginRoutes(ctx: EntraContext): Route[] {
   const TENANT = '/([0-9a-f-]{36})';
   return [
     { method: 'GET', pattern: new RegExp(`^${TENANT}/v2\\.0/\\.well-known/openid-configuration$`, 'i'), op: 'entra.openidConfiguration', handle: (r) => {
+      unknownTenant(ctx.state, r.params[0]);
       const base = `${ctx.loginUrl()}/${r.params[0]}`;
       return { status: 200, body: {
         token_endpoint: `${base}/oauth2/v2.0/token`, authorization_endpoint: `${base}/oauth2/v2.0/authorize`, issuer: `${base}/v2.0`,

@@ -9,7 +9,7 @@ import type { ProbeDeps } from '../../src/workloadIdentity/probe/model';
 import type { RemoveDeps } from '../../src/workloadIdentity/remove/model';
 import { VAULT_RESOURCE } from '../sim/entra';
 import { isWrite } from '../sim/faults';
-import { SUB_DEV, SUB_FABRIKAM, SUB_PROD } from '../sim/seed';
+import { SUB_DEV, SUB_FABRIKAM, SUB_PROD, TENANT_CONTOSO } from '../sim/seed';
 import { Simulator, SimOptions } from '../sim/server';
 import type { SimState } from '../sim/model';
 
@@ -45,7 +45,7 @@ export async function withSim(opts: SimOptions & { requestTimeoutMs?: number; re
   const log = new RecordingLogger();
   const credential = simCredential(sim);
   // A short timeout keeps tests of unanswered requests short; the product uses 60 s.
-  const services = createAzureServices(simCloud(sim), credential, log, { requestTimeoutMs: opts.requestTimeoutMs ?? 1500, retryDelayMs: opts.retryDelayMs ?? 50 });
+  const services = createAzureServices(simCloud(sim), credential, log, { requestTimeoutMs: opts.requestTimeoutMs ?? 1500, retryDelayMs: opts.retryDelayMs ?? 50, tenantId: TENANT_CONTOSO });
   return { sim, log, credential, services, clients: services.clients as AzureClientFactory };
 }
 

@@ -11,7 +11,7 @@ import { verifyAndTest } from '../../src/workloadIdentity/probe/probe';
 import { applyFix } from '../../src/workloadIdentity/verify/fix';
 import { CheckResult, VerifyTarget } from '../../src/workloadIdentity/verify/model';
 import { reportMarkdown } from '../../src/workloadIdentity/verify/report';
-import { SUB_PROD, addCredential, addIdentity, addServiceAccount } from '../sim/seed';
+import { SUB_PROD, TENANT_CONTOSO, addCredential, addIdentity, addServiceAccount } from '../sim/seed';
 import { RecordingLogger, probeDepsFor, withSim, writes } from './helpers';
 
 type Env = Awaited<ReturnType<typeof withSim>>;
@@ -104,6 +104,27 @@ describe('Test Binding', () => {
       assert.match(exchange.message, message, code);
       assert.match(exchange.evidence[0].value, new RegExp(`^AADSTS${code}:`), `${code}: what Entra ID said is shown`);
     }
+  });
+
+  it('a client id of an identity the user cannot see, without a tenant-id annotation: the exchange goes to the signed-in tenant, never to a subscription id, so Entra ID says what is wrong (AADSTS700016)', async () => {
+    const t = handMade(env, { clientId: '11111111-2222-4333-8444-555555555555' });
+    const sa = clusterRec(env, 'aks-payments').kube.serviceAccounts.get('payments/hand-made')!;
+    assert.equal(sa.metadata.annotations?.['azure.workload.identity/tenant-id'], undefined, 'the annotation is optional, and absent here');
+    const { report } = await verifyAndTest(t, probeDepsFor(env.services), opts());
+    const exchange = stage(report.checks, 'exchange');
+    assert.match(exchange.message, /^AADSTS700016: /, exchange.message);
+    const tenants = env.sim.log.filter((r) => r.op === 'entra.token').map((r) => r.path.split('/')[1]);
+    assert.deepEqual([...new Set(tenants)], [TENANT_CONTOSO]);
+    assert.ok(!tenants.includes(SUB_PROD));
+
+    assert.match(exchange.evidence.find((e) => e.label === 'Tenant')!.value, new RegExp(`^${TENANT_CONTOSO} \\(from the tenant you signed in to\\)$`));
+
+    // The annotation, when present, is the tenant asked; one Entra ID does not know (AADSTS90002 at discovery) is named with where it came from.
+    sa.metadata.annotations = { ...sa.metadata.annotations, 'azure.workload.identity/tenant-id': SUB_PROD };
+    const wrong = stage((await verifyAndTest(t, probeDepsFor(env.services), opts())).report.checks, 'exchange');
+    assert.equal(wrong.status, 'fail');
+    assert.equal(wrong.message, `endpoints_resolution_error: Microsoft Entra ID does not know the tenant ${SUB_PROD}, which the ServiceAccount's azure.workload.identity/tenant-id annotation names: the exchange cannot start.`);
+    assert.ok(env.sim.log.some((r) => r.op === 'entra.openidConfiguration' && r.status === 400 && r.path.startsWith(`/${SUB_PROD}/`)), 'Entra ID refused the unknown tenant at discovery');
   });
 
   it('Key Vault outcomes: a policy without get is 403 with the grant fix; the firewall says nothing about the pod; a new role assignment is waited for', async () => {

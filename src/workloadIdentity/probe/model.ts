@@ -9,6 +9,8 @@ export interface VaultAnswer { status: number; code: string; message: string }
 /** Test Binding reads through Verify's gateways, and adds the exchange a pod's SDK makes and Key Vault's data plane. */
 export interface ProbeDeps extends VerifyDeps {
   cloud: Pick<AzureCloud, 'name' | 'activeDirectoryEndpoint' | 'keyVaultResource'>;
+  /** The tenant the user signed in to: the exchange's tenant when neither the identity nor the ServiceAccount names one. */
+  signedInTenantId?: string;
   /** The identity's credential as a pod holds it: it presents the ServiceAccount token to Microsoft Entra ID. */
   workloadCredential(tenantId: string, clientId: string, assertion: () => Promise<string>): TokenCredential;
   /** GET of `<kind>/<name>` in the vault with that credential. */

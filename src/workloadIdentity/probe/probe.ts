@@ -1,7 +1,7 @@
 import * as l10n from '@vscode/l10n';
 import { randomBytes } from 'node:crypto';
 import { CancelledError, describeError, isAbort, throwIfAborted } from '../errors';
-import { CLIENT_ID_ANNOTATION } from '../manifest';
+import { CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION } from '../manifest';
 import { TOKEN_EXCHANGE_AUDIENCE } from '../names';
 import { Permission } from '../permissions';
 import { permissionModel } from '../presentation';
@@ -103,7 +103,12 @@ export async function testBinding(facts: VerifyFacts, verifyChecks: CheckResult[
   if (!deps.cloud.activeDirectoryEndpoint || !deps.cloud.keyVaultResource) {
     return [...out, ...skipRest(l10n.t('This custom cloud does not name its Microsoft Entra ID authority or Key Vault DNS suffix: set activeDirectoryEndpointUrl and keyVaultDnsSuffix in microsoft-sovereign-cloud.customEnvironment.'))];
   }
-  const tenantId = found?.tenantId ?? sa.annotations['azure.workload.identity/tenant-id'] ?? facts.target.cluster.subscriptionId;
+  // A subscription id is never a tenant: Entra ID would answer AADSTS90002 and hide what is wrong with the identity.
+  const annotatedTenant = sa.annotations[TENANT_ID_ANNOTATION]?.trim();
+  const [tenantId, tenantSource] = found?.tenantId ? [found.tenantId, l10n.t('the identity')]
+    : annotatedTenant ? [annotatedTenant, l10n.t('the ServiceAccount\'s {0} annotation', TENANT_ID_ANNOTATION)]
+      : [deps.signedInTenantId, l10n.t('the tenant you signed in to')];
+  if (!tenantId) return [...out, ...skipRest(l10n.t('Neither the identity (which you cannot see) nor the ServiceAccount\'s {0} annotation names a tenant, and no tenant is signed in.', TENANT_ID_ANNOTATION))];
   const credential = deps.workloadCredential(tenantId, clientId, async () => token);
   const scope = `${deps.cloud.keyVaultResource}/.default`;
   opts.progress?.(l10n.t('2/3 Exchanging the token at Microsoft Entra ID for {0}…', clientId));
@@ -117,7 +122,9 @@ export async function testBinding(facts: VerifyFacts, verifyChecks: CheckResult[
       // @azure/identity wraps Entra ID's answer: "<error>: Error(s): <codes> - Timestamp: … - Description: AADSTS…".
       const message = String((e as Error).message ?? e);
       const description = /AADSTS\d+:[^]*/.exec(message)?.[0] ?? message;
-      return { ok: false, code: /AADSTS(\d+)/.exec(message)?.[1] ?? describeError(e).code, message: description.split(/\s*Trace ID:|\r?\n/)[0].trim() };
+      // MSAL's own failures (before Entra ID answers anything) carry an error code such as endpoints_resolution_error.
+      const code = /AADSTS(\d+)/.exec(message)?.[1] ?? /\b(endpoints_resolution_error)\b/.exec(message)?.[1] ?? describeError(e).code;
+      return { ok: false, code, message: description.split(/\s*Trace ID:|\r?\n/)[0].trim() };
     }
   }, (r) => (!r.ok && r.code === '70021' ? l10n.t('AADSTS70021: right after a credential is written, Microsoft Entra ID needs a few minutes to see it.') : undefined), opts);
   const credentials = facts.credentials.ok ? facts.credentials.value : [];
@@ -126,13 +133,16 @@ export async function testBinding(facts: VerifyFacts, verifyChecks: CheckResult[
     l10n.t('subject {0} {1}', c.subject === claims.sub ? '✓' : '✗', c.subject),
     l10n.t('audiences {0} {1}', c.audiences.some((a) => claims.aud.includes(a)) ? '✓' : '✗', c.audiences.join(', ')),
   ].join('\n')]);
-  const exchangeEv: Ev[] = [[l10n.t('Client id'), clientId], [l10n.t('Tenant'), tenantId], [l10n.t('Authority'), deps.cloud.activeDirectoryEndpoint], [l10n.t('Resource'), deps.cloud.keyVaultResource], ...claimEv.slice(0, 3), ...compare];
+  const exchangeEv: Ev[] = [[l10n.t('Client id'), clientId], [l10n.t('Tenant'), l10n.t('{0} (from {1})', tenantId, tenantSource)], [l10n.t('Authority'), deps.cloud.activeDirectoryEndpoint], [l10n.t('Resource'), deps.cloud.keyVaultResource], ...claimEv.slice(0, 3), ...compare];
   if (!exchange.ok) {
-    const meaning = aadstsMeaning(exchange.code);
+    // MSAL reads the tenant's discovery document first; Entra ID answers an unknown tenant there (AADSTS90002).
+    const meaning = exchange.code === 'endpoints_resolution_error'
+      ? l10n.t('Microsoft Entra ID does not know the tenant {0}, which {1} names: the exchange cannot start.', tenantId, tenantSource)
+      : aadstsMeaning(exchange.code);
     const fix = verifyChecks.find((c) => ['issuer', 'subject', 'audience', 'serviceAccount'].includes(c.id) && c.fix)?.fix;
     const exact = credentials.some((c) => c.issuer === claims.iss && c.subject === claims.sub && c.audiences.some((a) => claims.aud.includes(a)));
     const propagation = exchange.code === '70021' && exact ? l10n.t(' A credential matches exactly: it was written recently and has not propagated yet; test again in a few minutes.') : '';
-    out.push(check('exchange', 'fail', `${meaning ? `AADSTS${exchange.code}: ${meaning}` : `${exchange.code}: ${exchange.message}`}${propagation}`, [[l10n.t('Microsoft Entra ID said'), exchange.message], ...exchangeEv], fix));
+    out.push(check('exchange', 'fail', `${meaning ? `${/^\d+$/.test(exchange.code) ? 'AADSTS' : ''}${exchange.code}: ${meaning}` : `${exchange.code}: ${exchange.message}`}${propagation}`, [[l10n.t('Microsoft Entra ID said'), exchange.message], ...exchangeEv], fix));
     out.push(check('keyVault', 'skip', l10n.t('No Key Vault token to test with.')));
     return out;
   }
