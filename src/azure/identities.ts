@@ -16,9 +16,31 @@ export const CREATED_BY_TAG = { name: 'created-by', value: 'vscode-aks-workload-
 export interface CredentialInfo {
   name: string;
   issuer: string;
-  subject: string;
+  /** Absent on a flexible credential, which matches tokens by claimsMatchingExpression instead. */
+  subject?: string;
+  /** A flexible credential's claimsMatchingExpression, when the service returns it. */
+  expression?: string;
   audiences: string[];
 }
+
+/** A credential that matches by expression (no subject): never a binding's, and never Bind's or Remove's to change. */
+export const matchesByExpression = (c: CredentialInfo) => c.subject === undefined;
+
+/** Flexible credentials come from api-version 2025-01-31-preview; the SDK's models (2024-11-30) drop the expression. */
+const expressionsOf = (raw: unknown): Map<string, string> => {
+  const out = new Map<string, string>();
+  let body: any;
+  try { body = typeof raw === 'string' ? JSON.parse(raw) : raw; } catch { return out; }
+  for (const c of body?.value ?? []) {
+    const e = c?.properties?.claimsMatchingExpression?.value;
+    if (typeof c?.name === 'string' && typeof e === 'string') out.set(c.name, e);
+  }
+  return out;
+};
+
+const toCredential = (c: { name?: string; issuer?: string; subject?: string; audiences?: string[] }, expression?: string): CredentialInfo => ({
+  name: c.name!, issuer: c.issuer!, ...(c.subject ? { subject: c.subject } : {}), ...(expression ? { expression } : {}), audiences: c.audiences ?? [],
+});
 
 const toIdentity = (i: any): IdentityInfo => ({
   ...parseResourceId(i.id), location: i.location, clientId: i.clientId ?? i.properties?.clientId,
@@ -60,10 +82,14 @@ export class IdentityGateway {
 
   async listCredentials(identity: ResourceRef, signal?: AbortSignal): Promise<CredentialInfo[]> {
     const out: CredentialInfo[] = [];
-    for await (const c of this.clients.managedIdentity(identity.subscriptionId).federatedIdentityCredentials.list(identity.resourceGroup, identity.name, { abortSignal: signal })) {
-      out.push({ name: c.name!, issuer: c.issuer!, subject: c.subject!, audiences: c.audiences ?? [] });
+    const expressions = new Map<string, string>();
+    const onResponse = (raw: { bodyAsText?: string | null; parsedBody?: unknown }) => {
+      for (const [k, v] of expressionsOf(raw.bodyAsText ?? raw.parsedBody)) expressions.set(k, v);
+    };
+    for await (const c of this.clients.managedIdentity(identity.subscriptionId).federatedIdentityCredentials.list(identity.resourceGroup, identity.name, { abortSignal: signal, onResponse })) {
+      out.push(toCredential(c));
     }
-    return out;
+    return out.map((c) => (c.subject === undefined && expressions.has(c.name) ? { ...c, expression: expressions.get(c.name) } : c));
   }
 
   /** Deleting what is gone is no error (Azure answers 204). */
@@ -82,7 +108,7 @@ export class IdentityGateway {
     return this.credentialWrites.run(identity.id.toLowerCase(), async () => {
       const c = await this.clients.managedIdentity(identity.subscriptionId).federatedIdentityCredentials.createOrUpdate(identity.resourceGroup, identity.name, credential.name,
         { issuer: credential.issuer, subject: credential.subject, audiences: credential.audiences }, { abortSignal: signal });
-      return { name: c.name!, issuer: c.issuer!, subject: c.subject!, audiences: c.audiences ?? [] };
+      return toCredential(c);
     });
   }
 }

@@ -66,6 +66,10 @@ export interface Binding {
   issuerMismatch?: boolean;
 }
 
+/** What a credential matches: its subject, or for a flexible credential its claims-matching expression. */
+export const credentialMatch = (c: { subject?: string; expression?: string }): string =>
+  c.subject ?? (c.expression ? l10n.t('matches by expression: {0}', c.expression) : l10n.t('matches by expression'));
+
 export function bindingLook(b: Binding): NodeLook {
   return {
     label: `${b.namespace}/${b.serviceAccount}`,
@@ -81,15 +85,16 @@ export function bindingLook(b: Binding): NodeLook {
  * Bindings of a cluster: credentials whose subject names a ServiceAccount and whose issuer is the cluster's, exactly or
  * (flagged as broken) but for a trailing slash, the most common hand-made mistake.
  */
-export function bindingsOf(issuerUrl: string | undefined, identities: { id: string; name: string; clientId?: string; credentials: { name: string; issuer: string; subject: string }[] }[]): Binding[] {
+export function bindingsOf(issuerUrl: string | undefined, identities: { id: string; name: string; clientId?: string; credentials: { name: string; issuer: string; subject?: string }[] }[]): Binding[] {
   if (!issuerUrl) return [];
   const out: Binding[] = [];
   for (const i of identities) {
     for (const c of i.credentials) {
-      const m = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(c.subject);
+      // A credential without a subject matches by expression: never a binding.
+      const m = c.subject === undefined ? null : /^system:serviceaccount:([^:]+):([^:]+)$/.exec(c.subject);
       const exact = c.issuer === issuerUrl;
       if (!m || (!exact && !sameIgnoringTrailingSlash(c.issuer, issuerUrl))) continue;
-      out.push({ namespace: m[1], serviceAccount: m[2], identityName: i.name, identityId: i.id, clientId: i.clientId, credentialName: c.name, subject: c.subject, ...(exact ? {} : { issuerMismatch: true }) });
+      out.push({ namespace: m[1], serviceAccount: m[2], identityName: i.name, identityId: i.id, clientId: i.clientId, credentialName: c.name, subject: c.subject!, ...(exact ? {} : { issuerMismatch: true }) });
     }
   }
   return out.sort((a, b) => `${a.namespace}/${a.serviceAccount}`.localeCompare(`${b.namespace}/${b.serviceAccount}`));

@@ -165,6 +165,20 @@ export function addCredential(state: SimState, identity: ReturnType<typeof addId
   return fic;
 }
 
+/**
+ * A flexible federated credential (api-version 2025-01-31-preview), as GitHub Actions deployments use: it matches
+ * tokens by claimsMatchingExpression and has no subject. Someone else's: deleting it is a violation.
+ */
+export function addFlexibleCredential(state: SimState, identity: ReturnType<typeof addIdentity>, name: string, issuer: string, expression: string) {
+  const fic = {
+    id: `${identity.resource.id}/federatedIdentityCredentials/${name}`, name, type: 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials',
+    properties: { issuer, audiences: ['api://AzureADTokenExchange'], claimsMatchingExpression: { value: expression, languageVersion: 1 } },
+  };
+  identity.credentials.set(name.toLowerCase(), fic);
+  state.othersOwn.add(`credential:${keyOf(fic.id)}`);
+  return fic;
+}
+
 /** A ServiceAccount created by someone else (kubectl client-side apply), owning its own labels and annotations. */
 export function addServiceAccount(c: ClusterRecord, ns: string, name: string, meta: { labels?: Record<string, string>; annotations?: Record<string, string> }, manager = 'kubectl-client-side-apply') {
   const f = (m?: Record<string, string>) => Object.fromEntries(Object.keys(m ?? {}).map((k) => [`f:${k}`, {}]));
@@ -232,6 +246,8 @@ export function seedStandard(state: SimState): void {
   const idPayments = addIdentity(state, SUB_PROD, 'rg-payments', 'id-payments-api');
   addIdentity(state, SUB_PROD, 'rg-petclinic', 'id-shared-tools');
   addCredential(state, idPayments, 'fic-aks-payments-payments-api', payments.resource.properties.oidcIssuerProfile.issuerURL, 'system:serviceaccount:payments:payments-api');
+  // The same identity deploys from GitHub Actions through a credential without a subject.
+  addFlexibleCredential(state, idPayments, 'github-payments-deploy', 'https://token.actions.githubusercontent.com', "claims['sub'] matches 'repo:contoso/payments:environment:*'");
   addServiceAccount(payments, 'payments', 'payments-api', {
     labels: { 'app.kubernetes.io/part-of': 'payments' },
     annotations: { 'azure.workload.identity/client-id': idPayments.resource.properties.clientId, 'meta.helm.sh/release-name': 'payments' },

@@ -17,6 +17,7 @@ const identityRec = (env: Env, name: string) => [...env.sim.state.identities.val
 const vaultRec = (env: Env, name: string) => [...env.sim.state.vaults.values()].find((v) => v.name === name)!;
 const issuerOf = (env: Env, name: string): string => clusterRec(env, name).resource.properties.oidcIssuerProfile.issuerURL;
 const PAYMENTS_SUBJECT = 'system:serviceaccount:payments:payments-api';
+const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
 
 const deps = (env: Env) => verifyDepsFor(env.services);
 
@@ -129,24 +130,44 @@ describe('Verify Workload Identity', () => {
 
   const credentialOf = (env: Env) => identityRec(env, 'id-payments-api').credentials.get('fic-aks-payments-payments-api')!;
 
+  it('a credential without a subject on the identity (GitHub Actions through claimsMatchingExpression) is listed as matching by expression, never taken for the binding\'s, and Verify passes', async () => {
+    const github = identityRec(env, 'id-payments-api').credentials.get('github-payments-deploy')!;
+    assert.equal(github.properties.subject, undefined, 'the seed\'s flexible credential has no subject');
+    const { report } = await verify(env, target(env));
+    for (const id of ['issuer', 'subject', 'audience'] as const) assert.equal(byId(report.checks, id).status, 'pass', byId(report.checks, id).message);
+    assert.match(byId(report.checks, 'issuer').message, /^fic-aks-payments-payments-api uses the cluster's issuer exactly/);
+    assert.match(byId(report.checks, 'credentialCount').message, /2 of 20/, 'it takes a place in the budget');
+    // Every other check sees it too: the subjects a mistyped one is compared with name only real subjects.
+    credentialOf(env).properties.subject = 'system:serviceaccount:payments:paymnets-api';
+    const typo = byId((await verify(env, target(env))).report.checks, 'subject');
+    assert.match(typo.message, /federates system:serviceaccount:payments:paymnets-api: is/);
+    assert.doesNotMatch(typo.message + JSON.stringify(typo.evidence), /undefined|matches by expression/);
+    // With no credential for the binding, the identity's credentials are listed: the flexible one with its expression.
+    identityRec(env, 'id-payments-api').credentials.delete('fic-aks-payments-payments-api');
+    const none = byId((await verify(env, target(env))).report.checks, 'issuer');
+    assert.equal(none.status, 'fail');
+    assert.equal(none.evidence.find((e) => e.label === 'Credentials on the identity')!.value,
+      `github-payments-deploy: ${GITHUB_ISSUER} · matches by expression: claims['sub'] matches 'repo:contoso/payments:environment:*'`);
+  });
+
   it('5: an issuer without its trailing slash gets its own message; the fix rewrites that credential in place', async () => {
     credentialOf(env).properties.issuer = issuerOf(env, 'aks-payments').replace(/\/$/, '');
     await detectAndFix(env, target(env), 'issuer', /only by a trailing slash/);
-    assert.equal(identityRec(env, 'id-payments-api').credentials.size, 1, 'no second credential');
+    assert.equal(identityRec(env, 'id-payments-api').credentials.size, 2, 'no second credential beside the GitHub one');
     assert.equal(credentialOf(env).properties.issuer, issuerOf(env, 'aks-payments'));
   });
 
   it('5: the in-cluster issuer gets its own message', async () => {
     credentialOf(env).properties.issuer = 'https://kubernetes.default.svc.cluster.local';
     await detectAndFix(env, target(env), 'issuer', /kubernetes\.default\.svc\.cluster\.local, which a cluster uses before its OIDC issuer/);
-    assert.equal(identityRec(env, 'id-payments-api').credentials.size, 1);
+    assert.equal(identityRec(env, 'id-payments-api').credentials.size, 2);
   });
 
   it('5: another cluster\'s issuer is named; the fix adds a credential and leaves that cluster\'s', async () => {
     credentialOf(env).properties.issuer = issuerOf(env, 'aks-entra');
     await detectAndFix(env, target(env), 'issuer', /belongs to another cluster, aks-entra/);
     const creds = [...identityRec(env, 'id-payments-api').credentials.values()].map((c) => c.properties.issuer).sort();
-    assert.deepEqual(creds, [issuerOf(env, 'aks-entra'), issuerOf(env, 'aks-payments')].sort());
+    assert.deepEqual(creds, [issuerOf(env, 'aks-entra'), issuerOf(env, 'aks-payments'), GITHUB_ISSUER].sort());
   });
 
   it('5: no credential at all fails, and the fix creates one', async () => {
@@ -158,7 +179,7 @@ describe('Verify Workload Identity', () => {
     credentialOf(env).properties.subject = 'system:serviceaccount:Payments:payments-api';
     await detectAndFix(env, target(env), 'subject', /differs only in case/);
     assert.equal(credentialOf(env).properties.subject, PAYMENTS_SUBJECT);
-    assert.equal(identityRec(env, 'id-payments-api').credentials.size, 1);
+    assert.equal(identityRec(env, 'id-payments-api').credentials.size, 2);
   });
 
   it('6: a mistyped subject is reported with the subjects that exist', async () => {
@@ -171,13 +192,13 @@ describe('Verify Workload Identity', () => {
     await detectAndFix(env, target(env), 'audience', /lacks the audience api:\/\/AzureADTokenExchange/);
   });
 
-  it('8: 18 credentials warn; 20 warn that none can be added', async () => {
+  it('8: 18 credentials warn; 20 warn that none can be added (a credential without a subject counts: it takes a place)', async () => {
     const id = identityRec(env, 'id-payments-api');
-    for (let i = 0; i < 17; i++) addCredential(env.sim.state, id, `other-${i}`, issuerOf(env, 'aks-payments'), `system:serviceaccount:team${i}:app`);
+    for (let i = 0; i < 16; i++) addCredential(env.sim.state, id, `other-${i}`, issuerOf(env, 'aks-payments'), `system:serviceaccount:team${i}:app`);
     let c = byId((await verify(env, target(env))).report.checks, 'credentialCount');
     assert.equal(c.status, 'warn');
     assert.match(c.message, /18 of 20.*close to the limit/);
-    for (let i = 17; i < 19; i++) addCredential(env.sim.state, id, `other-${i}`, issuerOf(env, 'aks-payments'), `system:serviceaccount:team${i}:app`);
+    for (let i = 16; i < 18; i++) addCredential(env.sim.state, id, `other-${i}`, issuerOf(env, 'aks-payments'), `system:serviceaccount:team${i}:app`);
     c = byId((await verify(env, target(env))).report.checks, 'credentialCount');
     assert.match(c.message, /20 federated credentials, the most Azure allows/);
   });

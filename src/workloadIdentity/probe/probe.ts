@@ -4,7 +4,7 @@ import { CancelledError, describeError, isAbort, throwIfAborted } from '../error
 import { CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION } from '../manifest';
 import { TOKEN_EXCHANGE_AUDIENCE } from '../names';
 import { Permission } from '../permissions';
-import { permissionModel } from '../presentation';
+import { credentialMatch, permissionModel } from '../presentation';
 import { Ev, check, grantsOn } from '../verify/checks';
 import type { CheckResult, VerifyFacts, VerifyReport } from '../verify/model';
 import { verifyBinding } from '../verify/verify';
@@ -130,7 +130,7 @@ export async function testBinding(facts: VerifyFacts, verifyChecks: CheckResult[
   const credentials = facts.credentials.ok ? facts.credentials.value : [];
   const compare: Ev[] = credentials.map((c) => [l10n.t('Credential {0}', c.name), [
     l10n.t('issuer {0} {1}', c.issuer === claims.iss ? '✓' : '✗', c.issuer),
-    l10n.t('subject {0} {1}', c.subject === claims.sub ? '✓' : '✗', c.subject),
+    l10n.t('subject {0} {1}', c.subject === claims.sub ? '✓' : '✗', credentialMatch(c)),
     l10n.t('audiences {0} {1}', c.audiences.some((a) => claims.aud.includes(a)) ? '✓' : '✗', c.audiences.join(', ')),
   ].join('\n')]);
   const exchangeEv: Ev[] = [[l10n.t('Client id'), clientId], [l10n.t('Tenant'), l10n.t('{0} (from {1})', tenantId, tenantSource)], [l10n.t('Authority'), deps.cloud.activeDirectoryEndpoint], [l10n.t('Resource'), deps.cloud.keyVaultResource], ...claimEv.slice(0, 3), ...compare];

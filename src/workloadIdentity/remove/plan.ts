@@ -1,3 +1,4 @@
+import { credentialMatch } from '../presentation';
 import * as l10n from '@vscode/l10n';
 import { CREATED_BY_TAG, CredentialInfo } from '../../azure/identities';
 import type { RoleAssignmentInfo } from '../../azure/vaults';
@@ -60,8 +61,8 @@ export function planRemoval(facts: RemoveFacts, choices: RemoveChoices): RemoveP
   const credentials: CredentialInfo[] = f.credentials.ok ? f.credentials.value : [];
   const ours = (c: CredentialInfo) => c.subject === subject && !!issuer && sameIgnoringTrailingSlash(c.issuer, issuer);
   for (const c of credentials) {
-    if (ours(c)) add('credential', c.name, l10n.t('{0} on {1}', c.name, identity!.name), 'remove', l10n.t('{0} from {1}', c.subject, c.issuer), { credential: { identity: identity!, name: c.name, issuer: c.issuer, subject: c.subject } });
-    else add('credential', c.name, l10n.t('{0} on {1}', c.name, identity!.name), 'notOurs', l10n.t('{0}: {1} from {2}', c.subject === subject ? l10n.t('another cluster') : l10n.t('another ServiceAccount'), c.subject, c.issuer));
+    if (ours(c)) add('credential', c.name, l10n.t('{0} on {1}', c.name, identity!.name), 'remove', l10n.t('{0} from {1}', subject, c.issuer), { credential: { identity: identity!, name: c.name, issuer: c.issuer, subject } });
+    else add('credential', c.name, l10n.t('{0} on {1}', c.name, identity!.name), 'notOurs', l10n.t('{0}: {1} from {2}', c.subject === undefined ? l10n.t('another tool') : c.subject === subject ? l10n.t('another cluster') : l10n.t('another ServiceAccount'), credentialMatch(c), c.issuer));
   }
   const othersUseIdentity = credentials.filter((c) => !ours(c));
 

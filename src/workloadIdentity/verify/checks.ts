@@ -5,7 +5,7 @@ import { workloadIdentityState } from '../cluster';
 import { CLIENT_ID_ANNOTATION } from '../manifest';
 import { MAX_CREDENTIALS_PER_IDENTITY, TOKEN_EXCHANGE_AUDIENCE, sameIgnoringTrailingSlash, serviceAccountSubject } from '../names';
 import { ALL_PERMISSIONS, Permission, keyVaultRole } from '../permissions';
-import { permissionModel } from '../presentation';
+import { credentialMatch, permissionModel } from '../presentation';
 import { CheckId, CheckResult, CheckStatus, Fix, VaultGrants, VerifyFacts } from './model';
 
 export const checkTitle = (id: CheckId): string => ({
@@ -68,7 +68,7 @@ function issuerVerdict(issuer: string, clusterIssuer: string, knownIssuers: Map<
  * ServiceAccount, at least up to case. Credentials for other ServiceAccounts are other bindings, not near misses.
  */
 export function closestCredential(credentials: CredentialInfo[], clusterIssuer: string, subject: string): CredentialInfo | undefined {
-  const subj = (c: CredentialInfo) => c.subject === subject ? 2 : c.subject.toLowerCase() === subject.toLowerCase() ? 1 : 0;
+  const subj = (c: CredentialInfo) => c.subject === subject ? 2 : c.subject?.toLowerCase() === subject.toLowerCase() ? 1 : 0;
   const iss = (c: CredentialInfo) => c.issuer === clusterIssuer ? 2 : sameIgnoringTrailingSlash(c.issuer, clusterIssuer) || sameIgnoringTrailingSlash(c.issuer, IN_CLUSTER_ISSUER) ? 1 : 0;
   return credentials.filter((c) => subj(c) > 0)
     .map((c) => ({ c, score: subj(c) * 3 + iss(c), aud: c.audiences.includes(TOKEN_EXCHANGE_AUDIENCE) ? 1 : 0 }))
@@ -161,7 +161,7 @@ function credentialResults(f: VerifyFacts, credentials: CredentialInfo[], issuer
     detail: best && meantForThisCluster(best, issuer)
       ? l10n.t('Rewrite {0} on {1} with issuer {2}, subject {3} and audience {4}.', best.name, identityName, issuer, subject, TOKEN_EXCHANGE_AUDIENCE)
       : l10n.t('Create a federated credential on {0} with issuer {1}, subject {2} and audience {3}.', identityName, issuer, subject, TOKEN_EXCHANGE_AUDIENCE) };
-  const all: Ev = [l10n.t('Credentials on the identity'), credentials.map((c) => `${c.name}: ${c.issuer} · ${c.subject}`).join('\n') || undefined];
+  const all: Ev = [l10n.t('Credentials on the identity'), credentials.map((c) => `${c.name}: ${c.issuer} · ${credentialMatch(c)}`).join('\n') || undefined];
 
   // 5
   if (!best) out.push(check('issuer', 'fail', l10n.t('{0} has no federated credential for {1} with {2}\'s issuer.', identityName, subject, clusterName), [[l10n.t('Cluster issuer'), issuer], all], fix));
@@ -170,14 +170,14 @@ function credentialResults(f: VerifyFacts, credentials: CredentialInfo[], issuer
     out.push(check('issuer', v.ok ? 'pass' : 'fail', v.ok ? l10n.t('{0} uses the cluster\'s issuer exactly.', best.name) : v.message, [[l10n.t('Cluster issuer'), issuer], [l10n.t('Credential issuer'), best.issuer], [l10n.t('Credential'), best.name]], v.ok ? undefined : fix));
   }
   // 6
-  const sameIssuer = credentials.filter((c) => c.issuer === issuer);
+  const sameIssuer = credentials.filter((c) => c.issuer === issuer && c.subject !== undefined);
   if (!best && sameIssuer.length) {
     out.push(check('subject', 'fail', l10n.t('No credential names {0}. With {1}\'s issuer, {2} federates {3}: is the namespace or ServiceAccount name mistyped?', subject, clusterName, identityName, sameIssuer.map((c) => c.subject).join(', ')),
       [[l10n.t('Expected'), subject], [l10n.t('Subjects with this issuer'), sameIssuer.map((c) => c.subject).join('\n')]], fix));
   } else if (!best) out.push(skipped('subject', l10n.t('No credential to compare.')));
   else if (best.subject === subject) out.push(check('subject', 'pass', l10n.t('{0} names {1}.', best.name, subject), [[l10n.t('Expected'), subject], [l10n.t('Credential subject'), best.subject]]));
   else {
-    const caseOnly = best.subject.toLowerCase() === subject.toLowerCase();
+    const caseOnly = best.subject?.toLowerCase() === subject.toLowerCase();
     out.push(check('subject', 'fail', caseOnly
       ? l10n.t('The subject differs only in case. Kubernetes names are case-sensitive and Entra ID compares subjects exactly (AADSTS700213).')
       : l10n.t('The subject does not name {0}/{1}.', f.target.namespace, f.target.serviceAccount),

@@ -61,7 +61,7 @@ async function findIdentity(target: VerifyTarget, sa: { annotations: Record<stri
     return identity ? { identity, via: 'binding' } : { via: 'none' };
   }
   const hit = (await deps.identities.listWithCredentials(target.cluster.subscriptionId, signal))
-    .find((i) => i.credentials.some((c) => c.subject.toLowerCase() === subject.toLowerCase()));
+    .find((i) => i.credentials.some((c) => c.subject?.toLowerCase() === subject.toLowerCase()));
   if (!hit) return { via: 'none' };
   const { credentials: _read, ...identity } = hit;
   return { identity, via: 'credential' };
