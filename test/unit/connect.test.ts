@@ -61,6 +61,13 @@ describe('Connect Workload: editing the workspace YAML in place', () => {
     ]);
   });
 
+  it('a comment directly above the key the new lines go before stays with that key', () => {
+    const text = DEPLOYMENT.replace('    spec:\n      containers:', '    spec:\n      # the containers\n      # (one per process)\n      containers:').replace('      labels:\n        app:', '      labels:\n        # selects the pods\n        app:');
+    const { text: out } = connectInYaml(text, 0, 'checkout-api');
+    assert.match(out, /\n    spec:\n      serviceAccountName: checkout-api\n      # the containers\n      # \(one per process\)\n      containers:\n/);
+    assert.match(out, /\n      labels:\n        azure\.workload\.identity\/use: "true"\n        # selects the pods\n        app: 'checkout'\n/);
+  });
+
   it('adds serviceAccountName and the label, changing only those lines: comments, quoting, anchors and flow style stay', () => {
     const { text, changes } = connectInYaml(DEPLOYMENT, 0, 'checkout-api');
     assert.deepEqual(changes, ['spec.template.spec.serviceAccountName: (unset) → checkout-api', `spec.template.metadata.labels["${USE_LABEL}"]: "true"`]);
@@ -99,14 +106,16 @@ describe('Connect Workload: editing the workspace YAML in place', () => {
     const scalar = fc.oneof(fc.stringMatching(/^[a-z][a-z0-9 -]{0,12}$/), fc.integer(), fc.boolean());
     fc.assert(fc.property(
       fc.dictionary(key, scalar, { maxKeys: 4 }), fc.dictionary(key, scalar, { maxKeys: 3 }), fc.option(fc.stringMatching(/^[a-z][a-z0-9-]{0,10}$/)),
-      fc.boolean(), fc.constantFrom('\n', '\r\n'), fc.stringMatching(/^[a-z ]{0,20}$/),
-      (specExtra, labels, existingSa, withMetadata, eol, comment) => {
+      fc.boolean(), fc.constantFrom('\n', '\r\n'), fc.stringMatching(/^[a-z ]{0,20}$/), fc.constantFrom(0, 1, 2),
+      (specExtra, labels, existingSa, withMetadata, eol, comment, commentLines) => {
         const y = (v: unknown) => JSON.stringify(v);
+        // Comment lines directly above a key describe that key: the edit must leave them there.
+        const about = (indent: string, key: string) => Array.from({ length: commentLines }, (_, i) => `${indent}# about ${key} (${i + 1})`);
         const lines = [
           `# ${comment}`, 'apiVersion: apps/v1', 'kind: StatefulSet', 'metadata:', '  name: db', 'spec:', '  template:',
-          ...(withMetadata ? ['    metadata:', ...(Object.keys(labels).length ? ['      labels:', ...Object.entries(labels).map(([k, v]) => `        ${k}: ${y(String(v))}`)] : ['      annotations: {a: b}'])] : []),
-          '    spec:', ...Object.entries(specExtra).map(([k, v]) => `      ${k}: ${y(v)}  # ${comment}`),
-          ...(existingSa ? [`      serviceAccountName: ${existingSa}`] : []), '      containers: []', '',
+          ...(withMetadata ? [...about('    ', 'metadata'), '    metadata:', ...(Object.keys(labels).length ? [...about('      ', 'labels'), '      labels:', ...Object.entries(labels).flatMap(([k, v]) => [...about('        ', k), `        ${k}: ${y(String(v))}`])] : [...about('      ', 'annotations'), '      annotations: {a: b}'])] : []),
+          ...about('    ', 'spec'), '    spec:', ...Object.entries(specExtra).flatMap(([k, v]) => [...about('      ', k), `      ${k}: ${y(v)}  # ${comment}`]),
+          ...(existingSa ? [...about('      ', 'serviceAccountName'), `      serviceAccountName: ${existingSa}`] : []), ...about('      ', 'containers'), '      containers: []', '',
         ];
         const before = lines.join(eol);
         const { text } = connectInYaml(before, 0, 'app-sa');
@@ -117,8 +126,14 @@ describe('Connect Workload: editing the workspace YAML in place', () => {
         const { removed } = lineDiff(before.replace(/\r\n/g, '\n'), text.replace(/\r\n/g, '\n'));
         assert.deepEqual(removed, existingSa ? [`      serviceAccountName: ${existingSa}`] : [], 'only a replaced ServiceAccount line goes');
         assert.equal(text.includes('\r\n'), eol === '\r\n');
+        const out = text.split(eol);
+        out.forEach((line, i) => {
+          const m = /^( *)# about (\S+) \((\d)\)$/.exec(line);
+          if (!m || Number(m[3]) !== commentLines) return;
+          assert.equal(out[i + 1]?.startsWith(`${m[1]}${m[2]}:`), true, `"${line}" still sits directly above ${m[2]}:\n${text}`);
+        });
       },
-    ), { numRuns: 200 });
+    ), { numRuns: 300 });
   });
 });
 

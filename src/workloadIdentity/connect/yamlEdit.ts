@@ -145,7 +145,10 @@ function setKey(text: string, map: { items: any[]; flow?: boolean; range: [numbe
   return insertBlock(text, map, [`${key}: ${value}`], eol);
 }
 
-/** Inserts lines above the map's first key, in its indentation. */
+/**
+ * Inserts lines above the map's first key, in its indentation, and above the comment lines directly over that key:
+ * they describe the key, so they stay with it.
+ */
 function insertBlock(text: string, map: { items: any[]; range: [number, number, number] }, lines: string[], eol: string): Edit {
   const first = map.items[0]?.key?.range?.[0];
   if (first === undefined) throw new YamlEditError(l10n.t('The mapping to edit is empty or not in block style.'));
@@ -153,7 +156,13 @@ function insertBlock(text: string, map: { items: any[]; range: [number, number, 
   const indent = text.slice(lineStart, first);
   // "- name: x" (a map inside a sequence entry) or a key after other text on its line: no plain indentation to copy.
   if (!/^ *$/.test(indent)) throw new YamlEditError(l10n.t('The mapping at line {0} does not start its own line: edit it by hand.', text.slice(0, first).split('\n').length));
-  return { from: lineStart, to: lineStart, text: lines.map((l) => `${indent}${l}${eol}`).join('') };
+  let at = lineStart;
+  for (;;) {
+    const previous = text.lastIndexOf('\n', at - 2) + 1;
+    if (at === 0 || !/^[ \t]*#[^\n]*\n$/.test(text.slice(previous, at))) break;
+    at = previous;
+  }
+  return { from: at, to: at, text: lines.map((l) => `${indent}${l}${eol}`).join('') };
 }
 
 export const SECRETS_STORE_VOLUME = 'secrets-store';
