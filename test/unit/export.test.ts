@@ -1,5 +1,8 @@
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from '@cdktf/hcl2json';
 import type { BindRequest } from '../../src/workloadIdentity/bind/model';
@@ -42,7 +45,7 @@ describe('Export as code', () => {
       assert.match(content, /^#!\/usr\/bin\/env bash\n# An az CLI and kubectl script/);
       assert.match(content, /\nset -euo pipefail\n/);
       assert.match(content, /ISSUER="\$\(az aks show -g "\$CLUSTER_RG" -n "\$CLUSTER" --query oidcIssuerProfile.issuerUrl -o tsv\)"/);
-      assert.match(content, /ENABLED="\$\(az aks show .*securityProfile\.workloadIdentity\.enabled" -o tsv\)"\nif \[ "\$ENABLED" != "true" \]; then\n  az aks update .* --enable-oidc-issuer --enable-workload-identity/);
+      assert.match(content, /ENABLED="\$\(az aks show .*securityProfile\.workloadIdentity\.enabled" -o tsv\)"\nif \[ "\$ENABLED" != "true" \]; then\n[^]*?version_at_least "\$AZ_VERSION" 2\.47\.0[^]*?\n  az aks update .* --enable-oidc-issuer --enable-workload-identity/);
       assert.match(content, /FOUND="\$\(az identity list -g "\$IDENTITY_RG" --query "length\(\[\?name=='\$IDENTITY'\]\)" -o tsv\)"\nif \[ "\$FOUND" = "0" \]; then\n  az identity create/);
       assert.doesNotMatch(content, /az keyvault set-policy[^\n]*--spn/);
       if (rbac) {
@@ -115,6 +118,32 @@ describe('Export as code', () => {
       }
     });
   }
+
+  it('the script checks its tools before anything else, and names what is missing', () => {
+    for (const v of variants) {
+      const { content } = azScript(bindingSpec(request({ rbac: true, existing: false, cluster: v.cluster })));
+      const preflight = content.slice(content.indexOf('# 0. The tools'), content.indexOf('# 1. '));
+      assert.match(preflight, /\nneed az 'the Azure CLI, 2\.47\.0 or later/);
+      assert.equal(/\nneed kubectl /.test(preflight), !v.cluster.private, v.name);
+      assert.equal(/\nneed kubelogin /.test(preflight), !!v.cluster.entraId, v.name);
+      assert.ok(content.indexOf('version_at_least "$AZ_VERSION" 2.47.0') < content.indexOf('az aks update'), 'the version is checked before the update');
+    }
+    // Run with a PATH that has az but no kubectl: it stops at the check, before az is asked anything.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'akswi-tools-'));
+    try {
+      const calls = path.join(dir, 'az-calls');
+      fs.writeFileSync(path.join(dir, 'az'), `#!/bin/bash\necho "$*" >> ${calls}\necho 2.45.0\n`, { mode: 0o755 });
+      for (const tool of ['sort', 'head', 'mktemp', 'rm', 'cat']) fs.symlinkSync(execFileSync('bash', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), path.join(dir, tool));
+      const file = path.join(dir, 'bind.sh');
+      fs.writeFileSync(file, azScript(bindingSpec(request({ rbac: true, existing: false }))).content);
+      const run = spawnSync('/bin/bash', [file], { env: { PATH: dir }, encoding: 'utf8' });
+      assert.equal(run.status, 1);
+      assert.equal(run.stderr.trim(), 'This script needs kubectl (az aks install-cli installs it). Nothing was changed.');
+      assert.equal(fs.existsSync(calls), false, 'az was not called');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('the script names role assignments as Bind does, so Bind, a rerun and Remove recognise them', async () => {
     const { content } = azScript(bindingSpec(request({ rbac: true, existing: false })));

@@ -120,8 +120,12 @@ describe('the exported script, run by the real az and kubectl against the simula
     assert.equal(env.sim.state.clusters.get(clusterFromRaw([...env.sim.state.clusters.values()].find((c) => c.name === 'aks-petclinic')!.resource).id.toLowerCase())!.resource.properties.oidcIssuerProfile?.enabled ?? false, false, 'nothing changed');
   });
 
-  it('on a cluster without workload identity, the check sends it to the update, which az 2.45 cannot do: the script stops there', async () => {
-    await assert.rejects(script(request(env, 'kv-petclinic', 'aks-oidc-only')), /unrecognized arguments: --enable-workload-identity/);
+  it('on a cluster without workload identity, az 2.45 cannot enable it: the script says which version it needs before it writes anything', async () => {
+    await assert.rejects(script(request(env, 'kv-petclinic', 'aks-oidc-only')), (e: Error) => {
+      assert.match(e.message, /Enabling workload identity on aks-oidc-only needs Azure CLI 2\.47\.0 or later \(az aks update --enable-workload-identity\); this is 2\.45\.0\. .*Nothing was changed\./);
+      assert.doesNotMatch(e.message, /unrecognized arguments/);
+      return true;
+    });
     assert.deepEqual(writes(env.sim).map((x) => x.op), [], 'nothing written before the cluster is on');
   });
 });

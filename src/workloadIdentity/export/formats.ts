@@ -17,8 +17,16 @@ function header(s: BindingSpec, comment: string, format: string, notCovered: str
 
 const sh = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
 
+/** The first Azure CLI with `az aks update --enable-workload-identity` (the AKS docs' prerequisite for it). */
+export const AZ_FOR_WORKLOAD_IDENTITY = '2.47.0';
+
 /** bash with az and kubectl. Every step checks first, so a second run writes nothing. */
 export function azScript(s: BindingSpec): ExportedFile {
+  // A private cluster runs kubectl inside it; an Entra ID cluster's kubeconfig needs kubelogin for its tokens.
+  const tools = s.cluster.private ? [] : [
+    { name: 'kubectl', why: 'az aks install-cli installs it' },
+    ...(s.cluster.entraId ? [{ name: 'kubelogin', why: 'az aks install-cli installs it; the Microsoft Entra ID cluster gets its tokens from it' }] : []),
+  ];
   // The names are DNS labels (checked before export), so the commands need no quoting inside the cluster either.
   const k = (cmd: string) => (s.cluster.private ? `in_cluster "kubectl ${cmd}"` : `kubectl --kubeconfig "$KUBECONFIG_FILE" ${cmd}`);
   const grant = s.vault.rbac
@@ -77,11 +85,25 @@ VAULT=${sh(s.vault.name)}
 CREDENTIAL=${sh(s.credentialName)}
 SUBJECT="system:serviceaccount:$NAMESPACE:$SERVICE_ACCOUNT"
 
+# 0. The tools, checked before anything is written.
+need() {
+  command -v "$1" >/dev/null 2>&1 || { echo "This script needs $1 ($2). Nothing was changed." >&2; exit 1; }
+}
+need az ${sh(`the Azure CLI, ${AZ_FOR_WORKLOAD_IDENTITY} or later where the cluster needs workload identity enabled`)}
+${tools.map((t) => `need ${t.name} ${sh(t.why)}`).join('\n')}
+version_at_least() { [ "$(printf '%s\\n%s\\n' "$2" "$1" | sort -V | head -n 1)" = "$2" ]; }
+AZ_VERSION="$(az version --query '"azure-cli"' -o tsv)"
+
 # 1. The OIDC issuer and workload identity, only when off (the update rewrites the cluster and takes minutes).
 az account set --subscription "$SUBSCRIPTION"
 # Each check is assigned first: under set -e a failed read stops the script instead of looking like "missing".
 ENABLED="$(az aks show -g "$CLUSTER_RG" -n "$CLUSTER" --query "oidcIssuerProfile.enabled && securityProfile.workloadIdentity.enabled" -o tsv)"
 if [ "$ENABLED" != "true" ]; then
+  # --enable-workload-identity came with Azure CLI ${AZ_FOR_WORKLOAD_IDENTITY}.
+  if ! version_at_least "$AZ_VERSION" ${AZ_FOR_WORKLOAD_IDENTITY}; then
+    echo "Enabling workload identity on $CLUSTER needs Azure CLI ${AZ_FOR_WORKLOAD_IDENTITY} or later (az aks update --enable-workload-identity); this is $AZ_VERSION. Run az upgrade, or enable it with the extension's Enable Workload Identity, then run this script again. Nothing was changed." >&2
+    exit 1
+  fi
   az aks update -g "$CLUSTER_RG" -n "$CLUSTER" --enable-oidc-issuer --enable-workload-identity >/dev/null
 fi
 # The issuer URL verbatim, trailing slash included.
