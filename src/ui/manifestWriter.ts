@@ -1,19 +1,19 @@
 import * as vscode from 'vscode';
 import { Prompter } from '../wizard/prompter';
 import { DEFAULT_MANIFEST_PATH, PREVIOUS_DEFAULT_MANIFEST_PATH, manifestIsFor, manifestPath } from '../workloadIdentity/manifest';
+import { pathInFolder, workspaceTrusted, workspaceUri } from './workspaceFiles';
 
 export type ManifestOutcome = { kind: 'written' | 'unchanged'; uri: vscode.Uri } | { kind: 'kept'; uri: vscode.Uri } | { kind: 'unsaved'; uri: vscode.Uri } | { kind: 'none' };
 
 const sameText = (a: string, b: string) => a.replace(/\r\n/g, '\n') === b.replace(/\r\n/g, '\n');
 
 /**
- * Writes the manifest into the workspace and opens it. A file with other content, or an open document with unsaved
- * edits, is never overwritten without asking: the difference is shown first. With no folder open, offers Save As
- * or an unsaved editor.
+ * Writes the manifest at a workspace path (workspaceFiles.ts) and opens it. A file with other content, or an open
+ * document with unsaved edits, is never overwritten without asking: the difference is shown first. With no folder
+ * open, offers Save As or an unsaved editor; in Restricted Mode, writes nothing and says why.
  */
 export async function writeManifest(prompter: Prompter, relativePath: string, content: string): Promise<ManifestOutcome> {
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  if (!folder) {
+  if (!vscode.workspace.workspaceFolders?.length) {
     const [saveAs, openUnsaved] = [vscode.l10n.t('Save As…'), vscode.l10n.t('Open Unsaved')];
     const choice = await prompter.notify('info', vscode.l10n.t('No folder is open, so the ServiceAccount manifest was not written to a workspace.'), saveAs, openUnsaved);
     if (choice === saveAs) {
@@ -30,7 +30,9 @@ export async function writeManifest(prompter: Prompter, relativePath: string, co
     }
     return { kind: 'none' };
   }
-  const uri = vscode.Uri.joinPath(folder.uri, ...relativePath.split('/'));
+  if (!workspaceTrusted(prompter, vscode.l10n.t('Writing {0}', relativePath))) return { kind: 'none' };
+  const uri = workspaceUri(relativePath);
+  if (!uri) throw new Error(vscode.l10n.t('{0} is in no open folder.', relativePath));
   const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
   let existing: string | undefined;
   try { existing = Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8'); } catch { existing = undefined; }
@@ -57,27 +59,27 @@ export async function writeManifest(prompter: Prompter, relativePath: string, co
 }
 
 /**
- * Where a binding's manifest goes: the setting when the user set it; else one folder per cluster, except that a
- * manifest this extension wrote for the same cluster under the previous layout is used where it is (nothing moves).
+ * Where a binding's manifest goes, as a workspace path in the first folder: the setting when the user set it (a
+ * workspace's own value only when the workspace is trusted); else one folder per cluster, except that a manifest this
+ * extension wrote for the same cluster under the previous layout is used where it is (nothing moves).
  */
 export async function manifestLocation(vars: { cluster: string; namespace: string; serviceAccount: string }): Promise<{ path?: string; error?: string }> {
-  const setting = vscode.workspace.getConfiguration('aksWorkloadIdentity').inspect<string>('manifestPath');
-  const chosen = setting?.workspaceFolderValue ?? setting?.workspaceValue ?? setting?.globalValue;
-  if (chosen) return manifestPath(chosen, vars);
   const folder = vscode.workspace.workspaceFolders?.[0];
+  const inFolder = (r: { path?: string; error?: string }) => (folder && r.path ? { path: pathInFolder(folder, r.path) } : r);
+  const setting = vscode.workspace.getConfiguration('aksWorkloadIdentity', folder?.uri).inspect<string>('manifestPath');
+  const chosen = (vscode.workspace.isTrusted ? setting?.workspaceFolderValue ?? setting?.workspaceValue : undefined) ?? setting?.globalValue;
+  if (chosen) return inFolder(manifestPath(chosen, vars));
   const previous = manifestPath(PREVIOUS_DEFAULT_MANIFEST_PATH, vars).path;
   if (folder && previous) {
     const text = await vscode.workspace.fs.readFile(vscode.Uri.joinPath(folder.uri, ...previous.split('/'))).then((b) => Buffer.from(b).toString('utf8'), () => undefined);
-    if (text !== undefined && manifestIsFor(text, vars.cluster)) return { path: previous };
+    if (text !== undefined && manifestIsFor(text, vars.cluster)) return inFolder({ path: previous });
   }
-  return manifestPath(DEFAULT_MANIFEST_PATH, vars);
+  return inFolder(manifestPath(DEFAULT_MANIFEST_PATH, vars));
 }
 
-/** The binding's manifest in the first workspace folder, when there is one. */
+/** The binding's manifest in the workspace, when there is one (and the workspace is trusted: Remove may delete it). */
 export async function existingManifest(vars: { cluster: string; namespace: string; serviceAccount: string }): Promise<vscode.Uri | undefined> {
-  const folder = vscode.workspace.workspaceFolders?.[0];
   const { path } = await manifestLocation(vars);
-  if (!folder || !path) return undefined;
-  const uri = vscode.Uri.joinPath(folder.uri, ...path.split('/'));
-  return vscode.workspace.fs.stat(uri).then(() => uri, () => undefined);
+  const uri = path && vscode.workspace.isTrusted ? workspaceUri(path) : undefined;
+  return uri && vscode.workspace.fs.stat(uri).then(() => uri, () => undefined);
 }

@@ -28,6 +28,8 @@ export interface CodeServerOptions {
   locale?: string;
   /** Files written into this extension's installed folder (the pseudo-locale's bundles), by relative path. */
   extensionFiles?: Record<string, string>;
+  /** Workspace Trust on, no folder trusted: the workspace opens in Restricted Mode. Off (everything trusted) otherwise. */
+  restricted?: boolean;
 }
 
 async function freePort(): Promise<number> {
@@ -93,7 +95,8 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
     'workbench.startupEditor': 'none',
     'workbench.tips.enabled': false,
     'workbench.welcomePage.walkthroughs.openOnInstall': false,
-    'security.workspace.trust.enabled': false,
+    'security.workspace.trust.enabled': !!opts.restricted,
+    'security.workspace.trust.startupPrompt': 'never',
     'telemetry.telemetryLevel': 'off',
     'extensions.autoCheckUpdates': false,
     'extensions.autoUpdate': false,
@@ -134,7 +137,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   const port = opts.port ?? await freePort();
   let out = '';
   const child: ChildProcess = spawn(process.execPath, [entry, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, ...common,
-    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override',
+    '--disable-telemetry', '--disable-update-check', ...(opts.restricted ? [] : ['--disable-workspace-trust']), '--disable-getting-started-override',
     ...(opts.locale ? ['--locale', opts.locale] : []), workspace], {
     env, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -12,12 +12,48 @@ import { REPO, RESULTS_DIR } from './paths';
 import { redact } from '../../src/log';
 import { scanForSecrets } from './secretScan';
 
+type Workspace = 'folder' | 'multiroot' | 'untrusted';
+
+/**
+ * Three workspaces, each in its own code-server: one folder (most tests), two folders (*.multiroot.test.ts) and one
+ * folder in Restricted Mode (*.untrusted.test.ts). test/host/index.ts picks each one's files.
+ */
 async function main() {
+  const totals = { passed: 0, failed: 0, skipped: 0 };
+  let ok = true;
+  const log: string[] = [];
+  for (const workspace of ['folder', 'multiroot', 'untrusted'] as Workspace[]) {
+    const r = await runIn(workspace);
+    log.push(`== ${workspace}`, ...r.lines);
+    totals.passed += r.counts.passed; totals.failed += r.counts.failed; totals.skipped += r.counts.skipped;
+    ok &&= r.ok;
+  }
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  fs.writeFileSync(path.join(RESULTS_DIR, 'host.log'), log.join('\n'));
+  fs.writeFileSync(path.join(REPO, 'out', 'counts-host.json'), JSON.stringify(totals));
+  console.log(`Extension host, all workspaces: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+  process.exitCode = ok ? 0 : 1;
+}
+
+async function runIn(workspace: Workspace): Promise<{ ok: boolean; counts: { passed: number; failed: number; skipped: number }; lines: string[] }> {
   const sim = await Simulator.start();
-  const cs = await startCodeServer({ sim: sim.info });
+  const cs = await startCodeServer({ sim: sim.info, restricted: workspace === 'untrusted' });
   const b = await launchBrowser();
   let closing = '';
   const lines: string[] = [];
+  let open = `folder=${encodeURIComponent(cs.workspace)}`;
+  if (workspace === 'multiroot') {
+    const file = path.join(cs.home, 'two.code-workspace');
+    for (const f of ['api', 'ops']) fs.mkdirSync(path.join(cs.home, f), { recursive: true });
+    fs.writeFileSync(file, JSON.stringify({ folders: [{ path: 'api' }, { path: 'ops' }] }));
+    open = `workspace=${encodeURIComponent(file)}`;
+  }
+  if (workspace === 'untrusted') {
+    // What a cloned repository could carry: Restricted Mode must not apply it.
+    fs.mkdirSync(path.join(cs.workspace, '.vscode'), { recursive: true });
+    fs.writeFileSync(path.join(cs.workspace, '.vscode', 'settings.json'), JSON.stringify({ 'aksWorkloadIdentity.manifestPath': '../outside/${serviceAccount}.yaml' }));
+  }
+  console.log(`== extension host tests in ${workspace === 'folder' ? 'one folder' : workspace === 'multiroot' ? 'a workspace of two folders' : 'a folder in Restricted Mode'}`);
   try {
     const remote = (p: string) => `vscode-remote://127.0.0.1:${cs.port}${p}`;
     const payload = [
@@ -36,20 +72,20 @@ async function main() {
         else process.stdout.write(`  ${line}\n`);
       }
     });
-    await b.page.goto(`${cs.url}/?folder=${encodeURIComponent(cs.workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`);
+    await b.page.goto(`${cs.url}/?${open}&payload=${encodeURIComponent(JSON.stringify(payload))}`);
     const timeout = new Promise<number>((resolve) => setTimeout(() => { lines.push('timed out after 10 minutes'); resolve(124); }, 600_000));
     const code = await Promise.race([exit, timeout]);
     fs.mkdirSync(RESULTS_DIR, { recursive: true });
-    fs.writeFileSync(path.join(RESULTS_DIR, 'host.log'), lines.join('\n'));
+    const logFile = path.join(RESULTS_DIR, `host-${workspace}.log`);
+    fs.writeFileSync(logFile, lines.join('\n'));
     // The test log itself must not carry a credential of the run.
-    const leaks = scanForSecrets([path.join(RESULTS_DIR, 'host.log')], [sim.info.tokenSecret, sim.info.controlSecret]);
-    if (leaks.length) { console.log(`Secrets in the test log: ${JSON.stringify(leaks)}`); process.exitCode = 1; }
-    if (code !== 0) await b.page.screenshot({ path: path.join(RESULTS_DIR, 'host-failure.png') }).catch(() => undefined);
-    console.log(closing ? `Extension host: ${closing}` : 'Extension host: no result line (see test-results/host.log)');
+    const leaks = scanForSecrets([logFile], [sim.info.tokenSecret, sim.info.controlSecret]);
+    if (leaks.length) console.log(`Secrets in the test log: ${JSON.stringify(leaks)}`);
+    if (code !== 0) await b.page.screenshot({ path: path.join(RESULTS_DIR, `host-${workspace}-failure.png`) }).catch(() => undefined);
+    console.log(closing ? `Extension host (${workspace}): ${closing}` : `Extension host (${workspace}): no result line (see ${path.relative(REPO, logFile)})`);
     const m = /(\d+) passed, (\d+) failed(?:, (\d+) skipped)?/.exec(closing);
-    fs.writeFileSync(path.join(REPO, 'out', 'counts-host.json'), JSON.stringify(m ? { passed: +m[1], failed: +m[2], skipped: +(m[3] ?? 0) } : { passed: 0, failed: 1, skipped: 0 }));
     if (!closing) console.log(redact(cs.output()).slice(-4000));
-    process.exitCode = code === 0 && closing && !process.exitCode ? 0 : 1;
+    return { ok: code === 0 && !!m && !leaks.length, counts: m ? { passed: +m[1], failed: +m[2], skipped: +(m[3] ?? 0) } : { passed: 0, failed: 1, skipped: 0 }, lines };
   } finally {
     await bounded('browser', b.close());
     await bounded('code-server', cs.stop());

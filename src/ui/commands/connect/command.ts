@@ -5,6 +5,7 @@ import { validateObjectName } from '../../../workloadIdentity/names';
 import { CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION } from '../../../workloadIdentity/manifest';
 import type { VaultSummary } from '../../../workloadIdentity/inventory';
 import { writeManifest } from '../../manifestWriter';
+import { readWorkspaceText, workspacePath, workspaceTrusted, workspaceUri } from '../../workspaceFiles';
 import { StepError, describeError } from '../../../workloadIdentity/errors';
 import type { LivePlan, LiveWorkload } from '../../../workloadIdentity/connect/live';
 import type { BindDeps } from '../../../workloadIdentity/bind/model';
@@ -53,6 +54,7 @@ export async function connectWorkloadCommand(ctx: CommandContext, from?: { clust
     }));
     if (where === BACK) return undefined;
     if (where === 'cluster') return await connectInCluster(ctx, deps, wizard.cluster!, target, await serviceAccounts);
+    if (!workspaceTrusted(prompter, connectTitle())) return undefined;
 
     for (;;) {
       const files = await readWorkspaceYaml();
@@ -255,19 +257,12 @@ async function execute(ctx: CommandContext, reviewed: ConnectPlan, target: Conne
   return plan;
 }
 
-function fileUri(relative: string): vscode.Uri {
-  const [folderName, ...rest] = relative.split('/');
-  const folders = vscode.workspace.workspaceFolders ?? [];
-  const folder = folders.length > 1 ? folders.find((f) => f.name === folderName) : folders[0];
-  return vscode.Uri.joinPath(folder!.uri, ...(folders.length > 1 ? rest : [folderName, ...rest]));
-}
+/** The file at a workspace path (workspaceFiles.ts): every path here comes from readWorkspaceYaml, so it resolves. */
+const fileUri = (path: string): vscode.Uri => workspaceUri(path)!;
+const readText = readWorkspaceText;
 
-async function readText(relative: string): Promise<string> {
-  return Buffer.from(await vscode.workspace.fs.readFile(fileUri(relative))).toString('utf8');
-}
-
-/** The YAML files of the open folders, with paths as the user sees them (folder name first with several folders). */
+/** The YAML files of the open folders, by workspace path. */
 async function readWorkspaceYaml() {
   const uris = await vscode.workspace.findFiles('**/*.{yaml,yml}', EXCLUDE, 2000);
-  return Promise.all(uris.map(async (uri) => ({ path: vscode.workspace.asRelativePath(uri, (vscode.workspace.workspaceFolders?.length ?? 0) > 1), text: Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8') })));
+  return Promise.all(uris.map(async (uri) => ({ path: workspacePath(uri), text: Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8') })));
 }
