@@ -26,7 +26,7 @@ import type { ProbeDeps } from './workloadIdentity/probe/model';
 import type { RemoveDeps } from './workloadIdentity/remove/model';
 import { serviceAccountManifest } from './workloadIdentity/manifestYaml';
 import { findCandidates, overlaysOf, planConnect, planKustomizePatch } from './workloadIdentity/connect/workspace';
-import { connectLive, planLive, toLiveWorkload } from './workloadIdentity/connect/live';
+import { connectLive, newPodsReport, planLive, toLiveWorkload } from './workloadIdentity/connect/live';
 import { bindingSpec } from './workloadIdentity/export/model';
 import { render } from './workloadIdentity/export/formats';
 import { Logger } from './log';
@@ -76,7 +76,7 @@ export function createAzureServices(cloud: AzureCloud, signedIn: TokenCredential
     /** YAML rendering lives here so the yaml library loads with the SDKs, not at activation. */
     serviceAccountManifest,
     /** Connect Workload's YAML editing and live apply: they load with the SDKs, not at activation. */
-    workloads: { findCandidates, overlaysOf, planConnect, planKustomizePatch, planLive, connectLive, toLiveWorkload },
+    workloads: { findCandidates, overlaysOf, planConnect, planKustomizePatch, planLive, connectLive, newPodsReport, toLiveWorkload },
     bindDeps,
     /** Export's three formats: their text loads with the SDKs, not at activation. */
     exportAsCode: (format: ExportFormat, request: BindRequest) => render(format, bindingSpec(request)),

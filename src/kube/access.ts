@@ -40,6 +40,12 @@ export interface PodInfo {
   createdAt: string;
   /** The controller: a ReplicaSet, resolved to its Deployment where there is one. */
   owner?: { kind: string; name: string };
+  /** The pod's Ready condition. */
+  ready: boolean;
+  /** Why its first waiting container waits (ContainerCreating, CrashLoopBackOff, ImagePullBackOff, ...). */
+  waiting?: { reason: string; message?: string };
+  /** The deployment.kubernetes.io/revision of the ReplicaSet that made it. */
+  replicaSetRevision?: string;
 }
 
 /** A MutatingWebhookConfiguration that injects the workload identity token. */
@@ -93,11 +99,17 @@ function toWebhooks(items: any[]): WebhookInfo[] {
 function toPods(pods: any[], replicaSets: any[]): PodInfo[] {
   const controller = (o: any) => (o?.metadata?.ownerReferences ?? []).find((r: any) => r.controller) as { kind: string; name: string } | undefined;
   const rsOwner = new Map(replicaSets.map((rs) => [rs.metadata.name as string, controller(rs)]));
+  const rsRevision = new Map(replicaSets.map((rs) => [rs.metadata.name as string, rs.metadata.annotations?.['deployment.kubernetes.io/revision'] as string | undefined]));
   return pods.map((p) => {
     const own = controller(p);
     const deployment = own?.kind === 'ReplicaSet' ? rsOwner.get(own.name) : undefined;
     const containers = [...(p.spec?.containers ?? []), ...(p.spec?.initContainers ?? [])];
+    const waiting = [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])].map((c: any) => c.state?.waiting).find((w: any) => w?.reason);
+    const revision = own?.kind === 'ReplicaSet' ? rsRevision.get(own.name) : undefined;
     return {
+      ready: (p.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'),
+      ...(waiting ? { waiting: { reason: String(waiting.reason), ...(waiting.message ? { message: String(waiting.message) } : {}) } } : {}),
+      ...(revision ? { replicaSetRevision: revision } : {}),
       name: p.metadata.name, serviceAccount: p.spec?.serviceAccountName ?? 'default', labels: { ...p.metadata.labels },
       env: containers.flatMap((c: any) => (c.env ?? []).map((e: any) => e.name as string)),
       createdAt: new Date(p.metadata.creationTimestamp).toISOString(),

@@ -124,7 +124,7 @@ describe('Connect Workload, workspace YAML (extension host)', () => {
     await sim.clearLog();
     const plan = await vscode.commands.executeCommand<any>('aksWorkloadIdentity.connectWorkload', binding);
     assert.deepEqual(plan?.changes, ['spec.template.spec.serviceAccountName: (default) → payments-api', 'spec.template.metadata.labels["azure.workload.identity/use"]: "true"']);
-    assert.match(prompter.notifications.at(-1)!.message, /Deployment payments-worker on aks-payments now runs as payments-api with the azure.workload.identity\/use label. All 2 pods running as payments-api have AZURE_FEDERATED_TOKEN_FILE./);
+    assert.match(prompter.notifications.at(-1)!.message, /Deployment payments-worker on aks-payments now runs as payments-api with the azure.workload.identity\/use label. Its new pod is ready and has AZURE_FEDERATED_TOKEN_FILE./);
     assert.deepEqual((await sim.log()).filter((r) => r.method === 'PATCH').map((r) => r.op), ['kube.deployments.apply']);
     const dep = (await sim.state()).clusters.find((c: any) => c.name === 'aks-payments').kube.deployments['payments/payments-worker'];
     assert.equal(dep.spec.template.spec.serviceAccountName, 'payments-api');

@@ -3,7 +3,7 @@ import { HttpError, Reply, RequestContext, Route } from './http';
 import { ClusterRecord, KubeObject, KubeState, SimState, clone, kubeMeta, nextResourceVersion } from './model';
 import { AKS_SERVER_APP_ID, verifyToken } from './tokens';
 import { serviceAccountToken } from './entra';
-import { WORKLOADS, applySecretProviderClass, applyWorkload, storeFor } from './workloads';
+import { WORKLOADS, advanceRollout, applySecretProviderClass, applyWorkload, storeFor } from './workloads';
 
 export const kubeStatus = (code: number, reason: string, message: string, details?: object) =>
   ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code });
@@ -331,7 +331,11 @@ export function kubeRoutes(state: SimState): Route[] {
       const base = `^${C}/apis/${w.group.replace('.', '\\.')}/namespaces/([^/]+)/${w.plural}`;
       return [
         { method: 'GET', pattern: new RegExp(`${base}$`), op: `kube.${w.plural}.list`, handle: (r) => ok({ ...list(`${kind}List`, byNs(storeFor(kube(r), kind), r.params[1])), apiVersion: w.group }) },
-        { method: 'GET', pattern: new RegExp(`${base}/([^/]+)$`), op: `kube.${w.plural}.get`, handle: (r) => ok(get(storeFor(kube(r), kind), `${r.params[1]}/${r.params[2]}`, w.plural, r.params[2])) },
+        { method: 'GET', pattern: new RegExp(`${base}/([^/]+)$`), op: `kube.${w.plural}.get`, handle: (r) => {
+          const cluster = clusterFor(state, r.params[0]);
+          advanceRollout(cluster, storeFor(cluster.kube, kind).get(`${r.params[1]}/${r.params[2]}`));
+          return ok(get(storeFor(cluster.kube, kind), `${r.params[1]}/${r.params[2]}`, w.plural, r.params[2]));
+        } },
         { method: 'PATCH', pattern: new RegExp(`${base}/([^/]+)$`), op: `kube.${w.plural}.apply`, handle: (r) => {
           const { obj, manager, force } = applyBody(r);
           return ok(applyWorkload(clusterFor(state, r.params[0]), kind, r.params[1], r.params[2], obj, manager, force));

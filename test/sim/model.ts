@@ -33,6 +33,25 @@ export interface KubeState {
   /** SecretProviderClasses: the CRD exists only while the azureKeyvaultSecretsProvider add-on is on. */
   secretProviderClasses: Map<string, KubeObject>;
   webhooks: Map<string, KubeObject>;
+  /**
+   * false: a template change rolls out at once. true: as a controller does, one phase per read of the workload:
+   * new pods starting (old ones still serving), new pods ready (old ones terminating), old ones gone.
+   */
+  stagedRollouts: boolean;
+  /** Rollouts under way (staged), keyed "<kind>/<ns>/<name>". */
+  rollouts: Map<string, RolloutRecord>;
+  /** New pods of these workloads ("<ns>/<name>") never become ready: their first container waits with this reason. */
+  failingPods: Map<string, { reason: string; message: string }>;
+}
+
+export interface RolloutRecord {
+  /** 0 applied, not yet observed; 1 new pods starting; 2 new pods ready, old ones terminating; then done. */
+  phase: number;
+  /** Pod keys of the old revision, and of the new. */
+  old: string[];
+  fresh: string[];
+  /** Reads while stuck (a failing pod): the progress deadline passes after a few. */
+  stuckReads: number;
 }
 
 export interface ClusterRecord {
@@ -97,7 +116,7 @@ export interface SimState {
 }
 
 export function emptyKube(): KubeState {
-  return { namespaces: new Map(), serviceAccounts: new Map(), pods: new Map(), replicaSets: new Map(), deployments: new Map(), statefulSets: new Map(), daemonSets: new Map(), jobs: new Map(), cronJobs: new Map(), secretProviderClasses: new Map(), webhooks: new Map() };
+  return { namespaces: new Map(), serviceAccounts: new Map(), pods: new Map(), replicaSets: new Map(), deployments: new Map(), statefulSets: new Map(), daemonSets: new Map(), jobs: new Map(), cronJobs: new Map(), secretProviderClasses: new Map(), webhooks: new Map(), stagedRollouts: false, rollouts: new Map(), failingPods: new Map() };
 }
 
 export function emptyState(): SimState {

@@ -198,8 +198,10 @@ export function addPod(c: ClusterRecord, ns: string, deployment: string, sa: str
   const rsName = `${deployment}-7d9f8c6b5`;
   const depUid = randomUUID(), rsUid = randomUUID();
   const labels = { app: deployment, ...(opts.labelled ? { 'azure.workload.identity/use': 'true' } : {}) };
-  c.kube.deployments.set(`${ns}/${deployment}`, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: kubeMeta(deployment, ns, { uid: depUid }), spec: { replicas: 1, selector: { matchLabels: { app: deployment } }, template: { metadata: { labels }, spec: { serviceAccountName: sa } } } });
-  c.kube.replicaSets.set(`${ns}/${rsName}`, { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: kubeMeta(rsName, ns, { uid: rsUid, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: deployment, uid: depUid, controller: true }] }) });
+  const revision = { 'deployment.kubernetes.io/revision': '1' };
+  c.kube.deployments.set(`${ns}/${deployment}`, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: kubeMeta(deployment, ns, { uid: depUid, annotations: revision, generation: 1 }), spec: { replicas: 1, selector: { matchLabels: { app: deployment } }, template: { metadata: { labels }, spec: { serviceAccountName: sa } } },
+    status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 } });
+  c.kube.replicaSets.set(`${ns}/${rsName}`, { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: kubeMeta(rsName, ns, { uid: rsUid, annotations: revision, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: deployment, uid: depUid, controller: true }] }) });
   const env = opts.injected ? [
     { name: 'AZURE_CLIENT_ID', value: 'injected' }, { name: 'AZURE_TENANT_ID', value: TENANT_CONTOSO },
     { name: 'AZURE_FEDERATED_TOKEN_FILE', value: '/var/run/secrets/azure/tokens/azure-identity-token' }, { name: 'AZURE_AUTHORITY_HOST', value: 'https://login.microsoftonline.com/' },
@@ -209,7 +211,7 @@ export function addPod(c: ClusterRecord, ns: string, deployment: string, sa: str
     apiVersion: 'v1', kind: 'Pod',
     metadata: kubeMeta(podName, ns, { labels, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rsName, uid: rsUid, controller: true }], ...(opts.createdAt ? { creationTimestamp: opts.createdAt } : {}) }),
     spec: { serviceAccountName: sa, containers: [{ name: deployment, image: `contoso.azurecr.io/${deployment}:1.0`, env }] },
-    status: { phase: 'Running' },
+    status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }], containerStatuses: [{ name: deployment, ready: true, restartCount: 0, state: { running: { startedAt: new Date().toISOString() } } }] },
   };
   c.kube.pods.set(`${ns}/${podName}`, pod);
   return pod;

@@ -140,7 +140,7 @@ export class Simulator {
 
   /** A JSON view of everything stored, for assertions across processes. */
   snapshot() {
-    const kubeOf = (k: any) => Object.fromEntries(Object.entries(k).map(([n, m]) => [n, Object.fromEntries(m as Map<string, unknown>)]));
+    const kubeOf = (k: any) => Object.fromEntries(Object.entries(k).filter(([, m]) => m instanceof Map).map(([n, m]) => [n, Object.fromEntries(m as Map<string, unknown>)]));
     return {
       clusters: [...this.state.clusters.values()].map((c) => ({ ...c.resource, kube: kubeOf(c.kube), violations: c.violations })),
       identities: [...this.state.identities.values()].map((r) => ({ ...r.resource, credentials: [...r.credentials.values()] })),

@@ -123,35 +123,155 @@ function leafPaths(v: any, prefix = ''): string[] {
   return Object.entries(v).flatMap(([k, x]) => leafPaths(x, prefix ? `${prefix}.${k}` : k));
 }
 
-/** What the controller and the webhook do after a template change: new pods, the old ones gone. CronJobs wait for their next run. */
+const REVISION = 'deployment.kubernetes.io/revision';
+const stagedKinds = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
+const rolloutKey = (w: KubeObject) => `${w.kind}/${w.metadata.namespace}/${w.metadata.name}`;
+
+/**
+ * What the controller and the webhook do after a template change: new pods, the old ones gone, and the marks the
+ * controllers leave (a Deployment's revision on it and its ReplicaSet, a StatefulSet's updateRevision and its pods'
+ * controller-revision-hash, a DaemonSet's pod-template-generation). With stagedRollouts, it happens one phase per
+ * read of the workload (advanceRollout). CronJobs wait for their next run.
+ */
 export function rollOut(c: ClusterRecord, w: KubeObject) {
   const ns = w.metadata.namespace!;
   const template = getIn(w, WORKLOADS[w.kind].template);
   const replicas = w.kind === 'Deployment' || w.kind === 'StatefulSet' ? (w.spec.replicas ?? 1) : w.kind === 'DaemonSet' ? 1 : 0;
-  if (w.kind !== 'CronJob' && w.kind !== 'Job') {
-    const ownedBy = (p: KubeObject) => (p.metadata.ownerReferences ?? []).some((r) => r.uid === w.metadata.uid
-      || (r.kind === 'ReplicaSet' && c.kube.replicaSets.get(`${ns}/${r.name}`)?.metadata.ownerReferences?.some((o) => o.uid === w.metadata.uid)));
-    for (const [k, p] of c.kube.pods) if (p.metadata.namespace === ns && ownedBy(p)) c.kube.pods.delete(k);
-    let owner = { apiVersion: WORKLOADS[w.kind].group, kind: w.kind, name: w.metadata.name, uid: w.metadata.uid, controller: true };
-    let podPrefix = w.metadata.name;
-    if (w.kind === 'Deployment') {
-      const hash = createHash('sha1').update(JSON.stringify(template)).digest('hex').slice(0, 9);
-      const rsName = `${w.metadata.name}-${hash}`;
-      const rs: KubeObject = { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: kubeMeta(rsName, ns, { ownerReferences: [owner] }), spec: { replicas, template } };
-      c.kube.replicaSets.set(`${ns}/${rsName}`, rs);
-      owner = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rsName, uid: rs.metadata.uid, controller: true };
-      podPrefix = rsName;
-    }
-    for (let i = 0; i < replicas; i++) {
-      const name = w.kind === 'StatefulSet' ? `${w.metadata.name}-${i}` : `${podPrefix}-${randomUUID().slice(0, 5)}`;
-      c.kube.pods.set(`${ns}/${name}`, podFrom(c, ns, name, template, owner));
-    }
+  if (w.kind === 'CronJob' || w.kind === 'Job') {
+    w.status = { observedGeneration: w.metadata.generation ?? 1 };
+    return;
   }
-  w.status = { observedGeneration: w.metadata.generation ?? 1, replicas, updatedReplicas: replicas, readyReplicas: replicas, availableReplicas: replicas };
+  const ownedBy = (p: KubeObject) => (p.metadata.ownerReferences ?? []).some((r) => r.uid === w.metadata.uid
+    || (r.kind === 'ReplicaSet' && c.kube.replicaSets.get(`${ns}/${r.name}`)?.metadata.ownerReferences?.some((o) => o.uid === w.metadata.uid)));
+  const old = [...c.kube.pods].filter(([, p]) => p.metadata.namespace === ns && ownedBy(p)).map(([k]) => k);
+  const hash = createHash('sha1').update(JSON.stringify(template)).digest('hex').slice(0, 9);
+  let owner = { apiVersion: WORKLOADS[w.kind].group, kind: w.kind, name: w.metadata.name, uid: w.metadata.uid, controller: true };
+  let podPrefix = w.metadata.name;
+  const podLabels: Record<string, string> = {};
+  if (w.kind === 'Deployment') {
+    const revision = String(Number(w.metadata.annotations?.[REVISION] ?? 0) + 1);
+    w.metadata.annotations = { ...w.metadata.annotations, [REVISION]: revision };
+    const rsName = `${w.metadata.name}-${hash}`;
+    const rs: KubeObject = { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: kubeMeta(rsName, ns, { ownerReferences: [owner], annotations: { [REVISION]: revision } }), spec: { replicas, template } };
+    c.kube.replicaSets.set(`${ns}/${rsName}`, rs);
+    owner = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rsName, uid: rs.metadata.uid, controller: true };
+    podPrefix = rsName;
+    podLabels['pod-template-hash'] = hash;
+  }
+  if (w.kind === 'StatefulSet') podLabels['controller-revision-hash'] = `${w.metadata.name}-${hash}`;
+  if (w.kind === 'DaemonSet') podLabels['pod-template-generation'] = String(w.metadata.generation ?? 1);
+  const start = (ready: boolean) => {
+    const failing = c.kube.failingPods.get(`${ns}/${w.metadata.name}`);
+    return Array.from({ length: replicas }, (_, i) => {
+      const name = w.kind === 'StatefulSet' ? `${w.metadata.name}-${i}` : `${podPrefix}-${randomUUID().slice(0, 5)}`;
+      const pod = podFrom(c, ns, name, template, owner, podLabels, failing ? { ready: false, waiting: failing } : { ready });
+      c.kube.pods.set(`${ns}/${name}`, pod);
+      return `${ns}/${name}`;
+    });
+  };
+  const previous = w.status?.updateRevision ?? w.status?.currentRevision;
+  if (w.kind === 'StatefulSet') w.status = { ...w.status, updateRevision: podLabels['controller-revision-hash'], ...(previous ? {} : { currentRevision: podLabels['controller-revision-hash'] }) };
+  if (c.kube.stagedRollouts && stagedKinds.has(w.kind) && w.status) {
+    // The controller has not looked yet: the status still describes the old generation.
+    c.kube.rollouts.set(rolloutKey(w), { phase: 0, old, fresh: [], stuckReads: 0 });
+    return;
+  }
+  for (const k of old) c.kube.pods.delete(k);
+  const fresh = start(true);
+  const failing = c.kube.failingPods.has(`${ns}/${w.metadata.name}`);
+  w.status = statusOf(w, replicas, { old: 0, fresh: fresh.length, ready: failing ? 0 : fresh.length, current: !failing });
+}
+
+/** A workload's status as its controller writes it, from how many old and new pods there are and how many are ready. */
+function statusOf(w: KubeObject, replicas: number, n: { old: number; fresh: number; ready: number; oldReady?: number; current: boolean; deadline?: boolean }): any {
+  const generation = w.metadata.generation ?? 1;
+  const ready = n.ready + (n.oldReady ?? 0);
+  if (w.kind === 'Deployment') {
+    return {
+      observedGeneration: generation, replicas: n.old + n.fresh, updatedReplicas: n.fresh, readyReplicas: ready, availableReplicas: ready,
+      ...(n.old + n.fresh - ready > 0 ? { unavailableReplicas: n.old + n.fresh - ready } : {}),
+      conditions: [
+        { type: 'Available', status: ready >= replicas ? 'True' : 'False', reason: ready >= replicas ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable' },
+        n.deadline ? { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: `ReplicaSet has timed out progressing.` }
+          : { type: 'Progressing', status: 'True', reason: n.current ? 'NewReplicaSetAvailable' : 'ReplicaSetUpdated' },
+      ],
+    };
+  }
+  if (w.kind === 'StatefulSet') {
+    const update = w.status?.updateRevision;
+    return { observedGeneration: generation, replicas, readyReplicas: ready, availableReplicas: ready, currentReplicas: n.current ? replicas : 0, updatedReplicas: n.fresh,
+      currentRevision: n.current ? update : w.status?.currentRevision, updateRevision: update };
+  }
+  return { observedGeneration: generation, desiredNumberScheduled: 1, currentNumberScheduled: 1, updatedNumberScheduled: n.fresh, numberReady: ready, numberAvailable: ready, ...(ready < 1 ? { numberUnavailable: 1 } : {}) };
+}
+
+/** A staged rollout moves one phase on each read of its workload, as a real one moves on while kubectl watches it. */
+export function advanceRollout(c: ClusterRecord, w: KubeObject | undefined) {
+  const r = w && c.kube.rollouts.get(rolloutKey(w));
+  if (!w || !r) return;
+  const ns = w.metadata.namespace!;
+  const replicas = w.kind === 'DaemonSet' ? 1 : (w.spec.replicas ?? 1);
+  const failing = c.kube.failingPods.get(`${ns}/${w.metadata.name}`);
+  const setReady = (keys: string[], ready: boolean) => keys.forEach((k) => { const p = c.kube.pods.get(k); if (p) p.status = podStatus(p, ready ? { ready: true } : { ready: false, waiting: failing ?? { reason: 'ContainerCreating', message: '' } }); });
+  if (r.phase === 0) {
+    // A StatefulSet or DaemonSet replaces pods in place: the old ones go first. A Deployment surges: they stay.
+    if (w.kind !== 'Deployment') { for (const k of r.old) c.kube.pods.delete(k); r.old = []; }
+    r.fresh = startPods(c, w);
+    setReady(r.fresh, false);
+    r.phase = 1;
+    w.status = statusOf(w, replicas, { old: r.old.length, oldReady: r.old.length, fresh: r.fresh.length, ready: 0, current: false });
+  } else if (r.phase === 1 && failing) {
+    r.stuckReads++;
+    w.status = statusOf(w, replicas, { old: r.old.length, oldReady: r.old.length, fresh: r.fresh.length, ready: 0, current: false, deadline: r.stuckReads >= 3 });
+  } else if (r.phase === 1) {
+    setReady(r.fresh, true);
+    r.phase = 2;
+    // Old pods are terminating but not gone; a StatefulSet has not yet moved its currentRevision.
+    w.status = statusOf(w, replicas, { old: r.old.length, oldReady: r.old.length, fresh: r.fresh.length, ready: r.fresh.length, current: w.kind === 'DaemonSet' });
+  } else {
+    for (const k of r.old) c.kube.pods.delete(k);
+    c.kube.rollouts.delete(rolloutKey(w));
+    w.status = statusOf(w, replicas, { old: 0, fresh: r.fresh.length, ready: r.fresh.length, current: true });
+  }
+}
+
+/** The new revision's pods of a workload whose template changed (the marks were set by rollOut). */
+function startPods(c: ClusterRecord, w: KubeObject): string[] {
+  const ns = w.metadata.namespace!;
+  const template = getIn(w, WORKLOADS[w.kind].template);
+  const replicas = w.kind === 'DaemonSet' ? 1 : (w.spec.replicas ?? 1);
+  const hash = createHash('sha1').update(JSON.stringify(template)).digest('hex').slice(0, 9);
+  let owner: any = { apiVersion: WORKLOADS[w.kind].group, kind: w.kind, name: w.metadata.name, uid: w.metadata.uid, controller: true };
+  let prefix = w.metadata.name;
+  const labels: Record<string, string> = {};
+  if (w.kind === 'Deployment') {
+    const rs = c.kube.replicaSets.get(`${ns}/${w.metadata.name}-${hash}`)!;
+    owner = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs.metadata.name, uid: rs.metadata.uid, controller: true };
+    prefix = rs.metadata.name;
+    labels['pod-template-hash'] = hash;
+  }
+  if (w.kind === 'StatefulSet') labels['controller-revision-hash'] = `${w.metadata.name}-${hash}`;
+  if (w.kind === 'DaemonSet') labels['pod-template-generation'] = String(w.metadata.generation ?? 1);
+  return Array.from({ length: replicas }, (_, i) => {
+    const name = w.kind === 'StatefulSet' ? `${w.metadata.name}-${i}` : `${prefix}-${randomUUID().slice(0, 5)}`;
+    c.kube.pods.set(`${ns}/${name}`, podFrom(c, ns, name, template, owner, labels, { ready: false }));
+    return `${ns}/${name}`;
+  });
+}
+
+/** A pod's status: Ready, or its first container waiting with a reason (ContainerCreating, CrashLoopBackOff, ...). */
+function podStatus(p: KubeObject, s: { ready: boolean; waiting?: { reason: string; message: string } }) {
+  const name = p.spec.containers?.[0]?.name ?? 'app';
+  return {
+    phase: s.ready || s.waiting?.reason === 'CrashLoopBackOff' ? 'Running' : 'Pending',
+    conditions: [{ type: 'Ready', status: s.ready ? 'True' : 'False', ...(s.ready ? {} : { reason: 'ContainersNotReady' }) }],
+    containerStatuses: [{ name, ready: s.ready, restartCount: s.waiting?.reason === 'CrashLoopBackOff' ? 4 : 0,
+      state: s.ready ? { running: { startedAt: new Date().toISOString() } } : { waiting: { reason: s.waiting?.reason ?? 'ContainerCreating', ...(s.waiting?.message ? { message: s.waiting.message } : {}) } } }],
+  };
 }
 
 /** A pod from a template, mutated as the workload identity webhook does: labelled, running as an annotated ServiceAccount. */
-function podFrom(c: ClusterRecord, ns: string, name: string, template: any, owner: any): KubeObject {
+function podFrom(c: ClusterRecord, ns: string, name: string, template: any, owner: any, labels: Record<string, string> = {}, state: { ready: boolean; waiting?: { reason: string; message: string } } = { ready: true }): KubeObject {
   const spec = JSON.parse(JSON.stringify(template.spec ?? {}));
   const sa = spec.serviceAccountName ?? 'default';
   const annotations = c.kube.serviceAccounts.get(`${ns}/${sa}`)?.metadata.annotations ?? {};
@@ -164,7 +284,9 @@ function podFrom(c: ClusterRecord, ns: string, name: string, template: any, owne
       { name: 'AZURE_FEDERATED_TOKEN_FILE', value: '/var/run/secrets/azure/tokens/azure-identity-token' }, { name: 'AZURE_AUTHORITY_HOST', value: 'https://login.microsoftonline.com/' },
     ] : [])],
   }));
-  return { apiVersion: 'v1', kind: 'Pod', metadata: kubeMeta(name, ns, { labels: { ...template.metadata?.labels }, ownerReferences: [owner] }), spec, status: { phase: 'Running' } };
+  const pod: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: kubeMeta(name, ns, { labels: { ...template.metadata?.labels, ...labels }, ownerReferences: [owner] }), spec };
+  pod.status = podStatus(pod, state);
+  return pod;
 }
 
 /** A workload someone else created: its manager owns the template fields it set. */

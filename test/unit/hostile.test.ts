@@ -50,7 +50,7 @@ describe('hostile data from the services', () => {
         credentials: { ok: true, value: [{ name: podName, issuer, subject, audiences: env }] },
         knownIssuers: new Map([[issuer, podName]]),
         vaults: { ok: true, value: [{ vault: { id: `${id}v`, subscriptionId: 's', resourceGroup: 'rg', name: podName, tenantId: 't', rbac: false, accessPolicies: [{ tenantId: 't', objectId: 'p', permissions: { secrets: env } }] }, roles: [], chosen: false }] },
-        pods: { ok: true, value: [{ name: podName, serviceAccount: 'sa', labels, env, createdAt: '2020-01-01T00:00:00.000Z' }] },
+        pods: { ok: true, value: [{ name: podName, serviceAccount: 'sa', labels, env, createdAt: '2020-01-01T00:00:00.000Z', ready: true }] },
       };
       const checks = evaluate(facts);
       assert.equal(checks.length, 11);

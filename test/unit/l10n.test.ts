@@ -10,7 +10,7 @@ const nls: Record<string, string> = JSON.parse(fs.readFileSync(path.join(REPO, '
 /** Every string a user reads in the contributions, with where it is. */
 function userFacing(): [string, string][] {
   const c = pkg.contributes;
-  const out: [string, string][] = [['displayName', pkg.displayName], ['description', pkg.description]];
+  const out: [string, string][] = [['displayName', pkg.displayName], ['description', pkg.description], ['untrusted workspaces', pkg.capabilities.untrustedWorkspaces.description]];
   for (const vc of Object.values<any[]>(c.viewsContainers)) for (const v of vc) out.push([`viewsContainer ${v.id}`, v.title]);
   for (const vs of Object.values<any[]>(c.views)) for (const v of vs) out.push([`view ${v.id}`, v.name]);
   for (const w of c.viewsWelcome) out.push([`viewsWelcome ${w.view}`, w.contents]);

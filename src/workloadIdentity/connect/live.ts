@@ -6,6 +6,7 @@ import { CLIENT_ID_ANNOTATION } from '../manifest';
 import { SECRETS_STORE_MOUNT, SECRETS_STORE_VOLUME, USE_LABEL, WORKLOAD_KINDS } from './yamlEdit';
 import { secretProviderClassObject } from './secretProviderClass';
 import type { ConnectTarget, SecretsRequest } from './workspace';
+import { newPodsSummary, newRevisionPods, podRemedy, rolloutState, stuckPod } from './rollout';
 
 const connectLiveStep = () => l10n.t('Set the ServiceAccount and the label on the workload');
 
@@ -99,17 +100,10 @@ export function applyBody(w: LiveWorkload, serviceAccount: string, secretProvide
   return { apiVersion: WORKLOAD_RESOURCES[w.kind].apiVersion, kind: w.kind, metadata: { name: w.name, namespace: w.namespace }, spec: root.spec };
 }
 
-const done = (o: any) => {
-  const s = o.status ?? {};
-  if ((s.observedGeneration ?? 0) < (o.metadata.generation ?? 1)) return false;
-  if (o.kind === 'DaemonSet' && s.desiredNumberScheduled !== undefined) return s.updatedNumberScheduled === s.desiredNumberScheduled && s.numberAvailable === s.desiredNumberScheduled;
-  const want = o.spec?.replicas ?? 1;
-  return (s.updatedReplicas ?? 0) >= want && (s.availableReplicas ?? 0) >= want;
-};
-
 /**
  * Reads the workload, applies the two fields if they are not in place (never forcing another manager's field), then
- * follows the rollout until the new pods are available. Returns what it did.
+ * follows the rollout until kubectl would call it done. A rerun after a failure applies nothing and follows the
+ * rollout again. Returns what it did.
  */
 export async function connectLive(kube: KubeTarget, w: LiveWorkload, serviceAccount: string, opts: { signal?: AbortSignal; progress?: (m: string) => void; sleep: (ms: number, signal?: AbortSignal) => Promise<void>; rolloutTimeoutMs?: number; secrets?: LiveSecrets; namespace?: string }): Promise<'updated' | 'unchanged'> {
   const fail = (e: unknown): never => {
@@ -125,24 +119,42 @@ export async function connectLive(kube: KubeTarget, w: LiveWorkload, serviceAcco
     const { addonEnabled: _a, clusterResourceGroup: _g, name, ...input } = opts.secrets;
     await kube.applySecretProviderClass(secretProviderClassObject({ ...input, name, namespace: w.namespace })).catch(fail);
   }
-  const current = toLiveWorkload(await kube.getWorkload(w.kind, w.namespace, w.name).catch(fail));
+  const read = () => kube.getWorkload(w.kind, w.namespace, w.name).catch(fail);
+  let o = await read();
   const inPlace = (x: LiveWorkload) => x.serviceAccountName === serviceAccount && x.labelled && (!opts.secrets || x.mounted);
-  if (inPlace(current)) return 'unchanged';
-  throwIfAborted(opts.signal);
-  opts.progress?.(l10n.t('Applying serviceAccountName and the label to {0} {1}…', w.kind, w.name));
-  await kube.applyWorkload(applyBody(current, serviceAccount, opts.secrets?.name)).catch(fail);
-  const applied = toLiveWorkload(await kube.getWorkload(w.kind, w.namespace, w.name).catch(fail));
-  if (!inPlace(applied)) {
-    throw new StepError(connectLiveStep(), 'NotApplied', applied.labelled ? l10n.t('The API server accepted the change, but {0} {1} still runs as {2}: an admission policy may have rewritten it.', w.kind, w.name, applied.serviceAccountName ?? '(default)')
-      : l10n.t('The API server accepted the change, but {0} {1} still runs as {2} without the label: an admission policy may have rewritten it.', w.kind, w.name, applied.serviceAccountName ?? '(default)'));
+  const result = inPlace(toLiveWorkload(o)) ? 'unchanged' : 'updated';
+  if (result === 'updated') {
+    throwIfAborted(opts.signal);
+    opts.progress?.(l10n.t('Applying serviceAccountName and the label to {0} {1}…', w.kind, w.name));
+    await kube.applyWorkload(applyBody(toLiveWorkload(o), serviceAccount, opts.secrets?.name)).catch(fail);
+    o = await read();
+    const applied = toLiveWorkload(o);
+    if (!inPlace(applied)) {
+      throw new StepError(connectLiveStep(), 'NotApplied', applied.labelled ? l10n.t('The API server accepted the change, but {0} {1} still runs as {2}: an admission policy may have rewritten it.', w.kind, w.name, applied.serviceAccountName ?? '(default)')
+        : l10n.t('The API server accepted the change, but {0} {1} still runs as {2} without the label: an admission policy may have rewritten it.', w.kind, w.name, applied.serviceAccountName ?? '(default)'));
+    }
   }
-  if (w.kind === 'CronJob' || w.kind === 'Job') return 'updated';
-  const until = Date.now() + (opts.rolloutTimeoutMs ?? 5 * 60_000);
+  if (w.kind === 'CronJob' || w.kind === 'Job') return result;
+  const timeoutMs = opts.rolloutTimeoutMs ?? 5 * 60_000;
+  const until = Date.now() + timeoutMs;
   for (let i = 0; ; i++) {
-    const o = await kube.getWorkload(w.kind, w.namespace, w.name).catch(fail);
-    if (done(o)) return 'updated';
-    if (Date.now() > until) throw new StepError(connectLiveStep(), 'RolloutTimeout', l10n.t('{0} {1} did not finish rolling out within {2} s: {3}.', w.kind, w.name, Math.round((opts.rolloutTimeoutMs ?? 300_000) / 1000), JSON.stringify(o.status ?? {})), l10n.t('The change is applied; check the rollout (kubectl rollout status) and its pods\' events.'));
-    opts.progress?.(l10n.t('Rolling out {0} {1}: {2} of {3} new pods ready…', w.kind, w.name, o.status?.updatedReplicas ?? 0, o.spec?.replicas ?? 1));
+    const state = rolloutState(o);
+    if (state.done) return result;
+    // A new pod that cannot start is named now, with its reason, rather than at the deadline.
+    const stuck = (o.status?.observedGeneration ?? 0) >= (o.metadata.generation ?? 1) ? stuckPod(newRevisionPods(o, await kube.listPods(w.namespace).catch(fail))) : undefined;
+    if (stuck) {
+      throw new StepError(connectLiveStep(), stuck.waiting!.reason, l10n.t('{0} {1} is not rolled out: its new pod {2} is not ready ({3}{4}).', w.kind, w.name, stuck.name, stuck.waiting!.reason, stuck.waiting!.message ? `: ${stuck.waiting!.message}` : ''), podRemedy(stuck.name, w.namespace));
+    }
+    if ('failed' in state) throw new StepError(connectLiveStep(), 'ProgressDeadlineExceeded', state.failed, l10n.t('The change is applied. See why: kubectl rollout status {0}/{1} -n {2}, and kubectl describe {0} {1} -n {2}. Then Retry: Connect reads first and follows the rollout.', w.kind.toLowerCase(), w.name, w.namespace));
+    if (Date.now() > until) throw new StepError(connectLiveStep(), 'RolloutTimeout', l10n.t('{0} {1} did not finish rolling out within {2} s: {3}', w.kind, w.name, Math.round(timeoutMs / 1000), state.waiting), l10n.t('The change is applied; check the rollout (kubectl rollout status) and its pods\' events, then Retry.'));
+    opts.progress?.(l10n.t('Rolling out {0} {1}: {2}', w.kind, w.name, state.waiting));
     await opts.sleep(Math.min(1000 * 2 ** i, 5000), opts.signal);
+    o = await read();
   }
+}
+
+/** After a rollout: the new revision's ready pods, and whether the webhook gave each the token. Two reads. */
+export async function newPodsReport(kube: KubeTarget, w: LiveWorkload, serviceAccount: string) {
+  const [o, pods] = await Promise.all([kube.getWorkload(w.kind, w.namespace, w.name), kube.listPods(w.namespace)]);
+  return newPodsSummary(o, pods, serviceAccount);
 }

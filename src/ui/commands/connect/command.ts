@@ -9,7 +9,6 @@ import { readWorkspaceText, workspacePath, workspaceTrusted, workspaceUri } from
 import { StepError, describeError } from '../../../workloadIdentity/errors';
 import type { LivePlan, LiveWorkload } from '../../../workloadIdentity/connect/live';
 import type { BindDeps } from '../../../workloadIdentity/bind/model';
-import { verifyBinding } from '../../../workloadIdentity/verify/verify';
 import { withCancellableProgress } from '../../progress';
 import { proposedContent } from '../../proposedContent';
 import { BACK, PromptDismissed } from '../../../wizard/prompter';
@@ -141,9 +140,9 @@ async function connectInCluster(ctx: CommandContext, deps: BindDeps, cluster: Cl
       ctx.log.info(`Connect: ${w.kind} ${w.name} on ${cluster.name}: ${result}; ${plan.changes.join('; ')}.`);
       markDone('connected');
       const verifyTarget = { cluster, namespace: target.namespace, serviceAccount: target.serviceAccount };
-      const pods = w.kind === 'CronJob' ? undefined : (await verifyBinding(verifyTarget, ctx.auth.session!.services.verifyDeps(ctx.tree))).report.checks.find((c) => c.id === 'pods');
+      const pods = w.kind === 'CronJob' ? undefined : await connectDomain(ctx).newPodsReport(kube, w, target.serviceAccount);
       const verify = vscode.l10n.t('Verify');
-      void prompter.notify(pods && pods.status !== 'pass' ? 'warning' : 'info',
+      void prompter.notify(pods?.level ?? 'info',
         vscode.l10n.t('{0} {1} on {2} now runs as {3} with the azure.workload.identity/use label.{4}', w.kind, w.name, cluster.name, target.serviceAccount, pods ? ` ${pods.message}` : ` ${vscode.l10n.t('Its next Jobs get the token.')}`), verify)
         .then((a) => { if (a === verify) void vscode.commands.executeCommand('aksWorkloadIdentity.verifyWorkloadIdentity', verifyTarget); });
       return plan;
