@@ -63,13 +63,13 @@ export async function openExtensionView(page: Page): Promise<Locator> {
 export const treeRow = (view: Locator, label: string) => view.locator('.monaco-list-row', { has: view.page().locator('.label-name', { hasText: new RegExp(`^${label}$`) }) });
 
 /** Runs a command from the palette by its title. */
-export async function runCommand(page: Page, title: string) {
+export async function runCommand(page: Page, title: string, timeout?: number) {
   await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget input');
   await input.waitFor();
   await input.fill(`>${title}`);
   const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-  await row.waitFor();
+  await row.waitFor({ timeout });
   await page.keyboard.press('Enter');
 }
 

@@ -13,6 +13,8 @@ import { AuthService } from '../auth';
 import { AccountNode, BindingNode, ClusterNode, ErrorNode, GroupNode, MessageNode, SubscriptionNode, TreeNode, VaultNode } from './nodes';
 
 const SELECTED_KEY = 'aksWorkloadIdentity.selectedSubscriptions';
+/** How long the view must have asked nothing before a change is sent (see flushSoon). */
+const QUIET_MS = 150;
 
 /** One load of the selected subscriptions: each subscription's part resolves as soon as its rows are in. */
 interface InventoryLoad {
@@ -32,6 +34,19 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   private readonly clusterNodes = new Map<string, ClusterNode>();
   private readonly parents = new Map<TreeNode, TreeNode>();
   private readonly updating = new Set<string>();
+  /**
+   * The workbench answers getChildren calls in batches, each call taking its result by its index in the batch open
+   * when its timer fires (TreeDataSource in VS Code's treeView.ts). A change event that reaches it during a walk makes
+   * it walk again from its cache, a call lands in the next batch, and a node gets another node's children. So a
+   * change is fired only between walks, and only for what the view has: see fire().
+   */
+  private inFlight = 0;
+  /** Bumped by every refresh: an answer computed across one is computed again, so no answer is stale. */
+  private generation = 0;
+  /** The view has had a root answer since the last root change event: only then is there something stale to redraw. */
+  private rootShown = false;
+  /** Change events waiting for the walk under way to end; undefined is the root. */
+  private readonly pending = new Set<TreeNode | undefined>();
 
   constructor(private readonly auth: AuthService, private readonly state: vscode.Memento, private readonly log: Logger) {
     auth.onDidChange(() => this.refresh());
@@ -42,17 +57,64 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     this.inventory = undefined;
     this.clusterNodes.clear();
     this.parents.clear();
-    this.changed.fire(undefined);
+    this.generation++;
+    this.fire(undefined);
   }
+
+  /**
+   * The one way a change reaches the workbench. The root: only when the view has shown a root since the last time
+   * (otherwise nothing stale is on screen, and its next request gets fresh data). A node: only while the view has it.
+   * Either: not during a walk, but once it ends.
+   */
+  private fire(node: TreeNode | undefined) {
+    if (node ? !this.parents.has(node) : !this.rootShown) return;
+    this.pending.add(node);
+    this.flushSoon();
+  }
+
+  /**
+   * Sends the waiting changes once the view has asked nothing for a moment: right after an answer, the workbench asks
+   * for the children of what it received, and a change sent then would cross that walk.
+   */
+  private flushSoon() {
+    clearTimeout(this.flushTimer);
+    if (this.inFlight > 0 || !this.pending.size) return;
+    this.flushTimer = setTimeout(() => {
+      if (this.inFlight > 0) return;
+      const root = this.pending.has(undefined);
+      const nodes = [...this.pending].filter((n): n is TreeNode => !!n);
+      this.pending.clear();
+      if (root) { this.rootShown = false; this.changed.fire(undefined); } else for (const n of nodes) this.changed.fire(n);
+    }, QUIET_MS);
+  }
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   getTreeItem(node: TreeNode): vscode.TreeItem { return node.toTreeItem(); }
 
   getParent(node: TreeNode): TreeNode | undefined { return this.parents.get(node); }
 
   async getChildren(node?: TreeNode): Promise<TreeNode[]> {
-    const children = await this.children(node);
-    if (node) for (const c of children) this.parents.set(c, node);
-    return children;
+    this.inFlight++;
+    clearTimeout(this.flushTimer);
+    try {
+      for (;;) {
+        const generation = this.generation;
+        const children = await this.children(node);
+        // A refresh crossed this answer: compute it again rather than give the view what it replaced.
+        if (generation !== this.generation && (!node || this.isCurrent(node))) continue;
+        if (node) for (const c of children) this.parents.set(c, node);
+        if (!node) this.rootShown = true;
+        return children;
+      }
+    } finally {
+      this.inFlight--;
+      if (this.pending.size) this.flushSoon();
+    }
+  }
+
+  /** A node of the tree as it is now (a refresh replaces cluster nodes; subscriptions and groups are values). */
+  private isCurrent(node: TreeNode) {
+    return !(node instanceof ClusterNode) || this.clusterNodes.get(node.cluster.id.toLowerCase()) === node;
   }
 
   private async children(node?: TreeNode): Promise<TreeNode[]> {
@@ -113,13 +175,14 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
       return bindings.map((b) => new BindingNode(c, b));
     } catch (e) {
       const d = describeError(e);
-      return [new ErrorNode(vscode.l10n.t('Could not read bindings: {0}', d.message), () => this.changed.fire(node), `${c.id}/error`)];
+      return [new ErrorNode(vscode.l10n.t('Could not read bindings: {0}', d.message), () => this.fire(node), `${c.id}/error`)];
     }
   }
 
   private async retrySubscription(subscriptionId: string) {
     this.inventory = undefined;
-    this.changed.fire(undefined);
+    this.generation++;
+    this.fire(undefined);
     this.log.info(`Retrying subscription ${subscriptionId}`);
   }
 
@@ -140,7 +203,8 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   async setSelectedSubscriptions(ids: string[] | undefined) {
     await this.state.update(this.selectionKey(), ids);
     this.inventory = undefined;
-    this.changed.fire(undefined);
+    this.generation++;
+    this.fire(undefined);
   }
 
   /** The selection is remembered per tenant. */
@@ -189,14 +253,14 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
       if (sub) sub.clusters = sub.clusters.map((x) => (x.id.toLowerCase() === key ? c : x));
     }).catch(() => undefined);
     const node = this.clusterNodes.get(key);
-    if (node) { node.cluster = c; node.updating = this.updating.has(key); this.changed.fire(node); }
+    if (node) { node.cluster = c; node.updating = this.updating.has(key); this.fire(node); }
   }
 
   setUpdating(c: ClusterSummary, updating: boolean) {
     const key = c.id.toLowerCase();
     if (updating) this.updating.add(key); else this.updating.delete(key);
     const node = this.clusterNodes.get(key);
-    if (node) { node.updating = updating; this.changed.fire(node); }
+    if (node) { node.updating = updating; this.fire(node); }
   }
 
   /** After the user stopped waiting: polls the cluster until its operation ends, then shows its state. */
@@ -212,7 +276,7 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   /** Reloads a cluster's bindings (its children) after Bind changed them. */
   refreshBindings(c: ClusterSummary) {
     const node = this.clusterNodes.get(c.id.toLowerCase());
-    if (node) this.changed.fire(node);
+    if (node) this.fire(node);
   }
 
   async refreshCluster(c: ClusterSummary) {
@@ -224,5 +288,5 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     return fresh;
   }
 
-  dispose() { this.changed.dispose(); }
+  dispose() { clearTimeout(this.flushTimer); this.changed.dispose(); }
 }
