@@ -9,7 +9,7 @@ import { SecretClient } from '@azure/keyvault-secrets';
 import { KeyClient } from '@azure/keyvault-keys';
 import { CertificateClient } from '@azure/keyvault-certificates';
 import { keyVaultAuthenticationPolicy } from '@azure/keyvault-common';
-import { createDefaultHttpClient, createPipelineFromOptions, createPipelineRequest } from '@azure/core-rest-pipeline';
+import { createPipelineFromOptions, createPipelineRequest } from '@azure/core-rest-pipeline';
 import { AzureCloud } from './auth/cloud';
 import { SharedTokenCredential } from './auth/tokenCache';
 import { AzureClientFactory, ClientOptions } from './azure/clients';
@@ -94,6 +94,7 @@ export function createAzureServices(cloud: AzureCloud, signedIn: TokenCredential
       return {
         ...bindDeps(), identities, inventory, cloud, signedInTenantId: options.tenantId,
         workloadCredential: (tenantId, clientId, assertion) => new ClientAssertionCredential(tenantId, clientId, assertion, {
+          ...clients.dataPlaneOptions(),
           authorityHost: cloud.activeDirectoryEndpoint,
           // Outside the public cloud, MSAL would first validate the authority against the public cloud's discovery.
           disableInstanceDiscovery: cloud.name !== 'AzureCloud',
@@ -101,10 +102,12 @@ export function createAzureServices(cloud: AzureCloud, signedIn: TokenCredential
         }),
         readSecretStatus: async (vaultUri, name, credential, signal) => {
           // Key Vault's own challenge policy, and a streamed 200 that is closed unread: the value never reaches memory as text.
-          const pipeline = createPipelineFromOptions({ userAgentOptions: { userAgentPrefix: 'vscode-aks-workload-identity' } });
+          const { httpClient, additionalPolicies, ...pipelineOptions } = clients.dataPlaneOptions();
+          const pipeline = createPipelineFromOptions(pipelineOptions);
+          for (const p of additionalPolicies) pipeline.addPolicy(p.policy, { phase: p.position === 'perRetry' ? 'Retry' : undefined });
           pipeline.addPolicy(keyVaultAuthenticationPolicy(credential));
-          const res = await pipeline.sendRequest(createDefaultHttpClient(), createPipelineRequest({
-            url: `${vaultUri.replace(/\/?$/, '/')}secrets/${encodeURIComponent(name)}?api-version=7.5`, method: 'GET', abortSignal: signal, timeout: 30_000, streamResponseStatusCodes: new Set([200]),
+          const res = await pipeline.sendRequest(httpClient, createPipelineRequest({
+            url: `${vaultUri.replace(/\/?$/, '/')}secrets/${encodeURIComponent(name)}?api-version=7.5`, method: 'GET', abortSignal: signal, streamResponseStatusCodes: new Set([200]),
           }));
           log.info(`GET ${vaultUri}secrets/<named secret> ${res.status}`);
           if (res.status === 200) { (res.readableStreamBody as unknown as { destroy?(): void } | undefined)?.destroy?.(); return { status: 200, code: 'Readable', message: `${name} is readable.` }; }
@@ -113,12 +116,13 @@ export function createAzureServices(cloud: AzureCloud, signedIn: TokenCredential
           return vaultAnswer(res.status, error);
         },
         probeVault: async (vaultUri, kind, name, credential, signal) => {
-          const options = { abortSignal: signal, requestOptions: { timeout: 30_000 } };
+          const options = { abortSignal: signal };
+          const clientOptions = clients.dataPlaneOptions();
           try {
             // The clients answer the vault's 401 challenge with a token for the resource it names, as a pod's SDK does.
-            if (kind === 'secrets') await new SecretClient(vaultUri, credential).getSecret(name, options);
-            else if (kind === 'keys') await new KeyClient(vaultUri, credential).getKey(name, options);
-            else await new CertificateClient(vaultUri, credential).getCertificate(name, options);
+            if (kind === 'secrets') await new SecretClient(vaultUri, credential, clientOptions).getSecret(name, options);
+            else if (kind === 'keys') await new KeyClient(vaultUri, credential, clientOptions).getKey(name, options);
+            else await new CertificateClient(vaultUri, credential, clientOptions).getCertificate(name, options);
             return { status: 200, code: 'Found', message: `${name} exists.` };
           } catch (e) {
             const err = e as { statusCode?: number; code?: string; message?: string; details?: { error?: KeyVaultError } };

@@ -100,6 +100,16 @@ export class AzureClientFactory {
     };
   }
 
+  /**
+   * For the calls outside ARM (the token exchange a pod makes, Key Vault's data plane): the same HTTP client, request
+   * timeout, retry of a timed-out call and logging. Without them an Entra ID or Key Vault that never answers would
+   * keep Test Binding waiting for good.
+   */
+  dataPlaneOptions() {
+    const { httpClient, additionalPolicies, userAgentOptions } = this.options();
+    return { httpClient, additionalPolicies, userAgentOptions, ...(this.clientOptions.retryDelayMs ? { retryOptions: { retryDelayInMs: this.clientOptions.retryDelayMs, maxRetryDelayInMs: this.clientOptions.retryDelayMs * 8 } } : {}) };
+  }
+
   /** One client per kind and subscription: its pipeline keeps connections alive, so calls skip the TLS handshake. */
   private readonly cache = new Map<string, unknown>();
   private cached<T>(key: string, make: () => T): T {

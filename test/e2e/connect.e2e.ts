@@ -64,7 +64,11 @@ describe('Connect Workload in the browser', () => {
     await pick(wb.page, 'Also mount Key Vault objects as files', 'Yes: add a SecretProviderClass');
     await pick(wb.page, 'Which Key Vault holds the objects?', 'kv-payments');
     const input = wb.page.locator('.quick-input-widget', { hasText: 'Objects to mount' });
-    await input.waitFor({ timeout: 30_000 });
+    try { await input.waitFor({ timeout: 30_000 }); } catch (e) {
+      await wb.shot('objects-not-asked');
+      console.log(`instead: ${await wb.page.locator('.quick-input-widget').innerText().catch(() => '')} / ${await wb.page.locator('.notifications-toasts').innerText().catch(() => '')}`);
+      throw e;
+    }
     // The widget's text changes as the box validates, so the box is found by its place, not by that text.
     await wb.page.locator('.quick-input-widget .quick-input-box input').fill('db-password, cert:tls');
     await wb.page.keyboard.press('Enter');
@@ -89,7 +93,7 @@ describe('Connect Workload in the browser', () => {
     await wb.page.locator('.quick-input-widget', { hasText: 'spec.template.spec.serviceAccountName: (default) → payments-api' }).waitFor({ timeout: 30_000 });
     await wb.shot('live-review');
     await pick(wb.page, 'nothing has been written yet', 'Connect: apply to Deployment payments-worker');
-    const toast = wb.page.locator('.notifications-toasts', { hasText: 'have AZURE_FEDERATED_TOKEN_FILE' });
+    const toast = wb.page.locator('.notifications-toasts', { hasText: 'Its new pod is ready and has AZURE_FEDERATED_TOKEN_FILE' });
     await toast.waitFor({ timeout: 60_000 });
     await wb.page.locator('.notifications-toasts', { hasText: 'Connecting Deployment' }).waitFor({ state: 'hidden', timeout: 30_000 });
     await wb.shot('live-rollout-result');

@@ -1,6 +1,6 @@
 // Issue 8's fault matrix: every ARM and Kubernetes operation Bind uses, under every fault kind.
 import * as assert from 'node:assert/strict';
-import { IncompleteRunError } from '../../src/workloadIdentity/errors';
+import { IncompleteRunError, StepError } from '../../src/workloadIdentity/errors';
 import { after, before, describe, it } from 'node:test';
 import type { FaultKind } from '../sim/faults';
 import { BindRequest, StepRecord } from '../../src/workloadIdentity/bind/model';
@@ -9,9 +9,11 @@ import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
 import { loadInventory, vaultFromRaw } from '../../src/workloadIdentity/inventory';
 import { applyFix } from '../../src/workloadIdentity/verify/fix';
 import { verifyBinding } from '../../src/workloadIdentity/verify/verify';
-import { SUB_PROD } from '../sim/seed';
+import { SUB_PROD, TENANT_CONTOSO } from '../sim/seed';
 import { probeDepsFor, verifyDepsFor, withSim, writes } from './helpers';
 import { verifyAndTest } from '../../src/workloadIdentity/probe/probe';
+import { connectLive, toLiveWorkload } from '../../src/workloadIdentity/connect/live';
+import { rolloutState } from '../../src/workloadIdentity/connect/rollout';
 
 type Env = Awaited<ReturnType<typeof withSim>>;
 
@@ -272,38 +274,110 @@ describe('faults at every operation Verify uses', () => {
 describe('faults at every call Test Binding makes', () => {
   let env: Env;
   const table: string[] = [];
-  before(async () => { env = await withSim({ requestTimeoutMs: 1500, retryDelayMs: 50 }); });
+  before(async () => { env = await withSim({ requestTimeoutMs: 400, retryDelayMs: 50 }); });
   after(async () => {
     await env.sim.stop();
-    console.log(`\nTest Binding fault matrix (transient: one failure; permanent: every call fails)\n${table.join('\n')}`);
+    console.log(`\nTest Binding fault matrix (once: one failure; every time: each call fails)\n${table.join('\n')}`);
   });
 
-  it('transient faults are retried to the same result; a permanent one is reported at its stage and the stages after it are skipped', async () => {
+  it('a fault once is retried to the same result or stops at its stage; every time, it stops at its stage with the later ones skipped; no stage passes on an answer it did not get', async () => {
     const target = () => ({ cluster: clusterOf(env, 'aks-payments'), namespace: 'payments', serviceAccount: 'payments-api' });
     const run = async () => (await verifyAndTest(target(), probeDepsFor(env.services), { propagationWaitMs: 0 })).report.checks
       .filter((c) => ['token', 'exchange', 'keyVault'].includes(c.id)).map((c) => `${c.key}:${c.status}`).join(' ');
     env.sim.reset();
     const clean = await run();
     assert.equal(clean, 'token:pass exchange:pass keyVault:kv-payments:secrets:pass');
-    const kinds: FaultKind[] = ['429', '500', '503', 'reset'];
-    table.push(`| operation | ${kinds.join(' | ')} | permanent 500 |`);
+    const kinds: FaultKind[] = ['429', '500', '503', 'reset', 'timeout', '409'];
+    table.push(`| operation | ${kinds.map((k) => `${k} once`).join(' | ')} | ${kinds.map((k) => `${k} every time`).join(' | ')} |`);
     const stageOf: Record<string, string> = { 'kube.serviceaccounts.token': 'token', 'entra.openidConfiguration': 'exchange', 'entra.token': 'exchange', 'keyvault.secrets.get': 'keyVault:kv-payments:secrets' };
+    const stages = [...new Set(Object.values(stageOf))];
+    // What each stage's pass rests on: an answer from the service (Key Vault's 404 for a name that does not exist).
+    const answered = (op: string) => env.sim.log.some((r) => r.op === op && !r.fault && (r.status < 300 || (op === 'keyvault.secrets.get' && r.status === 404)));
+    const marksOf = (result: string) => Object.fromEntries(result.split(' ').map((x) => [x.slice(0, x.lastIndexOf(':')), x.slice(x.lastIndexOf(':') + 1)]));
+    const seenOnly = (result: string, label: string) => {
+      const marks = marksOf(result);
+      for (const [op, stage] of Object.entries(stageOf)) if (marks[stage] === 'pass') assert.ok(answered(op), `${label}: ${stage} passed without an answer from ${op}`);
+      return marks;
+    };
     for (const [op, stage] of Object.entries(stageOf)) {
       const row: string[] = [];
-      for (const kind of kinds) {
-        env.sim.reset();
-        env.sim.addFault({ op, kind, count: 1 });
-        assert.equal(await run(), clean, `${op}/${kind}`);
-        row.push('same result');
+      for (const count of [1, 0]) {
+        for (const kind of kinds) {
+          env.sim.reset();
+          env.sim.addFault({ op, kind, count });
+          const result = await run();
+          const marks = seenOnly(result, `${op}/${kind}/${count}`);
+          if (result === clean) { assert.equal(count, 1, `${op}/${kind}: every call failed, yet the test passed`); row.push('same result'); continue; }
+          assert.ok(['fail', 'error'].includes(marks[stage]), `${op}/${kind}/${count}: ${result}`);
+          for (const s of stages.slice(stages.indexOf(stage) + 1)) assert.equal(marks[s.startsWith('keyVault') ? 'keyVault' : s], 'skip', `${op}: ${s} after a failed ${stage}`);
+          row.push(`${stage} ${marks[stage]}`);
+        }
       }
+      table.push(`| ${op} | ${row.join(' | ')} |`);
+    }
+  });
+});
+
+describe('faults at every call Connect (live) makes', () => {
+  let env: Env;
+  const table: string[] = [];
+  before(async () => { env = await withSim({ requestTimeoutMs: 400, retryDelayMs: 20 }); });
+  after(async () => {
+    await env.sim.stop();
+    console.log(`\nConnect (live) fault matrix (once: one failure, then Retry; every time: each call fails)\n${table.join('\n')}`);
+  });
+
+  it('a fault once is retried or stops at a named step and Retry finishes; every time, it stops and never says connected; the end state is a fault-free run\'s', async () => {
+    const rec = () => [...env.sim.state.clusters.values()].find((c) => c.name === 'aks-payments')!;
+    const fresh = async () => {
       env.sim.reset();
-      env.sim.addFault({ op, kind: '500', count: 0 });
-      const result = await run();
-      const marks = Object.fromEntries(result.split(' ').map((x) => [x.slice(0, x.lastIndexOf(':')), x.slice(x.lastIndexOf(':') + 1)]));
-      assert.ok(['fail', 'error'].includes(marks[stage]), `${op}: ${result}`);
-      const later = Object.keys(stageOf).map((o) => stageOf[o]).filter((s, i, a) => a.indexOf(s) === i);
-      for (const s of later.slice(later.indexOf(stage) + 1)) assert.equal(marks[s.startsWith('keyVault') ? 'keyVault' : s], 'skip', `${op}: ${s} after a failed ${stage}`);
-      row.push(`${stage} ${marks[stage]}, later stages skipped`);
+      rec().kube.stagedRollouts = true;
+      const kube = await env.services.bindDeps().kube(clusterOf(env, 'aks-payments'));
+      const w = toLiveWorkload(await kube.getWorkload('Deployment', 'payments', 'payments-worker'));
+      const sa = rec().kube.serviceAccounts.get('payments/payments-api')!.metadata.annotations!;
+      const secrets = { name: 'payments-api-kv-payments', clientId: sa['azure.workload.identity/client-id'], tenantId: TENANT_CONTOSO, vaultName: 'kv-payments', cloud: 'AzureCloud' as const,
+        objects: [{ objectName: 'db-password', objectType: 'secret' as const }], addonEnabled: true, clusterResourceGroup: 'rg-payments' };
+      env.sim.log.length = 0;
+      return () => connectLive(kube, w, 'payments-api', { sleep: () => Promise.resolve(), secrets });
+    };
+    /** The end state: the two fields and the mount, the rollout done, every pod of it ready and given the token. */
+    const world = () => {
+      const dep = rec().kube.deployments.get('payments/payments-worker')!;
+      const pods = [...rec().kube.pods.values()].filter((p) => p.metadata.name.startsWith('payments-worker-'));
+      return JSON.stringify({
+        sa: dep.spec.template.spec.serviceAccountName, label: dep.spec.template.metadata.labels['azure.workload.identity/use'], volumes: dep.spec.template.spec.volumes?.map((v: any) => v.name),
+        done: rolloutState(dep).done, pods: pods.map((p) => `${p.status.conditions[0].status}:${p.spec.containers[0].env.some((e: any) => e.name === 'AZURE_FEDERATED_TOKEN_FILE')}`),
+        spc: rec().kube.secretProviderClasses.has('payments/payments-api-kv-payments'),
+      });
+    };
+    await (await fresh())();
+    const clean = world();
+    assert.match(clean, /"done":true,"pods":\["True:true"\]/);
+    const kinds: FaultKind[] = ['429', '500', '503', 'reset', 'timeout', '409'];
+    table.push(`| operation | ${kinds.map((k) => `${k} once`).join(' | ')} | ${kinds.map((k) => `${k} every time`).join(' | ')} |`);
+    for (const op of ['kube.secretproviderclasses.apply', 'kube.deployments.get', 'kube.deployments.apply', 'kube.pods.list', 'kube.replicasets.list']) {
+      const row: string[] = [];
+      for (const count of [1, 0]) {
+        for (const kind of kinds) {
+          const connect = await fresh();
+          env.sim.addFault({ op, kind, count });
+          let outcome: string;
+          try {
+            await connect();
+            assert.equal(count, 1, `${op}/${kind}: every call failed, yet Connect said connected`);
+            assert.equal(world(), clean, `${op}/${kind}: connected, but the rollout is not where a fault-free run leaves it`);
+            outcome = 'connected';
+          } catch (e) {
+            assert.ok(e instanceof StepError, `${op}/${kind}/${count}: ${e}`);
+            assert.equal(e.step, 'Set the ServiceAccount and the label on the workload');
+            env.sim.faults.clear();
+            await connect();
+            assert.equal(world(), clean, `${op}/${kind}: Retry did not end where a fault-free run does`);
+            outcome = `stopped (${e.code}), Retry connected`;
+          }
+          row.push(outcome);
+        }
+      }
       table.push(`| ${op} | ${row.join(' | ')} |`);
     }
   });
