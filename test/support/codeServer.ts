@@ -4,7 +4,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { SimInfo } from '../sim/server';
-import { AZ_STAND_IN_DIR, CODE_SERVER, REPO } from './paths';
+import { AZ_STAND_IN_DIR, CODE_SERVER, CODE_SERVER_NODE, REPO } from './paths';
 
 export interface CodeServer {
   url: string;
@@ -105,6 +105,8 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
     'window.restoreWindows': 'none',
     'chat.commandCenter.enabled': false,
     'workbench.secondarySideBar.defaultVisibility': 'hidden',
+    // VS Code 1.139 opens Chat in the secondary side bar, which can take focus from a quick pick at start-up.
+    'chat.disableAIFeatures': true,
     // The simulated Azure's CA reaches the extension host through NODE_EXTRA_CA_CERTS; VS Code's proxy agent would replace it.
     'http.proxySupport': 'off',
     'http.systemCertificates': false,
@@ -123,7 +125,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   fs.writeFileSync(path.join(home, '.profile'), profile);
   const common = ['--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
   for (const vsix of [opts.vsix ?? []].flat()) {
-    await run(process.execPath, [entry, ...common, '--install-extension', vsix], env);
+    await run(CODE_SERVER_NODE, [entry, ...common, '--install-extension', vsix], env);
   }
   if (opts.extensionFiles) {
     const installed = fs.readdirSync(extensionsDir).find((d) => d.startsWith('aks-workload-identity.aks-workload-identity-'));
@@ -136,7 +138,8 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   if (opts.locale) writeLanguagePacks(userDataDir, extensionsDir);
   const port = opts.port ?? await freePort();
   let out = '';
-  const child: ChildProcess = spawn(process.execPath, [entry, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, ...common,
+  // The preload on the command line too: VS Code 1.139's extension host no longer inherits NODE_OPTIONS, only execArgv.
+  const child: ChildProcess = spawn(CODE_SERVER_NODE, ['--require', path.join(REPO, 'out', 'test', 'sim', 'resolve.js'), entry, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, ...common,
     '--disable-telemetry', '--disable-update-check', ...(opts.restricted ? [] : ['--disable-workspace-trust']), '--disable-getting-started-override',
     ...(opts.locale ? ['--locale', opts.locale] : []), workspace], {
     env, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
