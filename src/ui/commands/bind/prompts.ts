@@ -68,7 +68,7 @@ export const serviceAccountStep: Step = {
       .then((list) => {
         const names = list.map((s) => s.name).filter((n) => n !== 'default');
         const own = names.map((n): PickItem<string> => ({ label: n, description: l10n.t('exists'), value: n }));
-        return names.includes(LAB_SERVICE_ACCOUNT) ? own : [{ label: LAB_SERVICE_ACCOUNT, description: l10n.t('new (the lab\'s name)'), value: LAB_SERVICE_ACCOUNT }, ...own];
+        return names.includes(LAB_SERVICE_ACCOUNT) ? own : [{ label: LAB_SERVICE_ACCOUNT, description: l10n.t('new (the name the Azure docs use)'), value: LAB_SERVICE_ACCOUNT }, ...own];
       });
     const v = answered(await p.pick<string>({
       ...info(pos), placeholder: l10n.t('ServiceAccount the pods run as (type a name for a new one)'), items,
