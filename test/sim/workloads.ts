@@ -145,40 +145,26 @@ export function rollOut(c: ClusterRecord, w: KubeObject) {
     || (r.kind === 'ReplicaSet' && c.kube.replicaSets.get(`${ns}/${r.name}`)?.metadata.ownerReferences?.some((o) => o.uid === w.metadata.uid)));
   const old = [...c.kube.pods].filter(([, p]) => p.metadata.namespace === ns && ownedBy(p)).map(([k]) => k);
   const hash = createHash('sha1').update(JSON.stringify(template)).digest('hex').slice(0, 9);
-  let owner = { apiVersion: WORKLOADS[w.kind].group, kind: w.kind, name: w.metadata.name, uid: w.metadata.uid, controller: true };
-  let podPrefix = w.metadata.name;
-  const podLabels: Record<string, string> = {};
   if (w.kind === 'Deployment') {
     const revision = String(Number(w.metadata.annotations?.[REVISION] ?? 0) + 1);
     w.metadata.annotations = { ...w.metadata.annotations, [REVISION]: revision };
+    const owner = { apiVersion: WORKLOADS[w.kind].group, kind: w.kind, name: w.metadata.name, uid: w.metadata.uid, controller: true };
     const rsName = `${w.metadata.name}-${hash}`;
-    const rs: KubeObject = { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: kubeMeta(rsName, ns, { ownerReferences: [owner], annotations: { [REVISION]: revision } }), spec: { replicas, template } };
-    c.kube.replicaSets.set(`${ns}/${rsName}`, rs);
-    owner = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rsName, uid: rs.metadata.uid, controller: true };
-    podPrefix = rsName;
-    podLabels['pod-template-hash'] = hash;
+    c.kube.replicaSets.set(`${ns}/${rsName}`, { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: kubeMeta(rsName, ns, { ownerReferences: [owner], annotations: { [REVISION]: revision } }), spec: { replicas, template } });
   }
-  if (w.kind === 'StatefulSet') podLabels['controller-revision-hash'] = `${w.metadata.name}-${hash}`;
-  if (w.kind === 'DaemonSet') podLabels['pod-template-generation'] = String(w.metadata.generation ?? 1);
-  const start = (ready: boolean) => {
-    const failing = c.kube.failingPods.get(`${ns}/${w.metadata.name}`);
-    return Array.from({ length: replicas }, (_, i) => {
-      const name = w.kind === 'StatefulSet' ? `${w.metadata.name}-${i}` : `${podPrefix}-${randomUUID().slice(0, 5)}`;
-      const pod = podFrom(c, ns, name, template, owner, podLabels, failing ? { ready: false, waiting: failing } : { ready });
-      c.kube.pods.set(`${ns}/${name}`, pod);
-      return `${ns}/${name}`;
-    });
-  };
-  const previous = w.status?.updateRevision ?? w.status?.currentRevision;
-  if (w.kind === 'StatefulSet') w.status = { ...w.status, updateRevision: podLabels['controller-revision-hash'], ...(previous ? {} : { currentRevision: podLabels['controller-revision-hash'] }) };
-  if (c.kube.stagedRollouts && stagedKinds.has(w.kind) && w.status) {
+  if (w.kind === 'StatefulSet') {
+    const update = `${w.metadata.name}-${hash}`;
+    w.status = { ...w.status, updateRevision: update, ...(w.status?.currentRevision ? {} : { currentRevision: update }) };
+  }
+  if (c.kube.stagedRollouts && stagedKinds.has(w.kind) && w.status?.observedGeneration) {
     // The controller has not looked yet: the status still describes the old generation.
     c.kube.rollouts.set(rolloutKey(w), { phase: 0, old, fresh: [], stuckReads: 0 });
     return;
   }
   for (const k of old) c.kube.pods.delete(k);
-  const fresh = start(true);
-  const failing = c.kube.failingPods.has(`${ns}/${w.metadata.name}`);
+  const failing = c.kube.failingPods.get(`${ns}/${w.metadata.name}`);
+  const fresh = startPods(c, w);
+  for (const k of fresh) { const p = c.kube.pods.get(k)!; p.status = podStatus(p, failing ? { ready: false, waiting: failing } : { ready: true }); }
   w.status = statusOf(w, replicas, { old: 0, fresh: fresh.length, ready: failing ? 0 : fresh.length, current: !failing });
 }
 
