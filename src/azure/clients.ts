@@ -106,8 +106,8 @@ export class AzureClientFactory {
    * keep Test Binding waiting for good.
    */
   dataPlaneOptions() {
-    const { httpClient, additionalPolicies, userAgentOptions } = this.options();
-    return { httpClient, additionalPolicies, userAgentOptions, ...(this.clientOptions.retryDelayMs ? { retryOptions: { retryDelayInMs: this.clientOptions.retryDelayMs, maxRetryDelayInMs: this.clientOptions.retryDelayMs * 8 } } : {}) };
+    const { endpoint: _e, baseUri: _b, credentials: _c, credentialScopes: _s, ...options } = this.options();
+    return options;
   }
 
   /** One client per kind and subscription: its pipeline keeps connections alive, so calls skip the TLS handshake. */

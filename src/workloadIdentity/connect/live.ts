@@ -122,11 +122,12 @@ export async function connectLive(kube: KubeTarget, w: LiveWorkload, serviceAcco
   const read = () => kube.getWorkload(w.kind, w.namespace, w.name).catch(fail);
   let o = await read();
   const inPlace = (x: LiveWorkload) => x.serviceAccountName === serviceAccount && x.labelled && (!opts.secrets || x.mounted);
-  const result = inPlace(toLiveWorkload(o)) ? 'unchanged' : 'updated';
+  const current = toLiveWorkload(o);
+  const result = inPlace(current) ? 'unchanged' : 'updated';
   if (result === 'updated') {
     throwIfAborted(opts.signal);
     opts.progress?.(l10n.t('Applying serviceAccountName and the label to {0} {1}…', w.kind, w.name));
-    await kube.applyWorkload(applyBody(toLiveWorkload(o), serviceAccount, opts.secrets?.name)).catch(fail);
+    await kube.applyWorkload(applyBody(current, serviceAccount, opts.secrets?.name)).catch(fail);
     o = await read();
     const applied = toLiveWorkload(o);
     if (!inPlace(applied)) {

@@ -83,7 +83,7 @@ export async function connectWorkloadCommand(ctx: CommandContext, from?: { clust
       }
       const secrets = await askSecrets(ctx, deps, wizard.cluster!, target, await serviceAccounts);
       if (secrets === BACK) continue;
-      const plan = connectDomain(ctx).planConnect(await readText(picked.path), picked, target, await serviceAccounts, secrets);
+      const plan = connectDomain(ctx).planConnect(await readWorkspaceText(picked.path), picked, target, await serviceAccounts, secrets);
       if (!plan.changes.length) {
         void prompter.notify('info', vscode.l10n.t('{0} {1} in {2} already runs as {3} with the azure.workload.identity/use label.', picked.workload.kind, picked.workload.name, picked.path, target.serviceAccount));
         return plan;
@@ -160,7 +160,7 @@ async function connectInCluster(ctx: CommandContext, deps: BindDeps, cluster: Cl
 
 /** The overlay gets a patch of the two fields and lists it in patches:; the base file is not touched. */
 async function patchOverlay(ctx: CommandContext, kustomization: string, picked: WorkloadCandidate, target: ConnectTarget): Promise<PatchPlan | undefined> {
-  const plan = connectDomain(ctx).planKustomizePatch(kustomization, await readText(kustomization), picked, target);
+  const plan = connectDomain(ctx).planKustomizePatch(kustomization, await readWorkspaceText(kustomization), picked, target);
   const patchUri = fileUri(plan.patch.path);
   const existing = await vscode.workspace.fs.readFile(patchUri).then((b) => Buffer.from(b).toString('utf8'), () => undefined);
   if (existing === plan.patch.text && plan.changes.length === 1) {
@@ -175,9 +175,9 @@ async function patchOverlay(ctx: CommandContext, kustomization: string, picked: 
   if (v !== 'run') return undefined;
   if (refusedUnsaved(ctx, kustomization)) return undefined;
   // Read again: an edit made meanwhile is kept.
-  const fresh = connectDomain(ctx).planKustomizePatch(kustomization, await readText(kustomization), picked, target);
+  const fresh = connectDomain(ctx).planKustomizePatch(kustomization, await readWorkspaceText(kustomization), picked, target);
   await writeManifest(ctx.prompter(), fresh.patch.path, fresh.patch.text);
-  if (fresh.kustomizationText !== await readText(kustomization)) await vscode.workspace.fs.writeFile(fileUri(kustomization), Buffer.from(fresh.kustomizationText, 'utf8'));
+  if (fresh.kustomizationText !== await readWorkspaceText(kustomization)) await vscode.workspace.fs.writeFile(fileUri(kustomization), Buffer.from(fresh.kustomizationText, 'utf8'));
   ctx.log.info(`Connect: ${fresh.changes.join('; ')}.`);
   markDone('connected');
   void ctx.prompter().notify('info', vscode.l10n.t('{0} now patches {1} {2} to run as {3} with the azure.workload.identity/use label. Build and apply the overlay to roll out pods that get the token.', kustomization, picked.workload.kind, picked.workload.name, target.serviceAccount));
@@ -243,7 +243,7 @@ function refusedUnsaved(ctx: CommandContext, path: string): boolean {
 async function execute(ctx: CommandContext, reviewed: ConnectPlan, target: ConnectTarget, serviceAccounts: { name: string; annotations: Record<string, string> }[], cluster: ClusterSummary, secrets?: SecretsRequest): Promise<ConnectPlan | undefined> {
   const uri = fileUri(reviewed.candidate.path);
   if (refusedUnsaved(ctx, reviewed.candidate.path)) return undefined;
-  const plan = connectDomain(ctx).planConnect(await readText(reviewed.candidate.path), reviewed.candidate, target, serviceAccounts, secrets);
+  const plan = connectDomain(ctx).planConnect(await readWorkspaceText(reviewed.candidate.path), reviewed.candidate, target, serviceAccounts, secrets);
   if (plan.changes.length) await vscode.workspace.fs.writeFile(uri, Buffer.from(plan.text, 'utf8'));
   if (plan.secretProviderClass) await writeManifest(ctx.prompter(), plan.secretProviderClass.path, plan.secretProviderClass.text);
   await vscode.window.showTextDocument(uri, { preview: false });
@@ -258,7 +258,6 @@ async function execute(ctx: CommandContext, reviewed: ConnectPlan, target: Conne
 
 /** The file at a workspace path (workspaceFiles.ts): every path here comes from readWorkspaceYaml, so it resolves. */
 const fileUri = (path: string): vscode.Uri => workspaceUri(path)!;
-const readText = readWorkspaceText;
 
 /** The YAML files of the open folders, by workspace path. */
 async function readWorkspaceYaml() {
