@@ -94,7 +94,7 @@ describe('Test Binding', () => {
         addServiceAccount(c, 'spring-petclinic', 'petclinic-api', { annotations: { 'azure.workload.identity/client-id': id.resource.properties.clientId } });
         return target(env, 'aks-petclinic', 'spring-petclinic', 'petclinic-api');
       }, /^AADSTS90061: Microsoft Entra ID could not fetch the issuer's discovery document/],
-      ['700024', () => { env.sim.config.entraClockSkewSeconds = 3600; return target(env); }, /^AADSTS700024: The token is outside its validity time: check this machine's clock/],
+      ['700024', () => { env.sim.config.entraClockSkewSeconds = 3600; return target(env); }, /^AADSTS700024: The token is outside its validity time: check your computer's clock/],
     ];
     for (const [code, make, message] of cases) {
       env.sim.reset();
@@ -144,7 +144,7 @@ describe('Test Binding', () => {
     kvp.properties.networkAcls = { defaultAction: 'Deny', bypass: 'AzureServices', ipRules: [], virtualNetworkRules: [] };
     ({ report } = await verifyAndTest(t, probeDepsFor(env.services), opts()));
     assert.equal(stage(report.checks, 'keyVault:kv-petclinic:secrets').status, 'warn');
-    assert.match(stage(report.checks, 'keyVault:kv-petclinic:secrets').message, /firewall does not let this machine in. That says nothing about the pod/);
+    assert.match(stage(report.checks, 'keyVault:kv-petclinic:secrets').message, /firewall does not let your computer in. That says nothing about the pod/);
     delete kvp.properties.networkAcls;
 
     // A role just assigned on an RBAC vault: 403 until it applies; the test waits for it.

@@ -27,7 +27,7 @@ export const aadstsMeaning = (code: string): string | undefined => ({
   '7002138': l10n.t('The subject matches a federated credential only when case is ignored; Microsoft Entra ID compares it exactly.'),
   '700016': l10n.t('Microsoft Entra ID knows no application with the ServiceAccount\'s client id in this tenant: the annotation names a wrong or deleted identity.'),
   '90061': l10n.t('Microsoft Entra ID could not fetch the issuer\'s discovery document: the token comes from an issuer it cannot reach (is the OIDC issuer on?).'),
-  '700024': l10n.t('The token is outside its validity time: check this machine\'s clock.'),
+  '700024': l10n.t('The token is outside its validity time: check your computer\'s clock.'),
 } as Record<string, string>)[code];
 
 const sleepFor = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve, reject) => {
@@ -196,7 +196,7 @@ function vaultCheck(vault: string, rbac: boolean, kind: Permission, name: string
   const ev: Ev[] = [[l10n.t('Request'), l10n.t('GET {0}/{1} (a name that does not exist)', kind, name)], [l10n.t('Answer'), `${a.status || l10n.t('no answer')} ${a.code}`], [l10n.t('Permission model'), permissionModel(rbac)]];
   if ((a.status === 404 && /NotFound$/.test(a.code)) || a.status === 200) return check('keyVault', 'pass', l10n.t('{0}: the identity may get {1} (Key Vault answered that the name does not exist, which it tells only a caller allowed to get).', vault, kind), ev, undefined, key);
   if (a.status === 403 && a.code === 'ForbiddenByFirewall') {
-    return check('keyVault', 'warn', l10n.t('{0}: the vault\'s firewall does not let this machine in. That says nothing about the pod, whose network may be allowed; the grant could not be tested from here.', vault), ev, undefined, key);
+    return check('keyVault', 'warn', l10n.t('{0}: the vault\'s firewall does not let your computer in. That says nothing about the pod, whose network may be allowed; the grant could not be tested from here.', vault), ev, undefined, key);
   }
   if (a.status === 403) return check('keyVault', 'fail', l10n.t('{0}: Key Vault refused get on {1} ({2}): {3}. {4}', vault, kind, a.code, rbac ? l10n.t('no role that grants it is assigned (or it is still propagating: up to 10 minutes)') : l10n.t('no access policy gives it'), a.message), ev, fix, key);
   if (a.status === 401) return check('keyVault', 'fail', l10n.t('{0}: Key Vault did not accept the token (401 {1}): its audience or tenant does not match the vault\'s. {2}', vault, a.code, a.message), ev, undefined, key);
