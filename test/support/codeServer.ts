@@ -30,6 +30,12 @@ export interface CodeServerOptions {
   extensionFiles?: Record<string, string>;
   /** Workspace Trust on, no folder trusted: the workspace opens in Restricted Mode. Off (everything trusted) otherwise. */
   restricted?: boolean;
+  /**
+   * The workbench will be given an extension under development through its `payload` query. VS Code 1.10x's
+   * workbench reads that query as is; later ones read it only with the smoke-test driver on, which code-server passes
+   * through --vscode-option (4.10x has neither).
+   */
+  extensionDevelopment?: boolean;
 }
 
 async function freePort(): Promise<number> {
@@ -141,7 +147,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   // The preload on the command line too: VS Code 1.139's extension host no longer inherits NODE_OPTIONS, only execArgv.
   const child: ChildProcess = spawn(CODE_SERVER_NODE, ['--require', path.join(REPO, 'out', 'test', 'sim', 'resolve.js'), entry, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, ...common,
     '--disable-telemetry', '--disable-update-check', ...(opts.restricted ? [] : ['--disable-workspace-trust']), '--disable-getting-started-override',
-    ...(opts.locale ? ['--locale', opts.locale] : []), workspace], {
+    ...(opts.locale ? ['--locale', opts.locale] : []), ...(opts.extensionDevelopment ? developmentFlags(entry) : []), workspace], {
     env, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (d) => { out += d; });
@@ -163,6 +169,11 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
       try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ }
     },
   };
+}
+
+function developmentFlags(entry: string): string[] {
+  const cli = fs.readFileSync(path.join(path.dirname(entry), 'cli.js'), 'utf8');
+  return cli.includes('"vscode-option"') ? ['--vscode-option', 'enable-smoke-test-driver'] : [];
 }
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {

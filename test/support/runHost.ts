@@ -13,6 +13,8 @@ import { redact } from '../../src/log';
 import { scanForSecrets } from './secretScan';
 
 type Workspace = 'folder' | 'multiroot' | 'untrusted';
+/** The tier's name in result files: host, or host-newest when scripts/test.sh runs it on the newest code-server. */
+const TIER = process.env.AKSWI_COUNTS ?? 'host';
 
 /**
  * Three workspaces, each in its own code-server: one folder (most tests), two folders (*.multiroot.test.ts) and one
@@ -29,15 +31,15 @@ async function main() {
     ok &&= r.ok;
   }
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
-  fs.writeFileSync(path.join(RESULTS_DIR, 'host.log'), log.join('\n'));
-  fs.writeFileSync(path.join(REPO, 'out', 'counts-host.json'), JSON.stringify(totals));
+  fs.writeFileSync(path.join(RESULTS_DIR, `${TIER}.log`), log.join('\n'));
+  fs.writeFileSync(path.join(REPO, 'out', `counts-${TIER}.json`), JSON.stringify(totals));
   console.log(`Extension host, all workspaces: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
   process.exitCode = ok ? 0 : 1;
 }
 
 async function runIn(workspace: Workspace): Promise<{ ok: boolean; counts: { passed: number; failed: number; skipped: number }; lines: string[] }> {
   const sim = await Simulator.start();
-  const cs = await startCodeServer({ sim: sim.info, restricted: workspace === 'untrusted' });
+  const cs = await startCodeServer({ sim: sim.info, restricted: workspace === 'untrusted', extensionDevelopment: true });
   const b = await launchBrowser();
   let closing = '';
   const lines: string[] = [];
@@ -76,12 +78,12 @@ async function runIn(workspace: Workspace): Promise<{ ok: boolean; counts: { pas
     const timeout = new Promise<number>((resolve) => setTimeout(() => { lines.push('timed out after 10 minutes'); resolve(124); }, 600_000));
     const code = await Promise.race([exit, timeout]);
     fs.mkdirSync(RESULTS_DIR, { recursive: true });
-    const logFile = path.join(RESULTS_DIR, `host-${workspace}.log`);
+    const logFile = path.join(RESULTS_DIR, `${TIER}-${workspace}.log`);
     fs.writeFileSync(logFile, lines.join('\n'));
     // The test log itself must not carry a credential of the run.
     const leaks = scanForSecrets([logFile], [sim.info.tokenSecret, sim.info.controlSecret]);
     if (leaks.length) console.log(`Secrets in the test log: ${JSON.stringify(leaks)}`);
-    if (code !== 0) await b.page.screenshot({ path: path.join(RESULTS_DIR, `host-${workspace}-failure.png`) }).catch(() => undefined);
+    if (code !== 0) await b.page.screenshot({ path: path.join(RESULTS_DIR, `${TIER}-${workspace}-failure.png`) }).catch(() => undefined);
     console.log(closing ? `Extension host (${workspace}): ${closing}` : `Extension host (${workspace}): no result line (see ${path.relative(REPO, logFile)})`);
     const m = /(\d+) passed, (\d+) failed(?:, (\d+) skipped)?/.exec(closing);
     if (!closing) console.log(redact(cs.output()).slice(-4000));
