@@ -27,4 +27,6 @@ for (const [file, out] of Object.entries(result.metafile.outputs)) {
 }
 
 // The strings of every l10n.t call, for translators and for the pseudo-locale test (l10n/ is generated, not committed).
-execFileSync(process.execPath, ['node_modules/@vscode/l10n-dev/dist/cli.js', 'export', '--outDir', 'l10n', 'src'], { stdio: ['ignore', 'ignore', 'inherit'] });
+execFileSync(process.execPath, ['node_modules/@vscode/l10n-dev/dist/cli.js', 'export', '--outDir', 'l10n', 'src'], {
+  stdio: ['ignore', 'ignore', 'inherit'],
+});

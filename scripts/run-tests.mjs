@@ -25,17 +25,34 @@ const env = { ...process.env, AKSWI_SIM_TLS_DIR: tlsDir, NODE_EXTRA_CA_CERTS: pa
 
 const node = (args) => spawnSync(process.execPath, args, { stdio: 'inherit', env }).status ?? 1;
 // The counts go to out/counts-<tier>.json for the closing line of scripts/test.sh.
-const counted = (files) => ['--test', '--test-concurrency=1', '--test-reporter=spec', '--test-reporter-destination=stdout',
-  '--test-reporter=./scripts/count-reporter.mjs', `--test-reporter-destination=out/counts-${process.env.AKSWI_COUNTS ?? tier}.json`, ...files];
+const counted = (files) => [
+  '--test',
+  '--test-concurrency=1',
+  '--test-reporter=spec',
+  '--test-reporter-destination=stdout',
+  '--test-reporter=./scripts/count-reporter.mjs',
+  `--test-reporter-destination=out/counts-${process.env.AKSWI_COUNTS ?? tier}.json`,
+  ...files,
+];
 let status;
 switch (tier) {
   case 'unit': {
-    const files = fs.readdirSync('out/test/unit').filter((f) => f.endsWith('.test.js')).map((f) => path.join('out/test/unit', f));
+    const files = fs
+      .readdirSync('out/test/unit')
+      .filter((f) => f.endsWith('.test.js'))
+      .map((f) => path.join('out/test/unit', f));
     status = node(['--require', './out/test/sim/resolve.js', ...rest, ...counted(files)]);
     break;
   }
   case 'logs':
-    status = node(counted(fs.readdirSync('out/test/logs').filter((f) => f.endsWith('.test.js')).map((f) => path.join('out/test/logs', f))));
+    status = node(
+      counted(
+        fs
+          .readdirSync('out/test/logs')
+          .filter((f) => f.endsWith('.test.js'))
+          .map((f) => path.join('out/test/logs', f)),
+      ),
+    );
     break;
   case 'host':
     status = node(['out/test/support/runHost.js', ...rest]);
@@ -44,7 +61,10 @@ switch (tier) {
     if (!rest.includes('--no-package')) {
       execFileSync('npm', ['run', '--silent', 'package'], { stdio: ['ignore', 'ignore', 'inherit'] });
     }
-    const files = fs.readdirSync('out/test/e2e').filter((f) => f.endsWith('.e2e.js')).map((f) => path.join('out/test/e2e', f));
+    const files = fs
+      .readdirSync('out/test/e2e')
+      .filter((f) => f.endsWith('.e2e.js'))
+      .map((f) => path.join('out/test/e2e', f));
     status = node(counted(files));
     break;
   }

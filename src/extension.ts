@@ -57,10 +57,14 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   const auth = new AuthService(context.globalState, logger, loadServices, prompter);
   const tree = new ResourceTreeProvider(auth, context.globalState, logger);
   const ctx: CommandContext = { auth, tree, log: logger, prompter, clusterUpdates: new SingleFlight() };
-  const view = vscode.window.createTreeView('aksWorkloadIdentity.resources', { treeDataProvider: tree, showCollapseAll: true });
+  const view = vscode.window.createTreeView('aksWorkloadIdentity.resources', {
+    treeDataProvider: tree,
+    showCollapseAll: true,
+  });
   const copy = (text: string) => vscode.env.clipboard.writeText(text);
 
-  const register = (id: string, fn: (...args: any[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(`aksWorkloadIdentity.${id}`, fn));
+  const register = (id: string, fn: (...args: any[]) => unknown) =>
+    context.subscriptions.push(vscode.commands.registerCommand(`aksWorkloadIdentity.${id}`, fn));
   register('signIn', () => auth.signIn());
   register('signOut', () => auth.signOut());
   register('selectTenant', () => auth.selectTenant());
@@ -74,21 +78,41 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   register('verifyWorkloadIdentity', (node) => verifyWorkloadIdentityCommand(ctx, node));
   register('testBinding', (node) => verifyWorkloadIdentityCommand(ctx, node, { test: true }));
   register('connectWorkload', (from?: BindingNode | Parameters<typeof connectWorkloadCommand>[1]) =>
-    connectWorkloadCommand(ctx, from && 'binding' in from ? { cluster: from.cluster, namespace: from.binding.namespace, serviceAccount: from.binding.serviceAccount } : from));
+    connectWorkloadCommand(
+      ctx,
+      from && 'binding' in from
+        ? { cluster: from.cluster, namespace: from.binding.namespace, serviceAccount: from.binding.serviceAccount }
+        : from,
+    ),
+  );
   register('removeBinding', (node) => removeBindingCommand(ctx, node));
   register('exportBinding', (node) => exportBindingCommand(ctx, node));
   register('copyIssuerUrl', (node) => copyIssuerUrl(ctx, node));
   register('copyResourceId', copyResourceId);
   register('openInPortal', (node) => openInPortal(ctx, node));
 
-  context.subscriptions.push(channel, auth, tree, view, vscode.workspace.registerTextDocumentContentProvider(PROPOSED_SCHEME, proposedContent));
+  context.subscriptions.push(
+    channel,
+    auth,
+    tree,
+    view,
+    vscode.workspace.registerTextDocumentContentProvider(PROPOSED_SCHEME, proposedContent),
+  );
   // Restoring the sign-in runs `az` or asks VS Code for a session: not on the activation path.
   setTimeout(() => void auth.restore(), 0);
 
   const activationMs = performance.now() - started;
   logger.info(`Activated in ${activationMs.toFixed(1)} ms.`);
   const storage = [context.globalStorageUri, ...(context.storageUri ? [context.storageUri] : [])];
-  return { context: ctx, logUri: context.logUri, storage, activationMs, setPrompter: (p) => { prompterOverride = p; } };
+  return {
+    context: ctx,
+    logUri: context.logUri,
+    storage,
+    activationMs,
+    setPrompter: (p) => {
+      prompterOverride = p;
+    },
+  };
 }
 
 export function deactivate() {}

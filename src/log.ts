@@ -9,7 +9,10 @@ export interface Logger {
 const SECRET_PATTERNS: [RegExp, string][] = [
   [/(Bearer\s+)[A-Za-z0-9\-_.~+/=]+/gi, '$1<redacted>'],
   [/eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, '<redacted-jwt>'],
-  [/("?(?:access_?token|accessToken|token|client-key-data|client-certificate-data|password|clusterToken)"?\s*[:=]\s*"?)[^"\s,}]+/gi, '$1<redacted>'],
+  [
+    /("?(?:access_?token|accessToken|token|client-key-data|client-certificate-data|password|clusterToken)"?\s*[:=]\s*"?)[^"\s,}]+/gi,
+    '$1<redacted>',
+  ],
   [/([?&](?:sig|code|token|access_token)=)[^&\s]+/gi, '$1<redacted>'],
 ];
 

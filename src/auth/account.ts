@@ -17,7 +17,10 @@ export function tokenClaims(token: string): { upn?: string; tid?: string; oid?: 
  * Which sign-in to use. auto: VS Code's account when it has a session; else the Azure CLI when az is signed in;
  * else VS Code's account, interactively.
  */
-export function chooseAuthMethod(setting: AuthSetting, available: { vscodeSession: boolean; azureCli: boolean }): AuthMethod {
+export function chooseAuthMethod(
+  setting: AuthSetting,
+  available: { vscodeSession: boolean; azureCli: boolean },
+): AuthMethod {
   if (setting === 'vscode' || setting === 'azureCli') return setting;
   if (available.vscodeSession) return 'vscode';
   if (available.azureCli) return 'azureCli';

@@ -20,19 +20,53 @@ export interface AzureCloud {
 }
 
 /** What VS Code's Microsoft account extension validates in a custom environment. */
-export const VSCODE_CUSTOM_ENVIRONMENT_FIELDS = ['name', 'portalUrl', 'managementEndpointUrl', 'resourceManagerEndpointUrl', 'activeDirectoryEndpointUrl', 'activeDirectoryResourceId'] as const;
+export const VSCODE_CUSTOM_ENVIRONMENT_FIELDS = [
+  'name',
+  'portalUrl',
+  'managementEndpointUrl',
+  'resourceManagerEndpointUrl',
+  'activeDirectoryEndpointUrl',
+  'activeDirectoryResourceId',
+] as const;
 
 export interface SovereignCloudSettings {
   environment?: string;
-  customEnvironment?: { resourceManagerEndpointUrl?: string; portalUrl?: string; name?: string; activeDirectoryEndpointUrl?: string; keyVaultDnsSuffix?: string } & Record<string, unknown>;
+  customEnvironment?: {
+    resourceManagerEndpointUrl?: string;
+    portalUrl?: string;
+    name?: string;
+    activeDirectoryEndpointUrl?: string;
+    keyVaultDnsSuffix?: string;
+  } & Record<string, unknown>;
 }
 
-const PUBLIC: AzureCloud = { name: 'AzureCloud', displayName: 'Azure', resourceManagerEndpoint: 'https://management.azure.com/', portalUrl: 'https://portal.azure.com', authProviderId: 'microsoft',
-  activeDirectoryEndpoint: 'https://login.microsoftonline.com/', keyVaultResource: 'https://vault.azure.net' };
-const CHINA: AzureCloud = { name: 'AzureChinaCloud', displayName: 'Azure China', resourceManagerEndpoint: 'https://management.chinacloudapi.cn/', portalUrl: 'https://portal.azure.cn', authProviderId: 'microsoft-sovereign-cloud',
-  activeDirectoryEndpoint: 'https://login.chinacloudapi.cn/', keyVaultResource: 'https://vault.azure.cn' };
-const USGOV: AzureCloud = { name: 'AzureUSGovernment', displayName: 'Azure US Government', resourceManagerEndpoint: 'https://management.usgovcloudapi.net/', portalUrl: 'https://portal.azure.us', authProviderId: 'microsoft-sovereign-cloud',
-  activeDirectoryEndpoint: 'https://login.microsoftonline.us/', keyVaultResource: 'https://vault.usgovcloudapi.net' };
+const PUBLIC: AzureCloud = {
+  name: 'AzureCloud',
+  displayName: 'Azure',
+  resourceManagerEndpoint: 'https://management.azure.com/',
+  portalUrl: 'https://portal.azure.com',
+  authProviderId: 'microsoft',
+  activeDirectoryEndpoint: 'https://login.microsoftonline.com/',
+  keyVaultResource: 'https://vault.azure.net',
+};
+const CHINA: AzureCloud = {
+  name: 'AzureChinaCloud',
+  displayName: 'Azure China',
+  resourceManagerEndpoint: 'https://management.chinacloudapi.cn/',
+  portalUrl: 'https://portal.azure.cn',
+  authProviderId: 'microsoft-sovereign-cloud',
+  activeDirectoryEndpoint: 'https://login.chinacloudapi.cn/',
+  keyVaultResource: 'https://vault.azure.cn',
+};
+const USGOV: AzureCloud = {
+  name: 'AzureUSGovernment',
+  displayName: 'Azure US Government',
+  resourceManagerEndpoint: 'https://management.usgovcloudapi.net/',
+  portalUrl: 'https://portal.azure.us',
+  authProviderId: 'microsoft-sovereign-cloud',
+  activeDirectoryEndpoint: 'https://login.microsoftonline.us/',
+  keyVaultResource: 'https://vault.usgovcloudapi.net',
+};
 
 export class CloudConfigurationError extends Error {}
 
@@ -41,25 +75,53 @@ const withSlash = (u: string) => (u.endsWith('/') ? u : `${u}/`);
 /** Follows `microsoft-sovereign-cloud.environment` and `.customEnvironment`, as VS Code's Microsoft sign-in does. */
 export function resolveCloud(s: SovereignCloudSettings): AzureCloud {
   switch (s.environment) {
-    case undefined: case '': return PUBLIC;
-    case 'ChinaCloud': return CHINA;
-    case 'USGovernment': return USGOV;
+    case undefined:
+    case '':
+      return PUBLIC;
+    case 'ChinaCloud':
+      return CHINA;
+    case 'USGovernment':
+      return USGOV;
     case 'custom': {
       const arm = s.customEnvironment?.resourceManagerEndpointUrl;
-      if (!arm) throw new CloudConfigurationError('microsoft-sovereign-cloud.customEnvironment.resourceManagerEndpointUrl is required when microsoft-sovereign-cloud.environment is "custom".');
+      if (!arm)
+        throw new CloudConfigurationError(
+          'microsoft-sovereign-cloud.customEnvironment.resourceManagerEndpointUrl is required when microsoft-sovereign-cloud.environment is "custom".',
+        );
       let url: URL;
-      try { url = new URL(arm); } catch { throw new CloudConfigurationError(`microsoft-sovereign-cloud.customEnvironment.resourceManagerEndpointUrl is not a URL: ${arm}`); }
-      if (url.protocol !== 'https:') throw new CloudConfigurationError('microsoft-sovereign-cloud.customEnvironment.resourceManagerEndpointUrl must use https.');
-      const missing = VSCODE_CUSTOM_ENVIRONMENT_FIELDS.filter((f) => typeof s.customEnvironment?.[f] !== 'string' || !s.customEnvironment[f]);
-      const aad = s.customEnvironment?.activeDirectoryEndpointUrl, kv = s.customEnvironment?.keyVaultDnsSuffix;
+      try {
+        url = new URL(arm);
+      } catch {
+        throw new CloudConfigurationError(
+          `microsoft-sovereign-cloud.customEnvironment.resourceManagerEndpointUrl is not a URL: ${arm}`,
+        );
+      }
+      if (url.protocol !== 'https:')
+        throw new CloudConfigurationError(
+          'microsoft-sovereign-cloud.customEnvironment.resourceManagerEndpointUrl must use https.',
+        );
+      const missing = VSCODE_CUSTOM_ENVIRONMENT_FIELDS.filter(
+        (f) => typeof s.customEnvironment?.[f] !== 'string' || !s.customEnvironment[f],
+      );
+      const aad = s.customEnvironment?.activeDirectoryEndpointUrl,
+        kv = s.customEnvironment?.keyVaultDnsSuffix;
       return {
         ...(typeof aad === 'string' && /^https:\/\//.test(aad) ? { activeDirectoryEndpoint: withSlash(aad) } : {}),
-        ...(typeof kv === 'string' && kv.replace(/^\./, '') ? { keyVaultResource: `https://${kv.replace(/^\./, '')}` } : {}),
-        name: 'custom', displayName: s.customEnvironment?.name || `custom cloud ${url.host}`, resourceManagerEndpoint: withSlash(url.href),
-        portalUrl: s.customEnvironment?.portalUrl ?? PUBLIC.portalUrl, authProviderId: 'microsoft-sovereign-cloud', ...(missing.length ? { vsCodeAccountMissing: missing } : {}),
+        ...(typeof kv === 'string' && kv.replace(/^\./, '')
+          ? { keyVaultResource: `https://${kv.replace(/^\./, '')}` }
+          : {}),
+        name: 'custom',
+        displayName: s.customEnvironment?.name || `custom cloud ${url.host}`,
+        resourceManagerEndpoint: withSlash(url.href),
+        portalUrl: s.customEnvironment?.portalUrl ?? PUBLIC.portalUrl,
+        authProviderId: 'microsoft-sovereign-cloud',
+        ...(missing.length ? { vsCodeAccountMissing: missing } : {}),
       };
     }
-    default: throw new CloudConfigurationError(`microsoft-sovereign-cloud.environment "${s.environment}" is not one of ChinaCloud, USGovernment or custom.`);
+    default:
+      throw new CloudConfigurationError(
+        `microsoft-sovereign-cloud.environment "${s.environment}" is not one of ChinaCloud, USGovernment or custom.`,
+      );
   }
 }
 

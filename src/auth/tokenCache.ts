@@ -12,7 +12,10 @@ const REFRESH_MARGIN_MS = 5 * 60_000;
 export class SharedTokenCredential implements TokenCredential {
   private readonly tokens = new Map<string, Promise<AccessToken>>();
 
-  constructor(private readonly inner: TokenCredential, private readonly now = () => Date.now()) {}
+  constructor(
+    private readonly inner: TokenCredential,
+    private readonly now = () => Date.now(),
+  ) {}
 
   async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken> {
     const key = JSON.stringify([[scopes].flat().sort(), options?.tenantId ?? '', options?.claims ?? '']);
@@ -24,11 +27,16 @@ export class SharedTokenCredential implements TokenCredential {
     // One caller's cancel must not fail the others waiting on the same fetch.
     const { abortSignal: _ignored, ...shared } = options ?? {};
     const fetching = this.inner.getToken(scopes, shared).then((t) => {
-      if (!t) throw Object.assign(new Error(l10n.t('The credential returned no token.')), { name: 'CredentialUnavailableError' });
+      if (!t)
+        throw Object.assign(new Error(l10n.t('The credential returned no token.')), {
+          name: 'CredentialUnavailableError',
+        });
       return t;
     });
     this.tokens.set(key, fetching);
-    fetching.catch(() => { if (this.tokens.get(key) === fetching) this.tokens.delete(key); });
+    fetching.catch(() => {
+      if (this.tokens.get(key) === fetching) this.tokens.delete(key);
+    });
     return fetching;
   }
 }

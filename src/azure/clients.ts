@@ -23,10 +23,13 @@ export function loggingPolicy(log: Logger): PipelinePolicy {
       try {
         const response = await next(request);
         const line = `${what} ${response.status} ${Date.now() - started}ms`;
-        if (response.status >= 400) log.warn(line); else log.info(line);
+        if (response.status >= 400) log.warn(line);
+        else log.info(line);
         return response;
       } catch (e) {
-        log.warn(`${what} failed after ${Date.now() - started}ms: ${(e as { code?: string }).code ?? (e as Error).name}`);
+        log.warn(
+          `${what} failed after ${Date.now() - started}ms: ${(e as { code?: string }).code ?? (e as Error).name}`,
+        );
         throw e;
       }
     },
@@ -54,7 +57,11 @@ const timeoutRetryPolicy = (retries: number): PipelinePolicy => ({
       } catch (e) {
         const timedOut = (e as Error)?.name === 'AbortError' && !request.abortSignal?.aborted;
         if (!timedOut) throw e;
-        if (attempt >= retries) throw Object.assign(new Error(l10n.t('No answer from {0} within {1} ms.', loggableUrl(request.url), request.timeout)), { name: 'RestError', code: 'TIMEOUT' });
+        if (attempt >= retries)
+          throw Object.assign(
+            new Error(l10n.t('No answer from {0} within {1} ms.', loggableUrl(request.url), request.timeout)),
+            { name: 'RestError', code: 'TIMEOUT' },
+          );
         await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
       }
     }
@@ -73,7 +80,12 @@ export interface ClientOptions {
  * the logging policy and a request timeout; nothing else in the extension calls `new XClient`.
  */
 export class AzureClientFactory {
-  constructor(readonly cloud: AzureCloud, readonly credential: TokenCredential, private readonly log: Logger, private readonly clientOptions: ClientOptions = {}) {}
+  constructor(
+    readonly cloud: AzureCloud,
+    readonly credential: TokenCredential,
+    private readonly log: Logger,
+    private readonly clientOptions: ClientOptions = {},
+  ) {}
 
   /**
    * One HTTP client, so one pool of keep-alive connections, for every client: the SDKs built on core-client and
@@ -92,11 +104,21 @@ export class AzureClientFactory {
       credentialScopes: scopes,
       additionalPolicies: [
         { policy: timeoutRetryPolicy(2), position: 'perCall' as const },
-        { policy: timeoutPolicy(this.clientOptions.requestTimeoutMs ?? REQUEST_TIMEOUT_MS), position: 'perCall' as const },
+        {
+          policy: timeoutPolicy(this.clientOptions.requestTimeoutMs ?? REQUEST_TIMEOUT_MS),
+          position: 'perCall' as const,
+        },
         { policy: loggingPolicy(this.log), position: 'perRetry' as const },
       ],
       userAgentOptions: { userAgentPrefix: 'vscode-aks-workload-identity' },
-      ...(this.clientOptions.retryDelayMs ? { retryOptions: { retryDelayInMs: this.clientOptions.retryDelayMs, maxRetryDelayInMs: this.clientOptions.retryDelayMs * 8 } } : {}),
+      ...(this.clientOptions.retryDelayMs
+        ? {
+            retryOptions: {
+              retryDelayInMs: this.clientOptions.retryDelayMs,
+              maxRetryDelayInMs: this.clientOptions.retryDelayMs * 8,
+            },
+          }
+        : {}),
     };
   }
 
@@ -117,10 +139,34 @@ export class AzureClientFactory {
     return this.cache.get(key) as T;
   }
 
-  containerService(subscriptionId: string) { return this.cached(`aks/${subscriptionId}`, () => new ContainerServiceClient(this.credential, subscriptionId, this.options())); }
-  managedIdentity(subscriptionId: string) { return this.cached(`msi/${subscriptionId}`, () => new ManagedServiceIdentityClient(this.credential, subscriptionId, this.options())); }
-  keyVault(subscriptionId: string) { return this.cached(`kv/${subscriptionId}`, () => new KeyVaultManagementClient(this.credential, subscriptionId, this.options())); }
-  authorization(subscriptionId: string) { return this.cached(`authz/${subscriptionId}`, () => new AuthorizationManagementClient(this.credential, subscriptionId, this.options())); }
-  resourceGraph() { return this.cached('graph', () => new ResourceGraphClient(this.credential, this.options())); }
-  subscriptions() { return this.cached('subscriptions', () => new SubscriptionClient(this.credential, this.options())); }
+  containerService(subscriptionId: string) {
+    return this.cached(
+      `aks/${subscriptionId}`,
+      () => new ContainerServiceClient(this.credential, subscriptionId, this.options()),
+    );
+  }
+  managedIdentity(subscriptionId: string) {
+    return this.cached(
+      `msi/${subscriptionId}`,
+      () => new ManagedServiceIdentityClient(this.credential, subscriptionId, this.options()),
+    );
+  }
+  keyVault(subscriptionId: string) {
+    return this.cached(
+      `kv/${subscriptionId}`,
+      () => new KeyVaultManagementClient(this.credential, subscriptionId, this.options()),
+    );
+  }
+  authorization(subscriptionId: string) {
+    return this.cached(
+      `authz/${subscriptionId}`,
+      () => new AuthorizationManagementClient(this.credential, subscriptionId, this.options()),
+    );
+  }
+  resourceGraph() {
+    return this.cached('graph', () => new ResourceGraphClient(this.credential, this.options()));
+  }
+  subscriptions() {
+    return this.cached('subscriptions', () => new SubscriptionClient(this.credential, this.options()));
+  }
 }

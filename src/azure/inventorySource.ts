@@ -16,7 +16,9 @@ export class ArmInventorySource implements InventorySource {
 
   constructor(private readonly clients: AzureClientFactory) {}
 
-  queryBudget() { return this.gate.available(); }
+  queryBudget() {
+    return this.gate.available();
+  }
 
   async queryPage(subscriptions: string[], query: string, skipToken?: string): Promise<GraphPage> {
     for (let attempt = 0; ; attempt++) {
@@ -24,14 +26,28 @@ export class ArmInventorySource implements InventorySource {
       try {
         let headers: { get(name: string): string | undefined } | undefined;
         const res = await this.clients.resourceGraph().resources(
-          { subscriptions, query, options: { top: 1000, ...(skipToken ? { skipToken } : {}), resultFormat: 'objectArray' } },
-          { onResponse: (raw) => { headers = raw.headers; } },
+          {
+            subscriptions,
+            query,
+            options: { top: 1000, ...(skipToken ? { skipToken } : {}), resultFormat: 'objectArray' },
+          },
+          {
+            onResponse: (raw) => {
+              headers = raw.headers;
+            },
+          },
         );
         const remaining = headers?.get('x-ms-user-quota-remaining');
-        this.gate.observe(remaining === undefined ? undefined : Number(remaining), parseDuration(headers?.get('x-ms-user-quota-resets-after')));
+        this.gate.observe(
+          remaining === undefined ? undefined : Number(remaining),
+          parseDuration(headers?.get('x-ms-user-quota-resets-after')),
+        );
         return { data: res.data, skipToken: res.skipToken, resultTruncated: res.resultTruncated };
       } catch (e) {
-        if (describeError(e).status !== 429 || attempt >= THROTTLED_RETRIES) { this.gate.settled(); throw e; }
+        if (describeError(e).status !== 429 || attempt >= THROTTLED_RETRIES) {
+          this.gate.settled();
+          throw e;
+        }
         const retryAfter = Number((e as any).response?.headers?.get?.('retry-after'));
         this.gate.throttled(Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 5000);
       }

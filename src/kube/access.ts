@@ -80,9 +80,16 @@ export interface KubeTarget {
   listWorkloads(namespace: string): Promise<any[]>;
   getWorkload(kind: WorkloadKind, namespace: string, name: string): Promise<any>;
   /** Server-side apply of a partial workload under FIELD_MANAGER, never forced: another manager's field is a conflict. */
-  applyWorkload(body: { apiVersion: string; kind: WorkloadKind; metadata: { name: string; namespace: string }; spec: unknown }): Promise<void>;
+  applyWorkload(body: {
+    apiVersion: string;
+    kind: WorkloadKind;
+    metadata: { name: string; namespace: string };
+    spec: unknown;
+  }): Promise<void>;
   /** Server-side apply of a SecretProviderClass (secrets-store.csi.x-k8s.io/v1) under FIELD_MANAGER, never forced. */
-  applySecretProviderClass(body: { metadata: { name: string; namespace: string } } & Record<string, unknown>): Promise<void>;
+  applySecretProviderClass(
+    body: { metadata: { name: string; namespace: string } } & Record<string, unknown>,
+  ): Promise<void>;
 }
 
 export type { WorkloadKind } from './workloads';
@@ -91,29 +98,54 @@ export type { WorkloadKind } from './workloads';
 const WI_WEBHOOK = 'mutation.azure-workload-identity.io';
 
 function toWebhooks(items: any[]): WebhookInfo[] {
-  return items.filter((c) => (c.webhooks ?? []).some((w: any) => w.name === WI_WEBHOOK))
-    .map((c) => ({ name: c.metadata.name, serviceNamespace: c.webhooks.find((w: any) => w.name === WI_WEBHOOK)?.clientConfig?.service?.namespace }));
+  return items
+    .filter((c) => (c.webhooks ?? []).some((w: any) => w.name === WI_WEBHOOK))
+    .map((c) => ({
+      name: c.metadata.name,
+      serviceNamespace: c.webhooks.find((w: any) => w.name === WI_WEBHOOK)?.clientConfig?.service?.namespace,
+    }));
 }
 
 /** Pods with their controller resolved through its ReplicaSet to the Deployment that a user edits. */
 function toPods(pods: any[], replicaSets: any[]): PodInfo[] {
-  const controller = (o: any) => (o?.metadata?.ownerReferences ?? []).find((r: any) => r.controller) as { kind: string; name: string } | undefined;
+  const controller = (o: any) =>
+    (o?.metadata?.ownerReferences ?? []).find((r: any) => r.controller) as { kind: string; name: string } | undefined;
   const rsOwner = new Map(replicaSets.map((rs) => [rs.metadata.name as string, controller(rs)]));
-  const rsRevision = new Map(replicaSets.map((rs) => [rs.metadata.name as string, rs.metadata.annotations?.['deployment.kubernetes.io/revision'] as string | undefined]));
+  const rsRevision = new Map(
+    replicaSets.map((rs) => [
+      rs.metadata.name as string,
+      rs.metadata.annotations?.['deployment.kubernetes.io/revision'] as string | undefined,
+    ]),
+  );
   return pods.map((p) => {
     const own = controller(p);
     const deployment = own?.kind === 'ReplicaSet' ? rsOwner.get(own.name) : undefined;
     const containers = [...(p.spec?.containers ?? []), ...(p.spec?.initContainers ?? [])];
-    const waiting = [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])].map((c: any) => c.state?.waiting).find((w: any) => w?.reason);
+    const waiting = [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])]
+      .map((c: any) => c.state?.waiting)
+      .find((w: any) => w?.reason);
     const revision = own?.kind === 'ReplicaSet' ? rsRevision.get(own.name) : undefined;
     return {
       ready: (p.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'),
-      ...(waiting ? { waiting: { reason: String(waiting.reason), ...(waiting.message ? { message: String(waiting.message) } : {}) } } : {}),
+      ...(waiting
+        ? {
+            waiting: {
+              reason: String(waiting.reason),
+              ...(waiting.message ? { message: String(waiting.message) } : {}),
+            },
+          }
+        : {}),
       ...(revision ? { replicaSetRevision: revision } : {}),
-      name: p.metadata.name, serviceAccount: p.spec?.serviceAccountName ?? 'default', labels: { ...p.metadata.labels },
+      name: p.metadata.name,
+      serviceAccount: p.spec?.serviceAccountName ?? 'default',
+      labels: { ...p.metadata.labels },
       env: containers.flatMap((c: any) => (c.env ?? []).map((e: any) => e.name as string)),
       createdAt: new Date(p.metadata.creationTimestamp).toISOString(),
-      owner: deployment ? { kind: deployment.kind, name: deployment.name } : own ? { kind: own.kind, name: own.name } : undefined,
+      owner: deployment
+        ? { kind: deployment.kind, name: deployment.name }
+        : own
+          ? { kind: own.kind, name: own.name }
+          : undefined,
     };
   });
 }
@@ -122,7 +154,8 @@ function annotationTimes(managedFields: any[] = []): Record<string, string> {
   const out: Record<string, string> = {};
   for (const f of managedFields) {
     if (!f.time) continue;
-    for (const k of Object.keys(f.fieldsV1?.['f:metadata']?.['f:annotations'] ?? {})) out[k.slice(2)] = new Date(f.time).toISOString();
+    for (const k of Object.keys(f.fieldsV1?.['f:metadata']?.['f:annotations'] ?? {}))
+      out[k.slice(2)] = new Date(f.time).toISOString();
   }
   return out;
 }
@@ -130,17 +163,25 @@ function fieldManagers(managedFields: any[] = []): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const f of managedFields) {
     for (const field of ['labels', 'annotations']) {
-      for (const k of Object.keys(f.fieldsV1?.['f:metadata']?.[`f:${field}`] ?? {})) (out[`${field}/${k.slice(2)}`] ??= []).push(f.manager);
+      for (const k of Object.keys(f.fieldsV1?.['f:metadata']?.[`f:${field}`] ?? {}))
+        (out[`${field}/${k.slice(2)}`] ??= []).push(f.manager);
     }
   }
   return out;
 }
 const toSa = (o: any): ServiceAccountInfo => ({
-  namespace: o.metadata.namespace, name: o.metadata.name, annotations: { ...o.metadata.annotations }, labels: { ...o.metadata.labels },
-  annotationSetAt: annotationTimes(o.metadata.managedFields), fieldManagers: fieldManagers(o.metadata.managedFields),
+  namespace: o.metadata.namespace,
+  name: o.metadata.name,
+  annotations: { ...o.metadata.annotations },
+  labels: { ...o.metadata.labels },
+  annotationSetAt: annotationTimes(o.metadata.managedFields),
+  fieldManagers: fieldManagers(o.metadata.managedFields),
 });
-const releaseBody = (namespace: string, name: string, annotations: Record<string, string>) =>
-  ({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace, ...(Object.keys(annotations).length ? { annotations } : {}) } });
+const releaseBody = (namespace: string, name: string, annotations: Record<string, string>) => ({
+  apiVersion: 'v1',
+  kind: 'ServiceAccount',
+  metadata: { name, namespace, ...(Object.keys(annotations).length ? { annotations } : {}) },
+});
 const isNotFound = (e: any) => e?.code === 404 || e?.statusCode === 404;
 
 export interface KubeOptions {
@@ -150,7 +191,12 @@ export interface KubeOptions {
 }
 
 const TRANSIENT_NET = ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'UND_ERR_SOCKET', 'TIMEOUT'];
-const transient = (e: any) => e?.code === 429 || (typeof e?.code === 'number' && e.code >= 500) || TRANSIENT_NET.includes(e?.code) || TRANSIENT_NET.includes(e?.cause?.code) || e?.type === 'system';
+const transient = (e: any) =>
+  e?.code === 429 ||
+  (typeof e?.code === 'number' && e.code >= 500) ||
+  TRANSIENT_NET.includes(e?.code) ||
+  TRANSIENT_NET.includes(e?.cause?.code) ||
+  e?.type === 'system';
 
 /**
  * @kubernetes/client-node neither retries nor times out: throttling, server errors, dropped connections and
@@ -163,12 +209,27 @@ async function resilient<T>(what: () => Promise<T>, opts: KubeOptions, attempts 
     try {
       return await Promise.race([
         what(),
-        new Promise<never>((_, reject) => { timer = setTimeout(() => reject(Object.assign(new Error(l10n.t('No answer from the Kubernetes API within {0} ms.', timeoutMs)), { code: 'TIMEOUT' })), timeoutMs); }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                Object.assign(new Error(l10n.t('No answer from the Kubernetes API within {0} ms.', timeoutMs)), {
+                  code: 'TIMEOUT',
+                }),
+              ),
+            timeoutMs,
+          );
+        }),
       ]);
     } catch (e) {
       if (i >= attempts || !transient(e)) throw e;
       const retryAfter = Number((e as any)?.headers?.['retry-after']);
-      await new Promise((r) => setTimeout(r, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : (opts.retryDelayMs ?? 800) * 2 ** (i - 1)));
+      await new Promise((r) =>
+        setTimeout(
+          r,
+          Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : (opts.retryDelayMs ?? 800) * 2 ** (i - 1),
+        ),
+      );
     } finally {
       clearTimeout(timer);
     }
@@ -177,56 +238,175 @@ async function resilient<T>(what: () => Promise<T>, opts: KubeOptions, attempts 
 
 class DirectTarget implements KubeTarget {
   readonly mode = 'direct' as const;
-  constructor(private readonly core: k8s.CoreV1Api, private readonly apps: k8s.AppsV1Api, private readonly batch: k8s.BatchV1Api, private readonly admission: k8s.AdmissionregistrationV1Api,
-    private readonly custom: k8s.CustomObjectsApi, private readonly opts: KubeOptions) {}
+  constructor(
+    private readonly core: k8s.CoreV1Api,
+    private readonly apps: k8s.AppsV1Api,
+    private readonly batch: k8s.BatchV1Api,
+    private readonly admission: k8s.AdmissionregistrationV1Api,
+    private readonly custom: k8s.CustomObjectsApi,
+    private readonly opts: KubeOptions,
+  ) {}
 
   async applySecretProviderClass(body: Parameters<KubeTarget['applySecretProviderClass']>[0]) {
     const ssa = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply);
-    await resilient(() => this.custom.patchNamespacedCustomObject({ group: 'secrets-store.csi.x-k8s.io', version: 'v1', namespace: body.metadata.namespace, plural: 'secretproviderclasses', name: body.metadata.name, body, fieldManager: FIELD_MANAGER, force: false }, ssa), this.opts);
+    await resilient(
+      () =>
+        this.custom.patchNamespacedCustomObject(
+          {
+            group: 'secrets-store.csi.x-k8s.io',
+            version: 'v1',
+            namespace: body.metadata.namespace,
+            plural: 'secretproviderclasses',
+            name: body.metadata.name,
+            body,
+            fieldManager: FIELD_MANAGER,
+            force: false,
+          },
+          ssa,
+        ),
+      this.opts,
+    );
   }
 
   /** The typed client calls per workload kind: the generic object API would need discovery documents. */
-  private workloadApi(kind: WorkloadKind): { list(ns: string): Promise<{ items: any[] }>; read(name: string, ns: string): Promise<any>; patch(p: any, o: any): Promise<any> } {
-    const a = this.apps, b = this.batch;
+  private workloadApi(kind: WorkloadKind): {
+    list(ns: string): Promise<{ items: any[] }>;
+    read(name: string, ns: string): Promise<any>;
+    patch(p: any, o: any): Promise<any>;
+  } {
+    const a = this.apps,
+      b = this.batch;
     switch (kind) {
-      case 'Deployment': return { list: (namespace: string) => a.listNamespacedDeployment({ namespace }), read: (name: string, namespace: string) => a.readNamespacedDeployment({ name, namespace }), patch: (p: any, o: any) => a.patchNamespacedDeployment(p, o) };
-      case 'StatefulSet': return { list: (namespace: string) => a.listNamespacedStatefulSet({ namespace }), read: (name: string, namespace: string) => a.readNamespacedStatefulSet({ name, namespace }), patch: (p: any, o: any) => a.patchNamespacedStatefulSet(p, o) };
-      case 'DaemonSet': return { list: (namespace: string) => a.listNamespacedDaemonSet({ namespace }), read: (name: string, namespace: string) => a.readNamespacedDaemonSet({ name, namespace }), patch: (p: any, o: any) => a.patchNamespacedDaemonSet(p, o) };
-      case 'Job': return { list: (namespace: string) => b.listNamespacedJob({ namespace }), read: (name: string, namespace: string) => b.readNamespacedJob({ name, namespace }), patch: (p: any, o: any) => b.patchNamespacedJob(p, o) };
-      case 'CronJob': return { list: (namespace: string) => b.listNamespacedCronJob({ namespace }), read: (name: string, namespace: string) => b.readNamespacedCronJob({ name, namespace }), patch: (p: any, o: any) => b.patchNamespacedCronJob(p, o) };
+      case 'Deployment':
+        return {
+          list: (namespace: string) => a.listNamespacedDeployment({ namespace }),
+          read: (name: string, namespace: string) => a.readNamespacedDeployment({ name, namespace }),
+          patch: (p: any, o: any) => a.patchNamespacedDeployment(p, o),
+        };
+      case 'StatefulSet':
+        return {
+          list: (namespace: string) => a.listNamespacedStatefulSet({ namespace }),
+          read: (name: string, namespace: string) => a.readNamespacedStatefulSet({ name, namespace }),
+          patch: (p: any, o: any) => a.patchNamespacedStatefulSet(p, o),
+        };
+      case 'DaemonSet':
+        return {
+          list: (namespace: string) => a.listNamespacedDaemonSet({ namespace }),
+          read: (name: string, namespace: string) => a.readNamespacedDaemonSet({ name, namespace }),
+          patch: (p: any, o: any) => a.patchNamespacedDaemonSet(p, o),
+        };
+      case 'Job':
+        return {
+          list: (namespace: string) => b.listNamespacedJob({ namespace }),
+          read: (name: string, namespace: string) => b.readNamespacedJob({ name, namespace }),
+          patch: (p: any, o: any) => b.patchNamespacedJob(p, o),
+        };
+      case 'CronJob':
+        return {
+          list: (namespace: string) => b.listNamespacedCronJob({ namespace }),
+          read: (name: string, namespace: string) => b.readNamespacedCronJob({ name, namespace }),
+          patch: (p: any, o: any) => b.patchNamespacedCronJob(p, o),
+        };
     }
   }
   async listWorkloads(namespace: string) {
-    const lists = await Promise.all((Object.keys(WORKLOAD_RESOURCES) as WorkloadKind[]).map((kind) =>
-      resilient(() => this.workloadApi(kind).list(namespace), this.opts).then((l: any) => l.items.map((o: any) => ({ ...o, kind, apiVersion: WORKLOAD_RESOURCES[kind].apiVersion })))));
+    const lists = await Promise.all(
+      (Object.keys(WORKLOAD_RESOURCES) as WorkloadKind[]).map((kind) =>
+        resilient(() => this.workloadApi(kind).list(namespace), this.opts).then((l: any) =>
+          l.items.map((o: any) => ({ ...o, kind, apiVersion: WORKLOAD_RESOURCES[kind].apiVersion })),
+        ),
+      ),
+    );
     return lists.flat();
   }
   async getWorkload(kind: WorkloadKind, namespace: string, name: string) {
-    return { ...(await resilient(() => this.workloadApi(kind).read(name, namespace), this.opts)), kind, apiVersion: WORKLOAD_RESOURCES[kind].apiVersion };
+    return {
+      ...(await resilient(() => this.workloadApi(kind).read(name, namespace), this.opts)),
+      kind,
+      apiVersion: WORKLOAD_RESOURCES[kind].apiVersion,
+    };
   }
   async applyWorkload(body: Parameters<KubeTarget['applyWorkload']>[0]) {
     const ssa = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply);
-    await resilient(() => this.workloadApi(body.kind).patch({ name: body.metadata.name, namespace: body.metadata.namespace, body, fieldManager: FIELD_MANAGER, force: false }, ssa), this.opts);
+    await resilient(
+      () =>
+        this.workloadApi(body.kind).patch(
+          {
+            name: body.metadata.name,
+            namespace: body.metadata.namespace,
+            body,
+            fieldManager: FIELD_MANAGER,
+            force: false,
+          },
+          ssa,
+        ),
+      this.opts,
+    );
   }
 
-  async listNamespaces() { return (await resilient(() => this.core.listNamespace(), this.opts)).items.map((n) => n.metadata!.name!); }
-  async listServiceAccounts(namespace: string) { return (await resilient(() => this.core.listNamespacedServiceAccount({ namespace }), this.opts)).items.map(toSa); }
+  async listNamespaces() {
+    return (await resilient(() => this.core.listNamespace(), this.opts)).items.map((n) => n.metadata!.name!);
+  }
+  async listServiceAccounts(namespace: string) {
+    return (await resilient(() => this.core.listNamespacedServiceAccount({ namespace }), this.opts)).items.map(toSa);
+  }
   async getServiceAccount(namespace: string, name: string) {
-    try { return toSa(await resilient(() => this.core.readNamespacedServiceAccount({ name, namespace }), this.opts)); } catch (e) { if (isNotFound(e)) return undefined; throw e; }
+    try {
+      return toSa(await resilient(() => this.core.readNamespacedServiceAccount({ name, namespace }), this.opts));
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
   }
   async apply(objects: ApplyObject[]) {
     const ssa = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply);
     for (const o of objects) {
-      if (o.kind === 'Namespace') await resilient(() => this.core.patchNamespace({ name: o.metadata.name, body: o, fieldManager: FIELD_MANAGER, force: true }, ssa), this.opts);
-      else await resilient(() => this.core.patchNamespacedServiceAccount({ name: o.metadata.name, namespace: o.metadata.namespace!, body: o, fieldManager: FIELD_MANAGER, force: true }, ssa), this.opts);
+      if (o.kind === 'Namespace')
+        await resilient(
+          () =>
+            this.core.patchNamespace({ name: o.metadata.name, body: o, fieldManager: FIELD_MANAGER, force: true }, ssa),
+          this.opts,
+        );
+      else
+        await resilient(
+          () =>
+            this.core.patchNamespacedServiceAccount(
+              {
+                name: o.metadata.name,
+                namespace: o.metadata.namespace!,
+                body: o,
+                fieldManager: FIELD_MANAGER,
+                force: true,
+              },
+              ssa,
+            ),
+          this.opts,
+        );
     }
   }
   async releaseServiceAccountFields(namespace: string, name: string, keepAnnotations: Record<string, string>) {
     const ssa = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply);
-    await resilient(() => this.core.patchNamespacedServiceAccount({ name, namespace, body: releaseBody(namespace, name, keepAnnotations), fieldManager: FIELD_MANAGER, force: false }, ssa), this.opts);
+    await resilient(
+      () =>
+        this.core.patchNamespacedServiceAccount(
+          {
+            name,
+            namespace,
+            body: releaseBody(namespace, name, keepAnnotations),
+            fieldManager: FIELD_MANAGER,
+            force: false,
+          },
+          ssa,
+        ),
+      this.opts,
+    );
   }
   async deleteServiceAccount(namespace: string, name: string) {
-    try { await resilient(() => this.core.deleteNamespacedServiceAccount({ name, namespace }), this.opts); } catch (e) { if (!isNotFound(e)) throw e; }
+    try {
+      await resilient(() => this.core.deleteNamespacedServiceAccount({ name, namespace }), this.opts);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
   }
   async listPods(namespace: string) {
     const [pods, rs] = await Promise.all([
@@ -235,17 +415,30 @@ class DirectTarget implements KubeTarget {
     ]);
     return toPods(pods.items, rs.items);
   }
-  async listWorkloadIdentityWebhooks() { return toWebhooks((await resilient(() => this.admission.listMutatingWebhookConfiguration(), this.opts)).items); }
+  async listWorkloadIdentityWebhooks() {
+    return toWebhooks((await resilient(() => this.admission.listMutatingWebhookConfiguration(), this.opts)).items);
+  }
   async createToken(namespace: string, name: string, audience: string, expirationSeconds: number) {
-    const body = { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: [audience], expirationSeconds } };
-    const r = await resilient(() => this.core.createNamespacedServiceAccountToken({ name, namespace, body }), this.opts);
+    const body = {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: { audiences: [audience], expirationSeconds },
+    };
+    const r = await resilient(
+      () => this.core.createNamespacedServiceAccountToken({ name, namespace, body }),
+      this.opts,
+    );
     return r.status!.token;
   }
 }
 
 export class RunCommandError extends Error {
-  constructor(readonly command: string, readonly exitCode: number, readonly logs: string) {
-    super(l10n.t('run-command \'{0}\' exited {1}: {2}', command, exitCode, logs.split('\n')[0]));
+  constructor(
+    readonly command: string,
+    readonly exitCode: number,
+    readonly logs: string,
+  ) {
+    super(l10n.t("run-command '{0}' exited {1}: {2}", command, exitCode, logs.split('\n')[0]));
     this.name = 'RunCommandError';
   }
 }
@@ -253,7 +446,11 @@ export class RunCommandError extends Error {
 /** kubectl inside the cluster, through the managed cluster's run-command API (what `az aks command invoke` uses). */
 class RunCommandTarget implements KubeTarget {
   readonly mode = 'runCommand' as const;
-  constructor(private readonly clusters: ClusterGateway, private readonly cluster: ClusterSummary, private readonly clusterToken: () => Promise<string | undefined>) {}
+  constructor(
+    private readonly clusters: ClusterGateway,
+    private readonly cluster: ClusterSummary,
+    private readonly clusterToken: () => Promise<string | undefined>,
+  ) {}
 
   private async kubectl(command: string, files?: Record<string, string>) {
     const context = files ? storedZip(files).toString('base64') : undefined;
@@ -262,45 +459,73 @@ class RunCommandTarget implements KubeTarget {
     return r.logs;
   }
 
-  async listNamespaces() { return JSON.parse(await this.kubectl('kubectl get namespaces -o json')).items.map((n: any) => n.metadata.name); }
-  async listServiceAccounts(namespace: string) { return JSON.parse(await this.kubectl(`kubectl get serviceaccounts -n ${namespace} -o json`)).items.map(toSa); }
+  async listNamespaces() {
+    return JSON.parse(await this.kubectl('kubectl get namespaces -o json')).items.map((n: any) => n.metadata.name);
+  }
+  async listServiceAccounts(namespace: string) {
+    return JSON.parse(await this.kubectl(`kubectl get serviceaccounts -n ${namespace} -o json`)).items.map(toSa);
+  }
   async getServiceAccount(namespace: string, name: string) {
-    try { return toSa(JSON.parse(await this.kubectl(`kubectl get serviceaccount ${name} -n ${namespace} -o json`))); } catch (e) {
+    try {
+      return toSa(JSON.parse(await this.kubectl(`kubectl get serviceaccount ${name} -n ${namespace} -o json`)));
+    } catch (e) {
       if (e instanceof RunCommandError && /NotFound/.test(e.logs)) return undefined;
       throw e;
     }
   }
   async apply(objects: ApplyObject[]) {
     const manifest = objects.map((o) => stringify(o)).join('---\n');
-    await this.kubectl(`kubectl apply --server-side --field-manager=${FIELD_MANAGER} --force-conflicts -f manifest.yaml`, { 'manifest.yaml': manifest });
+    await this.kubectl(
+      `kubectl apply --server-side --field-manager=${FIELD_MANAGER} --force-conflicts -f manifest.yaml`,
+      { 'manifest.yaml': manifest },
+    );
   }
   async releaseServiceAccountFields(namespace: string, name: string, keepAnnotations: Record<string, string>) {
-    await this.kubectl(`kubectl apply --server-side --field-manager=${FIELD_MANAGER} -f manifest.yaml`, { 'manifest.yaml': stringify(releaseBody(namespace, name, keepAnnotations)) });
+    await this.kubectl(`kubectl apply --server-side --field-manager=${FIELD_MANAGER} -f manifest.yaml`, {
+      'manifest.yaml': stringify(releaseBody(namespace, name, keepAnnotations)),
+    });
   }
   async deleteServiceAccount(namespace: string, name: string) {
     await this.kubectl(`kubectl delete serviceaccount ${name} -n ${namespace} --ignore-not-found`);
   }
   async listPods(namespace: string) {
-    const [pods, rs] = await Promise.all([this.kubectl(`kubectl get pods -n ${namespace} -o json`), this.kubectl(`kubectl get replicasets -n ${namespace} -o json`)]);
+    const [pods, rs] = await Promise.all([
+      this.kubectl(`kubectl get pods -n ${namespace} -o json`),
+      this.kubectl(`kubectl get replicasets -n ${namespace} -o json`),
+    ]);
     return toPods(JSON.parse(pods).items, JSON.parse(rs).items);
   }
-  async listWorkloadIdentityWebhooks() { return toWebhooks(JSON.parse(await this.kubectl('kubectl get mutatingwebhookconfigurations -o json')).items); }
+  async listWorkloadIdentityWebhooks() {
+    return toWebhooks(JSON.parse(await this.kubectl('kubectl get mutatingwebhookconfigurations -o json')).items);
+  }
   async listWorkloads(namespace: string) {
     const plurals = Object.values(WORKLOAD_RESOURCES).map((r) => r.plural);
-    const lists = await Promise.all(plurals.map(async (p) => JSON.parse(await this.kubectl(`kubectl get ${p} -n ${namespace} -o json`)).items as any[]));
+    const lists = await Promise.all(
+      plurals.map(
+        async (p) => JSON.parse(await this.kubectl(`kubectl get ${p} -n ${namespace} -o json`)).items as any[],
+      ),
+    );
     return lists.flat();
   }
   async getWorkload(kind: WorkloadKind, namespace: string, name: string) {
     return (await this.listWorkloads(namespace)).find((w) => w.kind === kind && w.metadata.name === name);
   }
   async applySecretProviderClass(body: Parameters<KubeTarget['applySecretProviderClass']>[0]) {
-    await this.kubectl(`kubectl apply --server-side --field-manager=${FIELD_MANAGER} -f manifest.yaml`, { 'manifest.yaml': stringify(body) });
+    await this.kubectl(`kubectl apply --server-side --field-manager=${FIELD_MANAGER} -f manifest.yaml`, {
+      'manifest.yaml': stringify(body),
+    });
   }
   async applyWorkload(body: Parameters<KubeTarget['applyWorkload']>[0]) {
-    await this.kubectl(`kubectl apply --server-side --field-manager=${FIELD_MANAGER} -f manifest.yaml`, { 'manifest.yaml': stringify(body) });
+    await this.kubectl(`kubectl apply --server-side --field-manager=${FIELD_MANAGER} -f manifest.yaml`, {
+      'manifest.yaml': stringify(body),
+    });
   }
   async createToken(namespace: string, name: string, audience: string, expirationSeconds: number) {
-    return (await this.kubectl(`kubectl create token ${name} -n ${namespace} --audience ${audience} --duration ${Math.round(expirationSeconds / 60)}m`)).trim();
+    return (
+      await this.kubectl(
+        `kubectl create token ${name} -n ${namespace} --audience ${audience} --duration ${Math.round(expirationSeconds / 60)}m`,
+      )
+    ).trim();
   }
 }
 
@@ -317,24 +542,55 @@ function apiClients(kc: k8s.KubeConfig, server: string) {
   const keepAlive: k8s.Middleware = {
     async pre(context) {
       const made = context.getAgent();
-      if (made?.constructor === https.Agent) context.setAgent(shared ??= new https.Agent({ ...(made as https.Agent).options, keepAlive: true, timeout: IDLE_CONNECTION_MS }));
+      if (made?.constructor === https.Agent)
+        context.setAgent(
+          (shared ??= new https.Agent({
+            ...(made as https.Agent).options,
+            keepAlive: true,
+            timeout: IDLE_CONNECTION_MS,
+          })),
+        );
       return context;
     },
-    async post(context) { return context; },
+    async post(context) {
+      return context;
+    },
   };
-  const configuration = k8s.createConfiguration({ baseServer: new k8s.ServerConfiguration(server, {}), authMethods: { default: kc }, promiseMiddleware: [keepAlive] });
+  const configuration = k8s.createConfiguration({
+    baseServer: new k8s.ServerConfiguration(server, {}),
+    authMethods: { default: kc },
+    promiseMiddleware: [keepAlive],
+  });
   return <T>(type: new (configuration: k8s.Configuration) => T): T => new type(configuration);
 }
 
-const UNREACHABLE = ['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'UNREACHABLE'];
-const unreachable = (e: any) => UNREACHABLE.includes(e?.code) || UNREACHABLE.includes(e?.cause?.code) || /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT/.test(String(e?.message));
+const UNREACHABLE = [
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UNREACHABLE',
+];
+const unreachable = (e: any) =>
+  UNREACHABLE.includes(e?.code) ||
+  UNREACHABLE.includes(e?.cause?.code) ||
+  /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT/.test(String(e?.message));
 
 /**
  * Connects with the cluster-user kubeconfig, kept in memory only. Entra ID clusters get a bearer token for the AKS
  * server application from the same sign-in instead of kubelogin. A private cluster whose API server cannot be
  * reached is driven through run-command.
  */
-export async function connectToCluster(clusters: ClusterGateway, credential: TokenCredential, cluster: ClusterSummary, log: Logger, opts: KubeOptions = {}, probeTimeoutMs = 5000): Promise<KubeTarget> {
+export async function connectToCluster(
+  clusters: ClusterGateway,
+  credential: TokenCredential,
+  cluster: ClusterSummary,
+  log: Logger,
+  opts: KubeOptions = {},
+  probeTimeoutMs = 5000,
+): Promise<KubeTarget> {
   const kc = new k8s.KubeConfig();
   kc.loadFromString(await clusters.userKubeconfig(cluster));
   const c = kc.getCurrentCluster();
@@ -344,16 +600,35 @@ export async function connectToCluster(clusters: ClusterGateway, credential: Tok
     const token = await aksToken();
     if (!token) throw new Error(l10n.t('No token for the AKS server application from the current sign-in.'));
     const fresh = new k8s.KubeConfig();
-    fresh.loadFromOptions({ clusters: [c], users: [{ name: 'aks-workload-identity', token }], contexts: [{ name: 'ctx', cluster: c.name, user: 'aks-workload-identity' }], currentContext: 'ctx' });
-    kc.loadFromOptions({ clusters: fresh.clusters, users: fresh.users, contexts: fresh.contexts, currentContext: 'ctx' });
+    fresh.loadFromOptions({
+      clusters: [c],
+      users: [{ name: 'aks-workload-identity', token }],
+      contexts: [{ name: 'ctx', cluster: c.name, user: 'aks-workload-identity' }],
+      currentContext: 'ctx',
+    });
+    kc.loadFromOptions({
+      clusters: fresh.clusters,
+      users: fresh.users,
+      contexts: fresh.contexts,
+      currentContext: 'ctx',
+    });
   }
   const api = apiClients(kc, c.server);
-  const direct = new DirectTarget(api(k8s.CoreV1Api), api(k8s.AppsV1Api), api(k8s.BatchV1Api), api(k8s.AdmissionregistrationV1Api), api(k8s.CustomObjectsApi), opts);
+  const direct = new DirectTarget(
+    api(k8s.CoreV1Api),
+    api(k8s.AppsV1Api),
+    api(k8s.BatchV1Api),
+    api(k8s.AdmissionregistrationV1Api),
+    api(k8s.CustomObjectsApi),
+    opts,
+  );
   if (!cluster.private) return direct;
   try {
     await Promise.race([
       api(k8s.VersionApi).getCode(),
-      new Promise((_, reject) => setTimeout(() => reject(Object.assign(new Error('no answer'), { code: 'ETIMEDOUT' })), probeTimeoutMs)),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(Object.assign(new Error('no answer'), { code: 'ETIMEDOUT' })), probeTimeoutMs),
+      ),
     ]);
     return direct;
   } catch (e) {

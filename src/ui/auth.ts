@@ -19,12 +19,26 @@ type ServicesModule = typeof import('../services');
 
 /** VS Code's Microsoft (or sovereign-cloud) session as a TokenCredential, for one tenant. */
 class VsCodeSessionCredential implements TokenCredential {
-  constructor(private readonly providerId: string, private readonly tenantId: string | undefined, private readonly interactive: boolean) {}
+  constructor(
+    private readonly providerId: string,
+    private readonly tenantId: string | undefined,
+    private readonly interactive: boolean,
+  ) {}
 
   async getToken(scopes: string | string[], _options?: GetTokenOptions): Promise<AccessToken> {
-    const list = [...(Array.isArray(scopes) ? scopes : [scopes]), ...(this.tenantId ? [`VSCODE_TENANT:${this.tenantId}`] : [])];
-    const session = await vscode.authentication.getSession(this.providerId, list, this.interactive ? { createIfNone: true } : { silent: true });
-    if (!session) throw Object.assign(new Error(vscode.l10n.t('Not signed in to VS Code with a Microsoft account.')), { name: 'CredentialUnavailableError' });
+    const list = [
+      ...(Array.isArray(scopes) ? scopes : [scopes]),
+      ...(this.tenantId ? [`VSCODE_TENANT:${this.tenantId}`] : []),
+    ];
+    const session = await vscode.authentication.getSession(
+      this.providerId,
+      list,
+      this.interactive ? { createIfNone: true } : { silent: true },
+    );
+    if (!session)
+      throw Object.assign(new Error(vscode.l10n.t('Not signed in to VS Code with a Microsoft account.')), {
+        name: 'CredentialUnavailableError',
+      });
     // VS Code does not expose the expiry; it refreshes sessions itself, so ask again well before an hour.
     return { token: session.accessToken, expiresOnTimestamp: Date.now() + 30 * 60_000 };
   }
@@ -46,15 +60,26 @@ export class AuthService implements vscode.Disposable {
     private readonly loadServices: () => ServicesModule,
     private readonly prompter: () => Prompter,
   ) {
-    this.disposables.push(vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('microsoft-sovereign-cloud') || e.affectsConfiguration('aksWorkloadIdentity.authentication')) void this.restore();
-    }));
-    this.disposables.push(vscode.authentication.onDidChangeSessions((e) => {
-      if (this.current?.method === 'vscode' && e.provider.id === this.current.cloud.authProviderId) void this.restore();
-    }));
+    this.disposables.push(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (
+          e.affectsConfiguration('microsoft-sovereign-cloud') ||
+          e.affectsConfiguration('aksWorkloadIdentity.authentication')
+        )
+          void this.restore();
+      }),
+    );
+    this.disposables.push(
+      vscode.authentication.onDidChangeSessions((e) => {
+        if (this.current?.method === 'vscode' && e.provider.id === this.current.cloud.authProviderId)
+          void this.restore();
+      }),
+    );
   }
 
-  get session(): AzureSession | undefined { return this.current; }
+  get session(): AzureSession | undefined {
+    return this.current;
+  }
 
   cloud(): AzureCloud {
     const c = vscode.workspace.getConfiguration('microsoft-sovereign-cloud');
@@ -102,10 +127,19 @@ export class AuthService implements vscode.Disposable {
     this.set(await this.connect(true));
   }
 
-  private async pickTenant(tenants: { tenantId: string; displayName?: string; defaultDomain?: string }[], currentTenant: string) {
+  private async pickTenant(
+    tenants: { tenantId: string; displayName?: string; defaultDomain?: string }[],
+    currentTenant: string,
+  ) {
     const picked = await this.prompter().pick({
-      title: vscode.l10n.t('Select Tenant'), placeholder: vscode.l10n.t('Your account has several tenants. Which one do you work in?'),
-      items: tenants.map((t) => ({ label: t.displayName ?? t.tenantId, description: t.defaultDomain, detail: t.tenantId + (t.tenantId === currentTenant ? vscode.l10n.t(' (current)') : ''), value: t.tenantId })),
+      title: vscode.l10n.t('Select Tenant'),
+      placeholder: vscode.l10n.t('Your account has several tenants. Which one do you work in?'),
+      items: tenants.map((t) => ({
+        label: t.displayName ?? t.tenantId,
+        description: t.defaultDomain,
+        detail: t.tenantId + (t.tenantId === currentTenant ? vscode.l10n.t(' (current)') : ''),
+        value: t.tenantId,
+      })),
     });
     return typeof picked === 'string' ? picked : undefined;
   }
@@ -119,18 +153,35 @@ export class AuthService implements vscode.Disposable {
     const vscodeCred = new VsCodeSessionCredential(cloud.authProviderId, tenant, false);
     const cliCred = services.createAzureCliCredential(tenant);
     const tryToken = async (c: TokenCredential) => {
-      try { return (await c.getToken(scope))?.token; } catch (e) { this.log.info(`No token from ${c === cliCred ? 'the Azure CLI' : 'VS Code'}: ${(e as Error).message.split('\n')[0]}`); return undefined; }
+      try {
+        return (await c.getToken(scope))?.token;
+      } catch (e) {
+        this.log.info(
+          `No token from ${c === cliCred ? 'the Azure CLI' : 'VS Code'}: ${(e as Error).message.split('\n')[0]}`,
+        );
+        return undefined;
+      }
     };
 
     // VS Code's Microsoft account does not answer at all for an incomplete custom environment: do not wait for it.
     const vscodeUnusable = cloud.vsCodeAccountMissing
-      ? vscode.l10n.t('VS Code\'s Microsoft account cannot sign in to this custom cloud: microsoft-sovereign-cloud.customEnvironment lacks {0}, which VS Code requires.', cloud.vsCodeAccountMissing.join(', '))
+      ? vscode.l10n.t(
+          "VS Code's Microsoft account cannot sign in to this custom cloud: microsoft-sovereign-cloud.customEnvironment lacks {0}, which VS Code requires.",
+          cloud.vsCodeAccountMissing.join(', '),
+        )
       : undefined;
     if (vscodeUnusable) this.log.warn(vscodeUnusable);
     let method: AuthMethod;
     let token: string | undefined;
     if (setting === 'vscode' && vscodeUnusable) {
-      if (interactive) void this.prompter().notify('error', vscode.l10n.t('{0} Complete the setting, or set aksWorkloadIdentity.authentication to azureCli.', vscodeUnusable));
+      if (interactive)
+        void this.prompter().notify(
+          'error',
+          vscode.l10n.t(
+            '{0} Complete the setting, or set aksWorkloadIdentity.authentication to azureCli.',
+            vscodeUnusable,
+          ),
+        );
       return undefined;
     }
     if (setting === 'auto') {
@@ -152,14 +203,28 @@ export class AuthService implements vscode.Disposable {
     }
     if (!token) {
       if (interactive && method === 'azureCli') {
-        void this.prompter().notify('error', vscode.l10n.t('The Azure CLI is not signed in. Run \'az login\' (in Codespaces: \'az login --use-device-code\') in a terminal, then sign in again.'));
+        void this.prompter().notify(
+          'error',
+          vscode.l10n.t(
+            "The Azure CLI is not signed in. Run 'az login' (in Codespaces: 'az login --use-device-code') in a terminal, then sign in again.",
+          ),
+        );
       }
       return undefined;
     }
     const claims = tokenClaims(token);
     const tenantId = tenant ?? claims.tid ?? '';
-    this.log.info(`Signed in as ${claims.upn ?? 'unknown user'} via ${methodLabel(method)} (tenant ${tenantId}, cloud ${cloud.name} ${cloud.resourceManagerEndpoint}).`);
-    return { cloud, method, credential, account: claims.upn ?? claims.name ?? vscode.l10n.t('signed in'), tenantId, services: services.createAzureServices(cloud, credential, this.log, { tenantId }) };
+    this.log.info(
+      `Signed in as ${claims.upn ?? 'unknown user'} via ${methodLabel(method)} (tenant ${tenantId}, cloud ${cloud.name} ${cloud.resourceManagerEndpoint}).`,
+    );
+    return {
+      cloud,
+      method,
+      credential,
+      account: claims.upn ?? claims.name ?? vscode.l10n.t('signed in'),
+      tenantId,
+      services: services.createAzureServices(cloud, credential, this.log, { tenantId }),
+    };
   }
 
   private set(s: AzureSession | undefined) {
@@ -169,5 +234,7 @@ export class AuthService implements vscode.Disposable {
     return s;
   }
 
-  dispose() { this.disposables.forEach((d) => d.dispose()); }
+  dispose() {
+    this.disposables.forEach((d) => d.dispose());
+  }
 }

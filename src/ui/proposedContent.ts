@@ -11,7 +11,9 @@ export class ProposedContent implements vscode.TextDocumentContentProvider {
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changed.event;
 
-  provideTextDocumentContent(uri: vscode.Uri): string { return this.texts.get(uri.path) ?? ''; }
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    return this.texts.get(uri.path) ?? '';
+  }
 
   /** A URI that shows `text`, named like the file it proposes a change to. */
   show(relativePath: string, text: string): vscode.Uri {

@@ -25,7 +25,13 @@ export class VsCodePrompter implements Prompter {
     qp.buttons = opts.step && opts.step > 1 ? [vscode.QuickInputButtons.Back] : [];
     qp.busy = true;
     qp.show();
-    const toQp = (i: PickItem<T>): QpItem<T> => ({ label: i.label, description: i.description, detail: i.detail, value: i.value, picked: i.picked });
+    const toQp = (i: PickItem<T>): QpItem<T> => ({
+      label: i.label,
+      description: i.description,
+      detail: i.detail,
+      value: i.value,
+      picked: i.picked,
+    });
     let fixed: QpItem<T>[] = [];
     try {
       fixed = (await opts.items).map(toQp);
@@ -38,10 +44,18 @@ export class VsCodePrompter implements Prompter {
     qp.busy = false;
     return new Promise((resolve) => {
       let done = false;
-      const finish = (v: T | T[] | Back | undefined) => { if (done) return; done = true; resolve(v); qp.dispose(); };
+      const finish = (v: T | T[] | Back | undefined) => {
+        if (done) return;
+        done = true;
+        resolve(v);
+        qp.dispose();
+      };
       // Replacing the items makes the first one active once the widget updates, even when the filter hides it:
       // the item Enter should take is made active after that update.
-      const activate = (item: QpItem<T>) => setTimeout(() => { if (!done && qp.items.includes(item)) qp.activeItems = [item]; }, 0);
+      const activate = (item: QpItem<T>) =>
+        setTimeout(() => {
+          if (!done && qp.items.includes(item)) qp.activeItems = [item];
+        }, 0);
       const onValue = (text: string) => {
         if (!opts.typed || many) return;
         const exact = fixed.find((i) => i.label === text);
@@ -61,7 +75,9 @@ export class VsCodePrompter implements Prompter {
       qp.onDidChangeValue(onValue);
       // Typed before the list arrived: the items just replaced made the first one active, even if the filter hides it.
       if (qp.value && opts.typed && !many) onValue(qp.value);
-      qp.onDidTriggerButton((b) => { if (b === vscode.QuickInputButtons.Back) finish(BACK); });
+      qp.onDidTriggerButton((b) => {
+        if (b === vscode.QuickInputButtons.Back) finish(BACK);
+      });
       qp.onDidAccept(() => {
         if (many) return finish(qp.selectedItems.map((i) => i.value as T));
         // A name typed exactly is the answer, whatever row the widget last reported active.
@@ -94,10 +110,19 @@ export class VsCodePrompter implements Prompter {
     };
     return new Promise((resolve) => {
       let done = false;
-      const finish = (v: string | Back | undefined) => { if (done) return; done = true; resolve(v); box.dispose(); };
+      const finish = (v: string | Back | undefined) => {
+        if (done) return;
+        done = true;
+        resolve(v);
+        box.dispose();
+      };
       box.onDidChangeValue(check);
-      box.onDidTriggerButton((b) => { if (b === vscode.QuickInputButtons.Back) finish(BACK); });
-      box.onDidAccept(() => { if (check(box.value)) finish(box.value); });
+      box.onDidTriggerButton((b) => {
+        if (b === vscode.QuickInputButtons.Back) finish(BACK);
+      });
+      box.onDidAccept(() => {
+        if (check(box.value)) finish(box.value);
+      });
       box.onDidHide(() => finish(undefined));
       box.show();
       check(box.value);
@@ -105,12 +130,21 @@ export class VsCodePrompter implements Prompter {
   }
 
   async confirm(opts: ConfirmOptions): Promise<boolean> {
-    const answer = await vscode.window.showWarningMessage(opts.message, { modal: true, detail: opts.detail }, opts.confirm);
+    const answer = await vscode.window.showWarningMessage(
+      opts.message,
+      { modal: true, detail: opts.detail },
+      opts.confirm,
+    );
     return answer === opts.confirm;
   }
 
   notify(kind: 'info' | 'warning' | 'error', message: string, ...actions: string[]): Promise<string | undefined> {
-    const show = kind === 'info' ? vscode.window.showInformationMessage : kind === 'warning' ? vscode.window.showWarningMessage : vscode.window.showErrorMessage;
+    const show =
+      kind === 'info'
+        ? vscode.window.showInformationMessage
+        : kind === 'warning'
+          ? vscode.window.showWarningMessage
+          : vscode.window.showErrorMessage;
     return Promise.resolve(show(message, ...actions));
   }
 }

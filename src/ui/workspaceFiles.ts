@@ -40,7 +40,17 @@ export async function readWorkspaceText(path: string): Promise<string> {
 export function workspaceTrusted(prompter: Prompter, what: string): boolean {
   if (vscode.workspace.isTrusted) return true;
   const manage = vscode.l10n.t('Manage Workspace Trust');
-  void prompter.notify('warning', vscode.l10n.t('{0} writes into the workspace, which is in Restricted Mode: nothing was written. Trust the folder to let it.', what), manage)
-    .then((a) => { if (a === manage) void vscode.commands.executeCommand('workbench.trust.manage'); });
+  void prompter
+    .notify(
+      'warning',
+      vscode.l10n.t(
+        '{0} writes into the workspace, which is in Restricted Mode: nothing was written. Trust the folder to let it.',
+        what,
+      ),
+      manage,
+    )
+    .then((a) => {
+      if (a === manage) void vscode.commands.executeCommand('workbench.trust.manage');
+    });
   return false;
 }

@@ -7,7 +7,9 @@ export class KeyedMutex {
     const result = prev.then(task, task);
     const tail = result.catch(() => undefined);
     this.tails.set(key, tail);
-    void tail.then(() => { if (this.tails.get(key) === tail) this.tails.delete(key); });
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
     return result;
   }
 }
@@ -38,13 +40,21 @@ export function limiter(limit: number): <R>(task: () => Promise<R>) => Promise<R
   return async (task) => {
     if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
     running++;
-    try { return await task(); } finally { running--; waiting.shift()?.(); }
+    try {
+      return await task();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
   };
 }
 
 /** A promise with its resolve and reject, for results that arrive through callbacks. */
 export function deferred<T>() {
   let resolve!: (value: T) => void, reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
   return { promise, resolve, reject };
 }

@@ -9,7 +9,11 @@ export class QuotaGate {
   private inFlight = 0;
   private waiters: (() => void)[] = [];
 
-  constructor(private limit = 15, private readonly windowMs = 5000, private readonly now = () => Date.now()) {
+  constructor(
+    private limit = 15,
+    private readonly windowMs = 5000,
+    private readonly now = () => Date.now(),
+  ) {
     this.remaining = limit;
   }
 
@@ -33,7 +37,10 @@ export class QuotaGate {
       // Until the window resets, or sooner when an answer tells more.
       await new Promise<void>((resolve) => {
         const timer = setTimeout(wake, Math.max(10, this.resetAt - this.now()));
-        function wake() { clearTimeout(timer); resolve(); }
+        function wake() {
+          clearTimeout(timer);
+          resolve();
+        }
         this.waiters.push(wake);
       });
     }
@@ -48,11 +55,20 @@ export class QuotaGate {
   /** An answer's quota headers (remaining after it; time until the window resets). */
   observe(remaining: number | undefined, resetsAfterMs: number | undefined): void {
     this.inFlight = Math.max(0, this.inFlight - 1);
-    if (remaining === undefined || resetsAfterMs === undefined || !Number.isFinite(remaining) || !Number.isFinite(resetsAfterMs)) return;
+    if (
+      remaining === undefined ||
+      resetsAfterMs === undefined ||
+      !Number.isFinite(remaining) ||
+      !Number.isFinite(resetsAfterMs)
+    )
+      return;
     this.resetAt = this.now() + resetsAfterMs;
     // The answer counted the requests the service had received; those still in flight may not be counted yet.
     const left = Math.max(0, remaining - this.inFlight);
-    if (remaining + 1 > this.limit) { this.limit = remaining + 1; this.remaining = Math.max(this.remaining, left); } else this.remaining = Math.min(this.remaining, left);
+    if (remaining + 1 > this.limit) {
+      this.limit = remaining + 1;
+      this.remaining = Math.max(this.remaining, left);
+    } else this.remaining = Math.min(this.remaining, left);
     this.wakeWaiters();
   }
 

@@ -54,5 +54,8 @@ export interface Prompter {
 
 /** The user closed a prompt (Escape): the command ends without a message. */
 export class PromptDismissed extends Error {
-  constructor() { super(l10n.t('Dismissed.')); this.name = 'PromptDismissed'; }
+  constructor() {
+    super(l10n.t('Dismissed.'));
+    this.name = 'PromptDismissed';
+  }
 }

@@ -21,7 +21,10 @@ export async function runPrompts<C>(steps: PromptStep<C>[], ctx: C, prompter: Pr
   let i = 0;
   while (i < steps.length) {
     const step = steps[i];
-    if (!step.shouldPrompt(ctx)) { i++; continue; }
+    if (!step.shouldPrompt(ctx)) {
+      i++;
+      continue;
+    }
     // Steps asked so far plus those still to come; it grows when an answer reveals more (a new identity).
     const toCome = steps.slice(i).filter((s) => s.shouldPrompt(ctx)).length;
     const result = await step.prompt(ctx, prompter, { step: asked.length + 1, totalSteps: asked.length + toCome });
@@ -46,18 +49,28 @@ export function answered<T>(value: T | Back | undefined): T | Back {
  * Runs execute steps by priority; equal priorities run concurrently. A failure stops the run after the steps
  * running beside it have settled, so nothing goes on unreported.
  */
-export async function runSteps<C>(steps: ExecuteStep<C>[], ctx: C, progress: (message: string) => void, signal: AbortSignal,
-  onStep?: (step: ExecuteStep<C>, state: 'start' | 'done' | 'skipped') => void): Promise<void> {
+export async function runSteps<C>(
+  steps: ExecuteStep<C>[],
+  ctx: C,
+  progress: (message: string) => void,
+  signal: AbortSignal,
+  onStep?: (step: ExecuteStep<C>, state: 'start' | 'done' | 'skipped') => void,
+): Promise<void> {
   const byPriority = new Map<number, ExecuteStep<C>[]>();
   for (const s of steps) byPriority.set(s.priority, [...(byPriority.get(s.priority) ?? []), s]);
   for (const p of [...byPriority.keys()].sort((a, b) => a - b)) {
     if (signal.aborted) throw Object.assign(new Error('Cancelled.'), { name: 'AbortError' });
-    const settled = await Promise.allSettled(byPriority.get(p)!.map(async (s) => {
-      if (!s.shouldExecute(ctx)) { onStep?.(s, 'skipped'); return; }
-      onStep?.(s, 'start');
-      await s.execute(ctx, progress, signal);
-      onStep?.(s, 'done');
-    }));
+    const settled = await Promise.allSettled(
+      byPriority.get(p)!.map(async (s) => {
+        if (!s.shouldExecute(ctx)) {
+          onStep?.(s, 'skipped');
+          return;
+        }
+        onStep?.(s, 'start');
+        await s.execute(ctx, progress, signal);
+        onStep?.(s, 'done');
+      }),
+    );
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }

@@ -17,43 +17,57 @@ export interface ClusterSummary extends ResourceRef {
   private: boolean;
 }
 
-export const workloadIdentityState = (c: Pick<ClusterSummary, 'oidcIssuerEnabled' | 'workloadIdentityEnabled'>): WorkloadIdentityState =>
+export const workloadIdentityState = (
+  c: Pick<ClusterSummary, 'oidcIssuerEnabled' | 'workloadIdentityEnabled'>,
+): WorkloadIdentityState =>
   c.oidcIssuerEnabled && c.workloadIdentityEnabled ? 'on' : c.oidcIssuerEnabled ? 'oidcOnly' : 'off';
 
 /** From a Resource Graph row or an ARM list entry: raw JSON with `properties`. */
 export function clusterFromRaw(r: any): ClusterSummary {
   const p = r.properties ?? {};
   return {
-    ...parseResourceId(r.id), location: r.location,
-    kubernetesVersion: p.currentKubernetesVersion ?? p.kubernetesVersion, provisioningState: p.provisioningState,
-    oidcIssuerEnabled: !!p.oidcIssuerProfile?.enabled, issuerUrl: p.oidcIssuerProfile?.issuerURL,
+    ...parseResourceId(r.id),
+    location: r.location,
+    kubernetesVersion: p.currentKubernetesVersion ?? p.kubernetesVersion,
+    provisioningState: p.provisioningState,
+    oidcIssuerEnabled: !!p.oidcIssuerProfile?.enabled,
+    issuerUrl: p.oidcIssuerProfile?.issuerURL,
     workloadIdentityEnabled: !!p.securityProfile?.workloadIdentity?.enabled,
-    entraId: !!p.aadProfile, private: !!p.apiServerAccessProfile?.enablePrivateCluster,
+    entraId: !!p.aadProfile,
+    private: !!p.apiServerAccessProfile?.enablePrivateCluster,
   };
 }
 
 /** From the SDK's model, whose properties are flattened. */
 export function clusterFromSdk(mc: ManagedCluster): ClusterSummary {
   return {
-    ...parseResourceId(mc.id!), location: mc.location,
-    kubernetesVersion: mc.currentKubernetesVersion ?? mc.kubernetesVersion, provisioningState: mc.provisioningState,
-    oidcIssuerEnabled: !!mc.oidcIssuerProfile?.enabled, issuerUrl: mc.oidcIssuerProfile?.issuerURL,
+    ...parseResourceId(mc.id!),
+    location: mc.location,
+    kubernetesVersion: mc.currentKubernetesVersion ?? mc.kubernetesVersion,
+    provisioningState: mc.provisioningState,
+    oidcIssuerEnabled: !!mc.oidcIssuerProfile?.enabled,
+    issuerUrl: mc.oidcIssuerProfile?.issuerURL,
     workloadIdentityEnabled: !!mc.securityProfile?.workloadIdentity?.enabled,
-    entraId: !!mc.aadProfile, private: !!mc.apiServerAccessProfile?.enablePrivateCluster,
+    entraId: !!mc.aadProfile,
+    private: !!mc.apiServerAccessProfile?.enablePrivateCluster,
   };
 }
 
 const TERMINAL = new Set(['succeeded', 'failed', 'canceled', 'cancelled']);
-export const isBusy = (provisioningState?: string) => !!provisioningState && !TERMINAL.has(provisioningState.toLowerCase());
+export const isBusy = (provisioningState?: string) =>
+  !!provisioningState && !TERMINAL.has(provisioningState.toLowerCase());
 
 export interface ClusterApi {
   get(ref: ResourceRef, signal?: AbortSignal): Promise<ManagedCluster>;
-  put(ref: ResourceRef, cluster: ManagedCluster, opts: { signal?: AbortSignal; onProgress?: (p: { status: string }) => void; onAccepted?: () => void }): Promise<ManagedCluster>;
+  put(
+    ref: ResourceRef,
+    cluster: ManagedCluster,
+    opts: { signal?: AbortSignal; onProgress?: (p: { status: string }) => void; onAccepted?: () => void },
+  ): Promise<ManagedCluster>;
 }
 
 export type EnableOutcome =
-  | { kind: 'alreadyOn'; cluster: ClusterSummary }
-  | { kind: 'enabled'; cluster: ClusterSummary };
+  { kind: 'alreadyOn'; cluster: ClusterSummary } | { kind: 'enabled'; cluster: ClusterSummary };
 
 const enableStep = () => l10n.t('Enable workload identity on the cluster');
 export const WRITE_PERMISSION = 'Microsoft.ContainerService/managedClusters/write';
@@ -63,13 +77,26 @@ export function withWorkloadIdentity(mc: ManagedCluster): ManagedCluster {
   return {
     ...mc,
     oidcIssuerProfile: { ...mc.oidcIssuerProfile, enabled: true },
-    securityProfile: { ...mc.securityProfile, workloadIdentity: { ...mc.securityProfile?.workloadIdentity, enabled: true } },
+    securityProfile: {
+      ...mc.securityProfile,
+      workloadIdentity: { ...mc.securityProfile?.workloadIdentity, enabled: true },
+    },
   };
 }
 
 export class ClusterBusyError extends StepError {
   constructor(name: string, state: string) {
-    super(enableStep(), 'ClusterBusy', l10n.t('The cluster {0} is busy ({1}). Nothing was sent; try again when its current operation has finished.', name, state), l10n.t('Retry later.'), 409);
+    super(
+      enableStep(),
+      'ClusterBusy',
+      l10n.t(
+        'The cluster {0} is busy ({1}). Nothing was sent; try again when its current operation has finished.',
+        name,
+        state,
+      ),
+      l10n.t('Retry later.'),
+      409,
+    );
   }
 }
 
@@ -83,19 +110,39 @@ export class UpdateStillRunningError extends CancelledError {
  * Step 1 and 2 of the lab. Reads the cluster, sends nothing if both flags are on or it is busy,
  * otherwise PUTs it back with only the two flags changed and follows the operation.
  */
-export async function enableWorkloadIdentity(api: ClusterApi, ref: ResourceRef, opts: { signal?: AbortSignal; onProgress?: (message: string) => void; onAccepted?: () => void; settleIntervalMs?: number } = {}): Promise<EnableOutcome> {
+export async function enableWorkloadIdentity(
+  api: ClusterApi,
+  ref: ResourceRef,
+  opts: {
+    signal?: AbortSignal;
+    onProgress?: (message: string) => void;
+    onAccepted?: () => void;
+    settleIntervalMs?: number;
+  } = {},
+): Promise<EnableOutcome> {
   const wrap = (e: unknown): never => {
     if (e instanceof StepError || e instanceof CancelledError) throw e;
-    if (opts.signal?.aborted) throw new CancelledError(l10n.t('Cancelled before the update was sent. Nothing changed.'));
+    if (opts.signal?.aborted)
+      throw new CancelledError(l10n.t('Cancelled before the update was sent. Nothing changed.'));
     const d = describeError(e);
     if (d.status === 409) throw new ClusterBusyError(ref.name, d.message);
     if (d.status === 403) {
-      throw new StepError(enableStep(), d.code, l10n.t('You lack the permission {0} on {1}. Nothing changed.', WRITE_PERMISSION, ref.name), l10n.t('Ask for the Azure Kubernetes Service Contributor role on the cluster.'), 403);
+      throw new StepError(
+        enableStep(),
+        d.code,
+        l10n.t('You lack the permission {0} on {1}. Nothing changed.', WRITE_PERMISSION, ref.name),
+        l10n.t('Ask for the Azure Kubernetes Service Contributor role on the cluster.'),
+        403,
+      );
     }
     throw new StepError(enableStep(), d.code, d.message, undefined, d.status);
   };
   let current: ManagedCluster;
-  try { current = await api.get(ref, opts.signal); } catch (e) { return wrap(e); }
+  try {
+    current = await api.get(ref, opts.signal);
+  } catch (e) {
+    return wrap(e);
+  }
   const summary = clusterFromSdk(current);
   if (workloadIdentityState(summary) === 'on') {
     // Someone else's update that turns it on is still running: the issuer URL comes when it ends.
@@ -103,7 +150,15 @@ export async function enableWorkloadIdentity(api: ClusterApi, ref: ResourceRef, 
       opts.onProgress?.(l10n.t('Waiting for the running update of {0} to finish…', ref.name));
       const settled = await waitUntilSettled(api, ref, opts.settleIntervalMs ?? 2000, opts.signal).catch(wrap);
       if (workloadIdentityState(settled) === 'on' && settled.issuerUrl) return { kind: 'alreadyOn', cluster: settled };
-      throw new StepError(enableStep(), 'UpdateFailed', l10n.t('The running update of {0} ended {1} without workload identity.', ref.name, settled.provisioningState ?? '?'));
+      throw new StepError(
+        enableStep(),
+        'UpdateFailed',
+        l10n.t(
+          'The running update of {0} ended {1} without workload identity.',
+          ref.name,
+          settled.provisioningState ?? '?',
+        ),
+      );
     }
     return { kind: 'alreadyOn', cluster: summary };
   }
@@ -114,7 +169,10 @@ export async function enableWorkloadIdentity(api: ClusterApi, ref: ResourceRef, 
   try {
     const done = await api.put(ref, withWorkloadIdentity(current), {
       signal: opts.signal,
-      onAccepted: () => { accepted = true; opts.onAccepted?.(); },
+      onAccepted: () => {
+        accepted = true;
+        opts.onAccepted?.();
+      },
       onProgress: (p) => opts.onProgress?.(l10n.t('Cluster update: {0}…', p.status)),
     });
     const after = clusterFromSdk(done);
@@ -132,7 +190,12 @@ export async function enableWorkloadIdentity(api: ClusterApi, ref: ResourceRef, 
 }
 
 /** Polls until the cluster's operation ends (after the user stopped waiting), then returns its state. */
-export async function waitUntilSettled(api: ClusterApi, ref: ResourceRef, intervalMs: number, signal?: AbortSignal): Promise<ClusterSummary> {
+export async function waitUntilSettled(
+  api: ClusterApi,
+  ref: ResourceRef,
+  intervalMs: number,
+  signal?: AbortSignal,
+): Promise<ClusterSummary> {
   for (;;) {
     const c = clusterFromSdk(await api.get(ref, signal));
     if (!isBusy(c.provisioningState)) return c;

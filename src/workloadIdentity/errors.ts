@@ -21,7 +21,10 @@ export class StepError extends Error {
 
 /** Thrown when the user cancels: the work done so far is in `done`. */
 export class CancelledError extends Error {
-  constructor(message = l10n.t('Cancelled.')) { super(message); this.name = 'CancelledError'; }
+  constructor(message = l10n.t('Cancelled.')) {
+    super(message);
+    this.name = 'CancelledError';
+  }
 }
 
 /** Reads Azure RestErrors, Kubernetes ApiExceptions and network errors into one shape. */
@@ -31,12 +34,26 @@ export function describeError(e: unknown): DescribedError {
   // @kubernetes/client-node ApiException: code is the HTTP status, body the Status object as text.
   if (typeof err?.code === 'number' && err?.body !== undefined) {
     let status: any = err.body;
-    if (typeof status === 'string') { try { status = JSON.parse(status); } catch { status = { message: status }; } }
-    return { status: err.code, code: status?.reason ?? `HTTP${err.code}`, message: status?.message ?? String(err.message) };
+    if (typeof status === 'string') {
+      try {
+        status = JSON.parse(status);
+      } catch {
+        status = { message: status };
+      }
+    }
+    return {
+      status: err.code,
+      code: status?.reason ?? `HTTP${err.code}`,
+      message: status?.message ?? String(err.message),
+    };
   }
   if (err?.name === 'RestError' || typeof err?.statusCode === 'number') {
     const inner = err.details?.error ?? parseBody(err.response?.bodyAsText)?.error;
-    return { status: err.statusCode, code: inner?.code ?? err.code ?? `HTTP${err.statusCode ?? ''}`, message: inner?.message ?? firstLine(err.message) };
+    return {
+      status: err.statusCode,
+      code: inner?.code ?? err.code ?? `HTTP${err.statusCode ?? ''}`,
+      message: inner?.message ?? firstLine(err.message),
+    };
   }
   if (err?.name === 'AbortError') return { code: 'Cancelled', message: l10n.t('The operation was cancelled.') };
   if (typeof err?.code === 'string') return { code: err.code, message: firstLine(err.message ?? String(err)) };
@@ -46,13 +63,25 @@ export function describeError(e: unknown): DescribedError {
 const firstLine = (s: string) => String(s).split('\n')[0];
 function parseBody(text?: string) {
   if (!text) return undefined;
-  try { return JSON.parse(text); } catch { return undefined; }
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Errors worth a retry: throttling, server faults and dropped connections, never 4xx rule violations. */
 export function isTransient(d: DescribedError): boolean {
   if (d.status === 429 || (d.status !== undefined && d.status >= 500)) return true;
-  return ['ECONNRESET', 'ETIMEDOUT', 'ECONNREFUSED', 'EPIPE', 'REQUEST_SEND_ERROR', 'TIMEOUT', 'UND_ERR_SOCKET'].includes(d.code);
+  return [
+    'ECONNRESET',
+    'ETIMEDOUT',
+    'ECONNREFUSED',
+    'EPIPE',
+    'REQUEST_SEND_ERROR',
+    'TIMEOUT',
+    'UND_ERR_SOCKET',
+  ].includes(d.code);
 }
 
 /** A step's failure as the user sees it; `remedy` says who has the permission a 403 says is missing. */
@@ -67,14 +96,22 @@ export function toStepError(step: string, e: unknown, remedy?: () => string): Er
 /** A failed or cancelled run: why, and which lines are done and which are not. Running it again finishes the work. */
 export class IncompleteRunError<Line = unknown> extends Error {
   override readonly cause: StepError | CancelledError;
-  constructor(flow: string, e: unknown, readonly records: Line[], readonly done: string[], readonly notDone: string[]) {
+  constructor(
+    flow: string,
+    e: unknown,
+    readonly records: Line[],
+    readonly done: string[],
+    readonly notDone: string[],
+  ) {
     const cause = toStepError(flow, e) as StepError | CancelledError;
     super(cause.message);
     this.cause = cause;
     this.name = 'IncompleteRunError';
   }
 
-  get cancelled() { return this.cause instanceof CancelledError; }
+  get cancelled() {
+    return this.cause instanceof CancelledError;
+  }
 }
 
 export const isAbort = (e: unknown) => (e as any)?.name === 'AbortError' || e instanceof CancelledError;

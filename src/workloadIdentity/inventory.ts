@@ -22,7 +22,13 @@ export interface SubscriptionInventory {
 
 export function vaultFromRaw(r: any): VaultSummary {
   const p = r.properties ?? {};
-  return { ...parseResourceId(r.id), location: r.location, tenantId: p.tenantId, rbac: p.enableRbacAuthorization === true, vaultUri: p.vaultUri };
+  return {
+    ...parseResourceId(r.id),
+    location: r.location,
+    tenantId: p.tenantId,
+    rbac: p.enableRbacAuthorization === true,
+    vaultUri: p.vaultUri,
+  };
 }
 
 /** One Resource Graph page as the service answered it: `data` is checked against what was asked for. */
@@ -60,16 +66,34 @@ export const INVENTORY_QUERY = [
 
 const TYPES = ['microsoft.containerservice/managedclusters', 'microsoft.keyvault/vaults'];
 const BOOLEAN_COLUMNS = ['oidcIssuerEnabled', 'workloadIdentityEnabled', 'entraId', 'privateCluster', 'rbac'];
-const STRING_COLUMNS = ['name', 'location', 'kubernetesVersion', 'provisioningState', 'issuerUrl', 'vaultTenantId', 'vaultUri'];
+const STRING_COLUMNS = [
+  'name',
+  'location',
+  'kubernetesVersion',
+  'provisioningState',
+  'issuerUrl',
+  'vaultTenantId',
+  'vaultUri',
+];
 
 /** Why a row is not what INVENTORY_QUERY asks for, or undefined when it is. */
 export function rowShapeError(row: any, subscriptions: ReadonlySet<string>): string | undefined {
   if (row === null || typeof row !== 'object' || Array.isArray(row)) return 'a row is not an object';
-  if (typeof row.id !== 'string' || !/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/[^/]+\/[^/]+\/[^/]+$/i.test(row.id)) return `a row has no resource id (${JSON.stringify(row.id)?.slice(0, 80)})`;
-  if (typeof row.type !== 'string' || !TYPES.includes(row.type.toLowerCase())) return `${row.id} has type ${JSON.stringify(row.type)}, which was not asked for`;
-  if (typeof row.subscriptionId !== 'string' || !subscriptions.has(row.subscriptionId.toLowerCase())) return `${row.id} is in subscription ${JSON.stringify(row.subscriptionId)}, which was not asked for`;
-  for (const c of BOOLEAN_COLUMNS) if (row[c] != null && typeof row[c] !== 'boolean') return `${row.id} has ${c} = ${JSON.stringify(row[c])}, not a boolean`;
-  for (const c of STRING_COLUMNS) if (row[c] != null && typeof row[c] !== 'string') return `${row.id} has ${c} = ${JSON.stringify(row[c])}, not a string`;
+  if (
+    typeof row.id !== 'string' ||
+    !/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/[^/]+\/[^/]+\/[^/]+$/i.test(row.id)
+  )
+    return `a row has no resource id (${JSON.stringify(row.id)?.slice(0, 80)})`;
+  if (typeof row.type !== 'string' || !TYPES.includes(row.type.toLowerCase()))
+    return `${row.id} has type ${JSON.stringify(row.type)}, which was not asked for`;
+  if (typeof row.subscriptionId !== 'string' || !subscriptions.has(row.subscriptionId.toLowerCase()))
+    return `${row.id} is in subscription ${JSON.stringify(row.subscriptionId)}, which was not asked for`;
+  for (const c of BOOLEAN_COLUMNS)
+    if (row[c] != null && typeof row[c] !== 'boolean')
+      return `${row.id} has ${c} = ${JSON.stringify(row[c])}, not a boolean`;
+  for (const c of STRING_COLUMNS)
+    if (row[c] != null && typeof row[c] !== 'string')
+      return `${row.id} has ${c} = ${JSON.stringify(row[c])}, not a string`;
   return undefined;
 }
 
@@ -77,13 +101,28 @@ export function rowShapeError(row: any, subscriptions: ReadonlySet<string>): str
 export function summaryFromGraph(r: any): { cluster?: ClusterSummary; vault?: VaultSummary } {
   const type = String(r.type).toLowerCase();
   const ref = parseResourceId(r.id);
-  if (type === 'microsoft.keyvault/vaults') return { vault: { ...ref, location: r.location, tenantId: r.vaultTenantId ?? r.tenantId, rbac: r.rbac === true, vaultUri: r.vaultUri ?? undefined } };
+  if (type === 'microsoft.keyvault/vaults')
+    return {
+      vault: {
+        ...ref,
+        location: r.location,
+        tenantId: r.vaultTenantId ?? r.tenantId,
+        rbac: r.rbac === true,
+        vaultUri: r.vaultUri ?? undefined,
+      },
+    };
   if (type !== 'microsoft.containerservice/managedclusters') return {};
   return {
     cluster: {
-      ...ref, location: r.location, kubernetesVersion: r.kubernetesVersion ?? undefined, provisioningState: r.provisioningState ?? undefined,
-      oidcIssuerEnabled: r.oidcIssuerEnabled === true, issuerUrl: r.issuerUrl ?? undefined, workloadIdentityEnabled: r.workloadIdentityEnabled === true,
-      entraId: r.entraId === true, private: r.privateCluster === true,
+      ...ref,
+      location: r.location,
+      kubernetesVersion: r.kubernetesVersion ?? undefined,
+      provisioningState: r.provisioningState ?? undefined,
+      oidcIssuerEnabled: r.oidcIssuerEnabled === true,
+      issuerUrl: r.issuerUrl ?? undefined,
+      workloadIdentityEnabled: r.workloadIdentityEnabled === true,
+      entraId: r.entraId === true,
+      private: r.privateCluster === true,
     },
   };
 }
@@ -109,8 +148,17 @@ class ShapeError extends Error {}
  * it is complete. When Resource Graph is denied, subscriptions are listed one by one instead; a group whose
  * answer is not in the shape asked for fails with that reason rather than showing an empty list.
  */
-export async function loadInventory(source: InventorySource, subscriptionIds: string[], options: InventoryOptions = {}): Promise<SubscriptionInventory[]> {
-  const result = new Map(subscriptionIds.map((s) => [s.toLowerCase(), { subscriptionId: s, clusters: [], vaults: [] } as SubscriptionInventory]));
+export async function loadInventory(
+  source: InventorySource,
+  subscriptionIds: string[],
+  options: InventoryOptions = {},
+): Promise<SubscriptionInventory[]> {
+  const result = new Map(
+    subscriptionIds.map((s) => [
+      s.toLowerCase(),
+      { subscriptionId: s, clusters: [], vaults: [] } as SubscriptionInventory,
+    ]),
+  );
   const reported = new Set<string>();
   const report = (key: string) => {
     if (reported.has(key)) return;
@@ -121,23 +169,40 @@ export async function loadInventory(source: InventorySource, subscriptionIds: st
     options.onSubscription?.(inv);
   };
   const fail = (keys: string[], message: string) => {
-    for (const k of keys) if (!reported.has(k)) { const inv = result.get(k)!; inv.clusters = []; inv.vaults = []; inv.error = message; report(k); }
+    for (const k of keys)
+      if (!reported.has(k)) {
+        const inv = result.get(k)!;
+        inv.clusters = [];
+        inv.vaults = [];
+        inv.error = message;
+        report(k);
+      }
   };
   let graphRefused = false;
 
   const listing = limiter(8);
-  const listEach = (keys: string[]) => Promise.all(keys.filter((k) => !reported.has(k)).map((key) => listing(async () => {
-    const inv = result.get(key)!;
-    try {
-      const [clusters, vaults] = await Promise.all([source.listClusters(inv.subscriptionId), source.listVaults(inv.subscriptionId)]);
-      inv.clusters = clusters.map(clusterFromRaw);
-      inv.vaults = vaults.map(vaultFromRaw);
-      report(key);
-    } catch (e) {
-      const d = describeError(e);
-      fail([key], `${d.code}: ${d.message}`);
-    }
-  })));
+  const listEach = (keys: string[]) =>
+    Promise.all(
+      keys
+        .filter((k) => !reported.has(k))
+        .map((key) =>
+          listing(async () => {
+            const inv = result.get(key)!;
+            try {
+              const [clusters, vaults] = await Promise.all([
+                source.listClusters(inv.subscriptionId),
+                source.listVaults(inv.subscriptionId),
+              ]);
+              inv.clusters = clusters.map(clusterFromRaw);
+              inv.vaults = vaults.map(vaultFromRaw);
+              report(key);
+            } catch (e) {
+              const d = describeError(e);
+              fail([key], `${d.code}: ${d.message}`);
+            }
+          }),
+        ),
+    );
 
   const addRows = (rows: any[]) => {
     for (const row of rows) {
@@ -153,11 +218,16 @@ export async function loadInventory(source: InventorySource, subscriptionIds: st
     if (graphRefused) return void (await listEach(group));
     let page: GraphPage;
     try {
-      page = await source.queryPage(group.map((k) => result.get(k)!.subscriptionId), INVENTORY_QUERY, skipToken);
+      page = await source.queryPage(
+        group.map((k) => result.get(k)!.subscriptionId),
+        INVENTORY_QUERY,
+        skipToken,
+      );
     } catch (e) {
       const d = describeError(e);
       if (d.status === 401 || d.status === 403 || d.status === 400) {
-        if (!graphRefused) options.log?.warn(`Resource Graph refused the query (${d.code}); listing each subscription instead.`);
+        if (!graphRefused)
+          options.log?.warn(`Resource Graph refused the query (${d.code}); listing each subscription instead.`);
         graphRefused = true;
         return void (await listEach(group));
       }
@@ -193,15 +263,20 @@ export async function loadInventory(source: InventorySource, subscriptionIds: st
   };
 
   const keys = [...result.keys()].sort();
-  const groups = Math.max(Math.ceil(keys.length / MAX_SUBSCRIPTIONS_PER_QUERY), Math.min(Math.max(1, source.queryBudget()), Math.ceil(keys.length / MIN_SUBSCRIPTIONS_PER_QUERY)));
+  const groups = Math.max(
+    Math.ceil(keys.length / MAX_SUBSCRIPTIONS_PER_QUERY),
+    Math.min(Math.max(1, source.queryBudget()), Math.ceil(keys.length / MIN_SUBSCRIPTIONS_PER_QUERY)),
+  );
   await Promise.all(chunks(keys, Math.ceil(keys.length / groups)).map((g) => query(g)));
   return [...result.values()];
 }
 
 /** The page's rows, or a ShapeError naming the first thing that was not asked for. */
 function checkPage(page: GraphPage, group: ReadonlySet<string>): any[] {
-  if (!Array.isArray(page.data)) throw new ShapeError(`the data is ${page.data === null ? 'null' : typeof page.data}, not a list of rows`);
-  if (String(page.resultTruncated).toLowerCase() === 'true' && !page.skipToken) throw new ShapeError('the result was truncated without a $skipToken to continue');
+  if (!Array.isArray(page.data))
+    throw new ShapeError(`the data is ${page.data === null ? 'null' : typeof page.data}, not a list of rows`);
+  if (String(page.resultTruncated).toLowerCase() === 'true' && !page.skipToken)
+    throw new ShapeError('the result was truncated without a $skipToken to continue');
   if (page.skipToken && page.data.length === 0) throw new ShapeError('an empty page with a $skipToken');
   for (const row of page.data) {
     const why = rowShapeError(row, group);

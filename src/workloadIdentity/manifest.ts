@@ -19,7 +19,11 @@ export function serviceAccountObject(m: Pick<ManifestInput, 'namespace' | 'servi
   return {
     apiVersion: 'v1' as const,
     kind: 'ServiceAccount' as const,
-    metadata: { name: m.serviceAccount, namespace: m.namespace, annotations: { [CLIENT_ID_ANNOTATION]: m.clientId, [TENANT_ID_ANNOTATION]: m.tenantId } },
+    metadata: {
+      name: m.serviceAccount,
+      namespace: m.namespace,
+      annotations: { [CLIENT_ID_ANNOTATION]: m.clientId, [TENANT_ID_ANNOTATION]: m.tenantId },
+    },
   };
 }
 
@@ -29,11 +33,20 @@ export const DEFAULT_MANIFEST_PATH = 'k8s/${cluster}/${namespace}/${serviceAccou
 export const PREVIOUS_DEFAULT_MANIFEST_PATH = 'k8s/${namespace}/${serviceAccount}.serviceaccount.yaml';
 
 /** The manifest path from the setting's template; undefined with the rule's message when it is not allowed. */
-export function manifestPath(template: string, v: { cluster: string; namespace: string; serviceAccount: string }): { path?: string; error?: string } {
-  const path = template.replace(/\$\{cluster\}/g, v.cluster).replace(/\$\{namespace\}/g, v.namespace).replace(/\$\{serviceAccount\}/g, v.serviceAccount);
+export function manifestPath(
+  template: string,
+  v: { cluster: string; namespace: string; serviceAccount: string },
+): { path?: string; error?: string } {
+  const path = template
+    .replace(/\$\{cluster\}/g, v.cluster)
+    .replace(/\$\{namespace\}/g, v.namespace)
+    .replace(/\$\{serviceAccount\}/g, v.serviceAccount);
   const error = validateManifestPath(path);
   return error ? { error: `aksWorkloadIdentity.manifestPath: ${error}` } : { path };
 }
 
 /** Whether a manifest in the workspace was generated for this cluster (its first line says so). */
-export const manifestIsFor = (text: string, clusterName: string) => text.startsWith(`# ServiceAccount for Azure workload identity on AKS cluster ${clusterName.replace(/[\r\n]+/g, ' ')}.`);
+export const manifestIsFor = (text: string, clusterName: string) =>
+  text.startsWith(
+    `# ServiceAccount for Azure workload identity on AKS cluster ${clusterName.replace(/[\r\n]+/g, ' ')}.`,
+  );

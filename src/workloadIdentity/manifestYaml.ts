@@ -13,4 +13,3 @@ export function serviceAccountManifest(m: ManifestInput): string {
     stringify(serviceAccountObject(m), { lineWidth: 0 }),
   ].join('\n');
 }
-

@@ -10,7 +10,10 @@ export const ROLE_FOR: Record<Permission, { guid: string; name: string }> = {
 
 /** Built-in Key Vault data roles and the objects each lets a caller `get`. Other roles give no data access. */
 const ROLES_WITH_GET: Record<string, { name: string; grants: Permission[] }> = {
-  '00482a5a-887f-4fb3-b363-3b7fe8e74483': { name: 'Key Vault Administrator', grants: ['secrets', 'keys', 'certificates'] },
+  '00482a5a-887f-4fb3-b363-3b7fe8e74483': {
+    name: 'Key Vault Administrator',
+    grants: ['secrets', 'keys', 'certificates'],
+  },
   'b86a8fe4-44ce-4948-aee5-eccb2c155cd7': { name: 'Key Vault Secrets Officer', grants: ['secrets'] },
   '14b46e9e-c2b7-41b4-b07b-48a6ebf60603': { name: 'Key Vault Crypto Officer', grants: ['keys'] },
   'a4417e6f-fecd-4de8-b567-7b0420556985': { name: 'Key Vault Certificates Officer', grants: ['certificates'] },

@@ -16,7 +16,10 @@ export interface NodeLook {
 /** A vault's permission model as the tree, the prompts and the checks name it. */
 export const permissionModel = (rbac: boolean) => (rbac ? 'Azure RBAC' : l10n.t('access policies'));
 
-export const stateText = (state: 'off' | 'oidcOnly' | 'on') => ({ off: l10n.t('workload identity off'), oidcOnly: l10n.t('OIDC issuer only'), on: l10n.t('workload identity on') })[state];
+export const stateText = (state: 'off' | 'oidcOnly' | 'on') =>
+  ({ off: l10n.t('workload identity off'), oidcOnly: l10n.t('OIDC issuer only'), on: l10n.t('workload identity on') })[
+    state
+  ];
 
 /** Escapes text from Azure for Markdown tooltips: names and tags are data, not markup. */
 export const md = (s: string | undefined) => String(s ?? '').replace(/[\\`*_{}[\]()#+\-.!|<>&]/g, (c) => `\\${c}`);
@@ -74,8 +77,18 @@ export function bindingLook(b: Binding): NodeLook {
   return {
     label: `${b.namespace}/${b.serviceAccount}`,
     description: `→ ${b.identityName}${b.issuerMismatch ? l10n.t(' · issuer differs by a trailing slash') : ''}`,
-    tooltip: l10n.t('ServiceAccount **{0}/{1}** uses identity **{2}**  \nCredential: {3}  \nClient ID: {4}', md(b.namespace), md(b.serviceAccount), md(b.identityName), md(b.credentialName), md(b.clientId))
-      + (b.issuerMismatch ? `  \n\n${l10n.t('The credential\'s issuer lacks or adds a trailing slash, so token exchange fails (AADSTS70021). Run Verify Workload Identity to fix it.')}` : ''),
+    tooltip:
+      l10n.t(
+        'ServiceAccount **{0}/{1}** uses identity **{2}**  \nCredential: {3}  \nClient ID: {4}',
+        md(b.namespace),
+        md(b.serviceAccount),
+        md(b.identityName),
+        md(b.credentialName),
+        md(b.clientId),
+      ) +
+      (b.issuerMismatch
+        ? `  \n\n${l10n.t("The credential's issuer lacks or adds a trailing slash, so token exchange fails (AADSTS70021). Run Verify Workload Identity to fix it.")}`
+        : ''),
     contextValue: b.issuerMismatch ? 'binding.broken' : 'binding',
     icon: b.issuerMismatch ? 'warning' : 'link',
   };
@@ -85,7 +98,15 @@ export function bindingLook(b: Binding): NodeLook {
  * Bindings of a cluster: credentials whose subject names a ServiceAccount and whose issuer is the cluster's, exactly or
  * (flagged as broken) but for a trailing slash, the most common hand-made mistake.
  */
-export function bindingsOf(issuerUrl: string | undefined, identities: { id: string; name: string; clientId?: string; credentials: { name: string; issuer: string; subject?: string }[] }[]): Binding[] {
+export function bindingsOf(
+  issuerUrl: string | undefined,
+  identities: {
+    id: string;
+    name: string;
+    clientId?: string;
+    credentials: { name: string; issuer: string; subject?: string }[];
+  }[],
+): Binding[] {
   if (!issuerUrl) return [];
   const out: Binding[] = [];
   for (const i of identities) {
@@ -94,7 +115,16 @@ export function bindingsOf(issuerUrl: string | undefined, identities: { id: stri
       const m = c.subject === undefined ? null : /^system:serviceaccount:([^:]+):([^:]+)$/.exec(c.subject);
       const exact = c.issuer === issuerUrl;
       if (!m || (!exact && !sameIgnoringTrailingSlash(c.issuer, issuerUrl))) continue;
-      out.push({ namespace: m[1], serviceAccount: m[2], identityName: i.name, identityId: i.id, clientId: i.clientId, credentialName: c.name, subject: c.subject!, ...(exact ? {} : { issuerMismatch: true }) });
+      out.push({
+        namespace: m[1],
+        serviceAccount: m[2],
+        identityName: i.name,
+        identityId: i.id,
+        clientId: i.clientId,
+        credentialName: c.name,
+        subject: c.subject!,
+        ...(exact ? {} : { issuerMismatch: true }),
+      });
     }
   }
   return out.sort((a, b) => `${a.namespace}/${a.serviceAccount}`.localeCompare(`${b.namespace}/${b.serviceAccount}`));

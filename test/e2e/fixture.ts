@@ -21,31 +21,63 @@ export interface Workbench {
 }
 
 /** code-server with the packaged extension, against a fresh simulated Azure, in headless Chromium. */
-export async function openWorkbench(suite: string, simOptions: SimOptions = {}, more: { vsix?: string[]; settings?: Record<string, unknown>; locale?: string; extensionFiles?: Record<string, string> } = {}): Promise<Workbench> {
-  if (!fs.existsSync(VSIX)) throw new Error(`${VSIX} is missing: run npm run package first (scripts/run-tests.mjs e2e does).`);
+export async function openWorkbench(
+  suite: string,
+  simOptions: SimOptions = {},
+  more: {
+    vsix?: string[];
+    settings?: Record<string, unknown>;
+    locale?: string;
+    extensionFiles?: Record<string, string>;
+  } = {},
+): Promise<Workbench> {
+  if (!fs.existsSync(VSIX))
+    throw new Error(`${VSIX} is missing: run npm run package first (scripts/run-tests.mjs e2e does).`);
   const sim = await Simulator.start(simOptions);
-  const cs = await startCodeServer({ sim: sim.info, vsix: [VSIX, ...(more.vsix ?? [])], extraSettings: more.settings, locale: more.locale, extensionFiles: more.extensionFiles });
+  const cs = await startCodeServer({
+    sim: sim.info,
+    vsix: [VSIX, ...(more.vsix ?? [])],
+    extraSettings: more.settings,
+    locale: more.locale,
+    extensionFiles: more.extensionFiles,
+  });
   const b = await launchBrowser();
   const dir = path.join(RESULTS_DIR, 'e2e', suite);
   fs.mkdirSync(dir, { recursive: true });
   await b.page.goto(`${cs.url}/?folder=${encodeURIComponent(cs.workspace)}`);
   await b.page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
   return {
-    sim, cs, page: b.page,
+    sim,
+    cs,
+    page: b.page,
     async shot(name) {
       const file = path.join(dir, `${name}.png`);
       await b.page.screenshot({ path: file });
       return file;
     },
-    async close() { await b.close(); await cs.stop(); await sim.stop(); },
+    async close() {
+      await b.close();
+      await cs.stop();
+      await sim.stop();
+    },
   };
 }
 
 /** Packs a test extension of test/fixtures (a stand-in account, a language pack) into a vsix for code-server to install. */
 export function fixtureVsix(name: string): string {
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), `akswi-${name}-`)), `${name}.vsix`);
-  execFileSync(process.execPath, [path.join(REPO, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--allow-missing-repository', '--out', out],
-    { cwd: path.join(REPO, 'test', 'fixtures', name), stdio: 'pipe' });
+  execFileSync(
+    process.execPath,
+    [
+      path.join(REPO, 'node_modules', '@vscode', 'vsce', 'vsce'),
+      'package',
+      '--no-dependencies',
+      '--allow-missing-repository',
+      '--out',
+      out,
+    ],
+    { cwd: path.join(REPO, 'test', 'fixtures', name), stdio: 'pipe' },
+  );
   return out;
 }
 
@@ -62,7 +94,8 @@ export async function openExtensionView(page: Page): Promise<Locator> {
   return view;
 }
 
-export const treeRow = (view: Locator, label: string) => view.locator('.monaco-list-row', { has: view.page().locator('.label-name', { hasText: new RegExp(`^${label}$`) }) });
+export const treeRow = (view: Locator, label: string) =>
+  view.locator('.monaco-list-row', { has: view.page().locator('.label-name', { hasText: new RegExp(`^${label}$`) }) });
 
 /** Runs a command from the palette by its title. */
 export async function runCommand(page: Page, title: string, timeout?: number) {
@@ -79,13 +112,17 @@ export async function runCommand(page: Page, title: string, timeout?: number) {
 export async function quickInput(page: Page, text: string) {
   const widget = page.locator('.quick-input-widget');
   await widget.locator('input').waitFor();
-  await page.waitForFunction((t) => {
-    const w = document.querySelector('.quick-input-widget') as HTMLElement | null;
-    if (!w || w.style.display === 'none') return false;
-    const input = w.querySelector('input') as HTMLInputElement | null;
-    const message = w.querySelector('.quick-input-message')?.textContent ?? '';
-    return (input?.placeholder ?? '').includes(t) || message.includes(t);
-  }, text, { timeout: 30_000 });
+  await page.waitForFunction(
+    (t) => {
+      const w = document.querySelector('.quick-input-widget') as HTMLElement | null;
+      if (!w || w.style.display === 'none') return false;
+      const input = w.querySelector('input') as HTMLInputElement | null;
+      const message = w.querySelector('.quick-input-message')?.textContent ?? '';
+      return (input?.placeholder ?? '').includes(t) || message.includes(t);
+    },
+    text,
+    { timeout: 30_000 },
+  );
   return widget;
 }
 
@@ -101,10 +138,22 @@ export async function pick(page: Page, placeholder: string, label: string) {
 export async function assertNoSecretsLeft(wb: Workbench) {
   // Wait for the log channel to flush to disk.
   await new Promise((r) => setTimeout(r, 1500));
-  const found = scanForSecrets([wb.cs.userDataDir, wb.cs.home, wb.cs.workspace], [wb.sim.info.tokenSecret, wb.sim.info.controlSecret], 0, (p) => /\/extensions$|node_modules|CachedData|Cache/.test(p));
+  const found = scanForSecrets(
+    [wb.cs.userDataDir, wb.cs.home, wb.cs.workspace],
+    [wb.sim.info.tokenSecret, wb.sim.info.controlSecret],
+    0,
+    (p) => /\/extensions$|node_modules|CachedData|Cache/.test(p),
+  );
   assert.deepEqual(found, []);
-  assert.deepEqual(SECRET_PATTERNS.filter(([, re]) => re.test(wb.cs.output())).map(([what]) => what), [], 'code-server output');
-  assert.ok(findFiles(wb.cs.userDataDir, /AKS Workload Identity\.log$/).length > 0, 'the log channel was written, so the scan read it');
+  assert.deepEqual(
+    SECRET_PATTERNS.filter(([, re]) => re.test(wb.cs.output())).map(([what]) => what),
+    [],
+    'code-server output',
+  );
+  assert.ok(
+    findFiles(wb.cs.userDataDir, /AKS Workload Identity\.log$/).length > 0,
+    'the log channel was written, so the scan read it',
+  );
 }
 
 /** A report panel's page: VS Code nests each webview's content in an inner frame. */

@@ -3,7 +3,6 @@ import type { Locator } from 'playwright-core';
 import { after, before, describe, it } from 'node:test';
 import { Workbench, assertNoSecretsLeft, openExtensionView, openWorkbench, report, treeRow } from './fixture';
 
-
 /** The Test Binding button a binding row shows on hover. */
 async function clickTest(view: Locator, label: string) {
   const row = treeRow(view, label);
@@ -15,15 +14,26 @@ async function clickTest(view: Locator, label: string) {
 describe('Test Binding in the browser', () => {
   let wb: Workbench;
   // A rewritten credential is refused with AADSTS70021 for a while, as in Azure.
-  before(async () => { wb = await openWorkbench('probe', { config: { credentialPropagationMs: 6000 } }); });
-  after(async () => { await wb?.close(); });
+  before(async () => {
+    wb = await openWorkbench('probe', { config: { credentialPropagationMs: 6000 } });
+  });
+  after(async () => {
+    await wb?.close();
+  });
 
   it('a working binding passes the token, the exchange and Key Vault', async () => {
     const view = await openExtensionView(wb.page);
     await treeRow(view, 'aks-payments').click();
     await clickTest(view, 'payments/payments-api');
-    await report(wb.page).locator('section[data-key="keyVault:kv-payments:secrets"][data-status="pass"]').waitFor({ timeout: 90_000 });
-    for (const key of ['token', 'exchange']) assert.equal(await report(wb.page).locator(`section[data-key="${key}"]`).getAttribute('data-status'), 'pass', key);
+    await report(wb.page)
+      .locator('section[data-key="keyVault:kv-payments:secrets"][data-status="pass"]')
+      .waitFor({ timeout: 90_000 });
+    for (const key of ['token', 'exchange'])
+      assert.equal(
+        await report(wb.page).locator(`section[data-key="${key}"]`).getAttribute('data-status'),
+        'pass',
+        key,
+      );
     await report(wb.page).locator('section[data-key="keyVault:kv-payments:secrets"]').scrollIntoViewIfNeeded();
     await wb.shot('passing-binding');
     await wb.page.keyboard.press('Control+K');
@@ -35,8 +45,11 @@ describe('Test Binding in the browser', () => {
     await clickTest(view, 'checkout/checkout-api');
     const exchange = report(wb.page).locator('section[data-key="exchange"]');
     await exchange.and(report(wb.page).locator('[data-status="fail"]')).waitFor({ timeout: 90_000 });
-    assert.match(await exchange.locator('.message').textContent() ?? '', /^AADSTS700211: No federated credential on the identity has the token's issuer/);
-    assert.match(await exchange.locator('dl').textContent() ?? '', /issuer ✗/);
+    assert.match(
+      (await exchange.locator('.message').textContent()) ?? '',
+      /^AADSTS700211: No federated credential on the identity has the token's issuer/,
+    );
+    assert.match((await exchange.locator('dl').textContent()) ?? '', /issuer ✗/);
     await exchange.scrollIntoViewIfNeeded();
     await wb.shot('failing-binding');
 
@@ -53,5 +66,6 @@ describe('Test Binding in the browser', () => {
     assert.equal(log.at(-1), 200);
   });
 
-  it('leaves no token, kubeconfig or secret in the log, the storage, the workspace or the output of code-server', () => assertNoSecretsLeft(wb));
+  it('leaves no token, kubeconfig or secret in the log, the storage, the workspace or the output of code-server', () =>
+    assertNoSecretsLeft(wb));
 });

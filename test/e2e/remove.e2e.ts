@@ -4,10 +4,14 @@ import { Workbench, assertNoSecretsLeft, openExtensionView, openWorkbench, quick
 
 describe('Remove Binding in the browser', () => {
   let wb: Workbench;
-  before(async () => { wb = await openWorkbench('remove'); });
-  after(async () => { await wb?.close(); });
+  before(async () => {
+    wb = await openWorkbench('remove');
+  });
+  after(async () => {
+    await wb?.close();
+  });
 
-  it('right-click a binding → Remove Binding…: the review marks what is not ours, and only the binding\'s credential goes', async () => {
+  it("right-click a binding → Remove Binding…: the review marks what is not ours, and only the binding's credential goes", async () => {
     const view = await openExtensionView(wb.page);
     await treeRow(view, 'aks-payments').click();
     const row = treeRow(view, 'payments/payments-api');
@@ -25,18 +29,28 @@ describe('Remove Binding in the browser', () => {
     await wb.shot('review');
     await wb.page.keyboard.press('Enter');
 
-    await wb.page.locator('.notification-toast', { hasText: 'Removed the binding of payments/payments-api on aks-payments: 1 removed' }).waitFor({ timeout: 60_000 });
+    await wb.page
+      .locator('.notification-toast', {
+        hasText: 'Removed the binding of payments/payments-api on aks-payments: 1 removed',
+      })
+      .waitFor({ timeout: 60_000 });
     await treeRow(view, 'payments/payments-api').waitFor({ state: 'detached', timeout: 30_000 });
     await wb.shot('result');
 
     const state = wb.sim.snapshot();
     // The binding's credential went; the identity's GitHub Actions credential (no subject) is another tool's and stays.
-    assert.deepEqual(state.identities.find((i) => i.name === 'id-payments-api')!.credentials.map((c: any) => c.name), ['github-payments-deploy']);
+    assert.deepEqual(
+      state.identities.find((i) => i.name === 'id-payments-api')!.credentials.map((c: any) => c.name),
+      ['github-payments-deploy'],
+    );
     assert.equal(state.roleAssignments.length, 1, 'the hand-granted role assignment stays');
-    const sa = (state.clusters.find((c) => c.name === 'aks-payments')!.kube.serviceAccounts as any)['payments/payments-api'];
-    assert.ok(sa.metadata.annotations['azure.workload.identity/client-id'], 'Helm\'s annotation stays');
+    const sa = (state.clusters.find((c) => c.name === 'aks-payments')!.kube.serviceAccounts as any)[
+      'payments/payments-api'
+    ];
+    assert.ok(sa.metadata.annotations['azure.workload.identity/client-id'], "Helm's annotation stays");
     assert.deepEqual(state.violations, []);
   });
 
-  it('leaves no token, kubeconfig or secret in the log, the storage, the workspace or the output of code-server', () => assertNoSecretsLeft(wb));
+  it('leaves no token, kubeconfig or secret in the log, the storage, the workspace or the output of code-server', () =>
+    assertNoSecretsLeft(wb));
 });

@@ -13,19 +13,34 @@ import { Workbench, fixtureVsix, openExtensionView, openWorkbench, runCommand, t
  */
 describe('the tree under its right parents', () => {
   let wb: Workbench;
-  before(async () => { wb = await openWorkbench('tree-order', {}, { vsix: [fixtureVsix('busy-extension-host')] }); });
-  after(async () => { await wb?.close(); });
+  before(async () => {
+    wb = await openWorkbench('tree-order', {}, { vsix: [fixtureVsix('busy-extension-host')] });
+  });
+  after(async () => {
+    await wb?.close();
+  });
 
   /** The rows as the view shows them, each with its depth: what a user sees. */
-  const rows = (view: Locator) => view.locator('.monaco-list-row').evaluateAll((els) => els.map((e) => `${e.getAttribute('aria-level')}:${e.querySelector('.label-name')?.textContent ?? ''}`));
+  const rows = (view: Locator) =>
+    view
+      .locator('.monaco-list-row')
+      .evaluateAll((els) =>
+        els.map((e) => `${e.getAttribute('aria-level')}:${e.querySelector('.label-name')?.textContent ?? ''}`),
+      );
 
-  it('signed in with the view closed and the extension host busy, the view opens with every subscription\'s own children', async () => {
+  it("signed in with the view closed and the extension host busy, the view opens with every subscription's own children", async () => {
     // A command activates the extension without opening its view; the sign-in then happens in the background.
     // The busy extension host registers the extension's commands late: ask the palette again until it lists them.
     for (let attempt = 1; ; attempt++) {
-      try { await runCommand(wb.page, 'AKS Workload Identity: Refresh', 5000); break; } catch (e) {
+      try {
+        await runCommand(wb.page, 'AKS Workload Identity: Refresh', 5000);
+        break;
+      } catch (e) {
         await wb.page.keyboard.press('Escape');
-        if (attempt >= 12) { await wb.shot('palette'); throw e; }
+        if (attempt >= 12) {
+          await wb.shot('palette');
+          throw e;
+        }
       }
     }
     await new Promise((r) => setTimeout(r, 3000));
@@ -36,8 +51,21 @@ describe('the tree under its right parents', () => {
     await runCommand(wb.page, 'AKS Workload Identity: Refresh');
     await runCommand(wb.page, 'AKS Workload Identity: Refresh');
     const expected = [
-      '1:Contoso Dev/Test', '2:Kubernetes clusters', '3:aks-dev', '2:Key Vaults', '3:kv-dev-shared',
-      '1:Contoso Production', '2:Kubernetes clusters', '3:aks-entra', '3:aks-oidc-only', '3:aks-payments', '3:aks-petclinic', '3:aks-private', '2:Key Vaults', '3:kv-payments', '3:kv-petclinic',
+      '1:Contoso Dev/Test',
+      '2:Kubernetes clusters',
+      '3:aks-dev',
+      '2:Key Vaults',
+      '3:kv-dev-shared',
+      '1:Contoso Production',
+      '2:Kubernetes clusters',
+      '3:aks-entra',
+      '3:aks-oidc-only',
+      '3:aks-payments',
+      '3:aks-petclinic',
+      '3:aks-private',
+      '2:Key Vaults',
+      '3:kv-payments',
+      '3:kv-petclinic',
     ];
     let shown: string[] = [];
     // Rows arrive as their answers do: wait until the view has settled on all of them, or shows something else for good.

@@ -4,13 +4,18 @@ import { Workbench, openExtensionView, openWorkbench, treeRow } from './fixture'
 
 describe('workbench (code-server in Chromium)', () => {
   let wb: Workbench;
-  before(async () => { wb = await openWorkbench('workbench'); });
-  after(async () => { await wb?.close(); });
+  before(async () => {
+    wb = await openWorkbench('workbench');
+  });
+  after(async () => {
+    await wb?.close();
+  });
 
   it('opens, activates the extension and shows its view with the simulated clusters and their states', async () => {
     const view = await openExtensionView(wb.page);
     await treeRow(view, 'aks-petclinic').waitFor({ timeout: 60_000 });
-    const text = async (label: string) => (await treeRow(view, label).locator('.label-description').textContent())?.trim();
+    const text = async (label: string) =>
+      (await treeRow(view, label).locator('.label-description').textContent())?.trim();
     assert.equal(await text('platform.engineer@contoso.com'), 'Azure CLI · Simulated Azure (demo data)');
     assert.equal(await text('aks-petclinic'), 'workload identity off');
     assert.equal(await text('aks-oidc-only'), 'OIDC issuer only');
@@ -29,12 +34,14 @@ describe('workbench (code-server in Chromium)', () => {
     await item.click({ delay: 50 });
     const dialog = wb.page.locator('.monaco-dialog-box');
     await dialog.waitFor();
-    assert.match(await dialog.textContent() ?? '', /Enable the OIDC issuer and workload identity on aks-petclinic\?/);
+    assert.match((await dialog.textContent()) ?? '', /Enable the OIDC issuer and workload identity on aks-petclinic\?/);
     await wb.shot('enable-confirm');
     await dialog.locator('.monaco-button', { hasText: 'Enable' }).click();
     const toast = wb.page.locator('.notification-toast', { hasText: 'Workload identity is on for aks-petclinic' });
     await toast.waitFor({ timeout: 60_000 });
-    await treeRow(view, 'aks-petclinic').locator('.label-description', { hasText: /^workload identity on$/ }).waitFor({ timeout: 30_000 });
+    await treeRow(view, 'aks-petclinic')
+      .locator('.label-description', { hasText: /^workload identity on$/ })
+      .waitFor({ timeout: 30_000 });
     const cluster = wb.sim.snapshot().clusters.find((c) => c.name === 'aks-petclinic')!;
     const issuer = cluster.properties.oidcIssuerProfile.issuerURL;
     assert.match(issuer, /^https:\/\/eastus\.oic\.prod-aks\.azure\.com\/.+\/$/);
@@ -50,16 +57,26 @@ describe('workbench (code-server in Chromium)', () => {
     const item = wb.page.locator('.monaco-menu .action-item', { hasText: 'Open in Azure Portal' });
     await item.waitFor();
     // No internet here: answer for the portal so the new tab keeps its address.
-    await wb.page.context().route('https://portal.azure.com/**', (r) => r.fulfill({ status: 200, contentType: 'text/html', body: '<title>portal</title>' }));
+    await wb.page
+      .context()
+      .route('https://portal.azure.com/**', (r) =>
+        r.fulfill({ status: 200, contentType: 'text/html', body: '<title>portal</title>' }),
+      );
     const popup = wb.page.context().waitForEvent('page', { timeout: 30_000 });
     await item.click({ delay: 50 });
     // VS Code asks before opening an external site that is not trusted yet.
     const dialog = wb.page.locator('.monaco-dialog-box');
-    await Promise.race([dialog.waitFor({ timeout: 10_000 }).then(() => dialog.locator('.monaco-button', { hasText: /^Open$/ }).click()), popup]);
+    await Promise.race([
+      dialog.waitFor({ timeout: 10_000 }).then(() => dialog.locator('.monaco-button', { hasText: /^Open$/ }).click()),
+      popup,
+    ]);
     const page = await popup;
     await page.waitForURL(/portal\.azure\.com/, { timeout: 30_000 });
     const vault = wb.sim.snapshot().vaults.find((v) => v.name === 'kv-payments')!;
-    assert.equal(decodeURIComponent(page.url()), `https://portal.azure.com/#@72f988bf-86f1-41af-91ab-2d7cd011db47/resource${vault.id}`);
+    assert.equal(
+      decodeURIComponent(page.url()),
+      `https://portal.azure.com/#@72f988bf-86f1-41af-91ab-2d7cd011db47/resource${vault.id}`,
+    );
     await page.close();
   });
 });

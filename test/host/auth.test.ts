@@ -4,7 +4,9 @@ import { ScriptedPrompter } from '../support/scriptedPrompter';
 import { extensionApi, signedIn, sim, until } from './support';
 
 describe('Sign-in (extension host)', () => {
-  after(async () => { (await extensionApi()).setPrompter(undefined); });
+  after(async () => {
+    (await extensionApi()).setPrompter(undefined);
+  });
 
   it('signs out, shows no tree, and signs back in through the Azure CLI with a tenant picker', async () => {
     const api = await extensionApi();
@@ -19,7 +21,10 @@ describe('Sign-in (extension host)', () => {
     await vscode.commands.executeCommand('aksWorkloadIdentity.signIn');
     const session = await until('sign-in', () => api.context.auth.session);
     assert.equal(session.method, 'azureCli');
-    assert.deepEqual(prompter.recorded.map((r) => `${r.kind} ${r.title}: ${r.labels?.join(', ')}`), ['pick Select Tenant: Contoso, Fabrikam']);
+    assert.deepEqual(
+      prompter.recorded.map((r) => `${r.kind} ${r.title}: ${r.labels?.join(', ')}`),
+      ['pick Select Tenant: Contoso, Fabrikam'],
+    );
     const root = await api.context.tree.getChildren();
     assert.ok(root.length >= 3, 'the tree is back');
 
@@ -43,7 +48,10 @@ describe('Sign-in (extension host)', () => {
     const file = files.find(([n]) => n.endsWith('.log'));
     assert.ok(file, `a log file in ${dir.fsPath}: ${files.map(([n]) => n).join(', ')}`);
     const text = Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(dir, file![0]))).toString();
-    assert.match(text, /POST https:\/\/127\.0\.0\.1:\d+\/providers\/Microsoft\.ResourceGraph\/resources\?api-version=2024-04-01 200 \d+ms/);
+    assert.match(
+      text,
+      /POST https:\/\/127\.0\.0\.1:\d+\/providers\/Microsoft\.ResourceGraph\/resources\?api-version=2024-04-01 200 \d+ms/,
+    );
     assert.doesNotMatch(text, /eyJ[A-Za-z0-9_-]{8,}\./, 'no JWT');
     assert.ok(!text.includes(sim.info.tokenSecret) && !text.includes(sim.info.controlSecret));
     assert.doesNotMatch(text, /sim-kube-[0-9a-f-]{8,}/, 'no cluster token');

@@ -14,55 +14,92 @@ describe('Export Binding as Code (extension host)', () => {
   it('from the Bind review: opens the script of the plan, writes nothing, and the review comes back', async () => {
     const api = await extensionApi();
     const prompter = new ScriptedPrompter([
-      { pick: 'aks-petclinic' }, { pick: 'spring-petclinic' }, { pick: 'workload-identity-sa' }, { pick: 'kv-petclinic' },
-      { pick: '$(add) Create a new user-assigned identity' }, { input: 'id-spring-petclinic-workload-identity-sa' }, { input: 'rg-petclinic' }, { input: 'eastus' },
+      { pick: 'aks-petclinic' },
+      { pick: 'spring-petclinic' },
+      { pick: 'workload-identity-sa' },
+      { pick: 'kv-petclinic' },
+      { pick: '$(add) Create a new user-assigned identity' },
+      { input: 'id-spring-petclinic-workload-identity-sa' },
+      { input: 'rg-petclinic' },
+      { input: 'eastus' },
       { pickMany: ['get on secrets'] },
-      { pick: '$(export) Export as…' }, { pick: 'az CLI and kubectl script' },
+      { pick: '$(export) Export as…' },
+      { pick: 'az CLI and kubectl script' },
       { dismiss: true },
     ]);
     api.setPrompter(prompter);
     await sim.clearLog();
     await vscode.commands.executeCommand('aksWorkloadIdentity.bindKeyVault');
     assert.equal(prompter.remaining, 0);
-    assert.equal(prompter.recorded.filter((r) => r.title === 'Bind Key Vault: review').length, 2, 'the review again after the export');
+    assert.equal(
+      prompter.recorded.filter((r) => r.title === 'Bind Key Vault: review').length,
+      2,
+      'the review again after the export',
+    );
     const script = openText().find((t) => t.startsWith('#!/usr/bin/env bash'))!;
     assert.ok(script);
     assert.match(script, /CLUSTER='aks-petclinic'/);
     assert.match(script, /--secret-permissions get/);
     assert.doesNotMatch(script, /--key-permissions/);
     assert.equal(vscode.window.activeTextEditor?.document.languageId, 'shellscript');
-    assert.deepEqual((await sim.log()).filter(isWrite).map((r) => r.op), []);
+    assert.deepEqual(
+      (await sim.log()).filter(isWrite).map((r) => r.op),
+      [],
+    );
   });
 
-  it('from a binding in the tree: asks only the vault and permissions, and opens Terraform for the binding\'s identity', async () => {
+  it("from a binding in the tree: asks only the vault and permissions, and opens Terraform for the binding's identity", async () => {
     const api = await extensionApi();
-    const bindings = (await api.context.tree.getChildren(await findNode('aks-payments') as ClusterNode)).filter((n: TreeNode) => n.kind === 'binding') as BindingNode[];
+    const bindings = (await api.context.tree.getChildren((await findNode('aks-payments')) as ClusterNode)).filter(
+      (n: TreeNode) => n.kind === 'binding',
+    ) as BindingNode[];
     const binding = bindings.find((b) => b.binding.serviceAccount === 'payments-api')!;
-    const prompter = new ScriptedPrompter([{ pick: 'kv-payments' }, { pickMany: ['get on secrets', 'get on keys'] }, { pick: 'Terraform' }]);
+    const prompter = new ScriptedPrompter([
+      { pick: 'kv-payments' },
+      { pickMany: ['get on secrets', 'get on keys'] },
+      { pick: 'Terraform' },
+    ]);
     api.setPrompter(prompter);
     await vscode.commands.executeCommand('aksWorkloadIdentity.exportBinding', binding);
     assert.equal(prompter.remaining, 0);
-    assert.deepEqual(prompter.recorded.map((r) => r.kind), ['pick', 'pickMany', 'pick']);
+    assert.deepEqual(
+      prompter.recorded.map((r) => r.kind),
+      ['pick', 'pickMany', 'pick'],
+    );
     const tf = openText().find((t) => t.startsWith('# Terraform'))!;
-    assert.match(tf, /data "azurerm_user_assigned_identity" "this" \{\n  provider            = azurerm.identity\n  name                = "id-payments-api"/);
+    assert.match(
+      tf,
+      /data "azurerm_user_assigned_identity" "this" \{\n  provider            = azurerm.identity\n  name                = "id-payments-api"/,
+    );
     assert.equal(tf.match(/resource "azurerm_role_assignment"/g)?.length, 2);
     assert.match(tf, /subject             = "system:serviceaccount:payments:payments-api"/);
   });
 
-  it('from the palette: Bind\'s questions, then Bicep in two editors (main.bicep and its grant module)', async () => {
+  it("from the palette: Bind's questions, then Bicep in two editors (main.bicep and its grant module)", async () => {
     const api = await extensionApi();
     const prompter = new ScriptedPrompter([
-      { pick: 'aks-payments' }, { pick: 'payments' }, { type: 'orders-api' }, { pick: 'kv-payments' },
-      { pick: 'id-shared-tools' }, { pickMany: ['get on secrets'] }, { pick: 'Bicep' },
+      { pick: 'aks-payments' },
+      { pick: 'payments' },
+      { type: 'orders-api' },
+      { pick: 'kv-payments' },
+      { pick: 'id-shared-tools' },
+      { pickMany: ['get on secrets'] },
+      { pick: 'Bicep' },
     ]);
     api.setPrompter(prompter);
     await sim.clearLog();
     await vscode.commands.executeCommand('aksWorkloadIdentity.exportBinding');
     assert.equal(prompter.remaining, 0);
     const main = openText().find((t) => t.includes("module grant 'grant.bicep'"))!;
-    assert.match(main, /resource identity 'Microsoft\.ManagedIdentity\/userAssignedIdentities@[\d-]+' existing = \{\n  name: 'id-shared-tools'/);
+    assert.match(
+      main,
+      /resource identity 'Microsoft\.ManagedIdentity\/userAssignedIdentities@[\d-]+' existing = \{\n  name: 'id-shared-tools'/,
+    );
     const grant = openText().find((t) => t.includes('param principalId string'))!;
     assert.equal(grant.match(/Microsoft\.Authorization\/roleAssignments@/g)?.length, 1);
-    assert.deepEqual((await sim.log()).filter(isWrite).map((r) => r.op), []);
+    assert.deepEqual(
+      (await sim.log()).filter(isWrite).map((r) => r.op),
+      [],
+    );
   });
 });

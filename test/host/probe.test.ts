@@ -6,7 +6,10 @@ import { isWrite } from '../sim/faults';
 import { ScriptedPrompter } from '../support/scriptedPrompter';
 import { extensionApi, findNode, signedIn, sim } from './support';
 
-const stages = (panel: VerifyPanel) => Object.fromEntries(panel.report!.checks.filter((c) => ['token', 'exchange', 'keyVault'].includes(c.id)).map((c) => [c.key, c.status]));
+const stages = (panel: VerifyPanel) =>
+  Object.fromEntries(
+    panel.report!.checks.filter((c) => ['token', 'exchange', 'keyVault'].includes(c.id)).map((c) => [c.key, c.status]),
+  );
 
 describe('Test Binding (extension host)', () => {
   beforeEach(async () => {
@@ -22,22 +25,41 @@ describe('Test Binding (extension host)', () => {
 
   it('from a binding in the tree: asks nothing, proves token, exchange and Key Vault, writes nothing', async () => {
     const api = await extensionApi();
-    const cluster = await findNode('aks-payments') as ClusterNode;
-    const binding = (await api.context.tree.getChildren(cluster)).find((n: TreeNode) => n.kind === 'binding' && n.binding.serviceAccount === 'payments-api') as BindingNode;
+    const cluster = (await findNode('aks-payments')) as ClusterNode;
+    const binding = (await api.context.tree.getChildren(cluster)).find(
+      (n: TreeNode) => n.kind === 'binding' && n.binding.serviceAccount === 'payments-api',
+    ) as BindingNode;
     const prompter = new ScriptedPrompter([]);
     api.setPrompter(prompter);
     await sim.clearLog();
     const panel = await vscode.commands.executeCommand<VerifyPanel>('aksWorkloadIdentity.testBinding', binding);
     assert.ok(panel?.report);
     assert.deepEqual(stages(panel), { token: 'pass', exchange: 'pass', 'keyVault:kv-payments:secrets': 'pass' });
-    assert.deepEqual(panel.report.checks.filter((c) => c.status !== 'pass').map((c) => c.key), [], 'Verify\'s checks pass too');
+    assert.deepEqual(
+      panel.report.checks.filter((c) => c.status !== 'pass').map((c) => c.key),
+      [],
+      "Verify's checks pass too",
+    );
     assert.deepEqual(prompter.recorded, []);
     const log = await sim.log();
-    assert.deepEqual(log.filter(isWrite).map((r) => r.op).filter((op) => !['kube.serviceaccounts.token', 'entra.token'].includes(op)), []);
-    assert.deepEqual(log.filter((r) => r.server === 'vault').map((r) => `${r.op} ${r.status}`), ['keyvault.secrets.get 401', 'keyvault.secrets.get 404']);
+    assert.deepEqual(
+      log
+        .filter(isWrite)
+        .map((r) => r.op)
+        .filter((op) => !['kube.serviceaccounts.token', 'entra.token'].includes(op)),
+      [],
+    );
+    assert.deepEqual(
+      log.filter((r) => r.server === 'vault').map((r) => `${r.op} ${r.status}`),
+      ['keyvault.secrets.get 401', 'keyvault.secrets.get 404'],
+    );
     assert.match(panel.panel.webview.html, /Test: Microsoft Entra ID exchanges it for the identity/);
     assert.doesNotMatch(panel.panel.webview.html, /id="test"/, 'the test button is gone once the test runs');
-    assert.match(panel.panel.webview.html, /<button id="connect"[^>]*>Connect a workload<\/button>/, 'the next step is offered');
+    assert.match(
+      panel.panel.webview.html,
+      /<button id="connect"[^>]*>Connect a workload<\/button>/,
+      'the next step is offered',
+    );
     const md = await panel.copy();
     assert.match(md!, /\| Test: the identity reaches Key Vault \(kv-payments:secrets\) \| ✅ pass \|/);
 
@@ -53,7 +75,10 @@ describe('Test Binding (extension host)', () => {
   it('from the palette on the hand-made binding: the exchange fails with AADSTS700211, the fix rewrites the credential, and the test then passes the exchange', async () => {
     const api = await extensionApi();
     const prompter = new ScriptedPrompter([
-      { pick: 'aks-payments' }, { pick: 'checkout' }, { pick: 'checkout-api' }, { pick: 'Every vault the identity has a grant on' },
+      { pick: 'aks-payments' },
+      { pick: 'checkout' },
+      { pick: 'checkout-api' },
+      { pick: 'Every vault the identity has a grant on' },
       { confirm: true },
     ]);
     api.setPrompter(prompter);
@@ -65,15 +90,24 @@ describe('Test Binding (extension host)', () => {
     assert.equal(exchange.fix?.label, 'Recreate the credential');
     assert.equal(await panel.fix('exchange'), true);
     assert.equal(stages(panel).exchange, 'pass', panel.report.checks.find((c) => c.key === 'exchange')!.message);
-    assert.equal(stages(panel)['keyVault:kv-payments:secrets'], 'fail', 'the access policy on an RBAC vault is still ignored');
+    assert.equal(
+      stages(panel)['keyVault:kv-payments:secrets'],
+      'fail',
+      'the access policy on an RBAC vault is still ignored',
+    );
   });
 
   it('from a Verify report: the "Test the token exchange" button adds the test to the same panel', async () => {
     const api = await extensionApi();
-    const cluster = await findNode('aks-payments') as ClusterNode;
-    const binding = (await api.context.tree.getChildren(cluster)).find((n: TreeNode) => n.kind === 'binding' && n.binding.serviceAccount === 'payments-api') as BindingNode;
+    const cluster = (await findNode('aks-payments')) as ClusterNode;
+    const binding = (await api.context.tree.getChildren(cluster)).find(
+      (n: TreeNode) => n.kind === 'binding' && n.binding.serviceAccount === 'payments-api',
+    ) as BindingNode;
     api.setPrompter(new ScriptedPrompter([]));
-    const panel = await vscode.commands.executeCommand<VerifyPanel>('aksWorkloadIdentity.verifyWorkloadIdentity', binding);
+    const panel = await vscode.commands.executeCommand<VerifyPanel>(
+      'aksWorkloadIdentity.verifyWorkloadIdentity',
+      binding,
+    );
     assert.match(panel.panel.webview.html, /<button id="test"[^>]*>Test the token exchange<\/button>/);
     assert.deepEqual(stages(panel), {});
     const again = await vscode.commands.executeCommand<VerifyPanel>('aksWorkloadIdentity.testBinding', binding);

@@ -12,7 +12,11 @@ export async function extensionApi(): Promise<ExtensionApi> {
   return ext.activate();
 }
 
-export async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+export async function until<T>(
+  what: string,
+  fn: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -33,7 +37,10 @@ export async function findNode(label: string): Promise<TreeNode> {
   const walk = async (n?: TreeNode): Promise<TreeNode | undefined> => {
     for (const c of await tree.getChildren(n)) {
       if ((await tree.getTreeItem(c)).label === label) return c;
-      if (['subscription', 'group'].includes((c as { kind: string }).kind)) { const f = await walk(c); if (f) return f; }
+      if (['subscription', 'group'].includes((c as { kind: string }).kind)) {
+        const f = await walk(c);
+        if (f) return f;
+      }
     }
     return undefined;
   };

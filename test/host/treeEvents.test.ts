@@ -16,7 +16,10 @@ describe('Tree change events (extension host)', () => {
   };
   const settle = () => new Promise((r) => setTimeout(r, 400));
 
-  before(async () => { await sim.reset(); await signedIn(await extensionApi()); });
+  before(async () => {
+    await sim.reset();
+    await signedIn(await extensionApi());
+  });
 
   it('a refresh before the view has asked for the root fires nothing; its first answer is fresh', async () => {
     const tree = (await extensionApi()).context.tree;
@@ -36,7 +39,9 @@ describe('Tree change events (extension host)', () => {
       tree.refresh();
       await settle();
       assert.deepEqual(e.seen, [undefined], 'and none again until the view has asked again');
-    } finally { e.dispose(); }
+    } finally {
+      e.dispose();
+    }
   });
 
   it('a refresh during a walk: the answers under way are computed again, and the event waits for the walk to end', async () => {
@@ -44,16 +49,25 @@ describe('Tree change events (extension host)', () => {
     await tree.getChildren();
     const e = await events();
     try {
-      const prod = (await tree.getChildren()).find((n) => (n as { subscriptionId?: string }).subscriptionId && String(tree.getTreeItem(n).label) === 'Contoso Production')!;
+      const prod = (await tree.getChildren()).find(
+        (n) =>
+          (n as { subscriptionId?: string }).subscriptionId &&
+          String(tree.getTreeItem(n).label) === 'Contoso Production',
+      )!;
       const walk = tree.getChildren(prod);
       tree.refresh();
       assert.deepEqual(e.seen, []);
       const groups = await walk;
-      assert.deepEqual(groups.map((g) => String(tree.getTreeItem(g).label)), ['Kubernetes clusters', 'Key Vaults']);
+      assert.deepEqual(
+        groups.map((g) => String(tree.getTreeItem(g).label)),
+        ['Kubernetes clusters', 'Key Vaults'],
+      );
       assert.deepEqual(e.seen, [], 'not while the answer is on its way');
       await settle();
       assert.deepEqual(e.seen, [undefined]);
-    } finally { e.dispose(); }
+    } finally {
+      e.dispose();
+    }
   });
 
   it('a cluster node is fired only once the view has it, and not during a walk', async () => {
@@ -61,7 +75,7 @@ describe('Tree change events (extension host)', () => {
     const tree = api.context.tree;
     tree.refresh();
     await tree.getChildren();
-    const cluster = await findNode('aks-payments') as TreeNode & { cluster: { id: string } };
+    const cluster = (await findNode('aks-payments')) as TreeNode & { cluster: { id: string } };
     await settle();
     const e = await events();
     try {
@@ -71,6 +85,8 @@ describe('Tree change events (extension host)', () => {
       assert.deepEqual(e.seen, []);
       await settle();
       assert.deepEqual(e.seen, [cluster]);
-    } finally { e.dispose(); }
+    } finally {
+      e.dispose();
+    }
   });
 });

@@ -8,27 +8,54 @@ export class SimControl {
 
   static fromEnv(): SimControl {
     const raw = process.env.AKSWI_SIM_INFO;
-    if (!raw) throw new Error('AKSWI_SIM_INFO is not set: these tests run against the simulated Azure started by scripts/run-tests.mjs.');
+    if (!raw)
+      throw new Error(
+        'AKSWI_SIM_INFO is not set: these tests run against the simulated Azure started by scripts/run-tests.mjs.',
+      );
     return new SimControl(JSON.parse(raw));
   }
 
   private call<T>(method: string, path: string, body?: unknown): Promise<T> {
     return new Promise((resolve, reject) => {
-      const req = https.request(`${this.info.armUrl}${path}`, { method, headers: { 'x-sim-control': this.info.controlSecret, 'content-type': 'application/json' } }, (res) => {
-        let text = '';
-        res.on('data', (d) => { text += d; });
-        res.on('end', () => (res.statusCode! >= 400 ? reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`)) : resolve(text ? JSON.parse(text) : undefined)));
-      });
+      const req = https.request(
+        `${this.info.armUrl}${path}`,
+        { method, headers: { 'x-sim-control': this.info.controlSecret, 'content-type': 'application/json' } },
+        (res) => {
+          let text = '';
+          res.on('data', (d) => {
+            text += d;
+          });
+          res.on('end', () =>
+            res.statusCode! >= 400
+              ? reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`))
+              : resolve(text ? JSON.parse(text) : undefined),
+          );
+        },
+      );
       req.on('error', reject);
       req.end(body === undefined ? undefined : JSON.stringify(body));
     });
   }
 
-  state(): Promise<any> { return this.call('GET', '/_sim/state'); }
-  log(): Promise<LoggedRequest[]> { return this.call('GET', '/_sim/log'); }
-  clearLog(): Promise<void> { return this.call('DELETE', '/_sim/log'); }
-  addFault(f: FaultSpec): Promise<void> { return this.call('POST', '/_sim/faults', f); }
-  clearFaults(): Promise<void> { return this.call('DELETE', '/_sim/faults'); }
-  reset(): Promise<void> { return this.call('POST', '/_sim/reset'); }
-  configure(c: { latencyMs?: number; config?: Record<string, number> }): Promise<void> { return this.call('POST', '/_sim/config', c); }
+  state(): Promise<any> {
+    return this.call('GET', '/_sim/state');
+  }
+  log(): Promise<LoggedRequest[]> {
+    return this.call('GET', '/_sim/log');
+  }
+  clearLog(): Promise<void> {
+    return this.call('DELETE', '/_sim/log');
+  }
+  addFault(f: FaultSpec): Promise<void> {
+    return this.call('POST', '/_sim/faults', f);
+  }
+  clearFaults(): Promise<void> {
+    return this.call('DELETE', '/_sim/faults');
+  }
+  reset(): Promise<void> {
+    return this.call('POST', '/_sim/reset');
+  }
+  configure(c: { latencyMs?: number; config?: Record<string, number> }): Promise<void> {
+    return this.call('POST', '/_sim/config', c);
+  }
 }

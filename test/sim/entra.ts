@@ -50,13 +50,25 @@ function keyFor(issuer: string) {
 }
 
 /** The TokenRequest API's JWT: RS256, `iss` the cluster's issuer URL exactly (trailing slash included). */
-export function serviceAccountToken(cluster: ClusterRecord, namespace: string, serviceAccount: string, audiences: string[], expirationSeconds: number) {
-  const issuer = cluster.resource.properties.oidcIssuerProfile?.issuerURL ?? 'https://kubernetes.default.svc.cluster.local';
+export function serviceAccountToken(
+  cluster: ClusterRecord,
+  namespace: string,
+  serviceAccount: string,
+  audiences: string[],
+  expirationSeconds: number,
+) {
+  const issuer =
+    cluster.resource.properties.oidcIssuerProfile?.issuerURL ?? 'https://kubernetes.default.svc.cluster.local';
   const key = keyFor(issuer);
   const now = Math.floor(Date.now() / 1000);
   const sa = cluster.kube.serviceAccounts.get(`${namespace}/${serviceAccount}`)!;
   const claims = {
-    aud: audiences, exp: now + expirationSeconds, iat: now, nbf: now, iss: issuer, jti: randomUUID(),
+    aud: audiences,
+    exp: now + expirationSeconds,
+    iat: now,
+    nbf: now,
+    iss: issuer,
+    jti: randomUUID(),
     sub: `system:serviceaccount:${namespace}:${serviceAccount}`,
     'kubernetes.io': { namespace, serviceaccount: { name: serviceAccount, uid: sa.metadata.uid } },
   };
@@ -73,14 +85,22 @@ export function issuerDocuments(issuer: string) {
   const jwk = publicKey.export({ format: 'jwk' });
   const base = issuer.replace(/\/$/, '');
   return {
-    openidConfiguration: { issuer, jwks_uri: `${base}/openid/v1/jwks`, response_types_supported: ['id_token'], subject_types_supported: ['public'], id_token_signing_alg_values_supported: ['RS256'] },
+    openidConfiguration: {
+      issuer,
+      jwks_uri: `${base}/openid/v1/jwks`,
+      response_types_supported: ['id_token'],
+      subject_types_supported: ['public'],
+      id_token_signing_alg_values_supported: ['RS256'],
+    },
     jwks: { keys: [{ ...jwk, kid, use: 'sig', alg: 'RS256' }] },
   };
 }
 
 /** What Entra ID would fetch from the issuer: undefined where nothing is served (no cluster has that issuer). */
 function fetchIssuer(state: SimState, issuer: string) {
-  const served = [...state.clusters.values()].some((c) => c.resource.properties.oidcIssuerProfile?.issuerURL === issuer);
+  const served = [...state.clusters.values()].some(
+    (c) => c.resource.properties.oidcIssuerProfile?.issuerURL === issuer,
+  );
   return served ? issuerDocuments(issuer) : undefined;
 }
 
@@ -89,67 +109,148 @@ function fetchIssuer(state: SimState, issuer: string) {
 function aadError(status: number, error: string, code: number, description: string): never {
   const trace = randomUUID();
   throw new HttpError(status, {
-    error, error_description: `AADSTS${code}: ${description} Trace ID: ${trace} Correlation ID: ${randomUUID()} Timestamp: ${new Date().toISOString().replace('T', ' ').slice(0, 19)}Z`,
-    error_codes: [code], timestamp: new Date().toISOString(), trace_id: trace, correlation_id: randomUUID(), error_uri: 'https://login.microsoftonline.com/error?code=' + code,
+    error,
+    error_description: `AADSTS${code}: ${description} Trace ID: ${trace} Correlation ID: ${randomUUID()} Timestamp: ${new Date().toISOString().replace('T', ' ').slice(0, 19)}Z`,
+    error_codes: [code],
+    timestamp: new Date().toISOString(),
+    trace_id: trace,
+    correlation_id: randomUUID(),
+    error_uri: 'https://login.microsoftonline.com/error?code=' + code,
   });
 }
 
 /** Entra ID answers a tenant it does not know, at discovery and at the token endpoint, with AADSTS90002. */
 function unknownTenant(state: SimState, tenant: string) {
-  const known = new Set([...state.tenants.map((t) => t.tenantId), ...state.subscriptions.map((s) => s.tenantId)].map((t) => t.toLowerCase()));
+  const known = new Set(
+    [...state.tenants.map((t) => t.tenantId), ...state.subscriptions.map((s) => s.tenantId)].map((t) =>
+      t.toLowerCase(),
+    ),
+  );
   if (!known.has(tenant.toLowerCase())) {
-    aadError(400, 'invalid_tenant', 90002, `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`);
+    aadError(
+      400,
+      'invalid_tenant',
+      90002,
+      `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`,
+    );
   }
 }
 
 /** Checks a client assertion as Entra ID does for a managed identity's federated credentials; returns an access token. */
 function exchange(ctx: EntraContext, tenant: string, form: URLSearchParams): Reply {
   const { state, config } = ctx;
-  if (form.get('grant_type') !== 'client_credentials') aadError(400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.');
+  if (form.get('grant_type') !== 'client_credentials')
+    aadError(400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.');
   const clientId = form.get('client_id') ?? '';
   const scope = form.get('scope') ?? '';
   const assertion = form.get('client_assertion') ?? '';
   if (form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' || !assertion) {
-    aadError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+    aadError(
+      401,
+      'invalid_client',
+      7000218,
+      "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+    );
   }
   unknownTenant(state, tenant);
-  const identity = [...state.identities.values()].find((r) => r.resource.properties.clientId.toLowerCase() === clientId.toLowerCase() && r.resource.properties.tenantId === tenant);
-  if (!identity) aadError(400, 'unauthorized_client', 700016, `Application with identifier '${clientId}' was not found in the directory '${tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.`);
+  const identity = [...state.identities.values()].find(
+    (r) =>
+      r.resource.properties.clientId.toLowerCase() === clientId.toLowerCase() &&
+      r.resource.properties.tenantId === tenant,
+  );
+  if (!identity)
+    aadError(
+      400,
+      'unauthorized_client',
+      700016,
+      `Application with identifier '${clientId}' was not found in the directory '${tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.`,
+    );
 
   const [head, body, sig] = assertion.split('.');
   let header: any, claims: any;
-  try { header = JSON.parse(Buffer.from(head, 'base64url').toString()); claims = JSON.parse(Buffer.from(body, 'base64url').toString()); } catch {
+  try {
+    header = JSON.parse(Buffer.from(head, 'base64url').toString());
+    claims = JSON.parse(Buffer.from(body, 'base64url').toString());
+  } catch {
     aadError(400, 'invalid_request', 50027, 'JWT token is invalid or malformed.');
   }
   const docs = fetchIssuer(state, claims.iss);
-  if (!docs) aadError(400, 'invalid_request', 90061, `Request to External OIDC endpoint failed. Could not fetch the openid-configuration of issuer '${claims.iss}'.`);
+  if (!docs)
+    aadError(
+      400,
+      'invalid_request',
+      90061,
+      `Request to External OIDC endpoint failed. Could not fetch the openid-configuration of issuer '${claims.iss}'.`,
+    );
   const jwk = docs!.jwks.keys.find((k) => k.kid === header.kid);
-  const valid = header.alg === 'RS256' && jwk && verify('sha256', Buffer.from(`${head}.${body}`), createPublicKey({ key: jwk as any, format: 'jwk' }), Buffer.from(sig ?? '', 'base64url'));
-  if (!valid) aadError(401, 'invalid_client', 5002727, 'Invalid JWT token. The signature could not be verified with the keys of the issuer.');
+  const valid =
+    header.alg === 'RS256' &&
+    jwk &&
+    verify(
+      'sha256',
+      Buffer.from(`${head}.${body}`),
+      createPublicKey({ key: jwk as any, format: 'jwk' }),
+      Buffer.from(sig ?? '', 'base64url'),
+    );
+  if (!valid)
+    aadError(
+      401,
+      'invalid_client',
+      5002727,
+      'Invalid JWT token. The signature could not be verified with the keys of the issuer.',
+    );
   const now = Date.now() / 1000 + config.entraClockSkewSeconds;
-  if (claims.exp < now || (claims.nbf ?? 0) > now + 300) aadError(400, 'invalid_client', 700024, 'Client assertion is not within its valid time range.');
+  if (claims.exp < now || (claims.nbf ?? 0) > now + 300)
+    aadError(400, 'invalid_client', 700024, 'Client assertion is not within its valid time range.');
 
   // Exact, case-sensitive comparison of issuer, subject and audience, as Entra ID makes it.
   const fics = [...identity!.credentials.values()].map((f) => ({ ...f.properties, id: f.id }));
   const audiences: string[] = [claims.aud].flat();
   const presented = `Assertion Issuer: '${claims.iss}'. Assertion Subject: '${claims.sub}'. Assertion Audience: '${audiences.join(',')}'.`;
   const byIssuer = fics.filter((f) => f.issuer === claims.iss);
-  if (!byIssuer.length) aadError(400, 'invalid_request', 700211, `No matching federated identity record found for presented assertion issuer '${claims.iss}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.`);
+  if (!byIssuer.length)
+    aadError(
+      400,
+      'invalid_request',
+      700211,
+      `No matching federated identity record found for presented assertion issuer '${claims.iss}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.`,
+    );
   const bySubject = byIssuer.filter((f) => f.subject === claims.sub);
   if (!bySubject.length) {
     if (byIssuer.some((f) => f.subject.toLowerCase() === String(claims.sub).toLowerCase())) {
-      aadError(400, 'invalid_request', 7002138, `No matching federated identity record found for presented assertion subject '${claims.sub}'. The subject matches a federated identity credential only when case is ignored; the comparison is case-sensitive.`);
+      aadError(
+        400,
+        'invalid_request',
+        7002138,
+        `No matching federated identity record found for presented assertion subject '${claims.sub}'. The subject matches a federated identity credential only when case is ignored; the comparison is case-sensitive.`,
+      );
     }
-    aadError(400, 'invalid_request', 700213, `No matching federated identity record found for presented assertion subject '${claims.sub}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.`);
+    aadError(
+      400,
+      'invalid_request',
+      700213,
+      `No matching federated identity record found for presented assertion subject '${claims.sub}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.`,
+    );
   }
   const match = bySubject.find((f) => f.audiences.some((a: string) => audiences.includes(a)));
   const written = state.credentialWrittenAt.get(keyOf(match?.id ?? '')) ?? 0;
   if (!match || Date.now() - written < config.credentialPropagationMs) {
-    aadError(400, 'invalid_request', 70021, `No matching federated identity record found for presented assertion. ${presented} https://learn.microsoft.com/entra/workload-id/workload-identity-federation`);
+    aadError(
+      400,
+      'invalid_request',
+      70021,
+      `No matching federated identity record found for presented assertion. ${presented} https://learn.microsoft.com/entra/workload-id/workload-identity-federation`,
+    );
   }
   const resource = scope.replace(/\/\.default$/, '');
   const exp = Math.floor(Date.now() / 1000) + 3600;
-  const access = issueToken(ctx.tokenSecret, { aud: resource, tid: tenant, oid: identity!.resource.properties.principalId, upn: '', exp });
+  const access = issueToken(ctx.tokenSecret, {
+    aud: resource,
+    tid: tenant,
+    oid: identity!.resource.properties.principalId,
+    upn: '',
+    exp,
+  });
   issuedWorkloadTokens.push(access);
   return { status: 200, body: { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: access } };
 }
@@ -157,17 +258,37 @@ function exchange(ctx: EntraContext, tenant: string, form: URLSearchParams): Rep
 export function loginRoutes(ctx: EntraContext): Route[] {
   const TENANT = '/([0-9a-f-]{36})';
   return [
-    { method: 'GET', pattern: new RegExp(`^${TENANT}/v2\\.0/\\.well-known/openid-configuration$`, 'i'), op: 'entra.openidConfiguration', handle: (r) => {
-      unknownTenant(ctx.state, r.params[0]);
-      const base = `${ctx.loginUrl()}/${r.params[0]}`;
-      return { status: 200, body: {
-        token_endpoint: `${base}/oauth2/v2.0/token`, authorization_endpoint: `${base}/oauth2/v2.0/authorize`, issuer: `${base}/v2.0`,
-        jwks_uri: `${ctx.loginUrl()}/${r.params[0]}/discovery/v2.0/keys`, end_session_endpoint: `${base}/oauth2/v2.0/logout`,
-        token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'], response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
-        scopes_supported: ['openid', 'profile', 'email', 'offline_access'], subject_types_supported: ['pairwise'], id_token_signing_alg_values_supported: ['RS256'], tenant_region_scope: 'NA',
-      } };
-    } },
-    { method: 'POST', pattern: new RegExp(`^${TENANT}/oauth2/v2\\.0/token$`, 'i'), op: 'entra.token', handle: (r) => exchange(ctx, r.params[0], new URLSearchParams(r.rawBody)) },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^${TENANT}/v2\\.0/\\.well-known/openid-configuration$`, 'i'),
+      op: 'entra.openidConfiguration',
+      handle: (r) => {
+        unknownTenant(ctx.state, r.params[0]);
+        const base = `${ctx.loginUrl()}/${r.params[0]}`;
+        return {
+          status: 200,
+          body: {
+            token_endpoint: `${base}/oauth2/v2.0/token`,
+            authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
+            issuer: `${base}/v2.0`,
+            jwks_uri: `${ctx.loginUrl()}/${r.params[0]}/discovery/v2.0/keys`,
+            end_session_endpoint: `${base}/oauth2/v2.0/logout`,
+            token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
+            response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
+            scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+            subject_types_supported: ['pairwise'],
+            id_token_signing_alg_values_supported: ['RS256'],
+            tenant_region_scope: 'NA',
+          },
+        };
+      },
+    },
+    {
+      method: 'POST',
+      pattern: new RegExp(`^${TENANT}/oauth2/v2\\.0/token$`, 'i'),
+      op: 'entra.token',
+      handle: (r) => exchange(ctx, r.params[0], new URLSearchParams(r.rawBody)),
+    },
   ];
 }
 
@@ -184,17 +305,33 @@ const ROLE_GETS: Record<string, Kind[]> = {
   'a4417e6f-fecd-4de8-b567-7b0420556985': ['certificates'],
   'db79e9a7-68ee-4b58-9aeb-b90e7c24fcba': ['certificates'],
 };
-const NOT_FOUND: Record<Kind, string> = { secrets: 'SecretNotFound', keys: 'KeyNotFound', certificates: 'CertificateNotFound' };
+const NOT_FOUND: Record<Kind, string> = {
+  secrets: 'SecretNotFound',
+  keys: 'KeyNotFound',
+  certificates: 'CertificateNotFound',
+};
 const SINGULAR: Record<Kind, string> = { secrets: 'secret', keys: 'key', certificates: 'certificate' };
-const ACTION: Record<Kind, string> = { secrets: 'secrets/getSecret/action', keys: 'keys/read', certificates: 'certificates/read' };
+const ACTION: Record<Kind, string> = {
+  secrets: 'secrets/getSecret/action',
+  keys: 'keys/read',
+  certificates: 'certificates/read',
+};
 
-const kvError = (status: number, code: string, message: string, inner?: string, headers?: Record<string, string>): never => {
+const kvError = (
+  status: number,
+  code: string,
+  message: string,
+  inner?: string,
+  headers?: Record<string, string>,
+): never => {
   throw new HttpError(status, { error: { code, message, ...(inner ? { innererror: { code: inner } } : {}) } }, headers);
 };
 
 /** The vault a request's host names: `<vault>.vault.sim.test[:port]`. */
 const vaultOf = (state: SimState, host: string | undefined) => {
-  const name = String(host ?? '').split(':')[0].toLowerCase();
+  const name = String(host ?? '')
+    .split(':')[0]
+    .toLowerCase();
   if (!name.endsWith(`.${VAULT_DOMAIN}`)) return undefined;
   const vaultName = name.slice(0, -(VAULT_DOMAIN.length + 1));
   return [...state.vaults.values()].find((v) => v.name.toLowerCase() === vaultName);
@@ -204,12 +341,22 @@ export function vaultGuard(ctx: EntraContext) {
   return (req: RequestContext) => {
     const v = vaultOf(ctx.state, req.headers.host);
     if (!v) kvError(404, 'VaultNotFound', `No vault is served at ${req.headers.host}.`);
-    const challenge = { 'WWW-Authenticate': `Bearer authorization="${ctx.loginUrl()}/${v.properties.tenantId}", resource="${VAULT_RESOURCE}"` };
+    const challenge = {
+      'WWW-Authenticate': `Bearer authorization="${ctx.loginUrl()}/${v.properties.tenantId}", resource="${VAULT_RESOURCE}"`,
+    };
     const auth = String(req.headers.authorization ?? '');
-    if (!auth.startsWith('Bearer ')) kvError(401, 'Unauthorized', 'AKV10000: Request is missing a Bearer or PoP token.', undefined, challenge);
+    if (!auth.startsWith('Bearer '))
+      kvError(401, 'Unauthorized', 'AKV10000: Request is missing a Bearer or PoP token.', undefined, challenge);
     const claims = verifyToken(ctx.tokenSecret, auth.slice(7));
     if (!claims) kvError(401, 'Unauthorized', 'AKV10032: Invalid issuer or signature.', undefined, challenge);
-    if (claims!.aud.replace(/\/$/, '') !== VAULT_RESOURCE) kvError(401, 'Unauthorized', `AKV10022: Invalid audience. Expected ${VAULT_RESOURCE}, found: ${claims!.aud}.`, undefined, challenge);
+    if (claims!.aud.replace(/\/$/, '') !== VAULT_RESOURCE)
+      kvError(
+        401,
+        'Unauthorized',
+        `AKV10022: Invalid audience. Expected ${VAULT_RESOURCE}, found: ${claims!.aud}.`,
+        undefined,
+        challenge,
+      );
     if (!req.query.get('api-version')) kvError(400, 'BadParameter', 'The api-version query parameter is required.');
     (req as any).vault = v;
     (req as any).principal = claims!.oid;
@@ -217,34 +364,73 @@ export function vaultGuard(ctx: EntraContext) {
 }
 
 export function vaultRoutes(ctx: EntraContext): Route[] {
-  const get = (kind: Kind) => (req: RequestContext): Reply => {
-    const v = (req as any).vault, oid: string = (req as any).principal, name = req.params[0];
-    if (v.properties.networkAcls?.defaultAction === 'Deny') {
-      kvError(403, 'Forbidden', `Client address is not authorized and caller is not a trusted service.\r\nClient address: 127.0.0.1\r\nCaller: appid=;oid=${oid}\r\nVault: ${v.name};location=${v.location}`, 'ForbiddenByFirewall');
-    }
-    if (v.properties.enableRbacAuthorization) {
-      const now = Date.now();
-      const allowed = [...ctx.state.roleAssignments.values()].some((ra) => ra.properties.principalId === oid
-        && v.id.toLowerCase().startsWith(ra.properties.scope.toLowerCase())
-        && (ROLE_GETS[ra.properties.roleDefinitionId.toLowerCase().split('/').pop()] ?? []).includes(kind)
-        && now - (Date.parse(ra.properties.createdOn ?? '') || 0) >= ctx.config.roleAssignmentPropagationMs);
-      if (!allowed) {
-        kvError(403, 'Forbidden', `Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\nCaller: appid=;oid=${oid}\r\nAction: 'Microsoft.KeyVault/vaults/${ACTION[kind]}'\r\nResource: '${v.id.toLowerCase()}/${kind}/${name.toLowerCase()}'\r\nAssignment: (not found)\r\nVault: ${v.name};location=${v.location}`, 'ForbiddenByRbac');
+  const get =
+    (kind: Kind) =>
+    (req: RequestContext): Reply => {
+      const v = (req as any).vault,
+        oid: string = (req as any).principal,
+        name = req.params[0];
+      if (v.properties.networkAcls?.defaultAction === 'Deny') {
+        kvError(
+          403,
+          'Forbidden',
+          `Client address is not authorized and caller is not a trusted service.\r\nClient address: 127.0.0.1\r\nCaller: appid=;oid=${oid}\r\nVault: ${v.name};location=${v.location}`,
+          'ForbiddenByFirewall',
+        );
       }
-    } else {
-      const policy = (v.properties.accessPolicies ?? []).find((p: any) => p.objectId === oid);
-      const perms: string[] = (policy?.permissions?.[kind] ?? []).map((x: string) => x.toLowerCase());
-      if (!perms.includes('get') && !perms.includes('all')) {
-        kvError(403, 'Forbidden', `The user, group or application 'appid=;oid=${oid}' does not have ${kind} get permission on key vault '${v.name};location=${v.location}'. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125287`, 'AccessDenied');
+      if (v.properties.enableRbacAuthorization) {
+        const now = Date.now();
+        const allowed = [...ctx.state.roleAssignments.values()].some(
+          (ra) =>
+            ra.properties.principalId === oid &&
+            v.id.toLowerCase().startsWith(ra.properties.scope.toLowerCase()) &&
+            (ROLE_GETS[ra.properties.roleDefinitionId.toLowerCase().split('/').pop()] ?? []).includes(kind) &&
+            now - (Date.parse(ra.properties.createdOn ?? '') || 0) >= ctx.config.roleAssignmentPropagationMs,
+        );
+        if (!allowed) {
+          kvError(
+            403,
+            'Forbidden',
+            `Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\nCaller: appid=;oid=${oid}\r\nAction: 'Microsoft.KeyVault/vaults/${ACTION[kind]}'\r\nResource: '${v.id.toLowerCase()}/${kind}/${name.toLowerCase()}'\r\nAssignment: (not found)\r\nVault: ${v.name};location=${v.location}`,
+            'ForbiddenByRbac',
+          );
+        }
+      } else {
+        const policy = (v.properties.accessPolicies ?? []).find((p: any) => p.objectId === oid);
+        const perms: string[] = (policy?.permissions?.[kind] ?? []).map((x: string) => x.toLowerCase());
+        if (!perms.includes('get') && !perms.includes('all')) {
+          kvError(
+            403,
+            'Forbidden',
+            `The user, group or application 'appid=;oid=${oid}' does not have ${kind} get permission on key vault '${v.name};location=${v.location}'. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125287`,
+            'AccessDenied',
+          );
+        }
       }
-    }
-    // A caller allowed to get learns whether the name exists; only secrets are stored here.
-    const stored = kind === 'secrets' ? ctx.state.secrets.get(`${v.name}/${name}`.toLowerCase()) : undefined;
-    if (stored && !stored.enabled) kvError(403, 'Forbidden', `Operation get is not allowed on a disabled secret.`, 'SecretDisabled');
-    if (stored) return { status: 200, body: { value: stored.value, id: `${v.properties.vaultUri}secrets/${name}/${'0'.repeat(32)}`, attributes: { enabled: true, recoveryLevel: 'Recoverable+Purgeable' }, tags: {} } };
-    return kvError(404, NOT_FOUND[kind], `A ${SINGULAR[kind]} with (name/id) ${name} was not found in this key vault. If you recently deleted this ${SINGULAR[kind]} you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182`);
-  };
+      // A caller allowed to get learns whether the name exists; only secrets are stored here.
+      const stored = kind === 'secrets' ? ctx.state.secrets.get(`${v.name}/${name}`.toLowerCase()) : undefined;
+      if (stored && !stored.enabled)
+        kvError(403, 'Forbidden', `Operation get is not allowed on a disabled secret.`, 'SecretDisabled');
+      if (stored)
+        return {
+          status: 200,
+          body: {
+            value: stored.value,
+            id: `${v.properties.vaultUri}secrets/${name}/${'0'.repeat(32)}`,
+            attributes: { enabled: true, recoveryLevel: 'Recoverable+Purgeable' },
+            tags: {},
+          },
+        };
+      return kvError(
+        404,
+        NOT_FOUND[kind],
+        `A ${SINGULAR[kind]} with (name/id) ${name} was not found in this key vault. If you recently deleted this ${SINGULAR[kind]} you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182`,
+      );
+    };
   return (['secrets', 'keys', 'certificates'] as const).map((kind) => ({
-    method: 'GET', pattern: new RegExp(`^/${kind}/([^/]+)(?:/[^/]*)?$`), op: `keyvault.${kind}.get`, handle: get(kind),
+    method: 'GET',
+    pattern: new RegExp(`^/${kind}/([^/]+)(?:/[^/]*)?$`),
+    op: `keyvault.${kind}.get`,
+    handle: get(kind),
   }));
 }

@@ -1,14 +1,15 @@
 /** What a fault does to the one request it hits. */
 export type FaultKind =
-  | 'latency'      // delay the answer by latencyMs, then answer normally
-  | '429'          // Too Many Requests with Retry-After
-  | '500' | '503'  // server errors
-  | '409'          // Conflict
-  | '403'          // Forbidden: the caller lacks the permission
-  | '401'          // Unauthorized: the token is not accepted
-  | 'reset'        // destroy the connection without an answer
-  | 'timeout'      // never answer (the socket stays open until the client gives up)
-  | 'lroFailed'    // a long-running operation accepted, then ending Failed
+  | 'latency' // delay the answer by latencyMs, then answer normally
+  | '429' // Too Many Requests with Retry-After
+  | '500'
+  | '503' // server errors
+  | '409' // Conflict
+  | '403' // Forbidden: the caller lacks the permission
+  | '401' // Unauthorized: the token is not accepted
+  | 'reset' // destroy the connection without an answer
+  | 'timeout' // never answer (the socket stays open until the client gives up)
+  | 'lroFailed' // a long-running operation accepted, then ending Failed
   | 'principalNotFound' // role assignment: the principal has not replicated yet
   | 'malformedRows'; // Resource Graph: 200 with rows in another shape (the old summarize rows)
 
@@ -24,7 +25,10 @@ export interface FaultSpec {
   retryAfterSeconds?: number;
 }
 
-interface ActiveFault extends FaultSpec { seen: number; hits: number }
+interface ActiveFault extends FaultSpec {
+  seen: number;
+  hits: number;
+}
 
 export class FaultInjector {
   private faults: ActiveFault[] = [];

@@ -6,12 +6,21 @@ import { Simulator } from './server';
 import { seedScale, seedStandard } from './seed';
 
 async function main() {
-  const arg = (name: string) => { const i = process.argv.indexOf(name); return i >= 0 ? Number(process.argv[i + 1]) : undefined; };
+  const arg = (name: string) => {
+    const i = process.argv.indexOf(name);
+    return i >= 0 ? Number(process.argv[i + 1]) : undefined;
+  };
   const scale = arg('--scale');
   const sim = await Simulator.start({
     seed: scale ? (s) => seedScale(s, scale, 20, 20) : seedStandard,
     latencyMs: arg('--latency') ?? 0,
-    config: { graphQuota: arg('--graph-quota') ?? 15, clusterUpdateMs: arg('--cluster-update-ms') ?? 8000, pollRetryAfterSeconds: arg('--retry-after') ?? 2, runCommandMs: 1500, credentialWriteMs: arg('--credential-write-ms') ?? 50 },
+    config: {
+      graphQuota: arg('--graph-quota') ?? 15,
+      clusterUpdateMs: arg('--cluster-update-ms') ?? 8000,
+      pollRetryAfterSeconds: arg('--retry-after') ?? 2,
+      runCommandMs: 1500,
+      credentialWriteMs: arg('--credential-write-ms') ?? 50,
+    },
   });
   process.stdout.write(JSON.stringify(sim.info) + '\n');
   const stop = () => sim.stop().then(() => process.exit(0));
@@ -19,4 +28,7 @@ async function main() {
   process.on('SIGINT', stop);
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

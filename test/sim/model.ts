@@ -14,7 +14,14 @@ export interface KubeObject {
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
     ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }[];
-    managedFields?: { manager: string; operation: 'Apply' | 'Update'; apiVersion: string; time: string; fieldsType: 'FieldsV1'; fieldsV1: any }[];
+    managedFields?: {
+      manager: string;
+      operation: 'Apply' | 'Update';
+      apiVersion: string;
+      time: string;
+      fieldsType: 'FieldsV1';
+      fieldsV1: any;
+    }[];
   };
   [k: string]: any;
 }
@@ -116,23 +123,58 @@ export interface SimState {
 }
 
 export function emptyKube(): KubeState {
-  return { namespaces: new Map(), serviceAccounts: new Map(), pods: new Map(), replicaSets: new Map(), deployments: new Map(), statefulSets: new Map(), daemonSets: new Map(), jobs: new Map(), cronJobs: new Map(), secretProviderClasses: new Map(), webhooks: new Map(), stagedRollouts: false, rollouts: new Map(), failingPods: new Map() };
+  return {
+    namespaces: new Map(),
+    serviceAccounts: new Map(),
+    pods: new Map(),
+    replicaSets: new Map(),
+    deployments: new Map(),
+    statefulSets: new Map(),
+    daemonSets: new Map(),
+    jobs: new Map(),
+    cronJobs: new Map(),
+    secretProviderClasses: new Map(),
+    webhooks: new Map(),
+    stagedRollouts: false,
+    rollouts: new Map(),
+    failingPods: new Map(),
+  };
 }
 
 export function emptyState(): SimState {
   return {
-    tenants: [], subscriptions: [], clusters: new Map(), identities: new Map(), vaults: new Map(),
-    roleAssignments: new Map(), commandResults: new Map(), knownPrincipals: new Set(), resourceGroups: new Set(), graphQuota: new Map(), credentialWrittenAt: new Map(), secrets: new Map(), othersOwn: new Set(), violations: [],
+    tenants: [],
+    subscriptions: [],
+    clusters: new Map(),
+    identities: new Map(),
+    vaults: new Map(),
+    roleAssignments: new Map(),
+    commandResults: new Map(),
+    knownPrincipals: new Set(),
+    resourceGroups: new Set(),
+    graphQuota: new Map(),
+    credentialWrittenAt: new Map(),
+    secrets: new Map(),
+    othersOwn: new Set(),
+    violations: [],
   };
 }
 
 let rv = 1000;
 export const nextResourceVersion = () => String(++rv);
 
-export function kubeMeta(name: string, namespace?: string, extra: Partial<KubeObject['metadata']> = {}): KubeObject['metadata'] {
+export function kubeMeta(
+  name: string,
+  namespace?: string,
+  extra: Partial<KubeObject['metadata']> = {},
+): KubeObject['metadata'] {
   return {
-    name, ...(namespace ? { namespace } : {}), uid: randomUUID(), resourceVersion: nextResourceVersion(),
-    creationTimestamp: new Date().toISOString(), ...extra,
+    name,
+    ...(namespace ? { namespace } : {}),
+    uid: randomUUID(),
+    resourceVersion: nextResourceVersion(),
+    creationTimestamp: new Date().toISOString(),
+    ...extra,
   };
 }
 

@@ -10,11 +10,17 @@ const original = dns.lookup;
 // Loaded twice where both NODE_OPTIONS and the command line carry it (code-server 4.100's extension host).
 const LOADED = Symbol.for('aksWorkloadIdentity.simResolve');
 
-if (!(dns as any)[LOADED]) (dns as any)[LOADED] = (dns as any).lookup = function lookup(hostname: string, options: any, callback?: any) {
-  if (typeof options === 'function') { callback = options; options = {}; }
-  if (typeof options === 'number') options = { family: options };
-  if (!SIM_DOMAIN.test(String(hostname))) return (original as any).call(dns, hostname, options, callback);
-  const all = options?.all;
-  process.nextTick(() => (all ? callback(null, [{ address: '127.0.0.1', family: 4 }]) : callback(null, '127.0.0.1', 4)));
-  return {};
-};
+if (!(dns as any)[LOADED])
+  (dns as any)[LOADED] = (dns as any).lookup = function lookup(hostname: string, options: any, callback?: any) {
+    if (typeof options === 'function') {
+      callback = options;
+      options = {};
+    }
+    if (typeof options === 'number') options = { family: options };
+    if (!SIM_DOMAIN.test(String(hostname))) return (original as any).call(dns, hostname, options, callback);
+    const all = options?.all;
+    process.nextTick(() =>
+      all ? callback(null, [{ address: '127.0.0.1', family: 4 }]) : callback(null, '127.0.0.1', 4),
+    );
+    return {};
+  };

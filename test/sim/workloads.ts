@@ -18,27 +18,50 @@ export const WORKLOADS: Record<string, { group: string; plural: string; template
 };
 
 const status = (code: number, reason: string, message: string): never => {
-  throw new HttpError(code, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
+  throw new HttpError(code, {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason,
+    code,
+  });
 };
 
 /** Each kind's objects, keyed "<ns>/<name>". */
 export function storeFor(kube: KubeState, kind: string): Map<string, KubeObject> {
-  return ({ Deployment: kube.deployments, StatefulSet: kube.statefulSets, DaemonSet: kube.daemonSets, Job: kube.jobs, CronJob: kube.cronJobs } as Record<string, Map<string, KubeObject>>)[kind];
+  return (
+    {
+      Deployment: kube.deployments,
+      StatefulSet: kube.statefulSets,
+      DaemonSet: kube.daemonSets,
+      Job: kube.jobs,
+      CronJob: kube.cronJobs,
+    } as Record<string, Map<string, KubeObject>>
+  )[kind];
 }
 
 const getIn = (o: any, path: string[]) => path.reduce((v, k) => (v == null ? undefined : v[k]), o);
 const setIn = (o: any, path: string[], value: unknown) => {
   let cur = o;
   for (const k of path.slice(0, -1)) cur = cur[k] ??= {};
-  if (value === undefined) delete cur[path[path.length - 1]]; else cur[path[path.length - 1]] = value;
+  if (value === undefined) delete cur[path[path.length - 1]];
+  else cur[path[path.length - 1]] = value;
 };
 
 /** The two fields Connect Workload sets, as paths into the workload and into managedFields' fieldsV1. */
 function fieldsOf(kind: string) {
   const t = WORKLOADS[kind].template;
   return {
-    serviceAccountName: { path: [...t, 'spec', 'serviceAccountName'], owned: [...t, 'spec', 'serviceAccountName'].map((k) => `f:${k}`) },
-    label: { path: [...t, 'metadata', 'labels', USE_LABEL], owned: [...t, 'metadata', 'labels', USE_LABEL].map((k) => `f:${k}`) },
+    serviceAccountName: {
+      path: [...t, 'spec', 'serviceAccountName'],
+      owned: [...t, 'spec', 'serviceAccountName'].map((k) => `f:${k}`),
+    },
+    label: {
+      path: [...t, 'metadata', 'labels', USE_LABEL],
+      owned: [...t, 'metadata', 'labels', USE_LABEL].map((k) => `f:${k}`),
+    },
   };
 }
 const owns = (entry: any, owned: string[]) => getIn(entry?.fieldsV1, owned) !== undefined;
@@ -48,27 +71,63 @@ export function ownershipOf(obj: KubeObject, manager: string, operation: 'Apply'
   const fields = fieldsOf(obj.kind);
   const fieldsV1: any = {};
   for (const f of Object.values(fields)) if (getIn(obj, f.path) !== undefined) setIn(fieldsV1, f.owned, {});
-  for (const k of Object.keys(getIn(obj, [...WORKLOADS[obj.kind].template, 'metadata', 'labels']) ?? {})) setIn(fieldsV1, [...WORKLOADS[obj.kind].template, 'metadata', 'labels', k].map((x) => `f:${x}`), {});
-  return { manager, operation, apiVersion: WORKLOADS[obj.kind].group, time: new Date().toISOString(), fieldsType: 'FieldsV1' as const, fieldsV1 };
+  for (const k of Object.keys(getIn(obj, [...WORKLOADS[obj.kind].template, 'metadata', 'labels']) ?? {}))
+    setIn(
+      fieldsV1,
+      [...WORKLOADS[obj.kind].template, 'metadata', 'labels', k].map((x) => `f:${x}`),
+      {},
+    );
+  return {
+    manager,
+    operation,
+    apiVersion: WORKLOADS[obj.kind].group,
+    time: new Date().toISOString(),
+    fieldsType: 'FieldsV1' as const,
+    fieldsV1,
+  };
 }
 
 /**
  * Server-side apply of a workload by `manager`. The simulated API server takes only the two fields Connect Workload
  * manages (anything else in the body is refused, so the product cannot send more than it says).
  */
-export function applyWorkload(c: ClusterRecord, kind: string, ns: string, name: string, body: any, manager: string, force: boolean): KubeObject {
-  if (!WORKLOADS[kind] || body?.kind !== kind || body?.apiVersion !== WORKLOADS[kind].group) status(400, 'BadRequest', `the body must be a ${kind} of ${WORKLOADS[kind]?.group}`);
+export function applyWorkload(
+  c: ClusterRecord,
+  kind: string,
+  ns: string,
+  name: string,
+  body: any,
+  manager: string,
+  force: boolean,
+): KubeObject {
+  if (!WORKLOADS[kind] || body?.kind !== kind || body?.apiVersion !== WORKLOADS[kind].group)
+    status(400, 'BadRequest', `the body must be a ${kind} of ${WORKLOADS[kind]?.group}`);
   const store = storeFor(c.kube, kind);
   const existing = store.get(`${ns}/${name}`);
-  if (!existing) status(422, 'Invalid', `${kind}.${WORKLOADS[kind].group.split('/')[0]} "${name}" is invalid: spec.selector: Required value; spec.template: Required value`);
+  if (!existing)
+    status(
+      422,
+      'Invalid',
+      `${kind}.${WORKLOADS[kind].group.split('/')[0]} "${name}" is invalid: spec.selector: Required value; spec.template: Required value`,
+    );
   const fields = fieldsOf(kind);
-  const leaves = leafPaths(body).filter((p) => !['apiVersion', 'kind', 'metadata.name', 'metadata.namespace'].includes(p));
+  const leaves = leafPaths(body).filter(
+    (p) => !['apiVersion', 'kind', 'metadata.name', 'metadata.namespace'].includes(p),
+  );
   const t = WORKLOADS[kind].template;
   // Mounting a SecretProviderClass: volumes merged by name, and containers (by name) getting volumeMounts.
   const lists = { volumes: [...t, 'spec', 'volumes'], containers: [...t, 'spec', 'containers'] };
-  const allowed = [...Object.values(fields).map((f) => f.path.join('.')), ...Object.values(lists).map((p) => p.join('.'))];
+  const allowed = [
+    ...Object.values(fields).map((f) => f.path.join('.')),
+    ...Object.values(lists).map((p) => p.join('.')),
+  ];
   const extra = leaves.filter((p) => !allowed.includes(p));
-  if (extra.length) status(400, 'BadRequest', `the simulated API server applies only ${allowed.join(' and ')} to workloads, not ${extra.join(', ')}`);
+  if (extra.length)
+    status(
+      400,
+      'BadRequest',
+      `the simulated API server applies only ${allowed.join(' and ')} to workloads, not ${extra.join(', ')}`,
+    );
 
   const obj: KubeObject = JSON.parse(JSON.stringify(existing));
   const entries = (obj.metadata.managedFields ??= []);
@@ -79,23 +138,44 @@ export function applyWorkload(c: ClusterRecord, kind: string, ns: string, name: 
     if (incoming === undefined) continue;
     for (const other of entries) {
       if (other === mine || !owns(other, f.owned)) continue;
-      if (getIn(obj, f.path) !== incoming && !force) conflicts.push(`conflict with "${other.manager}"${other.operation === 'Update' ? ' using ' + other.apiVersion : ''}: .${f.path.join('.')}`);
+      if (getIn(obj, f.path) !== incoming && !force)
+        conflicts.push(
+          `conflict with "${other.manager}"${other.operation === 'Update' ? ' using ' + other.apiVersion : ''}: .${f.path.join('.')}`,
+        );
     }
   }
-  if (conflicts.length) status(409, 'Conflict', `Apply failed with ${conflicts.length} conflict${conflicts.length > 1 ? 's' : ''}: ${conflicts.join('\n')}`);
-  if (kind === 'Job' && Object.values(fields).some((f) => getIn(body, f.path) !== undefined && getIn(obj, f.path) !== getIn(body, f.path))) {
+  if (conflicts.length)
+    status(
+      409,
+      'Conflict',
+      `Apply failed with ${conflicts.length} conflict${conflicts.length > 1 ? 's' : ''}: ${conflicts.join('\n')}`,
+    );
+  if (
+    kind === 'Job' &&
+    Object.values(fields).some((f) => getIn(body, f.path) !== undefined && getIn(obj, f.path) !== getIn(body, f.path))
+  ) {
     status(422, 'Invalid', `Job.batch "${name}" is invalid: spec.template: Invalid value: field is immutable`);
   }
   const before = JSON.stringify(getIn(obj, WORKLOADS[kind].template));
   for (const v of getIn(body, lists.volumes) ?? []) {
     const current: any[] = getIn(obj, lists.volumes) ?? [];
     const same = current.find((x) => x.name === v.name);
-    if (same && JSON.stringify(same) !== JSON.stringify(v) && !force) status(409, 'Conflict', `Apply failed with 1 conflict: conflict with another manager: .${lists.volumes.join('.')}[name="${v.name}"]`);
+    if (same && JSON.stringify(same) !== JSON.stringify(v) && !force)
+      status(
+        409,
+        'Conflict',
+        `Apply failed with 1 conflict: conflict with another manager: .${lists.volumes.join('.')}[name="${v.name}"]`,
+      );
     setIn(obj, lists.volumes, [...current.filter((x) => x.name !== v.name), v]);
   }
   for (const c of getIn(body, lists.containers) ?? []) {
     const target = (getIn(obj, lists.containers) ?? []).find((x: any) => x.name === c.name);
-    if (!target) status(422, 'Invalid', `${kind}.${WORKLOADS[kind].group.split('/')[0]} "${name}" is invalid: ${lists.containers.join('.')}[name="${c.name}"].image: Required value`);
+    if (!target)
+      status(
+        422,
+        'Invalid',
+        `${kind}.${WORKLOADS[kind].group.split('/')[0]} "${name}" is invalid: ${lists.containers.join('.')}[name="${c.name}"].image: Required value`,
+      );
     for (const m of c.volumeMounts ?? []) {
       target.volumeMounts = [...(target.volumeMounts ?? []).filter((x: any) => x.mountPath !== m.mountPath), m];
     }
@@ -103,12 +183,24 @@ export function applyWorkload(c: ClusterRecord, kind: string, ns: string, name: 
   const fieldsV1: any = {};
   for (const f of Object.values(fields)) {
     const incoming = getIn(body, f.path);
-    if (incoming !== undefined) { setIn(obj, f.path, incoming); setIn(fieldsV1, f.owned, {}); }
+    if (incoming !== undefined) {
+      setIn(obj, f.path, incoming);
+      setIn(fieldsV1, f.owned, {});
+    }
     // A field this manager applied before and no longer sends goes, unless another manager owns it too.
-    else if (mine && owns(mine, f.owned) && !entries.some((e) => e !== mine && owns(e, f.owned))) setIn(obj, f.path, undefined);
+    else if (mine && owns(mine, f.owned) && !entries.some((e) => e !== mine && owns(e, f.owned)))
+      setIn(obj, f.path, undefined);
   }
-  const entry = { manager, operation: 'Apply' as const, apiVersion: WORKLOADS[kind].group, time: new Date().toISOString(), fieldsType: 'FieldsV1' as const, fieldsV1 };
-  if (mine) Object.assign(mine, entry); else entries.push(entry);
+  const entry = {
+    manager,
+    operation: 'Apply' as const,
+    apiVersion: WORKLOADS[kind].group,
+    time: new Date().toISOString(),
+    fieldsType: 'FieldsV1' as const,
+    fieldsV1,
+  };
+  if (mine) Object.assign(mine, entry);
+  else entries.push(entry);
   if (JSON.stringify(getIn(obj, WORKLOADS[kind].template)) !== before) {
     obj.metadata.generation = (obj.metadata.generation ?? 1) + 1;
     obj.metadata.resourceVersion = nextResourceVersion();
@@ -136,25 +228,46 @@ const rolloutKey = (w: KubeObject) => `${w.kind}/${w.metadata.namespace}/${w.met
 export function rollOut(c: ClusterRecord, w: KubeObject) {
   const ns = w.metadata.namespace!;
   const template = getIn(w, WORKLOADS[w.kind].template);
-  const replicas = w.kind === 'Deployment' || w.kind === 'StatefulSet' ? (w.spec.replicas ?? 1) : w.kind === 'DaemonSet' ? 1 : 0;
+  const replicas =
+    w.kind === 'Deployment' || w.kind === 'StatefulSet' ? (w.spec.replicas ?? 1) : w.kind === 'DaemonSet' ? 1 : 0;
   if (w.kind === 'CronJob' || w.kind === 'Job') {
     w.status = { observedGeneration: w.metadata.generation ?? 1 };
     return;
   }
-  const ownedBy = (p: KubeObject) => (p.metadata.ownerReferences ?? []).some((r) => r.uid === w.metadata.uid
-    || (r.kind === 'ReplicaSet' && c.kube.replicaSets.get(`${ns}/${r.name}`)?.metadata.ownerReferences?.some((o) => o.uid === w.metadata.uid)));
+  const ownedBy = (p: KubeObject) =>
+    (p.metadata.ownerReferences ?? []).some(
+      (r) =>
+        r.uid === w.metadata.uid ||
+        (r.kind === 'ReplicaSet' &&
+          c.kube.replicaSets.get(`${ns}/${r.name}`)?.metadata.ownerReferences?.some((o) => o.uid === w.metadata.uid)),
+    );
   const old = [...c.kube.pods].filter(([, p]) => p.metadata.namespace === ns && ownedBy(p)).map(([k]) => k);
   const hash = createHash('sha1').update(JSON.stringify(template)).digest('hex').slice(0, 9);
   if (w.kind === 'Deployment') {
     const revision = String(Number(w.metadata.annotations?.[REVISION] ?? 0) + 1);
     w.metadata.annotations = { ...w.metadata.annotations, [REVISION]: revision };
-    const owner = { apiVersion: WORKLOADS[w.kind].group, kind: w.kind, name: w.metadata.name, uid: w.metadata.uid, controller: true };
+    const owner = {
+      apiVersion: WORKLOADS[w.kind].group,
+      kind: w.kind,
+      name: w.metadata.name,
+      uid: w.metadata.uid,
+      controller: true,
+    };
     const rsName = `${w.metadata.name}-${hash}`;
-    c.kube.replicaSets.set(`${ns}/${rsName}`, { apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: kubeMeta(rsName, ns, { ownerReferences: [owner], annotations: { [REVISION]: revision } }), spec: { replicas, template } });
+    c.kube.replicaSets.set(`${ns}/${rsName}`, {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: kubeMeta(rsName, ns, { ownerReferences: [owner], annotations: { [REVISION]: revision } }),
+      spec: { replicas, template },
+    });
   }
   if (w.kind === 'StatefulSet') {
     const update = `${w.metadata.name}-${hash}`;
-    w.status = { ...w.status, updateRevision: update, ...(w.status?.currentRevision ? {} : { currentRevision: update }) };
+    w.status = {
+      ...w.status,
+      updateRevision: update,
+      ...(w.status?.currentRevision ? {} : { currentRevision: update }),
+    };
   }
   if (c.kube.stagedRollouts && stagedKinds.has(w.kind) && w.status?.observedGeneration) {
     // The controller has not looked yet: the status still describes the old generation.
@@ -164,31 +277,73 @@ export function rollOut(c: ClusterRecord, w: KubeObject) {
   for (const k of old) c.kube.pods.delete(k);
   const failing = c.kube.failingPods.get(`${ns}/${w.metadata.name}`);
   const fresh = startPods(c, w);
-  for (const k of fresh) { const p = c.kube.pods.get(k)!; p.status = podStatus(p, failing ? { ready: false, waiting: failing } : { ready: true }); }
-  w.status = statusOf(w, replicas, { old: 0, fresh: fresh.length, ready: failing ? 0 : fresh.length, current: !failing });
+  for (const k of fresh) {
+    const p = c.kube.pods.get(k)!;
+    p.status = podStatus(p, failing ? { ready: false, waiting: failing } : { ready: true });
+  }
+  w.status = statusOf(w, replicas, {
+    old: 0,
+    fresh: fresh.length,
+    ready: failing ? 0 : fresh.length,
+    current: !failing,
+  });
 }
 
 /** A workload's status as its controller writes it, from how many old and new pods there are and how many are ready. */
-function statusOf(w: KubeObject, replicas: number, n: { old: number; fresh: number; ready: number; oldReady?: number; current: boolean; deadline?: boolean }): any {
+function statusOf(
+  w: KubeObject,
+  replicas: number,
+  n: { old: number; fresh: number; ready: number; oldReady?: number; current: boolean; deadline?: boolean },
+): any {
   const generation = w.metadata.generation ?? 1;
   const ready = n.ready + (n.oldReady ?? 0);
   if (w.kind === 'Deployment') {
     return {
-      observedGeneration: generation, replicas: n.old + n.fresh, updatedReplicas: n.fresh, readyReplicas: ready, availableReplicas: ready,
+      observedGeneration: generation,
+      replicas: n.old + n.fresh,
+      updatedReplicas: n.fresh,
+      readyReplicas: ready,
+      availableReplicas: ready,
       ...(n.old + n.fresh - ready > 0 ? { unavailableReplicas: n.old + n.fresh - ready } : {}),
       conditions: [
-        { type: 'Available', status: ready >= replicas ? 'True' : 'False', reason: ready >= replicas ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable' },
-        n.deadline ? { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: `ReplicaSet has timed out progressing.` }
+        {
+          type: 'Available',
+          status: ready >= replicas ? 'True' : 'False',
+          reason: ready >= replicas ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable',
+        },
+        n.deadline
+          ? {
+              type: 'Progressing',
+              status: 'False',
+              reason: 'ProgressDeadlineExceeded',
+              message: `ReplicaSet has timed out progressing.`,
+            }
           : { type: 'Progressing', status: 'True', reason: n.current ? 'NewReplicaSetAvailable' : 'ReplicaSetUpdated' },
       ],
     };
   }
   if (w.kind === 'StatefulSet') {
     const update = w.status?.updateRevision;
-    return { observedGeneration: generation, replicas, readyReplicas: ready, availableReplicas: ready, currentReplicas: n.current ? replicas : 0, updatedReplicas: n.fresh,
-      currentRevision: n.current ? update : w.status?.currentRevision, updateRevision: update };
+    return {
+      observedGeneration: generation,
+      replicas,
+      readyReplicas: ready,
+      availableReplicas: ready,
+      currentReplicas: n.current ? replicas : 0,
+      updatedReplicas: n.fresh,
+      currentRevision: n.current ? update : w.status?.currentRevision,
+      updateRevision: update,
+    };
   }
-  return { observedGeneration: generation, desiredNumberScheduled: 1, currentNumberScheduled: 1, updatedNumberScheduled: n.fresh, numberReady: ready, numberAvailable: ready, ...(ready < 1 ? { numberUnavailable: 1 } : {}) };
+  return {
+    observedGeneration: generation,
+    desiredNumberScheduled: 1,
+    currentNumberScheduled: 1,
+    updatedNumberScheduled: n.fresh,
+    numberReady: ready,
+    numberAvailable: ready,
+    ...(ready < 1 ? { numberUnavailable: 1 } : {}),
+  };
 }
 
 /** A staged rollout moves one phase on each read of its workload, as a real one moves on while kubectl watches it. */
@@ -198,22 +353,52 @@ export function advanceRollout(c: ClusterRecord, w: KubeObject | undefined) {
   const ns = w.metadata.namespace!;
   const replicas = w.kind === 'DaemonSet' ? 1 : (w.spec.replicas ?? 1);
   const failing = c.kube.failingPods.get(`${ns}/${w.metadata.name}`);
-  const setReady = (keys: string[], ready: boolean) => keys.forEach((k) => { const p = c.kube.pods.get(k); if (p) p.status = podStatus(p, ready ? { ready: true } : { ready: false, waiting: failing ?? { reason: 'ContainerCreating', message: '' } }); });
+  const setReady = (keys: string[], ready: boolean) =>
+    keys.forEach((k) => {
+      const p = c.kube.pods.get(k);
+      if (p)
+        p.status = podStatus(
+          p,
+          ready ? { ready: true } : { ready: false, waiting: failing ?? { reason: 'ContainerCreating', message: '' } },
+        );
+    });
   if (r.phase === 0) {
     // A StatefulSet or DaemonSet replaces pods in place: the old ones go first. A Deployment surges: they stay.
-    if (w.kind !== 'Deployment') { for (const k of r.old) c.kube.pods.delete(k); r.old = []; }
+    if (w.kind !== 'Deployment') {
+      for (const k of r.old) c.kube.pods.delete(k);
+      r.old = [];
+    }
     r.fresh = startPods(c, w);
     setReady(r.fresh, false);
     r.phase = 1;
-    w.status = statusOf(w, replicas, { old: r.old.length, oldReady: r.old.length, fresh: r.fresh.length, ready: 0, current: false });
+    w.status = statusOf(w, replicas, {
+      old: r.old.length,
+      oldReady: r.old.length,
+      fresh: r.fresh.length,
+      ready: 0,
+      current: false,
+    });
   } else if (r.phase === 1 && failing) {
     r.stuckReads++;
-    w.status = statusOf(w, replicas, { old: r.old.length, oldReady: r.old.length, fresh: r.fresh.length, ready: 0, current: false, deadline: r.stuckReads >= 3 });
+    w.status = statusOf(w, replicas, {
+      old: r.old.length,
+      oldReady: r.old.length,
+      fresh: r.fresh.length,
+      ready: 0,
+      current: false,
+      deadline: r.stuckReads >= 3,
+    });
   } else if (r.phase === 1) {
     setReady(r.fresh, true);
     r.phase = 2;
     // Old pods are terminating but not gone; a StatefulSet has not yet moved its currentRevision.
-    w.status = statusOf(w, replicas, { old: r.old.length, oldReady: r.old.length, fresh: r.fresh.length, ready: r.fresh.length, current: w.kind === 'DaemonSet' });
+    w.status = statusOf(w, replicas, {
+      old: r.old.length,
+      oldReady: r.old.length,
+      fresh: r.fresh.length,
+      ready: r.fresh.length,
+      current: w.kind === 'DaemonSet',
+    });
   } else {
     for (const k of r.old) c.kube.pods.delete(k);
     c.kube.rollouts.delete(rolloutKey(w));
@@ -227,12 +412,24 @@ function startPods(c: ClusterRecord, w: KubeObject): string[] {
   const template = getIn(w, WORKLOADS[w.kind].template);
   const replicas = w.kind === 'DaemonSet' ? 1 : (w.spec.replicas ?? 1);
   const hash = createHash('sha1').update(JSON.stringify(template)).digest('hex').slice(0, 9);
-  let owner: any = { apiVersion: WORKLOADS[w.kind].group, kind: w.kind, name: w.metadata.name, uid: w.metadata.uid, controller: true };
+  let owner: any = {
+    apiVersion: WORKLOADS[w.kind].group,
+    kind: w.kind,
+    name: w.metadata.name,
+    uid: w.metadata.uid,
+    controller: true,
+  };
   let prefix = w.metadata.name;
   const labels: Record<string, string> = {};
   if (w.kind === 'Deployment') {
     const rs = c.kube.replicaSets.get(`${ns}/${w.metadata.name}-${hash}`)!;
-    owner = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs.metadata.name, uid: rs.metadata.uid, controller: true };
+    owner = {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      name: rs.metadata.name,
+      uid: rs.metadata.uid,
+      controller: true,
+    };
     prefix = rs.metadata.name;
     labels['pod-template-hash'] = hash;
   }
@@ -250,39 +447,106 @@ function podStatus(p: KubeObject, s: { ready: boolean; waiting?: { reason: strin
   const name = p.spec.containers?.[0]?.name ?? 'app';
   return {
     phase: s.ready || s.waiting?.reason === 'CrashLoopBackOff' ? 'Running' : 'Pending',
-    conditions: [{ type: 'Ready', status: s.ready ? 'True' : 'False', ...(s.ready ? {} : { reason: 'ContainersNotReady' }) }],
-    containerStatuses: [{ name, ready: s.ready, restartCount: s.waiting?.reason === 'CrashLoopBackOff' ? 4 : 0,
-      state: s.ready ? { running: { startedAt: new Date().toISOString() } } : { waiting: { reason: s.waiting?.reason ?? 'ContainerCreating', ...(s.waiting?.message ? { message: s.waiting.message } : {}) } } }],
+    conditions: [
+      { type: 'Ready', status: s.ready ? 'True' : 'False', ...(s.ready ? {} : { reason: 'ContainersNotReady' }) },
+    ],
+    containerStatuses: [
+      {
+        name,
+        ready: s.ready,
+        restartCount: s.waiting?.reason === 'CrashLoopBackOff' ? 4 : 0,
+        state: s.ready
+          ? { running: { startedAt: new Date().toISOString() } }
+          : {
+              waiting: {
+                reason: s.waiting?.reason ?? 'ContainerCreating',
+                ...(s.waiting?.message ? { message: s.waiting.message } : {}),
+              },
+            },
+      },
+    ],
   };
 }
 
 /** A pod from a template, mutated as the workload identity webhook does: labelled, running as an annotated ServiceAccount. */
-function podFrom(c: ClusterRecord, ns: string, name: string, template: any, owner: any, labels: Record<string, string> = {}, state: { ready: boolean; waiting?: { reason: string; message: string } } = { ready: true }): KubeObject {
+function podFrom(
+  c: ClusterRecord,
+  ns: string,
+  name: string,
+  template: any,
+  owner: any,
+  labels: Record<string, string> = {},
+  state: { ready: boolean; waiting?: { reason: string; message: string } } = { ready: true },
+): KubeObject {
   const spec = JSON.parse(JSON.stringify(template.spec ?? {}));
   const sa = spec.serviceAccountName ?? 'default';
   const annotations = c.kube.serviceAccounts.get(`${ns}/${sa}`)?.metadata.annotations ?? {};
-  const webhook = [...c.kube.webhooks.values()].some((h) => (h.webhooks ?? []).some((x: any) => x.name === 'mutation.azure-workload-identity.io'));
-  const mutate = webhook && template.metadata?.labels?.[USE_LABEL] === 'true' && annotations['azure.workload.identity/client-id'];
+  const webhook = [...c.kube.webhooks.values()].some((h) =>
+    (h.webhooks ?? []).some((x: any) => x.name === 'mutation.azure-workload-identity.io'),
+  );
+  const mutate =
+    webhook && template.metadata?.labels?.[USE_LABEL] === 'true' && annotations['azure.workload.identity/client-id'];
   spec.serviceAccountName = sa;
   spec.containers = (spec.containers ?? [{ name: 'app', image: 'app' }]).map((ct: any) => ({
-    ...ct, env: [...(ct.env ?? []), ...(mutate ? [
-      { name: 'AZURE_CLIENT_ID', value: annotations['azure.workload.identity/client-id'] }, { name: 'AZURE_TENANT_ID', value: annotations['azure.workload.identity/tenant-id'] ?? '' },
-      { name: 'AZURE_FEDERATED_TOKEN_FILE', value: '/var/run/secrets/azure/tokens/azure-identity-token' }, { name: 'AZURE_AUTHORITY_HOST', value: 'https://login.microsoftonline.com/' },
-    ] : [])],
+    ...ct,
+    env: [
+      ...(ct.env ?? []),
+      ...(mutate
+        ? [
+            { name: 'AZURE_CLIENT_ID', value: annotations['azure.workload.identity/client-id'] },
+            { name: 'AZURE_TENANT_ID', value: annotations['azure.workload.identity/tenant-id'] ?? '' },
+            { name: 'AZURE_FEDERATED_TOKEN_FILE', value: '/var/run/secrets/azure/tokens/azure-identity-token' },
+            { name: 'AZURE_AUTHORITY_HOST', value: 'https://login.microsoftonline.com/' },
+          ]
+        : []),
+    ],
   }));
-  const pod: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: kubeMeta(name, ns, { labels: { ...template.metadata?.labels, ...labels }, ownerReferences: [owner] }), spec };
+  const pod: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: kubeMeta(name, ns, { labels: { ...template.metadata?.labels, ...labels }, ownerReferences: [owner] }),
+    spec,
+  };
   pod.status = podStatus(pod, state);
   return pod;
 }
 
 /** A workload someone else created: its manager owns the template fields it set. */
-export function addWorkload(c: ClusterRecord, ns: string, kind: string, name: string, o: { serviceAccount?: string; labels?: Record<string, string>; meta?: { labels?: Record<string, string>; annotations?: Record<string, string> }; manager?: string; replicas?: number }) {
+export function addWorkload(
+  c: ClusterRecord,
+  ns: string,
+  kind: string,
+  name: string,
+  o: {
+    serviceAccount?: string;
+    labels?: Record<string, string>;
+    meta?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+    manager?: string;
+    replicas?: number;
+  },
+) {
   const templateLabels = { app: name, ...o.labels };
-  const template = { metadata: { labels: templateLabels }, spec: { ...(o.serviceAccount ? { serviceAccountName: o.serviceAccount } : {}), containers: [{ name, image: `contoso.azurecr.io/${name}:1.0` }] } };
-  const w: KubeObject = { apiVersion: WORKLOADS[kind].group, kind, metadata: kubeMeta(name, ns, { labels: o.meta?.labels, annotations: o.meta?.annotations }), spec: {} };
+  const template = {
+    metadata: { labels: templateLabels },
+    spec: {
+      ...(o.serviceAccount ? { serviceAccountName: o.serviceAccount } : {}),
+      containers: [{ name, image: `contoso.azurecr.io/${name}:1.0` }],
+    },
+  };
+  const w: KubeObject = {
+    apiVersion: WORKLOADS[kind].group,
+    kind,
+    metadata: kubeMeta(name, ns, { labels: o.meta?.labels, annotations: o.meta?.annotations }),
+    spec: {},
+  };
   w.metadata.generation = 1;
   if (kind === 'CronJob') w.spec = { schedule: '0 1 * * *', jobTemplate: { spec: { template } } };
-  else w.spec = { ...(kind === 'Deployment' || kind === 'StatefulSet' ? { replicas: o.replicas ?? 1 } : {}), selector: { matchLabels: { app: name } }, template };
+  else
+    w.spec = {
+      ...(kind === 'Deployment' || kind === 'StatefulSet' ? { replicas: o.replicas ?? 1 } : {}),
+      selector: { matchLabels: { app: name } },
+      template,
+    };
   w.metadata.managedFields = [ownershipOf(w, o.manager ?? 'kubectl-client-side-apply', 'Update')];
   storeFor(c.kube, kind).set(`${ns}/${name}`, w);
   rollOut(c, w);
@@ -290,14 +554,47 @@ export function addWorkload(c: ClusterRecord, ns: string, kind: string, name: st
 }
 
 /** A SecretProviderClass: its CRD is there only while the cluster's azureKeyvaultSecretsProvider add-on is on. */
-export function applySecretProviderClass(c: ClusterRecord, ns: string, name: string, body: any, manager: string): KubeObject {
+export function applySecretProviderClass(
+  c: ClusterRecord,
+  ns: string,
+  name: string,
+  body: any,
+  manager: string,
+): KubeObject {
   if (c.resource.properties.addonProfiles?.azureKeyvaultSecretsProvider?.enabled !== true) {
-    status(404, 'NotFound', 'the server could not find the requested resource (patch secretproviderclasses.secrets-store.csi.x-k8s.io)');
+    status(
+      404,
+      'NotFound',
+      'the server could not find the requested resource (patch secretproviderclasses.secrets-store.csi.x-k8s.io)',
+    );
   }
-  if (body?.apiVersion !== 'secrets-store.csi.x-k8s.io/v1' || body?.kind !== 'SecretProviderClass' || body?.spec?.provider !== 'azure') status(400, 'BadRequest', 'the body must be a SecretProviderClass of secrets-store.csi.x-k8s.io/v1 for the azure provider');
+  if (
+    body?.apiVersion !== 'secrets-store.csi.x-k8s.io/v1' ||
+    body?.kind !== 'SecretProviderClass' ||
+    body?.spec?.provider !== 'azure'
+  )
+    status(
+      400,
+      'BadRequest',
+      'the body must be a SecretProviderClass of secrets-store.csi.x-k8s.io/v1 for the azure provider',
+    );
   const existing = c.kube.secretProviderClasses.get(`${ns}/${name}`);
-  const obj: KubeObject = { apiVersion: body.apiVersion, kind: body.kind, metadata: existing?.metadata ?? kubeMeta(name, ns), spec: body.spec };
-  obj.metadata.managedFields = [{ manager, operation: 'Apply', apiVersion: body.apiVersion, time: new Date().toISOString(), fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': {} } }];
+  const obj: KubeObject = {
+    apiVersion: body.apiVersion,
+    kind: body.kind,
+    metadata: existing?.metadata ?? kubeMeta(name, ns),
+    spec: body.spec,
+  };
+  obj.metadata.managedFields = [
+    {
+      manager,
+      operation: 'Apply',
+      apiVersion: body.apiVersion,
+      time: new Date().toISOString(),
+      fieldsType: 'FieldsV1',
+      fieldsV1: { 'f:spec': {} },
+    },
+  ];
   c.kube.secretProviderClasses.set(`${ns}/${name}`, obj);
   return obj;
 }

@@ -41,7 +41,10 @@ export interface CodeServerOptions {
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => resolve(p)); });
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
     s.on('error', reject);
   });
 }
@@ -79,7 +82,8 @@ export function simEnv(sim: SimInfo, home: string): NodeJS.ProcessEnv {
     AKSWI_SIM_AZ_STATE: path.join(home, '.az-sim'),
     AKSWI_SIM_INFO: JSON.stringify(sim),
     // The simulated vaults' host names resolve to 127.0.0.1 in the extension host (test/sim/resolve.ts).
-    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${path.join(REPO, 'out', 'test', 'sim', 'resolve.js')}`.trim(),
+    NODE_OPTIONS:
+      `${process.env.NODE_OPTIONS ?? ''} --require ${path.join(REPO, 'out', 'test', 'sim', 'resolve.js')}`.trim(),
   };
   delete env.VSCODE_IPC_HOOK_CLI;
   delete env.ELECTRON_RUN_AS_NODE;
@@ -88,38 +92,46 @@ export function simEnv(sim: SimInfo, home: string): NodeJS.ProcessEnv {
 
 export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServer> {
   const entry = path.join(CODE_SERVER, 'out', 'node', 'entry.js');
-  if (!fs.existsSync(entry)) throw new Error(`code-server is not installed at ${CODE_SERVER}. Run: bash scripts/test.sh (it installs it), or source scripts/lib.sh && need_code_server.`);
+  if (!fs.existsSync(entry))
+    throw new Error(
+      `code-server is not installed at ${CODE_SERVER}. Run: bash scripts/test.sh (it installs it), or source scripts/lib.sh && need_code_server.`,
+    );
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'akswi-home-'));
-  for (const d of ['.config', '.local/share', '.cache', '.run', '.az-sim']) fs.mkdirSync(path.join(home, d), { recursive: true, mode: 0o700 });
+  for (const d of ['.config', '.local/share', '.cache', '.run', '.az-sim'])
+    fs.mkdirSync(path.join(home, d), { recursive: true, mode: 0o700 });
   const userDataDir = path.join(home, 'user-data');
   const extensionsDir = path.join(home, 'extensions');
   const workspace = opts.workspace ?? path.join(home, 'workspace');
   fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
   fs.mkdirSync(extensionsDir, { recursive: true });
   fs.mkdirSync(workspace, { recursive: true });
-  const settings = JSON.stringify({
-    'workbench.startupEditor': 'none',
-    'workbench.tips.enabled': false,
-    'workbench.welcomePage.walkthroughs.openOnInstall': false,
-    'security.workspace.trust.enabled': !!opts.restricted,
-    'security.workspace.trust.startupPrompt': 'never',
-    'telemetry.telemetryLevel': 'off',
-    'extensions.autoCheckUpdates': false,
-    'extensions.autoUpdate': false,
-    'extensions.ignoreRecommendations': true,
-    'update.mode': 'none',
-    'window.restoreWindows': 'none',
-    'chat.commandCenter.enabled': false,
-    'workbench.secondarySideBar.defaultVisibility': 'hidden',
-    // VS Code 1.139 opens Chat in the secondary side bar, which can take focus from a quick pick at start-up.
-    'chat.disableAIFeatures': true,
-    // The simulated Azure's CA reaches the extension host through NODE_EXTRA_CA_CERTS; VS Code's proxy agent would replace it.
-    'http.proxySupport': 'off',
-    'http.systemCertificates': false,
-    'extensions.gallery.serviceUrl': '',
-    ...simulatedCloudSettings(opts.sim),
-    ...opts.extraSettings,
-  }, null, 2);
+  const settings = JSON.stringify(
+    {
+      'workbench.startupEditor': 'none',
+      'workbench.tips.enabled': false,
+      'workbench.welcomePage.walkthroughs.openOnInstall': false,
+      'security.workspace.trust.enabled': !!opts.restricted,
+      'security.workspace.trust.startupPrompt': 'never',
+      'telemetry.telemetryLevel': 'off',
+      'extensions.autoCheckUpdates': false,
+      'extensions.autoUpdate': false,
+      'extensions.ignoreRecommendations': true,
+      'update.mode': 'none',
+      'window.restoreWindows': 'none',
+      'chat.commandCenter.enabled': false,
+      'workbench.secondarySideBar.defaultVisibility': 'hidden',
+      // VS Code 1.139 opens Chat in the secondary side bar, which can take focus from a quick pick at start-up.
+      'chat.disableAIFeatures': true,
+      // The simulated Azure's CA reaches the extension host through NODE_EXTRA_CA_CERTS; VS Code's proxy agent would replace it.
+      'http.proxySupport': 'off',
+      'http.systemCertificates': false,
+      'extensions.gallery.serviceUrl': '',
+      ...simulatedCloudSettings(opts.sim),
+      ...opts.extraSettings,
+    },
+    null,
+    2,
+  );
   // User settings reach the workbench; Machine settings reach the remote extension host (http.* live there).
   fs.mkdirSync(path.join(userDataDir, 'Machine'), { recursive: true });
   fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), settings);
@@ -134,7 +146,9 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
     await run(CODE_SERVER_NODE, [entry, ...common, '--install-extension', vsix], env);
   }
   if (opts.extensionFiles) {
-    const installed = fs.readdirSync(extensionsDir).find((d) => d.startsWith('aks-workload-identity.aks-workload-identity-'));
+    const installed = fs
+      .readdirSync(extensionsDir)
+      .find((d) => d.startsWith('aks-workload-identity.aks-workload-identity-'));
     if (!installed) throw new Error(`the extension is not installed in ${extensionsDir}`);
     for (const [rel, text] of Object.entries(opts.extensionFiles)) {
       fs.mkdirSync(path.dirname(path.join(extensionsDir, installed, rel)), { recursive: true });
@@ -142,31 +156,73 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
     }
   }
   if (opts.locale) writeLanguagePacks(userDataDir, extensionsDir);
-  const port = opts.port ?? await freePort();
+  const port = opts.port ?? (await freePort());
   let out = '';
   // The preload on the command line too: VS Code 1.139's extension host no longer inherits NODE_OPTIONS, only execArgv.
-  const child: ChildProcess = spawn(CODE_SERVER_NODE, ['--require', path.join(REPO, 'out', 'test', 'sim', 'resolve.js'), entry, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, ...common,
-    '--disable-telemetry', '--disable-update-check', ...(opts.restricted ? [] : ['--disable-workspace-trust']), '--disable-getting-started-override',
-    ...(opts.locale ? ['--locale', opts.locale] : []), ...(opts.extensionDevelopment ? developmentFlags(entry) : []), workspace], {
-    env, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+  const child: ChildProcess = spawn(
+    CODE_SERVER_NODE,
+    [
+      '--require',
+      path.join(REPO, 'out', 'test', 'sim', 'resolve.js'),
+      entry,
+      '--auth',
+      'none',
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      ...common,
+      '--disable-telemetry',
+      '--disable-update-check',
+      ...(opts.restricted ? [] : ['--disable-workspace-trust']),
+      '--disable-getting-started-override',
+      ...(opts.locale ? ['--locale', opts.locale] : []),
+      ...(opts.extensionDevelopment ? developmentFlags(entry) : []),
+      workspace,
+    ],
+    {
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  child.stdout!.on('data', (d) => {
+    out += d;
   });
-  child.stdout!.on('data', (d) => { out += d; });
-  child.stderr!.on('data', (d) => { out += d; });
+  child.stderr!.on('data', (d) => {
+    out += d;
+  });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`code-server exited (${child.exitCode}):\n${out}`);
-    try { if ((await fetch(`${url}/healthz`)).ok) break; } catch { /* not yet */ }
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch {
+      /* not yet */
+    }
     if (Date.now() > deadline) throw new Error(`code-server did not answer /healthz within 60 s:\n${out}`);
     await new Promise((r) => setTimeout(r, 250));
   }
   return {
-    url, port, home, userDataDir, extensionsDir, workspace, output: () => out,
+    url,
+    port,
+    home,
+    userDataDir,
+    extensionsDir,
+    workspace,
+    output: () => out,
     async stop() {
       // code-server starts children of its own: end the whole process group.
-      try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* gone */ }
+      try {
+        process.kill(-child.pid!, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
       await new Promise((r) => setTimeout(r, 300));
-      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ }
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
     },
   };
 }
@@ -180,8 +236,12 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<void>
   return new Promise((resolve, reject) => {
     const p = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.stderr.on('data', (d) => { out += d; });
+    p.stdout.on('data', (d) => {
+      out += d;
+    });
+    p.stderr.on('data', (d) => {
+      out += d;
+    });
     p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${args.join(' ')} failed (${code}):\n${out}`))));
   });
 }
@@ -200,7 +260,9 @@ function writeLanguagePacks(userDataDir: string, extensionsDir: string) {
       packs[loc.languageId] = {
         hash: `${pkg.publisher}.${pkg.name}-${pkg.version}`.replace(/[^\w.-]/g, ''),
         extensions: [{ extensionIdentifier: { id: `${pkg.publisher}.${pkg.name}` }, version: pkg.version }],
-        translations: Object.fromEntries(loc.translations.map((t: { id: string; path: string }) => [t.id, path.join(extensionsDir, dir, t.path)])),
+        translations: Object.fromEntries(
+          loc.translations.map((t: { id: string; path: string }) => [t.id, path.join(extensionsDir, dir, t.path)]),
+        ),
         label: loc.localizedLanguageName ?? loc.languageName,
       };
     }

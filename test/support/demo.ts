@@ -11,15 +11,34 @@ async function main() {
   const portArg = process.argv.indexOf('--port');
   const port = portArg > 0 ? Number(process.argv[portArg + 1]) : Number(process.env.PORT ?? 8080);
   // New credentials and role assignments take a while, as in Azure: Test Binding shows the wait.
-  const sim = await Simulator.start({ config: { clusterUpdateMs: 8000, pollRetryAfterSeconds: 2, runCommandMs: 1500, credentialPropagationMs: 15_000, roleAssignmentPropagationMs: 15_000 } });
-  const cs = await startCodeServer({ sim: sim.info, vsix: path.join(REPO, 'dist-vsix', 'aks-workload-identity.vsix'), port });
+  const sim = await Simulator.start({
+    config: {
+      clusterUpdateMs: 8000,
+      pollRetryAfterSeconds: 2,
+      runCommandMs: 1500,
+      credentialPropagationMs: 15_000,
+      roleAssignmentPropagationMs: 15_000,
+    },
+  });
+  const cs = await startCodeServer({
+    sim: sim.info,
+    vsix: path.join(REPO, 'dist-vsix', 'aks-workload-identity.vsix'),
+    port,
+  });
   console.log('');
   console.log('AKS Workload Identity is running in VS Code (code-server) against a SIMULATED Azure with demo data.');
   console.log(`Open: ${cs.url}/?folder=${encodeURIComponent(cs.workspace)}`);
   console.log('Nothing here touches real Azure. Press Ctrl-C to stop.');
-  const stop = async () => { await cs.stop(); await sim.stop(); process.exit(0); };
+  const stop = async () => {
+    await cs.stop();
+    await sim.stop();
+    process.exit(0);
+  };
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -8,8 +8,23 @@ import { REPO } from './paths';
  * Words the extension leaves in English on purpose: product and API names, and Key Vault's object types as its API
  * and Bind's permissions name them.
  */
-const KEPT = new Set(['Azure', 'RBAC', 'CLI', 'Kubernetes', 'Microsoft', 'Entra', 'AKS', 'OIDC', 'Bicep', 'Terraform', 'GET', 'API',
-  'secrets', 'keys', 'certificates']);
+const KEPT = new Set([
+  'Azure',
+  'RBAC',
+  'CLI',
+  'Kubernetes',
+  'Microsoft',
+  'Entra',
+  'AKS',
+  'OIDC',
+  'Bicep',
+  'Terraform',
+  'GET',
+  'API',
+  'secrets',
+  'keys',
+  'certificates',
+]);
 
 /**
  * English words a user would read in `text`: whole words of ASCII letters that are neither data (names from the simulated
@@ -18,7 +33,8 @@ const KEPT = new Set(['Azure', 'RBAC', 'CLI', 'Kubernetes', 'Microsoft', 'Entra'
  * (ServiceAccount, SecretNotFound) is an API's name or code.
  */
 export function unlocalizedWords(text: string, data: Set<string>): string[] {
-  return text.split(/\s+/)
+  return text
+    .split(/\s+/)
     .map((t) => t.replace(/^[("'“«[{…]+|[)"'”»\]},.;:!?…]+$/g, ''))
     .filter((t) => /^[A-Za-z]{3,}$/.test(t) && !/[a-z][A-Z]/.test(t) && !KEPT.has(t) && !data.has(t.toLowerCase()));
 }

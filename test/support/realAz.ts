@@ -24,39 +24,76 @@ export async function azSession(info: SimInfo): Promise<AzSession> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'akswi-az-'));
   const { armUrl, loginUrl, msiUrl, caPath } = info;
   const other = (name: string) => `https://${name}.sim.test/`;
-  fs.writeFileSync(path.join(dir, 'cloud.json'), JSON.stringify({
-    endpoints: {
-      management: `${armUrl}/`, resourceManager: `${armUrl}/`, activeDirectory: loginUrl, activeDirectoryResourceId: `${armUrl}/`,
-      activeDirectoryGraphResourceId: other('graph'), microsoftGraphResourceId: other('graph'), sqlManagement: other('sql'), gallery: other('gallery'),
-      batchResourceId: other('batch'), mediaResourceId: other('media'), logAnalyticsResourceId: other('loganalytics'), appInsightsResourceId: other('appinsights'),
-      appInsightsTelemetryChannelResourceId: other('appinsights'), synapseAnalyticsResourceId: other('synapse'), attestationResourceId: other('attest'), portal: other('portal'),
-    },
-    suffixes: {
-      keyvaultDns: '.vault.sim.test', storageEndpoint: 'core.sim.test', sqlServerHostname: '.database.sim.test', acrLoginServerEndpoint: '.azurecr.sim.test',
-      mysqlServerEndpoint: '.mysql.sim.test', postgresqlServerEndpoint: '.postgres.sim.test', mariadbServerEndpoint: '.mariadb.sim.test',
-      synapseAnalyticsEndpoint: '.dev.azuresynapse.sim.test', attestationEndpoint: '.attest.sim.test',
-    },
-  }));
+  fs.writeFileSync(
+    path.join(dir, 'cloud.json'),
+    JSON.stringify({
+      endpoints: {
+        management: `${armUrl}/`,
+        resourceManager: `${armUrl}/`,
+        activeDirectory: loginUrl,
+        activeDirectoryResourceId: `${armUrl}/`,
+        activeDirectoryGraphResourceId: other('graph'),
+        microsoftGraphResourceId: other('graph'),
+        sqlManagement: other('sql'),
+        gallery: other('gallery'),
+        batchResourceId: other('batch'),
+        mediaResourceId: other('media'),
+        logAnalyticsResourceId: other('loganalytics'),
+        appInsightsResourceId: other('appinsights'),
+        appInsightsTelemetryChannelResourceId: other('appinsights'),
+        synapseAnalyticsResourceId: other('synapse'),
+        attestationResourceId: other('attest'),
+        portal: other('portal'),
+      },
+      suffixes: {
+        keyvaultDns: '.vault.sim.test',
+        storageEndpoint: 'core.sim.test',
+        sqlServerHostname: '.database.sim.test',
+        acrLoginServerEndpoint: '.azurecr.sim.test',
+        mysqlServerEndpoint: '.mysql.sim.test',
+        postgresqlServerEndpoint: '.postgres.sim.test',
+        mariadbServerEndpoint: '.mariadb.sim.test',
+        synapseAnalyticsEndpoint: '.dev.azuresynapse.sim.test',
+        attestationEndpoint: '.attest.sim.test',
+      },
+    }),
+  );
   // requests trusts only the bundle it is given: the system's CAs plus the run's.
-  fs.writeFileSync(path.join(dir, 'ca-bundle.pem'), fs.readFileSync('/etc/ssl/certs/ca-certificates.crt', 'utf8') + fs.readFileSync(caPath, 'utf8'));
+  fs.writeFileSync(
+    path.join(dir, 'ca-bundle.pem'),
+    fs.readFileSync('/etc/ssl/certs/ca-certificates.crt', 'utf8') + fs.readFileSync(caPath, 'utf8'),
+  );
   const vars: NodeJS.ProcessEnv = {
     ...process.env,
     // Debian's az, never the stand-in that other tests put on PATH.
     PATH: ['/usr/bin', ...(process.env.PATH ?? '').split(':').filter((p) => p && p !== AZ_STAND_IN_DIR)].join(':'),
-    AZURE_CONFIG_DIR: path.join(dir, 'config'), REQUESTS_CA_BUNDLE: path.join(dir, 'ca-bundle.pem'), MSI_ENDPOINT: msiUrl,
-    AZURE_CORE_COLLECT_TELEMETRY: 'false', AZURE_CORE_NO_COLOR: 'true', AZURE_CORE_ONLY_SHOW_ERRORS: 'true',
+    AZURE_CONFIG_DIR: path.join(dir, 'config'),
+    REQUESTS_CA_BUNDLE: path.join(dir, 'ca-bundle.pem'),
+    MSI_ENDPOINT: msiUrl,
+    AZURE_CORE_COLLECT_TELEMETRY: 'false',
+    AZURE_CORE_NO_COLOR: 'true',
+    AZURE_CORE_ONLY_SHOW_ERRORS: 'true',
   };
-  await run('/usr/bin/az', ['cloud', 'register', '-n', 'Sim', '--cloud-config', `@${path.join(dir, 'cloud.json')}`], { env: vars });
+  await run('/usr/bin/az', ['cloud', 'register', '-n', 'Sim', '--cloud-config', `@${path.join(dir, 'cloud.json')}`], {
+    env: vars,
+  });
   await run('/usr/bin/az', ['cloud', 'set', '-n', 'Sim'], { env: vars });
   await run('/usr/bin/az', ['login', '--identity', '--output', 'none'], { env: vars });
   return {
-    dir, vars,
+    dir,
+    vars,
     async bash(file, extraEnv = {}) {
       try {
         return await run('bash', [file], { env: { ...vars, ...extraEnv }, cwd: dir, maxBuffer: 16 * 1024 * 1024 });
       } catch (e) {
         const x = e as { code?: number; stderr?: string };
-        throw new Error(`exited ${x.code}: ${x.stderr?.split('\n').filter((l) => !/^WARNING/.test(l)).slice(-6).join('\n')}`);
+        throw new Error(
+          `exited ${x.code}: ${x.stderr
+            ?.split('\n')
+            .filter((l) => !/^WARNING/.test(l))
+            .slice(-6)
+            .join('\n')}`,
+        );
       }
     },
   };
@@ -68,9 +105,22 @@ export async function azSession(info: SimInfo): Promise<AzSession> {
  * stands in for `--spn`, which needs Microsoft Graph. kubectl uses a kubeconfig from `az aks get-credentials`, as the
  * lab's earlier steps set up.
  */
-export async function runLab(session: AzSession, v: { resourceGroup: string; cluster: string; vault: string; namespace: string; location: string; identity: string; credential: string }) {
+export async function runLab(
+  session: AzSession,
+  v: {
+    resourceGroup: string;
+    cluster: string;
+    vault: string;
+    namespace: string;
+    location: string;
+    identity: string;
+    credential: string;
+  },
+) {
   const file = path.join(session.dir, 'lab.sh');
-  fs.writeFileSync(file, `set -euo pipefail
+  fs.writeFileSync(
+    file,
+    `set -euo pipefail
 RESOURCE_GROUP='${v.resourceGroup}'; AKSCLUSTER='${v.cluster}'; KEYVAULT_NAME='${v.vault}'; NAMESPACE='${v.namespace}'; LOCATION='${v.location}'
 KUBECONFIG="$(mktemp)"; export KUBECONFIG; trap 'rm -f "$KUBECONFIG"' EXIT
 az aks get-credentials -n $AKSCLUSTER -g $RESOURCE_GROUP --file "$KUBECONFIG" 2>/dev/null
@@ -98,6 +148,7 @@ metadata:
 EOF
 FEDERATED_IDENTITY_CREDENTIAL_NAME='${v.credential}'
 az identity federated-credential create --name \${FEDERATED_IDENTITY_CREDENTIAL_NAME} --identity-name "\${USER_ASSIGNED_IDENTITY_NAME}" --resource-group "\${RESOURCE_GROUP}" --issuer "\${AKS_OIDC_ISSUER}" --subject system:serviceaccount:"\${NAMESPACE}":"\${SERVICE_ACCOUNT_NAME}" --audience api://AzureADTokenExchange
-`);
+`,
+  );
   return session.bash(file);
 }

@@ -27,19 +27,29 @@ async function main() {
   for (const workspace of ['folder', 'multiroot', 'untrusted'] as Workspace[]) {
     const r = await runIn(workspace);
     log.push(`== ${workspace}`, ...r.lines);
-    totals.passed += r.counts.passed; totals.failed += r.counts.failed; totals.skipped += r.counts.skipped;
+    totals.passed += r.counts.passed;
+    totals.failed += r.counts.failed;
+    totals.skipped += r.counts.skipped;
     ok &&= r.ok;
   }
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
   fs.writeFileSync(path.join(RESULTS_DIR, `${TIER}.log`), log.join('\n'));
   fs.writeFileSync(path.join(REPO, 'out', `counts-${TIER}.json`), JSON.stringify(totals));
-  console.log(`Extension host, all workspaces: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+  console.log(
+    `Extension host, all workspaces: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`,
+  );
   process.exitCode = ok ? 0 : 1;
 }
 
-async function runIn(workspace: Workspace): Promise<{ ok: boolean; counts: { passed: number; failed: number; skipped: number }; lines: string[] }> {
+async function runIn(
+  workspace: Workspace,
+): Promise<{ ok: boolean; counts: { passed: number; failed: number; skipped: number }; lines: string[] }> {
   const sim = await Simulator.start();
-  const cs = await startCodeServer({ sim: sim.info, restricted: workspace === 'untrusted', extensionDevelopment: true });
+  const cs = await startCodeServer({
+    sim: sim.info,
+    restricted: workspace === 'untrusted',
+    extensionDevelopment: true,
+  });
   const b = await launchBrowser();
   let closing = '';
   const lines: string[] = [];
@@ -53,9 +63,14 @@ async function runIn(workspace: Workspace): Promise<{ ok: boolean; counts: { pas
   if (workspace === 'untrusted') {
     // What a cloned repository could carry: Restricted Mode must not apply it.
     fs.mkdirSync(path.join(cs.workspace, '.vscode'), { recursive: true });
-    fs.writeFileSync(path.join(cs.workspace, '.vscode', 'settings.json'), JSON.stringify({ 'aksWorkloadIdentity.manifestPath': '../outside/${serviceAccount}.yaml' }));
+    fs.writeFileSync(
+      path.join(cs.workspace, '.vscode', 'settings.json'),
+      JSON.stringify({ 'aksWorkloadIdentity.manifestPath': '../outside/${serviceAccount}.yaml' }),
+    );
   }
-  console.log(`== extension host tests in ${workspace === 'folder' ? 'one folder' : workspace === 'multiroot' ? 'a workspace of two folders' : 'a folder in Restricted Mode'}`);
+  console.log(
+    `== extension host tests in ${workspace === 'folder' ? 'one folder' : workspace === 'multiroot' ? 'a workspace of two folders' : 'a folder in Restricted Mode'}`,
+  );
   try {
     const remote = (p: string) => `vscode-remote://127.0.0.1:${cs.port}${p}`;
     const payload = [
@@ -75,7 +90,12 @@ async function runIn(workspace: Workspace): Promise<{ ok: boolean; counts: { pas
       }
     });
     await b.page.goto(`${cs.url}/?${open}&payload=${encodeURIComponent(JSON.stringify(payload))}`);
-    const timeout = new Promise<number>((resolve) => setTimeout(() => { lines.push('timed out after 10 minutes'); resolve(124); }, 600_000));
+    const timeout = new Promise<number>((resolve) =>
+      setTimeout(() => {
+        lines.push('timed out after 10 minutes');
+        resolve(124);
+      }, 600_000),
+    );
     const code = await Promise.race([exit, timeout]);
     fs.mkdirSync(RESULTS_DIR, { recursive: true });
     const logFile = path.join(RESULTS_DIR, `${TIER}-${workspace}.log`);
@@ -83,11 +103,22 @@ async function runIn(workspace: Workspace): Promise<{ ok: boolean; counts: { pas
     // The test log itself must not carry a credential of the run.
     const leaks = scanForSecrets([logFile], [sim.info.tokenSecret, sim.info.controlSecret]);
     if (leaks.length) console.log(`Secrets in the test log: ${JSON.stringify(leaks)}`);
-    if (code !== 0) await b.page.screenshot({ path: path.join(RESULTS_DIR, `${TIER}-${workspace}-failure.png`) }).catch(() => undefined);
-    console.log(closing ? `Extension host (${workspace}): ${closing}` : `Extension host (${workspace}): no result line (see ${path.relative(REPO, logFile)})`);
+    if (code !== 0)
+      await b.page
+        .screenshot({ path: path.join(RESULTS_DIR, `${TIER}-${workspace}-failure.png`) })
+        .catch(() => undefined);
+    console.log(
+      closing
+        ? `Extension host (${workspace}): ${closing}`
+        : `Extension host (${workspace}): no result line (see ${path.relative(REPO, logFile)})`,
+    );
     const m = /(\d+) passed, (\d+) failed(?:, (\d+) skipped)?/.exec(closing);
     if (!closing) console.log(redact(cs.output()).slice(-4000));
-    return { ok: code === 0 && !!m && !leaks.length, counts: m ? { passed: +m[1], failed: +m[2], skipped: +(m[3] ?? 0) } : { passed: 0, failed: 1, skipped: 0 }, lines };
+    return {
+      ok: code === 0 && !!m && !leaks.length,
+      counts: m ? { passed: +m[1], failed: +m[2], skipped: +(m[3] ?? 0) } : { passed: 0, failed: 1, skipped: 0 },
+      lines,
+    };
   } finally {
     await bounded('browser', b.close());
     await bounded('code-server', cs.stop());
@@ -97,7 +128,21 @@ async function runIn(workspace: Workspace): Promise<{ ok: boolean; counts: { pas
 
 /** Cleanup that cannot hang the test command. */
 function bounded(what: string, p: Promise<unknown>, ms = 15_000) {
-  return Promise.race([p.catch((e) => console.error(`closing ${what}: ${e}`)), new Promise((r) => setTimeout(() => { console.error(`closing ${what} took over ${ms} ms; going on`); r(undefined); }, ms).unref())]);
+  return Promise.race([
+    p.catch((e) => console.error(`closing ${what}: ${e}`)),
+    new Promise((r) =>
+      setTimeout(() => {
+        console.error(`closing ${what} took over ${ms} ms; going on`);
+        r(undefined);
+      }, ms).unref(),
+    ),
+  ]);
 }
 
-main().then(() => process.exit(process.exitCode ?? 0), (e) => { console.error(e); process.exit(1); });
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

@@ -10,7 +10,15 @@ export type Answer =
   | { back: true }
   | { dismiss: true };
 
-export interface Recorded { kind: string; title?: string; message?: string; step?: number; totalSteps?: number; labels?: string[]; validation?: string }
+export interface Recorded {
+  kind: string;
+  title?: string;
+  message?: string;
+  step?: number;
+  totalSteps?: number;
+  labels?: string[];
+  validation?: string;
+}
 
 /**
  * Answers prompts from a script, in order, and records every prompt and notification.
@@ -23,7 +31,10 @@ export class ScriptedPrompter implements Prompter {
 
   constructor(private readonly answers: Answer[]) {}
 
-  onNotify(fn: (message: string, actions: string[]) => string | undefined) { this.notifyAnswers.push(fn); return this; }
+  onNotify(fn: (message: string, actions: string[]) => string | undefined) {
+    this.notifyAnswers.push(fn);
+    return this;
+  }
 
   private next(kind: string, title?: string): Answer {
     const a = this.answers.shift();
@@ -33,25 +44,44 @@ export class ScriptedPrompter implements Prompter {
 
   async pick<T>(opts: PickOptions<T>): Promise<T | Back | undefined> {
     const items = await opts.items;
-    this.recorded.push({ kind: 'pick', title: opts.title, step: opts.step, totalSteps: opts.totalSteps, labels: items.map((i) => i.label) });
+    this.recorded.push({
+      kind: 'pick',
+      title: opts.title,
+      step: opts.step,
+      totalSteps: opts.totalSteps,
+      labels: items.map((i) => i.label),
+    });
     const a = this.next('pick', opts.title);
     if ('back' in a) return BACK;
     if ('dismiss' in a) return undefined;
     if ('type' in a) {
       if (!opts.typed) throw new Error(`ScriptedPrompter: "${opts.title}" does not take typed values`);
       const error = opts.typed.validate(a.type);
-      if (error) { this.recorded.push({ kind: 'validation', title: opts.title, validation: error }); throw new ValidationRejected(error); }
+      if (error) {
+        this.recorded.push({ kind: 'validation', title: opts.title, validation: error });
+        throw new ValidationRejected(error);
+      }
       return opts.typed.toValue(a.type);
     }
-    if (!('pick' in a)) throw new Error(`ScriptedPrompter: expected a pick answer for "${opts.title}", got ${JSON.stringify(a)}`);
+    if (!('pick' in a))
+      throw new Error(`ScriptedPrompter: expected a pick answer for "${opts.title}", got ${JSON.stringify(a)}`);
     const found = typeof a.pick === 'function' ? a.pick(items) : items.find((i) => i.label === a.pick);
-    if (!found) throw new Error(`ScriptedPrompter: "${String(a.pick)}" is not among ${items.map((i) => i.label).join(', ')} in "${opts.title}"`);
+    if (!found)
+      throw new Error(
+        `ScriptedPrompter: "${String(a.pick)}" is not among ${items.map((i) => i.label).join(', ')} in "${opts.title}"`,
+      );
     return found.value;
   }
 
   async pickMany<T>(opts: PickOptions<T>): Promise<T[] | Back | undefined> {
     const items = await opts.items;
-    this.recorded.push({ kind: 'pickMany', title: opts.title, step: opts.step, totalSteps: opts.totalSteps, labels: items.map((i) => i.label) });
+    this.recorded.push({
+      kind: 'pickMany',
+      title: opts.title,
+      step: opts.step,
+      totalSteps: opts.totalSteps,
+      labels: items.map((i) => i.label),
+    });
     const a = this.next('pickMany', opts.title);
     if ('back' in a) return BACK;
     if ('dismiss' in a) return undefined;
@@ -70,7 +100,10 @@ export class ScriptedPrompter implements Prompter {
     if ('dismiss' in a) return undefined;
     if (!('input' in a)) throw new Error(`ScriptedPrompter: expected input for "${opts.title}"`);
     const error = opts.validate(a.input);
-    if (error) { this.recorded.push({ kind: 'validation', title: opts.title, validation: error }); throw new ValidationRejected(error); }
+    if (error) {
+      this.recorded.push({ kind: 'validation', title: opts.title, validation: error });
+      throw new ValidationRejected(error);
+    }
     return a.input;
   }
 
@@ -83,11 +116,16 @@ export class ScriptedPrompter implements Prompter {
 
   async notify(kind: 'info' | 'warning' | 'error', message: string, ...actions: string[]): Promise<string | undefined> {
     this.notifications.push({ kind, message, actions });
-    for (const f of this.notifyAnswers) { const r = f(message, actions); if (r) return r; }
+    for (const f of this.notifyAnswers) {
+      const r = f(message, actions);
+      if (r) return r;
+    }
     return undefined;
   }
 
-  get remaining() { return this.answers.length; }
+  get remaining() {
+    return this.answers.length;
+  }
 }
 
 /** A scripted value that the prompt's validation refused: the message names the rule. */

@@ -10,22 +10,39 @@ export const SECRET_PATTERNS: [string, RegExp][] = [
 ];
 
 /** Files under `roots` (recursively, text up to 5 MB) that contain a secret or one of `exact`. */
-export function scanForSecrets(roots: string[], exact: string[] = [], since = 0, skip: (p: string) => boolean = () => false): { file: string; what: string }[] {
+export function scanForSecrets(
+  roots: string[],
+  exact: string[] = [],
+  since = 0,
+  skip: (p: string) => boolean = () => false,
+): { file: string; what: string }[] {
   const found: { file: string; what: string }[] = [];
   const visit = (p: string, depth: number) => {
     let st: fs.Stats;
-    try { st = fs.lstatSync(p); } catch { return; }
+    try {
+      st = fs.lstatSync(p);
+    } catch {
+      return;
+    }
     if (st.isSymbolicLink() || skip(p)) return;
     if (st.isDirectory()) {
       if (depth > 8) return;
       let entries: string[] = [];
-      try { entries = fs.readdirSync(p); } catch { return; }
+      try {
+        entries = fs.readdirSync(p);
+      } catch {
+        return;
+      }
       for (const e of entries) visit(path.join(p, e), depth + 1);
       return;
     }
     if (!st.isFile() || st.size > 5 * 1024 * 1024 || st.mtimeMs < since) return;
     let text: string;
-    try { text = fs.readFileSync(p, 'utf8'); } catch { return; }
+    try {
+      text = fs.readFileSync(p, 'utf8');
+    } catch {
+      return;
+    }
     for (const [what, re] of SECRET_PATTERNS) if (re.test(text)) found.push({ file: p, what });
     for (const s of exact) if (s && text.includes(s)) found.push({ file: p, what: 'a secret of this run' });
   };
@@ -38,8 +55,15 @@ export function findFiles(root: string, re: RegExp): string[] {
   const out: string[] = [];
   const visit = (p: string) => {
     let st: fs.Stats;
-    try { st = fs.lstatSync(p); } catch { return; }
-    if (st.isDirectory()) { for (const e of fs.readdirSync(p)) visit(path.join(p, e)); return; }
+    try {
+      st = fs.lstatSync(p);
+    } catch {
+      return;
+    }
+    if (st.isDirectory()) {
+      for (const e of fs.readdirSync(p)) visit(path.join(p, e));
+      return;
+    }
     if (re.test(p)) out.push(p);
   };
   visit(root);

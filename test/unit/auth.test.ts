@@ -13,26 +13,59 @@ describe('cloud endpoints from microsoft-sovereign-cloud settings', () => {
   });
 
   it('knows the sovereign clouds, which sign in through microsoft-sovereign-cloud', () => {
-    assert.equal(resolveCloud({ environment: 'ChinaCloud' }).resourceManagerEndpoint, 'https://management.chinacloudapi.cn/');
-    assert.equal(resolveCloud({ environment: 'USGovernment' }).resourceManagerEndpoint, 'https://management.usgovcloudapi.net/');
+    assert.equal(
+      resolveCloud({ environment: 'ChinaCloud' }).resourceManagerEndpoint,
+      'https://management.chinacloudapi.cn/',
+    );
+    assert.equal(
+      resolveCloud({ environment: 'USGovernment' }).resourceManagerEndpoint,
+      'https://management.usgovcloudapi.net/',
+    );
     assert.equal(resolveCloud({ environment: 'USGovernment' }).authProviderId, 'microsoft-sovereign-cloud');
   });
 
   it('takes a custom environment, adding the trailing slash the scope needs', () => {
-    const c = resolveCloud({ environment: 'custom', customEnvironment: { name: 'Azure Stack', resourceManagerEndpointUrl: 'https://management.local.azurestack.external', portalUrl: 'https://portal.local' } });
+    const c = resolveCloud({
+      environment: 'custom',
+      customEnvironment: {
+        name: 'Azure Stack',
+        resourceManagerEndpointUrl: 'https://management.local.azurestack.external',
+        portalUrl: 'https://portal.local',
+      },
+    });
     assert.equal(c.resourceManagerEndpoint, 'https://management.local.azurestack.external/');
     assert.equal(armScope(c), 'https://management.local.azurestack.external/.default');
     assert.equal(c.displayName, 'Azure Stack');
     assert.equal(portalLink(c, 't1', '/subscriptions/s/x'), 'https://portal.local/#@t1/resource/subscriptions/s/x');
     // VS Code's Microsoft account needs every field; this extension only the ARM endpoint.
-    assert.deepEqual(c.vsCodeAccountMissing, ['managementEndpointUrl', 'activeDirectoryEndpointUrl', 'activeDirectoryResourceId']);
-    const complete = resolveCloud({ environment: 'custom', customEnvironment: { name: 'n', portalUrl: 'https://p', managementEndpointUrl: 'https://m/', resourceManagerEndpointUrl: 'https://r/', activeDirectoryEndpointUrl: 'https://a/', activeDirectoryResourceId: 'https://r/' } });
+    assert.deepEqual(c.vsCodeAccountMissing, [
+      'managementEndpointUrl',
+      'activeDirectoryEndpointUrl',
+      'activeDirectoryResourceId',
+    ]);
+    const complete = resolveCloud({
+      environment: 'custom',
+      customEnvironment: {
+        name: 'n',
+        portalUrl: 'https://p',
+        managementEndpointUrl: 'https://m/',
+        resourceManagerEndpointUrl: 'https://r/',
+        activeDirectoryEndpointUrl: 'https://a/',
+        activeDirectoryResourceId: 'https://r/',
+      },
+    });
     assert.equal(complete.vsCodeAccountMissing, undefined);
   });
 
   it('names the setting that is wrong', () => {
-    assert.throws(() => resolveCloud({ environment: 'custom' }), (e: Error) => e instanceof CloudConfigurationError && /resourceManagerEndpointUrl is required/.test(e.message));
-    assert.throws(() => resolveCloud({ environment: 'custom', customEnvironment: { resourceManagerEndpointUrl: 'http://x' } }), /must use https/);
+    assert.throws(
+      () => resolveCloud({ environment: 'custom' }),
+      (e: Error) => e instanceof CloudConfigurationError && /resourceManagerEndpointUrl is required/.test(e.message),
+    );
+    assert.throws(
+      () => resolveCloud({ environment: 'custom', customEnvironment: { resourceManagerEndpointUrl: 'http://x' } }),
+      /must use https/,
+    );
     assert.throws(() => resolveCloud({ environment: 'Mars' }), /not one of ChinaCloud, USGovernment or custom/);
   });
 

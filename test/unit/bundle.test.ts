@@ -10,6 +10,9 @@ describe('the activation bundle', () => {
     const inputs = Object.keys(meta.outputs['dist/extension.js'].inputs);
     assert.ok(inputs.length > 10, 'the bundle was read');
     // @vscode/l10n (5 KiB, no dependency) translates the strings of the code without `vscode` that the tree shows.
-    assert.deepEqual(inputs.filter((i) => i.includes('node_modules/')), ['node_modules/@vscode/l10n/dist/main.js']);
+    assert.deepEqual(
+      inputs.filter((i) => i.includes('node_modules/')),
+      ['node_modules/@vscode/l10n/dist/main.js'],
+    );
   });
 });

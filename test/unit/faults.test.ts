@@ -17,29 +17,72 @@ import { rolloutState } from '../../src/workloadIdentity/connect/rollout';
 
 type Env = Awaited<ReturnType<typeof withSim>>;
 
-interface Scenario { name: string; ops: string[]; request(env: Env): BindRequest }
+interface Scenario {
+  name: string;
+  ops: string[];
+  request(env: Env): BindRequest;
+}
 
-const clusterOf = (env: Env, name: string) => clusterFromRaw([...env.sim.state.clusters.values()].find((x) => x.name === name)!.resource);
-const vaultOf = (env: Env, name: string) => vaultFromRaw([...env.sim.state.vaults.values()].find((v) => v.name === name)!);
-const newIdentity = (name: string, rg: string) => ({ kind: 'new' as const, subscriptionId: SUB_PROD, resourceGroup: rg, name, location: 'eastus' });
+const clusterOf = (env: Env, name: string) =>
+  clusterFromRaw([...env.sim.state.clusters.values()].find((x) => x.name === name)!.resource);
+const vaultOf = (env: Env, name: string) =>
+  vaultFromRaw([...env.sim.state.vaults.values()].find((v) => v.name === name)!);
+const newIdentity = (name: string, rg: string) => ({
+  kind: 'new' as const,
+  subscriptionId: SUB_PROD,
+  resourceGroup: rg,
+  name,
+  location: 'eastus',
+});
 
 const scenarios: Scenario[] = [
   {
     // Only the cluster's own operations run against a cluster that needs enabling: each update waits out a poll.
     name: 'cluster that needs enabling',
     ops: ['managedClusters.get', 'managedClusters.createOrUpdate', 'managedClusters.getOperation'],
-    request: (env) => ({ cluster: clusterOf(env, 'aks-petclinic'), namespace: 'spring-petclinic', serviceAccount: 'web', vault: vaultOf(env, 'kv-petclinic'), identity: newIdentity('id-web', 'rg-petclinic'), permissions: ['secrets'] }),
+    request: (env) => ({
+      cluster: clusterOf(env, 'aks-petclinic'),
+      namespace: 'spring-petclinic',
+      serviceAccount: 'web',
+      vault: vaultOf(env, 'kv-petclinic'),
+      identity: newIdentity('id-web', 'rg-petclinic'),
+      permissions: ['secrets'],
+    }),
   },
   {
     name: 'access policies, new identity, new namespace',
-    ops: ['managedClusters.listClusterUserCredentials', 'userAssignedIdentities.get', 'userAssignedIdentities.createOrUpdate', 'vaults.get', 'vaults.updateAccessPolicy',
-      'federatedIdentityCredentials.createOrUpdate', 'kube.namespaces.list', 'kube.namespaces.apply', 'kube.serviceaccounts.get', 'kube.serviceaccounts.apply'],
-    request: (env) => ({ cluster: clusterOf(env, 'aks-payments'), namespace: 'orders', serviceAccount: 'orders-api', vault: vaultOf(env, 'kv-petclinic'), identity: newIdentity('id-orders', 'rg-payments'), permissions: ['secrets', 'keys', 'certificates'] }),
+    ops: [
+      'managedClusters.listClusterUserCredentials',
+      'userAssignedIdentities.get',
+      'userAssignedIdentities.createOrUpdate',
+      'vaults.get',
+      'vaults.updateAccessPolicy',
+      'federatedIdentityCredentials.createOrUpdate',
+      'kube.namespaces.list',
+      'kube.namespaces.apply',
+      'kube.serviceaccounts.get',
+      'kube.serviceaccounts.apply',
+    ],
+    request: (env) => ({
+      cluster: clusterOf(env, 'aks-payments'),
+      namespace: 'orders',
+      serviceAccount: 'orders-api',
+      vault: vaultOf(env, 'kv-petclinic'),
+      identity: newIdentity('id-orders', 'rg-payments'),
+      permissions: ['secrets', 'keys', 'certificates'],
+    }),
   },
   {
     name: 'private cluster through run-command',
     ops: ['managedClusters.runCommand', 'managedClusters.getCommandResult'],
-    request: (env) => ({ cluster: clusterOf(env, 'aks-private'), namespace: 'ledger', serviceAccount: 'ledger-sa', vault: vaultOf(env, 'kv-payments'), identity: newIdentity('id-ledger', 'rg-secure'), permissions: ['secrets'] }),
+    request: (env) => ({
+      cluster: clusterOf(env, 'aks-private'),
+      namespace: 'ledger',
+      serviceAccount: 'ledger-sa',
+      vault: vaultOf(env, 'kv-payments'),
+      identity: newIdentity('id-ledger', 'rg-secure'),
+      permissions: ['secrets'],
+    }),
   },
   {
     name: 'RBAC vault, existing identity',
@@ -47,9 +90,26 @@ const scenarios: Scenario[] = [
     request(env) {
       const c = clusterOf(env, 'aks-payments');
       const i = [...env.sim.state.identities.values()].find((r) => r.resource.name === 'id-shared-tools')!.resource;
-      return { cluster: c, namespace: 'payments', serviceAccount: 'ledger', vault: vaultOf(env, 'kv-payments'),
-        identity: { kind: 'existing', identity: { id: i.id, subscriptionId: SUB_PROD, resourceGroup: 'rg-petclinic', name: i.name, location: 'eastus', clientId: i.properties.clientId, principalId: i.properties.principalId, tenantId: i.properties.tenantId } },
-        permissions: ['secrets', 'keys', 'certificates'] };
+      return {
+        cluster: c,
+        namespace: 'payments',
+        serviceAccount: 'ledger',
+        vault: vaultOf(env, 'kv-payments'),
+        identity: {
+          kind: 'existing',
+          identity: {
+            id: i.id,
+            subscriptionId: SUB_PROD,
+            resourceGroup: 'rg-petclinic',
+            name: i.name,
+            location: 'eastus',
+            clientId: i.properties.clientId,
+            principalId: i.properties.principalId,
+            tenantId: i.properties.tenantId,
+          },
+        },
+        permissions: ['secrets', 'keys', 'certificates'],
+      };
     },
   },
 ];
@@ -60,38 +120,88 @@ const KINDS: FaultKind[] = ['429', '500', '503', 'reset', 'timeout', '409', 'lro
 function world(env: Env) {
   const ids = [...env.sim.state.identities.values()];
   const principals = new Map(ids.map((r) => [r.resource.properties.principalId, r.resource.name]));
-  const issuers = new Set([...env.sim.state.clusters.values()].map((c) => c.resource.properties.oidcIssuerProfile?.issuerURL).filter(Boolean));
+  const issuers = new Set(
+    [...env.sim.state.clusters.values()].map((c) => c.resource.properties.oidcIssuerProfile?.issuerURL).filter(Boolean),
+  );
   return JSON.stringify({
     // Issuer URLs are new GUIDs after each reset: compare that each names a cluster's issuer exactly.
-    identities: ids.map((r) => `${r.resource.name}:${[...r.credentials.values()].map((c) => `${c.name}|${c.properties.subject}|${c.properties.audiences}|${issuers.has(c.properties.issuer)}`).sort().join(',')}`).sort(),
-    policies: [...env.sim.state.vaults.values()].map((v) => v.properties.accessPolicies.map((p: any) => `${principals.get(p.objectId) ?? p.objectId}:${JSON.stringify(p.permissions)}`).sort()),
-    roles: [...env.sim.state.roleAssignments.values()].map((a) => `${principals.get(a.properties.principalId) ?? a.properties.principalId}:${a.properties.roleDefinitionId.split('/').pop()}`).sort(),
-    serviceAccounts: [...env.sim.state.clusters.values()].flatMap((c) => [...c.kube.serviceAccounts.entries()].map(([k, sa]) => `${c.name}/${k}:${Object.keys(sa.metadata.annotations ?? {}).sort().join('+')}`)).sort(),
-    namespaces: [...env.sim.state.clusters.values()].map((c) => `${c.name}:${[...c.kube.namespaces.keys()].sort().join('+')}`),
-    clusters: [...env.sim.state.clusters.values()].map((c) => `${c.name}:${c.resource.properties.provisioningState}:${!!c.resource.properties.securityProfile?.workloadIdentity?.enabled}:${c.violations.length}`),
+    identities: ids
+      .map(
+        (r) =>
+          `${r.resource.name}:${[...r.credentials.values()]
+            .map(
+              (c) => `${c.name}|${c.properties.subject}|${c.properties.audiences}|${issuers.has(c.properties.issuer)}`,
+            )
+            .sort()
+            .join(',')}`,
+      )
+      .sort(),
+    policies: [...env.sim.state.vaults.values()].map((v) =>
+      v.properties.accessPolicies
+        .map((p: any) => `${principals.get(p.objectId) ?? p.objectId}:${JSON.stringify(p.permissions)}`)
+        .sort(),
+    ),
+    roles: [...env.sim.state.roleAssignments.values()]
+      .map(
+        (a) =>
+          `${principals.get(a.properties.principalId) ?? a.properties.principalId}:${a.properties.roleDefinitionId.split('/').pop()}`,
+      )
+      .sort(),
+    serviceAccounts: [...env.sim.state.clusters.values()]
+      .flatMap((c) =>
+        [...c.kube.serviceAccounts.entries()].map(
+          ([k, sa]) =>
+            `${c.name}/${k}:${Object.keys(sa.metadata.annotations ?? {})
+              .sort()
+              .join('+')}`,
+        ),
+      )
+      .sort(),
+    namespaces: [...env.sim.state.clusters.values()].map(
+      (c) => `${c.name}:${[...c.kube.namespaces.keys()].sort().join('+')}`,
+    ),
+    clusters: [...env.sim.state.clusters.values()].map(
+      (c) =>
+        `${c.name}:${c.resource.properties.provisioningState}:${!!c.resource.properties.securityProfile?.workloadIdentity?.enabled}:${c.violations.length}`,
+    ),
   });
 }
 
 describe('faults at every operation Bind uses', () => {
   let env: Env;
   const table: string[] = [];
-  before(async () => { env = await withSim({ requestTimeoutMs: 400, config: { clusterUpdateMs: 50, pollRetryAfterSeconds: 1, credentialWriteMs: 0 } }); });
+  before(async () => {
+    env = await withSim({
+      requestTimeoutMs: 400,
+      config: { clusterUpdateMs: 50, pollRetryAfterSeconds: 1, credentialWriteMs: 0 },
+    });
+  });
   after(async () => {
     await env.sim.stop();
-    console.log(`\nFault matrix (transient: one failure; outcome, then whether the final state equals a fault-free run)\n${table.join('\n')}`);
+    console.log(
+      `\nFault matrix (transient: one failure; outcome, then whether the final state equals a fault-free run)\n${table.join('\n')}`,
+    );
   });
 
   for (const sc of scenarios) {
     it(sc.name, async () => {
       env.sim.reset();
-      const bind = () => runBind(sc.request(env), { ...env.services.bindDeps(), sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))) }, { signal: new AbortController().signal });
+      const bind = () =>
+        runBind(
+          sc.request(env),
+          { ...env.services.bindDeps(), sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))) },
+          { signal: new AbortController().signal },
+        );
       await bind();
       const clean = world(env);
       table.push(`| ${sc.name} | ${KINDS.join(' | ')} |`);
       for (const op of sc.ops) {
         const row: string[] = [];
         for (const kind of KINDS) {
-          if (kind === 'lroFailed' && op !== 'managedClusters.createOrUpdate') { row.push('n/a'); continue; }
+          if (kind === 'lroFailed' && op !== 'managedClusters.createOrUpdate') {
+            row.push('n/a');
+            continue;
+          }
           env.sim.reset();
           env.sim.addFault({ op, kind, count: 1 });
           let outcome: string;
@@ -120,7 +230,9 @@ describe('faults at every operation Bind uses', () => {
 describe('faults at every operation the tree uses', () => {
   let env: Env;
   const table: string[] = [];
-  before(async () => { env = await withSim({ requestTimeoutMs: 400 }); });
+  before(async () => {
+    env = await withSim({ requestTimeoutMs: 400 });
+  });
   after(async () => {
     await env.sim.stop();
     console.log(`\nTree fault matrix (transient: one failure; permanent: every call fails)\n${table.join('\n')}`);
@@ -128,10 +240,14 @@ describe('faults at every operation the tree uses', () => {
 
   const load = async () => {
     const subs = await env.services.listSubscriptions();
-    return loadInventory(env.services.inventory, subs.map((s) => s.subscriptionId));
+    return loadInventory(
+      env.services.inventory,
+      subs.map((s) => s.subscriptionId),
+    );
   };
   // Issuer URLs get new GUIDs at every reset of the simulator.
-  const normalized = (inv: unknown) => JSON.stringify(inv).replace(/(oic\.prod-aks\.azure\.com\/)[^"]+"/g, '$1<issuer>"');
+  const normalized = (inv: unknown) =>
+    JSON.stringify(inv).replace(/(oic\.prod-aks\.azure\.com\/)[^"]+"/g, '$1<issuer>"');
 
   it('subscriptions, Resource Graph and the per-subscription listing', async () => {
     env.sim.reset();
@@ -142,7 +258,11 @@ describe('faults at every operation the tree uses', () => {
     for (const op of ops) {
       const row: string[] = [];
       // The listing fallback runs only when Resource Graph refuses.
-      const setup = () => { env.sim.reset(); if (!['subscriptions.list', 'resources.query'].includes(op)) env.sim.addFault({ op: 'resources.query', kind: '403', count: 0 }); };
+      const setup = () => {
+        env.sim.reset();
+        if (!['subscriptions.list', 'resources.query'].includes(op))
+          env.sim.addFault({ op: 'resources.query', kind: '403', count: 0 });
+      };
       for (const kind of kinds) {
         setup();
         env.sim.addFault({ op, kind, count: 1 });
@@ -152,16 +272,23 @@ describe('faults at every operation the tree uses', () => {
       }
       setup();
       env.sim.addFault({ op, kind: '403', count: 0 });
-      const outcome = await load().then((inv) => {
-        const failed = inv.filter((i) => i.error);
-        if (op === 'resources.query') { assert.equal(failed.length, 0); assert.equal(normalized(inv), clean); return 'fell back to listing, loaded'; }
-        assert.equal(failed.length, inv.length, `${op}: each subscription shows its error`);
-        assert.match(failed[0].error!, /AuthorizationFailed/);
-        return 'error node with Retry per subscription';
-      }, (e) => {
-        assert.equal(op, 'subscriptions.list', String(e));
-        return 'error node with Retry at the root';
-      });
+      const outcome = await load().then(
+        (inv) => {
+          const failed = inv.filter((i) => i.error);
+          if (op === 'resources.query') {
+            assert.equal(failed.length, 0);
+            assert.equal(normalized(inv), clean);
+            return 'fell back to listing, loaded';
+          }
+          assert.equal(failed.length, inv.length, `${op}: each subscription shows its error`);
+          assert.match(failed[0].error!, /AuthorizationFailed/);
+          return 'error node with Retry per subscription';
+        },
+        (e) => {
+          assert.equal(op, 'subscriptions.list', String(e));
+          return 'error node with Retry at the root';
+        },
+      );
       row.push(outcome);
       table.push(`| ${op} | ${row.join(' | ')} |`);
     }
@@ -178,14 +305,18 @@ describe('faults at every operation the tree uses', () => {
     for (const inv of loads) assert.equal(normalized(inv), clean);
     const queries = env.sim.log.filter((r) => r.op === 'resources.query').map((r) => r.status);
     assert.ok(queries.filter((s) => s === 200).length === 3, String(queries));
-    table.push(`| resources.query, quota of 1 a window, 3 loads at once | loaded (${queries.filter((s) => s === 429).length} answered 429 and were sent again after Retry-After) |`);
+    table.push(
+      `| resources.query, quota of 1 a window, 3 loads at once | loaded (${queries.filter((s) => s === 429).length} answered 429 and were sent again after Retry-After) |`,
+    );
   });
 });
 
 describe('faults at every operation Verify uses', () => {
   let env: Env;
   const table: string[] = [];
-  before(async () => { env = await withSim({ requestTimeoutMs: 400, config: { credentialWriteMs: 0 } }); });
+  before(async () => {
+    env = await withSim({ requestTimeoutMs: 400, config: { credentialWriteMs: 0 } });
+  });
   after(async () => {
     await env.sim.stop();
     console.log(`\nVerify fault matrix (transient: one failure; permanent: every call fails)\n${table.join('\n')}`);
@@ -193,12 +324,17 @@ describe('faults at every operation Verify uses', () => {
 
   const deps = () => verifyDepsFor(env.services);
   // The seeded hand-made binding: a credential issuer without its slash, and a policy on an RBAC vault.
-  const target = () => ({ cluster: clusterOf(env, 'aks-payments'), namespace: 'checkout', serviceAccount: 'checkout-api' });
+  const target = () => ({
+    cluster: clusterOf(env, 'aks-payments'),
+    namespace: 'checkout',
+    serviceAccount: 'checkout-api',
+  });
   // Every reset makes new GUIDs and timestamps.
-  const normalized = (x: unknown) => JSON.stringify(x)
-    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '<guid>')
-    .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<time>')
-    .replace(/(-7d9f8c6b5-)\w{5}/g, '$1<pod>');
+  const normalized = (x: unknown) =>
+    JSON.stringify(x)
+      .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '<guid>')
+      .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<time>')
+      .replace(/(-7d9f8c6b5-)\w{5}/g, '$1<pod>');
   const checks = async () => normalized((await verifyBinding(target(), deps())).report.checks);
 
   it('reads: transient faults are retried to the same report; a denied read marks its checks and the rest still run', async () => {
@@ -206,8 +342,19 @@ describe('faults at every operation Verify uses', () => {
     const clean = await checks();
     const kinds: FaultKind[] = ['429', '500', '503', 'reset', 'timeout'];
     table.push(`| operation | ${kinds.join(' | ')} | permanent 403 |`);
-    const ops = ['resources.query', 'managedClusters.get', 'managedClusters.listClusterUserCredentials', 'kube.mutatingwebhookconfigurations.list', 'kube.serviceaccounts.get',
-      'kube.pods.list', 'kube.replicasets.list', 'userAssignedIdentities.listBySubscription', 'federatedIdentityCredentials.list', 'roleAssignments.listForScope', 'vaults.get'];
+    const ops = [
+      'resources.query',
+      'managedClusters.get',
+      'managedClusters.listClusterUserCredentials',
+      'kube.mutatingwebhookconfigurations.list',
+      'kube.serviceaccounts.get',
+      'kube.pods.list',
+      'kube.replicasets.list',
+      'userAssignedIdentities.listBySubscription',
+      'federatedIdentityCredentials.list',
+      'roleAssignments.listForScope',
+      'vaults.get',
+    ];
     for (const op of ops) {
       const row: string[] = [];
       for (const kind of kinds) {
@@ -226,8 +373,14 @@ describe('faults at every operation Verify uses', () => {
         row.push('fell back to listing, same report');
       } else {
         assert.ok(marked.length > 0, `${op}: a denied read marks the checks that needed it`);
-        assert.ok(marked.every((c) => /Could not read what this check needs: AuthorizationFailed|Forbidden/.test(c.message)), `${op}: ${marked.map((c) => c.message).join(' / ')}`);
-        assert.ok(report.checks.some((c) => c.status !== 'error' && c.status !== 'skip'), `${op}: the other checks still ran`);
+        assert.ok(
+          marked.every((c) => /Could not read what this check needs: AuthorizationFailed|Forbidden/.test(c.message)),
+          `${op}: ${marked.map((c) => c.message).join(' / ')}`,
+        );
+        assert.ok(
+          report.checks.some((c) => c.status !== 'error' && c.status !== 'skip'),
+          `${op}: the other checks still ran`,
+        );
         row.push(`${marked.map((c) => c.key).join(', ')} marked unreadable`);
       }
       assert.deepEqual(writes(env.sim), [], `${op}: verifying sent no write`);
@@ -257,7 +410,9 @@ describe('faults at every operation Verify uses', () => {
         env.sim.reset();
         env.sim.addFault({ op, kind, count: 1 });
         let outcome = 'fixed';
-        try { await fixBoth(); } catch (e) {
+        try {
+          await fixBoth();
+        } catch (e) {
           assert.match(String((e as Error).message), /\S/);
           env.sim.faults.clear();
           await fixBoth();
@@ -274,29 +429,52 @@ describe('faults at every operation Verify uses', () => {
 describe('faults at every call Test Binding makes', () => {
   let env: Env;
   const table: string[] = [];
-  before(async () => { env = await withSim({ requestTimeoutMs: 400, retryDelayMs: 50 }); });
+  before(async () => {
+    env = await withSim({ requestTimeoutMs: 400, retryDelayMs: 50 });
+  });
   after(async () => {
     await env.sim.stop();
     console.log(`\nTest Binding fault matrix (once: one failure; every time: each call fails)\n${table.join('\n')}`);
   });
 
   it('a fault once is retried to the same result or stops at its stage; every time, it stops at its stage with the later ones skipped; no stage passes on an answer it did not get', async () => {
-    const target = () => ({ cluster: clusterOf(env, 'aks-payments'), namespace: 'payments', serviceAccount: 'payments-api' });
-    const run = async () => (await verifyAndTest(target(), probeDepsFor(env.services), { propagationWaitMs: 0 })).report.checks
-      .filter((c) => ['token', 'exchange', 'keyVault'].includes(c.id)).map((c) => `${c.key}:${c.status}`).join(' ');
+    const target = () => ({
+      cluster: clusterOf(env, 'aks-payments'),
+      namespace: 'payments',
+      serviceAccount: 'payments-api',
+    });
+    const run = async () =>
+      (await verifyAndTest(target(), probeDepsFor(env.services), { propagationWaitMs: 0 })).report.checks
+        .filter((c) => ['token', 'exchange', 'keyVault'].includes(c.id))
+        .map((c) => `${c.key}:${c.status}`)
+        .join(' ');
     env.sim.reset();
     const clean = await run();
     assert.equal(clean, 'token:pass exchange:pass keyVault:kv-payments:secrets:pass');
     const kinds: FaultKind[] = ['429', '500', '503', 'reset', 'timeout', '409'];
-    table.push(`| operation | ${kinds.map((k) => `${k} once`).join(' | ')} | ${kinds.map((k) => `${k} every time`).join(' | ')} |`);
-    const stageOf: Record<string, string> = { 'kube.serviceaccounts.token': 'token', 'entra.openidConfiguration': 'exchange', 'entra.token': 'exchange', 'keyvault.secrets.get': 'keyVault:kv-payments:secrets' };
+    table.push(
+      `| operation | ${kinds.map((k) => `${k} once`).join(' | ')} | ${kinds.map((k) => `${k} every time`).join(' | ')} |`,
+    );
+    const stageOf: Record<string, string> = {
+      'kube.serviceaccounts.token': 'token',
+      'entra.openidConfiguration': 'exchange',
+      'entra.token': 'exchange',
+      'keyvault.secrets.get': 'keyVault:kv-payments:secrets',
+    };
     const stages = [...new Set(Object.values(stageOf))];
     // What each stage's pass rests on: an answer from the service (Key Vault's 404 for a name that does not exist).
-    const answered = (op: string) => env.sim.log.some((r) => r.op === op && !r.fault && (r.status < 300 || (op === 'keyvault.secrets.get' && r.status === 404)));
-    const marksOf = (result: string) => Object.fromEntries(result.split(' ').map((x) => [x.slice(0, x.lastIndexOf(':')), x.slice(x.lastIndexOf(':') + 1)]));
+    const answered = (op: string) =>
+      env.sim.log.some(
+        (r) => r.op === op && !r.fault && (r.status < 300 || (op === 'keyvault.secrets.get' && r.status === 404)),
+      );
+    const marksOf = (result: string) =>
+      Object.fromEntries(
+        result.split(' ').map((x) => [x.slice(0, x.lastIndexOf(':')), x.slice(x.lastIndexOf(':') + 1)]),
+      );
     const seenOnly = (result: string, label: string) => {
       const marks = marksOf(result);
-      for (const [op, stage] of Object.entries(stageOf)) if (marks[stage] === 'pass') assert.ok(answered(op), `${label}: ${stage} passed without an answer from ${op}`);
+      for (const [op, stage] of Object.entries(stageOf))
+        if (marks[stage] === 'pass') assert.ok(answered(op), `${label}: ${stage} passed without an answer from ${op}`);
       return marks;
     };
     for (const [op, stage] of Object.entries(stageOf)) {
@@ -307,9 +485,18 @@ describe('faults at every call Test Binding makes', () => {
           env.sim.addFault({ op, kind, count });
           const result = await run();
           const marks = seenOnly(result, `${op}/${kind}/${count}`);
-          if (result === clean) { assert.equal(count, 1, `${op}/${kind}: every call failed, yet the test passed`); row.push('same result'); continue; }
+          if (result === clean) {
+            assert.equal(count, 1, `${op}/${kind}: every call failed, yet the test passed`);
+            row.push('same result');
+            continue;
+          }
           assert.ok(['fail', 'error'].includes(marks[stage]), `${op}/${kind}/${count}: ${result}`);
-          for (const s of stages.slice(stages.indexOf(stage) + 1)) assert.equal(marks[s.startsWith('keyVault') ? 'keyVault' : s], 'skip', `${op}: ${s} after a failed ${stage}`);
+          for (const s of stages.slice(stages.indexOf(stage) + 1))
+            assert.equal(
+              marks[s.startsWith('keyVault') ? 'keyVault' : s],
+              'skip',
+              `${op}: ${s} after a failed ${stage}`,
+            );
           row.push(`${stage} ${marks[stage]}`);
         }
       }
@@ -321,13 +508,17 @@ describe('faults at every call Test Binding makes', () => {
 describe('faults at every call Connect (live) makes', () => {
   let env: Env;
   const table: string[] = [];
-  before(async () => { env = await withSim({ requestTimeoutMs: 400, retryDelayMs: 20 }); });
+  before(async () => {
+    env = await withSim({ requestTimeoutMs: 400, retryDelayMs: 20 });
+  });
   after(async () => {
     await env.sim.stop();
-    console.log(`\nConnect (live) fault matrix (once: one failure, then Retry; every time: each call fails)\n${table.join('\n')}`);
+    console.log(
+      `\nConnect (live) fault matrix (once: one failure, then Retry; every time: each call fails)\n${table.join('\n')}`,
+    );
   });
 
-  it('a fault once is retried or stops at a named step and Retry finishes; every time, it stops and never says connected; the end state is a fault-free run\'s', async () => {
+  it("a fault once is retried or stops at a named step and Retry finishes; every time, it stops and never says connected; the end state is a fault-free run's", async () => {
     const rec = () => [...env.sim.state.clusters.values()].find((c) => c.name === 'aks-payments')!;
     const fresh = async () => {
       env.sim.reset();
@@ -335,8 +526,16 @@ describe('faults at every call Connect (live) makes', () => {
       const kube = await env.services.bindDeps().kube(clusterOf(env, 'aks-payments'));
       const w = toLiveWorkload(await kube.getWorkload('Deployment', 'payments', 'payments-worker'));
       const sa = rec().kube.serviceAccounts.get('payments/payments-api')!.metadata.annotations!;
-      const secrets = { name: 'payments-api-kv-payments', clientId: sa['azure.workload.identity/client-id'], tenantId: TENANT_CONTOSO, vaultName: 'kv-payments', cloud: 'AzureCloud' as const,
-        objects: [{ objectName: 'db-password', objectType: 'secret' as const }], addonEnabled: true, clusterResourceGroup: 'rg-payments' };
+      const secrets = {
+        name: 'payments-api-kv-payments',
+        clientId: sa['azure.workload.identity/client-id'],
+        tenantId: TENANT_CONTOSO,
+        vaultName: 'kv-payments',
+        cloud: 'AzureCloud' as const,
+        objects: [{ objectName: 'db-password', objectType: 'secret' as const }],
+        addonEnabled: true,
+        clusterResourceGroup: 'rg-payments',
+      };
       env.sim.log.length = 0;
       return () => connectLive(kube, w, 'payments-api', { sleep: () => Promise.resolve(), secrets });
     };
@@ -345,17 +544,33 @@ describe('faults at every call Connect (live) makes', () => {
       const dep = rec().kube.deployments.get('payments/payments-worker')!;
       const pods = [...rec().kube.pods.values()].filter((p) => p.metadata.name.startsWith('payments-worker-'));
       return JSON.stringify({
-        sa: dep.spec.template.spec.serviceAccountName, label: dep.spec.template.metadata.labels['azure.workload.identity/use'], volumes: dep.spec.template.spec.volumes?.map((v: any) => v.name),
-        done: rolloutState(dep).done, pods: pods.map((p) => `${p.status.conditions[0].status}:${p.spec.containers[0].env.some((e: any) => e.name === 'AZURE_FEDERATED_TOKEN_FILE')}`),
+        sa: dep.spec.template.spec.serviceAccountName,
+        label: dep.spec.template.metadata.labels['azure.workload.identity/use'],
+        volumes: dep.spec.template.spec.volumes?.map((v: any) => v.name),
+        done: rolloutState(dep).done,
+        pods: pods.map(
+          (p) =>
+            `${p.status.conditions[0].status}:${p.spec.containers[0].env.some((e: any) => e.name === 'AZURE_FEDERATED_TOKEN_FILE')}`,
+        ),
         spc: rec().kube.secretProviderClasses.has('payments/payments-api-kv-payments'),
       });
     };
-    await (await fresh())();
+    await (
+      await fresh()
+    )();
     const clean = world();
     assert.match(clean, /"done":true,"pods":\["True:true"\]/);
     const kinds: FaultKind[] = ['429', '500', '503', 'reset', 'timeout', '409'];
-    table.push(`| operation | ${kinds.map((k) => `${k} once`).join(' | ')} | ${kinds.map((k) => `${k} every time`).join(' | ')} |`);
-    for (const op of ['kube.secretproviderclasses.apply', 'kube.deployments.get', 'kube.deployments.apply', 'kube.pods.list', 'kube.replicasets.list']) {
+    table.push(
+      `| operation | ${kinds.map((k) => `${k} once`).join(' | ')} | ${kinds.map((k) => `${k} every time`).join(' | ')} |`,
+    );
+    for (const op of [
+      'kube.secretproviderclasses.apply',
+      'kube.deployments.get',
+      'kube.deployments.apply',
+      'kube.pods.list',
+      'kube.replicasets.list',
+    ]) {
       const row: string[] = [];
       for (const count of [1, 0]) {
         for (const kind of kinds) {
@@ -365,7 +580,11 @@ describe('faults at every call Connect (live) makes', () => {
           try {
             await connect();
             assert.equal(count, 1, `${op}/${kind}: every call failed, yet Connect said connected`);
-            assert.equal(world(), clean, `${op}/${kind}: connected, but the rollout is not where a fault-free run leaves it`);
+            assert.equal(
+              world(),
+              clean,
+              `${op}/${kind}: connected, but the rollout is not where a fault-free run leaves it`,
+            );
             outcome = 'connected';
           } catch (e) {
             assert.ok(e instanceof StepError, `${op}/${kind}/${count}: ${e}`);
@@ -385,19 +604,34 @@ describe('faults at every call Connect (live) makes', () => {
 
 describe('faults while the tree and the prompts read lists', () => {
   let env: Env;
-  before(async () => { env = await withSim({ requestTimeoutMs: 400 }); });
-  after(async () => { await env.sim.stop(); });
+  before(async () => {
+    env = await withSim({ requestTimeoutMs: 400 });
+  });
+  after(async () => {
+    await env.sim.stop();
+  });
 
   it('identities, their credentials and the tenant list: transient faults are retried to the same answer', async () => {
     const bindings = async () => {
       const ids = await env.services.identities.list(SUB_PROD);
       const creds = await Promise.all(ids.map((i) => env.services.identities.listCredentials(i)));
       const tenants = await env.services.listTenants();
-      return JSON.stringify({ ids: ids.map((i) => i.name).sort(), creds: creds.flat().map((c) => c.name).sort(), tenants: tenants.map((t) => t.tenantId) });
+      return JSON.stringify({
+        ids: ids.map((i) => i.name).sort(),
+        creds: creds
+          .flat()
+          .map((c) => c.name)
+          .sort(),
+        tenants: tenants.map((t) => t.tenantId),
+      });
     };
     env.sim.reset();
     const clean = await bindings();
-    for (const op of ['userAssignedIdentities.listBySubscription', 'federatedIdentityCredentials.list', 'tenants.list']) {
+    for (const op of [
+      'userAssignedIdentities.listBySubscription',
+      'federatedIdentityCredentials.list',
+      'tenants.list',
+    ]) {
       for (const kind of ['429', '500', '503', 'reset', 'timeout'] as FaultKind[]) {
         env.sim.reset();
         env.sim.addFault({ op, kind, count: 1 });
@@ -409,7 +643,10 @@ describe('faults while the tree and the prompts read lists', () => {
   it('namespaces and ServiceAccounts the prompts offer: transient faults are retried to the same list', async () => {
     const lists = async () => {
       const kube = await env.services.connect(clusterOf(env, 'aks-payments'));
-      return JSON.stringify({ ns: await kube.listNamespaces(), sas: (await kube.listServiceAccounts('payments')).map((s) => s.name) });
+      return JSON.stringify({
+        ns: await kube.listNamespaces(),
+        sas: (await kube.listServiceAccounts('payments')).map((s) => s.name),
+      });
     };
     env.sim.reset();
     const clean = await lists();

@@ -15,16 +15,31 @@ import type { SimState } from '../sim/model';
 
 export class RecordingLogger implements Logger {
   readonly lines: string[] = [];
-  trace(m: string) { this.lines.push(`trace ${m}`); }
-  info(m: string) { this.lines.push(`info ${m}`); }
-  warn(m: string) { this.lines.push(`warn ${m}`); }
-  error(m: string) { this.lines.push(`error ${m}`); }
-  get text() { return this.lines.join('\n'); }
+  trace(m: string) {
+    this.lines.push(`trace ${m}`);
+  }
+  info(m: string) {
+    this.lines.push(`info ${m}`);
+  }
+  warn(m: string) {
+    this.lines.push(`warn ${m}`);
+  }
+  error(m: string) {
+    this.lines.push(`error ${m}`);
+  }
+  get text() {
+    return this.lines.join('\n');
+  }
 }
 
 export const simCloud = (sim: Simulator): AzureCloud => ({
-  name: 'custom', displayName: 'Simulated Azure', resourceManagerEndpoint: `${sim.info.armUrl}/`, portalUrl: 'https://portal.azure.com', authProviderId: 'microsoft-sovereign-cloud',
-  activeDirectoryEndpoint: `${sim.info.loginUrl}/`, keyVaultResource: VAULT_RESOURCE,
+  name: 'custom',
+  displayName: 'Simulated Azure',
+  resourceManagerEndpoint: `${sim.info.armUrl}/`,
+  portalUrl: 'https://portal.azure.com',
+  authProviderId: 'microsoft-sovereign-cloud',
+  activeDirectoryEndpoint: `${sim.info.loginUrl}/`,
+  keyVaultResource: VAULT_RESOURCE,
 });
 
 /** A credential that hands out the simulator's tokens, and remembers each one it issued (for leak checks). */
@@ -45,7 +60,11 @@ export async function withSim(opts: SimOptions & { requestTimeoutMs?: number; re
   const log = new RecordingLogger();
   const credential = simCredential(sim);
   // A short timeout keeps tests of unanswered requests short; the product uses 60 s.
-  const services = createAzureServices(simCloud(sim), credential, log, { requestTimeoutMs: opts.requestTimeoutMs ?? 1500, retryDelayMs: opts.retryDelayMs ?? 50, tenantId: TENANT_CONTOSO });
+  const services = createAzureServices(simCloud(sim), credential, log, {
+    requestTimeoutMs: opts.requestTimeoutMs ?? 1500,
+    retryDelayMs: opts.retryDelayMs ?? 50,
+    tenantId: TENANT_CONTOSO,
+  });
   return { sim, log, credential, services, clients: services.clients as AzureClientFactory };
 }
 
@@ -55,7 +74,10 @@ export const writes = (sim: Simulator) => sim.log.filter(isWrite);
 /** The standard world's subscriptions as the tree lists them. */
 const standardInventory = (services: ReturnType<typeof createAzureServices>) => {
   const inventory = loadInventory(services.inventory, [SUB_PROD, SUB_DEV, SUB_FABRIKAM]);
-  return { clusters: async () => (await inventory).flatMap((i) => i.clusters), vaults: async () => (await inventory).flatMap((i) => i.vaults) };
+  return {
+    clusters: async () => (await inventory).flatMap((i) => i.clusters),
+    vaults: async () => (await inventory).flatMap((i) => i.vaults),
+  };
 };
 const fastSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.min(ms, 20)));
 
@@ -80,17 +102,61 @@ export function removeDepsFor(services: ReturnType<typeof createAzureServices>):
  * them at random, Bind deterministically).
  */
 export function worldOf(s: SimState) {
-  const principals = new Map([...s.identities.values()].map((r) => [r.resource.properties.principalId, r.resource.name]));
-  const names = new Map<string, string>([
-    ...[...s.clusters.values()].map((c) => [String(c.resource.properties.oidcIssuerProfile?.issuerURL ?? '').replace(/\/$/, ''), `issuer-of-${c.name}`] as [string, string]),
-    ...[...s.identities.values()].map((r) => [r.resource.properties.clientId, `client-id-of-${r.resource.name}`] as [string, string]),
-  ].filter(([k]) => k));
-  const permissions = (p: Record<string, string[]>) => Object.fromEntries(Object.keys(p).sort().filter((k) => p[k]?.length).map((k) => [k, p[k].map((x) => x.toLowerCase()).sort()]));
+  const principals = new Map(
+    [...s.identities.values()].map((r) => [r.resource.properties.principalId, r.resource.name]),
+  );
+  const names = new Map<string, string>(
+    [
+      ...[...s.clusters.values()].map(
+        (c) =>
+          [
+            String(c.resource.properties.oidcIssuerProfile?.issuerURL ?? '').replace(/\/$/, ''),
+            `issuer-of-${c.name}`,
+          ] as [string, string],
+      ),
+      ...[...s.identities.values()].map(
+        (r) => [r.resource.properties.clientId, `client-id-of-${r.resource.name}`] as [string, string],
+      ),
+    ].filter(([k]) => k),
+  );
+  const permissions = (p: Record<string, string[]>) =>
+    Object.fromEntries(
+      Object.keys(p)
+        .sort()
+        .filter((k) => p[k]?.length)
+        .map((k) => [k, p[k].map((x) => x.toLowerCase()).sort()]),
+    );
   const world = {
-    identities: [...s.identities.values()].map((r) => `${r.resource.name}:${JSON.stringify(r.resource.tags ?? {})}:${[...r.credentials.values()].map((c) => `${c.name}|${c.properties.subject}|${c.properties.issuer}|${c.properties.audiences}`).sort().join(',')}`).sort(),
-    policies: [...s.vaults.values()].map((v) => `${v.name}:${v.properties.accessPolicies.map((p: any) => `${principals.get(p.objectId) ?? p.objectId}=${JSON.stringify(permissions(p.permissions))}`).sort().join(';')}`),
-    roles: [...s.roleAssignments.values()].map((a) => `${principals.get(a.properties.principalId) ?? a.properties.principalId}:${a.properties.roleDefinitionId.split('/').pop()}:${a.properties.scope.toLowerCase()}:${a.properties.principalType}`).sort(),
-    serviceAccounts: [...s.clusters.values()].flatMap((c) => [...c.kube.serviceAccounts.entries()].map(([k, sa]) => `${c.name}/${k}:${JSON.stringify(sa.metadata.annotations ?? {})}:${JSON.stringify(sa.metadata.labels ?? {})}`)).sort(),
+    identities: [...s.identities.values()]
+      .map(
+        (r) =>
+          `${r.resource.name}:${JSON.stringify(r.resource.tags ?? {})}:${[...r.credentials.values()]
+            .map((c) => `${c.name}|${c.properties.subject}|${c.properties.issuer}|${c.properties.audiences}`)
+            .sort()
+            .join(',')}`,
+      )
+      .sort(),
+    policies: [...s.vaults.values()].map(
+      (v) =>
+        `${v.name}:${v.properties.accessPolicies
+          .map((p: any) => `${principals.get(p.objectId) ?? p.objectId}=${JSON.stringify(permissions(p.permissions))}`)
+          .sort()
+          .join(';')}`,
+    ),
+    roles: [...s.roleAssignments.values()]
+      .map(
+        (a) =>
+          `${principals.get(a.properties.principalId) ?? a.properties.principalId}:${a.properties.roleDefinitionId.split('/').pop()}:${a.properties.scope.toLowerCase()}:${a.properties.principalType}`,
+      )
+      .sort(),
+    serviceAccounts: [...s.clusters.values()]
+      .flatMap((c) =>
+        [...c.kube.serviceAccounts.entries()].map(
+          ([k, sa]) =>
+            `${c.name}/${k}:${JSON.stringify(sa.metadata.annotations ?? {})}:${JSON.stringify(sa.metadata.labels ?? {})}`,
+        ),
+      )
+      .sort(),
     namespaces: [...s.clusters.values()].map((c) => `${c.name}:${[...c.kube.namespaces.keys()].sort().join('+')}`),
     violations: [...s.violations, ...[...s.clusters.values()].flatMap((c) => c.violations)],
   };

@@ -19,8 +19,18 @@ type Env = Awaited<ReturnType<typeof withSim>>;
 function request(env: Env, vault: string, cluster = 'aks-payments', namespace = 'payments'): BindRequest {
   const c = clusterFromRaw([...env.sim.state.clusters.values()].find((x) => x.name === cluster)!.resource);
   return {
-    cluster: c, namespace, serviceAccount: 'orders-api', vault: vaultFromRaw([...env.sim.state.vaults.values()].find((v) => v.name === vault)!),
-    identity: { kind: 'new', subscriptionId: c.subscriptionId, resourceGroup: c.resourceGroup, name: 'id-orders', location: c.location }, permissions: ['secrets', 'keys', 'certificates'],
+    cluster: c,
+    namespace,
+    serviceAccount: 'orders-api',
+    vault: vaultFromRaw([...env.sim.state.vaults.values()].find((v) => v.name === vault)!),
+    identity: {
+      kind: 'new',
+      subscriptionId: c.subscriptionId,
+      resourceGroup: c.resourceGroup,
+      name: 'id-orders',
+      location: c.location,
+    },
+    permissions: ['secrets', 'keys', 'certificates'],
   };
 }
 
@@ -28,7 +38,7 @@ describe('the exported script, run by the real az and kubectl against the simula
   let env: Env;
   let session: AzSession;
   before(async () => {
-    assert.ok(fs.existsSync('/usr/bin/az'), 'Debian\'s azure-cli is installed (scripts/lib.sh installs it)');
+    assert.ok(fs.existsSync('/usr/bin/az'), "Debian's azure-cli is installed (scripts/lib.sh installs it)");
     env = await withSim({ config: { credentialWriteMs: 0, principalReplicationMs: 0 } });
     session = await azSession(env.sim.info);
   });
@@ -51,7 +61,11 @@ describe('the exported script, run by the real az and kubectl against the simula
   for (const vault of ['kv-petclinic', 'kv-payments']) {
     it(`reaches Bind's end state, and a second run writes nothing (${vault === 'kv-payments' ? 'Azure RBAC' : 'access policies'})`, async () => {
       const r = request(env, vault);
-      await runBind(r, { ...env.services.bindDeps(), sleep: (ms) => new Promise((res) => setTimeout(res, Math.min(ms, 20))) }, { signal: new AbortController().signal });
+      await runBind(
+        r,
+        { ...env.services.bindDeps(), sleep: (ms) => new Promise((res) => setTimeout(res, Math.min(ms, 20))) },
+        { signal: new AbortController().signal },
+      );
       const bound = worldOf(env.sim.state);
 
       env.sim.reset();
@@ -59,24 +73,52 @@ describe('the exported script, run by the real az and kubectl against the simula
       assert.match(stdout, /^Bound .* to payments\/orders-api on aks-payments: client id [0-9a-f-]{36}\.\n$/);
       assert.deepEqual(worldOf(env.sim.state), bound);
       const ops = env.sim.log.map((x) => x.op);
-      if (vault === 'kv-petclinic') assert.equal(ops.filter((o) => o === 'vaults.createOrUpdate').length, 3, 'set-policy PUTs the whole vault once per kind');
+      if (vault === 'kv-petclinic')
+        assert.equal(
+          ops.filter((o) => o === 'vaults.createOrUpdate').length,
+          3,
+          'set-policy PUTs the whole vault once per kind',
+        );
       else {
         assert.equal(ops.filter((o) => o === 'roleAssignments.create').length, 3);
-        const ours = [...env.sim.state.roleAssignments.values()].filter((a) => a.properties.scope.toLowerCase() === r.vault.id.toLowerCase() && a.name !== '5f7e3f3a-93a1-4b43-9c49-5a3f1c5b6d01');
-        assert.deepEqual(ours.map((a) => a.name), ours.map((a) => roleAssignmentName(a.properties.scope, a.properties.roleDefinitionId.split('/').pop()!, a.properties.principalId)), 'the names Bind gives them');
+        const ours = [...env.sim.state.roleAssignments.values()].filter(
+          (a) =>
+            a.properties.scope.toLowerCase() === r.vault.id.toLowerCase() &&
+            a.name !== '5f7e3f3a-93a1-4b43-9c49-5a3f1c5b6d01',
+        );
+        assert.deepEqual(
+          ours.map((a) => a.name),
+          ours.map((a) =>
+            roleAssignmentName(
+              a.properties.scope,
+              a.properties.roleDefinitionId.split('/').pop()!,
+              a.properties.principalId,
+            ),
+          ),
+          'the names Bind gives them',
+        );
       }
       assert.ok(ops.includes('kube.discovery.getOpenApi'), 'kubectl read the OpenAPI document before applying');
 
       env.sim.log.length = 0;
       await script(request(env, vault));
-      assert.deepEqual(writes(env.sim).map((x) => x.op), [], 'a second run writes nothing');
+      assert.deepEqual(
+        writes(env.sim).map((x) => x.op),
+        [],
+        'a second run writes nothing',
+      );
       assert.deepEqual(worldOf(env.sim.state), bound);
     });
   }
 
-  it('a private cluster: kubectl runs inside it through az aks command invoke; Bind\'s end state, and a second run only reads', async () => {
-    const bindDeps = { ...env.services.bindDeps(), sleep: (ms: number) => new Promise<void>((res) => setTimeout(res, Math.min(ms, 20))) };
-    await runBind(request(env, 'kv-petclinic', 'aks-private', 'ledger'), bindDeps, { signal: new AbortController().signal });
+  it("a private cluster: kubectl runs inside it through az aks command invoke; Bind's end state, and a second run only reads", async () => {
+    const bindDeps = {
+      ...env.services.bindDeps(),
+      sleep: (ms: number) => new Promise<void>((res) => setTimeout(res, Math.min(ms, 20))),
+    };
+    await runBind(request(env, 'kv-petclinic', 'aks-private', 'ledger'), bindDeps, {
+      signal: new AbortController().signal,
+    });
     const bound = worldOf(env.sim.state);
     env.sim.reset();
     await script(request(env, 'kv-petclinic', 'aks-private', 'ledger'));
@@ -84,48 +126,98 @@ describe('the exported script, run by the real az and kubectl against the simula
     env.sim.log.length = 0;
     await script(request(env, 'kv-petclinic', 'aks-private', 'ledger'));
     // Run-command is a POST either way; the second run sends one, the annotation read, and changes nothing.
-    assert.deepEqual(writes(env.sim).map((x) => x.op), ['managedClusters.runCommand']);
+    assert.deepEqual(
+      writes(env.sim).map((x) => x.op),
+      ['managedClusters.runCommand'],
+    );
     assert.deepEqual(worldOf(env.sim.state), bound);
   });
 
-  it('the lab\'s own commands (step 2 on, --object-id for --spn): the calls measured, three whole-vault PUTs, nothing of others lost', async () => {
+  it("the lab's own commands (step 2 on, --object-id for --spn): the calls measured, three whole-vault PUTs, nothing of others lost", async () => {
     // az 2.45 cannot do step 1; the product enables the cluster first.
-    const cluster = clusterFromRaw([...env.sim.state.clusters.values()].find((x) => x.name === 'aks-petclinic')!.resource);
+    const cluster = clusterFromRaw(
+      [...env.sim.state.clusters.values()].find((x) => x.name === 'aks-petclinic')!.resource,
+    );
     await enableWorkloadIdentity(env.services.clusters, cluster, { settleIntervalMs: 50 });
     env.sim.log.length = 0;
-    await runLab(session, { resourceGroup: 'rg-petclinic', cluster: 'aks-petclinic', vault: 'kv-petclinic', namespace: 'spring-petclinic', location: 'eastus', identity: 'uid-petclinic-lab', credential: 'fedid-petclinic-lab' });
+    await runLab(session, {
+      resourceGroup: 'rg-petclinic',
+      cluster: 'aks-petclinic',
+      vault: 'kv-petclinic',
+      namespace: 'spring-petclinic',
+      location: 'eastus',
+      identity: 'uid-petclinic-lab',
+      credential: 'fedid-petclinic-lab',
+    });
     const ops = env.sim.log.filter((x) => x.server === 'arm' || x.server === 'kube').map((x) => x.op);
-    assert.equal(ops.filter((o) => o === 'vaults.createOrUpdate').length, 3, 'set-policy rewrites the whole vault once per kind');
+    assert.equal(
+      ops.filter((o) => o === 'vaults.createOrUpdate').length,
+      3,
+      'set-policy rewrites the whole vault once per kind',
+    );
     assert.ok(ops.includes('kube.serviceaccounts.create'), 'client-side apply creates the ServiceAccount');
     const id = [...env.sim.state.identities.values()].find((r) => r.resource.name === 'uid-petclinic-lab')!;
     const vault = [...env.sim.state.vaults.values()].find((v) => v.name === 'kv-petclinic')!;
-    assert.deepEqual(vault.properties.accessPolicies.find((p: any) => p.objectId === id.resource.properties.principalId).permissions.secrets, ['get']);
-    assert.equal(vault.properties.accessPolicies.length, 2, 'the owner\'s policy is still there');
-    const sa = [...env.sim.state.clusters.values()].find((c) => c.name === 'aks-petclinic')!.kube.serviceAccounts.get('spring-petclinic/workload-identity-sa')!;
+    assert.deepEqual(
+      vault.properties.accessPolicies.find((p: any) => p.objectId === id.resource.properties.principalId).permissions
+        .secrets,
+      ['get'],
+    );
+    assert.equal(vault.properties.accessPolicies.length, 2, "the owner's policy is still there");
+    const sa = [...env.sim.state.clusters.values()]
+      .find((c) => c.name === 'aks-petclinic')!
+      .kube.serviceAccounts.get('spring-petclinic/workload-identity-sa')!;
     assert.equal(sa.metadata.annotations!['azure.workload.identity/client-id'], id.resource.properties.clientId);
-    assert.deepEqual([...id.credentials.values()].map((c) => c.properties.subject), ['system:serviceaccount:spring-petclinic:workload-identity-sa']);
+    assert.deepEqual(
+      [...id.credentials.values()].map((c) => c.properties.subject),
+      ['system:serviceaccount:spring-petclinic:workload-identity-sa'],
+    );
     assert.deepEqual(worldOf(env.sim.state).violations, []);
     // The count the bench reports as the lab's, measured rather than modelled.
-    console.log(`lab measured: ${ops.length} calls (${ops.filter((o) => !o.startsWith('kube.')).length} ARM, ${ops.filter((o) => o.startsWith('kube.')).length} Kubernetes), ${ops.filter((o) => o === 'vaults.createOrUpdate').length} whole-vault PUTs`);
+    console.log(
+      `lab measured: ${ops.length} calls (${ops.filter((o) => !o.startsWith('kube.')).length} ARM, ${ops.filter((o) => o.startsWith('kube.')).length} Kubernetes), ${ops.filter((o) => o === 'vaults.createOrUpdate').length} whole-vault PUTs`,
+    );
   });
 
-  it('the lab\'s step 1 with az 2.45: its GET-then-PUT at api-version 2022-11-01 would drop newer cluster settings; the simulator refuses and names them', async () => {
+  it("the lab's step 1 with az 2.45: its GET-then-PUT at api-version 2022-11-01 would drop newer cluster settings; the simulator refuses and names them", async () => {
     const file = path.join(session.dir, 'step1.sh');
     fs.writeFileSync(file, 'az aks update -g rg-petclinic -n aks-petclinic --enable-oidc-issuer -o none\n');
     await assert.rejects(session.bash(file), /SimulatorUnexpectedPropertyChange/);
     const violations = [...env.sim.state.clusters.values()].find((c) => c.name === 'aks-petclinic')!.violations;
-    for (const lost of ['properties.supportPlan', 'properties.autoUpgradeProfile.nodeOSUpgradeChannel', 'properties.networkProfile.networkDataplane']) {
-      assert.ok(violations.some((v) => v.startsWith(`${lost}:`)), `${lost} would have been lost: ${violations.join('; ')}`);
+    for (const lost of [
+      'properties.supportPlan',
+      'properties.autoUpgradeProfile.nodeOSUpgradeChannel',
+      'properties.networkProfile.networkDataplane',
+    ]) {
+      assert.ok(
+        violations.some((v) => v.startsWith(`${lost}:`)),
+        `${lost} would have been lost: ${violations.join('; ')}`,
+      );
     }
-    assert.equal(env.sim.state.clusters.get(clusterFromRaw([...env.sim.state.clusters.values()].find((c) => c.name === 'aks-petclinic')!.resource).id.toLowerCase())!.resource.properties.oidcIssuerProfile?.enabled ?? false, false, 'nothing changed');
+    assert.equal(
+      env.sim.state.clusters.get(
+        clusterFromRaw(
+          [...env.sim.state.clusters.values()].find((c) => c.name === 'aks-petclinic')!.resource,
+        ).id.toLowerCase(),
+      )!.resource.properties.oidcIssuerProfile?.enabled ?? false,
+      false,
+      'nothing changed',
+    );
   });
 
   it('on a cluster without workload identity, az 2.45 cannot enable it: the script says which version it needs before it writes anything', async () => {
     await assert.rejects(script(request(env, 'kv-petclinic', 'aks-oidc-only')), (e: Error) => {
-      assert.match(e.message, /Enabling workload identity on aks-oidc-only needs Azure CLI 2\.47\.0 or later \(az aks update --enable-workload-identity\); this is 2\.45\.0\. .*Nothing was changed\./);
+      assert.match(
+        e.message,
+        /Enabling workload identity on aks-oidc-only needs Azure CLI 2\.47\.0 or later \(az aks update --enable-workload-identity\); this is 2\.45\.0\. .*Nothing was changed\./,
+      );
       assert.doesNotMatch(e.message, /unrecognized arguments/);
       return true;
     });
-    assert.deepEqual(writes(env.sim).map((x) => x.op), [], 'nothing written before the cluster is on');
+    assert.deepEqual(
+      writes(env.sim).map((x) => x.op),
+      [],
+      'nothing written before the cluster is on',
+    );
   });
 });

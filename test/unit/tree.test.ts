@@ -11,12 +11,35 @@ import { QuotaGate, parseDuration } from '../../src/util/quota';
 type Env = Awaited<ReturnType<typeof withSim>>;
 
 describe('tree model from Resource Graph rows', () => {
-  const row = (props: any) => ({ id: `/subscriptions/${SUB_PROD}/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c1`, name: 'c1', type: 'microsoft.containerservice/managedclusters', location: 'eastus', properties: props });
+  const row = (props: any) => ({
+    id: `/subscriptions/${SUB_PROD}/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/c1`,
+    name: 'c1',
+    type: 'microsoft.containerservice/managedclusters',
+    location: 'eastus',
+    properties: props,
+  });
 
   it('describes each workload identity state with its context value', () => {
     const off = clusterLook(clusterFromRaw(row({ provisioningState: 'Succeeded' })));
-    const oidc = clusterLook(clusterFromRaw(row({ provisioningState: 'Succeeded', oidcIssuerProfile: { enabled: true, issuerURL: 'https://eastus.oic.prod-aks.azure.com/t/i/' } })));
-    const on = clusterLook(clusterFromRaw(row({ provisioningState: 'Succeeded', oidcIssuerProfile: { enabled: true, issuerURL: 'https://x/' }, securityProfile: { workloadIdentity: { enabled: true } }, aadProfile: { managed: true }, apiServerAccessProfile: { enablePrivateCluster: true } })));
+    const oidc = clusterLook(
+      clusterFromRaw(
+        row({
+          provisioningState: 'Succeeded',
+          oidcIssuerProfile: { enabled: true, issuerURL: 'https://eastus.oic.prod-aks.azure.com/t/i/' },
+        }),
+      ),
+    );
+    const on = clusterLook(
+      clusterFromRaw(
+        row({
+          provisioningState: 'Succeeded',
+          oidcIssuerProfile: { enabled: true, issuerURL: 'https://x/' },
+          securityProfile: { workloadIdentity: { enabled: true } },
+          aadProfile: { managed: true },
+          apiServerAccessProfile: { enablePrivateCluster: true },
+        }),
+      ),
+    );
     assert.deepEqual([off.description, off.contextValue], ['workload identity off', 'cluster.off']);
     assert.deepEqual([oidc.description, oidc.contextValue], ['OIDC issuer only', 'cluster.oidcOnly']);
     assert.deepEqual([on.description, on.contextValue], ['workload identity on', 'cluster.on.entra.private']);
@@ -32,25 +55,47 @@ describe('tree model from Resource Graph rows', () => {
   });
 
   it('escapes markup in names and tags from Azure', () => {
-    const look = clusterLook(clusterFromRaw({ ...row({ provisioningState: 'Succeeded' }), location: '<img src=x onerror=alert(1)>' }));
+    const look = clusterLook(
+      clusterFromRaw({ ...row({ provisioningState: 'Succeeded' }), location: '<img src=x onerror=alert(1)>' }),
+    );
     assert.doesNotMatch(look.tooltip!, /(^|[^\\])<img/, 'markup is escaped');
     assert.match(look.tooltip!, /\\<img/);
   });
 
   it('describes vaults by permission model, treating a missing flag as access policies', () => {
-    const v = (p: any) => vaultLook(vaultFromRaw({ id: `/subscriptions/${SUB_PROD}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv`, location: 'eastus', properties: p }));
-    assert.deepEqual([v({ enableRbacAuthorization: true }).description, v({ enableRbacAuthorization: true }).contextValue], ['Azure RBAC', 'vault.rbac']);
+    const v = (p: any) =>
+      vaultLook(
+        vaultFromRaw({
+          id: `/subscriptions/${SUB_PROD}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv`,
+          location: 'eastus',
+          properties: p,
+        }),
+      );
+    assert.deepEqual(
+      [v({ enableRbacAuthorization: true }).description, v({ enableRbacAuthorization: true }).contextValue],
+      ['Azure RBAC', 'vault.rbac'],
+    );
     assert.deepEqual([v({}).description, v({}).contextValue], ['access policies', 'vault.accessPolicies']);
   });
 
   it('finds bindings by exact issuer, and ignores other subjects', () => {
     const issuer = 'https://eastus.oic.prod-aks.azure.com/t/i/';
-    const b = bindingsOf(issuer, [{ id: 'id1', name: 'id-a', clientId: 'c', credentials: [
-      { name: 'ok', issuer, subject: 'system:serviceaccount:ns:sa' },
-      { name: 'slash', issuer: issuer.slice(0, -1), subject: 'system:serviceaccount:ns:sa2' },
-      { name: 'github', issuer, subject: 'repo:contoso/app:ref:refs/heads/main' },
-    ] }]);
-    assert.deepEqual(b.map((x) => `${x.namespace}/${x.serviceAccount}${x.issuerMismatch ? ' (broken)' : ''}`), ['ns/sa', 'ns/sa2 (broken)']);
+    const b = bindingsOf(issuer, [
+      {
+        id: 'id1',
+        name: 'id-a',
+        clientId: 'c',
+        credentials: [
+          { name: 'ok', issuer, subject: 'system:serviceaccount:ns:sa' },
+          { name: 'slash', issuer: issuer.slice(0, -1), subject: 'system:serviceaccount:ns:sa2' },
+          { name: 'github', issuer, subject: 'repo:contoso/app:ref:refs/heads/main' },
+        ],
+      },
+    ]);
+    assert.deepEqual(
+      b.map((x) => `${x.namespace}/${x.serviceAccount}${x.issuerMismatch ? ' (broken)' : ''}`),
+      ['ns/sa', 'ns/sa2 (broken)'],
+    );
     assert.equal(bindingLook(b[1]).contextValue, 'binding.broken');
     assert.match(bindingLook(b[1]).description!, /issuer differs by a trailing slash/);
     assert.deepEqual(bindingsOf(undefined, []), []);
@@ -60,11 +105,22 @@ describe('tree model from Resource Graph rows', () => {
 describe('inventory loading', () => {
   let env: Env;
   // 40,000 resources take the simulator a few seconds to gather: no client timeout in the way.
-  before(async () => { env = await withSim({ requestTimeoutMs: 60_000 }); });
-  after(async () => { await env.sim.stop(); });
+  before(async () => {
+    env = await withSim({ requestTimeoutMs: 60_000 });
+  });
+  after(async () => {
+    await env.sim.stop();
+  });
   beforeEach(() => env.sim.reset(seedStandard));
 
-  const vaultRow = (sub: string, n: number) => ({ id: `/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv${String(n).padStart(4, '0')}`, name: `kv${String(n).padStart(4, '0')}`, type: 'microsoft.keyvault/vaults', location: 'eastus', subscriptionId: sub, rbac: true });
+  const vaultRow = (sub: string, n: number) => ({
+    id: `/subscriptions/${sub}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv${String(n).padStart(4, '0')}`,
+    name: `kv${String(n).padStart(4, '0')}`,
+    type: 'microsoft.keyvault/vaults',
+    location: 'eastus',
+    subscriptionId: sub,
+    rbac: true,
+  });
   /** A Resource Graph stand-in over fixed rows, ordered by subscription, 1000 a page; records each query. */
   const fakeGraph = (rowsOf: (sub: string) => any[], budget = 15) => {
     const calls: { subs: string[]; token?: string }[] = [];
@@ -73,19 +129,36 @@ describe('inventory loading', () => {
         calls.push({ subs, token });
         const rows = [...subs].sort().flatMap(rowsOf);
         const skip = token ? Number(token) : 0;
-        return { data: rows.slice(skip, skip + 1000), skipToken: skip + 1000 < rows.length ? String(skip + 1000) : undefined };
+        return {
+          data: rows.slice(skip, skip + 1000),
+          skipToken: skip + 1000 < rows.length ? String(skip + 1000) : undefined,
+        };
       },
       queryBudget: () => budget,
-      async listClusters() { return []; }, async listVaults() { return []; },
+      async listClusters() {
+        return [];
+      },
+      async listVaults() {
+        return [];
+      },
     };
     return { src, calls };
   };
 
   it('loads clusters and vaults of a few subscriptions in one Resource Graph round trip', async () => {
     const inv = await loadInventory(env.services.inventory, [SUB_PROD, SUB_DEV]);
-    assert.deepEqual(env.sim.log.map((r) => `${r.op} ${r.status}`), ['resources.query 200']);
+    assert.deepEqual(
+      env.sim.log.map((r) => `${r.op} ${r.status}`),
+      ['resources.query 200'],
+    );
     const prod = inv.find((i) => i.subscriptionId === SUB_PROD)!;
-    assert.deepEqual(prod.clusters.map((c) => c.name).sort(), ['aks-entra', 'aks-oidc-only', 'aks-payments', 'aks-petclinic', 'aks-private']);
+    assert.deepEqual(prod.clusters.map((c) => c.name).sort(), [
+      'aks-entra',
+      'aks-oidc-only',
+      'aks-payments',
+      'aks-petclinic',
+      'aks-private',
+    ]);
     assert.deepEqual(prod.vaults.map((v) => `${v.name}:${v.rbac}`).sort(), ['kv-payments:true', 'kv-petclinic:false']);
   });
 
@@ -96,45 +169,78 @@ describe('inventory loading', () => {
     const subs = env.sim.state.subscriptions.map((s) => s.subscriptionId);
     const reported: string[] = [];
     let queriesAtFirstReport = -1;
-    const inv = await loadInventory(env.services.inventory, subs, { onSubscription: (i) => {
-      if (reported.length === 0) queriesAtFirstReport = env.sim.log.filter((r) => r.op === 'resources.query').length;
-      reported.push(i.subscriptionId);
-    } });
+    const inv = await loadInventory(env.services.inventory, subs, {
+      onSubscription: (i) => {
+        if (reported.length === 0) queriesAtFirstReport = env.sim.log.filter((r) => r.op === 'resources.query').length;
+        reported.push(i.subscriptionId);
+      },
+    });
     const queries = env.sim.log.filter((r) => r.op === 'resources.query');
-    assert.deepEqual(queries.filter((q) => q.status !== 200), [], 'no query was throttled or refused');
+    assert.deepEqual(
+      queries.filter((q) => q.status !== 200),
+      [],
+      'no query was throttled or refused',
+    );
     // 40 pages at the least; the split after the first wave re-reads one subscription per first-wave group.
     assert.ok(queries.length >= 40 && queries.length <= 45, `${queries.length} queries`);
-    assert.equal(inv.reduce((n, i) => n + i.clusters.length + i.vaults.length, 0), 40_000);
+    assert.equal(
+      inv.reduce((n, i) => n + i.clusters.length + i.vaults.length, 0),
+      40_000,
+    );
     assert.ok(inv.every((i) => i.clusters.length === 20 && i.vaults.length === 20 && !i.error));
     assert.deepEqual([...reported].sort(), [...subs].sort(), 'each subscription is reported exactly once');
-    assert.ok(queriesAtFirstReport <= 15, `the first subscription is reported from the first wave (${queriesAtFirstReport} queries sent by then)`);
+    assert.ok(
+      queriesAtFirstReport <= 15,
+      `the first subscription is reported from the first wave (${queriesAtFirstReport} queries sent by then)`,
+    );
     const first = inv.find((i) => i.subscriptionId === subs[0])!;
     assert.equal(first.clusters.filter((c) => c.workloadIdentityEnabled).length, 5);
   });
 
   it('100 subscriptions come in one wave of parallel queries, 10 subscriptions in one query', async () => {
     const { src, calls } = fakeGraph((sub) => Array.from({ length: 40 }, (_, n) => vaultRow(sub, n)));
-    const subs = (n: number) => Array.from({ length: n }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+    const subs = (n: number) =>
+      Array.from({ length: n }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
     await loadInventory(src, subs(10));
-    assert.deepEqual(calls.map((c) => c.subs.length), [10]);
+    assert.deepEqual(
+      calls.map((c) => c.subs.length),
+      [10],
+    );
     calls.length = 0;
     const inv = await loadInventory(src, subs(100));
-    assert.deepEqual(calls.map((c) => c.subs.length), Array(10).fill(10), 'ten groups of ten, none needing a second page');
-    assert.equal(inv.reduce((n, i) => n + i.vaults.length, 0), 4000);
+    assert.deepEqual(
+      calls.map((c) => c.subs.length),
+      Array(10).fill(10),
+      'ten groups of ten, none needing a second page',
+    );
+    assert.equal(
+      inv.reduce((n, i) => n + i.vaults.length, 0),
+      4000,
+    );
   });
 
   it('follows $skipToken for one large subscription, and splits a group whose first page overflows by the rows per subscription', async () => {
     const big = 'aaaaaaaa-0000-4000-8000-000000000000';
-    const { src, calls } = fakeGraph((sub) => Array.from({ length: sub === big ? 2500 : 300 }, (_, n) => vaultRow(sub, n)), 1);
+    const { src, calls } = fakeGraph(
+      (sub) => Array.from({ length: sub === big ? 2500 : 300 }, (_, n) => vaultRow(sub, n)),
+      1,
+    );
     const small = Array.from({ length: 6 }, (_, i) => `bbbbbbbb-0000-4000-8000-00000000000${i}`);
     const inv = await loadInventory(src, [big, ...small]);
     // One group (budget 1). Pages 1 and 2 hold only the big subscription: the group is paged through. Page 3 ends
     // it and holds two small ones (the second cut short): the five left are split by 1000 / rows per subscription
     // seen on that page (334), two a query.
-    assert.deepEqual(calls.map((c) => `${c.subs.length}${c.token ? ` @${c.token}` : ''}`), ['7', '7 @1000', '7 @2000', '2', '2', '1']);
+    assert.deepEqual(
+      calls.map((c) => `${c.subs.length}${c.token ? ` @${c.token}` : ''}`),
+      ['7', '7 @1000', '7 @2000', '2', '2', '1'],
+    );
     assert.equal(inv.find((i) => i.subscriptionId === big)!.vaults.length, 2500);
     assert.ok(inv.filter((i) => i.subscriptionId !== big).every((i) => i.vaults.length === 300));
-    assert.equal(new Set(inv.find((i) => i.subscriptionId === big)!.vaults.map((v) => v.name)).size, 2500, 'no row twice');
+    assert.equal(
+      new Set(inv.find((i) => i.subscriptionId === big)!.vaults.map((v) => v.name)).size,
+      2500,
+      'no row twice',
+    );
   });
 
   it('keeps within the quota the answers report: queries past it wait for the window instead of being throttled', async () => {
@@ -147,8 +253,15 @@ describe('inventory loading', () => {
     await loadInventory(env.services.inventory, subs.slice(0, 10));
     const inv = await loadInventory(env.services.inventory, subs);
     const queries = env.sim.log.filter((r) => r.op === 'resources.query');
-    assert.deepEqual(queries.map((q) => q.status), [200, 200, 200], 'three queries, with a quota of two a window, none throttled');
-    assert.equal(inv.reduce((n, i) => n + i.clusters.length + i.vaults.length, 0), 1600);
+    assert.deepEqual(
+      queries.map((q) => q.status),
+      [200, 200, 200],
+      'three queries, with a quota of two a window, none throttled',
+    );
+    assert.equal(
+      inv.reduce((n, i) => n + i.clusters.length + i.vaults.length, 0),
+      1600,
+    );
   });
 
   it('a 429 with Retry-After is waited out and the query sent again', async () => {
@@ -156,9 +269,14 @@ describe('inventory loading', () => {
     env.sim.config.graphQuotaWindowMs = 1000;
     // Another client of the same user spends the quota; the fresh one below does not know.
     await loadInventory(env.services.inventory, [SUB_PROD]);
-    const fresh = createAzureServices(simCloud(env.sim), simCredential(env.sim), new RecordingLogger(), { retryDelayMs: 50 });
+    const fresh = createAzureServices(simCloud(env.sim), simCredential(env.sim), new RecordingLogger(), {
+      retryDelayMs: 50,
+    });
     const inv = await loadInventory(fresh.inventory, [SUB_PROD, SUB_DEV]);
-    assert.deepEqual(env.sim.log.filter((r) => r.op === 'resources.query').map((r) => r.status), [200, 429, 200]);
+    assert.deepEqual(
+      env.sim.log.filter((r) => r.op === 'resources.query').map((r) => r.status),
+      [200, 429, 200],
+    );
     assert.ok(inv.every((i) => !i.error && i.clusters.length > 0));
   });
 
@@ -167,15 +285,46 @@ describe('inventory loading', () => {
       ['summarize rows', (subs) => ({ data: [{ subscriptionId: subs[0], resources: [] }] }), /has no resource id/],
       ['not a list', () => ({ data: { rows: [] } }), /the data is object, not a list of rows/],
       ['truncated', () => ({ data: [], resultTruncated: 'true' }), /truncated without a \$skipToken/],
-      ['another subscription', () => ({ data: [vaultRow('ffffffff-0000-4000-8000-000000000000', 1)] }), /which was not asked for/],
-      ['a type not asked for', (subs) => ({ data: [{ ...vaultRow(subs[0], 1), type: 'microsoft.web/sites' }] }), /microsoft\.web\/sites/],
-      ['a string flag', (subs) => ({ data: [{ ...vaultRow(subs[0], 1), rbac: 'true' }] }), /rbac = "true", not a boolean/],
+      [
+        'another subscription',
+        () => ({ data: [vaultRow('ffffffff-0000-4000-8000-000000000000', 1)] }),
+        /which was not asked for/,
+      ],
+      [
+        'a type not asked for',
+        (subs) => ({ data: [{ ...vaultRow(subs[0], 1), type: 'microsoft.web/sites' }] }),
+        /microsoft\.web\/sites/,
+      ],
+      [
+        'a string flag',
+        (subs) => ({ data: [{ ...vaultRow(subs[0], 1), rbac: 'true' }] }),
+        /rbac = "true", not a boolean/,
+      ],
     ];
     for (const [name, answer, reason] of cases) {
-      const log = { lines: [] as string[], warn(m: string) { this.lines.push(m); } };
-      const src: InventorySource = { async queryPage(subs) { return answer(subs); }, queryBudget: () => 15, async listClusters() { return []; }, async listVaults() { return []; } };
+      const log = {
+        lines: [] as string[],
+        warn(m: string) {
+          this.lines.push(m);
+        },
+      };
+      const src: InventorySource = {
+        async queryPage(subs) {
+          return answer(subs);
+        },
+        queryBudget: () => 15,
+        async listClusters() {
+          return [];
+        },
+        async listVaults() {
+          return [];
+        },
+      };
       const inv = await loadInventory(src, [SUB_PROD, SUB_DEV], { log });
-      assert.ok(inv.every((i) => i.error && reason.test(i.error) && /not asked for|shape/.test(i.error)), `${name}: ${JSON.stringify(inv)}`);
+      assert.ok(
+        inv.every((i) => i.error && reason.test(i.error) && /not asked for|shape/.test(i.error)),
+        `${name}: ${JSON.stringify(inv)}`,
+      );
       assert.match(log.lines.join('\n'), /Resource Graph answered in a shape that was not asked for/, name);
     }
   });
@@ -183,9 +332,17 @@ describe('inventory loading', () => {
   it('falls back to per-subscription listing when Resource Graph is denied, and one failing subscription leaves the others', async () => {
     env.sim.addFault({ op: 'resources.query', kind: '403', count: 0 });
     env.sim.addFault({ op: 'vaults.listBySubscription', kind: '403', count: 1 });
-    const log = { lines: [] as string[], warn(m: string) { this.lines.push(m); } };
+    const log = {
+      lines: [] as string[],
+      warn(m: string) {
+        this.lines.push(m);
+      },
+    };
     const reported: string[] = [];
-    const inv = await loadInventory(env.services.inventory, [SUB_PROD, SUB_DEV], { log, onSubscription: (i) => reported.push(i.subscriptionId) });
+    const inv = await loadInventory(env.services.inventory, [SUB_PROD, SUB_DEV], {
+      log,
+      onSubscription: (i) => reported.push(i.subscriptionId),
+    });
     assert.match(log.lines[0], /Resource Graph refused the query \(AuthorizationFailed\)/);
     const failed = inv.filter((i) => i.error);
     const fine = inv.filter((i) => !i.error);
@@ -198,12 +355,27 @@ describe('inventory loading', () => {
 
   it('uses the documented query, which the simulated Resource Graph accepts', async () => {
     const seen: string[] = [];
-    const src: InventorySource = { async queryPage(_s, q) { seen.push(q); return { data: [] }; }, queryBudget: () => 15, async listClusters() { return []; }, async listVaults() { return []; } };
+    const src: InventorySource = {
+      async queryPage(_s, q) {
+        seen.push(q);
+        return { data: [] };
+      },
+      queryBudget: () => 15,
+      async listClusters() {
+        return [];
+      },
+      async listVaults() {
+        return [];
+      },
+    };
     await loadInventory(src, ['a']);
     assert.deepEqual(seen, [INVENTORY_QUERY]);
     assert.doesNotMatch(INVENTORY_QUERY, /summarize|pack_all|make_list/);
     await loadInventory(env.services.inventory, [SUB_PROD]);
-    assert.deepEqual(env.sim.log.map((r) => r.status), [200]);
+    assert.deepEqual(
+      env.sim.log.map((r) => r.status),
+      [200],
+    );
   });
 });
 

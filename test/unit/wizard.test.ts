@@ -16,11 +16,22 @@ const ask = (key: 'a' | 'b' | 'c', when: (c: Ctx) => boolean = () => true): Prom
 
 describe('wizard', () => {
   it('goes back to the previous question and keeps the step counter right', async () => {
-    const p = new ScriptedPrompter([{ input: 'a1' }, { input: 'b1' }, { back: true }, { back: true }, { input: 'a2' }, { input: 'b2' }, { input: 'c2' }]);
+    const p = new ScriptedPrompter([
+      { input: 'a1' },
+      { input: 'b1' },
+      { back: true },
+      { back: true },
+      { input: 'a2' },
+      { input: 'b2' },
+      { input: 'c2' },
+    ]);
     const ctx: Ctx = {};
     await runPrompts([ask('a'), ask('b'), ask('c')], ctx, p);
     assert.deepEqual(ctx, { a: 'a2', b: 'b2', c: 'c2' });
-    assert.deepEqual(p.recorded.map((r) => `${r.title}${r.step}/${r.totalSteps}`), ['a1/3', 'b2/3', 'c3/3', 'b2/3', 'a1/3', 'b2/3', 'c3/3']);
+    assert.deepEqual(
+      p.recorded.map((r) => `${r.title}${r.step}/${r.totalSteps}`),
+      ['a1/3', 'b2/3', 'c3/3', 'b2/3', 'a1/3', 'b2/3', 'c3/3'],
+    );
   });
 
   it('skips steps that have their answer, and Back skips them too', async () => {
@@ -33,10 +44,30 @@ describe('wizard', () => {
   it('runs execute steps by priority, equal priorities together, and reports a failure after the others settle', async () => {
     const order: string[] = [];
     const step = (id: string, priority: number, ms: number, fail = false): ExecuteStep<object> => ({
-      id, title: id, priority, shouldExecute: () => true,
-      async execute() { order.push(`start ${id}`); await new Promise((r) => setTimeout(r, ms)); order.push(`end ${id}`); if (fail) throw new Error(id); },
+      id,
+      title: id,
+      priority,
+      shouldExecute: () => true,
+      async execute() {
+        order.push(`start ${id}`);
+        await new Promise((r) => setTimeout(r, ms));
+        order.push(`end ${id}`);
+        if (fail) throw new Error(id);
+      },
     });
-    await assert.rejects(runSteps([step('x', 1, 30), step('y', 1, 10, true), step('z', 2, 1)], {}, () => undefined, new AbortController().signal), /y/);
-    assert.deepEqual(order, ['start x', 'start y', 'end y', 'end x'], 'x finished before the failure surfaced; z never started');
+    await assert.rejects(
+      runSteps(
+        [step('x', 1, 30), step('y', 1, 10, true), step('z', 2, 1)],
+        {},
+        () => undefined,
+        new AbortController().signal,
+      ),
+      /y/,
+    );
+    assert.deepEqual(
+      order,
+      ['start x', 'start y', 'end y', 'end x'],
+      'x finished before the failure surfaced; z never started',
+    );
   });
 });

@@ -5,7 +5,15 @@ import { ClusterNode, ErrorNode, VaultNode } from '../tree/nodes';
 
 export async function copyIssuerUrl(ctx: CommandContext, node: ClusterNode) {
   const url = node?.cluster.issuerUrl;
-  if (!url) { void ctx.prompter().notify('warning', vscode.l10n.t('{0} has no OIDC issuer yet.', node?.cluster.name ?? vscode.l10n.t('This cluster'))); return; }
+  if (!url) {
+    void ctx
+      .prompter()
+      .notify(
+        'warning',
+        vscode.l10n.t('{0} has no OIDC issuer yet.', node?.cluster.name ?? vscode.l10n.t('This cluster')),
+      );
+    return;
+  }
   await vscode.env.clipboard.writeText(url);
 }
 
@@ -25,8 +33,14 @@ export async function selectSubscriptions(ctx: CommandContext) {
   const all = await ctx.tree.allSubscriptions();
   const selected = new Set((await ctx.tree.selectedSubscriptions()).map((s) => s.subscriptionId));
   const picked = await ctx.prompter().pickMany({
-    title: vscode.l10n.t('Select Subscriptions'), placeholder: vscode.l10n.t('Subscriptions to show in the tree'),
-    items: all.map((s) => ({ label: s.displayName, description: s.subscriptionId, value: s.subscriptionId, picked: selected.has(s.subscriptionId) })),
+    title: vscode.l10n.t('Select Subscriptions'),
+    placeholder: vscode.l10n.t('Subscriptions to show in the tree'),
+    items: all.map((s) => ({
+      label: s.displayName,
+      description: s.subscriptionId,
+      value: s.subscriptionId,
+      picked: selected.has(s.subscriptionId),
+    })),
   });
   if (!Array.isArray(picked)) return;
   await ctx.tree.setSelectedSubscriptions(picked.length === all.length ? undefined : picked);

@@ -10,7 +10,17 @@ import { markDone } from '../walkthrough';
 import { deferred } from '../../util/concurrency';
 import type { SubscriptionInfo } from '../../services';
 import { AuthService } from '../auth';
-import { AccountNode, BindingNode, ClusterNode, ErrorNode, GroupNode, MessageNode, SubscriptionNode, TreeNode, VaultNode } from './nodes';
+import {
+  AccountNode,
+  BindingNode,
+  ClusterNode,
+  ErrorNode,
+  GroupNode,
+  MessageNode,
+  SubscriptionNode,
+  TreeNode,
+  VaultNode,
+} from './nodes';
 
 const SELECTED_KEY = 'aksWorkloadIdentity.selectedSubscriptions';
 /** How long the view must have asked nothing before a change is sent (see flushSoon). */
@@ -48,7 +58,11 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   /** Change events waiting for the walk under way to end; undefined is the root. */
   private readonly pending = new Set<TreeNode | undefined>();
 
-  constructor(private readonly auth: AuthService, private readonly state: vscode.Memento, private readonly log: Logger) {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly state: vscode.Memento,
+    private readonly log: Logger,
+  ) {
     auth.onDidChange(() => this.refresh());
   }
 
@@ -84,14 +98,21 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
       const root = this.pending.has(undefined);
       const nodes = [...this.pending].filter((n): n is TreeNode => !!n);
       this.pending.clear();
-      if (root) { this.rootShown = false; this.changed.fire(undefined); } else for (const n of nodes) this.changed.fire(n);
+      if (root) {
+        this.rootShown = false;
+        this.changed.fire(undefined);
+      } else for (const n of nodes) this.changed.fire(n);
     }, QUIET_MS);
   }
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
 
-  getTreeItem(node: TreeNode): vscode.TreeItem { return node.toTreeItem(); }
+  getTreeItem(node: TreeNode): vscode.TreeItem {
+    return node.toTreeItem();
+  }
 
-  getParent(node: TreeNode): TreeNode | undefined { return this.parents.get(node); }
+  getParent(node: TreeNode): TreeNode | undefined {
+    return this.parents.get(node);
+  }
 
   async getChildren(node?: TreeNode): Promise<TreeNode[]> {
     this.inFlight++;
@@ -121,15 +142,28 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     const session = this.auth.session;
     if (!session) return [];
     if (!node) {
-      const account = new AccountNode(session.account, methodLabel(session.method), session.cloud.displayName, session.tenantId);
+      const account = new AccountNode(
+        session.account,
+        methodLabel(session.method),
+        session.cloud.displayName,
+        session.tenantId,
+      );
       try {
         const subs = await this.selectedSubscriptions();
-        if (subs.length === 0) return [account, new MessageNode(vscode.l10n.t('No subscriptions selected or none found.'), 'no-subs')];
+        if (subs.length === 0)
+          return [account, new MessageNode(vscode.l10n.t('No subscriptions selected or none found.'), 'no-subs')];
         return [account, ...subs.map((s) => new SubscriptionNode(s.subscriptionId, s.displayName))];
       } catch (e) {
         const d = describeError(e);
         this.log.error(`Listing subscriptions failed: ${d.code} ${d.message}`);
-        return [account, new ErrorNode(vscode.l10n.t('Could not list subscriptions: {0}', d.message), () => this.refresh(), 'error/subscriptions')];
+        return [
+          account,
+          new ErrorNode(
+            vscode.l10n.t('Could not list subscriptions: {0}', d.message),
+            () => this.refresh(),
+            'error/subscriptions',
+          ),
+        ];
       }
     }
     if (node instanceof SubscriptionNode) {
@@ -138,17 +172,33 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
         inv = await (await this.loadInventory()).subscription(node.subscriptionId);
       } catch (e) {
         const d = describeError(e);
-        return [new ErrorNode(vscode.l10n.t('Could not load resources: {0}', d.message), () => this.refresh(), `error/${node.subscriptionId}`)];
+        return [
+          new ErrorNode(
+            vscode.l10n.t('Could not load resources: {0}', d.message),
+            () => this.refresh(),
+            `error/${node.subscriptionId}`,
+          ),
+        ];
       }
       if (!inv) return [];
-      if (inv.error) return [new ErrorNode(inv.error, () => this.retrySubscription(node.subscriptionId), `error/${node.subscriptionId}`)];
-      return [new GroupNode(node.subscriptionId, 'clusters', inv.clusters.length), new GroupNode(node.subscriptionId, 'vaults', inv.vaults.length)];
+      if (inv.error)
+        return [
+          new ErrorNode(inv.error, () => this.retrySubscription(node.subscriptionId), `error/${node.subscriptionId}`),
+        ];
+      return [
+        new GroupNode(node.subscriptionId, 'clusters', inv.clusters.length),
+        new GroupNode(node.subscriptionId, 'vaults', inv.vaults.length),
+      ];
     }
     if (node instanceof GroupNode) {
       const inv = await (await this.loadInventory()).subscription(node.subscriptionId);
       if (!inv) return [];
-      if (node.group === 'vaults') return inv.vaults.length ? inv.vaults.map((v) => new VaultNode(v)) : [new MessageNode(vscode.l10n.t('No Key Vaults'), `${node.subscriptionId}/novaults`)];
-      if (!inv.clusters.length) return [new MessageNode(vscode.l10n.t('No AKS clusters'), `${node.subscriptionId}/noclusters`)];
+      if (node.group === 'vaults')
+        return inv.vaults.length
+          ? inv.vaults.map((v) => new VaultNode(v))
+          : [new MessageNode(vscode.l10n.t('No Key Vaults'), `${node.subscriptionId}/novaults`)];
+      if (!inv.clusters.length)
+        return [new MessageNode(vscode.l10n.t('No AKS clusters'), `${node.subscriptionId}/noclusters`)];
       return inv.clusters.map((c) => this.clusterNode(c));
     }
     if (node instanceof ClusterNode) return this.bindings(node);
@@ -159,7 +209,11 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     if (workloadIdentityState(c) === 'on') markDone('clusterOn');
     const key = c.id.toLowerCase();
     let n = this.clusterNodes.get(key);
-    if (n) n.cluster = c; else { n = new ClusterNode(c); this.clusterNodes.set(key, n); }
+    if (n) n.cluster = c;
+    else {
+      n = new ClusterNode(c);
+      this.clusterNodes.set(key, n);
+    }
     n.updating = this.updating.has(key);
     return n;
   }
@@ -175,7 +229,9 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
       return bindings.map((b) => new BindingNode(c, b));
     } catch (e) {
       const d = describeError(e);
-      return [new ErrorNode(vscode.l10n.t('Could not read bindings: {0}', d.message), () => this.fire(node), `${c.id}/error`)];
+      return [
+        new ErrorNode(vscode.l10n.t('Could not read bindings: {0}', d.message), () => this.fire(node), `${c.id}/error`),
+      ];
     }
   }
 
@@ -196,7 +252,9 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     const session = this.auth.session;
     if (!session) return Promise.resolve([]);
     this.subscriptions ??= session.services.listSubscriptions();
-    this.subscriptions.catch(() => { this.subscriptions = undefined; });
+    this.subscriptions.catch(() => {
+      this.subscriptions = undefined;
+    });
     return this.subscriptions;
   }
 
@@ -208,7 +266,9 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   }
 
   /** The selection is remembered per tenant. */
-  private selectionKey() { return `${SELECTED_KEY}/${this.auth.session?.tenantId ?? ''}`; }
+  private selectionKey() {
+    return `${SELECTED_KEY}/${this.auth.session?.tenantId ?? ''}`;
+  }
 
   private loadInventory(): Promise<InventoryLoad> {
     if (!this.inventory) {
@@ -216,24 +276,41 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
       const started = Date.now();
       this.inventory = this.selectedSubscriptions().then((subs) => {
         const parts = new Map(subs.map((s) => [s.subscriptionId.toLowerCase(), deferred<SubscriptionInventory>()]));
-        const all = loadInventory(session.services.inventory, subs.map((s) => s.subscriptionId), {
-          log: this.log,
-          onSubscription: (inv) => parts.get(inv.subscriptionId.toLowerCase())?.resolve(inv),
-        }).then((list) => {
-          this.log.info(`Loaded ${list.reduce((n, i) => n + i.clusters.length, 0)} clusters and ${list.reduce((n, i) => n + i.vaults.length, 0)} vaults from ${list.length} subscriptions in ${Date.now() - started}ms.`);
+        const all = loadInventory(
+          session.services.inventory,
+          subs.map((s) => s.subscriptionId),
+          {
+            log: this.log,
+            onSubscription: (inv) => parts.get(inv.subscriptionId.toLowerCase())?.resolve(inv),
+          },
+        ).then((list) => {
+          this.log.info(
+            `Loaded ${list.reduce((n, i) => n + i.clusters.length, 0)} clusters and ${list.reduce((n, i) => n + i.vaults.length, 0)} vaults from ${list.length} subscriptions in ${Date.now() - started}ms.`,
+          );
           return new Map(list.map((i) => [i.subscriptionId.toLowerCase(), i]));
         });
-        all.catch((e) => { for (const p of parts.values()) p.reject(e); });
+        all.catch((e) => {
+          for (const p of parts.values()) p.reject(e);
+        });
         for (const p of parts.values()) p.promise.catch(() => undefined);
-        return { all, subscription: (id: string) => parts.get(id.toLowerCase())?.promise ?? Promise.resolve(undefined) };
+        return {
+          all,
+          subscription: (id: string) => parts.get(id.toLowerCase())?.promise ?? Promise.resolve(undefined),
+        };
       });
       const load = this.inventory;
-      load.then((l) => l.all).catch(() => { if (this.inventory === load) this.inventory = undefined; });
+      load
+        .then((l) => l.all)
+        .catch(() => {
+          if (this.inventory === load) this.inventory = undefined;
+        });
     }
     return this.inventory;
   }
 
-  private async inventoryMap() { return (await this.loadInventory()).all; }
+  private async inventoryMap() {
+    return (await this.loadInventory()).all;
+  }
 
   /** All clusters the tree knows, for pickers. */
   async clusters(): Promise<ClusterSummary[]> {
@@ -248,19 +325,29 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   updateCluster(c: ClusterSummary) {
     if (workloadIdentityState(c) === 'on') markDone('clusterOn');
     const key = c.id.toLowerCase();
-    void this.inventoryMap().then((inv) => {
-      const sub = inv.get(c.subscriptionId.toLowerCase());
-      if (sub) sub.clusters = sub.clusters.map((x) => (x.id.toLowerCase() === key ? c : x));
-    }).catch(() => undefined);
+    void this.inventoryMap()
+      .then((inv) => {
+        const sub = inv.get(c.subscriptionId.toLowerCase());
+        if (sub) sub.clusters = sub.clusters.map((x) => (x.id.toLowerCase() === key ? c : x));
+      })
+      .catch(() => undefined);
     const node = this.clusterNodes.get(key);
-    if (node) { node.cluster = c; node.updating = this.updating.has(key); this.fire(node); }
+    if (node) {
+      node.cluster = c;
+      node.updating = this.updating.has(key);
+      this.fire(node);
+    }
   }
 
   setUpdating(c: ClusterSummary, updating: boolean) {
     const key = c.id.toLowerCase();
-    if (updating) this.updating.add(key); else this.updating.delete(key);
+    if (updating) this.updating.add(key);
+    else this.updating.delete(key);
     const node = this.clusterNodes.get(key);
-    if (node) { node.updating = updating; this.fire(node); }
+    if (node) {
+      node.updating = updating;
+      this.fire(node);
+    }
   }
 
   /** After the user stopped waiting: polls the cluster until its operation ends, then shows its state. */
@@ -269,8 +356,14 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     if (!services) return;
     this.setUpdating(c, true);
     void waitUntilSettled(services.clusters, c, intervalMs)
-      .then((settled) => { this.setUpdating(c, false); this.updateCluster(settled); })
-      .catch((e) => { this.setUpdating(c, false); this.log.warn(`Watching ${c.name} stopped: ${describeError(e).message}`); });
+      .then((settled) => {
+        this.setUpdating(c, false);
+        this.updateCluster(settled);
+      })
+      .catch((e) => {
+        this.setUpdating(c, false);
+        this.log.warn(`Watching ${c.name} stopped: ${describeError(e).message}`);
+      });
   }
 
   /** Reloads a cluster's bindings (its children) after Bind changed them. */
@@ -288,5 +381,8 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     return fresh;
   }
 
-  dispose() { clearTimeout(this.flushTimer); this.changed.dispose(); }
+  dispose() {
+    clearTimeout(this.flushTimer);
+    this.changed.dispose();
+  }
 }

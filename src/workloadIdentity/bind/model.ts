@@ -34,8 +34,20 @@ export interface BindDeps {
   vaults: {
     get(ref: ResourceRef, signal?: AbortSignal): Promise<VaultDetails>;
     addAccessPolicy(ref: ResourceRef, policy: AccessPolicy, signal?: AbortSignal): Promise<void>;
-    roleAssignmentsFor(scope: string, subscriptionId: string, principalId: string, signal?: AbortSignal): Promise<RoleAssignmentInfo[]>;
-    createRoleAssignment(scope: string, subscriptionId: string, name: string, roleGuid: string, principalId: string, signal?: AbortSignal): Promise<void>;
+    roleAssignmentsFor(
+      scope: string,
+      subscriptionId: string,
+      principalId: string,
+      signal?: AbortSignal,
+    ): Promise<RoleAssignmentInfo[]>;
+    createRoleAssignment(
+      scope: string,
+      subscriptionId: string,
+      name: string,
+      roleGuid: string,
+      principalId: string,
+      signal?: AbortSignal,
+    ): Promise<void>;
   };
   /** Connects once per flow; the kubeconfig stays in memory. */
   kube(cluster: ClusterSummary): Promise<KubeTarget>;
@@ -59,14 +71,15 @@ export interface StepRecord {
 
 export type BindStepId = 'cluster' | 'identity' | 'namespace' | 'vault' | 'serviceAccount' | 'credential';
 
-export const stepTitle = (id: BindStepId): string => ({
-  cluster: l10n.t('Enable the OIDC issuer and workload identity on the cluster'),
-  identity: l10n.t('User-assigned managed identity'),
-  namespace: l10n.t('Namespace'),
-  vault: l10n.t('Key Vault access'),
-  serviceAccount: l10n.t('ServiceAccount annotated with the client id'),
-  credential: l10n.t('Federated identity credential'),
-})[id];
+export const stepTitle = (id: BindStepId): string =>
+  ({
+    cluster: l10n.t('Enable the OIDC issuer and workload identity on the cluster'),
+    identity: l10n.t('User-assigned managed identity'),
+    namespace: l10n.t('Namespace'),
+    vault: l10n.t('Key Vault access'),
+    serviceAccount: l10n.t('ServiceAccount annotated with the client id'),
+    credential: l10n.t('Federated identity credential'),
+  })[id];
 
 /** What the execute steps learn and hand to each other. */
 export interface BindState {

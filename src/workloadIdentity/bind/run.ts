@@ -8,10 +8,16 @@ const ORDER: BindStepId[] = ['cluster', 'identity', 'namespace', 'vault', 'servi
 
 /** A failed or cancelled Bind: what is in place and what is not. Rerunning Bind completes the work. */
 function incomplete(e: unknown, records: StepRecord[]) {
-  const result = (r: StepRecord) => ({ created: l10n.t('created'), updated: l10n.t('updated'), unchanged: l10n.t('already in place') })[r.result as 'created'];
-  const done = records.filter((r) => r.result === 'created' || r.result === 'updated' || r.result === 'unchanged')
+  const result = (r: StepRecord) =>
+    ({ created: l10n.t('created'), updated: l10n.t('updated'), unchanged: l10n.t('already in place') })[
+      r.result as 'created'
+    ];
+  const done = records
+    .filter((r) => r.result === 'created' || r.result === 'updated' || r.result === 'unchanged')
     .map((r) => l10n.t('{0}: {1} ({2})', r.title, r.resource, result(r)));
-  const notDone = records.filter((r) => r.result === 'failed' || r.result === 'notRun' || r.result === undefined).map((r) => l10n.t('{0}: {1}', r.title, r.resource));
+  const notDone = records
+    .filter((r) => r.result === 'failed' || r.result === 'notRun' || r.result === undefined)
+    .map((r) => l10n.t('{0}: {1}', r.title, r.resource));
   return new IncompleteRunError('Bind', e, records, done, notDone);
 }
 
@@ -19,12 +25,21 @@ function incomplete(e: unknown, records: StepRecord[]) {
  * Runs Bind: every step reads first and does only what is missing, so a rerun after any failure completes the
  * work without duplicates. Independent steps run at the same time.
  */
-export async function runBind(request: BindRequest, deps: BindDeps, opts: {
-  signal: AbortSignal;
-  progress?: (message: string) => void;
-  runClusterUpdate?: <T>(clusterId: string, fn: () => Promise<T>) => Promise<T>;
-}): Promise<BindResult> {
-  const records = new Map<BindStepId, StepRecord>(ORDER.map((id) => [id, { id, title: stepTitle(id), resource: resourceOf(id, request), planned: 'unchanged' as const }]));
+export async function runBind(
+  request: BindRequest,
+  deps: BindDeps,
+  opts: {
+    signal: AbortSignal;
+    progress?: (message: string) => void;
+    runClusterUpdate?: <T>(clusterId: string, fn: () => Promise<T>) => Promise<T>;
+  },
+): Promise<BindResult> {
+  const records = new Map<BindStepId, StepRecord>(
+    ORDER.map((id) => [
+      id,
+      { id, title: stepTitle(id), resource: resourceOf(id, request), planned: 'unchanged' as const },
+    ]),
+  );
   const state: BindState = { request, records, vault: deps.vaults.get(request.vault, opts.signal) };
   state.vault!.catch(() => undefined); // a failed read fails the vault step, where it is reported
   const progress = opts.progress ?? (() => undefined);
@@ -36,20 +51,35 @@ export async function runBind(request: BindRequest, deps: BindDeps, opts: {
   } catch (e) {
     for (const r of records.values()) if (!r.result) r.result = 'notRun';
     const failure = incomplete(e, [...records.values()]);
-    deps.log.error(`Bind stopped at "${failure.cause instanceof StepError ? failure.cause.step : 'cancel'}": ${failure.message}`);
+    deps.log.error(
+      `Bind stopped at "${failure.cause instanceof StepError ? failure.cause.step : 'cancel'}": ${failure.message}`,
+    );
     throw failure;
   }
-  return { request, records: [...records.values()], issuerUrl: state.issuerUrl!, identity: state.identity!, credential: state.credential!, kubeMode: state.kube!.mode };
+  return {
+    request,
+    records: [...records.values()],
+    issuerUrl: state.issuerUrl!,
+    identity: state.identity!,
+    credential: state.credential!,
+    kubeMode: state.kube!.mode,
+  };
 }
 
 function resourceOf(id: BindStepId, r: BindRequest): string {
   const identityName = r.identity.kind === 'existing' ? r.identity.identity.name : r.identity.name;
   switch (id) {
-    case 'cluster': return r.cluster.name;
-    case 'identity': return identityName;
-    case 'namespace': return r.namespace;
-    case 'vault': return r.vault.name;
-    case 'serviceAccount': return `${r.namespace}/${r.serviceAccount}`;
-    case 'credential': return l10n.t('{0} on {1}', `system:serviceaccount:${r.namespace}:${r.serviceAccount}`, identityName);
+    case 'cluster':
+      return r.cluster.name;
+    case 'identity':
+      return identityName;
+    case 'namespace':
+      return r.namespace;
+    case 'vault':
+      return r.vault.name;
+    case 'serviceAccount':
+      return `${r.namespace}/${r.serviceAccount}`;
+    case 'credential':
+      return l10n.t('{0} on {1}', `system:serviceaccount:${r.namespace}:${r.serviceAccount}`, identityName);
   }
 }

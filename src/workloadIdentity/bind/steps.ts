@@ -5,28 +5,68 @@ import { ExecuteStep } from '../../wizard/wizard';
 import { enableWorkloadIdentity, workloadIdentityState } from '../cluster';
 import { StepError, describeError, toStepError } from '../errors';
 import { serviceAccountObject } from '../manifest';
-import { MAX_CREDENTIALS_PER_IDENTITY, TOKEN_EXCHANGE_AUDIENCE, credentialName, roleAssignmentName, serviceAccountSubject } from '../names';
+import {
+  MAX_CREDENTIALS_PER_IDENTITY,
+  TOKEN_EXCHANGE_AUDIENCE,
+  credentialName,
+  roleAssignmentName,
+  serviceAccountSubject,
+} from '../names';
 import { BindDeps, BindState, BindStepId, stepTitle } from './model';
 import { credentialMatches, missingGrants, nearMissCredential, serviceAccountIsCurrent } from './plan';
 
 /** Who typically has the permission a 403 says is missing, per step. */
 const REMEDY: Record<BindStepId, (s: BindState) => string> = {
-  cluster: (s) => l10n.t('You need Microsoft.ContainerService/managedClusters/write on {0} (for example Azure Kubernetes Service Contributor).', s.request.cluster.name),
-  identity: () => l10n.t('You need Microsoft.ManagedIdentity/userAssignedIdentities/write on the resource group (for example Managed Identity Contributor).'),
-  namespace: (s) => l10n.t('Your Kubernetes role on {0} does not allow creating namespaces; ask a cluster admin, or pick an existing namespace.', s.request.cluster.name),
-  vault: (s) => (s.request.vault.rbac
-    ? l10n.t('You need Microsoft.Authorization/roleAssignments/write on {0}: Owner, User Access Administrator, or Role Based Access Control Administrator typically have it.', s.request.vault.name)
-    : l10n.t('You need Microsoft.KeyVault/vaults/accessPolicies/write on {0}: Key Vault Contributor typically has it.', s.request.vault.name)),
-  serviceAccount: (s) => l10n.t('Your Kubernetes role does not allow patching serviceaccounts in {0} on {1}; ask for a role that can (for example Azure Kubernetes Service RBAC Writer for the namespace).', s.request.namespace, s.request.cluster.name),
-  credential: () => l10n.t('You need Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write (for example Managed Identity Contributor).'),
+  cluster: (s) =>
+    l10n.t(
+      'You need Microsoft.ContainerService/managedClusters/write on {0} (for example Azure Kubernetes Service Contributor).',
+      s.request.cluster.name,
+    ),
+  identity: () =>
+    l10n.t(
+      'You need Microsoft.ManagedIdentity/userAssignedIdentities/write on the resource group (for example Managed Identity Contributor).',
+    ),
+  namespace: (s) =>
+    l10n.t(
+      'Your Kubernetes role on {0} does not allow creating namespaces; ask a cluster admin, or pick an existing namespace.',
+      s.request.cluster.name,
+    ),
+  vault: (s) =>
+    s.request.vault.rbac
+      ? l10n.t(
+          'You need Microsoft.Authorization/roleAssignments/write on {0}: Owner, User Access Administrator, or Role Based Access Control Administrator typically have it.',
+          s.request.vault.name,
+        )
+      : l10n.t(
+          'You need Microsoft.KeyVault/vaults/accessPolicies/write on {0}: Key Vault Contributor typically has it.',
+          s.request.vault.name,
+        ),
+  serviceAccount: (s) =>
+    l10n.t(
+      'Your Kubernetes role does not allow patching serviceaccounts in {0} on {1}; ask for a role that can (for example Azure Kubernetes Service RBAC Writer for the namespace).',
+      s.request.namespace,
+      s.request.cluster.name,
+    ),
+  credential: () =>
+    l10n.t(
+      'You need Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write (for example Managed Identity Contributor).',
+    ),
 };
 
 const stepError = (id: BindStepId, s: BindState, e: unknown) => toStepError(stepTitle(id), e, () => REMEDY[id](s));
 
 /** Retries what Azure says will pass soon: a principal that has not replicated, concurrent credential writes. */
-async function withRetry<T>(deps: BindDeps, what: (e: unknown) => boolean, fn: () => Promise<T>, signal: AbortSignal, attempts = 5): Promise<T> {
+async function withRetry<T>(
+  deps: BindDeps,
+  what: (e: unknown) => boolean,
+  fn: () => Promise<T>,
+  signal: AbortSignal,
+  attempts = 5,
+): Promise<T> {
   for (let i = 1; ; i++) {
-    try { return await fn(); } catch (e) {
+    try {
+      return await fn();
+    } catch (e) {
       if (i >= attempts || !what(e) || signal.aborted) throw e;
       const ms = 1000 * 2 ** (i - 1);
       deps.log.info(`${describeError(e).code}: retrying in ${ms / 1000}s (${i}/${attempts - 1})`);
@@ -38,12 +78,26 @@ const principalNotFound = (e: unknown) => describeError(e).code === 'PrincipalNo
 const concurrentWrite = (e: unknown) => describeError(e).status === 409;
 
 /** Azure answers 409 while another writer changes a credential of the same identity: wait and write again. */
-export const putCredentialRetrying = (deps: BindDeps, identity: IdentityInfo, credential: CredentialInfo, signal: AbortSignal) =>
-  withRetry(deps, concurrentWrite, () => deps.identities.putCredential(identity, credential, signal), signal, 4);
+export const putCredentialRetrying = (
+  deps: BindDeps,
+  identity: IdentityInfo,
+  credential: CredentialInfo,
+  signal: AbortSignal,
+) => withRetry(deps, concurrentWrite, () => deps.identities.putCredential(identity, credential, signal), signal, 4);
 
-function step(id: BindStepId, priority: number, run: (s: BindState, progress: (m: string) => void, signal: AbortSignal) => Promise<'created' | 'updated' | 'unchanged'>): ExecuteStep<BindState> {
+function step(
+  id: BindStepId,
+  priority: number,
+  run: (
+    s: BindState,
+    progress: (m: string) => void,
+    signal: AbortSignal,
+  ) => Promise<'created' | 'updated' | 'unchanged'>,
+): ExecuteStep<BindState> {
   return {
-    id, title: stepTitle(id), priority,
+    id,
+    title: stepTitle(id),
+    priority,
     shouldExecute: () => true,
     async execute(s, progress, signal) {
       const rec = s.records.get(id)!;
@@ -62,20 +116,38 @@ function step(id: BindStepId, priority: number, run: (s: BindState, progress: (m
  * dependencies and run together; priority 2 steps need the identity, the issuer and the cluster connection.
  * Their reads that need none of these (the vault, the ServiceAccount) start earlier, so only writes wait.
  */
-export function bindSteps(deps: BindDeps, runClusterUpdate: <T>(clusterId: string, fn: () => Promise<T>) => Promise<T> = (_id, fn) => fn()): ExecuteStep<BindState>[] {
+export function bindSteps(
+  deps: BindDeps,
+  runClusterUpdate: <T>(clusterId: string, fn: () => Promise<T>) => Promise<T> = (_id, fn) => fn(),
+): ExecuteStep<BindState>[] {
   return [
     step('cluster', 1, async (s, progress, signal) => {
-      const outcome = await runClusterUpdate(s.request.cluster.id.toLowerCase(), () => enableWorkloadIdentity(deps.clusters, s.request.cluster, { signal, onProgress: progress }));
+      const outcome = await runClusterUpdate(s.request.cluster.id.toLowerCase(), () =>
+        enableWorkloadIdentity(deps.clusters, s.request.cluster, { signal, onProgress: progress }),
+      );
       s.issuerUrl = outcome.cluster.issuerUrl;
-      if (!s.issuerUrl || workloadIdentityState(outcome.cluster) !== 'on') throw new StepError(stepTitle('cluster'), 'NoIssuer', l10n.t('The cluster reports no OIDC issuer URL after the update.'));
+      if (!s.issuerUrl || workloadIdentityState(outcome.cluster) !== 'on')
+        throw new StepError(
+          stepTitle('cluster'),
+          'NoIssuer',
+          l10n.t('The cluster reports no OIDC issuer URL after the update.'),
+        );
       return outcome.kind === 'alreadyOn' ? 'unchanged' : 'updated';
     }),
     step('identity', 1, async (s, progress, signal) => {
       const choice = s.request.identity;
       const ref = choice.kind === 'existing' ? choice.identity : choice;
       const found = await deps.identities.find(ref, signal);
-      if (found) { s.identity = found; return 'unchanged'; }
-      if (choice.kind === 'existing') throw new StepError(stepTitle('identity'), 'IdentityNotFound', l10n.t('The identity {0} no longer exists.', choice.identity.name));
+      if (found) {
+        s.identity = found;
+        return 'unchanged';
+      }
+      if (choice.kind === 'existing')
+        throw new StepError(
+          stepTitle('identity'),
+          'IdentityNotFound',
+          l10n.t('The identity {0} no longer exists.', choice.identity.name),
+        );
       progress(l10n.t('Creating managed identity {0}…', choice.name));
       s.identity = await deps.identities.create(ref, choice.location, signal);
       s.identityCreated = true;
@@ -83,7 +155,8 @@ export function bindSteps(deps: BindDeps, runClusterUpdate: <T>(clusterId: strin
     }),
     step('namespace', 1, async (s, progress) => {
       s.kube = await deps.kube(s.request.cluster);
-      if (s.kube.mode === 'runCommand') progress(l10n.t('The API server of {0} is private: applying through AKS run-command…', s.request.cluster.name));
+      if (s.kube.mode === 'runCommand')
+        progress(l10n.t('The API server of {0} is private: applying through AKS run-command…', s.request.cluster.name));
       // Read beside the namespaces, not after them: in a namespace that does not exist the ServiceAccount is not found.
       s.serviceAccount = s.kube.getServiceAccount(s.request.namespace, s.request.serviceAccount);
       s.serviceAccount.catch(() => undefined); // a failed read fails the ServiceAccount step, where it is reported
@@ -92,54 +165,109 @@ export function bindSteps(deps: BindDeps, runClusterUpdate: <T>(clusterId: strin
       return 'created';
     }),
     step('vault', 2, async (s, progress, signal) => {
-      const r = s.request, identity = s.identity!;
+      const r = s.request,
+        identity = s.identity!;
       const vault = await (s.vault ?? deps.vaults.get(r.vault, signal));
       const missing = s.identityCreated ? r.permissions : await missingGrants(vault, identity, r, deps, signal);
       if (!missing.length) return 'unchanged';
       progress(l10n.t('Granting get on {0} in {1}…', missing.join(', '), r.vault.name));
       if (!vault.rbac) {
         const permissions = Object.fromEntries(missing.map((k) => [k, ['get']])) as Record<Permission, string[]>;
-        await deps.vaults.addAccessPolicy(r.vault, { tenantId: vault.tenantId, objectId: identity.principalId, permissions }, signal);
+        await deps.vaults.addAccessPolicy(
+          r.vault,
+          { tenantId: vault.tenantId, objectId: identity.principalId, permissions },
+          signal,
+        );
         return 'created';
       }
       // The roles are independent grants: ask for them at the same time.
-      await Promise.all(missing.map(async (k) => {
-        const role = ROLE_FOR[k];
-        const name = roleAssignmentName(r.vault.id, role.guid, identity.principalId);
-        try {
-          await withRetry(deps, principalNotFound, () => deps.vaults.createRoleAssignment(r.vault.id, r.vault.subscriptionId, name, role.guid, identity.principalId, signal), signal);
-        } catch (e) {
-          // The same grant under another name is the grant we want.
-          if (describeError(e).code !== 'RoleAssignmentExists') throw e;
-        }
-      }));
+      await Promise.all(
+        missing.map(async (k) => {
+          const role = ROLE_FOR[k];
+          const name = roleAssignmentName(r.vault.id, role.guid, identity.principalId);
+          try {
+            await withRetry(
+              deps,
+              principalNotFound,
+              () =>
+                deps.vaults.createRoleAssignment(
+                  r.vault.id,
+                  r.vault.subscriptionId,
+                  name,
+                  role.guid,
+                  identity.principalId,
+                  signal,
+                ),
+              signal,
+            );
+          } catch (e) {
+            // The same grant under another name is the grant we want.
+            if (describeError(e).code !== 'RoleAssignmentExists') throw e;
+          }
+        }),
+      );
       return 'created';
     }),
     step('serviceAccount', 2, async (s) => {
-      const r = s.request, identity = s.identity!;
+      const r = s.request,
+        identity = s.identity!;
       const existing = await (s.serviceAccount ?? s.kube!.getServiceAccount(r.namespace, r.serviceAccount));
       if (serviceAccountIsCurrent(existing, identity.clientId, identity.tenantId)) return 'unchanged';
-      await s.kube!.apply([serviceAccountObject({ namespace: r.namespace, serviceAccount: r.serviceAccount, clientId: identity.clientId, tenantId: identity.tenantId })]);
+      await s.kube!.apply([
+        serviceAccountObject({
+          namespace: r.namespace,
+          serviceAccount: r.serviceAccount,
+          clientId: identity.clientId,
+          tenantId: identity.tenantId,
+        }),
+      ]);
       return existing ? 'updated' : 'created';
     }),
     step('credential', 2, async (s, progress, signal) => {
       // The cluster step runs beside the identity step; this one needs both.
-      const r = s.request, identity = s.identity!, issuer = s.issuerUrl!;
+      const r = s.request,
+        identity = s.identity!,
+        issuer = s.issuerUrl!;
       const subject = serviceAccountSubject(r.namespace, r.serviceAccount);
       const credentials = s.identityCreated ? [] : await deps.identities.listCredentials(identity, signal);
       const exact = credentials.find((c) => credentialMatches(c, issuer, subject));
-      if (exact && exact.audiences.includes(TOKEN_EXCHANGE_AUDIENCE)) { s.credential = exact; return 'unchanged'; }
+      if (exact && exact.audiences.includes(TOKEN_EXCHANGE_AUDIENCE)) {
+        s.credential = exact;
+        return 'unchanged';
+      }
       const match = exact ?? nearMissCredential(credentials, issuer, subject);
       if (!match && credentials.length >= MAX_CREDENTIALS_PER_IDENTITY) {
-        throw new StepError(stepTitle('credential'), 'TooManyFederatedCredentials',
-          l10n.t('The identity {0} already has {1} federated credentials, the most Azure allows: {2}.', identity.name, credentials.length, credentials.map((c) => `${c.name} (${c.subject})`).join(', ')),
-          l10n.t('Remove one that is no longer used, or choose another identity.'));
+        throw new StepError(
+          stepTitle('credential'),
+          'TooManyFederatedCredentials',
+          l10n.t(
+            'The identity {0} already has {1} federated credentials, the most Azure allows: {2}.',
+            identity.name,
+            credentials.length,
+            credentials.map((c) => `${c.name} (${c.subject})`).join(', '),
+          ),
+          l10n.t('Remove one that is no longer used, or choose another identity.'),
+        );
       }
       let name = match?.name ?? credentialName(r.cluster.name, r.namespace, r.serviceAccount);
       // Never overwrite someone else's credential that happens to have our name.
-      if (!match && credentials.some((c) => c.name.toLowerCase() === name.toLowerCase())) name = credentialName(`${r.cluster.name}-${r.cluster.subscriptionId.slice(0, 8)}`, r.namespace, r.serviceAccount);
-      progress(match ? l10n.t('Correcting federated credential {0}…', name) : l10n.t('Creating federated credential {0}…', name));
-      s.credential = await putCredentialRetrying(deps, identity, { name, issuer, subject, audiences: [TOKEN_EXCHANGE_AUDIENCE] }, signal);
+      if (!match && credentials.some((c) => c.name.toLowerCase() === name.toLowerCase()))
+        name = credentialName(
+          `${r.cluster.name}-${r.cluster.subscriptionId.slice(0, 8)}`,
+          r.namespace,
+          r.serviceAccount,
+        );
+      progress(
+        match
+          ? l10n.t('Correcting federated credential {0}…', name)
+          : l10n.t('Creating federated credential {0}…', name),
+      );
+      s.credential = await putCredentialRetrying(
+        deps,
+        identity,
+        { name, issuer, subject, audiences: [TOKEN_EXCHANGE_AUDIENCE] },
+        signal,
+      );
       return match ? 'updated' : 'created';
     }),
   ];

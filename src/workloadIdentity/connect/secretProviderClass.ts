@@ -15,9 +15,13 @@ export interface SecretProviderClassInput {
 
 /** The Azure provider's cloudName: empty for the public cloud. A custom cloud needs its own configuration file. */
 export function cloudNameFor(cloud: AzureCloud['name']): string {
-  return { AzureCloud: '', AzureChinaCloud: 'AzureChinaCloud', AzureUSGovernment: 'AzureUSGovernmentCloud', custom: '' }[cloud];
+  return {
+    AzureCloud: '',
+    AzureChinaCloud: 'AzureChinaCloud',
+    AzureUSGovernment: 'AzureUSGovernmentCloud',
+    custom: '',
+  }[cloud];
 }
-
 
 /**
  * A SecretProviderClass for the Secrets Store CSI driver's Azure provider, using workload identity: `clientID`
@@ -26,12 +30,18 @@ export function cloudNameFor(cloud: AzureCloud['name']): string {
 export function secretProviderClassObject(i: SecretProviderClassInput) {
   const objects = stringify({ array: i.objects.map((o) => stringify(o)) }, { lineWidth: 0 });
   return {
-    apiVersion: 'secrets-store.csi.x-k8s.io/v1', kind: 'SecretProviderClass',
+    apiVersion: 'secrets-store.csi.x-k8s.io/v1',
+    kind: 'SecretProviderClass',
     metadata: { name: i.name, namespace: i.namespace },
     spec: {
       provider: 'azure',
       parameters: {
-        usePodIdentity: 'false', clientID: i.clientId, keyvaultName: i.vaultName, tenantID: i.tenantId, cloudName: cloudNameFor(i.cloud), objects,
+        usePodIdentity: 'false',
+        clientID: i.clientId,
+        keyvaultName: i.vaultName,
+        tenantID: i.tenantId,
+        cloudName: cloudNameFor(i.cloud),
+        objects,
       },
     },
   };
@@ -42,7 +52,9 @@ export function secretProviderClassYaml(i: SecretProviderClassInput): string {
     `# Mounts ${i.objects.map((o) => `${o.objectType} ${o.objectName}`).join(', ')} of Key Vault ${i.vaultName} as files, through workload identity`,
     `# (client id ${i.clientId}). Pods that use it need the azure-keyvault-secrets-provider add-on and the label`,
     '# azure.workload.identity/use: "true"; the workload mounts it with a csi volume of driver secrets-store.csi.k8s.io.',
-    ...(i.cloud === 'custom' ? ['# A custom cloud: set cloudName to "AzureStackCloud" and give the provider its cloud configuration file.'] : []),
+    ...(i.cloud === 'custom'
+      ? ['# A custom cloud: set cloudName to "AzureStackCloud" and give the provider its cloud configuration file.']
+      : []),
     stringify(secretProviderClassObject(i), { lineWidth: 0 }),
   ].join('\n');
 }

@@ -1,7 +1,16 @@
 import * as l10n from '@vscode/l10n';
 import { CLIENT_ID_ANNOTATION } from '../manifest';
 import { parseAllDocuments } from 'yaml';
-import { USE_LABEL, WORKLOAD_KINDS, WorkloadInFile, YamlEditError, addPatchEntry, connectInYaml, mountSecretsStoreInYaml, workloadsIn } from './yamlEdit';
+import {
+  USE_LABEL,
+  WORKLOAD_KINDS,
+  WorkloadInFile,
+  YamlEditError,
+  addPatchEntry,
+  connectInYaml,
+  mountSecretsStoreInYaml,
+  workloadsIn,
+} from './yamlEdit';
 import { SecretProviderClassInput, secretProviderClassYaml } from './secretProviderClass';
 
 /** What Connect Workload connects: a ServiceAccount on a cluster, bound to an identity. */
@@ -11,25 +20,39 @@ export interface ConnectTarget {
   serviceAccount: string;
 }
 
-export interface WorkspaceFile { path: string; text: string }
+export interface WorkspaceFile {
+  path: string;
+  text: string;
+}
 
-export interface WorkloadCandidate { path: string; workload: WorkloadInFile }
+export interface WorkloadCandidate {
+  path: string;
+  workload: WorkloadInFile;
+}
 
 /**
  * The workloads of the namespace that the workspace's YAML files define. A document without a namespace counts:
  * the namespace then comes from `kubectl -n` or Kustomize. Files that are not valid YAML are listed with the reason.
  */
-export function findCandidates(files: WorkspaceFile[], namespace: string): { candidates: WorkloadCandidate[]; skipped: { path: string; reason: string }[] } {
+export function findCandidates(
+  files: WorkspaceFile[],
+  namespace: string,
+): { candidates: WorkloadCandidate[]; skipped: { path: string; reason: string }[] } {
   const candidates: WorkloadCandidate[] = [];
   const skipped: { path: string; reason: string }[] = [];
   for (const f of files) {
     try {
-      for (const w of workloadsIn(f.text)) if (w.namespace === undefined || w.namespace === namespace) candidates.push({ path: f.path, workload: w });
+      for (const w of workloadsIn(f.text))
+        if (w.namespace === undefined || w.namespace === namespace) candidates.push({ path: f.path, workload: w });
     } catch (e) {
-      if (e instanceof YamlEditError) skipped.push({ path: f.path, reason: e.message }); else throw e;
+      if (e instanceof YamlEditError) skipped.push({ path: f.path, reason: e.message });
+      else throw e;
     }
   }
-  return { candidates: candidates.sort((a, b) => a.path.localeCompare(b.path) || a.workload.index - b.workload.index), skipped };
+  return {
+    candidates: candidates.sort((a, b) => a.path.localeCompare(b.path) || a.workload.index - b.workload.index),
+    skipped,
+  };
 }
 
 /** The optional SecretProviderClass: the objects to mount, and where the cluster stands on the CSI driver add-on. */
@@ -53,9 +76,26 @@ export interface ConnectPlan {
  * The edit, and what it means: the ServiceAccount the workload used before may be bound to another identity, which the
  * workload then stops using; applying the change rolls out new pods.
  */
-export function planConnect(current: string, candidate: WorkloadCandidate, t: ConnectTarget, serviceAccounts: { name: string; annotations: Record<string, string> }[], secrets?: SecretsRequest): ConnectPlan {
-  const fresh = workloadsIn(current).find((w) => w.index === candidate.workload.index && w.kind === candidate.workload.kind && w.name === candidate.workload.name);
-  if (!fresh) throw new YamlEditError(l10n.t('{0} no longer defines {1} {2} where it did: pick the workload again.', candidate.path, candidate.workload.kind, candidate.workload.name));
+export function planConnect(
+  current: string,
+  candidate: WorkloadCandidate,
+  t: ConnectTarget,
+  serviceAccounts: { name: string; annotations: Record<string, string> }[],
+  secrets?: SecretsRequest,
+): ConnectPlan {
+  const fresh = workloadsIn(current).find(
+    (w) =>
+      w.index === candidate.workload.index && w.kind === candidate.workload.kind && w.name === candidate.workload.name,
+  );
+  if (!fresh)
+    throw new YamlEditError(
+      l10n.t(
+        '{0} no longer defines {1} {2} where it did: pick the workload again.',
+        candidate.path,
+        candidate.workload.kind,
+        candidate.workload.name,
+      ),
+    );
   const connected = connectInYaml(current, candidate.workload.index, t.serviceAccount);
   let { text } = connected;
   const changes = [...connected.changes];
@@ -67,21 +107,69 @@ export function planConnect(current: string, candidate: WorkloadCandidate, t: Co
     text = mounted.text;
     changes.push(...mounted.changes);
     const dir = candidate.path.includes('/') ? candidate.path.slice(0, candidate.path.lastIndexOf('/') + 1) : '';
-    secretProviderClass = { path: `${dir}${name}.secretproviderclass.yaml`, text: secretProviderClassYaml({ ...secrets, name, namespace: t.namespace }) };
-    changes.push(l10n.t('{0}: SecretProviderClass {1} ({2} of {3})', secretProviderClass.path, name, secrets.objects.map((o) => `${o.objectType} ${o.objectName}`).join(', '), secrets.vaultName));
-    if (!secrets.addonEnabled) warnings.push(l10n.t('The Secrets Store CSI driver add-on is off on {0}, so pods that mount it will not start: turn it on with az aks enable-addons --addons azure-keyvault-secrets-provider -n {1} -g {2}. It is not turned on here.', t.clusterName, t.clusterName, secrets.clusterResourceGroup));
+    secretProviderClass = {
+      path: `${dir}${name}.secretproviderclass.yaml`,
+      text: secretProviderClassYaml({ ...secrets, name, namespace: t.namespace }),
+    };
+    changes.push(
+      l10n.t(
+        '{0}: SecretProviderClass {1} ({2} of {3})',
+        secretProviderClass.path,
+        name,
+        secrets.objects.map((o) => `${o.objectType} ${o.objectName}`).join(', '),
+        secrets.vaultName,
+      ),
+    );
+    if (!secrets.addonEnabled)
+      warnings.push(
+        l10n.t(
+          'The Secrets Store CSI driver add-on is off on {0}, so pods that mount it will not start: turn it on with az aks enable-addons --addons azure-keyvault-secrets-provider -n {1} -g {2}. It is not turned on here.',
+          t.clusterName,
+          t.clusterName,
+          secrets.clusterResourceGroup,
+        ),
+      );
   }
   const before = fresh.serviceAccountName;
   if (before && before !== t.serviceAccount) {
     const other = serviceAccounts.find((s) => s.name === before)?.annotations[CLIENT_ID_ANNOTATION];
-    warnings.push(other
-      ? l10n.t('{0} {1} runs as {2} now, which is bound to the identity with client id {3}: it will stop using that identity.', fresh.kind, fresh.name, before, other)
-      : l10n.t('{0} {1} runs as {2} now; it will run as {3}.', fresh.kind, fresh.name, before, t.serviceAccount));
+    warnings.push(
+      other
+        ? l10n.t(
+            '{0} {1} runs as {2} now, which is bound to the identity with client id {3}: it will stop using that identity.',
+            fresh.kind,
+            fresh.name,
+            before,
+            other,
+          )
+        : l10n.t('{0} {1} runs as {2} now; it will run as {3}.', fresh.kind, fresh.name, before, t.serviceAccount),
+    );
   }
-  if (changes.length) warnings.push(fresh.kind === 'CronJob' || fresh.kind === 'Job'
-    ? l10n.t('Applying {0} to {1} replaces the pods of {2} {3} from its next run; pods started before keep running without the token until then.', candidate.path, t.clusterName, fresh.kind, fresh.name)
-    : l10n.t('Applying {0} to {1} replaces the pods of {2} {3} (a rollout); pods started before keep running without the token until then.', candidate.path, t.clusterName, fresh.kind, fresh.name));
-  return { candidate: { ...candidate, workload: fresh }, text, changes, warnings, ...(secretProviderClass ? { secretProviderClass } : {}) };
+  if (changes.length)
+    warnings.push(
+      fresh.kind === 'CronJob' || fresh.kind === 'Job'
+        ? l10n.t(
+            'Applying {0} to {1} replaces the pods of {2} {3} from its next run; pods started before keep running without the token until then.',
+            candidate.path,
+            t.clusterName,
+            fresh.kind,
+            fresh.name,
+          )
+        : l10n.t(
+            'Applying {0} to {1} replaces the pods of {2} {3} (a rollout); pods started before keep running without the token until then.',
+            candidate.path,
+            t.clusterName,
+            fresh.kind,
+            fresh.name,
+          ),
+    );
+  return {
+    candidate: { ...candidate, workload: fresh },
+    text,
+    changes,
+    warnings,
+    ...(secretProviderClass ? { secretProviderClass } : {}),
+  };
 }
 
 const KUSTOMIZATION = /(^|\/)(kustomization\.ya?ml|Kustomization)$/;
@@ -91,7 +179,10 @@ function normalize(p: string): string | undefined {
   const out: string[] = [];
   for (const seg of p.split('/')) {
     if (seg === '' || seg === '.') continue;
-    if (seg === '..') { if (!out.length) return undefined; out.pop(); } else out.push(seg);
+    if (seg === '..') {
+      if (!out.length) return undefined;
+      out.pop();
+    } else out.push(seg);
   }
   return out.join('/');
 }
@@ -102,12 +193,19 @@ function normalize(p: string): string | undefined {
  */
 export function overlaysOf(files: WorkspaceFile[], path: string): string[] {
   const byPath = new Map(files.map((f) => [f.path, f.text]));
-  const kustomizationIn = (dir: string) => ['kustomization.yaml', 'kustomization.yml', 'Kustomization'].map((n) => (dir ? `${dir}/${n}` : n)).find((p) => byPath.has(p));
+  const kustomizationIn = (dir: string) =>
+    ['kustomization.yaml', 'kustomization.yml', 'Kustomization']
+      .map((n) => (dir ? `${dir}/${n}` : n))
+      .find((p) => byPath.has(p));
   const reaches = (k: string, seen: Set<string>): boolean => {
     if (seen.has(k) || seen.size > 20) return false;
     seen.add(k);
     let resources: unknown[] = [];
-    try { resources = (parseAllDocuments(byPath.get(k)!)[0]?.toJS()?.resources ?? []) as unknown[]; } catch { return false; }
+    try {
+      resources = (parseAllDocuments(byPath.get(k)!)[0]?.toJS()?.resources ?? []) as unknown[];
+    } catch {
+      return false;
+    }
     return resources.some((r) => {
       const target = typeof r === 'string' ? normalize(`${dirOf(k)}/${r}`) : undefined;
       if (target === undefined) return false;
@@ -116,7 +214,10 @@ export function overlaysOf(files: WorkspaceFile[], path: string): string[] {
       return !!inner && reaches(inner, seen);
     });
   };
-  return files.map((f) => f.path).filter((p) => KUSTOMIZATION.test(p) && dirOf(p) !== dirOf(path) && reaches(p, new Set())).sort();
+  return files
+    .map((f) => f.path)
+    .filter((p) => KUSTOMIZATION.test(p) && dirOf(p) !== dirOf(path) && reaches(p, new Set()))
+    .sort();
 }
 
 export interface PatchPlan {
@@ -128,27 +229,57 @@ export interface PatchPlan {
 }
 
 /** A strategic-merge patch with only the two fields, and its entry in the overlay's `patches:`. */
-export function planKustomizePatch(kustomization: string, kustomizationText: string, candidate: WorkloadCandidate, t: ConnectTarget): PatchPlan {
+export function planKustomizePatch(
+  kustomization: string,
+  kustomizationText: string,
+  candidate: WorkloadCandidate,
+  t: ConnectTarget,
+): PatchPlan {
   const w = candidate.workload;
   const name = `${w.name}-workload-identity.patch.yaml`;
   const patchPath = `${dirOf(kustomization) ? `${dirOf(kustomization)}/` : ''}${name}`;
   const text = [
     `# Connect Workload: ${w.kind} ${w.name} runs as ${t.serviceAccount} with the ${USE_LABEL} label (workload identity).`,
-    `apiVersion: ${w.kind === 'Job' || w.kind === 'CronJob' ? 'batch/v1' : 'apps/v1'}`, `kind: ${w.kind}`, 'metadata:', `  name: ${w.name}`, ...(w.namespace ? [`  namespace: ${w.namespace}`] : []),
-    'spec:', ...patchLines(WORKLOAD_KINDS[w.kind].slice(1), t.serviceAccount, '  '), '',
+    `apiVersion: ${w.kind === 'Job' || w.kind === 'CronJob' ? 'batch/v1' : 'apps/v1'}`,
+    `kind: ${w.kind}`,
+    'metadata:',
+    `  name: ${w.name}`,
+    ...(w.namespace ? [`  namespace: ${w.namespace}`] : []),
+    'spec:',
+    ...patchLines(WORKLOAD_KINDS[w.kind].slice(1), t.serviceAccount, '  '),
+    '',
   ].join('\n');
   const doc = parseAllDocuments(kustomizationText)[0];
   if (!doc || doc.errors.length) throw new YamlEditError(l10n.t('{0} is not valid YAML.', kustomization));
   const patches: any[] = (doc.toJS()?.patches ?? []) as any[];
   const listed = patches.some((p) => (typeof p === 'string' ? p : p?.path) === name);
   const kustomizationText2 = listed ? kustomizationText : addPatchEntry(kustomizationText, name);
-  return { kustomization, kustomizationText: kustomizationText2, patch: { path: patchPath, text }, changes: [
-    l10n.t('{0}: a patch setting serviceAccountName: {1} and {2}: "true" on {3} {4}', patchPath, t.serviceAccount, USE_LABEL, w.kind, w.name),
-    ...(listed ? [] : [`${kustomization}: patches: + path: ${name}`]),
-  ] };
+  return {
+    kustomization,
+    kustomizationText: kustomizationText2,
+    patch: { path: patchPath, text },
+    changes: [
+      l10n.t(
+        '{0}: a patch setting serviceAccountName: {1} and {2}: "true" on {3} {4}',
+        patchPath,
+        t.serviceAccount,
+        USE_LABEL,
+        w.kind,
+        w.name,
+      ),
+      ...(listed ? [] : [`${kustomization}: patches: + path: ${name}`]),
+    ],
+  };
 }
 
 function patchLines(path: string[], serviceAccount: string, indent: string): string[] {
-  if (path.length === 0) return [`${indent}metadata:`, `${indent}  labels:`, `${indent}    ${USE_LABEL}: "true"`, `${indent}spec:`, `${indent}  serviceAccountName: ${serviceAccount}`];
+  if (path.length === 0)
+    return [
+      `${indent}metadata:`,
+      `${indent}  labels:`,
+      `${indent}    ${USE_LABEL}: "true"`,
+      `${indent}spec:`,
+      `${indent}  serviceAccountName: ${serviceAccount}`,
+    ];
   return [`${indent}${path[0]}:`, ...patchLines(path.slice(1), serviceAccount, `${indent}  `)];
 }

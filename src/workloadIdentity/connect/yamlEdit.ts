@@ -33,12 +33,22 @@ export class YamlEditError extends Error {
 export const MAX_EDIT_BYTES = 2 * 1024 * 1024;
 
 function parse(text: string) {
-  if (text.length > MAX_EDIT_BYTES) throw new YamlEditError(l10n.t('The file is {0} MB; files over {1} MB are not edited.', (text.length / 1024 / 1024).toFixed(1), MAX_EDIT_BYTES / 1024 / 1024));
+  if (text.length > MAX_EDIT_BYTES)
+    throw new YamlEditError(
+      l10n.t(
+        'The file is {0} MB; files over {1} MB are not edited.',
+        (text.length / 1024 / 1024).toFixed(1),
+        MAX_EDIT_BYTES / 1024 / 1024,
+      ),
+    );
   const docs = parseAllDocuments(text);
   if (!Array.isArray(docs)) throw new YamlEditError(l10n.t('The file is not YAML.'));
   for (const d of docs) {
     const e = d.errors[0];
-    if (e) throw new YamlEditError(l10n.t('The YAML is not valid at line {0}: {1}', e.linePos?.[0].line ?? '?', e.message.split('\n')[0]));
+    if (e)
+      throw new YamlEditError(
+        l10n.t('The YAML is not valid at line {0}: {1}', e.linePos?.[0].line ?? '?', e.message.split('\n')[0]),
+      );
   }
   return docs;
 }
@@ -52,8 +62,12 @@ export function workloadsIn(text: string): WorkloadInFile[] {
     const spec = [...WORKLOAD_KINDS[kind], 'spec'];
     const sa = doc.getIn([...spec, 'serviceAccountName']) ?? doc.getIn([...spec, 'serviceAccount']);
     out.push({
-      index, kind, name: String(doc.getIn(['metadata', 'name']) ?? ''),
-      ...(doc.getIn(['metadata', 'namespace']) !== undefined ? { namespace: String(doc.getIn(['metadata', 'namespace'])) } : {}),
+      index,
+      kind,
+      name: String(doc.getIn(['metadata', 'name']) ?? ''),
+      ...(doc.getIn(['metadata', 'namespace']) !== undefined
+        ? { namespace: String(doc.getIn(['metadata', 'namespace'])) }
+        : {}),
       ...(sa !== undefined ? { serviceAccountName: String(sa) } : {}),
       labelled: String(doc.getIn([...WORKLOAD_KINDS[kind], 'metadata', 'labels', USE_LABEL])) === 'true',
     });
@@ -61,7 +75,11 @@ export function workloadsIn(text: string): WorkloadInFile[] {
   return out;
 }
 
-interface Edit { from: number; to: number; text: string }
+interface Edit {
+  from: number;
+  to: number;
+  text: string;
+}
 
 const stripBom = (t: string) => (t.startsWith('\uFEFF') ? t.slice(1) : t);
 
@@ -69,13 +87,27 @@ const stripBom = (t: string) => (t.startsWith('\uFEFF') ? t.slice(1) : t);
  * Parses the file, finds the workload document, lets `plan` compute edits on the text without its byte-order mark,
  * and applies them from the end: one place for the mark, the line ending and the offsets.
  */
-function editWorkload(text: string, index: number, plan: (w: { body: string; eol: string; doc: Document; kind: string; template: string[] }) => { edits: Edit[]; changes: string[] }): { text: string; changes: string[] } {
+function editWorkload(
+  text: string,
+  index: number,
+  plan: (w: { body: string; eol: string; doc: Document; kind: string; template: string[] }) => {
+    edits: Edit[];
+    changes: string[];
+  },
+): { text: string; changes: string[] } {
   const bom = text.startsWith('\uFEFF') ? '\uFEFF' : '';
   const body = stripBom(text);
   const doc = parse(body)[index];
   const kind = doc?.get('kind');
-  if (!doc || typeof kind !== 'string' || !WORKLOAD_KINDS[kind]) throw new YamlEditError(l10n.t('Document {0} is not a workload.', index + 1));
-  const { edits, changes } = plan({ body, eol: body.includes('\r\n') ? '\r\n' : '\n', doc, kind, template: WORKLOAD_KINDS[kind] });
+  if (!doc || typeof kind !== 'string' || !WORKLOAD_KINDS[kind])
+    throw new YamlEditError(l10n.t('Document {0} is not a workload.', index + 1));
+  const { edits, changes } = plan({
+    body,
+    eol: body.includes('\r\n') ? '\r\n' : '\n',
+    doc,
+    kind,
+    template: WORKLOAD_KINDS[kind],
+  });
   let out = body;
   for (const e of [...edits].sort((a, b) => b.from - a.from)) out = out.slice(0, e.from) + e.text + out.slice(e.to);
   return { text: bom + out, changes };
@@ -86,7 +118,11 @@ function editWorkload(text: string, index: number, plan: (w: { body: string; eol
  * them: comments, order, quoting, anchors and line endings elsewhere stay byte for byte. Returns the new text and
  * what changed (empty when already connected).
  */
-export function connectInYaml(text: string, index: number, serviceAccount: string): { text: string; changes: string[] } {
+export function connectInYaml(
+  text: string,
+  index: number,
+  serviceAccount: string,
+): { text: string; changes: string[] } {
   return editWorkload(text, index, ({ body, eol, doc, kind, template: templatePath }) => {
     const template = nodeAt(doc, templatePath);
     if (!template) throw new YamlEditError(l10n.t('{0} has no pod template at {1}.', kind, templatePath.join('.')));
@@ -97,7 +133,9 @@ export function connectInYaml(text: string, index: number, serviceAccount: strin
     const current = doc.getIn([...templatePath, 'spec', 'serviceAccountName']);
     if (current !== serviceAccount) {
       edits.push(setKey(body, spec, 'serviceAccountName', serviceAccount, eol));
-      changes.push(`${templatePath.join('.')}.spec.serviceAccountName: ${current === undefined ? '(unset)' : String(current)} → ${serviceAccount}`);
+      changes.push(
+        `${templatePath.join('.')}.spec.serviceAccountName: ${current === undefined ? '(unset)' : String(current)} → ${serviceAccount}`,
+      );
     }
     if (String(doc.getIn([...templatePath, 'metadata', 'labels', USE_LABEL])) !== 'true') {
       const metadata = nodeAt(doc, [...templatePath, 'metadata']);
@@ -113,23 +151,48 @@ export function connectInYaml(text: string, index: number, serviceAccount: strin
 }
 
 /** The map at the path; an alias there cannot be edited in place without changing every other use of its anchor. */
-function nodeAt(doc: Document, path: string[]): (Node & { items: any[]; flow?: boolean; range: [number, number, number] }) | undefined {
+function nodeAt(
+  doc: Document,
+  path: string[],
+): (Node & { items: any[]; flow?: boolean; range: [number, number, number] }) | undefined {
   let node: any = doc.contents;
   for (const [i, key] of path.entries()) {
-    if (isAlias(node)) throw new YamlEditError(l10n.t('{0} is an alias (*{1}): edit the anchor it refers to instead.', path.slice(0, i).join('.') || 'The document', node.source));
+    if (isAlias(node))
+      throw new YamlEditError(
+        l10n.t(
+          '{0} is an alias (*{1}): edit the anchor it refers to instead.',
+          path.slice(0, i).join('.') || 'The document',
+          node.source,
+        ),
+      );
     if (!isMap(node)) return undefined;
     const next = node.get(key, true);
     if (next === undefined) return undefined;
-    if (next === null || (isScalar(next) && next.value === null)) throw new YamlEditError(l10n.t('{0} is present but empty: fill it in or remove it, then connect again.', path.slice(0, i + 1).join('.')));
+    if (next === null || (isScalar(next) && next.value === null))
+      throw new YamlEditError(
+        l10n.t(
+          '{0} is present but empty: fill it in or remove it, then connect again.',
+          path.slice(0, i + 1).join('.'),
+        ),
+      );
     node = next;
   }
-  if (isAlias(node)) throw new YamlEditError(l10n.t('{0} is an alias (*{1}): edit the anchor it refers to instead.', path.join('.'), node.source));
+  if (isAlias(node))
+    throw new YamlEditError(
+      l10n.t('{0} is an alias (*{1}): edit the anchor it refers to instead.', path.join('.'), node.source),
+    );
   if (!isMap(node)) throw new YamlEditError(l10n.t('{0} is not a mapping.', path.join('.')));
   return node as any;
 }
 
 /** Replaces the value of `key` in the map, or adds the pair: above the map's first key, in its indentation. */
-function setKey(text: string, map: { items: any[]; flow?: boolean; range: [number, number, number] }, key: string, value: string, eol: string): Edit {
+function setKey(
+  text: string,
+  map: { items: any[]; flow?: boolean; range: [number, number, number] },
+  key: string,
+  value: string,
+  eol: string,
+): Edit {
   const pair = map.items.find((p) => String(p.key?.value ?? p.key) === key);
   if (pair?.value?.range) return { from: pair.value.range[0], to: pair.value.range[1], text: value };
   if (pair) {
@@ -139,8 +202,15 @@ function setKey(text: string, map: { items: any[]; flow?: boolean; range: [numbe
   }
   if (map.flow || !map.items.length) {
     // A flow map ({app: a} or {}): rewrite that map, in flow style, with the key added.
-    const obj = { ...(Object.fromEntries(map.items.map((p) => [String(p.key?.value ?? p.key), p.value?.toJSON?.() ?? p.value]))), [key]: value.replace(/^"|"$/g, '') };
-    return { from: map.range[0], to: map.range[1], text: new Document(obj).toString({ collectionStyle: 'flow', lineWidth: 0 }).trim() };
+    const obj = {
+      ...Object.fromEntries(map.items.map((p) => [String(p.key?.value ?? p.key), p.value?.toJSON?.() ?? p.value])),
+      [key]: value.replace(/^"|"$/g, ''),
+    };
+    return {
+      from: map.range[0],
+      to: map.range[1],
+      text: new Document(obj).toString({ collectionStyle: 'flow', lineWidth: 0 }).trim(),
+    };
   }
   return insertBlock(text, map, [`${key}: ${value}`], eol);
 }
@@ -149,13 +219,24 @@ function setKey(text: string, map: { items: any[]; flow?: boolean; range: [numbe
  * Inserts lines above the map's first key, in its indentation, and above the comment lines directly over that key:
  * they describe the key, so they stay with it.
  */
-function insertBlock(text: string, map: { items: any[]; range: [number, number, number] }, lines: string[], eol: string): Edit {
+function insertBlock(
+  text: string,
+  map: { items: any[]; range: [number, number, number] },
+  lines: string[],
+  eol: string,
+): Edit {
   const first = map.items[0]?.key?.range?.[0];
   if (first === undefined) throw new YamlEditError(l10n.t('The mapping to edit is empty or not in block style.'));
   const lineStart = text.lastIndexOf('\n', first - 1) + 1;
   const indent = text.slice(lineStart, first);
   // "- name: x" (a map inside a sequence entry) or a key after other text on its line: no plain indentation to copy.
-  if (!/^ *$/.test(indent)) throw new YamlEditError(l10n.t('The mapping at line {0} does not start its own line: edit it by hand.', text.slice(0, first).split('\n').length));
+  if (!/^ *$/.test(indent))
+    throw new YamlEditError(
+      l10n.t(
+        'The mapping at line {0} does not start its own line: edit it by hand.',
+        text.slice(0, first).split('\n').length,
+      ),
+    );
   let at = lineStart;
   for (;;) {
     const previous = text.lastIndexOf('\n', at - 2) + 1;
@@ -173,27 +254,57 @@ export const SECRETS_STORE_MOUNT = '/mnt/secrets-store';
  * container, appended in the file's own indentation. Only added lines change; a volume already named secrets-store is
  * left as it is.
  */
-export function mountSecretsStoreInYaml(text: string, index: number, secretProviderClass: string): { text: string; changes: string[] } {
+export function mountSecretsStoreInYaml(
+  text: string,
+  index: number,
+  secretProviderClass: string,
+): { text: string; changes: string[] } {
   return editWorkload(text, index, ({ body, eol, doc, kind, template: t }) => {
     const spec = nodeAt(doc, [...t, 'spec']);
     if (!spec) throw new YamlEditError(l10n.t('{0} has no {1}.spec.', kind, t.join('.')));
     const containers: any = doc.getIn([...t, 'spec', 'containers'], true);
     const container = containers?.items?.[0];
-    if (!isMap(container) || (container as any).flow) throw new YamlEditError(l10n.t('{0} has no container in block style at {1}.spec.containers to mount the secrets in.', kind, t.join('.')));
+    if (!isMap(container) || (container as any).flow)
+      throw new YamlEditError(
+        l10n.t(
+          '{0} has no container in block style at {1}.spec.containers to mount the secrets in.',
+          kind,
+          t.join('.'),
+        ),
+      );
     const edits: Edit[] = [];
     const changes: string[] = [];
-    const volumeItem = ['name: ' + SECRETS_STORE_VOLUME, 'csi:', '  driver: secrets-store.csi.k8s.io', '  readOnly: true', '  volumeAttributes:', `    secretProviderClass: ${secretProviderClass}`];
+    const volumeItem = [
+      'name: ' + SECRETS_STORE_VOLUME,
+      'csi:',
+      '  driver: secrets-store.csi.k8s.io',
+      '  readOnly: true',
+      '  volumeAttributes:',
+      `    secretProviderClass: ${secretProviderClass}`,
+    ];
     const mountItem = [`name: ${SECRETS_STORE_VOLUME}`, `mountPath: ${SECRETS_STORE_MOUNT}`, 'readOnly: true'];
     const named = (seq: any) => (seq?.items ?? []).some((i: any) => isMap(i) && i.get('name') === SECRETS_STORE_VOLUME);
     const volumes: any = doc.getIn([...t, 'spec', 'volumes'], true);
     if (!named(volumes)) {
-      edits.push(volumes?.items?.length ? appendItem(body, volumes, volumeItem, eol) : appendLines(body, spec, ['volumes:', ...asItem(volumeItem).map((l) => `  ${l}`)], eol));
-      changes.push(`${t.join('.')}.spec.volumes: + ${SECRETS_STORE_VOLUME} (csi, secretProviderClass ${secretProviderClass})`);
+      edits.push(
+        volumes?.items?.length
+          ? appendItem(body, volumes, volumeItem, eol)
+          : appendLines(body, spec, ['volumes:', ...asItem(volumeItem).map((l) => `  ${l}`)], eol),
+      );
+      changes.push(
+        `${t.join('.')}.spec.volumes: + ${SECRETS_STORE_VOLUME} (csi, secretProviderClass ${secretProviderClass})`,
+      );
     }
     const mounts: any = (container as any).get('volumeMounts', true);
     if (!named(mounts)) {
-      edits.push(mounts?.items?.length ? appendItem(body, mounts, mountItem, eol) : appendLines(body, container as any, ['volumeMounts:', ...asItem(mountItem).map((l) => `  ${l}`)], eol));
-      changes.push(`${t.join('.')}.spec.containers[0].volumeMounts: + ${SECRETS_STORE_VOLUME} at ${SECRETS_STORE_MOUNT} (read-only)`);
+      edits.push(
+        mounts?.items?.length
+          ? appendItem(body, mounts, mountItem, eol)
+          : appendLines(body, container as any, ['volumeMounts:', ...asItem(mountItem).map((l) => `  ${l}`)], eol),
+      );
+      changes.push(
+        `${t.join('.')}.spec.containers[0].volumeMounts: + ${SECRETS_STORE_VOLUME} at ${SECRETS_STORE_MOUNT} (read-only)`,
+      );
     }
     return { edits, changes };
   });
@@ -202,7 +313,10 @@ export function mountSecretsStoreInYaml(text: string, index: number, secretProvi
 const asItem = (lines: string[]) => lines.map((l, i) => (i === 0 ? `- ${l}` : `  ${l}`));
 const columnOf = (text: string, offset: number) => offset - (text.lastIndexOf('\n', offset - 1) + 1);
 /** The start of the line after the one where `offset` is. */
-const nextLine = (text: string, offset: number) => { const nl = text.indexOf('\n', offset); return nl < 0 ? text.length : nl + 1; };
+const nextLine = (text: string, offset: number) => {
+  const nl = text.indexOf('\n', offset);
+  return nl < 0 ? text.length : nl + 1;
+};
 /** Where a node's own text ends: a collection's range runs on over the line breaks and indentation after it. */
 const endOf = (text: string, node: any): number => {
   let e: number = node.range?.[1] ?? node.range?.[0];
@@ -223,12 +337,21 @@ function appendLines(text: string, map: any, lines: string[], eol: string): Edit
 
 /** An item after a block sequence's last one, with its dash in the same column. */
 function appendItem(text: string, seq: any, lines: string[], eol: string): Edit {
-  if (seq.flow || !seq.items.length) throw new YamlEditError(l10n.t('The list to extend is empty or in flow style ([...]): edit it by hand.'));
+  if (seq.flow || !seq.items.length)
+    throw new YamlEditError(l10n.t('The list to extend is empty or in flow style ([...]): edit it by hand.'));
   const firstItem = seq.items[0];
   const dash = text.lastIndexOf('-', firstItem.range[0]);
   const at = nextLine(text, endOf(text, seq.items[seq.items.length - 1]));
   const lead = text.length === at && !text.endsWith('\n') ? eol : '';
-  return { from: at, to: at, text: lead + asItem(lines).map((l) => `${' '.repeat(columnOf(text, dash))}${l}${eol}`).join('') };
+  return {
+    from: at,
+    to: at,
+    text:
+      lead +
+      asItem(lines)
+        .map((l) => `${' '.repeat(columnOf(text, dash))}${l}${eol}`)
+        .join(''),
+  };
 }
 
 /** Adds `- path: <file>` to a kustomization's `patches:` (creating the list when there is none), only added lines. */
@@ -239,7 +362,9 @@ export function addPatchEntry(text: string, file: string): string {
   const doc = parse(body)[0];
   if (!doc || !isMap(doc.contents)) throw new YamlEditError(l10n.t('The kustomization is not a mapping.'));
   const patches: any = doc.get('patches', true);
-  if (patches && !patches.items) throw new YamlEditError(l10n.t('The kustomization\'s patches is not a list.'));
-  const e = patches ? appendItem(body, patches, [`path: ${file}`], eol) : appendLines(body, doc.contents, ['patches:', `  - path: ${file}`], eol);
+  if (patches && !patches.items) throw new YamlEditError(l10n.t("The kustomization's patches is not a list."));
+  const e = patches
+    ? appendItem(body, patches, [`path: ${file}`], eol)
+    : appendLines(body, doc.contents, ['patches:', `  - path: ${file}`], eol);
   return bom + body.slice(0, e.from) + e.text + body.slice(e.to);
 }

@@ -23,51 +23,75 @@ export const AZ_FOR_WORKLOAD_IDENTITY = '2.47.0';
 /** bash with az and kubectl. Every step checks first, so a second run writes nothing. */
 export function azScript(s: BindingSpec): ExportedFile {
   // A private cluster runs kubectl inside it; an Entra ID cluster's kubeconfig needs kubelogin for its tokens.
-  const tools = s.cluster.private ? [] : [
-    { name: 'kubectl', why: 'az aks install-cli installs it' },
-    ...(s.cluster.entraId ? [{ name: 'kubelogin', why: 'az aks install-cli installs it; the Microsoft Entra ID cluster gets its tokens from it' }] : []),
-  ];
+  const tools = s.cluster.private
+    ? []
+    : [
+        { name: 'kubectl', why: 'az aks install-cli installs it' },
+        ...(s.cluster.entraId
+          ? [
+              {
+                name: 'kubelogin',
+                why: 'az aks install-cli installs it; the Microsoft Entra ID cluster gets its tokens from it',
+              },
+            ]
+          : []),
+      ];
   // The names are DNS labels (checked before export), so the commands need no quoting inside the cluster either.
-  const k = (cmd: string) => (s.cluster.private ? `in_cluster "kubectl ${cmd}"` : `kubectl --kubeconfig "$KUBECONFIG_FILE" ${cmd}`);
+  const k = (cmd: string) =>
+    s.cluster.private ? `in_cluster "kubectl ${cmd}"` : `kubectl --kubeconfig "$KUBECONFIG_FILE" ${cmd}`;
   const grant = s.vault.rbac
     ? [
-      'VAULT_ID="$(az keyvault show -g "$VAULT_RG" -n "$VAULT" --query id -o tsv)"',
-      '# The role assignment REST calls through az rest: Debian\'s az 2.45 fails in az role assignment list and create',
-      '# (RoleAssignmentsOperations has no config). The name is Bind\'s: a UUID from scope, role and principal, so Bind,',
-      '# a rerun and Remove Binding all recognise it.',
-      'assignment_name() {',
-      '  local h v',
-      '  h="$(printf \'%s|%s|%s\' "${1,,}" "${2,,}" "${3,,}" | sha1sum | cut -c1-32)"',
-      '  v="$(printf \'%x\' $(( (16#${h:16:1} & 3) | 8 )))"',
-      '  echo "${h:0:8}-${h:8:4}-5${h:13:3}-${v}${h:17:3}-${h:20:12}"',
-      '}',
-      ...s.grants.map((g) => [
-        `# ${g.roleName}: get on ${g.kind}`,
-        `ASSIGNED="$(az rest --method get --url "$VAULT_ID/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01&\\$filter=principalId%20eq%20'$PRINCIPAL_ID'" --query "length(value[?properties.scope=='$VAULT_ID' && ends_with(properties.roleDefinitionId, '${g.roleGuid}')])" -o tsv)"`,
-        'if [ "$ASSIGNED" = "0" ]; then',
-        `  az rest --method put --url "$VAULT_ID/providers/Microsoft.Authorization/roleAssignments/$(assignment_name "$VAULT_ID" ${g.roleGuid} "$PRINCIPAL_ID")?api-version=2022-04-01" \\`,
-        `    --body "{\\"properties\\": {\\"roleDefinitionId\\": \\"/subscriptions/$VAULT_SUBSCRIPTION/providers/Microsoft.Authorization/roleDefinitions/${g.roleGuid}\\", \\"principalId\\": \\"$PRINCIPAL_ID\\", \\"principalType\\": \\"ServicePrincipal\\"}}" >/dev/null`,
-        'fi',
-      ].join('\n')),
-    ]
+        'VAULT_ID="$(az keyvault show -g "$VAULT_RG" -n "$VAULT" --query id -o tsv)"',
+        "# The role assignment REST calls through az rest: Debian's az 2.45 fails in az role assignment list and create",
+        "# (RoleAssignmentsOperations has no config). The name is Bind's: a UUID from scope, role and principal, so Bind,",
+        '# a rerun and Remove Binding all recognise it.',
+        'assignment_name() {',
+        '  local h v',
+        '  h="$(printf \'%s|%s|%s\' "${1,,}" "${2,,}" "${3,,}" | sha1sum | cut -c1-32)"',
+        '  v="$(printf \'%x\' $(( (16#${h:16:1} & 3) | 8 )))"',
+        '  echo "${h:0:8}-${h:8:4}-5${h:13:3}-${v}${h:17:3}-${h:20:12}"',
+        '}',
+        ...s.grants.map((g) =>
+          [
+            `# ${g.roleName}: get on ${g.kind}`,
+            `ASSIGNED="$(az rest --method get --url "$VAULT_ID/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01&\\$filter=principalId%20eq%20'$PRINCIPAL_ID'" --query "length(value[?properties.scope=='$VAULT_ID' && ends_with(properties.roleDefinitionId, '${g.roleGuid}')])" -o tsv)"`,
+            'if [ "$ASSIGNED" = "0" ]; then',
+            `  az rest --method put --url "$VAULT_ID/providers/Microsoft.Authorization/roleAssignments/$(assignment_name "$VAULT_ID" ${g.roleGuid} "$PRINCIPAL_ID")?api-version=2022-04-01" \\`,
+            `    --body "{\\"properties\\": {\\"roleDefinitionId\\": \\"/subscriptions/$VAULT_SUBSCRIPTION/providers/Microsoft.Authorization/roleDefinitions/${g.roleGuid}\\", \\"principalId\\": \\"$PRINCIPAL_ID\\", \\"principalType\\": \\"ServicePrincipal\\"}}" >/dev/null`,
+            'fi',
+          ].join('\n'),
+        ),
+      ]
     : s.grants.map((g) => {
-      const flag = { secrets: '--secret-permissions', keys: '--key-permissions', certificates: '--certificate-permissions' }[g.kind];
-      return [
-        `# get on ${g.kind}: --object-id, not --spn (which needs Microsoft Graph). set-policy rewrites the vault, so only when missing.`,
-        `GRANTED="$(az keyvault show -g "$VAULT_RG" -n "$VAULT" --query "length(properties.accessPolicies[?objectId=='$PRINCIPAL_ID' && contains(permissions.${g.kind} || '', 'get')])" -o tsv)"`,
-        'if [ "$GRANTED" = "0" ]; then',
-        `  az keyvault set-policy -g "$VAULT_RG" -n "$VAULT" --object-id "$PRINCIPAL_ID" ${flag} get >/dev/null`,
-        'fi',
-      ].join('\n');
-    });
+        const flag = {
+          secrets: '--secret-permissions',
+          keys: '--key-permissions',
+          certificates: '--certificate-permissions',
+        }[g.kind];
+        return [
+          `# get on ${g.kind}: --object-id, not --spn (which needs Microsoft Graph). set-policy rewrites the vault, so only when missing.`,
+          `GRANTED="$(az keyvault show -g "$VAULT_RG" -n "$VAULT" --query "length(properties.accessPolicies[?objectId=='$PRINCIPAL_ID' && contains(permissions.${g.kind} || '', 'get')])" -o tsv)"`,
+          'if [ "$GRANTED" = "0" ]; then',
+          `  az keyvault set-policy -g "$VAULT_RG" -n "$VAULT" --object-id "$PRINCIPAL_ID" ${flag} get >/dev/null`,
+          'fi',
+        ].join('\n');
+      });
   const manifest = [
-    'apiVersion: v1', 'kind: ServiceAccount', 'metadata:', '  name: ${SERVICE_ACCOUNT}', '  namespace: ${NAMESPACE}', '  annotations:',
-    `    ${s.annotations.clientId}: "\${CLIENT_ID}"`, `    ${s.annotations.tenantId}: "\${TENANT_ID}"`,
+    'apiVersion: v1',
+    'kind: ServiceAccount',
+    'metadata:',
+    '  name: ${SERVICE_ACCOUNT}',
+    '  namespace: ${NAMESPACE}',
+    '  annotations:',
+    `    ${s.annotations.clientId}: "\${CLIENT_ID}"`,
+    `    ${s.annotations.tenantId}: "\${TENANT_ID}"`,
   ].join('\n');
   const content = `#!/usr/bin/env bash
 ${header(s, '#', 'An az CLI and kubectl script', [
-    s.cluster.private ? 'Nothing else: the private cluster is reached through az aks command invoke.' : 'Reaching a private API server (this cluster is public).',
-  ])}
+  s.cluster.private
+    ? 'Nothing else: the private cluster is reached through az aks command invoke.'
+    : 'Reaching a private API server (this cluster is public).',
+])}
 set -euo pipefail
 
 SUBSCRIPTION=${sh(s.cluster.subscriptionId)}
@@ -125,17 +149,21 @@ ${grant.join('\n')}
 
 # 4. The ServiceAccount with the client id, by server-side apply as ${s.fieldManager} (others' labels and annotations stay).
 az account set --subscription "$SUBSCRIPTION"
-${s.cluster.private ? `# kubectl inside the private cluster through AKS run-command; its exit code becomes the function's.
+${
+  s.cluster.private
+    ? `# kubectl inside the private cluster through AKS run-command; its exit code becomes the function's.
 in_cluster() {
   local out
   out="$(az aks command invoke -g "$CLUSTER_RG" -n "$CLUSTER" --command "$1" "\${@:2}" --query "[[exitCode, logs]]" -o tsv)"
   printf '%s' "\${out#*$'\\t'}"
   return "\${out%%$'\\t'*}"
 }
-` : `KUBECONFIG_FILE="$(mktemp)"
+`
+    : `KUBECONFIG_FILE="$(mktemp)"
 trap 'rm -f "$KUBECONFIG_FILE"' EXIT
 az aks get-credentials -g "$CLUSTER_RG" -n "$CLUSTER" --file "$KUBECONFIG_FILE" --overwrite-existing 2>/dev/null
-${s.cluster.entraId ? 'kubelogin convert-kubeconfig -l azurecli --kubeconfig "$KUBECONFIG_FILE"\n' : ''}`}ANNOTATED="$(${k(`get serviceaccount $SERVICE_ACCOUNT -n $NAMESPACE --ignore-not-found -o jsonpath='{.metadata.annotations.azure\\.workload\\.identity/client-id}'`)})"
+${s.cluster.entraId ? 'kubelogin convert-kubeconfig -l azurecli --kubeconfig "$KUBECONFIG_FILE"\n' : ''}`
+}ANNOTATED="$(${k(`get serviceaccount $SERVICE_ACCOUNT -n $NAMESPACE --ignore-not-found -o jsonpath='{.metadata.annotations.azure\\.workload\\.identity/client-id}'`)})"
 if [ "$ANNOTATED" != "$CLIENT_ID" ]; then
   NAMESPACE_FOUND="$(${k('get namespace $NAMESPACE --ignore-not-found -o name')})"
   if [ -z "$NAMESPACE_FOUND" ]; then ${k('create namespace $NAMESPACE')} >/dev/null; fi
@@ -143,9 +171,11 @@ if [ "$ANNOTATED" != "$CLIENT_ID" ]; then
   cat > "$MANIFEST_DIR/serviceaccount.yaml" <<EOF
 ${manifest}
 EOF
-  ${s.cluster.private
-    ? `in_cluster "kubectl apply --server-side --field-manager=${s.fieldManager} --force-conflicts -f serviceaccount.yaml" --file "$MANIFEST_DIR/serviceaccount.yaml" >/dev/null`
-    : `kubectl --kubeconfig "$KUBECONFIG_FILE" apply --server-side --field-manager=${s.fieldManager} --force-conflicts -f "$MANIFEST_DIR/serviceaccount.yaml" >/dev/null`}
+  ${
+    s.cluster.private
+      ? `in_cluster "kubectl apply --server-side --field-manager=${s.fieldManager} --force-conflicts -f serviceaccount.yaml" --file "$MANIFEST_DIR/serviceaccount.yaml" >/dev/null`
+      : `kubectl --kubeconfig "$KUBECONFIG_FILE" apply --server-side --field-manager=${s.fieldManager} --force-conflicts -f "$MANIFEST_DIR/serviceaccount.yaml" >/dev/null`
+  }
   rm -rf "$MANIFEST_DIR"
 fi
 
@@ -178,15 +208,19 @@ resource cluster 'Microsoft.ContainerService/managedClusters@2024-02-01' existin
   scope: resourceGroup('${s.cluster.subscriptionId}', '${s.cluster.resourceGroup}')
 }
 
-resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' ${s.identity.exists ? `existing = {
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' ${
+    s.identity.exists
+      ? `existing = {
   name: '${s.identity.name}'
-}` : `= {
+}`
+      : `= {
   name: '${s.identity.name}'
   location: '${s.identity.location}'
   tags: {
     '${CREATED_BY_TAG.name}': '${CREATED_BY_TAG.value}'
   }
-}`}
+}`
+  }
 
 resource credential 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials@2023-01-31' = {
   parent: identity
@@ -213,7 +247,9 @@ output clientId string = identity.properties.clientId
 output tenantId string = identity.properties.tenantId
 `;
   const grant = s.vault.rbac
-    ? s.grants.map((g) => `// ${g.roleName}: get on ${g.kind}
+    ? s.grants
+        .map(
+          (g) => `// ${g.roleName}: get on ${g.kind}
 resource ${g.kind}Role 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(vault.id, '${g.roleGuid}', principalId)
   scope: vault
@@ -222,7 +258,9 @@ resource ${g.kind}Role 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
     principalId: principalId
     principalType: 'ServicePrincipal'
   }
-}`).join('\n\n')
+}`,
+        )
+        .join('\n\n')
     : `// The add operation merges into the vault's policies: no one else's access policy is replaced.
 resource policy 'Microsoft.KeyVault/vaults/accessPolicies@2023-07-01' = {
   parent: vault
@@ -251,7 +289,10 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
 
 ${grant}
 `;
-  return [{ name: 'main.bicep', language: 'bicep', content: main }, { name: 'grant.bicep', language: 'bicep', content: grantFile }];
+  return [
+    { name: 'main.bicep', language: 'bicep', content: main },
+    { name: 'grant.bicep', language: 'bicep', content: grantFile },
+  ];
 }
 
 const hcl = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$\{/g, '$${')}"`;
@@ -275,7 +316,9 @@ export function terraform(s: BindingSpec): ExportedFile {
   }
 }`;
   const grant = s.vault.rbac
-    ? s.grants.map((g) => `# ${g.roleName}: get on ${g.kind}
+    ? s.grants
+        .map(
+          (g) => `# ${g.roleName}: get on ${g.kind}
 resource "azurerm_role_assignment" ${hcl(g.kind)} {
   provider                         = azurerm.vault
   scope                            = data.azurerm_key_vault.this.id
@@ -283,7 +326,9 @@ resource "azurerm_role_assignment" ${hcl(g.kind)} {
   principal_id                     = ${id}.principal_id
   principal_type                   = "ServicePrincipal"
   skip_service_principal_aad_check = true
-}`).join('\n\n')
+}`,
+        )
+        .join('\n\n')
     : `resource "azurerm_key_vault_access_policy" "this" {
   provider     = azurerm.vault
   key_vault_id = data.azurerm_key_vault.this.id
@@ -386,8 +431,11 @@ output "client_id" {
 
 export function render(format: ExportFormat, s: BindingSpec): ExportedFile[] {
   switch (format) {
-    case 'azcli': return [azScript(s)];
-    case 'bicep': return bicep(s);
-    case 'terraform': return [terraform(s)];
+    case 'azcli':
+      return [azScript(s)];
+    case 'bicep':
+      return bicep(s);
+    case 'terraform':
+      return [terraform(s)];
   }
 }

@@ -4,7 +4,11 @@ import type { Permission } from '../permissions';
 import type { VerifyDeps } from '../verify/model';
 
 /** What a Key Vault GET answered: the status and the service's error code, never a value. */
-export interface VaultAnswer { status: number; code: string; message: string }
+export interface VaultAnswer {
+  status: number;
+  code: string;
+  message: string;
+}
 
 /** Test Binding reads through Verify's gateways, and adds the exchange a pod's SDK makes and Key Vault's data plane. */
 export interface ProbeDeps extends VerifyDeps {
@@ -14,9 +18,20 @@ export interface ProbeDeps extends VerifyDeps {
   /** The identity's credential as a pod holds it: it presents the ServiceAccount token to Microsoft Entra ID. */
   workloadCredential(tenantId: string, clientId: string, assertion: () => Promise<string>): TokenCredential;
   /** GET of `<kind>/<name>` in the vault with that credential. */
-  probeVault(vaultUri: string, kind: Permission, name: string, credential: TokenCredential, signal?: AbortSignal): Promise<VaultAnswer>;
+  probeVault(
+    vaultUri: string,
+    kind: Permission,
+    name: string,
+    credential: TokenCredential,
+    signal?: AbortSignal,
+  ): Promise<VaultAnswer>;
   /** GET of a secret the user named: its answer's status only; a 200's body is dropped unread. */
-  readSecretStatus(vaultUri: string, name: string, credential: TokenCredential, signal?: AbortSignal): Promise<VaultAnswer>;
+  readSecretStatus(
+    vaultUri: string,
+    name: string,
+    credential: TokenCredential,
+    signal?: AbortSignal,
+  ): Promise<VaultAnswer>;
 }
 
 export interface ProbeOptions {
@@ -30,4 +45,9 @@ export interface ProbeOptions {
 }
 
 /** The claims a ServiceAccount token presents; the token itself is never kept or shown. */
-export interface TokenClaims { iss: string; sub: string; aud: string[]; exp: number }
+export interface TokenClaims {
+  iss: string;
+  sub: string;
+  aud: string[];
+  exp: number;
+}

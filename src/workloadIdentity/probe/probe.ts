@@ -20,26 +20,53 @@ export function tokenClaims(jwt: string): TokenClaims {
 }
 
 /** What each Microsoft Entra ID error means for a workload identity binding. */
-export const aadstsMeaning = (code: string): string | undefined => ({
-  '70021': l10n.t('No federated credential on the identity matches the token\'s issuer, subject and audience together, or a new credential has not propagated yet.'),
-  '700211': l10n.t('No federated credential on the identity has the token\'s issuer: the credential names another issuer (a trailing slash, another cluster, or the in-cluster issuer).'),
-  '700213': l10n.t('No federated credential on the identity has the token\'s subject: the namespace or ServiceAccount in the credential differs.'),
-  '7002138': l10n.t('The subject matches a federated credential only when case is ignored; Microsoft Entra ID compares it exactly.'),
-  '700016': l10n.t('Microsoft Entra ID knows no application with the ServiceAccount\'s client id in this tenant: the annotation names a wrong or deleted identity.'),
-  '90061': l10n.t('Microsoft Entra ID could not fetch the issuer\'s discovery document: the token comes from an issuer it cannot reach (is the OIDC issuer on?).'),
-  '700024': l10n.t('The token is outside its validity time: check your computer\'s clock.'),
-} as Record<string, string>)[code];
+export const aadstsMeaning = (code: string): string | undefined =>
+  (
+    ({
+      '70021': l10n.t(
+        "No federated credential on the identity matches the token's issuer, subject and audience together, or a new credential has not propagated yet.",
+      ),
+      '700211': l10n.t(
+        "No federated credential on the identity has the token's issuer: the credential names another issuer (a trailing slash, another cluster, or the in-cluster issuer).",
+      ),
+      '700213': l10n.t(
+        "No federated credential on the identity has the token's subject: the namespace or ServiceAccount in the credential differs.",
+      ),
+      '7002138': l10n.t(
+        'The subject matches a federated credential only when case is ignored; Microsoft Entra ID compares it exactly.',
+      ),
+      '700016': l10n.t(
+        "Microsoft Entra ID knows no application with the ServiceAccount's client id in this tenant: the annotation names a wrong or deleted identity.",
+      ),
+      '90061': l10n.t(
+        "Microsoft Entra ID could not fetch the issuer's discovery document: the token comes from an issuer it cannot reach (is the OIDC issuer on?).",
+      ),
+      '700024': l10n.t("The token is outside its validity time: check your computer's clock."),
+    }) as Record<string, string>
+  )[code];
 
-const sleepFor = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve, reject) => {
-  const t = setTimeout(resolve, ms);
-  signal?.addEventListener('abort', () => { clearTimeout(t); reject(new CancelledError()); }, { once: true });
-});
+const sleepFor = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        reject(new CancelledError());
+      },
+      { once: true },
+    );
+  });
 
 /**
  * Retries `attempt` while it says the answer may change with propagation, with backoff, for at most waitMs;
  * each wait is reported. Returns the last answer.
  */
-async function whilePropagating<T>(attempt: () => Promise<T>, propagating: (r: T) => string | undefined, opts: ProbeOptions): Promise<T> {
+async function whilePropagating<T>(
+  attempt: () => Promise<T>,
+  propagating: (r: T) => string | undefined,
+  opts: ProbeOptions,
+): Promise<T> {
   const until = Date.now() + opts.propagationWaitMs;
   for (let delay = 2000; ; delay = Math.min(delay * 2, 20_000)) {
     const r = await attempt();
@@ -47,7 +74,14 @@ async function whilePropagating<T>(attempt: () => Promise<T>, propagating: (r: T
     const left = until - Date.now();
     if (!why || left <= 0) return r;
     const wait = Math.min(delay, left);
-    opts.progress?.(l10n.t('{0} Trying again in {1} s ({2} s left of the wait).', why, Math.ceil(wait / 1000), Math.ceil(left / 1000)));
+    opts.progress?.(
+      l10n.t(
+        '{0} Trying again in {1} s ({2} s left of the wait).',
+        why,
+        Math.ceil(wait / 1000),
+        Math.ceil(left / 1000),
+      ),
+    );
     await sleepFor(wait, opts.signal);
   }
 }
@@ -72,7 +106,12 @@ type Exchange = { ok: true } | { ok: false; code: string; message: string };
  * 3. with it, Key Vault answers a GET of a name that cannot exist: 404 proves `get`, 403 its absence.
  * Verify's facts give the identity, its credentials and grants, and the fixes offered. Nothing is written.
  */
-export async function testBinding(facts: VerifyFacts, verifyChecks: CheckResult[], deps: ProbeDeps, opts: ProbeOptions): Promise<CheckResult[]> {
+export async function testBinding(
+  facts: VerifyFacts,
+  verifyChecks: CheckResult[],
+  deps: ProbeDeps,
+  opts: ProbeOptions,
+): Promise<CheckResult[]> {
   const t = facts.target;
   const found = facts.identity.ok ? facts.identity.value.identity : undefined;
   const sa = facts.serviceAccount.ok ? facts.serviceAccount.value : undefined;
@@ -80,92 +119,249 @@ export async function testBinding(facts: VerifyFacts, verifyChecks: CheckResult[
   const skipRest = (why: string) => [check('exchange', 'skip', why), check('keyVault', 'skip', why)];
 
   // 1. The ServiceAccount token.
-  if (!sa) return [check('token', 'fail', l10n.t('The ServiceAccount {0}/{1} does not exist on {2}{3}.', t.namespace, t.serviceAccount, t.cluster.name, facts.serviceAccount.ok ? '' : ` (${facts.serviceAccount.error})`)), ...skipRest(l10n.t('No token to exchange.'))];
+  if (!sa)
+    return [
+      check(
+        'token',
+        'fail',
+        l10n.t(
+          'The ServiceAccount {0}/{1} does not exist on {2}{3}.',
+          t.namespace,
+          t.serviceAccount,
+          t.cluster.name,
+          facts.serviceAccount.ok ? '' : ` (${facts.serviceAccount.error})`,
+        ),
+      ),
+      ...skipRest(l10n.t('No token to exchange.')),
+    ];
   opts.progress?.(l10n.t('1/3 Asking {0} for a token of {1}/{2}…', t.cluster.name, t.namespace, t.serviceAccount));
   let token: string;
   try {
     const kube = await deps.kube(t.cluster);
-    token = await untilAborted(kube.createToken(t.namespace, t.serviceAccount, TOKEN_EXCHANGE_AUDIENCE, TOKEN_SECONDS), opts.signal);
+    token = await untilAborted(
+      kube.createToken(t.namespace, t.serviceAccount, TOKEN_EXCHANGE_AUDIENCE, TOKEN_SECONDS),
+      opts.signal,
+    );
   } catch (e) {
     if (isAbort(e)) throw new CancelledError();
     const d = describeError(e);
     const forbidden = d.status === 403 || /Forbidden/i.test(d.code);
-    return [check('token', 'fail', forbidden
-      ? l10n.t('{0} Creating a token needs the "create" verb on serviceaccounts/token in {1}: cluster admins and Azure Kubernetes Service RBAC Admin or Writer for the namespace have it.', d.message, t.namespace)
-      : l10n.t('The cluster did not issue a token: {0}: {1}', d.code, d.message), [[l10n.t('Request'), l10n.t('serviceaccounts/{0}/token, audience {1}, {2} s', t.serviceAccount, TOKEN_EXCHANGE_AUDIENCE, TOKEN_SECONDS)]]), ...skipRest(l10n.t('No token to exchange.'))];
+    return [
+      check(
+        'token',
+        'fail',
+        forbidden
+          ? l10n.t(
+              '{0} Creating a token needs the "create" verb on serviceaccounts/token in {1}: cluster admins and Azure Kubernetes Service RBAC Admin or Writer for the namespace have it.',
+              d.message,
+              t.namespace,
+            )
+          : l10n.t('The cluster did not issue a token: {0}: {1}', d.code, d.message),
+        [
+          [
+            l10n.t('Request'),
+            l10n.t(
+              'serviceaccounts/{0}/token, audience {1}, {2} s',
+              t.serviceAccount,
+              TOKEN_EXCHANGE_AUDIENCE,
+              TOKEN_SECONDS,
+            ),
+          ],
+        ],
+      ),
+      ...skipRest(l10n.t('No token to exchange.')),
+    ];
   }
   const claims = tokenClaims(token);
-  const claimEv: Ev[] = [[l10n.t('Token iss'), claims.iss], [l10n.t('Token sub'), claims.sub], [l10n.t('Token aud'), claims.aud.join(', ')], [l10n.t('Token exp'), new Date(claims.exp * 1000).toISOString()]];
-  const out: CheckResult[] = [check('token', 'pass', l10n.t('{0} issued a token for {1}/{2} (via {3}). Its claims, not the token, are shown.', t.cluster.name, t.namespace, t.serviceAccount, (await deps.kube(t.cluster)).mode === 'runCommand' ? 'AKS run-command' : l10n.t('the TokenRequest API')), claimEv)];
+  const claimEv: Ev[] = [
+    [l10n.t('Token iss'), claims.iss],
+    [l10n.t('Token sub'), claims.sub],
+    [l10n.t('Token aud'), claims.aud.join(', ')],
+    [l10n.t('Token exp'), new Date(claims.exp * 1000).toISOString()],
+  ];
+  const out: CheckResult[] = [
+    check(
+      'token',
+      'pass',
+      l10n.t(
+        '{0} issued a token for {1}/{2} (via {3}). Its claims, not the token, are shown.',
+        t.cluster.name,
+        t.namespace,
+        t.serviceAccount,
+        (await deps.kube(t.cluster)).mode === 'runCommand' ? 'AKS run-command' : l10n.t('the TokenRequest API'),
+      ),
+      claimEv,
+    ),
+  ];
 
   // 2. The exchange, as the pod's SDK makes it.
-  if (!clientId) return [...out, ...skipRest(l10n.t('The ServiceAccount has no {0} annotation, so a pod would not know which identity to ask for.', CLIENT_ID_ANNOTATION))];
+  if (!clientId)
+    return [
+      ...out,
+      ...skipRest(
+        l10n.t(
+          'The ServiceAccount has no {0} annotation, so a pod would not know which identity to ask for.',
+          CLIENT_ID_ANNOTATION,
+        ),
+      ),
+    ];
   if (!deps.cloud.activeDirectoryEndpoint || !deps.cloud.keyVaultResource) {
-    return [...out, ...skipRest(l10n.t('This custom cloud does not name its Microsoft Entra ID authority or Key Vault DNS suffix: set activeDirectoryEndpointUrl and keyVaultDnsSuffix in microsoft-sovereign-cloud.customEnvironment.'))];
+    return [
+      ...out,
+      ...skipRest(
+        l10n.t(
+          'This custom cloud does not name its Microsoft Entra ID authority or Key Vault DNS suffix: set activeDirectoryEndpointUrl and keyVaultDnsSuffix in microsoft-sovereign-cloud.customEnvironment.',
+        ),
+      ),
+    ];
   }
   // A subscription id is never a tenant: Entra ID would answer AADSTS90002 and hide what is wrong with the identity.
   const annotatedTenant = sa.annotations[TENANT_ID_ANNOTATION]?.trim();
-  const [tenantId, tenantSource] = found?.tenantId ? [found.tenantId, l10n.t('the identity')]
-    : annotatedTenant ? [annotatedTenant, l10n.t('the ServiceAccount\'s {0} annotation', TENANT_ID_ANNOTATION)]
+  const [tenantId, tenantSource] = found?.tenantId
+    ? [found.tenantId, l10n.t('the identity')]
+    : annotatedTenant
+      ? [annotatedTenant, l10n.t("the ServiceAccount's {0} annotation", TENANT_ID_ANNOTATION)]
       : [deps.signedInTenantId, l10n.t('the tenant you signed in to')];
-  if (!tenantId) return [...out, ...skipRest(l10n.t('Neither the identity (which you cannot see) nor the ServiceAccount\'s {0} annotation names a tenant, and no tenant is signed in.', TENANT_ID_ANNOTATION))];
+  if (!tenantId)
+    return [
+      ...out,
+      ...skipRest(
+        l10n.t(
+          "Neither the identity (which you cannot see) nor the ServiceAccount's {0} annotation names a tenant, and no tenant is signed in.",
+          TENANT_ID_ANNOTATION,
+        ),
+      ),
+    ];
   const credential = deps.workloadCredential(tenantId, clientId, async () => token);
   const scope = `${deps.cloud.keyVaultResource}/.default`;
   opts.progress?.(l10n.t('2/3 Exchanging the token at Microsoft Entra ID for {0}…', clientId));
-  const exchange = await whilePropagating<Exchange>(async () => {
-    throwIfAborted(opts.signal);
-    try {
-      await credential.getToken(scope, { abortSignal: opts.signal });
-      return { ok: true };
-    } catch (e) {
-      if (isAbort(e) || opts.signal?.aborted) throw new CancelledError();
-      // @azure/identity wraps Entra ID's answer: "<error>: Error(s): <codes> - Timestamp: … - Description: AADSTS…".
-      const message = String((e as Error).message ?? e);
-      const description = /AADSTS\d+:[^]*/.exec(message)?.[0] ?? message;
-      // MSAL's own failures (before Entra ID answers anything) carry an error code such as endpoints_resolution_error.
-      const code = /AADSTS(\d+)/.exec(message)?.[1] ?? /\b(endpoints_resolution_error)\b/.exec(message)?.[1] ?? describeError(e).code;
-      return { ok: false, code, message: description.split(/\s*Trace ID:|\r?\n/)[0].trim() };
-    }
-  }, (r) => (!r.ok && r.code === '70021' ? l10n.t('AADSTS70021: right after a credential is written, Microsoft Entra ID needs a few minutes to see it.') : undefined), opts);
+  const exchange = await whilePropagating<Exchange>(
+    async () => {
+      throwIfAborted(opts.signal);
+      try {
+        await credential.getToken(scope, { abortSignal: opts.signal });
+        return { ok: true };
+      } catch (e) {
+        if (isAbort(e) || opts.signal?.aborted) throw new CancelledError();
+        // @azure/identity wraps Entra ID's answer: "<error>: Error(s): <codes> - Timestamp: … - Description: AADSTS…".
+        const message = String((e as Error).message ?? e);
+        const description = /AADSTS\d+:[^]*/.exec(message)?.[0] ?? message;
+        // MSAL's own failures (before Entra ID answers anything) carry an error code such as endpoints_resolution_error.
+        const code =
+          /AADSTS(\d+)/.exec(message)?.[1] ??
+          /\b(endpoints_resolution_error)\b/.exec(message)?.[1] ??
+          describeError(e).code;
+        return { ok: false, code, message: description.split(/\s*Trace ID:|\r?\n/)[0].trim() };
+      }
+    },
+    (r) =>
+      !r.ok && r.code === '70021'
+        ? l10n.t('AADSTS70021: right after a credential is written, Microsoft Entra ID needs a few minutes to see it.')
+        : undefined,
+    opts,
+  );
   const credentials = facts.credentials.ok ? facts.credentials.value : [];
-  const compare: Ev[] = credentials.map((c) => [l10n.t('Credential {0}', c.name), [
-    l10n.t('issuer {0} {1}', c.issuer === claims.iss ? '✓' : '✗', c.issuer),
-    l10n.t('subject {0} {1}', c.subject === claims.sub ? '✓' : '✗', credentialMatch(c)),
-    l10n.t('audiences {0} {1}', c.audiences.some((a) => claims.aud.includes(a)) ? '✓' : '✗', c.audiences.join(', ')),
-  ].join('\n')]);
-  const exchangeEv: Ev[] = [[l10n.t('Client id'), clientId], [l10n.t('Tenant'), l10n.t('{0} (from {1})', tenantId, tenantSource)], [l10n.t('Authority'), deps.cloud.activeDirectoryEndpoint], [l10n.t('Resource'), deps.cloud.keyVaultResource], ...claimEv.slice(0, 3), ...compare];
+  const compare: Ev[] = credentials.map((c) => [
+    l10n.t('Credential {0}', c.name),
+    [
+      l10n.t('issuer {0} {1}', c.issuer === claims.iss ? '✓' : '✗', c.issuer),
+      l10n.t('subject {0} {1}', c.subject === claims.sub ? '✓' : '✗', credentialMatch(c)),
+      l10n.t('audiences {0} {1}', c.audiences.some((a) => claims.aud.includes(a)) ? '✓' : '✗', c.audiences.join(', ')),
+    ].join('\n'),
+  ]);
+  const exchangeEv: Ev[] = [
+    [l10n.t('Client id'), clientId],
+    [l10n.t('Tenant'), l10n.t('{0} (from {1})', tenantId, tenantSource)],
+    [l10n.t('Authority'), deps.cloud.activeDirectoryEndpoint],
+    [l10n.t('Resource'), deps.cloud.keyVaultResource],
+    ...claimEv.slice(0, 3),
+    ...compare,
+  ];
   if (!exchange.ok) {
     // MSAL reads the tenant's discovery document first; Entra ID answers an unknown tenant there (AADSTS90002).
-    const meaning = exchange.code === 'endpoints_resolution_error'
-      ? l10n.t('Microsoft Entra ID does not know the tenant {0}, which {1} names: the exchange cannot start.', tenantId, tenantSource)
-      : aadstsMeaning(exchange.code);
-    const fix = verifyChecks.find((c) => ['issuer', 'subject', 'audience', 'serviceAccount'].includes(c.id) && c.fix)?.fix;
-    const exact = credentials.some((c) => c.issuer === claims.iss && c.subject === claims.sub && c.audiences.some((a) => claims.aud.includes(a)));
-    const propagation = exchange.code === '70021' && exact ? l10n.t(' A credential matches exactly: it was written recently and has not propagated yet; test again in a few minutes.') : '';
-    out.push(check('exchange', 'fail', `${meaning ? `${/^\d+$/.test(exchange.code) ? 'AADSTS' : ''}${exchange.code}: ${meaning}` : `${exchange.code}: ${exchange.message}`}${propagation}`, [[l10n.t('Microsoft Entra ID said'), exchange.message], ...exchangeEv], fix));
+    const meaning =
+      exchange.code === 'endpoints_resolution_error'
+        ? l10n.t(
+            'Microsoft Entra ID does not know the tenant {0}, which {1} names: the exchange cannot start.',
+            tenantId,
+            tenantSource,
+          )
+        : aadstsMeaning(exchange.code);
+    const fix = verifyChecks.find(
+      (c) => ['issuer', 'subject', 'audience', 'serviceAccount'].includes(c.id) && c.fix,
+    )?.fix;
+    const exact = credentials.some(
+      (c) => c.issuer === claims.iss && c.subject === claims.sub && c.audiences.some((a) => claims.aud.includes(a)),
+    );
+    const propagation =
+      exchange.code === '70021' && exact
+        ? l10n.t(
+            ' A credential matches exactly: it was written recently and has not propagated yet; test again in a few minutes.',
+          )
+        : '';
+    out.push(
+      check(
+        'exchange',
+        'fail',
+        `${meaning ? `${/^\d+$/.test(exchange.code) ? 'AADSTS' : ''}${exchange.code}: ${meaning}` : `${exchange.code}: ${exchange.message}`}${propagation}`,
+        [[l10n.t('Microsoft Entra ID said'), exchange.message], ...exchangeEv],
+        fix,
+      ),
+    );
     out.push(check('keyVault', 'skip', l10n.t('No Key Vault token to test with.')));
     return out;
   }
-  out.push(check('exchange', 'pass', l10n.t('Microsoft Entra ID exchanged the ServiceAccount token for a Key Vault token of {0}. The token is not kept.', found?.name ?? clientId), exchangeEv));
+  out.push(
+    check(
+      'exchange',
+      'pass',
+      l10n.t(
+        'Microsoft Entra ID exchanged the ServiceAccount token for a Key Vault token of {0}. The token is not kept.',
+        found?.name ?? clientId,
+      ),
+      exchangeEv,
+    ),
+  );
 
   // 3. Key Vault, for each vault the binding covers and each kind granted.
   const vaults = facts.vaults.ok ? facts.vaults.value : [];
-  if (!vaults.length) { out.push(check('keyVault', 'skip', l10n.t('{0} has no grant on any Key Vault you can see: nothing to test.', found?.name ?? clientId))); return out; }
+  if (!vaults.length) {
+    out.push(
+      check(
+        'keyVault',
+        'skip',
+        l10n.t('{0} has no grant on any Key Vault you can see: nothing to test.', found?.name ?? clientId),
+      ),
+    );
+    return out;
+  }
   for (const g of vaults) {
     const v = g.vault;
-    if (!v.vaultUri) { out.push(check('keyVault', 'error', l10n.t('{0} reports no vault URI.', v.name), [], undefined, `keyVault:${v.name}`)); continue; }
+    if (!v.vaultUri) {
+      out.push(
+        check('keyVault', 'error', l10n.t('{0} reports no vault URI.', v.name), [], undefined, `keyVault:${v.name}`),
+      );
+      continue;
+    }
     const { byPolicy, byRole } = grantsOn(g, found!.principalId);
     const kinds: Permission[] = [...new Set([...byPolicy, ...byRole])];
     const fix = verifyChecks.find((c) => c.key === `vault:${v.name}` && c.fix)?.fix;
     for (const kind of kinds.length ? kinds : (['secrets'] as Permission[])) {
       const name = `akswi-probe-${randomBytes(6).toString('hex')}`;
       opts.progress?.(l10n.t('3/3 Asking {0} for {1}/{2}…', v.name, kind, name));
-      const answer = await whilePropagating<VaultAnswer>(() => deps.probeVault(v.vaultUri!, kind, name, credential, opts.signal).catch((e) => {
-        if (isAbort(e) || opts.signal?.aborted) throw new CancelledError();
-        const d = describeError(e);
-        return { status: 0, code: d.code, message: d.message };
-      }),
-      (r) => (r.status === 403 && v.rbac && r.code !== 'ForbiddenByFirewall' && byRole.includes(kind) ? l10n.t('403 from {0}: a new role assignment can take up to 10 minutes to apply.', v.name) : undefined), opts);
+      const answer = await whilePropagating<VaultAnswer>(
+        () =>
+          deps.probeVault(v.vaultUri!, kind, name, credential, opts.signal).catch((e) => {
+            if (isAbort(e) || opts.signal?.aborted) throw new CancelledError();
+            const d = describeError(e);
+            return { status: 0, code: d.code, message: d.message };
+          }),
+        (r) =>
+          r.status === 403 && v.rbac && r.code !== 'ForbiddenByFirewall' && byRole.includes(kind)
+            ? l10n.t('403 from {0}: a new role assignment can take up to 10 minutes to apply.', v.name)
+            : undefined,
+        opts,
+      );
       out.push(vaultCheck(v.name, v.rbac, kind, name, answer, fix));
     }
     if (opts.secretName) {
@@ -181,30 +377,138 @@ export async function testBinding(facts: VerifyFacts, verifyChecks: CheckResult[
   return out;
 }
 
-function namedSecretCheck(vault: string, rbac: boolean, name: string, a: VaultAnswer, fix: CheckResult['fix']): CheckResult {
+function namedSecretCheck(
+  vault: string,
+  rbac: boolean,
+  name: string,
+  a: VaultAnswer,
+  fix: CheckResult['fix'],
+): CheckResult {
   const key = `keyVault:${vault}:secret ${name}`;
-  const ev: Ev[] = [[l10n.t('Request'), l10n.t('GET secrets/{0}', name)], [l10n.t('Answer'), `${a.status || l10n.t('no answer')} ${a.code}`], [l10n.t('Value'), l10n.t('not read, shown or kept')]];
-  if (a.status === 200) return check('keyVault', 'pass', l10n.t('{0}: the identity can read the secret {1}. Its value was not read.', vault, name), ev, undefined, key);
-  if (a.status === 404) return check('keyVault', 'warn', l10n.t('{0}: the identity may get secrets, but there is no secret named {1} in this vault.', vault, name), ev, undefined, key);
-  if (a.status === 403 && a.code === 'SecretDisabled') return check('keyVault', 'fail', l10n.t('{0}: the secret {1} is disabled; enable it in the vault.', vault, name), ev, undefined, key);
+  const ev: Ev[] = [
+    [l10n.t('Request'), l10n.t('GET secrets/{0}', name)],
+    [l10n.t('Answer'), `${a.status || l10n.t('no answer')} ${a.code}`],
+    [l10n.t('Value'), l10n.t('not read, shown or kept')],
+  ];
+  if (a.status === 200)
+    return check(
+      'keyVault',
+      'pass',
+      l10n.t('{0}: the identity can read the secret {1}. Its value was not read.', vault, name),
+      ev,
+      undefined,
+      key,
+    );
+  if (a.status === 404)
+    return check(
+      'keyVault',
+      'warn',
+      l10n.t('{0}: the identity may get secrets, but there is no secret named {1} in this vault.', vault, name),
+      ev,
+      undefined,
+      key,
+    );
+  if (a.status === 403 && a.code === 'SecretDisabled')
+    return check(
+      'keyVault',
+      'fail',
+      l10n.t('{0}: the secret {1} is disabled; enable it in the vault.', vault, name),
+      ev,
+      undefined,
+      key,
+    );
   // Refused or unanswered: the same verdict as for a name that cannot exist.
   return { ...vaultCheck(vault, rbac, 'secrets', name, a, fix), key };
 }
 
-function vaultCheck(vault: string, rbac: boolean, kind: Permission, name: string, a: VaultAnswer, fix: CheckResult['fix']): CheckResult {
+function vaultCheck(
+  vault: string,
+  rbac: boolean,
+  kind: Permission,
+  name: string,
+  a: VaultAnswer,
+  fix: CheckResult['fix'],
+): CheckResult {
   const key = `keyVault:${vault}:${kind}`;
-  const ev: Ev[] = [[l10n.t('Request'), l10n.t('GET {0}/{1} (a name that does not exist)', kind, name)], [l10n.t('Answer'), `${a.status || l10n.t('no answer')} ${a.code}`], [l10n.t('Permission model'), permissionModel(rbac)]];
-  if ((a.status === 404 && /NotFound$/.test(a.code)) || a.status === 200) return check('keyVault', 'pass', l10n.t('{0}: the identity may get {1} (Key Vault answered that the name does not exist, which it tells only a caller allowed to get).', vault, kind), ev, undefined, key);
+  const ev: Ev[] = [
+    [l10n.t('Request'), l10n.t('GET {0}/{1} (a name that does not exist)', kind, name)],
+    [l10n.t('Answer'), `${a.status || l10n.t('no answer')} ${a.code}`],
+    [l10n.t('Permission model'), permissionModel(rbac)],
+  ];
+  if ((a.status === 404 && /NotFound$/.test(a.code)) || a.status === 200)
+    return check(
+      'keyVault',
+      'pass',
+      l10n.t(
+        '{0}: the identity may get {1} (Key Vault answered that the name does not exist, which it tells only a caller allowed to get).',
+        vault,
+        kind,
+      ),
+      ev,
+      undefined,
+      key,
+    );
   if (a.status === 403 && a.code === 'ForbiddenByFirewall') {
-    return check('keyVault', 'warn', l10n.t('{0}: the vault\'s firewall does not let your computer in. That says nothing about the pod, whose network may be allowed; the grant could not be tested from here.', vault), ev, undefined, key);
+    return check(
+      'keyVault',
+      'warn',
+      l10n.t(
+        "{0}: the vault's firewall does not let your computer in. That says nothing about the pod, whose network may be allowed; the grant could not be tested from here.",
+        vault,
+      ),
+      ev,
+      undefined,
+      key,
+    );
   }
-  if (a.status === 403) return check('keyVault', 'fail', l10n.t('{0}: Key Vault refused get on {1} ({2}): {3}. {4}', vault, kind, a.code, rbac ? l10n.t('no role that grants it is assigned (or it is still propagating: up to 10 minutes)') : l10n.t('no access policy gives it'), a.message), ev, fix, key);
-  if (a.status === 401) return check('keyVault', 'fail', l10n.t('{0}: Key Vault did not accept the token (401 {1}): its audience or tenant does not match the vault\'s. {2}', vault, a.code, a.message), ev, undefined, key);
-  return check('keyVault', 'error', l10n.t('{0}: no usable answer: {1}: {2}', vault, a.code, a.message), ev, undefined, key);
+  if (a.status === 403)
+    return check(
+      'keyVault',
+      'fail',
+      l10n.t(
+        '{0}: Key Vault refused get on {1} ({2}): {3}. {4}',
+        vault,
+        kind,
+        a.code,
+        rbac
+          ? l10n.t('no role that grants it is assigned (or it is still propagating: up to 10 minutes)')
+          : l10n.t('no access policy gives it'),
+        a.message,
+      ),
+      ev,
+      fix,
+      key,
+    );
+  if (a.status === 401)
+    return check(
+      'keyVault',
+      'fail',
+      l10n.t(
+        "{0}: Key Vault did not accept the token (401 {1}): its audience or tenant does not match the vault's. {2}",
+        vault,
+        a.code,
+        a.message,
+      ),
+      ev,
+      undefined,
+      key,
+    );
+  return check(
+    'keyVault',
+    'error',
+    l10n.t('{0}: no usable answer: {1}: {2}', vault, a.code, a.message),
+    ev,
+    undefined,
+    key,
+  );
 }
 
 /** Verify's checks, then the test of the chain: one report, whose fixes are Verify's. */
-export async function verifyAndTest(target: VerifyFacts['target'], deps: ProbeDeps, opts: ProbeOptions): Promise<{ report: VerifyReport; facts: VerifyFacts }> {
+export async function verifyAndTest(
+  target: VerifyFacts['target'],
+  deps: ProbeDeps,
+  opts: ProbeOptions,
+): Promise<{ report: VerifyReport; facts: VerifyFacts }> {
   const { report, facts } = await verifyBinding(target, deps, opts.signal);
   const tested = await testBinding(facts, report.checks, deps, opts);
   return { facts, report: { ...report, checks: [...report.checks, ...tested], checkedAt: new Date().toISOString() } };

@@ -12,7 +12,11 @@ export interface RemoveDeps extends VerifyDeps {
     delete(ref: ResourceRef, signal?: AbortSignal): Promise<void>;
   };
   vaults: VerifyDeps['vaults'] & {
-    removeAccessPolicy(ref: ResourceRef, policy: { tenantId: string; objectId: string; permissions: Partial<Record<Permission, string[]>> }, signal?: AbortSignal): Promise<void>;
+    removeAccessPolicy(
+      ref: ResourceRef,
+      policy: { tenantId: string; objectId: string; permissions: Partial<Record<Permission, string[]>> },
+      signal?: AbortSignal,
+    ): Promise<void>;
     deleteRoleAssignment(id: string, subscriptionId: string, signal?: AbortSignal): Promise<void>;
   };
 }
@@ -26,16 +30,18 @@ export interface RemoveChoices {
   deleteServiceAccount: boolean;
 }
 
-export type RemovalKind = 'credential' | 'accessPolicy' | 'roleAssignment' | 'annotations' | 'serviceAccount' | 'identity';
+export type RemovalKind =
+  'credential' | 'accessPolicy' | 'roleAssignment' | 'annotations' | 'serviceAccount' | 'identity';
 
-export const removalTitle = (kind: RemovalKind): string => ({
-  credential: l10n.t('Federated identity credential'),
-  accessPolicy: l10n.t('Key Vault access policy (get)'),
-  roleAssignment: l10n.t('Key Vault role assignment'),
-  annotations: l10n.t('ServiceAccount annotations'),
-  serviceAccount: 'ServiceAccount',
-  identity: l10n.t('User-assigned managed identity'),
-})[kind];
+export const removalTitle = (kind: RemovalKind): string =>
+  ({
+    credential: l10n.t('Federated identity credential'),
+    accessPolicy: l10n.t('Key Vault access policy (get)'),
+    roleAssignment: l10n.t('Key Vault role assignment'),
+    annotations: l10n.t('ServiceAccount annotations'),
+    serviceAccount: 'ServiceAccount',
+    identity: l10n.t('User-assigned managed identity'),
+  })[kind];
 
 /** One line of the review, and later of the report. */
 export interface Removal {

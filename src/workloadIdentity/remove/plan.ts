@@ -19,28 +19,45 @@ export interface RemoveFacts {
 const WORKLOAD_IDENTITY_ANNOTATION = /^azure\.workload\.identity\//;
 
 /** Reads everything once; choosing what to keep then re-plans without reading again. */
-export async function observeRemoval(target: RemoveTarget, deps: RemoveDeps, signal?: AbortSignal): Promise<RemoveFacts> {
+export async function observeRemoval(
+  target: RemoveTarget,
+  deps: RemoveDeps,
+  signal?: AbortSignal,
+): Promise<RemoveFacts> {
   const verify = await observe(target, deps, signal);
   const identity = verify.identity.ok ? verify.identity.value.identity : undefined;
   let identityRoles: RemoveFacts['identityRoles'] = [];
   if (identity) {
     try {
-      identityRoles = await deps.vaults.roleAssignmentsFor(`/subscriptions/${identity.subscriptionId}`, identity.subscriptionId, identity.principalId, signal);
-    } catch (e) { identityRoles = { error: String((e as Error).message ?? e) }; }
+      identityRoles = await deps.vaults.roleAssignmentsFor(
+        `/subscriptions/${identity.subscriptionId}`,
+        identity.subscriptionId,
+        identity.principalId,
+        signal,
+      );
+    } catch (e) {
+      identityRoles = { error: String((e as Error).message ?? e) };
+    }
   }
   return { verify, identityRoles };
 }
 
 /** Bind's role assignments carry deterministic names; one with another name was made by someone else. */
-const isBindsRole = (vaultId: string, principalId: string, ra: RoleAssignmentInfo) => ra.scope.toLowerCase() === vaultId.toLowerCase()
-  && ALL_PERMISSIONS.some((p) => ra.roleDefinitionId.toLowerCase().endsWith(ROLE_FOR[p].guid) && ra.name.toLowerCase() === roleAssignmentName(vaultId, ROLE_FOR[p].guid, principalId));
+const isBindsRole = (vaultId: string, principalId: string, ra: RoleAssignmentInfo) =>
+  ra.scope.toLowerCase() === vaultId.toLowerCase() &&
+  ALL_PERMISSIONS.some(
+    (p) =>
+      ra.roleDefinitionId.toLowerCase().endsWith(ROLE_FOR[p].guid) &&
+      ra.name.toLowerCase() === roleAssignmentName(vaultId, ROLE_FOR[p].guid, principalId),
+  );
 
 /**
  * The review: each removal with its exact resource, marked remove, keep or not ours. Pure: the same facts and
  * choices give the same plan.
  */
 export function planRemoval(facts: RemoveFacts, choices: RemoveChoices): RemovePlan {
-  const f = facts.verify, target = f.target;
+  const f = facts.verify,
+    target = f.target;
   const subject = serviceAccountSubject(target.namespace, target.serviceAccount);
   const unreadable = [
     ...(!f.cluster.ok ? [l10n.t('the cluster: {0}', f.cluster.error)] : []),
@@ -48,21 +65,53 @@ export function planRemoval(facts: RemoveFacts, choices: RemoveChoices): RemoveP
     ...(!f.identity.ok ? [l10n.t('the identity: {0}', f.identity.error)] : []),
     ...(!f.credentials.ok ? [l10n.t('the federated credentials: {0}', f.credentials.error)] : []),
     ...(!f.vaults.ok ? [l10n.t('the vault grants: {0}', f.vaults.error)] : []),
-    ...('error' in facts.identityRoles ? [l10n.t('the identity\'s role assignments: {0}', facts.identityRoles.error)] : []),
+    ...('error' in facts.identityRoles
+      ? [l10n.t("the identity's role assignments: {0}", facts.identityRoles.error)]
+      : []),
   ];
   const identity = f.identity.ok ? f.identity.value.identity : undefined;
   const issuer = f.cluster.ok ? f.cluster.value.issuerUrl : undefined;
   const sa = f.serviceAccount.ok ? f.serviceAccount.value : undefined;
   const removals: Removal[] = [];
-  const add = (kind: RemovalKind, key: string, resource: string, decision: Removal['decision'], detail: string, extra: Partial<Removal> = {}) =>
-    removals.push({ key: `${kind}:${key}`, kind, title: removalTitle(kind), resource, decision, detail, ...extra });
+  const add = (
+    kind: RemovalKind,
+    key: string,
+    resource: string,
+    decision: Removal['decision'],
+    detail: string,
+    extra: Partial<Removal> = {},
+  ) => removals.push({ key: `${kind}:${key}`, kind, title: removalTitle(kind), resource, decision, detail, ...extra });
 
   // Credentials: this ServiceAccount's on this cluster's issuer (a pasted issuer without its slash counts); others stay.
   const credentials: CredentialInfo[] = f.credentials.ok ? f.credentials.value : [];
   const ours = (c: CredentialInfo) => c.subject === subject && !!issuer && sameIgnoringTrailingSlash(c.issuer, issuer);
   for (const c of credentials) {
-    if (ours(c)) add('credential', c.name, l10n.t('{0} on {1}', c.name, identity!.name), 'remove', l10n.t('{0} from {1}', subject, c.issuer), { credential: { identity: identity!, name: c.name, issuer: c.issuer, subject } });
-    else add('credential', c.name, l10n.t('{0} on {1}', c.name, identity!.name), 'notOurs', l10n.t('{0}: {1} from {2}', c.subject === undefined ? l10n.t('another tool') : c.subject === subject ? l10n.t('another cluster') : l10n.t('another ServiceAccount'), credentialMatch(c), c.issuer));
+    if (ours(c))
+      add(
+        'credential',
+        c.name,
+        l10n.t('{0} on {1}', c.name, identity!.name),
+        'remove',
+        l10n.t('{0} from {1}', subject, c.issuer),
+        { credential: { identity: identity!, name: c.name, issuer: c.issuer, subject } },
+      );
+    else
+      add(
+        'credential',
+        c.name,
+        l10n.t('{0} on {1}', c.name, identity!.name),
+        'notOurs',
+        l10n.t(
+          '{0}: {1} from {2}',
+          c.subject === undefined
+            ? l10n.t('another tool')
+            : c.subject === subject
+              ? l10n.t('another cluster')
+              : l10n.t('another ServiceAccount'),
+          credentialMatch(c),
+          c.issuer,
+        ),
+      );
   }
   const othersUseIdentity = credentials.filter((c) => !ours(c));
 
@@ -72,20 +121,72 @@ export function planRemoval(facts: RemoveFacts, choices: RemoveChoices): RemoveP
     const policy = vault.accessPolicies.find((p) => p.objectId === identity?.principalId);
     if (policy && identity) {
       const kinds = ALL_PERMISSIONS.filter((k) => (policy.permissions[k] ?? []).some((p) => p.toLowerCase() === 'get'));
-      const rest = Object.entries(policy.permissions).flatMap(([k, ps]) => (ps ?? []).filter((p) => !(kinds.includes(k as Permission) && p.toLowerCase() === 'get')).map((p) => `${k}/${p}`));
+      const rest = Object.entries(policy.permissions).flatMap(([k, ps]) =>
+        (ps ?? [])
+          .filter((p) => !(kinds.includes(k as Permission) && p.toLowerCase() === 'get'))
+          .map((p) => `${k}/${p}`),
+      );
       const restNote = rest.length ? l10n.t('; its other permissions stay ({0})', rest.join(', ')) : '';
-      if (kinds.length && vault.rbac) add('accessPolicy', vault.id, vault.name, 'notOurs', l10n.t('get on {0}: not made by Bind; the vault uses Azure RBAC, which ignores access policies and refuses changes to them', kinds.join(', ')));
-      else if (kinds.length && othersUseIdentity.length) add('accessPolicy', vault.id, vault.name, 'keep', l10n.t('get on {0}: the identity still serves {1}{2}', kinds.join(', '), othersUseIdentity.map((c) => c.subject).join(', '), restNote));
-      else if (kinds.length) add('accessPolicy', vault.id, vault.name, 'remove', l10n.t('get on {0} for {1}{2}', kinds.join(', '), identity.name, restNote),
-        { accessPolicy: { vault, tenantId: policy.tenantId, objectId: policy.objectId, permissions: kinds } });
+      if (kinds.length && vault.rbac)
+        add(
+          'accessPolicy',
+          vault.id,
+          vault.name,
+          'notOurs',
+          l10n.t(
+            'get on {0}: not made by Bind; the vault uses Azure RBAC, which ignores access policies and refuses changes to them',
+            kinds.join(', '),
+          ),
+        );
+      else if (kinds.length && othersUseIdentity.length)
+        add(
+          'accessPolicy',
+          vault.id,
+          vault.name,
+          'keep',
+          l10n.t(
+            'get on {0}: the identity still serves {1}{2}',
+            kinds.join(', '),
+            othersUseIdentity.map((c) => c.subject).join(', '),
+            restNote,
+          ),
+        );
+      else if (kinds.length)
+        add(
+          'accessPolicy',
+          vault.id,
+          vault.name,
+          'remove',
+          l10n.t('get on {0} for {1}{2}', kinds.join(', '), identity.name, restNote),
+          { accessPolicy: { vault, tenantId: policy.tenantId, objectId: policy.objectId, permissions: kinds } },
+        );
       else add('accessPolicy', vault.id, vault.name, 'notOurs', `${rest.join(', ')}: not a get that Bind grants`);
     }
     for (const ra of g.roles) {
       const role = keyVaultRole(ra.roleDefinitionId)?.name ?? ra.roleDefinitionId.split('/').pop();
       const resource = `${role} on ${vault.name} (${ra.name})`;
-      if (!identity || !isBindsRole(vault.id, identity.principalId, ra)) add('roleAssignment', ra.id, resource, 'notOurs', ra.scope.toLowerCase() === vault.id.toLowerCase() ? l10n.t('assigned under another name: not made by Bind') : l10n.t('assigned at {0}', ra.scope));
-      else if (othersUseIdentity.length) add('roleAssignment', ra.id, resource, 'keep', l10n.t('the identity still serves {0}', othersUseIdentity.map((c) => c.subject).join(', ')));
-      else add('roleAssignment', ra.id, resource, 'remove', l10n.t('made by Bind for {0}', identity.name), { roleAssignment: { id: ra.id, subscriptionId: vault.subscriptionId, vault } });
+      if (!identity || !isBindsRole(vault.id, identity.principalId, ra))
+        add(
+          'roleAssignment',
+          ra.id,
+          resource,
+          'notOurs',
+          ra.scope.toLowerCase() === vault.id.toLowerCase()
+            ? l10n.t('assigned under another name: not made by Bind')
+            : l10n.t('assigned at {0}', ra.scope),
+        );
+      else if (othersUseIdentity.length)
+        add(
+          'roleAssignment',
+          ra.id,
+          resource,
+          'keep',
+          l10n.t('the identity still serves {0}', othersUseIdentity.map((c) => c.subject).join(', ')),
+        );
+      else
+        add('roleAssignment', ra.id, resource, 'remove', l10n.t('made by Bind for {0}', identity.name), {
+          roleAssignment: { id: ra.id, subscriptionId: vault.subscriptionId, vault },
+        });
     }
   }
 
@@ -96,8 +197,28 @@ export function planRemoval(facts: RemoveFacts, choices: RemoveChoices): RemoveP
     const managers = (k: string) => sa.fieldManagers[`annotations/${k}`] ?? [];
     const mine = keys.filter((k) => managers(k).includes(FIELD_MANAGER) && managers(k).length === 1);
     const theirs = keys.filter((k) => !mine.includes(k));
-    if (mine.length) add('annotations', saName, `${saName}: ${mine.join(', ')}`, 'remove', l10n.t('released by server-side apply as aks-workload-identity; other labels and annotations stay'), { annotations: mine });
-    for (const k of theirs) add('annotations', `${saName}:${k}`, `${saName}: ${k}`, 'notOurs', l10n.t('set by {0}: change it where it is managed', managers(k).filter((m) => m !== FIELD_MANAGER).join(', ') || l10n.t('someone else')));
+    if (mine.length)
+      add(
+        'annotations',
+        saName,
+        `${saName}: ${mine.join(', ')}`,
+        'remove',
+        l10n.t('released by server-side apply as aks-workload-identity; other labels and annotations stay'),
+        { annotations: mine },
+      );
+    for (const k of theirs)
+      add(
+        'annotations',
+        `${saName}:${k}`,
+        `${saName}: ${k}`,
+        'notOurs',
+        l10n.t(
+          'set by {0}: change it where it is managed',
+          managers(k)
+            .filter((m) => m !== FIELD_MANAGER)
+            .join(', ') || l10n.t('someone else'),
+        ),
+      );
   }
 
   // The ServiceAccount: only when asked, and only when no one else has fields on it.
@@ -105,27 +226,70 @@ export function planRemoval(facts: RemoveFacts, choices: RemoveChoices): RemoveP
   const serviceAccountKept = others.length ? l10n.t('also managed by {0}', others.join(', ')) : undefined;
   if (sa) {
     if (serviceAccountKept) add('serviceAccount', saName, saName, 'notOurs', serviceAccountKept);
-    else add('serviceAccount', saName, saName, choices.deleteServiceAccount ? 'remove' : 'keep', choices.deleteServiceAccount ? l10n.t('deleted') : l10n.t('kept (you can choose to delete it)'));
+    else
+      add(
+        'serviceAccount',
+        saName,
+        saName,
+        choices.deleteServiceAccount ? 'remove' : 'keep',
+        choices.deleteServiceAccount ? l10n.t('deleted') : l10n.t('kept (you can choose to delete it)'),
+      );
   }
 
   // The identity: only one the extension created, with nothing else left on it, and only when asked.
   let identityKept: string | undefined;
   if (identity) {
     const otherRoles = Array.isArray(facts.identityRoles)
-      ? facts.identityRoles.filter((ra) => !removals.some((r) => r.decision === 'remove' && r.roleAssignment?.id.toLowerCase() === ra.id.toLowerCase()))
+      ? facts.identityRoles.filter(
+          (ra) =>
+            !removals.some(
+              (r) => r.decision === 'remove' && r.roleAssignment?.id.toLowerCase() === ra.id.toLowerCase(),
+            ),
+        )
       : [];
     const notOurs = identity.tags?.[CREATED_BY_TAG.name] !== CREATED_BY_TAG.value;
     if (notOurs) identityKept = l10n.t('not created by this extension');
-    else if (othersUseIdentity.length) identityKept = l10n.t('it has other federated credentials ({0})', othersUseIdentity.map((c) => c.name).join(', '));
-    else if (otherRoles.length) identityKept = l10n.t('it has other role assignments ({0})', otherRoles.map((r) => l10n.t('{0} at {1}', keyVaultRole(r.roleDefinitionId)?.name ?? r.roleDefinitionId.split('/').pop()!, r.scope)).join(', '));
+    else if (othersUseIdentity.length)
+      identityKept = l10n.t(
+        'it has other federated credentials ({0})',
+        othersUseIdentity.map((c) => c.name).join(', '),
+      );
+    else if (otherRoles.length)
+      identityKept = l10n.t(
+        'it has other role assignments ({0})',
+        otherRoles
+          .map((r) =>
+            l10n.t(
+              '{0} at {1}',
+              keyVaultRole(r.roleDefinitionId)?.name ?? r.roleDefinitionId.split('/').pop()!,
+              r.scope,
+            ),
+          )
+          .join(', '),
+      );
     else if (!Array.isArray(facts.identityRoles)) identityKept = l10n.t('its role assignments could not be read');
     if (identityKept) add('identity', identity.id, identity.name, notOurs ? 'notOurs' : 'keep', identityKept);
-    else add('identity', identity.id, identity.name, choices.deleteIdentity ? 'remove' : 'keep', choices.deleteIdentity ? l10n.t('deleted') : l10n.t('kept (you can choose to delete it)'));
+    else
+      add(
+        'identity',
+        identity.id,
+        identity.name,
+        choices.deleteIdentity ? 'remove' : 'keep',
+        choices.deleteIdentity ? l10n.t('deleted') : l10n.t('kept (you can choose to delete it)'),
+      );
   }
 
   const pods = f.pods.ok ? f.pods.value : [];
   const affectedPods = pods.filter((p) => p.serviceAccount === target.serviceAccount && p.labels[USE_LABEL] === 'true');
-  return { target, identity, removals, affectedPods, identityKept: identity ? identityKept : l10n.t('no identity found'), serviceAccountKept: sa ? serviceAccountKept : l10n.t('the ServiceAccount does not exist'), unreadable };
+  return {
+    target,
+    identity,
+    removals,
+    affectedPods,
+    identityKept: identity ? identityKept : l10n.t('no identity found'),
+    serviceAccountKept: sa ? serviceAccountKept : l10n.t('the ServiceAccount does not exist'),
+    unreadable,
+  };
 }
 
 export const removalCount = (plan: RemovePlan) => plan.removals.filter((r) => r.decision === 'remove').length;

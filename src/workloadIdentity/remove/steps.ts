@@ -16,28 +16,53 @@ export interface RemoveState {
 }
 
 const REMEDY: Partial<Record<RemovalKind, () => string>> = {
-  credential: () => l10n.t('You need Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/delete (for example Managed Identity Contributor).'),
-  accessPolicy: () => l10n.t('You need Microsoft.KeyVault/vaults/accessPolicies/write on the vault (for example Key Vault Contributor).'),
-  roleAssignment: () => l10n.t('You need Microsoft.Authorization/roleAssignments/delete on the vault (Owner, User Access Administrator or Role Based Access Control Administrator).'),
+  credential: () =>
+    l10n.t(
+      'You need Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/delete (for example Managed Identity Contributor).',
+    ),
+  accessPolicy: () =>
+    l10n.t('You need Microsoft.KeyVault/vaults/accessPolicies/write on the vault (for example Key Vault Contributor).'),
+  roleAssignment: () =>
+    l10n.t(
+      'You need Microsoft.Authorization/roleAssignments/delete on the vault (Owner, User Access Administrator or Role Based Access Control Administrator).',
+    ),
   annotations: () => l10n.t('Your Kubernetes role does not allow patching serviceaccounts in this namespace.'),
   serviceAccount: () => l10n.t('Your Kubernetes role does not allow deleting serviceaccounts in this namespace.'),
-  identity: () => l10n.t('You need Microsoft.ManagedIdentity/userAssignedIdentities/delete (for example Managed Identity Contributor).'),
+  identity: () =>
+    l10n.t(
+      'You need Microsoft.ManagedIdentity/userAssignedIdentities/delete (for example Managed Identity Contributor).',
+    ),
 };
 
 /**
  * One step per kind; it acts on each planned line of its kind, reading first, so a line already gone is reported
  * as such and a rerun converges. A failed line fails the step after its other lines ran.
  */
-function step(kind: RemovalKind, priority: number, act: (r: Removal, s: RemoveState, signal: AbortSignal) => Promise<'removed' | 'alreadyGone'>): ExecuteStep<RemoveState> {
+function step(
+  kind: RemovalKind,
+  priority: number,
+  act: (r: Removal, s: RemoveState, signal: AbortSignal) => Promise<'removed' | 'alreadyGone'>,
+): ExecuteStep<RemoveState> {
   return {
-    id: kind, title: removalTitle(kind), priority,
+    id: kind,
+    title: removalTitle(kind),
+    priority,
     shouldExecute: (s) => s.plan.removals.some((r) => r.kind === kind && r.decision === 'remove'),
     async execute(s, progress, signal) {
-      const lines = s.plan.removals.filter((r) => r.kind === kind && r.decision === 'remove' && r.result !== 'removed' && r.result !== 'alreadyGone');
-      const settled = await Promise.allSettled(lines.map(async (r) => {
-        progress(l10n.t('{0}: {1}…', r.title, r.resource));
-        try { r.result = await act(r, s, signal); } catch (e) { r.result = 'failed'; throw toStepError(`${r.title} ${r.resource}`, e, REMEDY[kind]); }
-      }));
+      const lines = s.plan.removals.filter(
+        (r) => r.kind === kind && r.decision === 'remove' && r.result !== 'removed' && r.result !== 'alreadyGone',
+      );
+      const settled = await Promise.allSettled(
+        lines.map(async (r) => {
+          progress(l10n.t('{0}: {1}…', r.title, r.resource));
+          try {
+            r.result = await act(r, s, signal);
+          } catch (e) {
+            r.result = 'failed';
+            throw toStepError(`${r.title} ${r.resource}`, e, REMEDY[kind]);
+          }
+        }),
+      );
       const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
       if (failed) throw failed.reason;
     },
@@ -50,7 +75,9 @@ export function removeSteps(deps: RemoveDeps): ExecuteStep<RemoveState>[] {
   return [
     step('credential', 1, async (r, _s, signal) => {
       const c = r.credential!;
-      const current = (await deps.identities.listCredentials(c.identity, signal)).find((x) => x.name.toLowerCase() === c.name.toLowerCase());
+      const current = (await deps.identities.listCredentials(c.identity, signal)).find(
+        (x) => x.name.toLowerCase() === c.name.toLowerCase(),
+      );
       // Gone, or rewritten for something else since the review: not ours to delete any more.
       if (!current || current.subject !== c.subject || current.issuer !== c.issuer) return 'alreadyGone';
       await deps.identities.deleteCredential(c.identity, c.name, signal);
@@ -60,17 +87,27 @@ export function removeSteps(deps: RemoveDeps): ExecuteStep<RemoveState>[] {
       const a = r.accessPolicy!;
       const vault = await deps.vaults.get(a.vault, signal);
       const policy = vault.accessPolicies.find((p) => p.objectId === a.objectId);
-      const present = a.permissions.filter((k) => (policy?.permissions[k] ?? []).some((p) => p.toLowerCase() === 'get'));
+      const present = a.permissions.filter((k) =>
+        (policy?.permissions[k] ?? []).some((p) => p.toLowerCase() === 'get'),
+      );
       if (!present.length) return 'alreadyGone';
       const permissions = Object.fromEntries(present.map((k) => [k, ['get']])) as Partial<Record<Permission, string[]>>;
-      await deps.vaults.removeAccessPolicy(a.vault, { tenantId: policy!.tenantId, objectId: a.objectId, permissions }, signal);
+      await deps.vaults.removeAccessPolicy(
+        a.vault,
+        { tenantId: policy!.tenantId, objectId: a.objectId, permissions },
+        signal,
+      );
       return 'removed';
     }),
     step('roleAssignment', 1, async (r, s, signal) => {
       const ra = r.roleAssignment!;
       const read = (s.roleAssignments ??= new Map<string, Promise<RoleAssignmentInfo[]>>());
       const key = ra.vault.id.toLowerCase();
-      if (!read.has(key)) read.set(key, deps.vaults.roleAssignmentsFor(ra.vault.id, ra.subscriptionId, s.plan.identity!.principalId, signal));
+      if (!read.has(key))
+        read.set(
+          key,
+          deps.vaults.roleAssignmentsFor(ra.vault.id, ra.subscriptionId, s.plan.identity!.principalId, signal),
+        );
       const current = await read.get(key)!;
       if (!current.some((x) => x.id.toLowerCase() === ra.id.toLowerCase())) return 'alreadyGone';
       await deps.vaults.deleteRoleAssignment(ra.id, ra.subscriptionId, signal);
@@ -83,7 +120,9 @@ export function removeSteps(deps: RemoveDeps): ExecuteStep<RemoveState>[] {
       const ownedByUs = (key: string) => (sa?.fieldManagers[`annotations/${key}`] ?? []).includes(FIELD_MANAGER);
       if (!sa || !r.annotations!.some(ownedByUs)) return 'alreadyGone';
       // Re-apply what else this manager set, without the workload identity annotations: only those are released.
-      const keep = Object.fromEntries(Object.entries(sa.annotations).filter(([key]) => ownedByUs(key) && !r.annotations!.includes(key)));
+      const keep = Object.fromEntries(
+        Object.entries(sa.annotations).filter(([key]) => ownedByUs(key) && !r.annotations!.includes(key)),
+      );
       await k.releaseServiceAccountFields(namespace, serviceAccount, keep);
       return 'removed';
     }),
@@ -93,7 +132,12 @@ export function removeSteps(deps: RemoveDeps): ExecuteStep<RemoveState>[] {
       const sa = await k.getServiceAccount(namespace, serviceAccount);
       if (!sa) return 'alreadyGone';
       const others = otherManagers(sa.fieldManagers);
-      if (others.length) throw new StepError(removalTitle('serviceAccount'), 'ManagedByOthers', l10n.t('{0}/{1} is now also managed by {2}; it was kept.', namespace, serviceAccount, others.join(', ')));
+      if (others.length)
+        throw new StepError(
+          removalTitle('serviceAccount'),
+          'ManagedByOthers',
+          l10n.t('{0}/{1} is now also managed by {2}; it was kept.', namespace, serviceAccount, others.join(', ')),
+        );
       await k.deleteServiceAccount(namespace, serviceAccount);
       return 'removed';
     }),
@@ -101,14 +145,35 @@ export function removeSteps(deps: RemoveDeps): ExecuteStep<RemoveState>[] {
       const identity = s.plan.identity!;
       const current = await deps.identities.find(identity, signal);
       if (!current) return 'alreadyGone';
-      if (current.tags?.[CREATED_BY_TAG.name] !== CREATED_BY_TAG.value) throw new StepError(removalTitle('identity'), 'NotCreatedByExtension', l10n.t('{0} was not created by this extension; it was kept.', identity.name));
+      if (current.tags?.[CREATED_BY_TAG.name] !== CREATED_BY_TAG.value)
+        throw new StepError(
+          removalTitle('identity'),
+          'NotCreatedByExtension',
+          l10n.t('{0} was not created by this extension; it was kept.', identity.name),
+        );
       const [credentials, roles] = await Promise.all([
         deps.identities.listCredentials(identity, signal),
-        deps.vaults.roleAssignmentsFor(`/subscriptions/${identity.subscriptionId}`, identity.subscriptionId, identity.principalId, signal),
+        deps.vaults.roleAssignmentsFor(
+          `/subscriptions/${identity.subscriptionId}`,
+          identity.subscriptionId,
+          identity.principalId,
+          signal,
+        ),
       ]);
       if (credentials.length || roles.length) {
-        throw new StepError(removalTitle('identity'), 'IdentityStillUsed', l10n.t('{0} still has {1}; it was kept.', identity.name, [...credentials.map((c) => l10n.t('credential {0}', c.name)), ...roles.map((x) => l10n.t('role assignment {0}', x.name))].join(', ')),
-          l10n.t('Remove the other bindings first, or keep the identity.'));
+        throw new StepError(
+          removalTitle('identity'),
+          'IdentityStillUsed',
+          l10n.t(
+            '{0} still has {1}; it was kept.',
+            identity.name,
+            [
+              ...credentials.map((c) => l10n.t('credential {0}', c.name)),
+              ...roles.map((x) => l10n.t('role assignment {0}', x.name)),
+            ].join(', '),
+          ),
+          l10n.t('Remove the other bindings first, or keep the identity.'),
+        );
       }
       await deps.identities.delete(identity, signal);
       return 'removed';

@@ -6,49 +6,83 @@ import { TOKEN_EXCHANGE_AUDIENCE, serviceAccountSubject } from '../names';
 import { closestCredential, meantForThisCluster } from './checks';
 import { Fix, VerifyDeps, VerifyFacts } from './model';
 
-
 /**
  * Runs the Bind step that repairs a failed check: the same idempotent code, so a fix never duplicates what exists.
  * A near-miss credential meant for this cluster (see meantForThisCluster) is rewritten in place rather than left
  * beside a new one.
  */
-export async function applyFix(fix: Fix, facts: VerifyFacts, deps: VerifyDeps, signal: AbortSignal, opts: {
-  progress?: (m: string) => void;
-  /** Shares the one-update-per-cluster guard with Enable and Bind. */
-  runClusterUpdate?: <T>(clusterId: string, fn: () => Promise<T>) => Promise<T>;
-} = {}): Promise<void> {
+export async function applyFix(
+  fix: Fix,
+  facts: VerifyFacts,
+  deps: VerifyDeps,
+  signal: AbortSignal,
+  opts: {
+    progress?: (m: string) => void;
+    /** Shares the one-update-per-cluster guard with Enable and Bind. */
+    runClusterUpdate?: <T>(clusterId: string, fn: () => Promise<T>) => Promise<T>;
+  } = {},
+): Promise<void> {
   const progress = opts.progress ?? (() => undefined);
   const runStep = async (stepId: BindStepId, request: BindRequest, extra: Partial<BindState> = {}) => {
-    const records = new Map<BindStepId, StepRecord>([[stepId, { id: stepId, title: stepTitle(stepId), resource: '', planned: 'update' }]]);
-    await bindSteps(deps, opts.runClusterUpdate).find((s) => s.id === stepId)!.execute({ request, records, ...extra }, progress, signal);
+    const records = new Map<BindStepId, StepRecord>([
+      [stepId, { id: stepId, title: stepTitle(stepId), resource: '', planned: 'update' }],
+    ]);
+    await bindSteps(deps, opts.runClusterUpdate)
+      .find((s) => s.id === stepId)!
+      .execute({ request, records, ...extra }, progress, signal);
   };
   const t = facts.target;
   if (fix.kind === 'cluster') {
     // The cluster step reads only the cluster; the rest of the request is not used.
-    return runStep('cluster', { cluster: facts.cluster.ok ? facts.cluster.value : t.cluster, namespace: t.namespace, serviceAccount: t.serviceAccount, permissions: [] } as unknown as BindRequest);
+    return runStep('cluster', {
+      cluster: facts.cluster.ok ? facts.cluster.value : t.cluster,
+      namespace: t.namespace,
+      serviceAccount: t.serviceAccount,
+      permissions: [],
+    } as unknown as BindRequest);
   }
   const identity = facts.identity.ok ? facts.identity.value.identity : undefined;
   const cluster = facts.cluster.ok ? facts.cluster.value : undefined;
-  if (!identity || !cluster?.issuerUrl) throw new Error(l10n.t('This fix needs the identity and the cluster\'s issuer, which could not be read. Run the checks again.'));
+  if (!identity || !cluster?.issuerUrl)
+    throw new Error(
+      l10n.t("This fix needs the identity and the cluster's issuer, which could not be read. Run the checks again."),
+    );
   const subject = serviceAccountSubject(t.namespace, t.serviceAccount);
 
   if (fix.kind === 'credential' && facts.credentials.ok) {
     const near = closestCredential(facts.credentials.value, cluster.issuerUrl, subject);
     if (near && meantForThisCluster(near, cluster.issuerUrl)) {
       progress(l10n.t('Rewriting federated credential {0}…', near.name));
-      await putCredentialRetrying(deps, identity, { name: near.name, issuer: cluster.issuerUrl, subject, audiences: [TOKEN_EXCHANGE_AUDIENCE] }, signal);
+      await putCredentialRetrying(
+        deps,
+        identity,
+        { name: near.name, issuer: cluster.issuerUrl, subject, audiences: [TOKEN_EXCHANGE_AUDIENCE] },
+        signal,
+      );
       return;
     }
   }
 
-  const vault: VaultDetails | undefined = fix.kind === 'grant' && facts.vaults.ok ? facts.vaults.value.find((g) => g.vault.id === fix.vaultId)?.vault : undefined;
-  if (fix.kind === 'grant' && !vault) throw new Error(l10n.t('The vault of this fix is no longer in the report. Run the checks again.'));
+  const vault: VaultDetails | undefined =
+    fix.kind === 'grant' && facts.vaults.ok
+      ? facts.vaults.value.find((g) => g.vault.id === fix.vaultId)?.vault
+      : undefined;
+  if (fix.kind === 'grant' && !vault)
+    throw new Error(l10n.t('The vault of this fix is no longer in the report. Run the checks again.'));
   const request: BindRequest = {
-    cluster, namespace: t.namespace, serviceAccount: t.serviceAccount,
+    cluster,
+    namespace: t.namespace,
+    serviceAccount: t.serviceAccount,
     // Only the grant step reads the vault.
     vault: vault ? { ...vault, location: '' } : (t.vault as BindRequest['vault']),
-    identity: { kind: 'existing', identity }, permissions: fix.kind === 'grant' ? fix.permissions : [],
+    identity: { kind: 'existing', identity },
+    permissions: fix.kind === 'grant' ? fix.permissions : [],
   };
-  const stepId: BindStepId = fix.kind === 'credential' ? 'credential' : fix.kind === 'annotation' ? 'serviceAccount' : 'vault';
-  await runStep(stepId, request, { identity, issuerUrl: cluster.issuerUrl, kube: stepId === 'serviceAccount' ? await deps.kube(cluster) : undefined });
+  const stepId: BindStepId =
+    fix.kind === 'credential' ? 'credential' : fix.kind === 'annotation' ? 'serviceAccount' : 'vault';
+  await runStep(stepId, request, {
+    identity,
+    issuerUrl: cluster.issuerUrl,
+    kube: stepId === 'serviceAccount' ? await deps.kube(cluster) : undefined,
+  });
 }

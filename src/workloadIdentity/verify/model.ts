@@ -21,7 +21,10 @@ export interface VerifyTarget {
 export interface VerifyDeps extends BindDeps {
   identities: BindDeps['identities'] & {
     list(subscriptionId: string, signal?: AbortSignal): Promise<IdentityInfo[]>;
-    listWithCredentials(subscriptionId: string, signal?: AbortSignal): Promise<(IdentityInfo & { credentials: CredentialInfo[] })[]>;
+    listWithCredentials(
+      subscriptionId: string,
+      signal?: AbortSignal,
+    ): Promise<(IdentityInfo & { credentials: CredentialInfo[] })[]>;
   };
   inventory: { clusters(): Promise<ClusterSummary[]>; vaults(): Promise<VaultSummary[]> };
 }
@@ -64,9 +67,22 @@ export type Fix =
   | { kind: 'annotation'; label: string; detail: string }
   | { kind: 'grant'; label: string; detail: string; vaultId: string; permissions: Permission[] };
 
-export type CheckId = 'cluster' | 'webhook' | 'serviceAccount' | 'identity' | 'issuer' | 'subject' | 'audience' | 'credentialCount' | 'vault' | 'pods' | 'namespace'
+export type CheckId =
+  | 'cluster'
+  | 'webhook'
+  | 'serviceAccount'
+  | 'identity'
+  | 'issuer'
+  | 'subject'
+  | 'audience'
+  | 'credentialCount'
+  | 'vault'
+  | 'pods'
+  | 'namespace'
   // Test Binding's stages: the chain proven end to end rather than compared.
-  | 'token' | 'exchange' | 'keyVault';
+  | 'token'
+  | 'exchange'
+  | 'keyVault';
 
 export interface CheckResult {
   /** Unique within a report; vault checks carry the vault's name. */

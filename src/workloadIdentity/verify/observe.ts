@@ -8,13 +8,19 @@ import { serviceAccountSubject } from '../names';
 import { FoundIdentity, Read, VaultGrants, VerifyDeps, VerifyFacts, VerifyTarget } from './model';
 
 async function read<T>(fn: () => Promise<T>): Promise<Read<T>> {
-  try { return { ok: true, value: await fn() }; } catch (e) { const d = describeError(e); return { ok: false, error: `${d.code}: ${d.message}` }; }
+  try {
+    return { ok: true, value: await fn() };
+  } catch (e) {
+    const d = describeError(e);
+    return { ok: false, error: `${d.code}: ${d.message}` };
+  }
 }
 const value = <T>(r: Read<T>): T | undefined => (r.ok ? r.value : undefined);
 
 /** Covers the vault: assigned at the vault or at a scope above it. */
 export const covers = (scope: string, vaultId: string) => {
-  const s = scope.toLowerCase().replace(/\/$/, ''), v = vaultId.toLowerCase();
+  const s = scope.toLowerCase().replace(/\/$/, ''),
+    v = vaultId.toLowerCase();
   return v === s || v.startsWith(`${s}/`);
 };
 
@@ -25,7 +31,8 @@ export const covers = (scope: string, vaultId: string) => {
 export async function observe(target: VerifyTarget, deps: VerifyDeps, signal?: AbortSignal): Promise<VerifyFacts> {
   const subject = serviceAccountSubject(target.namespace, target.serviceAccount);
   const kube = read(() => deps.kube(target.cluster));
-  const fromKube = <T>(fn: (k: Awaited<ReturnType<VerifyDeps['kube']>>) => Promise<T>) => kube.then((k) => (k.ok ? read(() => fn(k.value)) : { ok: false as const, error: k.error }));
+  const fromKube = <T>(fn: (k: Awaited<ReturnType<VerifyDeps['kube']>>) => Promise<T>) =>
+    kube.then((k) => (k.ok ? read(() => fn(k.value)) : { ok: false as const, error: k.error }));
 
   const [cluster, webhooks, serviceAccount, pods, inventoryClusters] = await Promise.all([
     read(async () => clusterFromSdk(await deps.clusters.get(target.cluster, signal))),
@@ -35,40 +42,62 @@ export async function observe(target: VerifyTarget, deps: VerifyDeps, signal?: A
     deps.inventory.clusters().catch(() => []),
   ]);
   const knownIssuers = new Map(inventoryClusters.filter((c) => c.issuerUrl).map((c) => [c.issuerUrl!, c.name]));
-  const subscriptions = [...new Set([target.cluster.subscriptionId, ...inventoryClusters.map((c) => c.subscriptionId)])];
+  const subscriptions = [
+    ...new Set([target.cluster.subscriptionId, ...inventoryClusters.map((c) => c.subscriptionId)]),
+  ];
 
   const identity = await read(() => findIdentity(target, value(serviceAccount), subject, subscriptions, deps, signal));
   const found = value(identity)?.identity;
   const [credentials, vaults] = await Promise.all([
-    found ? read(() => deps.identities.listCredentials(found, signal)) : Promise.resolve<Read<CredentialInfo[]>>({ ok: true, value: [] }),
-    found ? read(() => vaultGrants(target, found, deps, signal)) : Promise.resolve<Read<VaultGrants[]>>({ ok: true, value: [] }),
+    found
+      ? read(() => deps.identities.listCredentials(found, signal))
+      : Promise.resolve<Read<CredentialInfo[]>>({ ok: true, value: [] }),
+    found
+      ? read(() => vaultGrants(target, found, deps, signal))
+      : Promise.resolve<Read<VaultGrants[]>>({ ok: true, value: [] }),
   ]);
   return { target, cluster, webhooks, serviceAccount, identity, credentials, knownIssuers, vaults, pods };
 }
 
 /** The pod gets the identity whose client id the ServiceAccount names; without one, the binding's, or one federated for this subject. */
-async function findIdentity(target: VerifyTarget, sa: { annotations: Record<string, string> } | undefined, subject: string, subscriptions: string[], deps: VerifyDeps, signal?: AbortSignal): Promise<FoundIdentity> {
+async function findIdentity(
+  target: VerifyTarget,
+  sa: { annotations: Record<string, string> } | undefined,
+  subject: string,
+  subscriptions: string[],
+  deps: VerifyDeps,
+  signal?: AbortSignal,
+): Promise<FoundIdentity> {
   const clientId = sa?.annotations[CLIENT_ID_ANNOTATION];
   if (clientId) {
-    const match = (list: IdentityInfo[]) => list.find((i) => i.clientId.toLowerCase() === clientId.trim().toLowerCase());
+    const match = (list: IdentityInfo[]) =>
+      list.find((i) => i.clientId.toLowerCase() === clientId.trim().toLowerCase());
     // The cluster's subscription first: that is where the lab creates it. Then the others, several at a time.
     const [first, ...rest] = subscriptions;
-    const hit = match(await deps.identities.list(first, signal)) ?? (await mapLimit(rest, 8, async (sub) => match(await deps.identities.list(sub, signal)))).find((i) => i);
+    const hit =
+      match(await deps.identities.list(first, signal)) ??
+      (await mapLimit(rest, 8, async (sub) => match(await deps.identities.list(sub, signal)))).find((i) => i);
     return hit ? { identity: hit, via: 'annotation' } : { via: 'none' };
   }
   if (target.identityId) {
     const identity = await deps.identities.find(parseResourceId(target.identityId), signal);
     return identity ? { identity, via: 'binding' } : { via: 'none' };
   }
-  const hit = (await deps.identities.listWithCredentials(target.cluster.subscriptionId, signal))
-    .find((i) => i.credentials.some((c) => c.subject?.toLowerCase() === subject.toLowerCase()));
+  const hit = (await deps.identities.listWithCredentials(target.cluster.subscriptionId, signal)).find((i) =>
+    i.credentials.some((c) => c.subject?.toLowerCase() === subject.toLowerCase()),
+  );
   if (!hit) return { via: 'none' };
   const { credentials: _read, ...identity } = hit;
   return { identity, via: 'credential' };
 }
 
 /** The chosen vault, or every vault the user can see on which the identity has a role or an access policy. */
-async function vaultGrants(target: VerifyTarget, identity: IdentityInfo, deps: VerifyDeps, signal?: AbortSignal): Promise<VaultGrants[]> {
+async function vaultGrants(
+  target: VerifyTarget,
+  identity: IdentityInfo,
+  deps: VerifyDeps,
+  signal?: AbortSignal,
+): Promise<VaultGrants[]> {
   if (target.vault) {
     const [vault, roles] = await Promise.all([
       deps.vaults.get(target.vault, signal),
@@ -80,7 +109,9 @@ async function vaultGrants(target: VerifyTarget, identity: IdentityInfo, deps: V
   // One listing per subscription returns the identity's assignments at, above and below it.
   const subs = [...new Set(vaults.map((v) => v.subscriptionId))];
   const [roles, details] = await Promise.all([
-    mapLimit(subs, 4, (sub) => deps.vaults.roleAssignmentsFor(`/subscriptions/${sub}`, sub, identity.principalId, signal)).then((r) => r.flat()),
+    mapLimit(subs, 4, (sub) =>
+      deps.vaults.roleAssignmentsFor(`/subscriptions/${sub}`, sub, identity.principalId, signal),
+    ).then((r) => r.flat()),
     mapLimit(vaults, 8, (v) => deps.vaults.get(v, signal)),
   ]);
   return details

@@ -1,14 +1,26 @@
 import * as l10n from '@vscode/l10n';
 import { CheckResult, CheckStatus, VerifyReport } from './model';
 
-const statusWord = (s: CheckStatus) => ({ pass: l10n.t('pass'), warn: l10n.t('warn'), fail: l10n.t('fail'), skip: l10n.t('skipped'), error: l10n.t('unreadable') })[s];
-const mark = (s: CheckStatus) => `${{ pass: '✅', warn: '⚠️', fail: '❌', skip: '➖', error: '❗' }[s]} ${statusWord(s)}`;
+const statusWord = (s: CheckStatus) =>
+  ({
+    pass: l10n.t('pass'),
+    warn: l10n.t('warn'),
+    fail: l10n.t('fail'),
+    skip: l10n.t('skipped'),
+    error: l10n.t('unreadable'),
+  })[s];
+const mark = (s: CheckStatus) =>
+  `${{ pass: '✅', warn: '⚠️', fail: '❌', skip: '➖', error: '❗' }[s]} ${statusWord(s)}`;
 /** Marks that every font has: the webview may have no emoji font (headless Chromium, some Linux desktops). */
-const textMark = (s: CheckStatus) => `${{ pass: '✓', warn: '!', fail: '✗', skip: '–', error: '?' }[s]} ${statusWord(s)}`;
+const textMark = (s: CheckStatus) =>
+  `${{ pass: '✓', warn: '!', fail: '✗', skip: '–', error: '?' }[s]} ${statusWord(s)}`;
 
 /** The summary's counts: passed, warnings, failed, and unreadable only when there are any. */
 const counts = (n: Record<CheckStatus, number>) => [
-  l10n.t('{0} passed', n.pass), l10n.t('{0} warnings', n.warn), l10n.t('{0} failed', n.fail), ...(n.error ? [l10n.t('{0} could not be read', n.error)] : []),
+  l10n.t('{0} passed', n.pass),
+  l10n.t('{0} warnings', n.warn),
+  l10n.t('{0} failed', n.fail),
+  ...(n.error ? [l10n.t('{0} could not be read', n.error)] : []),
 ];
 
 export function summarize(r: VerifyReport): Record<CheckStatus, number> {
@@ -20,11 +32,13 @@ export function summarize(r: VerifyReport): Record<CheckStatus, number> {
 /** What distinguishes checks of the same kind: the vault's name for vault checks. */
 const qualifier = (c: CheckResult) => (c.key !== c.id ? c.key.split(':').slice(1).join(':') : undefined);
 
-const subjectOf = (r: VerifyReport) => l10n.t('{0}/{1} on {2}', r.target.namespace, r.target.serviceAccount, r.target.cluster.name);
+const subjectOf = (r: VerifyReport) =>
+  l10n.t('{0}/{1} on {2}', r.target.namespace, r.target.serviceAccount, r.target.cluster.name);
 
 /** Markdown for a ticket. Table cells are escaped so names from Azure cannot break the table. */
 export function reportMarkdown(r: VerifyReport): string {
-  const cell = (s: string) => s.replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+  const cell = (s: string) =>
+    s.replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
   const n = summarize(r);
   const lines = [
     l10n.t('## Workload identity check: {0}', subjectOf(r)),
@@ -36,28 +50,39 @@ export function reportMarkdown(r: VerifyReport): string {
     ...r.notes.map((x) => `> ${x.replace(/</g, '&lt;')}\n`),
     l10n.t('| Check | Result | Details | Evidence |'),
     '|---|---|---|---|',
-    ...r.checks.map((c) => `| ${cell(c.title)}${qualifier(c) ? ` (${cell(qualifier(c)!)})` : ''} | ${mark(c.status)} | ${cell(c.message)} | ${cell(c.evidence.map((e) => `${e.label}: ${e.value}`).join('\n'))} |`),
+    ...r.checks.map(
+      (c) =>
+        `| ${cell(c.title)}${qualifier(c) ? ` (${cell(qualifier(c)!)})` : ''} | ${mark(c.status)} | ${cell(c.message)} | ${cell(c.evidence.map((e) => `${e.label}: ${e.value}`).join('\n'))} |`,
+    ),
   ];
   return `${lines.join('\n')}\n`;
 }
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const esc = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /**
  * The report as a page for a webview. Everything from Azure or the cluster is escaped, and the content security policy
  * allows only this page's own script and style (by nonce): a name with markup stays text.
  */
-export function reportHtml(r: VerifyReport, opts: { nonce: string; cspSource: string; busy?: string; tested?: boolean; lang?: string }): string {
+export function reportHtml(
+  r: VerifyReport,
+  opts: { nonce: string; cspSource: string; busy?: string; tested?: boolean; lang?: string },
+): string {
   const n = summarize(r);
   // Problems first, linked to their place in the chain.
   const attention = r.checks.filter((c) => c.status === 'fail' || c.status === 'error' || c.status === 'warn');
-  const rows = r.checks.map((c) => `
+  const rows = r.checks
+    .map(
+      (c) => `
     <section class="check ${c.status}" id="check-${esc(c.key)}" data-key="${esc(c.key)}" data-status="${c.status}" aria-labelledby="title-${esc(c.key)}">
       <h3 id="title-${esc(c.key)}"><span class="mark">${esc(textMark(c.status))}</span> ${esc(c.title)}${qualifier(c) ? ` <small>${esc(qualifier(c)!)}</small>` : ''}</h3>
       <p class="message">${esc(c.message)}</p>
       ${c.evidence.length ? `<dl>${c.evidence.map((e) => `<dt>${esc(e.label)}</dt><dd>${esc(e.value)}</dd>`).join('')}</dl>` : ''}
       ${c.fix ? `<p class="fix"><button data-fix="${esc(c.key)}" aria-describedby="fix-${esc(c.key)}" ${opts.busy ? 'disabled' : ''}>${esc(c.fix.label)}</button> <span class="detail" id="fix-${esc(c.key)}">${esc(c.fix.detail)}</span></p>` : ''}
-    </section>`).join('');
+    </section>`,
+    )
+    .join('');
   return `<!DOCTYPE html>
 <html lang="${esc(opts.lang ?? 'en')}"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src ${esc(opts.cspSource)}; style-src 'nonce-${opts.nonce}'; script-src 'nonce-${opts.nonce}';">

@@ -5,14 +5,30 @@ import { VerifyDeps, VerifyFacts, VerifyReport, VerifyTarget } from './model';
 import { observe } from './observe';
 
 /** Reads, then checks. Sends no write. */
-export async function verifyBinding(target: VerifyTarget, deps: VerifyDeps, signal?: AbortSignal): Promise<{ report: VerifyReport; facts: VerifyFacts }> {
+export async function verifyBinding(
+  target: VerifyTarget,
+  deps: VerifyDeps,
+  signal?: AbortSignal,
+): Promise<{ report: VerifyReport; facts: VerifyFacts }> {
   const facts = await observe(target, deps, signal);
   const identity = facts.identity.ok ? facts.identity.value.identity : undefined;
   const checks = evaluate(facts);
-  return { facts, report: { target, checkedAt: new Date().toISOString(), checks, notes: notesFor(checks), ...(identity ? { identity } : {}) } };
+  return {
+    facts,
+    report: {
+      target,
+      checkedAt: new Date().toISOString(),
+      checks,
+      notes: notesFor(checks),
+      ...(identity ? { identity } : {}),
+    },
+  };
 }
 
-export const propagationNote = () => l10n.t('The federated credential checks pass. If a pod still gets AADSTS70021 within minutes of creating or changing the credential, Entra ID is still propagating it: wait a few minutes and retry; nothing needs fixing.');
+export const propagationNote = () =>
+  l10n.t(
+    'The federated credential checks pass. If a pod still gets AADSTS70021 within minutes of creating or changing the credential, Entra ID is still propagating it: wait a few minutes and retry; nothing needs fixing.',
+  );
 
 /** A credential that is right can still be refused for a few minutes after it was written. */
 function notesFor(checks: CheckResult[]): string[] {

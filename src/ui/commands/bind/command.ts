@@ -14,8 +14,13 @@ import type { ClusterNode, VaultNode } from '../../tree/nodes';
 import { BindWizardContext, bindTitle, bindPromptSteps, identityChoice } from './prompts';
 import { exportRequest } from '../export/command';
 
-
-const icon = (planned: StepRecord['planned']) => ({ create: vscode.l10n.t('$(add) Create'), update: vscode.l10n.t('$(edit) Change'), unchanged: vscode.l10n.t('$(pass) In place'), blocked: vscode.l10n.t('$(error) Blocked') })[planned];
+const icon = (planned: StepRecord['planned']) =>
+  ({
+    create: vscode.l10n.t('$(add) Create'),
+    update: vscode.l10n.t('$(edit) Change'),
+    unchanged: vscode.l10n.t('$(pass) In place'),
+    blocked: vscode.l10n.t('$(error) Blocked'),
+  })[planned];
 
 /** Palette "Bind Key Vault…", a cluster's "Bind Key Vault…" and a vault's "Bind to AKS Cluster…". */
 export async function bindKeyVaultCommand(ctx: CommandContext, from?: { cluster?: ClusterNode; vault?: VaultNode }) {
@@ -30,7 +35,10 @@ export async function bindKeyVaultCommand(ctx: CommandContext, from?: { cluster?
     sources: {
       clusters: () => ctx.tree.clusters(),
       vaults: () => ctx.tree.vaults(),
-      identities: (sub) => { if (!identities.has(sub)) identities.set(sub, session.services.identities.list(sub)); return identities.get(sub)!; },
+      identities: (sub) => {
+        if (!identities.has(sub)) identities.set(sub, session.services.identities.list(sub));
+        return identities.get(sub)!;
+      },
       kube: (cluster) => deps.kube(cluster),
     },
   };
@@ -38,11 +46,18 @@ export async function bindKeyVaultCommand(ctx: CommandContext, from?: { cluster?
     for (;;) {
       await runPrompts(bindPromptSteps, wizard, prompter);
       const request: BindRequest = {
-        cluster: wizard.cluster!, namespace: wizard.namespace!, serviceAccount: wizard.serviceAccount!, vault: wizard.vault!,
-        identity: identityChoice(wizard), permissions: wizard.permissions!,
+        cluster: wizard.cluster!,
+        namespace: wizard.namespace!,
+        serviceAccount: wizard.serviceAccount!,
+        vault: wizard.vault!,
+        identity: identityChoice(wizard),
+        permissions: wizard.permissions!,
       };
       const confirmed = await review(ctx, session, deps, request);
-      if (confirmed === 'back') { wizard.permissions = undefined; continue; }
+      if (confirmed === 'back') {
+        wizard.permissions = undefined;
+        continue;
+      }
       if (confirmed === 'dismissed') return;
       return await execute(ctx, session, deps, request);
     }
@@ -55,7 +70,12 @@ export async function bindKeyVaultCommand(ctx: CommandContext, from?: { cluster?
 }
 
 /** The plan: each step, the exact resource, and whether it is created, changed or already in place. */
-async function review(ctx: CommandContext, session: AzureSession, deps: ReturnType<AzureSession['services']['bindDeps']>, request: BindRequest): Promise<'run' | 'back' | 'dismissed'> {
+async function review(
+  ctx: CommandContext,
+  session: AzureSession,
+  deps: ReturnType<AzureSession['services']['bindDeps']>,
+  request: BindRequest,
+): Promise<'run' | 'back' | 'dismissed'> {
   const prompter = ctx.prompter();
   const plan = planBind(request, deps);
   for (;;) {
@@ -63,13 +83,34 @@ async function review(ctx: CommandContext, session: AzureSession, deps: ReturnTy
     const blocked = steps.some((s) => s.planned === 'blocked');
     const changes = steps.filter((s) => s.planned === 'create' || s.planned === 'update').length;
     const v = await prompter.pick<'run' | 'line' | 'export'>({
-      title: vscode.l10n.t('{0}: review', bindTitle()), placeholder: blocked ? vscode.l10n.t('A step cannot run; go back and change your answers') : changes === 1 ? vscode.l10n.t('1 change; nothing has been written yet') : vscode.l10n.t('{0} changes; nothing has been written yet', changes),
+      title: vscode.l10n.t('{0}: review', bindTitle()),
+      placeholder: blocked
+        ? vscode.l10n.t('A step cannot run; go back and change your answers')
+        : changes === 1
+          ? vscode.l10n.t('1 change; nothing has been written yet')
+          : vscode.l10n.t('{0} changes; nothing has been written yet', changes),
       items: [
         blocked
           ? { label: vscode.l10n.t('$(error) Cannot bind: see the blocked step'), value: 'line' as const }
-          : { label: changes === 1 ? vscode.l10n.t('$(check) Bind: make 1 change') : vscode.l10n.t('$(check) Bind: make {0} changes', changes), description: vscode.l10n.t('confirm'), value: 'run' as const },
-        { label: vscode.l10n.t('$(export) Export as…'), description: vscode.l10n.t('an az script, Bicep or Terraform of this plan; nothing is written to Azure'), value: 'export' as const },
-        ...steps.map((s) => ({ label: `${icon(s.planned)}: ${s.title}`, description: s.resource, detail: s.detail, value: 'line' as const })),
+          : {
+              label:
+                changes === 1
+                  ? vscode.l10n.t('$(check) Bind: make 1 change')
+                  : vscode.l10n.t('$(check) Bind: make {0} changes', changes),
+              description: vscode.l10n.t('confirm'),
+              value: 'run' as const,
+            },
+        {
+          label: vscode.l10n.t('$(export) Export as…'),
+          description: vscode.l10n.t('an az script, Bicep or Terraform of this plan; nothing is written to Azure'),
+          value: 'export' as const,
+        },
+        ...steps.map((s) => ({
+          label: `${icon(s.planned)}: ${s.title}`,
+          description: s.resource,
+          detail: s.detail,
+          value: 'line' as const,
+        })),
       ],
     });
     if (v === BACK) return 'back';
@@ -79,37 +120,103 @@ async function review(ctx: CommandContext, session: AzureSession, deps: ReturnTy
   }
 }
 
-async function execute(ctx: CommandContext, session: AzureSession, deps: ReturnType<AzureSession['services']['bindDeps']>, request: BindRequest) {
+async function execute(
+  ctx: CommandContext,
+  session: AzureSession,
+  deps: ReturnType<AzureSession['services']['bindDeps']>,
+  request: BindRequest,
+) {
   const prompter = ctx.prompter();
   try {
-    const result = await withCancellableProgress(vscode.l10n.t('Binding {0} to {1}/{2} on {3}', request.vault.name, request.namespace, request.serviceAccount, request.cluster.name), (report, signal) =>
-      runBind(request, deps, { signal, progress: report, runClusterUpdate: (id, fn) => ctx.clusterUpdates.run(id, fn).promise }));
-    void ctx.tree.refreshCluster(request.cluster).then((c) => c && ctx.tree.refreshBindings(c)).catch(() => undefined);
-    const target = await manifestLocation({ cluster: request.cluster.name, namespace: request.namespace, serviceAccount: request.serviceAccount });
+    const result = await withCancellableProgress(
+      vscode.l10n.t(
+        'Binding {0} to {1}/{2} on {3}',
+        request.vault.name,
+        request.namespace,
+        request.serviceAccount,
+        request.cluster.name,
+      ),
+      (report, signal) =>
+        runBind(request, deps, {
+          signal,
+          progress: report,
+          runClusterUpdate: (id, fn) => ctx.clusterUpdates.run(id, fn).promise,
+        }),
+    );
+    void ctx.tree
+      .refreshCluster(request.cluster)
+      .then((c) => c && ctx.tree.refreshBindings(c))
+      .catch(() => undefined);
+    const target = await manifestLocation({
+      cluster: request.cluster.name,
+      namespace: request.namespace,
+      serviceAccount: request.serviceAccount,
+    });
     const content = session.services.serviceAccountManifest({
-      namespace: request.namespace, serviceAccount: request.serviceAccount, clientId: result.identity.clientId, tenantId: result.identity.tenantId,
-      identityName: result.identity.name, clusterName: request.cluster.name, vaultName: request.vault.name, credentialName: result.credential.name,
+      namespace: request.namespace,
+      serviceAccount: request.serviceAccount,
+      clientId: result.identity.clientId,
+      tenantId: result.identity.tenantId,
+      identityName: result.identity.name,
+      clusterName: request.cluster.name,
+      vaultName: request.vault.name,
+      credentialName: result.credential.name,
     });
     let manifest: Awaited<ReturnType<typeof writeManifest>> = { kind: 'none' };
     if (target.error) void prompter.notify('error', vscode.l10n.t('The manifest was not written: {0}', target.error));
     else manifest = await writeManifest(prompter, target.path!, content);
     markDone('bound');
-    ctx.log.info(`Bound ${request.vault.name} to ${request.namespace}/${request.serviceAccount} on ${request.cluster.name}: client id ${result.identity.clientId}, credential ${result.credential.name}.`);
-    const [testNow, connect, copyClientId, openManifest] = [vscode.l10n.t('Test now'), vscode.l10n.t('Connect a workload'), vscode.l10n.t('Copy Client ID'), vscode.l10n.t('Open Manifest')];
+    ctx.log.info(
+      `Bound ${request.vault.name} to ${request.namespace}/${request.serviceAccount} on ${request.cluster.name}: client id ${result.identity.clientId}, credential ${result.credential.name}.`,
+    );
+    const [testNow, connect, copyClientId, openManifest] = [
+      vscode.l10n.t('Test now'),
+      vscode.l10n.t('Connect a workload'),
+      vscode.l10n.t('Copy Client ID'),
+      vscode.l10n.t('Open Manifest'),
+    ];
     const actions = [testNow, connect, copyClientId, ...(manifest.kind !== 'none' ? [openManifest] : [])];
-    void prompter.notify('info',
-      vscode.l10n.t('Bound {0} to {1}/{2} on {3}. Client ID: {4}. Issuer: {5}. Credential: {6}. Token exchange can fail for a few minutes while the credential propagates (AADSTS70021).', request.vault.name, request.namespace, request.serviceAccount, request.cluster.name, result.identity.clientId, result.issuerUrl, result.credential.name),
-      ...actions).then(async (a) => {
-      if (a === testNow) await vscode.commands.executeCommand('aksWorkloadIdentity.testBinding', { cluster: request.cluster, namespace: request.namespace, serviceAccount: request.serviceAccount, vault: request.vault });
-      if (a === connect) await vscode.commands.executeCommand('aksWorkloadIdentity.connectWorkload', { cluster: request.cluster, namespace: request.namespace, serviceAccount: request.serviceAccount });
-      if (a === copyClientId) await vscode.env.clipboard.writeText(result.identity.clientId);
-      if (a === openManifest && manifest.kind !== 'none') await vscode.window.showTextDocument(manifest.uri);
-    });
+    void prompter
+      .notify(
+        'info',
+        vscode.l10n.t(
+          'Bound {0} to {1}/{2} on {3}. Client ID: {4}. Issuer: {5}. Credential: {6}. Token exchange can fail for a few minutes while the credential propagates (AADSTS70021).',
+          request.vault.name,
+          request.namespace,
+          request.serviceAccount,
+          request.cluster.name,
+          result.identity.clientId,
+          result.issuerUrl,
+          result.credential.name,
+        ),
+        ...actions,
+      )
+      .then(async (a) => {
+        if (a === testNow)
+          await vscode.commands.executeCommand('aksWorkloadIdentity.testBinding', {
+            cluster: request.cluster,
+            namespace: request.namespace,
+            serviceAccount: request.serviceAccount,
+            vault: request.vault,
+          });
+        if (a === connect)
+          await vscode.commands.executeCommand('aksWorkloadIdentity.connectWorkload', {
+            cluster: request.cluster,
+            namespace: request.namespace,
+            serviceAccount: request.serviceAccount,
+          });
+        if (a === copyClientId) await vscode.env.clipboard.writeText(result.identity.clientId);
+        if (a === openManifest && manifest.kind !== 'none') await vscode.window.showTextDocument(manifest.uri);
+      });
     return result;
   } catch (e) {
     if (!(e instanceof IncompleteRunError)) throw e;
     const { done, notDone } = e;
-    const where = vscode.l10n.t('In place: {0}. Not done: {1}.', done.length ? done.join('; ') : vscode.l10n.t('nothing'), notDone.join('; '));
+    const where = vscode.l10n.t(
+      'In place: {0}. Not done: {1}.',
+      done.length ? done.join('; ') : vscode.l10n.t('nothing'),
+      notDone.join('; '),
+    );
     if (e.cancelled) {
       void prompter.notify('info', vscode.l10n.t('Bind cancelled. {0} Run Bind again to finish.', where));
       return;
@@ -117,9 +224,20 @@ async function execute(ctx: CommandContext, session: AzureSession, deps: ReturnT
     const cause = e.cause as StepError;
     void ctx.tree.refreshCluster(request.cluster).catch(() => undefined);
     const [retry, showLog] = [vscode.l10n.t('Retry'), vscode.l10n.t('Show Log')];
-    const action = await prompter.notify('error', vscode.l10n.t('Bind stopped at "{0}": {1}: {2}{3} {4}', cause.step, cause.code, cause.message, cause.remedy ? ` ${cause.remedy}` : '', where), retry, showLog);
+    const action = await prompter.notify(
+      'error',
+      vscode.l10n.t(
+        'Bind stopped at "{0}": {1}: {2}{3} {4}',
+        cause.step,
+        cause.code,
+        cause.message,
+        cause.remedy ? ` ${cause.remedy}` : '',
+        where,
+      ),
+      retry,
+      showLog,
+    );
     if (action === retry) return execute(ctx, session, deps, request);
     if (action === showLog) void vscode.commands.executeCommand('aksWorkloadIdentity.showLog');
   }
 }
-

@@ -5,7 +5,13 @@ import type { KubeTarget } from '../../../kube/access';
 import type { ClusterSummary } from '../../../workloadIdentity/cluster';
 import type { IdentityChoice } from '../../../workloadIdentity/bind/model';
 import type { VaultSummary } from '../../../workloadIdentity/inventory';
-import { defaultIdentityName, validateIdentityName, validateNamespace, validateResourceGroupName, validateServiceAccountName } from '../../../workloadIdentity/names';
+import {
+  defaultIdentityName,
+  validateIdentityName,
+  validateNamespace,
+  validateResourceGroupName,
+  validateServiceAccountName,
+} from '../../../workloadIdentity/names';
 import { permissionModel } from '../../../workloadIdentity/presentation';
 import { BACK, PickItem } from '../../../wizard/prompter';
 import { PromptStep, answered } from '../../../wizard/wizard';
@@ -37,10 +43,17 @@ const info = (step: { step: number; totalSteps: number }) => ({ title: bindTitle
 export const clusterStep: Step = {
   shouldPrompt: (c) => !c.cluster,
   async prompt(c, p, pos) {
-    const v = answered(await p.pick<ClusterSummary>({ ...info(pos), placeholder: l10n.t('The AKS cluster whose pods get access'), items: c.sources.clusters().then(clusterItems) }));
+    const v = answered(
+      await p.pick<ClusterSummary>({
+        ...info(pos),
+        placeholder: l10n.t('The AKS cluster whose pods get access'),
+        items: c.sources.clusters().then(clusterItems),
+      }),
+    );
     if (v === BACK) return BACK;
     c.cluster = v;
-    c.namespace = undefined; c.serviceAccount = undefined;
+    c.namespace = undefined;
+    c.serviceAccount = undefined;
   },
 };
 
@@ -48,11 +61,22 @@ export const namespaceStep: Step = {
   // Given by a binding (Export from the tree); the palette and a cluster ask.
   shouldPrompt: (c) => !c.namespace,
   async prompt(c, p, pos) {
-    const items = c.sources.kube(c.cluster!).then((k) => k.listNamespaces()).then((list) => list.map((n): PickItem<string> => ({ label: n, value: n })));
-    const v = answered(await p.pick<string>({
-      ...info(pos), placeholder: l10n.t('Namespace of the workload (type a new name to create it)'), items,
-      typed: { validate: validateNamespace, toValue: (t) => t, label: (t) => l10n.t('$(add) Create namespace "{0}"', t) },
-    }));
+    const items = c.sources
+      .kube(c.cluster!)
+      .then((k) => k.listNamespaces())
+      .then((list) => list.map((n): PickItem<string> => ({ label: n, value: n })));
+    const v = answered(
+      await p.pick<string>({
+        ...info(pos),
+        placeholder: l10n.t('Namespace of the workload (type a new name to create it)'),
+        items,
+        typed: {
+          validate: validateNamespace,
+          toValue: (t) => t,
+          label: (t) => l10n.t('$(add) Create namespace "{0}"', t),
+        },
+      }),
+    );
     if (v === BACK) return BACK;
     c.namespace = v;
     c.serviceAccount = undefined;
@@ -62,18 +86,36 @@ export const namespaceStep: Step = {
 export const serviceAccountStep: Step = {
   shouldPrompt: (c) => !c.serviceAccount,
   async prompt(c, p, pos) {
-    const items = c.sources.kube(c.cluster!)
+    const items = c.sources
+      .kube(c.cluster!)
       .then((k) => k.listServiceAccounts(c.namespace!))
       .catch(() => [])
       .then((list) => {
         const names = list.map((s) => s.name).filter((n) => n !== 'default');
         const own = names.map((n): PickItem<string> => ({ label: n, description: l10n.t('exists'), value: n }));
-        return names.includes(LAB_SERVICE_ACCOUNT) ? own : [{ label: LAB_SERVICE_ACCOUNT, description: l10n.t('new (the name the Azure docs use)'), value: LAB_SERVICE_ACCOUNT }, ...own];
+        return names.includes(LAB_SERVICE_ACCOUNT)
+          ? own
+          : [
+              {
+                label: LAB_SERVICE_ACCOUNT,
+                description: l10n.t('new (the name the Azure docs use)'),
+                value: LAB_SERVICE_ACCOUNT,
+              },
+              ...own,
+            ];
       });
-    const v = answered(await p.pick<string>({
-      ...info(pos), placeholder: l10n.t('ServiceAccount the pods run as (type a name for a new one)'), items,
-      typed: { validate: validateServiceAccountName, toValue: (t) => t, label: (t) => l10n.t('$(add) New ServiceAccount "{0}"', t) },
-    }));
+    const v = answered(
+      await p.pick<string>({
+        ...info(pos),
+        placeholder: l10n.t('ServiceAccount the pods run as (type a name for a new one)'),
+        items,
+        typed: {
+          validate: validateServiceAccountName,
+          toValue: (t) => t,
+          label: (t) => l10n.t('$(add) New ServiceAccount "{0}"', t),
+        },
+      }),
+    );
     if (v === BACK) return BACK;
     c.serviceAccount = v;
   },
@@ -82,8 +124,17 @@ export const serviceAccountStep: Step = {
 export const vaultStep: Step = {
   shouldPrompt: (c) => !c.vault,
   async prompt(c, p, pos) {
-    const items = c.sources.vaults().then((vs) => vs.map((v) => ({ label: v.name, description: permissionModel(v.rbac), detail: `${v.resourceGroup} · ${v.location}`, value: v })));
-    const v = answered(await p.pick<VaultSummary>({ ...info(pos), placeholder: l10n.t('The Key Vault to read'), items }));
+    const items = c.sources.vaults().then((vs) =>
+      vs.map((v) => ({
+        label: v.name,
+        description: permissionModel(v.rbac),
+        detail: `${v.resourceGroup} · ${v.location}`,
+        value: v,
+      })),
+    );
+    const v = answered(
+      await p.pick<VaultSummary>({ ...info(pos), placeholder: l10n.t('The Key Vault to read'), items }),
+    );
     if (v === BACK) return BACK;
     c.vault = v;
   },
@@ -96,9 +147,20 @@ export const identityStep: Step = {
   async prompt(c, p, pos) {
     const items = c.sources.identities(c.cluster!.subscriptionId).then((ids) => [
       { label: l10n.t('$(add) Create a new user-assigned identity'), value: NEW as BindWizardContext['identity'] },
-      ...ids.map((i) => ({ label: i.name, description: i.resourceGroup, detail: l10n.t('client id {0}', i.clientId), value: { kind: 'existing', identity: i } as BindWizardContext['identity'] })),
+      ...ids.map((i) => ({
+        label: i.name,
+        description: i.resourceGroup,
+        detail: l10n.t('client id {0}', i.clientId),
+        value: { kind: 'existing', identity: i } as BindWizardContext['identity'],
+      })),
     ]);
-    const v = answered(await p.pick<BindWizardContext['identity']>({ ...info(pos), placeholder: l10n.t('The managed identity the pods use'), items }));
+    const v = answered(
+      await p.pick<BindWizardContext['identity']>({
+        ...info(pos),
+        placeholder: l10n.t('The managed identity the pods use'),
+        items,
+      }),
+    );
     if (v === BACK) return BACK;
     c.identity = v;
   },
@@ -106,7 +168,9 @@ export const identityStep: Step = {
 
 async function identityNameTaken(c: BindWizardContext, name: string, resourceGroup: string) {
   const ids = await c.sources.identities(c.cluster!.subscriptionId);
-  return ids.some((i) => i.name.toLowerCase() === name.toLowerCase() && i.resourceGroup.toLowerCase() === resourceGroup.toLowerCase());
+  return ids.some(
+    (i) => i.name.toLowerCase() === name.toLowerCase() && i.resourceGroup.toLowerCase() === resourceGroup.toLowerCase(),
+  );
 }
 
 export const newIdentityNameStep: Step = {
@@ -114,13 +178,28 @@ export const newIdentityNameStep: Step = {
   async prompt(c, p, pos) {
     const rg = c.newIdentity?.resourceGroup ?? c.cluster!.resourceGroup;
     const ids = await c.sources.identities(c.cluster!.subscriptionId);
-    const taken = new Set(ids.filter((i) => i.resourceGroup.toLowerCase() === rg.toLowerCase()).map((i) => i.name.toLowerCase()));
+    const taken = new Set(
+      ids.filter((i) => i.resourceGroup.toLowerCase() === rg.toLowerCase()).map((i) => i.name.toLowerCase()),
+    );
     let suggestion = defaultIdentityName(c.namespace!, c.serviceAccount!);
-    for (let n = 2; taken.has(suggestion.toLowerCase()); n++) suggestion = `${defaultIdentityName(c.namespace!, c.serviceAccount!).slice(0, 120)}-${n}`;
-    const v = answered(await p.input({
-      ...info(pos), prompt: l10n.t('Name of the new identity (resource group {0})', rg), value: c.newIdentity?.name ?? suggestion,
-      validate: (s) => validateIdentityName(s) ?? (taken.has(s.toLowerCase()) ? l10n.t('An identity named {0} exists in {1}: go back and pick it to reuse it, or choose another name.', s, rg) : undefined),
-    }));
+    for (let n = 2; taken.has(suggestion.toLowerCase()); n++)
+      suggestion = `${defaultIdentityName(c.namespace!, c.serviceAccount!).slice(0, 120)}-${n}`;
+    const v = answered(
+      await p.input({
+        ...info(pos),
+        prompt: l10n.t('Name of the new identity (resource group {0})', rg),
+        value: c.newIdentity?.name ?? suggestion,
+        validate: (s) =>
+          validateIdentityName(s) ??
+          (taken.has(s.toLowerCase())
+            ? l10n.t(
+                'An identity named {0} exists in {1}: go back and pick it to reuse it, or choose another name.',
+                s,
+                rg,
+              )
+            : undefined),
+      }),
+    );
     if (v === BACK) return BACK;
     c.newIdentity = { ...c.newIdentity, name: v };
   },
@@ -129,10 +208,20 @@ export const newIdentityNameStep: Step = {
 export const newIdentityGroupStep: Step = {
   shouldPrompt: (c) => c.identity?.kind === 'new',
   async prompt(c, p, pos) {
-    const v = answered(await p.input({ ...info(pos), prompt: l10n.t('Resource group of the new identity (default: the cluster\'s)'), value: c.newIdentity?.resourceGroup ?? c.cluster!.resourceGroup, validate: validateResourceGroupName }));
+    const v = answered(
+      await p.input({
+        ...info(pos),
+        prompt: l10n.t("Resource group of the new identity (default: the cluster's)"),
+        value: c.newIdentity?.resourceGroup ?? c.cluster!.resourceGroup,
+        validate: validateResourceGroupName,
+      }),
+    );
     if (v === BACK) return BACK;
     if (await identityNameTaken(c, c.newIdentity!.name!, v)) {
-      void p.notify('warning', l10n.t('An identity named {0} already exists in {1}; Bind will reuse it.', c.newIdentity!.name!, v));
+      void p.notify(
+        'warning',
+        l10n.t('An identity named {0} already exists in {1}; Bind will reuse it.', c.newIdentity!.name!, v),
+      );
     }
     c.newIdentity = { ...c.newIdentity, resourceGroup: v };
   },
@@ -142,10 +231,17 @@ const REGION = /^[a-z][a-z0-9]{1,39}$/;
 export const newIdentityRegionStep: Step = {
   shouldPrompt: (c) => c.identity?.kind === 'new',
   async prompt(c, p, pos) {
-    const v = answered(await p.input({
-      ...info(pos), prompt: l10n.t('Region of the new identity (default: the cluster\'s)'), value: c.newIdentity?.location ?? c.cluster!.location,
-      validate: (s) => (REGION.test(s) ? undefined : l10n.t('Azure region names are lower-case letters and digits, like eastus or westeurope.')),
-    }));
+    const v = answered(
+      await p.input({
+        ...info(pos),
+        prompt: l10n.t("Region of the new identity (default: the cluster's)"),
+        value: c.newIdentity?.location ?? c.cluster!.location,
+        validate: (s) =>
+          REGION.test(s)
+            ? undefined
+            : l10n.t('Azure region names are lower-case letters and digits, like eastus or westeurope.'),
+      }),
+    );
     if (v === BACK) return BACK;
     c.newIdentity = { ...c.newIdentity, location: v };
   },
@@ -155,22 +251,50 @@ export const permissionsStep: Step = {
   shouldPrompt: () => true,
   async prompt(c, p, pos) {
     const chosen = new Set(c.permissions ?? ['secrets', 'keys', 'certificates']);
-    const all: [Permission, string][] = [['secrets', l10n.t('get on secrets')], ['keys', l10n.t('get on keys')], ['certificates', l10n.t('get on certificates')]];
+    const all: [Permission, string][] = [
+      ['secrets', l10n.t('get on secrets')],
+      ['keys', l10n.t('get on keys')],
+      ['certificates', l10n.t('get on certificates')],
+    ];
     for (;;) {
-      const v = answered(await p.pickMany<Permission>({ ...info(pos), placeholder: l10n.t('What the identity may read (at least one)'), items: all.map(([value, label]) => ({ label, value, picked: chosen.has(value) })) }));
+      const v = answered(
+        await p.pickMany<Permission>({
+          ...info(pos),
+          placeholder: l10n.t('What the identity may read (at least one)'),
+          items: all.map(([value, label]) => ({ label, value, picked: chosen.has(value) })),
+        }),
+      );
       if (v === BACK) return BACK;
-      if (v.length) { c.permissions = v; return; }
+      if (v.length) {
+        c.permissions = v;
+        return;
+      }
       void p.notify('warning', l10n.t('Choose at least one permission.'));
     }
   },
 };
 
-export const bindPromptSteps: Step[] = [clusterStep, namespaceStep, serviceAccountStep, vaultStep, identityStep, newIdentityNameStep, newIdentityGroupStep, newIdentityRegionStep, permissionsStep];
+export const bindPromptSteps: Step[] = [
+  clusterStep,
+  namespaceStep,
+  serviceAccountStep,
+  vaultStep,
+  identityStep,
+  newIdentityNameStep,
+  newIdentityGroupStep,
+  newIdentityRegionStep,
+  permissionsStep,
+];
 
 /** The request, once every prompt is answered. */
 export function identityChoice(c: BindWizardContext): IdentityChoice {
   if (c.identity?.kind === 'existing') return c.identity;
   const n = c.newIdentity!;
-  return { kind: 'new', subscriptionId: c.cluster!.subscriptionId, resourceGroup: n.resourceGroup!, name: n.name!, location: n.location! };
+  return {
+    kind: 'new',
+    subscriptionId: c.cluster!.subscriptionId,
+    resourceGroup: n.resourceGroup!,
+    name: n.name!,
+    location: n.location!,
+  };
 }
-

@@ -13,18 +13,33 @@ import { BindWizardContext, bindPromptSteps, identityChoice } from '../bind/prom
 const exportTitle = () => vscode.l10n.t('Export Binding as Code');
 
 const formats = (): { label: string; description: string; value: ExportFormat }[] => [
-  { label: vscode.l10n.t('az CLI and kubectl script'), description: vscode.l10n.t('bash; a second run changes nothing'), value: 'azcli' },
+  {
+    label: vscode.l10n.t('az CLI and kubectl script'),
+    description: vscode.l10n.t('bash; a second run changes nothing'),
+    value: 'azcli',
+  },
   { label: 'Bicep', description: vscode.l10n.t('identity, credential and grant; not the cluster'), value: 'bicep' },
   { label: 'Terraform', description: vscode.l10n.t('azurerm and kubernetes providers'), value: 'terraform' },
 ];
 
 /** Asks the format and opens each file as a new, unsaved editor: the user saves it where they like. */
-export async function exportRequest(prompter: Prompter, services: AzureServices, request: BindRequest): Promise<boolean> {
-  const format = await prompter.pick<ExportFormat>({ title: exportTitle(), placeholder: vscode.l10n.t('Export the binding of {0}/{1} as', request.namespace, request.serviceAccount), items: formats() });
+export async function exportRequest(
+  prompter: Prompter,
+  services: AzureServices,
+  request: BindRequest,
+): Promise<boolean> {
+  const format = await prompter.pick<ExportFormat>({
+    title: exportTitle(),
+    placeholder: vscode.l10n.t('Export the binding of {0}/{1} as', request.namespace, request.serviceAccount),
+    items: formats(),
+  });
   if (format === undefined || format === BACK) return false;
   const languages = await vscode.languages.getLanguages();
   for (const file of services.exportAsCode(format, request)) {
-    const doc = await vscode.workspace.openTextDocument({ language: languages.includes(file.language) ? file.language : 'plaintext', content: file.content });
+    const doc = await vscode.workspace.openTextDocument({
+      language: languages.includes(file.language) ? file.language : 'plaintext',
+      content: file.content,
+    });
     await vscode.window.showTextDocument(doc, { preview: false });
   }
   return true;
@@ -40,9 +55,13 @@ export async function exportBindingCommand(ctx: CommandContext, node?: BindingNo
   const prompter = ctx.prompter();
   const deps = session.services.bindDeps();
   try {
-    const identity = node ? await session.services.identities.find(parseResourceId(node.binding.identityId)) : undefined;
+    const identity = node
+      ? await session.services.identities.find(parseResourceId(node.binding.identityId))
+      : undefined;
     const wizard: BindWizardContext = {
-      cluster: node?.cluster, namespace: node?.binding.namespace, serviceAccount: node?.binding.serviceAccount,
+      cluster: node?.cluster,
+      namespace: node?.binding.namespace,
+      serviceAccount: node?.binding.serviceAccount,
       identity: identity ? { kind: 'existing', identity } : undefined,
       sources: {
         clusters: () => ctx.tree.clusters(),
@@ -53,8 +72,12 @@ export async function exportBindingCommand(ctx: CommandContext, node?: BindingNo
     };
     await runPrompts(bindPromptSteps, wizard, prompter);
     await exportRequest(prompter, session.services, {
-      cluster: wizard.cluster!, namespace: wizard.namespace!, serviceAccount: wizard.serviceAccount!, vault: wizard.vault!,
-      identity: identityChoice(wizard), permissions: wizard.permissions!,
+      cluster: wizard.cluster!,
+      namespace: wizard.namespace!,
+      serviceAccount: wizard.serviceAccount!,
+      vault: wizard.vault!,
+      identity: identityChoice(wizard),
+      permissions: wizard.permissions!,
     });
   } catch (e) {
     if (e instanceof PromptDismissed) return;

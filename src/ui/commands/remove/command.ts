@@ -2,7 +2,13 @@ import * as vscode from 'vscode';
 import { BACK, PromptDismissed } from '../../../wizard/prompter';
 import { runPrompts } from '../../../wizard/wizard';
 import { IncompleteRunError, StepError, describeError } from '../../../workloadIdentity/errors';
-import type { Removal, RemoveChoices, RemoveDeps, RemovePlan, RemoveTarget } from '../../../workloadIdentity/remove/model';
+import type {
+  Removal,
+  RemoveChoices,
+  RemoveDeps,
+  RemovePlan,
+  RemoveTarget,
+} from '../../../workloadIdentity/remove/model';
 import { RemoveFacts, observeRemoval, planRemoval, removalCount } from '../../../workloadIdentity/remove/plan';
 import { runRemove } from '../../../workloadIdentity/remove/run';
 import { CommandContext, requireSession } from '../../context';
@@ -13,7 +19,12 @@ import { VerifyWizardContext, verifyPromptSteps } from '../verify/prompts';
 
 const removeTitle = () => vscode.l10n.t('Remove Binding');
 
-const icon = (decision: Removal['decision']) => ({ remove: vscode.l10n.t('$(trash) Remove'), keep: vscode.l10n.t('$(pass) Keep'), notOurs: vscode.l10n.t('$(lock) Not ours') })[decision];
+const icon = (decision: Removal['decision']) =>
+  ({
+    remove: vscode.l10n.t('$(trash) Remove'),
+    keep: vscode.l10n.t('$(pass) Keep'),
+    notOurs: vscode.l10n.t('$(lock) Not ours'),
+  })[decision];
 
 type Optional = 'identity' | 'serviceAccount' | 'manifest';
 
@@ -29,10 +40,18 @@ export async function removeBindingCommand(ctx: CommandContext, node?: BindingNo
   try {
     let target: RemoveTarget;
     if (node && 'namespace' in node) target = node;
-    else if (node?.kind === 'binding') target = { cluster: node.cluster, namespace: node.binding.namespace, serviceAccount: node.binding.serviceAccount, identityId: node.binding.identityId };
+    else if (node?.kind === 'binding')
+      target = {
+        cluster: node.cluster,
+        namespace: node.binding.namespace,
+        serviceAccount: node.binding.serviceAccount,
+        identityId: node.binding.identityId,
+      };
     else {
       const wizard: VerifyWizardContext = {
-        title: removeTitle(), cluster: node?.cluster, vault: null,
+        title: removeTitle(),
+        cluster: node?.cluster,
+        vault: null,
         sources: { clusters: () => ctx.tree.clusters(), vaults: () => ctx.tree.vaults(), kube: (c) => deps.kube(c) },
       };
       await runPrompts(verifyPromptSteps, wizard, prompter);
@@ -40,8 +59,14 @@ export async function removeBindingCommand(ctx: CommandContext, node?: BindingNo
     }
     const name = vscode.l10n.t('{0}/{1} on {2}', target.namespace, target.serviceAccount, target.cluster.name);
     const [facts, manifest] = await Promise.all([
-      withCancellableProgress(vscode.l10n.t('{0}: reading {1}', removeTitle(), name), (_report, signal) => observeRemoval(target, deps, signal)),
-      existingManifest({ cluster: target.cluster.name, namespace: target.namespace, serviceAccount: target.serviceAccount }),
+      withCancellableProgress(vscode.l10n.t('{0}: reading {1}', removeTitle(), name), (_report, signal) =>
+        observeRemoval(target, deps, signal),
+      ),
+      existingManifest({
+        cluster: target.cluster.name,
+        namespace: target.namespace,
+        serviceAccount: target.serviceAccount,
+      }),
     ]);
     const reviewed = await review(ctx, facts, manifest);
     if (!reviewed) return;
@@ -55,41 +80,123 @@ export async function removeBindingCommand(ctx: CommandContext, node?: BindingNo
 }
 
 /** Asks what else to remove (nothing by default), then shows every line before anything is written. Back returns to the choice. */
-async function review(ctx: CommandContext, facts: RemoveFacts, manifest: vscode.Uri | undefined): Promise<{ plan: RemovePlan; deleteManifest: boolean } | undefined> {
+async function review(
+  ctx: CommandContext,
+  facts: RemoveFacts,
+  manifest: vscode.Uri | undefined,
+): Promise<{ plan: RemovePlan; deleteManifest: boolean } | undefined> {
   const prompter = ctx.prompter();
   const base = planRemoval(facts, { deleteIdentity: false, deleteServiceAccount: false });
   if (base.unreadable.length) {
-    void prompter.notify('error', vscode.l10n.t('{0}: could not read {1}. Nothing was removed; run Remove Binding again.', removeTitle(), base.unreadable.join('; ')));
+    void prompter.notify(
+      'error',
+      vscode.l10n.t(
+        '{0}: could not read {1}. Nothing was removed; run Remove Binding again.',
+        removeTitle(),
+        base.unreadable.join('; '),
+      ),
+    );
     return undefined;
   }
   const { namespace, serviceAccount } = base.target;
   const optional = [
-    ...(!base.identityKept && base.identity ? [{ label: vscode.l10n.t('Delete the identity {0}', base.identity.name), description: vscode.l10n.t('created by this extension; nothing else uses it'), value: 'identity' as Optional }] : []),
-    ...(!base.serviceAccountKept ? [{ label: vscode.l10n.t('Delete the ServiceAccount {0}/{1}', namespace, serviceAccount), description: vscode.l10n.t('no one else manages it'), value: 'serviceAccount' as Optional }] : []),
-    ...(manifest ? [{ label: vscode.l10n.t('Delete the manifest {0}', vscode.workspace.asRelativePath(manifest)), description: vscode.l10n.t('to the trash where there is one'), value: 'manifest' as Optional }] : []),
+    ...(!base.identityKept && base.identity
+      ? [
+          {
+            label: vscode.l10n.t('Delete the identity {0}', base.identity.name),
+            description: vscode.l10n.t('created by this extension; nothing else uses it'),
+            value: 'identity' as Optional,
+          },
+        ]
+      : []),
+    ...(!base.serviceAccountKept
+      ? [
+          {
+            label: vscode.l10n.t('Delete the ServiceAccount {0}/{1}', namespace, serviceAccount),
+            description: vscode.l10n.t('no one else manages it'),
+            value: 'serviceAccount' as Optional,
+          },
+        ]
+      : []),
+    ...(manifest
+      ? [
+          {
+            label: vscode.l10n.t('Delete the manifest {0}', vscode.workspace.asRelativePath(manifest)),
+            description: vscode.l10n.t('to the trash where there is one'),
+            value: 'manifest' as Optional,
+          },
+        ]
+      : []),
   ];
   for (;;) {
     let chosen: Optional[] = [];
     if (optional.length) {
-      const v = await prompter.pickMany<Optional>({ title: removeTitle(), placeholder: vscode.l10n.t('Also remove (each is kept unless you check it; Enter to go on)'), items: optional });
+      const v = await prompter.pickMany<Optional>({
+        title: removeTitle(),
+        placeholder: vscode.l10n.t('Also remove (each is kept unless you check it; Enter to go on)'),
+        items: optional,
+      });
       if (v === undefined) return undefined;
       if (v !== BACK) chosen = v;
     }
-    const choices: RemoveChoices = { deleteIdentity: chosen.includes('identity'), deleteServiceAccount: chosen.includes('serviceAccount') };
+    const choices: RemoveChoices = {
+      deleteIdentity: chosen.includes('identity'),
+      deleteServiceAccount: chosen.includes('serviceAccount'),
+    };
     const plan = planRemoval(facts, choices);
     const deleteManifest = chosen.includes('manifest');
     const changes = removalCount(plan) + (deleteManifest ? 1 : 0);
     const pods = plan.affectedPods.map((p) => `${p.name}${p.owner ? ` (${p.owner.kind} ${p.owner.name})` : ''}`);
     const v = await prompter.pick<'run' | 'line'>({
-      title: vscode.l10n.t('{0}: review', removeTitle()), step: optional.length ? 2 : undefined, totalSteps: optional.length ? 2 : undefined,
-      placeholder: changes === 1 ? vscode.l10n.t('1 removal; nothing has been removed yet') : changes ? vscode.l10n.t('{0} removals; nothing has been removed yet', changes) : vscode.l10n.t('Nothing of this binding is left to remove'),
+      title: vscode.l10n.t('{0}: review', removeTitle()),
+      step: optional.length ? 2 : undefined,
+      totalSteps: optional.length ? 2 : undefined,
+      placeholder:
+        changes === 1
+          ? vscode.l10n.t('1 removal; nothing has been removed yet')
+          : changes
+            ? vscode.l10n.t('{0} removals; nothing has been removed yet', changes)
+            : vscode.l10n.t('Nothing of this binding is left to remove'),
       items: [
         changes
-          ? { label: changes === 1 ? vscode.l10n.t('$(trash) Remove: make 1 change') : vscode.l10n.t('$(trash) Remove: make {0} changes', changes), description: vscode.l10n.t('confirm'), value: 'run' as const }
+          ? {
+              label:
+                changes === 1
+                  ? vscode.l10n.t('$(trash) Remove: make 1 change')
+                  : vscode.l10n.t('$(trash) Remove: make {0} changes', changes),
+              description: vscode.l10n.t('confirm'),
+              value: 'run' as const,
+            }
           : { label: vscode.l10n.t('$(pass) Nothing to remove'), value: 'line' as const },
-        ...(pods.length ? [{ label: pods.length === 1 ? vscode.l10n.t('$(warning) 1 pod still runs as {0}/{1}', namespace, serviceAccount) : vscode.l10n.t('$(warning) {0} pods still run as {1}/{2}', pods.length, namespace, serviceAccount), description: vscode.l10n.t('they lose Key Vault access at their next token refresh'), detail: pods.join(', '), value: 'line' as const }] : []),
-        ...plan.removals.map((r) => ({ label: `${icon(r.decision)}: ${r.title}`, description: r.resource, detail: r.detail, value: 'line' as const })),
-        ...(manifest ? [{ label: vscode.l10n.t('{0}: Manifest in the workspace', deleteManifest ? icon('remove') : icon('keep')), description: vscode.workspace.asRelativePath(manifest), detail: deleteManifest ? vscode.l10n.t('to the trash where there is one') : vscode.l10n.t('kept'), value: 'line' as const }] : []),
+        ...(pods.length
+          ? [
+              {
+                label:
+                  pods.length === 1
+                    ? vscode.l10n.t('$(warning) 1 pod still runs as {0}/{1}', namespace, serviceAccount)
+                    : vscode.l10n.t('$(warning) {0} pods still run as {1}/{2}', pods.length, namespace, serviceAccount),
+                description: vscode.l10n.t('they lose Key Vault access at their next token refresh'),
+                detail: pods.join(', '),
+                value: 'line' as const,
+              },
+            ]
+          : []),
+        ...plan.removals.map((r) => ({
+          label: `${icon(r.decision)}: ${r.title}`,
+          description: r.resource,
+          detail: r.detail,
+          value: 'line' as const,
+        })),
+        ...(manifest
+          ? [
+              {
+                label: vscode.l10n.t('{0}: Manifest in the workspace', deleteManifest ? icon('remove') : icon('keep')),
+                description: vscode.workspace.asRelativePath(manifest),
+                detail: deleteManifest ? vscode.l10n.t('to the trash where there is one') : vscode.l10n.t('kept'),
+                value: 'line' as const,
+              },
+            ]
+          : []),
       ],
     });
     if (v === BACK && optional.length) continue;
@@ -99,21 +206,47 @@ async function review(ctx: CommandContext, facts: RemoveFacts, manifest: vscode.
   }
 }
 
-async function execute(ctx: CommandContext, deps: RemoveDeps, plan: RemovePlan, manifest: vscode.Uri | undefined): Promise<void> {
+async function execute(
+  ctx: CommandContext,
+  deps: RemoveDeps,
+  plan: RemovePlan,
+  manifest: vscode.Uri | undefined,
+): Promise<void> {
   const prompter = ctx.prompter();
   const { namespace, serviceAccount, cluster } = plan.target;
   const name = vscode.l10n.t('{0}/{1} on {2}', namespace, serviceAccount, cluster.name);
   try {
-    await withCancellableProgress(vscode.l10n.t('Removing the binding of {0}', name), (report, signal) => runRemove(plan, deps, { signal, progress: report }));
+    await withCancellableProgress(vscode.l10n.t('Removing the binding of {0}', name), (report, signal) =>
+      runRemove(plan, deps, { signal, progress: report }),
+    );
   } catch (e) {
     if (!(e instanceof IncompleteRunError)) throw e;
     void ctx.tree.refreshBindings(cluster);
     const { done, notDone } = e;
-    const where = vscode.l10n.t('Removed: {0}. Not removed: {1}.', done.length ? done.join('; ') : vscode.l10n.t('nothing'), notDone.join('; '));
-    if (e.cancelled) { void prompter.notify('info', vscode.l10n.t('Remove cancelled. {0} Run Remove Binding again to finish.', where)); return; }
+    const where = vscode.l10n.t(
+      'Removed: {0}. Not removed: {1}.',
+      done.length ? done.join('; ') : vscode.l10n.t('nothing'),
+      notDone.join('; '),
+    );
+    if (e.cancelled) {
+      void prompter.notify('info', vscode.l10n.t('Remove cancelled. {0} Run Remove Binding again to finish.', where));
+      return;
+    }
     const cause = e.cause as StepError;
     const [retry, showLog] = [vscode.l10n.t('Retry'), vscode.l10n.t('Show Log')];
-    const action = await prompter.notify('error', vscode.l10n.t('Remove stopped at "{0}": {1}: {2}{3} {4}', cause.step, cause.code, cause.message, cause.remedy ? ` ${cause.remedy}` : '', where), retry, showLog);
+    const action = await prompter.notify(
+      'error',
+      vscode.l10n.t(
+        'Remove stopped at "{0}": {1}: {2}{3} {4}',
+        cause.step,
+        cause.code,
+        cause.message,
+        cause.remedy ? ` ${cause.remedy}` : '',
+        where,
+      ),
+      retry,
+      showLog,
+    );
     if (action === retry) return execute(ctx, deps, plan, manifest);
     if (action === showLog) void vscode.commands.executeCommand('aksWorkloadIdentity.showLog');
     return;
@@ -122,11 +255,27 @@ async function execute(ctx: CommandContext, deps: RemoveDeps, plan: RemovePlan, 
   void ctx.tree.refreshBindings(cluster);
   const removed = plan.removals.filter((r) => r.decision === 'remove');
   const kept = plan.removals.filter((r) => r.decision !== 'remove');
-  ctx.log.info(`Removed the binding of ${name}: ${removed.map((r) => `${r.title} ${r.resource} (${r.result})`).join('; ') || 'nothing'}.`);
+  ctx.log.info(
+    `Removed the binding of ${name}: ${removed.map((r) => `${r.title} ${r.resource} (${r.result})`).join('; ') || 'nothing'}.`,
+  );
   const showLog = vscode.l10n.t('Show Log');
-  void prompter.notify('info', kept.length ? vscode.l10n.t('Removed the binding of {0}: {1} removed, {2} kept ({3}).', name, removed.length + (manifest ? 1 : 0), kept.length, kept.map((r) => `${r.title} ${r.resource}`).join('; '))
-    : vscode.l10n.t('Removed the binding of {0}: {1} removed.', name, removed.length + (manifest ? 1 : 0)), showLog)
-    .then((a) => { if (a === showLog) void vscode.commands.executeCommand('aksWorkloadIdentity.showLog'); });
+  void prompter
+    .notify(
+      'info',
+      kept.length
+        ? vscode.l10n.t(
+            'Removed the binding of {0}: {1} removed, {2} kept ({3}).',
+            name,
+            removed.length + (manifest ? 1 : 0),
+            kept.length,
+            kept.map((r) => `${r.title} ${r.resource}`).join('; '),
+          )
+        : vscode.l10n.t('Removed the binding of {0}: {1} removed.', name, removed.length + (manifest ? 1 : 0)),
+      showLog,
+    )
+    .then((a) => {
+      if (a === showLog) void vscode.commands.executeCommand('aksWorkloadIdentity.showLog');
+    });
 }
 
 /** To the trash; where the file system has none (a remote workspace), only after a yes. */
@@ -138,7 +287,10 @@ async function deleteManifest(ctx: CommandContext, uri: vscode.Uri) {
   } catch (e) {
     ctx.log.warn(`${path} could not go to the trash: ${describeError(e).message}`);
   }
-  const yes = await ctx.prompter().confirm({ message: vscode.l10n.t('{0} cannot be moved to the trash here. Delete it permanently?', path), confirm: vscode.l10n.t('Delete Permanently') });
+  const yes = await ctx.prompter().confirm({
+    message: vscode.l10n.t('{0} cannot be moved to the trash here. Delete it permanently?', path),
+    confirm: vscode.l10n.t('Delete Permanently'),
+  });
   if (yes) await vscode.workspace.fs.delete(uri, { useTrash: false });
   else ctx.log.info(`${path} was kept.`);
 }

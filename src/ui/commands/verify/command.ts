@@ -12,7 +12,11 @@ import { verifyTitle, VerifyWizardContext, verifyPromptSteps } from './prompts';
  * Palette "Verify Workload Identity…" asks for cluster, namespace, ServiceAccount and vault; a cluster's menu starts
  * at the namespace; a binding's menu asks nothing. "Test Binding" is the same with the token exchange test added.
  */
-export async function verifyWorkloadIdentityCommand(ctx: CommandContext, node?: ClusterNode | BindingNode | VerifyTarget, options: { test?: boolean } = {}): Promise<VerifyPanel | undefined> {
+export async function verifyWorkloadIdentityCommand(
+  ctx: CommandContext,
+  node?: ClusterNode | BindingNode | VerifyTarget,
+  options: { test?: boolean } = {},
+): Promise<VerifyPanel | undefined> {
   const session = await requireSession(ctx);
   if (!session) return undefined;
   const inventory = { clusters: () => ctx.tree.clusters(), vaults: () => ctx.tree.vaults() };
@@ -21,7 +25,8 @@ export async function verifyWorkloadIdentityCommand(ctx: CommandContext, node?: 
   let unused: typeof deps | undefined = deps;
   const makeDeps = () => {
     const current = ctx.auth.session;
-    if (!current) throw Object.assign(new Error(l10n.t('Sign in to Azure to run the checks.')), { code: 'NotSignedIn' });
+    if (!current)
+      throw Object.assign(new Error(l10n.t('Sign in to Azure to run the checks.')), { code: 'NotSignedIn' });
     const next = unused && current === session ? unused : current.services.probeDeps(inventory);
     unused = undefined;
     return next;
@@ -30,7 +35,12 @@ export async function verifyWorkloadIdentityCommand(ctx: CommandContext, node?: 
     let target: VerifyTarget;
     if (node && 'namespace' in node) target = node;
     else if (node?.kind === 'binding') {
-      target = { cluster: node.cluster, namespace: node.binding.namespace, serviceAccount: node.binding.serviceAccount, identityId: node.binding.identityId };
+      target = {
+        cluster: node.cluster,
+        namespace: node.binding.namespace,
+        serviceAccount: node.binding.serviceAccount,
+        identityId: node.binding.identityId,
+      };
     } else {
       const wizard: VerifyWizardContext = {
         cluster: node?.cluster,
@@ -39,7 +49,12 @@ export async function verifyWorkloadIdentityCommand(ctx: CommandContext, node?: 
         sources: { clusters: () => ctx.tree.clusters(), vaults: () => ctx.tree.vaults(), kube: (c) => deps.kube(c) },
       };
       await runPrompts(verifyPromptSteps, wizard, ctx.prompter());
-      target = { cluster: wizard.cluster!, namespace: wizard.namespace!, serviceAccount: wizard.serviceAccount!, ...(wizard.vault ? { vault: wizard.vault } : {}) };
+      target = {
+        cluster: wizard.cluster!,
+        namespace: wizard.namespace!,
+        serviceAccount: wizard.serviceAccount!,
+        ...(wizard.vault ? { vault: wizard.vault } : {}),
+      };
     }
     return await VerifyPanel.show(ctx, makeDeps, target, options.test);
   } catch (e) {

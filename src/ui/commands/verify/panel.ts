@@ -12,7 +12,8 @@ import { markDone } from '../../walkthrough';
 import { verifyBinding } from '../../../workloadIdentity/verify/verify';
 import type { CommandContext } from '../../context';
 
-const keyOf = (t: VerifyTarget) => `${t.cluster.id}/${t.namespace}/${t.serviceAccount}/${t.vault?.id ?? '*'}`.toLowerCase();
+const keyOf = (t: VerifyTarget) =>
+  `${t.cluster.id}/${t.namespace}/${t.serviceAccount}/${t.vault?.id ?? '*'}`.toLowerCase();
 
 /**
  * One report per binding: opening Verify again on the same binding reuses its panel and runs the checks again.
@@ -35,30 +36,55 @@ export class VerifyPanel {
    * `makeDeps` is called for every run: a panel can stay open for hours, past the lifetime of a cluster token, and
    * across a sign-out and sign-in.
    */
-  static async show(ctx: CommandContext, makeDeps: () => ProbeDeps, target: VerifyTarget, test = false): Promise<VerifyPanel> {
+  static async show(
+    ctx: CommandContext,
+    makeDeps: () => ProbeDeps,
+    target: VerifyTarget,
+    test = false,
+  ): Promise<VerifyPanel> {
     const key = keyOf(target);
     let p = VerifyPanel.open.get(key);
     if (p) p.panel.reveal();
     else {
-      const panel = vscode.window.createWebviewPanel('aksWorkloadIdentity.verifyReport', vscode.l10n.t('Verify {0}/{1}', target.namespace, target.serviceAccount), vscode.ViewColumn.Active,
-        { enableScripts: true, localResourceRoots: [], retainContextWhenHidden: false });
+      const panel = vscode.window.createWebviewPanel(
+        'aksWorkloadIdentity.verifyReport',
+        vscode.l10n.t('Verify {0}/{1}', target.namespace, target.serviceAccount),
+        vscode.ViewColumn.Active,
+        { enableScripts: true, localResourceRoots: [], retainContextWhenHidden: false },
+      );
       p = new VerifyPanel(ctx, makeDeps, target, panel);
       VerifyPanel.open.set(key, p);
       const opened = p;
-      panel.onDidDispose(() => { opened.disposed = true; VerifyPanel.open.delete(key); });
+      panel.onDidDispose(() => {
+        opened.disposed = true;
+        VerifyPanel.open.delete(key);
+      });
     }
     p.testing ||= test;
     await p.run();
     return p;
   }
 
-  private constructor(private readonly ctx: CommandContext, private readonly makeDeps: () => ProbeDeps, readonly target: VerifyTarget, readonly panel: vscode.WebviewPanel) {
+  private constructor(
+    private readonly ctx: CommandContext,
+    private readonly makeDeps: () => ProbeDeps,
+    readonly target: VerifyTarget,
+    readonly panel: vscode.WebviewPanel,
+  ) {
     panel.webview.onDidReceiveMessage((m: { type: string; key?: string }) => {
       if (m.type === 'fix' && m.key) void this.fix(m.key);
       if (m.type === 'rerun') void this.run();
-      if (m.type === 'test') { this.testing = true; void this.run(); }
+      if (m.type === 'test') {
+        this.testing = true;
+        void this.run();
+      }
       if (m.type === 'secret') void this.testNamedSecret();
-      if (m.type === 'connect') void vscode.commands.executeCommand('aksWorkloadIdentity.connectWorkload', { cluster: target.cluster, namespace: target.namespace, serviceAccount: target.serviceAccount });
+      if (m.type === 'connect')
+        void vscode.commands.executeCommand('aksWorkloadIdentity.connectWorkload', {
+          cluster: target.cluster,
+          namespace: target.namespace,
+          serviceAccount: target.serviceAccount,
+        });
       if (m.type === 'copy') void this.copy();
     });
   }
@@ -69,20 +95,44 @@ export class VerifyPanel {
     this.render();
     try {
       const deps = this.makeDeps();
-      const waitSeconds = vscode.workspace.getConfiguration('aksWorkloadIdentity').get<number>('testBinding.propagationWaitSeconds', 180);
+      const waitSeconds = vscode.workspace
+        .getConfiguration('aksWorkloadIdentity')
+        .get<number>('testBinding.propagationWaitSeconds', 180);
       const { report, facts } = this.testing
-        ? await withCancellableProgress(vscode.l10n.t('Testing {0}/{1} on {2}', this.target.namespace, this.target.serviceAccount, this.target.cluster.name),
-          (progress, signal) => verifyAndTest(this.target, deps, { signal, progress, propagationWaitMs: Math.max(0, waitSeconds) * 1000, ...(this.secretName ? { secretName: this.secretName } : {}) }))
-        : await vscode.window.withProgress({ location: { viewId: 'aksWorkloadIdentity.resources' } }, () => verifyBinding(this.target, deps));
-      this.report = report; this.facts = facts; this.deps = deps;
+        ? await withCancellableProgress(
+            vscode.l10n.t(
+              'Testing {0}/{1} on {2}',
+              this.target.namespace,
+              this.target.serviceAccount,
+              this.target.cluster.name,
+            ),
+            (progress, signal) =>
+              verifyAndTest(this.target, deps, {
+                signal,
+                progress,
+                propagationWaitMs: Math.max(0, waitSeconds) * 1000,
+                ...(this.secretName ? { secretName: this.secretName } : {}),
+              }),
+          )
+        : await vscode.window.withProgress({ location: { viewId: 'aksWorkloadIdentity.resources' } }, () =>
+            verifyBinding(this.target, deps),
+          );
+      this.report = report;
+      this.facts = facts;
+      this.deps = deps;
       const n = summarize(report);
       if (!n.fail && !n.error) markDone('verified');
       if (this.testing && report.checks.some((c) => c.id === 'keyVault' && c.status === 'pass')) markDone('tested');
-      this.ctx.log.info(`Verify ${this.target.namespace}/${this.target.serviceAccount} on ${this.target.cluster.name}: ${n.pass} passed, ${n.warn} warnings, ${n.fail} failed, ${n.error} unreadable.`);
+      this.ctx.log.info(
+        `Verify ${this.target.namespace}/${this.target.serviceAccount} on ${this.target.cluster.name}: ${n.pass} passed, ${n.warn} warnings, ${n.fail} failed, ${n.error} unreadable.`,
+      );
       return report;
     } catch (e) {
       const d = describeError(e);
-      if (d.code === 'CancelledError' || d.code === 'Cancelled') { this.ctx.log.info('Test Binding cancelled.'); return undefined; }
+      if (d.code === 'CancelledError' || d.code === 'Cancelled') {
+        this.ctx.log.info('Test Binding cancelled.');
+        return undefined;
+      }
       this.ctx.log.error(`Verify: ${d.code}: ${d.message}`);
       void this.ctx.prompter().notify('error', vscode.l10n.t('Verify Workload Identity: {0}: {1}', d.code, d.message));
       return undefined;
@@ -102,14 +152,21 @@ export class VerifyPanel {
     this.busy = `${fix.label}…`;
     this.render();
     try {
-      await applyFix(fix, this.facts, this.deps!, new AbortController().signal, { runClusterUpdate: (id, fn) => this.ctx.clusterUpdates.run(id, fn).promise });
+      await applyFix(fix, this.facts, this.deps!, new AbortController().signal, {
+        runClusterUpdate: (id, fn) => this.ctx.clusterUpdates.run(id, fn).promise,
+      });
       this.ctx.log.info(`Verify fix "${fix.label}" for ${check.title}: ${fix.detail}`);
-      void this.ctx.tree.refreshCluster(this.target.cluster).then((c) => c && this.ctx.tree.refreshBindings(c)).catch(() => undefined);
+      void this.ctx.tree
+        .refreshCluster(this.target.cluster)
+        .then((c) => c && this.ctx.tree.refreshBindings(c))
+        .catch(() => undefined);
     } catch (e) {
       const d = describeError(e);
       const remedy = e instanceof StepError && e.remedy ? ` ${e.remedy}` : '';
       this.ctx.log.error(`Verify fix "${fix.label}": ${d.code}: ${d.message}`);
-      void this.ctx.prompter().notify('error', vscode.l10n.t('{0} failed: {1}: {2}{3}', fix.label, d.code, d.message, remedy));
+      void this.ctx
+        .prompter()
+        .notify('error', vscode.l10n.t('{0} failed: {1}: {2}{3}', fix.label, d.code, d.message, remedy));
     } finally {
       this.busy = undefined;
     }
@@ -119,7 +176,13 @@ export class VerifyPanel {
 
   /** Asks for the name of a secret the workload reads, and tests that the identity can read it. */
   async testNamedSecret(): Promise<VerifyReport | undefined> {
-    const name = await this.ctx.prompter().input({ title: vscode.l10n.t('Test Binding'), prompt: vscode.l10n.t('Name of a secret the workload reads: Test Binding checks the identity can read it; its value is never read, shown or kept'), validate: validateObjectName });
+    const name = await this.ctx.prompter().input({
+      title: vscode.l10n.t('Test Binding'),
+      prompt: vscode.l10n.t(
+        'Name of a secret the workload reads: Test Binding checks the identity can read it; its value is never read, shown or kept',
+      ),
+      validate: validateObjectName,
+    });
     if (typeof name !== 'string') return undefined;
     this.secretName = name;
     this.testing = true;
@@ -138,6 +201,12 @@ export class VerifyPanel {
     if (this.disposed) return;
     const nonce = randomBytes(16).toString('base64');
     const report = this.report ?? { target: this.target, checkedAt: '', checks: [], notes: [] };
-    this.panel.webview.html = reportHtml(report, { lang: vscode.env.language, nonce, cspSource: this.panel.webview.cspSource, busy: this.busy, tested: this.testing });
+    this.panel.webview.html = reportHtml(report, {
+      lang: vscode.env.language,
+      nonce,
+      cspSource: this.panel.webview.cspSource,
+      busy: this.busy,
+      tested: this.testing,
+    });
   }
 }

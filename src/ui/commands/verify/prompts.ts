@@ -27,12 +27,21 @@ export interface VerifyWizardContext {
 }
 
 type Step = PromptStep<VerifyWizardContext>;
-const info = (c: VerifyWizardContext, pos: { step: number; totalSteps: number }) => ({ title: c.title ?? verifyTitle(), ...pos });
+const info = (c: VerifyWizardContext, pos: { step: number; totalSteps: number }) => ({
+  title: c.title ?? verifyTitle(),
+  ...pos,
+});
 
 const clusterStep: Step = {
   shouldPrompt: (c) => !c.cluster,
   async prompt(c, p, pos) {
-    const v = answered(await p.pick<ClusterSummary>({ ...info(c, pos), placeholder: l10n.t('The cluster the workload runs on'), items: c.sources.clusters().then(clusterItems) }));
+    const v = answered(
+      await p.pick<ClusterSummary>({
+        ...info(c, pos),
+        placeholder: l10n.t('The cluster the workload runs on'),
+        items: c.sources.clusters().then(clusterItems),
+      }),
+    );
     if (v === BACK) return BACK;
     c.cluster = v;
   },
@@ -41,8 +50,18 @@ const clusterStep: Step = {
 const namespaceStep: Step = {
   shouldPrompt: (c) => !c.namespace,
   async prompt(c, p, pos) {
-    const items = c.sources.kube(c.cluster!).then((k) => k.listNamespaces()).then((list) => list.map((n): PickItem<string> => ({ label: n, value: n })));
-    const v = answered(await p.pick<string>({ ...info(c, pos), placeholder: l10n.t('Namespace of the workload'), items, typed: { validate: validateNamespace, toValue: (t) => t, label: (t) => l10n.t('Namespace "{0}"', t) } }));
+    const items = c.sources
+      .kube(c.cluster!)
+      .then((k) => k.listNamespaces())
+      .then((list) => list.map((n): PickItem<string> => ({ label: n, value: n })));
+    const v = answered(
+      await p.pick<string>({
+        ...info(c, pos),
+        placeholder: l10n.t('Namespace of the workload'),
+        items,
+        typed: { validate: validateNamespace, toValue: (t) => t, label: (t) => l10n.t('Namespace "{0}"', t) },
+      }),
+    );
     if (v === BACK) return BACK;
     c.namespace = v;
   },
@@ -52,10 +71,36 @@ const namespaceStep: Step = {
 const serviceAccountStep: Step = {
   shouldPrompt: (c) => !c.serviceAccount,
   async prompt(c, p, pos) {
-    const items = c.sources.kube(c.cluster!).then((k) => k.listServiceAccounts(c.namespace!)).then((list) => list
-      .map((s): PickItem<string> => ({ label: s.name, description: s.annotations[CLIENT_ID_ANNOTATION] ? l10n.t('client id {0}', s.annotations[CLIENT_ID_ANNOTATION]) : l10n.t('no client-id annotation'), value: s.name }))
-      .sort((a, b) => Number(b.description!.startsWith('client')) - Number(a.description!.startsWith('client')) || a.label.localeCompare(b.label)));
-    const v = answered(await p.pick<string>({ ...info(c, pos), placeholder: l10n.t('ServiceAccount the pods run as'), items, typed: { validate: validateServiceAccountName, toValue: (t) => t, label: (t) => l10n.t('ServiceAccount "{0}"', t) } }));
+    const items = c.sources
+      .kube(c.cluster!)
+      .then((k) => k.listServiceAccounts(c.namespace!))
+      .then((list) =>
+        list
+          .map((s): PickItem<string> => ({
+            label: s.name,
+            description: s.annotations[CLIENT_ID_ANNOTATION]
+              ? l10n.t('client id {0}', s.annotations[CLIENT_ID_ANNOTATION])
+              : l10n.t('no client-id annotation'),
+            value: s.name,
+          }))
+          .sort(
+            (a, b) =>
+              Number(b.description!.startsWith('client')) - Number(a.description!.startsWith('client')) ||
+              a.label.localeCompare(b.label),
+          ),
+      );
+    const v = answered(
+      await p.pick<string>({
+        ...info(c, pos),
+        placeholder: l10n.t('ServiceAccount the pods run as'),
+        items,
+        typed: {
+          validate: validateServiceAccountName,
+          toValue: (t) => t,
+          label: (t) => l10n.t('ServiceAccount "{0}"', t),
+        },
+      }),
+    );
     if (v === BACK) return BACK;
     c.serviceAccount = v;
   },
@@ -66,9 +111,20 @@ const vaultStep: Step = {
   async prompt(c, p, pos) {
     const items = c.sources.vaults().then((vaults) => [
       { label: l10n.t('Every vault the identity has a grant on'), description: l10n.t('recommended'), value: null },
-      ...vaults.map((v): PickItem<VaultSummary | null> => ({ label: v.name, description: permissionModel(v.rbac), detail: v.resourceGroup, value: v })),
+      ...vaults.map((v): PickItem<VaultSummary | null> => ({
+        label: v.name,
+        description: permissionModel(v.rbac),
+        detail: v.resourceGroup,
+        value: v,
+      })),
     ]);
-    const v = answered(await p.pick<VaultSummary | null>({ ...info(c, pos), placeholder: l10n.t('Which Key Vault should the workload read?'), items }));
+    const v = answered(
+      await p.pick<VaultSummary | null>({
+        ...info(c, pos),
+        placeholder: l10n.t('Which Key Vault should the workload read?'),
+        items,
+      }),
+    );
     if (v === BACK) return BACK;
     c.vault = v;
   },
