@@ -10,6 +10,9 @@ need_newest_code_server
 
 echo "== type check"
 npm run -s typecheck
+echo "== format, lint and layers"
+lint_failed=
+npm run -s lint || lint_failed=1
 echo "== build and package"
 rm -f out/counts-*.json
 node node_modules/typescript/bin/tsc -p test
@@ -44,6 +47,7 @@ node -e '
   }
   console.log(`total: ${p} passed, ${f} failed, ${s} skipped`);
 ' "${TIERS[@]}"
+[ -z "$lint_failed" ] || { echo "lint: failed (npm run lint)"; failed_tiers+=(lint); }
 if [ ${#failed_tiers[@]} -gt 0 ]; then
   echo "Failed tiers: ${failed_tiers[*]}" >&2
   exit 1

@@ -11,7 +11,7 @@ import { CommandContext } from './ui/context';
 import { createLog } from './ui/log';
 import { VsCodePrompter } from './ui/vscodePrompter';
 import { ResourceTreeProvider } from './ui/tree/provider';
-import { enableWorkloadIdentityCommand } from './ui/commands/enable';
+import { enableWorkloadIdentityCommand } from './ui/commands/enable/command';
 import { bindKeyVaultCommand } from './ui/commands/bind/command';
 import { verifyWorkloadIdentityCommand } from './ui/commands/verify/command';
 import { connectWorkloadCommand } from './ui/commands/connect/command';
@@ -23,9 +23,11 @@ import { copyIssuerUrl, copyResourceId, openInPortal, retry, selectSubscriptions
 
 type ServicesModule = typeof import('./services');
 let servicesModule: ServicesModule | undefined;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+
 const loadServices = (): ServicesModule => {
   if (!servicesModule) {
+    // A synchronous require of the second bundle, on first use: an import would load the SDKs at activation.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     servicesModule = require('./services') as ServicesModule;
     servicesModule.useTranslations(vscode.l10n.bundle);
   }

@@ -30,6 +30,7 @@ import { connectLive, newPodsReport, planLive, toLiveWorkload } from './workload
 import { bindingSpec } from './workloadIdentity/export/model';
 import { render } from './workloadIdentity/export/formats';
 import { Logger } from './log';
+import { firstLine } from './util/text';
 
 /** VS Code's translations for this bundle's copy of @vscode/l10n (undefined in English). */
 export function useTranslations(contents: Record<string, string> | undefined) {
@@ -232,7 +233,7 @@ interface KeyVaultError {
 const vaultAnswer = (status: number, e?: KeyVaultError) => ({
   status,
   code: e?.innerError?.code ?? e?.innererror?.code ?? e?.code ?? `HTTP${status}`,
-  message: String(e?.message ?? '').split(/\r?\n/)[0],
+  message: firstLine(e?.message ?? ''),
 });
 
 export function createAzureCliCredential(tenantId?: string): TokenCredential {

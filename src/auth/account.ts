@@ -5,7 +5,7 @@ export type AuthSetting = 'auto' | 'vscode' | 'azureCli';
 /** Claims of an access token, read without verifying it: only to show who is signed in. */
 export function tokenClaims(token: string): { upn?: string; tid?: string; oid?: string; name?: string } {
   try {
-    const payload = token.split('.')[1];
+    const payload = token.split('.')[1] ?? '';
     const c = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
     return { upn: c.upn ?? c.unique_name ?? c.preferred_username ?? c.email, tid: c.tid, oid: c.oid, name: c.name };
   } catch {

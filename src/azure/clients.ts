@@ -9,6 +9,7 @@ import { ResourceGraphClient } from '@azure/arm-resourcegraph';
 import { SubscriptionClient } from '@azure/arm-resources-subscriptions';
 import { AzureCloud, armScope } from '../auth/cloud';
 import { Logger, loggableUrl } from '../log';
+import { errorNamed } from '../errors';
 
 /** A request that gets no answer fails after this long, and the retry policy takes over. */
 export const REQUEST_TIMEOUT_MS = 60_000;
@@ -55,7 +56,7 @@ const timeoutRetryPolicy = (retries: number): PipelinePolicy => ({
       try {
         return await next(request);
       } catch (e) {
-        const timedOut = (e as Error)?.name === 'AbortError' && !request.abortSignal?.aborted;
+        const timedOut = errorNamed(e, 'AbortError') && !request.abortSignal?.aborted;
         if (!timedOut) throw e;
         if (attempt >= retries)
           throw Object.assign(

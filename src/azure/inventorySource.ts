@@ -1,7 +1,24 @@
 import { AzureClientFactory } from './clients';
-import { GraphPage, InventorySource } from '../workloadIdentity/inventory';
-import { describeError } from '../workloadIdentity/errors';
+import { describeError } from '../errors';
 import { QuotaGate, parseDuration } from '../util/quota';
+
+/** One Resource Graph page as the service answered it: `data` is checked against what was asked for. */
+export interface GraphPage {
+  data: unknown;
+  skipToken?: string;
+  /** The service's "true" when it cut the result short (e.g. a `summarize` past its first page). */
+  resultTruncated?: string;
+}
+
+/** What the inventory needs from Azure: one query API and one listing API per subscription. */
+export interface InventorySource {
+  /** One Resource Graph page; skipToken continues a query. Keeps within the user's query quota. */
+  queryPage(subscriptions: string[], query: string, skipToken?: string): Promise<GraphPage>;
+  /** How many queries may be sent now without being throttled. */
+  queryBudget(): number;
+  listClusters(subscriptionId: string): Promise<any[]>;
+  listVaults(subscriptionId: string): Promise<any[]>;
+}
 
 /** How often one query is sent again after the SDK's own retries still met 429. */
 const THROTTLED_RETRIES = 4;

@@ -8,6 +8,7 @@ export interface ResourceRef {
 
 export function parseResourceId(id: string): ResourceRef {
   const m = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/[^/]+\/[^/]+\/([^/]+)$/i.exec(id);
-  if (!m) throw new Error(`Not an Azure resource id: ${id}`);
-  return { id, subscriptionId: m[1], resourceGroup: m[2], name: m[3] };
+  const [, subscriptionId, resourceGroup, name] = m ?? [];
+  if (!subscriptionId || !resourceGroup || !name) throw new Error(`Not an Azure resource id: ${id}`);
+  return { id, subscriptionId, resourceGroup, name };
 }

@@ -1,7 +1,7 @@
 import { AzureClientFactory } from './clients';
 import { ResourceRef } from './resourceId';
 
-import type { Permission } from '../workloadIdentity/permissions';
+import type { Permission } from './keyVaultRoles';
 
 export interface AccessPolicy {
   tenantId: string;

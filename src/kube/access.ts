@@ -6,11 +6,18 @@ import { stringify } from 'yaml';
 import { AKS_SERVER_SCOPE } from '../auth/cloud';
 import { ClusterGateway } from '../azure/clusters';
 import { Logger } from '../log';
-import type { ClusterSummary } from '../workloadIdentity/cluster';
 import { storedZip } from './zip';
 import { WORKLOAD_RESOURCES, WorkloadKind } from './workloads';
 
 import { FIELD_MANAGER } from './fieldManager';
+import { firstLine } from '../util/text';
+import type { ResourceRef } from '../azure/resourceId';
+
+/** What reaching a cluster needs to know of it: which one, and whether it is private or signs in through Entra ID. */
+export interface KubeClusterRef extends ResourceRef {
+  entraId: boolean;
+  private: boolean;
+}
 
 export { FIELD_MANAGER };
 
@@ -438,7 +445,7 @@ export class RunCommandError extends Error {
     readonly exitCode: number,
     readonly logs: string,
   ) {
-    super(l10n.t("run-command '{0}' exited {1}: {2}", command, exitCode, logs.split('\n')[0]));
+    super(l10n.t("run-command '{0}' exited {1}: {2}", command, exitCode, firstLine(logs)));
     this.name = 'RunCommandError';
   }
 }
@@ -448,7 +455,7 @@ class RunCommandTarget implements KubeTarget {
   readonly mode = 'runCommand' as const;
   constructor(
     private readonly clusters: ClusterGateway,
-    private readonly cluster: ClusterSummary,
+    private readonly cluster: KubeClusterRef,
     private readonly clusterToken: () => Promise<string | undefined>,
   ) {}
 
@@ -586,7 +593,7 @@ const unreachable = (e: any) =>
 export async function connectToCluster(
   clusters: ClusterGateway,
   credential: TokenCredential,
-  cluster: ClusterSummary,
+  cluster: KubeClusterRef,
   log: Logger,
   opts: KubeOptions = {},
   probeTimeoutMs = 5000,

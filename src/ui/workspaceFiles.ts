@@ -20,9 +20,10 @@ export function pathInFolder(folder: vscode.WorkspaceFolder, relative: string): 
 /** The file a workspace path names; undefined with no folder open, or a folder name that no open folder has. */
 export function workspaceUri(path: string): vscode.Uri | undefined {
   const folders = vscode.workspace.workspaceFolders ?? [];
-  if (!folders.length) return undefined;
+  const [first] = folders;
+  if (!first) return undefined;
   const segments = path.split('/');
-  if (!multiRoot()) return vscode.Uri.joinPath(folders[0].uri, ...segments);
+  if (!multiRoot()) return vscode.Uri.joinPath(first.uri, ...segments);
   const folder = folders.find((f) => f.name === segments[0]);
   return folder && vscode.Uri.joinPath(folder.uri, ...segments.slice(1));
 }

@@ -1,5 +1,7 @@
 import * as l10n from '@vscode/l10n';
-import type { Validator } from '../workloadIdentity/names';
+
+/** A rule for typed input: the message that names the rule, or undefined when the value keeps it. */
+export type Validator = (value: string) => string | undefined;
 
 /** Returned by a prompt when the user pressed Back. */
 export const BACK = Symbol('back');

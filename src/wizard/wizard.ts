@@ -19,8 +19,7 @@ export interface ExecuteStep<C> {
 export async function runPrompts<C>(steps: PromptStep<C>[], ctx: C, prompter: Prompter): Promise<void> {
   const asked: number[] = [];
   let i = 0;
-  while (i < steps.length) {
-    const step = steps[i];
+  for (let step = steps[i]; step; step = steps[i]) {
     if (!step.shouldPrompt(ctx)) {
       i++;
       continue;

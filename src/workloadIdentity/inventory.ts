@@ -1,8 +1,9 @@
 import * as l10n from '@vscode/l10n';
 import { ClusterSummary, clusterFromRaw } from './cluster';
 import { limiter } from '../util/concurrency';
-import { describeError } from './errors';
+import { describeError } from '../errors';
 import { ResourceRef, parseResourceId } from '../azure/resourceId';
+import type { GraphPage, InventorySource } from '../azure/inventorySource';
 
 export interface VaultSummary extends ResourceRef {
   location: string;
@@ -29,24 +30,6 @@ export function vaultFromRaw(r: any): VaultSummary {
     rbac: p.enableRbacAuthorization === true,
     vaultUri: p.vaultUri,
   };
-}
-
-/** One Resource Graph page as the service answered it: `data` is checked against what was asked for. */
-export interface GraphPage {
-  data: unknown;
-  skipToken?: string;
-  /** The service's "true" when it cut the result short (e.g. a `summarize` past its first page). */
-  resultTruncated?: string;
-}
-
-/** What the inventory needs from Azure: one query API and one listing API per subscription. */
-export interface InventorySource {
-  /** One Resource Graph page; skipToken continues a query. Keeps within the user's query quota. */
-  queryPage(subscriptions: string[], query: string, skipToken?: string): Promise<GraphPage>;
-  /** How many queries may be sent now without being throttled. */
-  queryBudget(): number;
-  listClusters(subscriptionId: string): Promise<any[]>;
-  listVaults(subscriptionId: string): Promise<any[]>;
 }
 
 /**
@@ -83,7 +66,7 @@ export function rowShapeError(row: any, subscriptions: ReadonlySet<string>): str
     typeof row.id !== 'string' ||
     !/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/[^/]+\/[^/]+\/[^/]+$/i.test(row.id)
   )
-    return `a row has no resource id (${JSON.stringify(row.id)?.slice(0, 80)})`;
+    return `a row has no resource id (${String(JSON.stringify(row.id)).slice(0, 80)})`;
   if (typeof row.type !== 'string' || !TYPES.includes(row.type.toLowerCase()))
     return `${row.id} has type ${JSON.stringify(row.type)}, which was not asked for`;
   if (typeof row.subscriptionId !== 'string' || !subscriptions.has(row.subscriptionId.toLowerCase()))
@@ -226,6 +209,8 @@ export async function loadInventory(
     } catch (e) {
       const d = describeError(e);
       if (d.status === 401 || d.status === 403 || d.status === 400) {
+        // Another group's page may have set it during the await: the compiler's narrowing does not see that.
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
         if (!graphRefused)
           options.log?.warn(`Resource Graph refused the query (${d.code}); listing each subscription instead.`);
         graphRefused = true;

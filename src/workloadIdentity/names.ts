@@ -1,8 +1,8 @@
 import * as l10n from '@vscode/l10n';
 import { createHash } from 'node:crypto';
+import type { Validator } from '../wizard/prompter';
 
-/** Each validator returns undefined when the value is valid, or a message that names the rule. */
-export type Validator = (value: string) => string | undefined;
+// Each validator returns undefined when the value is valid, or a message that names the rule.
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -98,8 +98,8 @@ export function roleAssignmentName(scope: string, roleDefinitionGuid: string, pr
   const h = createHash('sha1')
     .update(`${scope.toLowerCase()}|${roleDefinitionGuid.toLowerCase()}|${principalId.toLowerCase()}`)
     .digest();
-  h[6] = (h[6] & 0x0f) | 0x50;
-  h[8] = (h[8] & 0x3f) | 0x80;
+  h.writeUInt8((h.readUInt8(6) & 0x0f) | 0x50, 6);
+  h.writeUInt8((h.readUInt8(8) & 0x3f) | 0x80, 8);
   const x = h.subarray(0, 16).toString('hex');
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
 }

@@ -112,12 +112,13 @@ export function bindingsOf(
   for (const i of identities) {
     for (const c of i.credentials) {
       // A credential without a subject matches by expression: never a binding.
-      const m = c.subject === undefined ? null : /^system:serviceaccount:([^:]+):([^:]+)$/.exec(c.subject);
+      const [, namespace, serviceAccount] =
+        (c.subject !== undefined && /^system:serviceaccount:([^:]+):([^:]+)$/.exec(c.subject)) || [];
       const exact = c.issuer === issuerUrl;
-      if (!m || (!exact && !sameIgnoringTrailingSlash(c.issuer, issuerUrl))) continue;
+      if (!namespace || !serviceAccount || (!exact && !sameIgnoringTrailingSlash(c.issuer, issuerUrl))) continue;
       out.push({
-        namespace: m[1],
-        serviceAccount: m[2],
+        namespace,
+        serviceAccount,
         identityName: i.name,
         identityId: i.id,
         clientId: i.clientId,

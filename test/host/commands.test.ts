@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { ClusterNode, VaultNode } from '../../src/ui/tree/nodes';
 import { ScriptedPrompter } from '../support/scriptedPrompter';
-import { extensionApi, findNode, freshWorld, signedIn, sim, until } from './support';
+import { extensionApi, findNode, freshWorld, sim, until } from './support';
 
 describe('commands from the tree (extension host)', () => {
   beforeEach(freshWorld);

@@ -172,7 +172,7 @@ describe('Connect Workload, workspace YAML (extension host)', () => {
     );
     assert.match(
       await read('overlays/prod/ledger-workload-identity.patch.yaml'),
-      /kind: Deployment\nmetadata:\n  name: ledger\nspec:\n  template:\n    metadata:\n      labels:\n        azure.workload.identity\/use: "true"\n    spec:\n      serviceAccountName: payments-api\n/,
+      /kind: Deployment\nmetadata:\n {2}name: ledger\nspec:\n {2}template:\n {4}metadata:\n {6}labels:\n {8}azure.workload.identity\/use: "true"\n {4}spec:\n {6}serviceAccountName: payments-api\n/,
     );
     assert.equal(await read('base/deployment.yaml'), base);
   });

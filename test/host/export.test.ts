@@ -69,10 +69,10 @@ describe('Export Binding as Code (extension host)', () => {
     const tf = openText().find((t) => t.startsWith('# Terraform'))!;
     assert.match(
       tf,
-      /data "azurerm_user_assigned_identity" "this" \{\n  provider            = azurerm.identity\n  name                = "id-payments-api"/,
+      /data "azurerm_user_assigned_identity" "this" \{\n {2}provider {12}= azurerm.identity\n {2}name {16}= "id-payments-api"/,
     );
     assert.equal(tf.match(/resource "azurerm_role_assignment"/g)?.length, 2);
-    assert.match(tf, /subject             = "system:serviceaccount:payments:payments-api"/);
+    assert.match(tf, /subject {13}= "system:serviceaccount:payments:payments-api"/);
   });
 
   it("from the palette: Bind's questions, then Bicep in two editors (main.bicep and its grant module)", async () => {
@@ -93,7 +93,7 @@ describe('Export Binding as Code (extension host)', () => {
     const main = openText().find((t) => t.includes("module grant 'grant.bicep'"))!;
     assert.match(
       main,
-      /resource identity 'Microsoft\.ManagedIdentity\/userAssignedIdentities@[\d-]+' existing = \{\n  name: 'id-shared-tools'/,
+      /resource identity 'Microsoft\.ManagedIdentity\/userAssignedIdentities@[\d-]+' existing = \{\n {2}name: 'id-shared-tools'/,
     );
     const grant = openText().find((t) => t.includes('param principalId string'))!;
     assert.equal(grant.match(/Microsoft\.Authorization\/roleAssignments@/g)?.length, 1);

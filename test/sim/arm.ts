@@ -502,7 +502,7 @@ export function armRoutes(ctx: ArmContext): Route[] {
     const startedAt = iso();
     const files = body.context ? readStoredZip(Buffer.from(body.context, 'base64')) : new Map<string, string>();
     let exitCode = 0,
-      logs = '';
+      logs: string;
     try {
       logs = runKubectl(c, body.command, files);
     } catch (e) {
@@ -1252,6 +1252,7 @@ export function armRoutes(ctx: ArmContext): Route[] {
         if (e instanceof HttpError)
           throw new Error(
             `Error from server (${(e.body as any).reason ?? (e.body as any).code}): ${(e.body as any).message}`,
+            { cause: e },
           );
         throw e;
       }
@@ -1275,7 +1276,7 @@ export function armRoutes(ctx: ArmContext): Route[] {
         createObject(c.kube, { kind: 'Namespace', apiVersion: 'v1', metadata: { name: create[1] } }, 'kubectl-create');
       } catch (e) {
         if (e instanceof HttpError)
-          throw new Error(`Error from server (${(e.body as any).reason}): ${(e.body as any).message}`);
+          throw new Error(`Error from server (${(e.body as any).reason}): ${(e.body as any).message}`, { cause: e });
         throw e;
       }
       return `namespace/${create[1]} created\n`;

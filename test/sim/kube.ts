@@ -251,7 +251,7 @@ export function applyManifest(cluster: ClusterRecord, text: string, manager: str
       out.push(`${String(obj.kind).toLowerCase()}/${obj.metadata.name} serverside-applied`);
     } catch (e) {
       if (e instanceof HttpError)
-        throw new Error(`Error from server (${(e.body as any).reason}): ${(e.body as any).message}`);
+        throw new Error(`Error from server (${(e.body as any).reason}): ${(e.body as any).message}`, { cause: e });
       throw e;
     }
   }

@@ -23,7 +23,7 @@ async function main() {
     },
   });
   process.stdout.write(JSON.stringify(sim.info) + '\n');
-  const stop = () => sim.stop().then(() => process.exit(0));
+  const stop = () => void sim.stop().then(() => process.exit(0));
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { getL10nPseudoLocalized } from '@vscode/l10n-dev';
-import { ROLE_FOR } from '../../src/workloadIdentity/permissions';
+import { ROLE_FOR } from '../../src/azure/keyVaultRoles';
 import { REPO } from './paths';
 
 /**

@@ -87,6 +87,8 @@ export async function azSession(info: SimInfo): Promise<AzSession> {
         return await run('bash', [file], { env: { ...vars, ...extraEnv }, cwd: dir, maxBuffer: 16 * 1024 * 1024 });
       } catch (e) {
         const x = e as { code?: number; stderr?: string };
+        // The process error holds the script's whole output: only the last lines of stderr go on.
+        // eslint-disable-next-line preserve-caught-error
         throw new Error(
           `exited ${x.code}: ${x.stderr
             ?.split('\n')

@@ -27,7 +27,7 @@ export function scanForSecrets(
     if (st.isSymbolicLink() || skip(p)) return;
     if (st.isDirectory()) {
       if (depth > 8) return;
-      let entries: string[] = [];
+      let entries: string[];
       try {
         entries = fs.readdirSync(p);
       } catch {

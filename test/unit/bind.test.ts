@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { IncompleteRunError } from '../../src/workloadIdentity/errors';
+import { IncompleteRunError } from '../../src/errors';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { BindDeps, BindRequest, StepRecord } from '../../src/workloadIdentity/bind/model';
 import { planBind } from '../../src/workloadIdentity/bind/plan';

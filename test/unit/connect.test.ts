@@ -9,7 +9,7 @@ import {
   planConnect,
   planKustomizePatch,
 } from '../../src/workloadIdentity/connect/workspace';
-import { StepError } from '../../src/workloadIdentity/errors';
+import { StepError } from '../../src/errors';
 import { verifyBinding } from '../../src/workloadIdentity/verify/verify';
 import { addWorkload } from '../sim/workloads';
 import { verifyDepsFor, withSim, writes } from './helpers';
@@ -91,11 +91,11 @@ describe('Connect Workload: editing the workspace YAML in place', () => {
     const { text: out } = connectInYaml(text, 0, 'checkout-api');
     assert.match(
       out,
-      /\n    spec:\n      serviceAccountName: checkout-api\n      # the containers\n      # \(one per process\)\n      containers:\n/,
+      /\n {4}spec:\n {6}serviceAccountName: checkout-api\n {6}# the containers\n {6}# \(one per process\)\n {6}containers:\n/,
     );
     assert.match(
       out,
-      /\n      labels:\n        azure\.workload\.identity\/use: "true"\n        # selects the pods\n        app: 'checkout'\n/,
+      /\n {6}labels:\n {8}azure\.workload\.identity\/use: "true"\n {8}# selects the pods\n {8}app: 'checkout'\n/,
     );
   });
 
@@ -124,7 +124,7 @@ describe('Connect Workload: editing the workspace YAML in place', () => {
     const { text } = connectInYaml(crlf, 0, 'checkout-api');
     assert.ok(text.startsWith('\uFEFF'));
     assert.ok(!/[^\r]\n/.test(text), 'every line still ends with CRLF');
-    assert.match(text, /\r\n      serviceAccountName: checkout-api\r\n/);
+    assert.match(text, /\r\n {6}serviceAccountName: checkout-api\r\n/);
     assert.match(
       text,
       new RegExp(`labels: \\{ app: checkout, ${USE_LABEL.replace(/\./g, '\\.').replace(/\//g, '\\/')}: "true" \\}`),

@@ -5,8 +5,8 @@ import {
   UpdateStillRunningError,
   enableWorkloadIdentity,
   withWorkloadIdentity,
-} from '../../src/workloadIdentity/cluster';
-import { CancelledError, StepError } from '../../src/workloadIdentity/errors';
+} from '../../src/workloadIdentity/enable/run';
+import { CancelledError, StepError } from '../../src/errors';
 import { unexpectedChanges } from '../sim/arm';
 import { SUB_PROD } from '../sim/seed';
 import { withSim, writes } from './helpers';

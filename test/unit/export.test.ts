@@ -82,11 +82,11 @@ describe('Export as code', () => {
           );
           assert.match(
             content,
-            /ENABLED="\$\(az aks show .*securityProfile\.workloadIdentity\.enabled" -o tsv\)"\nif \[ "\$ENABLED" != "true" \]; then\n[^]*?version_at_least "\$AZ_VERSION" 2\.47\.0[^]*?\n  az aks update .* --enable-oidc-issuer --enable-workload-identity/,
+            /ENABLED="\$\(az aks show .*securityProfile\.workloadIdentity\.enabled" -o tsv\)"\nif \[ "\$ENABLED" != "true" \]; then\n[^]*?version_at_least "\$AZ_VERSION" 2\.47\.0[^]*?\n {2}az aks update .* --enable-oidc-issuer --enable-workload-identity/,
           );
           assert.match(
             content,
-            /FOUND="\$\(az identity list -g "\$IDENTITY_RG" --query "length\(\[\?name=='\$IDENTITY'\]\)" -o tsv\)"\nif \[ "\$FOUND" = "0" \]; then\n  az identity create/,
+            /FOUND="\$\(az identity list -g "\$IDENTITY_RG" --query "length\(\[\?name=='\$IDENTITY'\]\)" -o tsv\)"\nif \[ "\$FOUND" = "0" \]; then\n {2}az identity create/,
           );
           assert.doesNotMatch(content, /az keyvault set-policy[^\n]*--spn/);
           if (rbac) {
@@ -111,7 +111,7 @@ describe('Export as code', () => {
           assert.equal(/kubelogin convert-kubeconfig/.test(content), !!v.cluster.entraId);
           assert.match(
             content,
-            /length\(\[\?issuer=='\$ISSUER' && subject=='\$SUBJECT'\]\)" -o tsv\)"\nif \[ "\$EXISTING" = "0" \]; then\n  az identity federated-credential create .* --audiences api:\/\/AzureADTokenExchange/,
+            /length\(\[\?issuer=='\$ISSUER' && subject=='\$SUBJECT'\]\)" -o tsv\)"\nif \[ "\$EXISTING" = "0" \]; then\n {2}az identity federated-credential create .* --audiences api:\/\/AzureADTokenExchange/,
           );
           assert.match(content, /CREDENTIAL='fic-aks-1-orders-orders-api'/);
         });
@@ -227,7 +227,7 @@ describe('Export as code', () => {
           );
           assert.match(
             main.content,
-            /issuer: cluster\.properties\.oidcIssuerProfile\.issuerURL\n    subject: 'system:serviceaccount:orders:orders-api'\n    audiences: \[\n      'api:\/\/AzureADTokenExchange'\n    \]/,
+            /issuer: cluster\.properties\.oidcIssuerProfile\.issuerURL\n {4}subject: 'system:serviceaccount:orders:orders-api'\n {4}audiences: \[\n {6}'api:\/\/AzureADTokenExchange'\n {4}\]/,
           );
           assert.match(
             main.content,
@@ -238,18 +238,18 @@ describe('Export as code', () => {
           if (rbac) {
             assert.equal(
               grant.content.match(
-                /name: guid\(vault\.id, '[0-9a-f-]{36}', principalId\)\n  scope: vault\n  properties: \{\n    roleDefinitionId: subscriptionResourceId\('Microsoft\.Authorization\/roleDefinitions', '[0-9a-f-]{36}'\)\n    principalId: principalId\n    principalType: 'ServicePrincipal'/g,
+                /name: guid\(vault\.id, '[0-9a-f-]{36}', principalId\)\n {2}scope: vault\n {2}properties: \{\n {4}roleDefinitionId: subscriptionResourceId\('Microsoft\.Authorization\/roleDefinitions', '[0-9a-f-]{36}'\)\n {4}principalId: principalId\n {4}principalType: 'ServicePrincipal'/g,
               )?.length,
               3,
             );
           } else {
             assert.match(
               grant.content,
-              /resource policy 'Microsoft\.KeyVault\/vaults\/accessPolicies@[\d-]+' = \{\n  parent: vault\n  name: 'add'/,
+              /resource policy 'Microsoft\.KeyVault\/vaults\/accessPolicies@[\d-]+' = \{\n {2}parent: vault\n {2}name: 'add'/,
             );
             assert.match(
               grant.content,
-              /secrets: \[\n            'get'\n          \]\n          keys: \[\n            'get'\n          \]\n          certificates: \[\n            'get'\n          \]/,
+              /secrets: \[\n {12}'get'\n {10}\]\n {10}keys: \[\n {12}'get'\n {10}\]\n {10}certificates: \[\n {12}'get'\n {10}\]/,
             );
           }
         });

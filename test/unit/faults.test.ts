@@ -1,6 +1,6 @@
 // Issue 8's fault matrix: every ARM and Kubernetes operation Bind uses, under every fault kind.
 import * as assert from 'node:assert/strict';
-import { IncompleteRunError, StepError } from '../../src/workloadIdentity/errors';
+import { IncompleteRunError, StepError } from '../../src/errors';
 import { after, before, describe, it } from 'node:test';
 import type { FaultKind } from '../sim/faults';
 import { BindRequest, StepRecord } from '../../src/workloadIdentity/bind/model';

@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
@@ -111,7 +112,7 @@ describe('input validation names the rule and agrees with the service', () => {
       fc.property(nasty, (s) => {
         if (validateManifestPath(s) !== undefined) return;
         // Whatever passes stays inside the workspace once joined and normalized.
-        const joined = require('node:path').posix.normalize(`/ws/${s.replace(/\\/g, '/')}`);
+        const joined = path.posix.normalize(`/ws/${s.replace(/\\/g, '/')}`);
         assert.ok(joined.startsWith('/ws/'), `${JSON.stringify(s)} escapes: ${joined}`);
       }),
       { numRuns: 2000 },

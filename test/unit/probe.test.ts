@@ -4,7 +4,7 @@ import { resolveCloud } from '../../src/auth/cloud';
 import { BindRequest } from '../../src/workloadIdentity/bind/model';
 import { runBind } from '../../src/workloadIdentity/bind/run';
 import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
-import { CancelledError } from '../../src/workloadIdentity/errors';
+import { CancelledError } from '../../src/errors';
 import { vaultFromRaw } from '../../src/workloadIdentity/inventory';
 import { ProbeOptions } from '../../src/workloadIdentity/probe/model';
 import { verifyAndTest } from '../../src/workloadIdentity/probe/probe';

@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { BindRequest } from '../../src/workloadIdentity/bind/model';
 import { runBind } from '../../src/workloadIdentity/bind/run';
-import { clusterFromRaw, enableWorkloadIdentity } from '../../src/workloadIdentity/cluster';
+import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
+import { enableWorkloadIdentity } from '../../src/workloadIdentity/enable/run';
 import { bindingSpec } from '../../src/workloadIdentity/export/model';
 import { azScript } from '../../src/workloadIdentity/export/formats';
 import { vaultFromRaw } from '../../src/workloadIdentity/inventory';
@@ -54,6 +55,8 @@ describe('the exported script, run by the real az and kubectl against the simula
     try {
       return await session.bash(file);
     } catch (e) {
+      // The process error holds the script's whole output: only its message goes on.
+      // eslint-disable-next-line preserve-caught-error
       throw new Error(`the script ${(e as Error).message}`);
     }
   };

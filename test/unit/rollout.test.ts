@@ -5,7 +5,7 @@ import type { PodInfo } from '../../src/kube/access';
 import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
 import { connectLive, newPodsReport, toLiveWorkload } from '../../src/workloadIdentity/connect/live';
 import { newPodsSummary, rolloutState } from '../../src/workloadIdentity/connect/rollout';
-import { StepError } from '../../src/workloadIdentity/errors';
+import { StepError } from '../../src/errors';
 import { addWorkload } from '../sim/workloads';
 import { withSim } from './helpers';
 

@@ -1,7 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
-import { INVENTORY_QUERY, InventorySource, loadInventory, vaultFromRaw } from '../../src/workloadIdentity/inventory';
+import type { InventorySource } from '../../src/azure/inventorySource';
+import { INVENTORY_QUERY, loadInventory, vaultFromRaw } from '../../src/workloadIdentity/inventory';
 import { bindingLook, bindingsOf, clusterLook, vaultLook } from '../../src/workloadIdentity/presentation';
 import { SUB_DEV, SUB_PROD, seedScale, seedStandard } from '../sim/seed';
 import { RecordingLogger, simCloud, simCredential, withSim } from './helpers';

@@ -3,7 +3,7 @@ import { portalLink } from '../../auth/cloud';
 import { CommandContext, requireSession } from '../context';
 import { ClusterNode, ErrorNode, VaultNode } from '../tree/nodes';
 
-export async function copyIssuerUrl(ctx: CommandContext, node: ClusterNode) {
+export async function copyIssuerUrl(ctx: CommandContext, node?: ClusterNode) {
   const url = node?.cluster.issuerUrl;
   if (!url) {
     void ctx
@@ -46,6 +46,6 @@ export async function selectSubscriptions(ctx: CommandContext) {
   await ctx.tree.setSelectedSubscriptions(picked.length === all.length ? undefined : picked);
 }
 
-export function retry(node: ErrorNode) {
+export function retry(node?: ErrorNode) {
   node?.retry();
 }

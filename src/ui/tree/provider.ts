@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { methodLabel } from '../../auth/account';
 import { Logger } from '../../log';
 import { ClusterSummary, clusterFromSdk, isBusy, waitUntilSettled } from '../../workloadIdentity/cluster';
-import { describeError } from '../../workloadIdentity/errors';
+import { describeError } from '../../errors';
 import { SubscriptionInventory, loadInventory } from '../../workloadIdentity/inventory';
 import { bindingsOf } from '../../workloadIdentity/presentation';
 import { workloadIdentityState } from '../../workloadIdentity/cluster';
@@ -235,7 +235,7 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     }
   }
 
-  private async retrySubscription(subscriptionId: string) {
+  private retrySubscription(subscriptionId: string) {
     this.inventory = undefined;
     this.generation++;
     this.fire(undefined);

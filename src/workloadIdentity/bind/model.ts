@@ -1,7 +1,7 @@
 import * as l10n from '@vscode/l10n';
 import type { CredentialInfo, IdentityInfo } from '../../azure/identities';
 import type { AccessPolicy, RoleAssignmentInfo, VaultDetails } from '../../azure/vaults';
-import type { Permission } from '../permissions';
+import type { Permission } from '../../azure/keyVaultRoles';
 import type { KubeTarget, ServiceAccountInfo } from '../../kube/access';
 import type { ResourceRef } from '../../azure/resourceId';
 import type { Logger } from '../../log';

@@ -1,7 +1,7 @@
 import * as l10n from '@vscode/l10n';
 import type { CredentialInfo, IdentityInfo } from '../../azure/identities';
 import type { VaultDetails, RoleAssignmentInfo, AccessPolicy } from '../../azure/vaults';
-import { Permission, ROLE_FOR, keyVaultRole } from '../permissions';
+import { Permission, ROLE_FOR, keyVaultRole } from '../../azure/keyVaultRoles';
 import type { ServiceAccountInfo } from '../../kube/access';
 import { clusterFromSdk, workloadIdentityState } from '../cluster';
 import { CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION } from '../manifest';

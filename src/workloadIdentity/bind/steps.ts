@@ -1,9 +1,10 @@
 import * as l10n from '@vscode/l10n';
 import type { CredentialInfo, IdentityInfo } from '../../azure/identities';
-import { Permission, ROLE_FOR } from '../permissions';
+import { Permission, ROLE_FOR } from '../../azure/keyVaultRoles';
 import { ExecuteStep } from '../../wizard/wizard';
-import { enableWorkloadIdentity, workloadIdentityState } from '../cluster';
-import { StepError, describeError, toStepError } from '../errors';
+import { workloadIdentityState } from '../cluster';
+import { enableWorkloadIdentity } from '../enable/run';
+import { StepError, describeError, toStepError } from '../../errors';
 import { serviceAccountObject } from '../manifest';
 import {
   MAX_CREDENTIALS_PER_IDENTITY,

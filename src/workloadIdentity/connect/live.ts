@@ -1,9 +1,9 @@
 import * as l10n from '@vscode/l10n';
 import type { KubeTarget } from '../../kube/access';
 import { WORKLOAD_RESOURCES, WorkloadKind } from '../../kube/workloads';
-import { CancelledError, StepError, describeError, throwIfAborted } from '../errors';
+import { CancelledError, StepError, describeError, throwIfAborted } from '../../errors';
 import { CLIENT_ID_ANNOTATION } from '../manifest';
-import { SECRETS_STORE_MOUNT, SECRETS_STORE_VOLUME, USE_LABEL, WORKLOAD_KINDS } from './yamlEdit';
+import { SECRETS_STORE_MOUNT, SECRETS_STORE_VOLUME, USE_LABEL, workloadTemplate } from './yamlEdit';
 import { secretProviderClassObject } from './secretProviderClass';
 import type { ConnectTarget, SecretsRequest } from './workspace';
 import { newPodsSummary, newRevisionPods, podRemedy, rolloutState, stuckPod } from './rollout';
@@ -43,7 +43,7 @@ export function controllerOf(
 }
 
 export function toLiveWorkload(o: any): LiveWorkload {
-  const template = WORKLOAD_KINDS[o.kind];
+  const template = workloadTemplate(o.kind);
   const sa = getIn(o, [...template, 'spec', 'serviceAccountName']) ?? getIn(o, [...template, 'spec', 'serviceAccount']);
   return {
     kind: o.kind,
@@ -79,7 +79,7 @@ export function planLive(
   serviceAccounts: { name: string; annotations: Record<string, string> }[],
   secrets?: SecretsRequest,
 ): LivePlan {
-  const template = WORKLOAD_KINDS[w.kind].join('.');
+  const template = workloadTemplate(w.kind).join('.');
   const changes: string[] = [];
   if (w.serviceAccountName !== t.serviceAccount)
     changes.push(`${template}.spec.serviceAccountName: ${w.serviceAccountName ?? '(default)'} → ${t.serviceAccount}`);
@@ -157,7 +157,7 @@ export function planLive(
 export function applyBody(w: LiveWorkload, serviceAccount: string, secretProviderClass?: string) {
   const root: any = {};
   let template = root;
-  for (const k of WORKLOAD_KINDS[w.kind]) template = template[k] ??= {};
+  for (const k of workloadTemplate(w.kind)) template = template[k] ??= {};
   template.metadata = { labels: { [USE_LABEL]: 'true' } };
   template.spec = { serviceAccountName: serviceAccount };
   if (secretProviderClass && w.firstContainer) {

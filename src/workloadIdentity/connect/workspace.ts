@@ -3,7 +3,7 @@ import { CLIENT_ID_ANNOTATION } from '../manifest';
 import { parseAllDocuments } from 'yaml';
 import {
   USE_LABEL,
-  WORKLOAD_KINDS,
+  workloadTemplate,
   WorkloadInFile,
   YamlEditError,
   addPatchEntry,
@@ -200,7 +200,7 @@ export function overlaysOf(files: WorkspaceFile[], path: string): string[] {
   const reaches = (k: string, seen: Set<string>): boolean => {
     if (seen.has(k) || seen.size > 20) return false;
     seen.add(k);
-    let resources: unknown[] = [];
+    let resources: unknown[];
     try {
       resources = (parseAllDocuments(byPath.get(k)!)[0]?.toJS()?.resources ?? []) as unknown[];
     } catch {
@@ -246,7 +246,7 @@ export function planKustomizePatch(
     `  name: ${w.name}`,
     ...(w.namespace ? [`  namespace: ${w.namespace}`] : []),
     'spec:',
-    ...patchLines(WORKLOAD_KINDS[w.kind].slice(1), t.serviceAccount, '  '),
+    ...patchLines(workloadTemplate(w.kind).slice(1), t.serviceAccount, '  '),
     '',
   ].join('\n');
   const doc = parseAllDocuments(kustomizationText)[0];

@@ -1,17 +1,30 @@
 import * as l10n from '@vscode/l10n';
 import { Document, Node, isAlias, isMap, isScalar, parseAllDocuments } from 'yaml';
+import { firstLine } from '../../util/text';
 
 /** The label that makes the webhook inject the token into a pod (on the pod template, not the ServiceAccount). */
 export const USE_LABEL = 'azure.workload.identity/use';
 
 /** Kinds whose pod template Connect Workload edits, with the path to that template. */
-export const WORKLOAD_KINDS: Record<string, string[]> = {
+const WORKLOAD_KINDS: Record<string, readonly string[] | undefined> = {
   Deployment: ['spec', 'template'],
   StatefulSet: ['spec', 'template'],
   DaemonSet: ['spec', 'template'],
   Job: ['spec', 'template'],
   CronJob: ['spec', 'jobTemplate', 'spec', 'template'],
 };
+
+/** The path to a workload's pod template, or undefined for a kind that is not a workload. */
+export function templatePath(kind: unknown): readonly string[] | undefined {
+  return typeof kind === 'string' && Object.hasOwn(WORKLOAD_KINDS, kind) ? WORKLOAD_KINDS[kind] : undefined;
+}
+
+/** The path to the pod template of a kind already known to be a workload. */
+export function workloadTemplate(kind: string): readonly string[] {
+  const path = templatePath(kind);
+  if (!path) throw new Error(`${kind} is not a workload kind`);
+  return path;
+}
 
 /** A workload defined in a YAML file: which document, and what its pod template has now. */
 export interface WorkloadInFile {
@@ -47,7 +60,7 @@ function parse(text: string) {
     const e = d.errors[0];
     if (e)
       throw new YamlEditError(
-        l10n.t('The YAML is not valid at line {0}: {1}', e.linePos?.[0].line ?? '?', e.message.split('\n')[0]),
+        l10n.t('The YAML is not valid at line {0}: {1}', e.linePos?.[0].line ?? '?', firstLine(e.message)),
       );
   }
   return docs;
@@ -58,8 +71,9 @@ export function workloadsIn(text: string): WorkloadInFile[] {
   const out: WorkloadInFile[] = [];
   parse(stripBom(text)).forEach((doc, index) => {
     const kind = doc.get('kind');
-    if (typeof kind !== 'string' || !WORKLOAD_KINDS[kind]) return;
-    const spec = [...WORKLOAD_KINDS[kind], 'spec'];
+    const template = templatePath(kind);
+    if (typeof kind !== 'string' || !template) return;
+    const spec = [...template, 'spec'];
     const sa = doc.getIn([...spec, 'serviceAccountName']) ?? doc.getIn([...spec, 'serviceAccount']);
     out.push({
       index,
@@ -69,7 +83,7 @@ export function workloadsIn(text: string): WorkloadInFile[] {
         ? { namespace: String(doc.getIn(['metadata', 'namespace'])) }
         : {}),
       ...(sa !== undefined ? { serviceAccountName: String(sa) } : {}),
-      labelled: String(doc.getIn([...WORKLOAD_KINDS[kind], 'metadata', 'labels', USE_LABEL])) === 'true',
+      labelled: String(doc.getIn([...template, 'metadata', 'labels', USE_LABEL])) === 'true',
     });
   });
   return out;
@@ -99,14 +113,15 @@ function editWorkload(
   const body = stripBom(text);
   const doc = parse(body)[index];
   const kind = doc?.get('kind');
-  if (!doc || typeof kind !== 'string' || !WORKLOAD_KINDS[kind])
+  const template = templatePath(kind);
+  if (!doc || typeof kind !== 'string' || !template)
     throw new YamlEditError(l10n.t('Document {0} is not a workload.', index + 1));
   const { edits, changes } = plan({
     body,
     eol: body.includes('\r\n') ? '\r\n' : '\n',
     doc,
     kind,
-    template: WORKLOAD_KINDS[kind],
+    template: [...template],
   });
   let out = body;
   for (const e of [...edits].sort((a, b) => b.from - a.from)) out = out.slice(0, e.from) + e.text + out.slice(e.to);
@@ -168,7 +183,7 @@ function nodeAt(
     if (!isMap(node)) return undefined;
     const next = node.get(key, true);
     if (next === undefined) return undefined;
-    if (next === null || (isScalar(next) && next.value === null))
+    if (isScalar(next) && next.value === null)
       throw new YamlEditError(
         l10n.t(
           '{0} is present but empty: fill it in or remove it, then connect again.',
@@ -320,7 +335,7 @@ const nextLine = (text: string, offset: number) => {
 /** Where a node's own text ends: a collection's range runs on over the line breaks and indentation after it. */
 const endOf = (text: string, node: any): number => {
   let e: number = node.range?.[1] ?? node.range?.[0];
-  while (e > 0 && /\s/.test(text[e - 1])) e--;
+  while (e > 0 && /\s/.test(text.charAt(e - 1))) e--;
   return e - 1;
 };
 

@@ -1,7 +1,7 @@
 import type { BindRequest } from '../bind/model';
 import { workloadIdentityState } from '../cluster';
 import { FIELD_MANAGER } from '../../kube/fieldManager';
-import { Permission, ROLE_FOR } from '../permissions';
+import { Permission, ROLE_FOR } from '../../azure/keyVaultRoles';
 import { TOKEN_EXCHANGE_AUDIENCE, credentialName, serviceAccountSubject } from '../names';
 import { CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION } from '../manifest';
 

@@ -1,6 +1,6 @@
 import type { TokenCredential } from '@azure/core-auth';
 import type { AzureCloud } from '../../auth/cloud';
-import type { Permission } from '../permissions';
+import type { Permission } from '../../azure/keyVaultRoles';
 import type { VerifyDeps } from '../verify/model';
 
 /** What a Key Vault GET answered: the status and the service's error code, never a value. */

@@ -1,14 +1,15 @@
 import * as l10n from '@vscode/l10n';
 import { randomBytes } from 'node:crypto';
-import { CancelledError, describeError, isAbort, throwIfAborted } from '../errors';
+import { CancelledError, describeError, errorMessage, isAbort, throwIfAborted } from '../../errors';
 import { CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION } from '../manifest';
 import { TOKEN_EXCHANGE_AUDIENCE } from '../names';
-import { Permission } from '../permissions';
+import { Permission } from '../../azure/keyVaultRoles';
 import { credentialMatch, permissionModel } from '../presentation';
 import { Ev, check, grantsOn } from '../verify/checks';
 import type { CheckResult, VerifyFacts, VerifyReport } from '../verify/model';
 import { verifyBinding } from '../verify/verify';
 import { ProbeDeps, ProbeOptions, TokenClaims, VaultAnswer } from './model';
+import { firstLine } from '../../util/text';
 
 /** The TokenRequest API's minimum: the token lives no longer than the test needs it. */
 const TOKEN_SECONDS = 600;
@@ -244,14 +245,14 @@ export async function testBinding(
       } catch (e) {
         if (isAbort(e) || opts.signal?.aborted) throw new CancelledError();
         // @azure/identity wraps Entra ID's answer: "<error>: Error(s): <codes> - Timestamp: … - Description: AADSTS…".
-        const message = String((e as Error).message ?? e);
+        const message = errorMessage(e);
         const description = /AADSTS\d+:[^]*/.exec(message)?.[0] ?? message;
         // MSAL's own failures (before Entra ID answers anything) carry an error code such as endpoints_resolution_error.
         const code =
           /AADSTS(\d+)/.exec(message)?.[1] ??
           /\b(endpoints_resolution_error)\b/.exec(message)?.[1] ??
           describeError(e).code;
-        return { ok: false, code, message: description.split(/\s*Trace ID:|\r?\n/)[0].trim() };
+        return { ok: false, code, message: firstLine(description, /\s*Trace ID:|\r?\n/).trim() };
       }
     },
     (r) =>

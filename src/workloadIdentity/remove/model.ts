@@ -2,7 +2,7 @@ import * as l10n from '@vscode/l10n';
 import type { IdentityInfo } from '../../azure/identities';
 import type { ResourceRef } from '../../azure/resourceId';
 import type { PodInfo } from '../../kube/access';
-import type { Permission } from '../permissions';
+import type { Permission } from '../../azure/keyVaultRoles';
 import type { VerifyDeps, VerifyTarget } from '../verify/model';
 
 /** Remove reads through Verify's gateways (it observes the binding as Verify does) and adds their deletes. */

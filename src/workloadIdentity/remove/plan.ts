@@ -4,11 +4,12 @@ import { CREATED_BY_TAG, CredentialInfo } from '../../azure/identities';
 import type { RoleAssignmentInfo } from '../../azure/vaults';
 import { FIELD_MANAGER, otherManagers } from '../../kube/fieldManager';
 import { USE_LABEL } from '../manifest';
-import { ALL_PERMISSIONS, Permission, ROLE_FOR, keyVaultRole } from '../permissions';
+import { ALL_PERMISSIONS, Permission, ROLE_FOR, keyVaultRole } from '../../azure/keyVaultRoles';
 import { roleAssignmentName, sameIgnoringTrailingSlash, serviceAccountSubject } from '../names';
 import { observe } from '../verify/observe';
 import type { VerifyFacts } from '../verify/model';
 import { removalTitle, Removal, RemovalKind, RemoveChoices, RemoveDeps, RemovePlan, RemoveTarget } from './model';
+import { errorMessage } from '../../errors';
 
 /** What Remove plans from: Verify's observation, plus every role assignment of the identity in its subscription. */
 export interface RemoveFacts {
@@ -36,7 +37,7 @@ export async function observeRemoval(
         signal,
       );
     } catch (e) {
-      identityRoles = { error: String((e as Error).message ?? e) };
+      identityRoles = { error: errorMessage(e) };
     }
   }
   return { verify, identityRoles };
@@ -122,9 +123,7 @@ export function planRemoval(facts: RemoveFacts, choices: RemoveChoices): RemoveP
     if (policy && identity) {
       const kinds = ALL_PERMISSIONS.filter((k) => (policy.permissions[k] ?? []).some((p) => p.toLowerCase() === 'get'));
       const rest = Object.entries(policy.permissions).flatMap(([k, ps]) =>
-        (ps ?? [])
-          .filter((p) => !(kinds.includes(k as Permission) && p.toLowerCase() === 'get'))
-          .map((p) => `${k}/${p}`),
+        ps.filter((p) => !(kinds.includes(k as Permission) && p.toLowerCase() === 'get')).map((p) => `${k}/${p}`),
       );
       const restNote = rest.length ? l10n.t('; its other permissions stay ({0})', rest.join(', ')) : '';
       if (kinds.length && vault.rbac)

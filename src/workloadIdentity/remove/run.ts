@@ -1,6 +1,6 @@
 import { runSteps } from '../../wizard/wizard';
 import * as l10n from '@vscode/l10n';
-import { IncompleteRunError, StepError } from '../errors';
+import { IncompleteRunError, StepError } from '../../errors';
 import type { Removal, RemoveDeps, RemovePlan } from './model';
 import { RemoveState, removeSteps } from './steps';
 

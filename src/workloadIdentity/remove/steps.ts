@@ -4,8 +4,8 @@ import { FIELD_MANAGER, otherManagers } from '../../kube/fieldManager';
 import type { KubeTarget } from '../../kube/access';
 import type { RoleAssignmentInfo } from '../../azure/vaults';
 import { ExecuteStep } from '../../wizard/wizard';
-import { StepError, toStepError } from '../errors';
-import type { Permission } from '../permissions';
+import { StepError, toStepError } from '../../errors';
+import type { Permission } from '../../azure/keyVaultRoles';
 import { removalTitle, Removal, RemovalKind, RemoveDeps, RemovePlan } from './model';
 
 /** What the steps share: the plan's lines, the cluster connection once made, and each vault's role assignments read once. */

@@ -9,7 +9,7 @@ import {
   sameIgnoringTrailingSlash,
   serviceAccountSubject,
 } from '../names';
-import { ALL_PERMISSIONS, Permission, keyVaultRole } from '../permissions';
+import { ALL_PERMISSIONS, Permission, keyVaultRole } from '../../azure/keyVaultRoles';
 import { credentialMatch, permissionModel } from '../presentation';
 import { CheckId, CheckResult, CheckStatus, Fix, VaultGrants, VerifyFacts } from './model';
 

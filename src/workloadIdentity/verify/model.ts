@@ -4,7 +4,7 @@ import type { PodInfo, ServiceAccountInfo, WebhookInfo } from '../../kube/access
 import type { BindDeps } from '../bind/model';
 import type { ClusterSummary } from '../cluster';
 import type { VaultSummary } from '../inventory';
-import type { Permission } from '../permissions';
+import type { Permission } from '../../azure/keyVaultRoles';
 
 /** What to verify: one ServiceAccount on one cluster, and optionally one vault. */
 export interface VerifyTarget {

@@ -1,7 +1,7 @@
 import type { CredentialInfo, IdentityInfo } from '../../azure/identities';
 import { parseResourceId } from '../../azure/resourceId';
 import { clusterFromSdk } from '../cluster';
-import { describeError } from '../errors';
+import { describeError } from '../../errors';
 import { mapLimit } from '../../util/concurrency';
 import { CLIENT_ID_ANNOTATION } from '../manifest';
 import { serviceAccountSubject } from '../names';
@@ -75,7 +75,7 @@ async function findIdentity(
     // The cluster's subscription first: that is where the lab creates it. Then the others, several at a time.
     const [first, ...rest] = subscriptions;
     const hit =
-      match(await deps.identities.list(first, signal)) ??
+      (first === undefined ? undefined : match(await deps.identities.list(first, signal))) ??
       (await mapLimit(rest, 8, async (sub) => match(await deps.identities.list(sub, signal)))).find((i) => i);
     return hit ? { identity: hit, via: 'annotation' } : { via: 'none' };
   }

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { BindRequest, StepRecord } from '../../../workloadIdentity/bind/model';
 import { planBind } from '../../../workloadIdentity/bind/plan';
 import { runBind } from '../../../workloadIdentity/bind/run';
-import { IncompleteRunError, StepError, describeError } from '../../../workloadIdentity/errors';
+import { IncompleteRunError, StepError, describeError } from '../../../errors';
 import { BACK, PromptDismissed } from '../../../wizard/prompter';
 import { runPrompts } from '../../../wizard/wizard';
 import { AzureSession } from '../../auth';

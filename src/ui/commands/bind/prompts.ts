@@ -1,6 +1,6 @@
 import * as l10n from '@vscode/l10n';
 import type { IdentityInfo } from '../../../azure/identities';
-import type { Permission } from '../../../workloadIdentity/permissions';
+import type { Permission } from '../../../azure/keyVaultRoles';
 import type { KubeTarget } from '../../../kube/access';
 import type { ClusterSummary } from '../../../workloadIdentity/cluster';
 import type { IdentityChoice } from '../../../workloadIdentity/bind/model';

@@ -12,7 +12,7 @@ import { CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION } from '../../../workloadIde
 import type { VaultSummary } from '../../../workloadIdentity/inventory';
 import { writeManifest } from '../../manifestWriter';
 import { readWorkspaceText, workspacePath, workspaceTrusted, workspaceUri } from '../../workspaceFiles';
-import { StepError, describeError } from '../../../workloadIdentity/errors';
+import { StepError, describeError, errorNamed } from '../../../errors';
 import type { LivePlan, LiveWorkload } from '../../../workloadIdentity/connect/live';
 import type { BindDeps } from '../../../workloadIdentity/bind/model';
 import { withCancellableProgress } from '../../progress';
@@ -183,7 +183,7 @@ export async function connectWorkloadCommand(
     ctx.log.error(`Connect: ${d.code}: ${d.message}`);
     void prompter.notify(
       'error',
-      (e as Error)?.name === 'YamlEditError'
+      errorNamed(e, 'YamlEditError')
         ? vscode.l10n.t('{0}: {1}', connectTitle(), d.message)
         : vscode.l10n.t('{0}: {1}: {2}', connectTitle(), d.code, d.message),
     );
@@ -500,8 +500,8 @@ async function askSecrets(
       .map((x) => x.trim())
       .filter(Boolean)
       .map((x) => {
-        const m = /^(secret|key|cert):(.+)$/.exec(x);
-        return { objectName: m ? m[2] : x, objectType: (m ? m[1] : 'secret') as KeyVaultObjectType };
+        const [, type = 'secret', name = x] = /^(secret|key|cert):(.+)$/.exec(x) ?? [];
+        return { objectName: name, objectType: type as KeyVaultObjectType };
       }),
     addonEnabled: mc.addonProfiles?.azureKeyvaultSecretsProvider?.enabled === true,
     clusterResourceGroup: cluster.resourceGroup,

@@ -3,7 +3,7 @@ import { parseResourceId } from '../../../azure/resourceId';
 import { BACK, PromptDismissed, Prompter } from '../../../wizard/prompter';
 import { runPrompts } from '../../../wizard/wizard';
 import type { BindRequest } from '../../../workloadIdentity/bind/model';
-import { describeError } from '../../../workloadIdentity/errors';
+import { describeError } from '../../../errors';
 import type { ExportFormat } from '../../../workloadIdentity/export/model';
 import type { AzureServices } from '../../../services';
 import { CommandContext, requireSession } from '../../context';

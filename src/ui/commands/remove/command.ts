@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { BACK, PromptDismissed } from '../../../wizard/prompter';
 import { runPrompts } from '../../../wizard/wizard';
-import { IncompleteRunError, StepError, describeError } from '../../../workloadIdentity/errors';
+import { IncompleteRunError, StepError, describeError } from '../../../errors';
 import type {
   Removal,
   RemoveChoices,

@@ -1,7 +1,7 @@
 import * as l10n from '@vscode/l10n';
 import { PromptDismissed } from '../../../wizard/prompter';
 import { runPrompts } from '../../../wizard/wizard';
-import { describeError } from '../../../workloadIdentity/errors';
+import { describeError } from '../../../errors';
 import type { VerifyTarget } from '../../../workloadIdentity/verify/model';
 import { CommandContext, requireSession } from '../../context';
 import type { BindingNode, ClusterNode } from '../../tree/nodes';

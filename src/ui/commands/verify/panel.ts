@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { StepError, describeError } from '../../../workloadIdentity/errors';
+import { StepError, describeError } from '../../../errors';
 import { applyFix } from '../../../workloadIdentity/verify/fix';
 import type { VerifyFacts, VerifyReport, VerifyTarget } from '../../../workloadIdentity/verify/model';
 import type { ProbeDeps } from '../../../workloadIdentity/probe/model';

@@ -1,17 +1,15 @@
 import * as l10n from '@vscode/l10n';
+import { ClusterSummary, clusterFromSdk, workloadIdentityState } from '../../../workloadIdentity/cluster';
 import {
   ClusterBusyError,
-  ClusterSummary,
   UpdateStillRunningError,
-  clusterFromSdk,
   enableWorkloadIdentity,
-  workloadIdentityState,
-} from '../../workloadIdentity/cluster';
-import { CancelledError, StepError, describeError } from '../../workloadIdentity/errors';
-import { CommandContext, requireSession } from '../context';
-import { withCancellableProgress } from '../progress';
-import { pickCluster } from './pickCluster';
-import type { ClusterNode } from '../tree/nodes';
+} from '../../../workloadIdentity/enable/run';
+import { CancelledError, StepError, describeError } from '../../../errors';
+import { CommandContext, requireSession } from '../../context';
+import { withCancellableProgress } from '../../progress';
+import { pickCluster } from '../pickCluster';
+import type { ClusterNode } from '../../tree/nodes';
 
 /** Right-click a cluster → Enable Workload Identity, or from the palette (asks for the cluster first). */
 export async function enableWorkloadIdentityCommand(

@@ -1,4 +1,5 @@
 import * as l10n from '@vscode/l10n';
+import { firstLine } from './util/text';
 /** An error as the user sees it: which step, the service's code and message, and what to do. */
 export interface DescribedError {
   status?: number;
@@ -60,7 +61,6 @@ export function describeError(e: unknown): DescribedError {
   return { code: err?.name ?? 'Error', message: firstLine(err?.message ?? String(err)) };
 }
 
-const firstLine = (s: string) => String(s).split('\n')[0];
 function parseBody(text?: string) {
   if (!text) return undefined;
   try {
@@ -114,8 +114,21 @@ export class IncompleteRunError<Line = unknown> extends Error {
   }
 }
 
-export const isAbort = (e: unknown) => (e as any)?.name === 'AbortError' || e instanceof CancelledError;
+export const isAbort = (e: unknown) => errorNamed(e, 'AbortError', 'CancelledError');
 
 export function throwIfAborted(signal?: AbortSignal) {
   if (signal?.aborted) throw new CancelledError();
+}
+
+/**
+ * Whether e is an error of that name. Errors are told apart by name, not instanceof: the extension's two bundles
+ * each hold their own copy of a class, and the SDKs' errors (AbortError, RestError) come from other packages.
+ */
+export function errorNamed(e: unknown, ...names: string[]): boolean {
+  return typeof e === 'object' && e !== null && names.includes(String((e as { name?: unknown }).name));
+}
+
+/** The message of anything thrown. */
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
