@@ -183,7 +183,9 @@ function nodeAt(
     if (!isMap(node)) return undefined;
     const next = node.get(key, true);
     if (next === undefined) return undefined;
-    if (isScalar(next) && next.value === null)
+    // A pair without a value (`? key`) holds null itself, whatever the library's type says.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
+    if (next === null || (isScalar(next) && next.value === null))
       throw new YamlEditError(
         l10n.t(
           '{0} is present but empty: fill it in or remove it, then connect again.',

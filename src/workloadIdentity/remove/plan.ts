@@ -122,7 +122,8 @@ export function planRemoval(facts: RemoveFacts, choices: RemoveChoices): RemoveP
     const policy = vault.accessPolicies.find((p) => p.objectId === identity?.principalId);
     if (policy && identity) {
       const kinds = ALL_PERMISSIONS.filter((k) => (policy.permissions[k] ?? []).some((p) => p.toLowerCase() === 'get'));
-      const rest = Object.entries(policy.permissions).flatMap(([k, ps]) =>
+      // Partial: a policy may leave a kind out, and Object.entries' type does not say so.
+      const rest = Object.entries(policy.permissions).flatMap(([k, ps = []]) =>
         ps.filter((p) => !(kinds.includes(k as Permission) && p.toLowerCase() === 'get')).map((p) => `${k}/${p}`),
       );
       const restNote = rest.length ? l10n.t('; its other permissions stay ({0})', rest.join(', ')) : '';
