@@ -125,7 +125,9 @@ export class VsCodePrompter implements Prompter {
       });
       box.onDidHide(() => finish(undefined));
       box.show();
-      check(box.value);
+      // A prefilled value is checked at once; an empty one only once typed, so the prompt that says what to type
+      // is not replaced by a complaint before the user has typed anything.
+      if (box.value) check(box.value);
     });
   }
 
