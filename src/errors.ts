@@ -31,7 +31,7 @@ export class CancelledError extends Error {
 /** Reads Azure RestErrors, Kubernetes ApiExceptions and network errors into one shape. */
 export function describeError(e: unknown): DescribedError {
   const err = e as any;
-  if (err instanceof StepError) return { status: err.status, code: err.code, message: err.message };
+  if (errorNamed(err, 'StepError')) return { status: err.status, code: err.code, message: err.message };
   // @kubernetes/client-node ApiException: code is the HTTP status, body the Status object as text.
   if (typeof err?.code === 'number' && err?.body !== undefined) {
     let status: any = err.body;
@@ -86,7 +86,7 @@ export function isTransient(d: DescribedError): boolean {
 
 /** A step's failure as the user sees it; `remedy` says who has the permission a 403 says is missing. */
 export function toStepError(step: string, e: unknown, remedy?: () => string): Error {
-  if (e instanceof StepError || e instanceof CancelledError) return e;
+  if (errorNamed(e, 'StepError', 'CancelledError')) return e as StepError | CancelledError;
   if (isAbort(e)) return new CancelledError();
   const d = describeError(e);
   const forbidden = d.status === 403 || /Forbidden|AuthorizationFailed/i.test(d.code);
@@ -110,7 +110,7 @@ export class IncompleteRunError<Line = unknown> extends Error {
   }
 
   get cancelled() {
-    return this.cause instanceof CancelledError;
+    return errorNamed(this.cause, 'CancelledError');
   }
 }
 

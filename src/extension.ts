@@ -14,11 +14,11 @@ import { ResourceTreeProvider } from './ui/tree/provider';
 import { enableWorkloadIdentityCommand } from './ui/commands/enable/command';
 import { bindKeyVaultCommand } from './ui/commands/bind/command';
 import { verifyWorkloadIdentityCommand } from './ui/commands/verify/command';
+import { testBindingCommand } from './ui/commands/test/command';
 import { connectWorkloadCommand } from './ui/commands/connect/command';
 import { removeBindingCommand } from './ui/commands/remove/command';
 import { exportBindingCommand } from './ui/commands/export/command';
 import { PROPOSED_SCHEME, proposedContent } from './ui/proposedContent';
-import type { BindingNode } from './ui/tree/nodes';
 import { copyIssuerUrl, copyResourceId, openInPortal, retry, selectSubscriptions } from './ui/commands/resources';
 
 type ServicesModule = typeof import('./services');
@@ -78,15 +78,8 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   register('bindKeyVault', (node) => bindKeyVaultCommand(ctx, { cluster: node }));
   register('bindToCluster', (node) => bindKeyVaultCommand(ctx, { vault: node }));
   register('verifyWorkloadIdentity', (node) => verifyWorkloadIdentityCommand(ctx, node));
-  register('testBinding', (node) => verifyWorkloadIdentityCommand(ctx, node, { test: true }));
-  register('connectWorkload', (from?: BindingNode | Parameters<typeof connectWorkloadCommand>[1]) =>
-    connectWorkloadCommand(
-      ctx,
-      from && 'binding' in from
-        ? { cluster: from.cluster, namespace: from.binding.namespace, serviceAccount: from.binding.serviceAccount }
-        : from,
-    ),
-  );
+  register('testBinding', (node) => testBindingCommand(ctx, node));
+  register('connectWorkload', (from) => connectWorkloadCommand(ctx, from));
   register('removeBinding', (node) => removeBindingCommand(ctx, node));
   register('exportBinding', (node) => exportBindingCommand(ctx, node));
   register('copyIssuerUrl', (node) => copyIssuerUrl(ctx, node));

@@ -4,12 +4,7 @@
  */
 import * as l10n from '@vscode/l10n';
 import type { TokenCredential } from '@azure/core-auth';
-import { AzureCliCredential, ClientAssertionCredential } from '@azure/identity';
-import { SecretClient } from '@azure/keyvault-secrets';
-import { KeyClient } from '@azure/keyvault-keys';
-import { CertificateClient } from '@azure/keyvault-certificates';
-import { keyVaultAuthenticationPolicy } from '@azure/keyvault-common';
-import { createPipelineFromOptions, createPipelineRequest } from '@azure/core-rest-pipeline';
+import { AzureCliCredential } from '@azure/identity';
 import { AzureCloud } from './auth/cloud';
 import { SharedTokenCredential } from './auth/tokenCache';
 import { AzureClientFactory, ClientOptions } from './azure/clients';
@@ -17,12 +12,14 @@ import { ClusterGateway } from './azure/clusters';
 import { IdentityGateway } from './azure/identities';
 import { ArmInventorySource } from './azure/inventorySource';
 import { VaultGateway } from './azure/vaults';
+import { KeyVaultDataGateway } from './azure/keyVaultData';
+import { SubscriptionGateway } from './azure/subscriptions';
 import { KubeTarget, connectToCluster } from './kube/access';
 import type { ClusterSummary } from './workloadIdentity/cluster';
 import type { BindDeps, BindRequest } from './workloadIdentity/bind/model';
 import type { ExportFormat } from './workloadIdentity/export/model';
 import type { VerifyDeps } from './workloadIdentity/verify/model';
-import type { ProbeDeps } from './workloadIdentity/probe/model';
+import type { ProbeDeps } from './workloadIdentity/test/model';
 import type { RemoveDeps } from './workloadIdentity/remove/model';
 import { serviceAccountManifest } from './workloadIdentity/manifestYaml';
 import { findCandidates, overlaysOf, planConnect, planKustomizePatch } from './workloadIdentity/connect/workspace';
@@ -30,22 +27,11 @@ import { connectLive, newPodsReport, planLive, toLiveWorkload } from './workload
 import { bindingSpec } from './workloadIdentity/export/model';
 import { render } from './workloadIdentity/export/formats';
 import { Logger } from './log';
-import { firstLine } from './util/text';
+import { CancelledError } from './errors';
 
 /** VS Code's translations for this bundle's copy of @vscode/l10n (undefined in English). */
 export function useTranslations(contents: Record<string, string> | undefined) {
   if (contents) l10n.config({ contents });
-}
-
-export interface TenantInfo {
-  tenantId: string;
-  displayName?: string;
-  defaultDomain?: string;
-}
-export interface SubscriptionInfo {
-  subscriptionId: string;
-  displayName: string;
-  tenantId?: string;
 }
 
 export interface ServiceOptions extends ClientOptions {
@@ -65,6 +51,8 @@ export function createAzureServices(
   const clusters = new ClusterGateway(clients);
   const identities = new IdentityGateway(clients);
   const vaults = new VaultGateway(clients);
+  const subscriptions = new SubscriptionGateway(clients);
+  const keyVaultData = new KeyVaultDataGateway(clients, cloud, log);
   /** Dependencies of one Bind flow: the cluster connection is made once and kept in memory for it. */
   const bindDeps = (): BindDeps => {
     const connections = new Map<string, Promise<KubeTarget>>();
@@ -92,7 +80,7 @@ export function createAzureServices(
             'abort',
             () => {
               clearTimeout(t);
-              reject(Object.assign(new Error('Cancelled.'), { name: 'AbortError' }));
+              reject(new CancelledError());
             },
             { once: true },
           );
@@ -139,102 +127,19 @@ export function createAzureServices(
         cloud,
         signedInTenantId: options.tenantId,
         workloadCredential: (tenantId, clientId, assertion) =>
-          new ClientAssertionCredential(tenantId, clientId, assertion, {
-            ...clients.dataPlaneOptions(),
-            authorityHost: cloud.activeDirectoryEndpoint,
-            // Outside the public cloud, MSAL would first validate the authority against the public cloud's discovery.
-            disableInstanceDiscovery: cloud.name !== 'AzureCloud',
-            additionallyAllowedTenants: ['*'],
-          }),
-        readSecretStatus: async (vaultUri, name, credential, signal) => {
-          // Key Vault's own challenge policy, and a streamed 200 that is closed unread: the value never reaches memory as text.
-          const { httpClient, additionalPolicies, ...pipelineOptions } = clients.dataPlaneOptions();
-          const pipeline = createPipelineFromOptions(pipelineOptions);
-          for (const p of additionalPolicies)
-            pipeline.addPolicy(p.policy, { phase: p.position === 'perRetry' ? 'Retry' : undefined });
-          pipeline.addPolicy(keyVaultAuthenticationPolicy(credential));
-          const res = await pipeline.sendRequest(
-            httpClient,
-            createPipelineRequest({
-              url: `${vaultUri.replace(/\/?$/, '/')}secrets/${encodeURIComponent(name)}?api-version=7.5`,
-              method: 'GET',
-              abortSignal: signal,
-              streamResponseStatusCodes: new Set([200]),
-            }),
-          );
-          log.info(`GET ${vaultUri}secrets/<named secret> ${res.status}`);
-          if (res.status === 200) {
-            (res.readableStreamBody as unknown as { destroy?(): void } | undefined)?.destroy?.();
-            return { status: 200, code: 'Readable', message: `${name} is readable.` };
-          }
-          let error: KeyVaultError | undefined;
-          try {
-            error = JSON.parse(res.bodyAsText ?? '{}').error;
-          } catch {
-            /* not JSON */
-          }
-          return vaultAnswer(res.status, error);
-        },
-        probeVault: async (vaultUri, kind, name, credential, signal) => {
-          const options = { abortSignal: signal };
-          const clientOptions = clients.dataPlaneOptions();
-          try {
-            // The clients answer the vault's 401 challenge with a token for the resource it names, as a pod's SDK does.
-            if (kind === 'secrets')
-              await new SecretClient(vaultUri, credential, clientOptions).getSecret(name, options);
-            else if (kind === 'keys') await new KeyClient(vaultUri, credential, clientOptions).getKey(name, options);
-            else await new CertificateClient(vaultUri, credential, clientOptions).getCertificate(name, options);
-            return { status: 200, code: 'Found', message: `${name} exists.` };
-          } catch (e) {
-            const err = e as {
-              statusCode?: number;
-              code?: string;
-              message?: string;
-              details?: { error?: KeyVaultError };
-            };
-            if (typeof err.statusCode !== 'number') throw e;
-            return vaultAnswer(err.statusCode, { code: err.code, message: err.message, ...err.details?.error });
-          }
-        },
+          keyVaultData.workloadCredential(tenantId, clientId, assertion),
+        readSecretStatus: (vaultUri, name, credential, signal) =>
+          keyVaultData.readSecretStatus(vaultUri, name, credential, signal),
+        probeVault: (vaultUri, kind, name, credential, signal) =>
+          keyVaultData.probe(vaultUri, kind, name, credential, signal),
       };
     },
-    async listSubscriptions(): Promise<SubscriptionInfo[]> {
-      const out: SubscriptionInfo[] = [];
-      for await (const s of clients.subscriptions().subscriptions.list()) {
-        if (s.state && s.state !== 'Enabled') continue;
-        out.push({
-          subscriptionId: s.subscriptionId!,
-          displayName: s.displayName ?? s.subscriptionId!,
-          tenantId: s.tenantId,
-        });
-      }
-      return out.sort((a, b) => a.displayName.localeCompare(b.displayName));
-    },
-    async listTenants(): Promise<TenantInfo[]> {
-      const out: TenantInfo[] = [];
-      for await (const t of clients.subscriptions().tenants.list())
-        out.push({ tenantId: t.tenantId!, displayName: t.displayName, defaultDomain: t.defaultDomain });
-      return out;
-    },
+    listSubscriptions: () => subscriptions.list(),
+    listTenants: () => subscriptions.listTenants(),
   };
 }
 
 export type AzureServices = ReturnType<typeof createAzureServices>;
-
-/** Key Vault's error body; the clients' deserializer names the inner error innerError, the wire innererror. */
-interface KeyVaultError {
-  code?: string;
-  message?: string;
-  innererror?: { code?: string };
-  innerError?: { code?: string };
-}
-
-/** Key Vault says why in the inner error (ForbiddenByRbac, AccessDenied, ForbiddenByFirewall, SecretDisabled). */
-const vaultAnswer = (status: number, e?: KeyVaultError) => ({
-  status,
-  code: e?.innerError?.code ?? e?.innererror?.code ?? e?.code ?? `HTTP${status}`,
-  message: firstLine(e?.message ?? ''),
-});
 
 export function createAzureCliCredential(tenantId?: string): TokenCredential {
   return new AzureCliCredential(tenantId ? { tenantId } : {});

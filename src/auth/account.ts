@@ -1,16 +1,13 @@
 import * as l10n from '@vscode/l10n';
+import { jwtPayload } from '../util/jwt';
 export type AuthMethod = 'vscode' | 'azureCli';
 export type AuthSetting = 'auto' | 'vscode' | 'azureCli';
 
-/** Claims of an access token, read without verifying it: only to show who is signed in. */
-export function tokenClaims(token: string): { upn?: string; tid?: string; oid?: string; name?: string } {
-  try {
-    const payload = token.split('.')[1] ?? '';
-    const c = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-    return { upn: c.upn ?? c.unique_name ?? c.preferred_username ?? c.email, tid: c.tid, oid: c.oid, name: c.name };
-  } catch {
-    return {};
-  }
+/** Who an access token is for, read without verifying it: only to show who is signed in. */
+export function accountClaims(token: string): { upn?: string; tid?: string; oid?: string; name?: string } {
+  const c = jwtPayload(token) as Record<string, string | undefined> | undefined;
+  if (!c) return {};
+  return { upn: c.upn ?? c.unique_name ?? c.preferred_username ?? c.email, tid: c.tid, oid: c.oid, name: c.name };
 }
 
 /**

@@ -12,6 +12,7 @@ import { WORKLOAD_RESOURCES, WorkloadKind } from './workloads';
 import { FIELD_MANAGER } from './fieldManager';
 import { firstLine } from '../util/text';
 import type { ResourceRef } from '../azure/resourceId';
+import { errorNamed } from '../errors';
 
 /** What reaching a cluster needs to know of it: which one, and whether it is private or signs in through Entra ID. */
 export interface KubeClusterRef extends ResourceRef {
@@ -476,7 +477,7 @@ class RunCommandTarget implements KubeTarget {
     try {
       return toSa(JSON.parse(await this.kubectl(`kubectl get serviceaccount ${name} -n ${namespace} -o json`)));
     } catch (e) {
-      if (e instanceof RunCommandError && /NotFound/.test(e.logs)) return undefined;
+      if (errorNamed(e, 'RunCommandError') && /NotFound/.test((e as RunCommandError).logs)) return undefined;
       throw e;
     }
   }

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
-import { AuthMethod, AuthSetting, chooseAuthMethod, methodLabel, tokenClaims } from '../auth/account';
+import { AuthMethod, AuthSetting, chooseAuthMethod, methodLabel, accountClaims } from '../auth/account';
 import { AzureCloud, armScope, resolveCloud } from '../auth/cloud';
 import { Logger } from '../log';
 import type { AzureServices } from '../services';
@@ -212,7 +212,7 @@ export class AuthService implements vscode.Disposable {
       }
       return undefined;
     }
-    const claims = tokenClaims(token);
+    const claims = accountClaims(token);
     const tenantId = tenant ?? claims.tid ?? '';
     this.log.info(
       `Signed in as ${claims.upn ?? 'unknown user'} via ${methodLabel(method)} (tenant ${tenantId}, cloud ${cloud.name} ${cloud.resourceManagerEndpoint}).`,

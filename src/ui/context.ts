@@ -1,4 +1,4 @@
-import * as l10n from '@vscode/l10n';
+import * as vscode from 'vscode';
 import type { Logger } from '../log';
 import { SingleFlight } from '../util/concurrency';
 import { Prompter } from '../wizard/prompter';
@@ -19,6 +19,6 @@ export interface CommandContext {
 export async function requireSession(ctx: CommandContext): Promise<AzureSession | undefined> {
   if (ctx.auth.session) return ctx.auth.session;
   const s = await ctx.auth.signIn();
-  if (!s) void ctx.prompter().notify('warning', l10n.t('Sign in to Azure first.'), l10n.t('Sign in'));
+  if (!s) void ctx.prompter().notify('warning', vscode.l10n.t('Sign in to Azure first.'), vscode.l10n.t('Sign in'));
   return s;
 }

@@ -1,3 +1,4 @@
+import { throwIfAborted } from '../errors';
 import { BACK, Back, Prompter, PromptDismissed } from './prompter';
 
 /** A question. Steps that have nothing to ask (a value given by the context menu) say so in shouldPrompt. */
@@ -58,7 +59,7 @@ export async function runSteps<C>(
   const byPriority = new Map<number, ExecuteStep<C>[]>();
   for (const s of steps) byPriority.set(s.priority, [...(byPriority.get(s.priority) ?? []), s]);
   for (const p of [...byPriority.keys()].sort((a, b) => a - b)) {
-    if (signal.aborted) throw Object.assign(new Error('Cancelled.'), { name: 'AbortError' });
+    throwIfAborted(signal);
     const settled = await Promise.allSettled(
       byPriority.get(p)!.map(async (s) => {
         if (!s.shouldExecute(ctx)) {

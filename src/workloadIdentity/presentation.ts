@@ -57,7 +57,7 @@ export function vaultLook(v: VaultSummary): NodeLook {
   };
 }
 
-export interface Binding {
+export interface FoundBinding {
   namespace: string;
   serviceAccount: string;
   identityName: string;
@@ -73,7 +73,7 @@ export interface Binding {
 export const credentialMatch = (c: { subject?: string; expression?: string }): string =>
   c.subject ?? (c.expression ? l10n.t('matches by expression: {0}', c.expression) : l10n.t('matches by expression'));
 
-export function bindingLook(b: Binding): NodeLook {
+export function bindingLook(b: FoundBinding): NodeLook {
   return {
     label: `${b.namespace}/${b.serviceAccount}`,
     description: `→ ${b.identityName}${b.issuerMismatch ? l10n.t(' · issuer differs by a trailing slash') : ''}`,
@@ -106,9 +106,9 @@ export function bindingsOf(
     clientId?: string;
     credentials: { name: string; issuer: string; subject?: string }[];
   }[],
-): Binding[] {
+): FoundBinding[] {
   if (!issuerUrl) return [];
-  const out: Binding[] = [];
+  const out: FoundBinding[] = [];
   for (const i of identities) {
     for (const c of i.credentials) {
       // A credential without a subject matches by expression: never a binding.

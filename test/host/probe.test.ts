@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { BindingNode, ClusterNode, TreeNode } from '../../src/ui/tree/nodes';
-import type { VerifyPanel } from '../../src/ui/commands/verify/panel';
+import type { VerifyPanel } from '../../src/ui/report/panel';
 import { isWrite } from '../sim/faults';
 import { ScriptedPrompter } from '../support/scriptedPrompter';
 import { extensionApi, findNode, signedIn, sim } from './support';

@@ -2,7 +2,7 @@
 // trusted, its .vscode/settings.json setting aksWorkloadIdentity.manifestPath).
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import type { VerifyPanel } from '../../src/ui/commands/verify/panel';
+import type { VerifyPanel } from '../../src/ui/report/panel';
 import type { BindingNode, ClusterNode, TreeNode } from '../../src/ui/tree/nodes';
 import { isWrite } from '../sim/faults';
 import { ScriptedPrompter } from '../support/scriptedPrompter';

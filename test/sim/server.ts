@@ -9,7 +9,8 @@ import { seedStandard } from './seed';
 import { SimTls, runTls } from './tls';
 import { TENANT_CONTOSO, USER_OBJECT_ID } from './seed';
 import { issueToken } from './tokens';
-import { VAULT_DOMAIN, loginRoutes, vaultGuard, vaultRoutes } from './entra';
+import { VAULT_DOMAIN, loginRoutes } from './entra';
+import { vaultGuard, vaultRoutes } from './keyVaultData';
 
 export type SeedFn = (state: SimState) => void;
 

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { chooseAuthMethod, tokenClaims } from '../../src/auth/account';
+import { chooseAuthMethod, accountClaims } from '../../src/auth/account';
 import { AKS_SERVER_SCOPE, CloudConfigurationError, armScope, portalLink, resolveCloud } from '../../src/auth/cloud';
 import { issueToken } from '../sim/tokens';
 
@@ -88,7 +88,7 @@ describe('credential selection', () => {
 
   it('reads who signed in from the token, and survives a token that is not a JWT', () => {
     const t = issueToken('s', { aud: 'a', tid: 'tenant-1', oid: 'o', upn: 'someone@contoso.com', exp: 9e9 });
-    assert.deepEqual(tokenClaims(t), { upn: 'someone@contoso.com', tid: 'tenant-1', oid: 'o', name: undefined });
-    assert.deepEqual(tokenClaims('opaque'), {});
+    assert.deepEqual(accountClaims(t), { upn: 'someone@contoso.com', tid: 'tenant-1', oid: 'o', name: undefined });
+    assert.deepEqual(accountClaims('opaque'), {});
   });
 });

@@ -17,8 +17,8 @@ import { verifyDepsFor, withSim, writes } from './helpers';
 type Env = Awaited<ReturnType<typeof withSim>>;
 import fc from 'fast-check';
 import { parseAllDocuments } from 'yaml';
+import { USE_LABEL } from '../../src/workloadIdentity/manifest';
 import {
-  USE_LABEL,
   YamlEditError,
   connectInYaml,
   mountSecretsStoreInYaml,

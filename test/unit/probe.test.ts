@@ -6,13 +6,14 @@ import { runBind } from '../../src/workloadIdentity/bind/run';
 import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
 import { CancelledError } from '../../src/errors';
 import { vaultFromRaw } from '../../src/workloadIdentity/inventory';
-import { ProbeOptions } from '../../src/workloadIdentity/probe/model';
-import { verifyAndTest } from '../../src/workloadIdentity/probe/probe';
+import { ProbeOptions } from '../../src/workloadIdentity/test/model';
+import { verifyAndTest } from '../../src/workloadIdentity/test/run';
 import { applyFix } from '../../src/workloadIdentity/verify/fix';
-import { CheckResult, VerifyTarget } from '../../src/workloadIdentity/verify/model';
+import { CheckResult } from '../../src/workloadIdentity/verify/model';
 import { reportMarkdown } from '../../src/workloadIdentity/verify/report';
 import { SUB_PROD, TENANT_CONTOSO, addCredential, addIdentity, addServiceAccount } from '../sim/seed';
 import { RecordingLogger, probeDepsFor, withSim, writes } from './helpers';
+import type { Binding } from '../../src/workloadIdentity/binding';
 
 type Env = Awaited<ReturnType<typeof withSim>>;
 
@@ -20,7 +21,7 @@ const clusterRec = (env: Env, name: string) => [...env.sim.state.clusters.values
 const identityRec = (env: Env, name: string) =>
   [...env.sim.state.identities.values()].find((r) => r.resource.name === name)!;
 const vaultRec = (env: Env, name: string) => [...env.sim.state.vaults.values()].find((v) => v.name === name)!;
-const target = (env: Env, cluster = 'aks-payments', namespace = 'payments', sa = 'payments-api'): VerifyTarget => ({
+const target = (env: Env, cluster = 'aks-payments', namespace = 'payments', sa = 'payments-api'): Binding => ({
   cluster: clusterFromRaw(clusterRec(env, cluster).resource),
   namespace,
   serviceAccount: sa,
@@ -149,7 +150,7 @@ describe('Test Binding', () => {
   });
 
   it('names every AADSTS outcome: unknown client id, subject typo, case-only subject, audience, an issuer Entra ID cannot fetch, a token outside its time', async () => {
-    const cases: [string, () => VerifyTarget, RegExp][] = [
+    const cases: [string, () => Binding, RegExp][] = [
       [
         '700016',
         () => handMade(env, { clientId: '11111111-2222-4333-8444-555555555555' }),

@@ -5,13 +5,14 @@ import type { BindRequest } from '../../src/workloadIdentity/bind/model';
 import { runBind } from '../../src/workloadIdentity/bind/run';
 import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
 import { vaultFromRaw } from '../../src/workloadIdentity/inventory';
-import type { Removal, RemoveChoices, RemovePlan, RemoveTarget } from '../../src/workloadIdentity/remove/model';
+import type { Removal, RemoveChoices, RemovePlan } from '../../src/workloadIdentity/remove/model';
 import { observeRemoval, planRemoval, removalCount } from '../../src/workloadIdentity/remove/plan';
 import { runRemove } from '../../src/workloadIdentity/remove/run';
 import type { FaultKind } from '../sim/faults';
 import { SUB_PROD, addCredential, addServiceAccount } from '../sim/seed';
 import { keyOf } from '../sim/model';
 import { removeDepsFor, withSim, worldOf, writes } from './helpers';
+import type { Binding } from '../../src/workloadIdentity/binding';
 
 type Env = Awaited<ReturnType<typeof withSim>>;
 
@@ -44,7 +45,7 @@ function bindRequest(
 }
 const bind = (env: Env, r: BindRequest) =>
   runBind(r, removeDepsFor(env.services), { signal: new AbortController().signal });
-const target = (r: BindRequest): RemoveTarget => ({
+const target = (r: BindRequest): Binding => ({
   cluster: r.cluster,
   namespace: r.namespace,
   serviceAccount: r.serviceAccount,
@@ -52,10 +53,10 @@ const target = (r: BindRequest): RemoveTarget => ({
 const ALL: RemoveChoices = { deleteIdentity: true, deleteServiceAccount: true };
 const KEEP: RemoveChoices = { deleteIdentity: false, deleteServiceAccount: false };
 
-async function plan(env: Env, t: RemoveTarget, choices: RemoveChoices): Promise<RemovePlan> {
+async function plan(env: Env, t: Binding, choices: RemoveChoices): Promise<RemovePlan> {
   return planRemoval(await observeRemoval(t, removeDepsFor(env.services)), choices);
 }
-const remove = async (env: Env, t: RemoveTarget, choices: RemoveChoices) =>
+const remove = async (env: Env, t: Binding, choices: RemoveChoices) =>
   runRemove(await plan(env, t, choices), removeDepsFor(env.services), { signal: new AbortController().signal });
 
 describe('Remove Binding', () => {

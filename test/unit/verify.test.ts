@@ -3,12 +3,13 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
 import { vaultFromRaw } from '../../src/workloadIdentity/inventory';
 import { applyFix } from '../../src/workloadIdentity/verify/fix';
-import { CheckResult, VerifyTarget } from '../../src/workloadIdentity/verify/model';
+import { CheckResult } from '../../src/workloadIdentity/verify/model';
 import { reportHtml, reportMarkdown } from '../../src/workloadIdentity/verify/report';
 import { propagationNote, verifyBinding } from '../../src/workloadIdentity/verify/verify';
 import { webhookFor } from '../sim/kube';
 import { SUB_PROD, addCredential, addIdentity, addPod, addServiceAccount } from '../sim/seed';
 import { verifyDepsFor, withSim, writes } from './helpers';
+import type { Binding } from '../../src/workloadIdentity/binding';
 
 type Env = Awaited<ReturnType<typeof withSim>>;
 
@@ -23,7 +24,7 @@ const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
 
 const deps = (env: Env) => verifyDepsFor(env.services);
 
-function target(env: Env, o: { cluster?: string; namespace?: string; sa?: string; vault?: string } = {}): VerifyTarget {
+function target(env: Env, o: { cluster?: string; namespace?: string; sa?: string; vault?: string } = {}): Binding {
   return {
     cluster: clusterFromRaw(clusterRec(env, o.cluster ?? 'aks-payments').resource),
     namespace: o.namespace ?? 'payments',
@@ -32,7 +33,7 @@ function target(env: Env, o: { cluster?: string; namespace?: string; sa?: string
   };
 }
 
-const verify = async (env: Env, t: VerifyTarget) => verifyBinding(t, deps(env));
+const verify = async (env: Env, t: Binding) => verifyBinding(t, deps(env));
 const byId = (checks: CheckResult[], key: string) => {
   const c = checks.find((x) => x.key === key);
   assert.ok(c, `check ${key} in ${checks.map((x) => x.key).join(', ')}`);
@@ -41,7 +42,7 @@ const byId = (checks: CheckResult[], key: string) => {
 const marks = (checks: CheckResult[]) => Object.fromEntries(checks.map((c) => [c.key, c.status]));
 
 /** Verifies, expects the check to fail with the message, applies its fix, and expects the check to pass. */
-async function detectAndFix(env: Env, t: VerifyTarget, key: string, message: RegExp, status: 'fail' | 'warn' = 'fail') {
+async function detectAndFix(env: Env, t: Binding, key: string, message: RegExp, status: 'fail' | 'warn' = 'fail') {
   const first = await verify(env, t);
   const c = byId(first.report.checks, key);
   assert.equal(c.status, status, `${key}: ${c.message}`);

@@ -1,19 +1,17 @@
-import * as l10n from '@vscode/l10n';
-import type { KubeTarget } from '../../../kube/access';
-import type { ClusterSummary } from '../../../workloadIdentity/cluster';
-import type { VaultSummary } from '../../../workloadIdentity/inventory';
-import { CLIENT_ID_ANNOTATION } from '../../../workloadIdentity/manifest';
-import { validateNamespace, validateServiceAccountName } from '../../../workloadIdentity/names';
-import { permissionModel } from '../../../workloadIdentity/presentation';
-import { BACK, PickItem } from '../../../wizard/prompter';
-import { PromptStep, answered } from '../../../wizard/wizard';
-import { clusterItems } from '../pickCluster';
+import * as vscode from 'vscode';
+import type { KubeTarget } from '../../kube/access';
+import type { ClusterSummary } from '../../workloadIdentity/cluster';
+import type { VaultSummary } from '../../workloadIdentity/inventory';
+import { CLIENT_ID_ANNOTATION } from '../../workloadIdentity/manifest';
+import { validateNamespace, validateServiceAccountName } from '../../workloadIdentity/names';
+import { permissionModel } from '../../workloadIdentity/presentation';
+import { BACK, PickItem } from '../../wizard/prompter';
+import { PromptStep, answered } from '../../wizard/wizard';
+import { clusterItems } from './cluster';
 
-export const verifyTitle = () => l10n.t('Verify Workload Identity');
-
-export interface VerifyWizardContext {
-  /** The command asking: Connect Workload asks the same first questions. */
-  title?: string;
+export interface BindingWizardContext {
+  /** The command asking: Verify, Test Binding, Remove and Connect ask these same questions about a binding. */
+  title: string;
   cluster?: ClusterSummary;
   namespace?: string;
   serviceAccount?: string;
@@ -26,9 +24,9 @@ export interface VerifyWizardContext {
   };
 }
 
-type Step = PromptStep<VerifyWizardContext>;
-const info = (c: VerifyWizardContext, pos: { step: number; totalSteps: number }) => ({
-  title: c.title ?? verifyTitle(),
+type Step = PromptStep<BindingWizardContext>;
+const info = (c: BindingWizardContext, pos: { step: number; totalSteps: number }) => ({
+  title: c.title,
   ...pos,
 });
 
@@ -38,7 +36,7 @@ const clusterStep: Step = {
     const v = answered(
       await p.pick<ClusterSummary>({
         ...info(c, pos),
-        placeholder: l10n.t('The cluster the workload runs on'),
+        placeholder: vscode.l10n.t('The cluster the workload runs on'),
         items: c.sources.clusters().then(clusterItems),
       }),
     );
@@ -57,9 +55,9 @@ const namespaceStep: Step = {
     const v = answered(
       await p.pick<string>({
         ...info(c, pos),
-        placeholder: l10n.t('Namespace of the workload'),
+        placeholder: vscode.l10n.t('Namespace of the workload'),
         items,
-        typed: { validate: validateNamespace, toValue: (t) => t, label: (t) => l10n.t('Namespace "{0}"', t) },
+        typed: { validate: validateNamespace, toValue: (t) => t, label: (t) => vscode.l10n.t('Namespace "{0}"', t) },
       }),
     );
     if (v === BACK) return BACK;
@@ -79,8 +77,8 @@ const serviceAccountStep: Step = {
           .map((s): PickItem<string> => ({
             label: s.name,
             description: s.annotations[CLIENT_ID_ANNOTATION]
-              ? l10n.t('client id {0}', s.annotations[CLIENT_ID_ANNOTATION])
-              : l10n.t('no client-id annotation'),
+              ? vscode.l10n.t('client id {0}', s.annotations[CLIENT_ID_ANNOTATION])
+              : vscode.l10n.t('no client-id annotation'),
             value: s.name,
           }))
           .sort(
@@ -92,12 +90,12 @@ const serviceAccountStep: Step = {
     const v = answered(
       await p.pick<string>({
         ...info(c, pos),
-        placeholder: l10n.t('ServiceAccount the pods run as'),
+        placeholder: vscode.l10n.t('ServiceAccount the pods run as'),
         items,
         typed: {
           validate: validateServiceAccountName,
           toValue: (t) => t,
-          label: (t) => l10n.t('ServiceAccount "{0}"', t),
+          label: (t) => vscode.l10n.t('ServiceAccount "{0}"', t),
         },
       }),
     );
@@ -110,7 +108,11 @@ const vaultStep: Step = {
   shouldPrompt: (c) => c.vault === undefined,
   async prompt(c, p, pos) {
     const items = c.sources.vaults().then((vaults) => [
-      { label: l10n.t('Every vault the identity has a grant on'), description: l10n.t('recommended'), value: null },
+      {
+        label: vscode.l10n.t('Every vault the identity has a grant on'),
+        description: vscode.l10n.t('recommended'),
+        value: null,
+      },
       ...vaults.map((v): PickItem<VaultSummary | null> => ({
         label: v.name,
         description: permissionModel(v.rbac),
@@ -121,7 +123,7 @@ const vaultStep: Step = {
     const v = answered(
       await p.pick<VaultSummary | null>({
         ...info(c, pos),
-        placeholder: l10n.t('Which Key Vault should the workload read?'),
+        placeholder: vscode.l10n.t('Which Key Vault should the workload read?'),
         items,
       }),
     );
@@ -130,4 +132,4 @@ const vaultStep: Step = {
   },
 };
 
-export const verifyPromptSteps: Step[] = [clusterStep, namespaceStep, serviceAccountStep, vaultStep];
+export const bindingPromptSteps: Step[] = [clusterStep, namespaceStep, serviceAccountStep, vaultStep];

@@ -1,4 +1,4 @@
-import * as l10n from '@vscode/l10n';
+import * as vscode from 'vscode';
 import { ClusterSummary, workloadIdentityState } from '../../workloadIdentity/cluster';
 import { stateText } from '../../workloadIdentity/presentation';
 import { Back, PickItem } from '../../wizard/prompter';
@@ -11,7 +11,7 @@ export function clusterItems(clusters: ClusterSummary[]): PickItem<ClusterSummar
     detail: [
       c.resourceGroup,
       c.location,
-      ...(c.private ? [l10n.t('private')] : []),
+      ...(c.private ? [vscode.l10n.t('private')] : []),
       ...(c.entraId ? ['Entra ID'] : []),
     ].join(' · '),
     value: c,
@@ -26,7 +26,7 @@ export async function pickCluster(
   return ctx.prompter().pick({
     title,
     ...step,
-    placeholder: l10n.t('Select an AKS cluster'),
+    placeholder: vscode.l10n.t('Select an AKS cluster'),
     items: ctx.tree.clusters().then(clusterItems),
   });
 }

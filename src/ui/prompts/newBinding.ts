@@ -1,23 +1,23 @@
-import * as l10n from '@vscode/l10n';
-import type { IdentityInfo } from '../../../azure/identities';
-import type { Permission } from '../../../azure/keyVaultRoles';
-import type { KubeTarget } from '../../../kube/access';
-import type { ClusterSummary } from '../../../workloadIdentity/cluster';
-import type { IdentityChoice } from '../../../workloadIdentity/bind/model';
-import type { VaultSummary } from '../../../workloadIdentity/inventory';
+import * as vscode from 'vscode';
+import type { IdentityInfo } from '../../azure/identities';
+import type { Permission } from '../../azure/keyVaultRoles';
+import type { KubeTarget } from '../../kube/access';
+import type { ClusterSummary } from '../../workloadIdentity/cluster';
+import type { BindRequest, IdentityChoice } from '../../workloadIdentity/bind/model';
+import type { VaultSummary } from '../../workloadIdentity/inventory';
 import {
   defaultIdentityName,
   validateIdentityName,
   validateNamespace,
   validateResourceGroupName,
   validateServiceAccountName,
-} from '../../../workloadIdentity/names';
-import { permissionModel } from '../../../workloadIdentity/presentation';
-import { BACK, PickItem } from '../../../wizard/prompter';
-import { PromptStep, answered } from '../../../wizard/wizard';
-import { clusterItems } from '../pickCluster';
+} from '../../workloadIdentity/names';
+import { permissionModel } from '../../workloadIdentity/presentation';
+import { BACK, PickItem } from '../../wizard/prompter';
+import { PromptStep, answered } from '../../wizard/wizard';
+import { clusterItems } from './cluster';
 
-export const bindTitle = () => l10n.t('Bind Key Vault');
+export const bindTitle = () => vscode.l10n.t('Bind Key Vault');
 export const LAB_SERVICE_ACCOUNT = 'workload-identity-sa';
 
 /** What the wizard collects, and the lists it reads on the way (read once, reused on Back). */
@@ -46,7 +46,7 @@ export const clusterStep: Step = {
     const v = answered(
       await p.pick<ClusterSummary>({
         ...info(pos),
-        placeholder: l10n.t('The AKS cluster whose pods get access'),
+        placeholder: vscode.l10n.t('The AKS cluster whose pods get access'),
         items: c.sources.clusters().then(clusterItems),
       }),
     );
@@ -68,12 +68,12 @@ export const namespaceStep: Step = {
     const v = answered(
       await p.pick<string>({
         ...info(pos),
-        placeholder: l10n.t('Namespace of the workload (type a new name to create it)'),
+        placeholder: vscode.l10n.t('Namespace of the workload (type a new name to create it)'),
         items,
         typed: {
           validate: validateNamespace,
           toValue: (t) => t,
-          label: (t) => l10n.t('$(add) Create namespace "{0}"', t),
+          label: (t) => vscode.l10n.t('$(add) Create namespace "{0}"', t),
         },
       }),
     );
@@ -92,13 +92,13 @@ export const serviceAccountStep: Step = {
       .catch(() => [])
       .then((list) => {
         const names = list.map((s) => s.name).filter((n) => n !== 'default');
-        const own = names.map((n): PickItem<string> => ({ label: n, description: l10n.t('exists'), value: n }));
+        const own = names.map((n): PickItem<string> => ({ label: n, description: vscode.l10n.t('exists'), value: n }));
         return names.includes(LAB_SERVICE_ACCOUNT)
           ? own
           : [
               {
                 label: LAB_SERVICE_ACCOUNT,
-                description: l10n.t('new (the name the Azure docs use)'),
+                description: vscode.l10n.t('new (the name the Azure docs use)'),
                 value: LAB_SERVICE_ACCOUNT,
               },
               ...own,
@@ -107,12 +107,12 @@ export const serviceAccountStep: Step = {
     const v = answered(
       await p.pick<string>({
         ...info(pos),
-        placeholder: l10n.t('ServiceAccount the pods run as (type a name for a new one)'),
+        placeholder: vscode.l10n.t('ServiceAccount the pods run as (type a name for a new one)'),
         items,
         typed: {
           validate: validateServiceAccountName,
           toValue: (t) => t,
-          label: (t) => l10n.t('$(add) New ServiceAccount "{0}"', t),
+          label: (t) => vscode.l10n.t('$(add) New ServiceAccount "{0}"', t),
         },
       }),
     );
@@ -133,7 +133,7 @@ export const vaultStep: Step = {
       })),
     );
     const v = answered(
-      await p.pick<VaultSummary>({ ...info(pos), placeholder: l10n.t('The Key Vault to read'), items }),
+      await p.pick<VaultSummary>({ ...info(pos), placeholder: vscode.l10n.t('The Key Vault to read'), items }),
     );
     if (v === BACK) return BACK;
     c.vault = v;
@@ -146,18 +146,21 @@ export const identityStep: Step = {
   shouldPrompt: (c) => !c.identity,
   async prompt(c, p, pos) {
     const items = c.sources.identities(c.cluster!.subscriptionId).then((ids) => [
-      { label: l10n.t('$(add) Create a new user-assigned identity'), value: NEW as BindWizardContext['identity'] },
+      {
+        label: vscode.l10n.t('$(add) Create a new user-assigned identity'),
+        value: NEW as BindWizardContext['identity'],
+      },
       ...ids.map((i) => ({
         label: i.name,
         description: i.resourceGroup,
-        detail: l10n.t('client id {0}', i.clientId),
+        detail: vscode.l10n.t('client id {0}', i.clientId),
         value: { kind: 'existing', identity: i } as BindWizardContext['identity'],
       })),
     ]);
     const v = answered(
       await p.pick<BindWizardContext['identity']>({
         ...info(pos),
-        placeholder: l10n.t('The managed identity the pods use'),
+        placeholder: vscode.l10n.t('The managed identity the pods use'),
         items,
       }),
     );
@@ -187,12 +190,12 @@ export const newIdentityNameStep: Step = {
     const v = answered(
       await p.input({
         ...info(pos),
-        prompt: l10n.t('Name of the new identity (resource group {0})', rg),
+        prompt: vscode.l10n.t('Name of the new identity (resource group {0})', rg),
         value: c.newIdentity?.name ?? suggestion,
         validate: (s) =>
           validateIdentityName(s) ??
           (taken.has(s.toLowerCase())
-            ? l10n.t(
+            ? vscode.l10n.t(
                 'An identity named {0} exists in {1}: go back and pick it to reuse it, or choose another name.',
                 s,
                 rg,
@@ -211,7 +214,7 @@ export const newIdentityGroupStep: Step = {
     const v = answered(
       await p.input({
         ...info(pos),
-        prompt: l10n.t("Resource group of the new identity (default: the cluster's)"),
+        prompt: vscode.l10n.t("Resource group of the new identity (default: the cluster's)"),
         value: c.newIdentity?.resourceGroup ?? c.cluster!.resourceGroup,
         validate: validateResourceGroupName,
       }),
@@ -220,7 +223,7 @@ export const newIdentityGroupStep: Step = {
     if (await identityNameTaken(c, c.newIdentity!.name!, v)) {
       void p.notify(
         'warning',
-        l10n.t('An identity named {0} already exists in {1}; Bind will reuse it.', c.newIdentity!.name!, v),
+        vscode.l10n.t('An identity named {0} already exists in {1}; Bind will reuse it.', c.newIdentity!.name!, v),
       );
     }
     c.newIdentity = { ...c.newIdentity, resourceGroup: v };
@@ -234,12 +237,12 @@ export const newIdentityRegionStep: Step = {
     const v = answered(
       await p.input({
         ...info(pos),
-        prompt: l10n.t("Region of the new identity (default: the cluster's)"),
+        prompt: vscode.l10n.t("Region of the new identity (default: the cluster's)"),
         value: c.newIdentity?.location ?? c.cluster!.location,
         validate: (s) =>
           REGION.test(s)
             ? undefined
-            : l10n.t('Azure region names are lower-case letters and digits, like eastus or westeurope.'),
+            : vscode.l10n.t('Azure region names are lower-case letters and digits, like eastus or westeurope.'),
       }),
     );
     if (v === BACK) return BACK;
@@ -252,15 +255,15 @@ export const permissionsStep: Step = {
   async prompt(c, p, pos) {
     const chosen = new Set(c.permissions ?? ['secrets', 'keys', 'certificates']);
     const all: [Permission, string][] = [
-      ['secrets', l10n.t('get on secrets')],
-      ['keys', l10n.t('get on keys')],
-      ['certificates', l10n.t('get on certificates')],
+      ['secrets', vscode.l10n.t('get on secrets')],
+      ['keys', vscode.l10n.t('get on keys')],
+      ['certificates', vscode.l10n.t('get on certificates')],
     ];
     for (;;) {
       const v = answered(
         await p.pickMany<Permission>({
           ...info(pos),
-          placeholder: l10n.t('What the identity may read (at least one)'),
+          placeholder: vscode.l10n.t('What the identity may read (at least one)'),
           items: all.map(([value, label]) => ({ label, value, picked: chosen.has(value) })),
         }),
       );
@@ -269,7 +272,7 @@ export const permissionsStep: Step = {
         c.permissions = v;
         return;
       }
-      void p.notify('warning', l10n.t('Choose at least one permission.'));
+      void p.notify('warning', vscode.l10n.t('Choose at least one permission.'));
     }
   },
 };
@@ -287,7 +290,18 @@ export const bindPromptSteps: Step[] = [
 ];
 
 /** The request, once every prompt is answered. */
-export function identityChoice(c: BindWizardContext): IdentityChoice {
+export function bindRequestOf(c: BindWizardContext): BindRequest {
+  return {
+    cluster: c.cluster!,
+    namespace: c.namespace!,
+    serviceAccount: c.serviceAccount!,
+    vault: c.vault!,
+    identity: identityChoice(c),
+    permissions: c.permissions!,
+  };
+}
+
+function identityChoice(c: BindWizardContext): IdentityChoice {
   if (c.identity?.kind === 'existing') return c.identity;
   const n = c.newIdentity!;
   return {

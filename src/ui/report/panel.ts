@@ -1,19 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { StepError, describeError } from '../../../errors';
-import { applyFix } from '../../../workloadIdentity/verify/fix';
-import type { VerifyFacts, VerifyReport, VerifyTarget } from '../../../workloadIdentity/verify/model';
-import type { ProbeDeps } from '../../../workloadIdentity/probe/model';
-import { verifyAndTest } from '../../../workloadIdentity/probe/probe';
-import { withCancellableProgress } from '../../progress';
-import { validateObjectName } from '../../../workloadIdentity/names';
-import { reportHtml, reportMarkdown, summarize } from '../../../workloadIdentity/verify/report';
-import { markDone } from '../../walkthrough';
-import { verifyBinding } from '../../../workloadIdentity/verify/verify';
-import type { CommandContext } from '../../context';
+import { StepError, describeError, errorNamed } from '../../errors';
+import { applyFix } from '../../workloadIdentity/verify/fix';
+import type { VerifyFacts, VerifyReport } from '../../workloadIdentity/verify/model';
+import type { ProbeDeps } from '../../workloadIdentity/test/model';
+import { verifyAndTest } from '../../workloadIdentity/test/run';
+import { withCancellableProgress } from '../progress';
+import { validateObjectName } from '../../workloadIdentity/names';
+import { reportHtml, reportMarkdown, summarize } from '../../workloadIdentity/verify/report';
+import { markDone } from '../walkthrough';
+import { verifyBinding } from '../../workloadIdentity/verify/verify';
+import type { CommandContext } from '../context';
+import type { Binding } from '../../workloadIdentity/binding';
+import { remedyText } from '../commands/command';
 
-const keyOf = (t: VerifyTarget) =>
-  `${t.cluster.id}/${t.namespace}/${t.serviceAccount}/${t.vault?.id ?? '*'}`.toLowerCase();
+const keyOf = (t: Binding) => `${t.cluster.id}/${t.namespace}/${t.serviceAccount}/${t.vault?.id ?? '*'}`.toLowerCase();
 
 /**
  * One report per binding: opening Verify again on the same binding reuses its panel and runs the checks again.
@@ -39,7 +40,7 @@ export class VerifyPanel {
   static async show(
     ctx: CommandContext,
     makeDeps: () => ProbeDeps,
-    target: VerifyTarget,
+    target: Binding,
     test = false,
   ): Promise<VerifyPanel> {
     const key = keyOf(target);
@@ -68,7 +69,7 @@ export class VerifyPanel {
   private constructor(
     private readonly ctx: CommandContext,
     private readonly makeDeps: () => ProbeDeps,
-    readonly target: VerifyTarget,
+    readonly target: Binding,
     readonly panel: vscode.WebviewPanel,
   ) {
     panel.webview.onDidReceiveMessage((m: { type: string; key?: string }) => {
@@ -162,7 +163,7 @@ export class VerifyPanel {
         .catch(() => undefined);
     } catch (e) {
       const d = describeError(e);
-      const remedy = e instanceof StepError && e.remedy ? ` ${e.remedy}` : '';
+      const remedy = errorNamed(e, 'StepError') ? remedyText(e as StepError) : '';
       this.ctx.log.error(`Verify fix "${fix.label}": ${d.code}: ${d.message}`);
       void this.ctx
         .prompter()

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { ClusterSummary } from '../../workloadIdentity/cluster';
 import { VaultSummary } from '../../workloadIdentity/inventory';
-import { Binding, NodeLook, bindingLook, clusterLook, md, vaultLook } from '../../workloadIdentity/presentation';
+import { FoundBinding, NodeLook, bindingLook, clusterLook, md, vaultLook } from '../../workloadIdentity/presentation';
 
 export type TreeNode =
   AccountNode | SubscriptionNode | GroupNode | ClusterNode | VaultNode | BindingNode | ErrorNode | MessageNode;
@@ -118,7 +118,7 @@ export class BindingNode {
   readonly kind = 'binding';
   constructor(
     readonly cluster: ClusterSummary,
-    readonly binding: Binding,
+    readonly binding: FoundBinding,
   ) {}
   toTreeItem() {
     return item(

@@ -8,7 +8,7 @@ import { bindingsOf } from '../../workloadIdentity/presentation';
 import { workloadIdentityState } from '../../workloadIdentity/cluster';
 import { markDone } from '../walkthrough';
 import { deferred } from '../../util/concurrency';
-import type { SubscriptionInfo } from '../../services';
+import type { SubscriptionInfo } from '../../azure/subscriptions';
 import { AuthService } from '../auth';
 import {
   AccountNode,

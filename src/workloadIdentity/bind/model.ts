@@ -7,16 +7,14 @@ import type { ResourceRef } from '../../azure/resourceId';
 import type { Logger } from '../../log';
 import type { ClusterApi, ClusterSummary } from '../cluster';
 import type { VaultSummary } from '../inventory';
+import type { Binding } from '../binding';
 
 export type IdentityChoice =
   | { kind: 'existing'; identity: IdentityInfo }
   | { kind: 'new'; subscriptionId: string; resourceGroup: string; name: string; location: string };
 
-/** Everything the user answered. */
-export interface BindRequest {
-  cluster: ClusterSummary;
-  namespace: string;
-  serviceAccount: string;
+/** Everything the user answered: a binding with its vault, identity and permissions chosen. */
+export interface BindRequest extends Binding {
   vault: VaultSummary;
   identity: IdentityChoice;
   permissions: Permission[];

@@ -1,6 +1,6 @@
 import { runSteps } from '../../wizard/wizard';
 import * as l10n from '@vscode/l10n';
-import { IncompleteRunError, StepError } from '../../errors';
+import { IncompleteRunError, StepError, errorNamed } from '../../errors';
 import { BindDeps, BindRequest, BindResult, BindState, BindStepId, stepTitle, StepRecord } from './model';
 import { bindSteps } from './steps';
 
@@ -52,7 +52,7 @@ export async function runBind(
     for (const r of records.values()) if (!r.result) r.result = 'notRun';
     const failure = incomplete(e, [...records.values()]);
     deps.log.error(
-      `Bind stopped at "${failure.cause instanceof StepError ? failure.cause.step : 'cancel'}": ${failure.message}`,
+      `Bind stopped at "${errorNamed(failure.cause, 'StepError') ? (failure.cause as StepError).step : 'cancel'}": ${failure.message}`,
     );
     throw failure;
   }

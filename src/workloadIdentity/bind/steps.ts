@@ -112,164 +112,179 @@ function step(
   };
 }
 
+/** One cluster update at a time per cluster: Enable, Bind and Verify's fixes share the guard. */
+export type RunClusterUpdate = <T>(clusterId: string, fn: () => Promise<T>) => Promise<T>;
+
+export const clusterStep = (
+  deps: BindDeps,
+  runClusterUpdate: RunClusterUpdate = (_id, fn) => fn(),
+): ExecuteStep<BindState> =>
+  step('cluster', 1, async (s, progress, signal) => {
+    const outcome = await runClusterUpdate(s.request.cluster.id.toLowerCase(), () =>
+      enableWorkloadIdentity(deps.clusters, s.request.cluster, { signal, onProgress: progress }),
+    );
+    s.issuerUrl = outcome.cluster.issuerUrl;
+    if (!s.issuerUrl || workloadIdentityState(outcome.cluster) !== 'on')
+      throw new StepError(
+        stepTitle('cluster'),
+        'NoIssuer',
+        l10n.t('The cluster reports no OIDC issuer URL after the update.'),
+      );
+    return outcome.kind === 'alreadyOn' ? 'unchanged' : 'updated';
+  });
+
+export const identityStep = (deps: BindDeps): ExecuteStep<BindState> =>
+  step('identity', 1, async (s, progress, signal) => {
+    const choice = s.request.identity;
+    const ref = choice.kind === 'existing' ? choice.identity : choice;
+    const found = await deps.identities.find(ref, signal);
+    if (found) {
+      s.identity = found;
+      return 'unchanged';
+    }
+    if (choice.kind === 'existing')
+      throw new StepError(
+        stepTitle('identity'),
+        'IdentityNotFound',
+        l10n.t('The identity {0} no longer exists.', choice.identity.name),
+      );
+    progress(l10n.t('Creating managed identity {0}…', choice.name));
+    s.identity = await deps.identities.create(ref, choice.location, signal);
+    s.identityCreated = true;
+    return 'created';
+  });
+
+export const namespaceStep = (deps: BindDeps): ExecuteStep<BindState> =>
+  step('namespace', 1, async (s, progress) => {
+    s.kube = await deps.kube(s.request.cluster);
+    if (s.kube.mode === 'runCommand')
+      progress(l10n.t('The API server of {0} is private: applying through AKS run-command…', s.request.cluster.name));
+    // Read beside the namespaces, not after them: in a namespace that does not exist the ServiceAccount is not found.
+    s.serviceAccount = s.kube.getServiceAccount(s.request.namespace, s.request.serviceAccount);
+    s.serviceAccount.catch(() => undefined); // a failed read fails the ServiceAccount step, where it is reported
+    if ((await s.kube.listNamespaces()).includes(s.request.namespace)) return 'unchanged';
+    await s.kube.apply([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: s.request.namespace } }]);
+    return 'created';
+  });
+
+export const vaultStep = (deps: BindDeps): ExecuteStep<BindState> =>
+  step('vault', 2, async (s, progress, signal) => {
+    const r = s.request,
+      identity = s.identity!;
+    const vault = await (s.vault ?? deps.vaults.get(r.vault, signal));
+    const missing = s.identityCreated ? r.permissions : await missingGrants(vault, identity, r, deps, signal);
+    if (!missing.length) return 'unchanged';
+    progress(l10n.t('Granting get on {0} in {1}…', missing.join(', '), r.vault.name));
+    if (!vault.rbac) {
+      const permissions = Object.fromEntries(missing.map((k) => [k, ['get']])) as Record<Permission, string[]>;
+      await deps.vaults.addAccessPolicy(
+        r.vault,
+        { tenantId: vault.tenantId, objectId: identity.principalId, permissions },
+        signal,
+      );
+      return 'created';
+    }
+    // The roles are independent grants: ask for them at the same time.
+    await Promise.all(
+      missing.map(async (k) => {
+        const role = ROLE_FOR[k];
+        const name = roleAssignmentName(r.vault.id, role.guid, identity.principalId);
+        try {
+          await withRetry(
+            deps,
+            principalNotFound,
+            () =>
+              deps.vaults.createRoleAssignment(
+                r.vault.id,
+                r.vault.subscriptionId,
+                name,
+                role.guid,
+                identity.principalId,
+                signal,
+              ),
+            signal,
+          );
+        } catch (e) {
+          // The same grant under another name is the grant we want.
+          if (describeError(e).code !== 'RoleAssignmentExists') throw e;
+        }
+      }),
+    );
+    return 'created';
+  });
+
+export const serviceAccountStep = (): ExecuteStep<BindState> =>
+  step('serviceAccount', 2, async (s) => {
+    const r = s.request,
+      identity = s.identity!;
+    const existing = await (s.serviceAccount ?? s.kube!.getServiceAccount(r.namespace, r.serviceAccount));
+    if (serviceAccountIsCurrent(existing, identity.clientId, identity.tenantId)) return 'unchanged';
+    await s.kube!.apply([
+      serviceAccountObject({
+        namespace: r.namespace,
+        serviceAccount: r.serviceAccount,
+        clientId: identity.clientId,
+        tenantId: identity.tenantId,
+      }),
+    ]);
+    return existing ? 'updated' : 'created';
+  });
+
+export const credentialStep = (deps: BindDeps): ExecuteStep<BindState> =>
+  step('credential', 2, async (s, progress, signal) => {
+    // The cluster step runs beside the identity step; this one needs both.
+    const r = s.request,
+      identity = s.identity!,
+      issuer = s.issuerUrl!;
+    const subject = serviceAccountSubject(r.namespace, r.serviceAccount);
+    const credentials = s.identityCreated ? [] : await deps.identities.listCredentials(identity, signal);
+    const exact = credentials.find((c) => credentialMatches(c, issuer, subject));
+    if (exact && exact.audiences.includes(TOKEN_EXCHANGE_AUDIENCE)) {
+      s.credential = exact;
+      return 'unchanged';
+    }
+    const match = exact ?? nearMissCredential(credentials, issuer, subject);
+    if (!match && credentials.length >= MAX_CREDENTIALS_PER_IDENTITY) {
+      throw new StepError(
+        stepTitle('credential'),
+        'TooManyFederatedCredentials',
+        l10n.t(
+          'The identity {0} already has {1} federated credentials, the most Azure allows: {2}.',
+          identity.name,
+          credentials.length,
+          credentials.map((c) => `${c.name} (${c.subject})`).join(', '),
+        ),
+        l10n.t('Remove one that is no longer used, or choose another identity.'),
+      );
+    }
+    let name = match?.name ?? credentialName(r.cluster.name, r.namespace, r.serviceAccount);
+    // Never overwrite someone else's credential that happens to have our name.
+    if (!match && credentials.some((c) => c.name.toLowerCase() === name.toLowerCase()))
+      name = credentialName(`${r.cluster.name}-${r.cluster.subscriptionId.slice(0, 8)}`, r.namespace, r.serviceAccount);
+    progress(
+      match ? l10n.t('Correcting federated credential {0}…', name) : l10n.t('Creating federated credential {0}…', name),
+    );
+    s.credential = await putCredentialRetrying(
+      deps,
+      identity,
+      { name, issuer, subject, audiences: [TOKEN_EXCHANGE_AUDIENCE] },
+      signal,
+    );
+    return match ? 'updated' : 'created';
+  });
+
 /**
- * The lab's steps, each idempotent: it reads first and does only what is missing. Priority 1 steps have no
+ * Bind's steps, each idempotent: it reads first and does only what is missing. Priority 1 steps have no
  * dependencies and run together; priority 2 steps need the identity, the issuer and the cluster connection.
  * Their reads that need none of these (the vault, the ServiceAccount) start earlier, so only writes wait.
  */
-export function bindSteps(
-  deps: BindDeps,
-  runClusterUpdate: <T>(clusterId: string, fn: () => Promise<T>) => Promise<T> = (_id, fn) => fn(),
-): ExecuteStep<BindState>[] {
+export function bindSteps(deps: BindDeps, runClusterUpdate?: RunClusterUpdate): ExecuteStep<BindState>[] {
   return [
-    step('cluster', 1, async (s, progress, signal) => {
-      const outcome = await runClusterUpdate(s.request.cluster.id.toLowerCase(), () =>
-        enableWorkloadIdentity(deps.clusters, s.request.cluster, { signal, onProgress: progress }),
-      );
-      s.issuerUrl = outcome.cluster.issuerUrl;
-      if (!s.issuerUrl || workloadIdentityState(outcome.cluster) !== 'on')
-        throw new StepError(
-          stepTitle('cluster'),
-          'NoIssuer',
-          l10n.t('The cluster reports no OIDC issuer URL after the update.'),
-        );
-      return outcome.kind === 'alreadyOn' ? 'unchanged' : 'updated';
-    }),
-    step('identity', 1, async (s, progress, signal) => {
-      const choice = s.request.identity;
-      const ref = choice.kind === 'existing' ? choice.identity : choice;
-      const found = await deps.identities.find(ref, signal);
-      if (found) {
-        s.identity = found;
-        return 'unchanged';
-      }
-      if (choice.kind === 'existing')
-        throw new StepError(
-          stepTitle('identity'),
-          'IdentityNotFound',
-          l10n.t('The identity {0} no longer exists.', choice.identity.name),
-        );
-      progress(l10n.t('Creating managed identity {0}…', choice.name));
-      s.identity = await deps.identities.create(ref, choice.location, signal);
-      s.identityCreated = true;
-      return 'created';
-    }),
-    step('namespace', 1, async (s, progress) => {
-      s.kube = await deps.kube(s.request.cluster);
-      if (s.kube.mode === 'runCommand')
-        progress(l10n.t('The API server of {0} is private: applying through AKS run-command…', s.request.cluster.name));
-      // Read beside the namespaces, not after them: in a namespace that does not exist the ServiceAccount is not found.
-      s.serviceAccount = s.kube.getServiceAccount(s.request.namespace, s.request.serviceAccount);
-      s.serviceAccount.catch(() => undefined); // a failed read fails the ServiceAccount step, where it is reported
-      if ((await s.kube.listNamespaces()).includes(s.request.namespace)) return 'unchanged';
-      await s.kube.apply([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: s.request.namespace } }]);
-      return 'created';
-    }),
-    step('vault', 2, async (s, progress, signal) => {
-      const r = s.request,
-        identity = s.identity!;
-      const vault = await (s.vault ?? deps.vaults.get(r.vault, signal));
-      const missing = s.identityCreated ? r.permissions : await missingGrants(vault, identity, r, deps, signal);
-      if (!missing.length) return 'unchanged';
-      progress(l10n.t('Granting get on {0} in {1}…', missing.join(', '), r.vault.name));
-      if (!vault.rbac) {
-        const permissions = Object.fromEntries(missing.map((k) => [k, ['get']])) as Record<Permission, string[]>;
-        await deps.vaults.addAccessPolicy(
-          r.vault,
-          { tenantId: vault.tenantId, objectId: identity.principalId, permissions },
-          signal,
-        );
-        return 'created';
-      }
-      // The roles are independent grants: ask for them at the same time.
-      await Promise.all(
-        missing.map(async (k) => {
-          const role = ROLE_FOR[k];
-          const name = roleAssignmentName(r.vault.id, role.guid, identity.principalId);
-          try {
-            await withRetry(
-              deps,
-              principalNotFound,
-              () =>
-                deps.vaults.createRoleAssignment(
-                  r.vault.id,
-                  r.vault.subscriptionId,
-                  name,
-                  role.guid,
-                  identity.principalId,
-                  signal,
-                ),
-              signal,
-            );
-          } catch (e) {
-            // The same grant under another name is the grant we want.
-            if (describeError(e).code !== 'RoleAssignmentExists') throw e;
-          }
-        }),
-      );
-      return 'created';
-    }),
-    step('serviceAccount', 2, async (s) => {
-      const r = s.request,
-        identity = s.identity!;
-      const existing = await (s.serviceAccount ?? s.kube!.getServiceAccount(r.namespace, r.serviceAccount));
-      if (serviceAccountIsCurrent(existing, identity.clientId, identity.tenantId)) return 'unchanged';
-      await s.kube!.apply([
-        serviceAccountObject({
-          namespace: r.namespace,
-          serviceAccount: r.serviceAccount,
-          clientId: identity.clientId,
-          tenantId: identity.tenantId,
-        }),
-      ]);
-      return existing ? 'updated' : 'created';
-    }),
-    step('credential', 2, async (s, progress, signal) => {
-      // The cluster step runs beside the identity step; this one needs both.
-      const r = s.request,
-        identity = s.identity!,
-        issuer = s.issuerUrl!;
-      const subject = serviceAccountSubject(r.namespace, r.serviceAccount);
-      const credentials = s.identityCreated ? [] : await deps.identities.listCredentials(identity, signal);
-      const exact = credentials.find((c) => credentialMatches(c, issuer, subject));
-      if (exact && exact.audiences.includes(TOKEN_EXCHANGE_AUDIENCE)) {
-        s.credential = exact;
-        return 'unchanged';
-      }
-      const match = exact ?? nearMissCredential(credentials, issuer, subject);
-      if (!match && credentials.length >= MAX_CREDENTIALS_PER_IDENTITY) {
-        throw new StepError(
-          stepTitle('credential'),
-          'TooManyFederatedCredentials',
-          l10n.t(
-            'The identity {0} already has {1} federated credentials, the most Azure allows: {2}.',
-            identity.name,
-            credentials.length,
-            credentials.map((c) => `${c.name} (${c.subject})`).join(', '),
-          ),
-          l10n.t('Remove one that is no longer used, or choose another identity.'),
-        );
-      }
-      let name = match?.name ?? credentialName(r.cluster.name, r.namespace, r.serviceAccount);
-      // Never overwrite someone else's credential that happens to have our name.
-      if (!match && credentials.some((c) => c.name.toLowerCase() === name.toLowerCase()))
-        name = credentialName(
-          `${r.cluster.name}-${r.cluster.subscriptionId.slice(0, 8)}`,
-          r.namespace,
-          r.serviceAccount,
-        );
-      progress(
-        match
-          ? l10n.t('Correcting federated credential {0}…', name)
-          : l10n.t('Creating federated credential {0}…', name),
-      );
-      s.credential = await putCredentialRetrying(
-        deps,
-        identity,
-        { name, issuer, subject, audiences: [TOKEN_EXCHANGE_AUDIENCE] },
-        signal,
-      );
-      return match ? 'updated' : 'created';
-    }),
+    clusterStep(deps, runClusterUpdate),
+    identityStep(deps),
+    namespaceStep(deps),
+    vaultStep(deps),
+    serviceAccountStep(),
+    credentialStep(deps),
   ];
 }

@@ -1,9 +1,10 @@
 import * as l10n from '@vscode/l10n';
 import type { KubeTarget } from '../../kube/access';
 import { WORKLOAD_RESOURCES, WorkloadKind } from '../../kube/workloads';
-import { CancelledError, StepError, describeError, throwIfAborted } from '../../errors';
+import { StepError, describeError, errorNamed, throwIfAborted } from '../../errors';
 import { CLIENT_ID_ANNOTATION } from '../manifest';
-import { SECRETS_STORE_MOUNT, SECRETS_STORE_VOLUME, USE_LABEL, workloadTemplate } from './yamlEdit';
+import { SECRETS_STORE_MOUNT, SECRETS_STORE_VOLUME, workloadTemplate } from './yamlEdit';
+import { USE_LABEL } from '../manifest';
 import { secretProviderClassObject } from './secretProviderClass';
 import type { ConnectTarget, SecretsRequest } from './workspace';
 import { newPodsSummary, newRevisionPods, podRemedy, rolloutState, stuckPod } from './rollout';
@@ -201,7 +202,7 @@ export async function connectLive(
   },
 ): Promise<'updated' | 'unchanged'> {
   const fail = (e: unknown): never => {
-    if (e instanceof CancelledError || e instanceof StepError) throw e;
+    if (errorNamed(e, 'CancelledError', 'StepError')) throw e;
     const d = describeError(e);
     throw new StepError(
       connectLiveStep(),

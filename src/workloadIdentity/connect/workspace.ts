@@ -1,8 +1,7 @@
 import * as l10n from '@vscode/l10n';
-import { CLIENT_ID_ANNOTATION } from '../manifest';
+import { CLIENT_ID_ANNOTATION, USE_LABEL } from '../manifest';
 import { parseAllDocuments } from 'yaml';
 import {
-  USE_LABEL,
   workloadTemplate,
   WorkloadInFile,
   YamlEditError,
@@ -12,6 +11,7 @@ import {
   workloadsIn,
 } from './yamlEdit';
 import { SecretProviderClassInput, secretProviderClassYaml } from './secretProviderClass';
+import { errorMessage, errorNamed } from '../../errors';
 
 /** What Connect Workload connects: a ServiceAccount on a cluster, bound to an identity. */
 export interface ConnectTarget {
@@ -45,7 +45,7 @@ export function findCandidates(
       for (const w of workloadsIn(f.text))
         if (w.namespace === undefined || w.namespace === namespace) candidates.push({ path: f.path, workload: w });
     } catch (e) {
-      if (e instanceof YamlEditError) skipped.push({ path: f.path, reason: e.message });
+      if (errorNamed(e, 'YamlEditError')) skipped.push({ path: f.path, reason: errorMessage(e) });
       else throw e;
     }
   }

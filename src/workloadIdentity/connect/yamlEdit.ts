@@ -1,9 +1,7 @@
 import * as l10n from '@vscode/l10n';
 import { Document, Node, isAlias, isMap, isScalar, parseAllDocuments } from 'yaml';
 import { firstLine } from '../../util/text';
-
-/** The label that makes the webhook inject the token into a pod (on the pod template, not the ServiceAccount). */
-export const USE_LABEL = 'azure.workload.identity/use';
+import { USE_LABEL } from '../manifest';
 
 /** Kinds whose pod template Connect Workload edits, with the path to that template. */
 const WORKLOAD_KINDS: Record<string, readonly string[] | undefined> = {

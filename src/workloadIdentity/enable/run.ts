@@ -66,7 +66,7 @@ export async function enableWorkloadIdentity(
   } = {},
 ): Promise<EnableOutcome> {
   const wrap = (e: unknown): never => {
-    if (e instanceof StepError || e instanceof CancelledError) throw e;
+    if (errorNamed(e, 'StepError', 'CancelledError')) throw e;
     if (opts.signal?.aborted)
       throw new CancelledError(l10n.t('Cancelled before the update was sent. Nothing changed.'));
     const d = describeError(e);

@@ -3,7 +3,8 @@ import type { IdentityInfo } from '../../azure/identities';
 import type { ResourceRef } from '../../azure/resourceId';
 import type { PodInfo } from '../../kube/access';
 import type { Permission } from '../../azure/keyVaultRoles';
-import type { VerifyDeps, VerifyTarget } from '../verify/model';
+import type { VerifyDeps } from '../verify/model';
+import type { Binding } from '../binding';
 
 /** Remove reads through Verify's gateways (it observes the binding as Verify does) and adds their deletes. */
 export interface RemoveDeps extends VerifyDeps {
@@ -20,9 +21,6 @@ export interface RemoveDeps extends VerifyDeps {
     deleteRoleAssignment(id: string, subscriptionId: string, signal?: AbortSignal): Promise<void>;
   };
 }
-
-/** Which binding: a ServiceAccount on a cluster, and the identity a tree node named when the annotation is gone. */
-export type RemoveTarget = Omit<VerifyTarget, 'vault'>;
 
 /** What the user chose beyond the binding itself; each defaults to keep. */
 export interface RemoveChoices {
@@ -62,7 +60,7 @@ export interface Removal {
 }
 
 export interface RemovePlan {
-  target: RemoveTarget;
+  target: Binding;
   identity?: IdentityInfo;
   removals: Removal[];
   /** Pods that run as the ServiceAccount with the use label: they lose access at their next token refresh. */

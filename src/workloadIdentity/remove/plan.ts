@@ -8,8 +8,9 @@ import { ALL_PERMISSIONS, Permission, ROLE_FOR, keyVaultRole } from '../../azure
 import { roleAssignmentName, sameIgnoringTrailingSlash, serviceAccountSubject } from '../names';
 import { observe } from '../verify/observe';
 import type { VerifyFacts } from '../verify/model';
-import { removalTitle, Removal, RemovalKind, RemoveChoices, RemoveDeps, RemovePlan, RemoveTarget } from './model';
+import { removalTitle, Removal, RemovalKind, RemoveChoices, RemoveDeps, RemovePlan } from './model';
 import { errorMessage } from '../../errors';
+import type { Binding } from '../binding';
 
 /** What Remove plans from: Verify's observation, plus every role assignment of the identity in its subscription. */
 export interface RemoveFacts {
@@ -20,11 +21,7 @@ export interface RemoveFacts {
 const WORKLOAD_IDENTITY_ANNOTATION = /^azure\.workload\.identity\//;
 
 /** Reads everything once; choosing what to keep then re-plans without reading again. */
-export async function observeRemoval(
-  target: RemoveTarget,
-  deps: RemoveDeps,
-  signal?: AbortSignal,
-): Promise<RemoveFacts> {
+export async function observeRemoval(target: Binding, deps: RemoveDeps, signal?: AbortSignal): Promise<RemoveFacts> {
   const verify = await observe(target, deps, signal);
   const identity = verify.identity.ok ? verify.identity.value.identity : undefined;
   let identityRoles: RemoveFacts['identityRoles'] = [];

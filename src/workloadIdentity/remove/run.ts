@@ -1,6 +1,6 @@
 import { runSteps } from '../../wizard/wizard';
 import * as l10n from '@vscode/l10n';
-import { IncompleteRunError, StepError } from '../../errors';
+import { IncompleteRunError, StepError, errorNamed } from '../../errors';
 import type { Removal, RemoveDeps, RemovePlan } from './model';
 import { RemoveState, removeSteps } from './steps';
 
@@ -45,7 +45,7 @@ export async function runRemove(
     for (const r of plan.removals) if (r.decision === 'remove' && !r.result) r.result = 'notRun';
     const failure = incomplete(e, plan.removals);
     deps.log.error(
-      `Remove stopped at "${failure.cause instanceof StepError ? failure.cause.step : 'cancel'}": ${failure.message}`,
+      `Remove stopped at "${errorNamed(failure.cause, 'StepError') ? (failure.cause as StepError).step : 'cancel'}": ${failure.message}`,
     );
     throw failure;
   }

@@ -10,13 +10,14 @@ import type { CheckResult, VerifyFacts, VerifyReport } from '../verify/model';
 import { verifyBinding } from '../verify/verify';
 import { ProbeDeps, ProbeOptions, TokenClaims, VaultAnswer } from './model';
 import { firstLine } from '../../util/text';
+import { jwtPayload } from '../../util/jwt';
 
 /** The TokenRequest API's minimum: the token lives no longer than the test needs it. */
 const TOKEN_SECONDS = 600;
 
-/** The claims of a JWT, read without verifying it: only what the report shows. */
-export function tokenClaims(jwt: string): TokenClaims {
-  const body = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8'));
+/** The claims of a ServiceAccount token that the report shows, read without verifying it. */
+export function serviceAccountTokenClaims(jwt: string): TokenClaims {
+  const body = jwtPayload(jwt) ?? {};
   return { iss: String(body.iss), sub: String(body.sub), aud: [body.aud].flat().map(String), exp: Number(body.exp) };
 }
 
@@ -173,7 +174,7 @@ export async function testBinding(
       ...skipRest(l10n.t('No token to exchange.')),
     ];
   }
-  const claims = tokenClaims(token);
+  const claims = serviceAccountTokenClaims(token);
   const claimEv: Ev[] = [
     [l10n.t('Token iss'), claims.iss],
     [l10n.t('Token sub'), claims.sub],

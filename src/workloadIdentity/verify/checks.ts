@@ -12,6 +12,7 @@ import {
 import { ALL_PERMISSIONS, Permission, keyVaultRole } from '../../azure/keyVaultRoles';
 import { credentialMatch, permissionModel } from '../presentation';
 import { CheckId, CheckResult, CheckStatus, Fix, VaultGrants, VerifyFacts } from './model';
+import { USE_LABEL } from '../manifest';
 
 export const checkTitle = (id: CheckId): string =>
   ({
@@ -36,7 +37,6 @@ export const checkTitle = (id: CheckId): string =>
 
 /** The issuer a cluster without the OIDC issuer uses for its own tokens: Entra ID never trusts it. */
 export const IN_CLUSTER_ISSUER = 'https://kubernetes.default.svc.cluster.local';
-export const USE_LABEL = 'azure.workload.identity/use';
 export const TOKEN_FILE_ENV = 'AZURE_FEDERATED_TOKEN_FILE';
 const WARN_AT_CREDENTIALS = 18;
 const onOff = (on: boolean | undefined) => (on ? l10n.t('enabled') : l10n.t('disabled'));

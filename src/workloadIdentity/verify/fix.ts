@@ -1,7 +1,9 @@
 import * as l10n from '@vscode/l10n';
 import type { VaultDetails } from '../../azure/vaults';
 import { BindRequest, BindState, BindStepId, stepTitle, StepRecord } from '../bind/model';
-import { bindSteps, putCredentialRetrying } from '../bind/steps';
+import { RunClusterUpdate, credentialStep, putCredentialRetrying, serviceAccountStep, vaultStep } from '../bind/steps';
+import type { ExecuteStep } from '../../wizard/wizard';
+import { enableWorkloadIdentity } from '../enable/run';
 import { TOKEN_EXCHANGE_AUDIENCE, serviceAccountSubject } from '../names';
 import { closestCredential, meantForThisCluster } from './checks';
 import { Fix, VerifyDeps, VerifyFacts } from './model';
@@ -19,28 +21,25 @@ export async function applyFix(
   opts: {
     progress?: (m: string) => void;
     /** Shares the one-update-per-cluster guard with Enable and Bind. */
-    runClusterUpdate?: <T>(clusterId: string, fn: () => Promise<T>) => Promise<T>;
+    runClusterUpdate?: RunClusterUpdate;
   } = {},
 ): Promise<void> {
   const progress = opts.progress ?? (() => undefined);
-  const runStep = async (stepId: BindStepId, request: BindRequest, extra: Partial<BindState> = {}) => {
-    const records = new Map<BindStepId, StepRecord>([
-      [stepId, { id: stepId, title: stepTitle(stepId), resource: '', planned: 'update' }],
-    ]);
-    await bindSteps(deps, opts.runClusterUpdate)
-      .find((s) => s.id === stepId)!
-      .execute({ request, records, ...extra }, progress, signal);
-  };
   const t = facts.target;
   if (fix.kind === 'cluster') {
-    // The cluster step reads only the cluster; the rest of the request is not used.
-    return runStep('cluster', {
-      cluster: facts.cluster.ok ? facts.cluster.value : t.cluster,
-      namespace: t.namespace,
-      serviceAccount: t.serviceAccount,
-      permissions: [],
-    } as unknown as BindRequest);
+    // Enable's own run: it reads the cluster and changes only the two flags.
+    const cluster = facts.cluster.ok ? facts.cluster.value : t.cluster;
+    const run = () => enableWorkloadIdentity(deps.clusters, cluster, { signal, onProgress: progress });
+    await (opts.runClusterUpdate ? opts.runClusterUpdate(cluster.id.toLowerCase(), run) : run());
+    return;
   }
+  const runStep = async (step: ExecuteStep<BindState>, request: BindRequest, extra: Partial<BindState>) => {
+    const id = step.id as BindStepId;
+    const records = new Map<BindStepId, StepRecord>([
+      [id, { id, title: stepTitle(id), resource: '', planned: 'update' }],
+    ]);
+    await step.execute({ request, records, ...extra }, progress, signal);
+  };
   const identity = facts.identity.ok ? facts.identity.value.identity : undefined;
   const cluster = facts.cluster.ok ? facts.cluster.value : undefined;
   if (!identity || !cluster?.issuerUrl)
@@ -78,11 +77,9 @@ export async function applyFix(
     identity: { kind: 'existing', identity },
     permissions: fix.kind === 'grant' ? fix.permissions : [],
   };
-  const stepId: BindStepId =
-    fix.kind === 'credential' ? 'credential' : fix.kind === 'annotation' ? 'serviceAccount' : 'vault';
-  await runStep(stepId, request, {
-    identity,
-    issuerUrl: cluster.issuerUrl,
-    kube: stepId === 'serviceAccount' ? await deps.kube(cluster) : undefined,
-  });
+  const extra = { identity, issuerUrl: cluster.issuerUrl };
+  if (fix.kind === 'credential') await runStep(credentialStep(deps), request, extra);
+  else if (fix.kind === 'annotation')
+    await runStep(serviceAccountStep(), request, { ...extra, kube: await deps.kube(cluster) });
+  else await runStep(vaultStep(deps), request, extra);
 }

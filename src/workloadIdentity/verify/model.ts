@@ -5,17 +5,7 @@ import type { BindDeps } from '../bind/model';
 import type { ClusterSummary } from '../cluster';
 import type { VaultSummary } from '../inventory';
 import type { Permission } from '../../azure/keyVaultRoles';
-
-/** What to verify: one ServiceAccount on one cluster, and optionally one vault. */
-export interface VerifyTarget {
-  cluster: ClusterSummary;
-  namespace: string;
-  serviceAccount: string;
-  /** Checked alone when given; otherwise every vault the identity has a grant on. */
-  vault?: VaultSummary;
-  /** The identity a binding in the tree named, used when the ServiceAccount has no client-id annotation. */
-  identityId?: string;
-}
+import type { Binding } from '../binding';
 
 /** Verify reads through the same gateways as Bind, plus what the user can see. */
 export interface VerifyDeps extends BindDeps {
@@ -47,7 +37,7 @@ export interface FoundIdentity {
 
 /** Everything the checks compare, read once. The checks themselves are pure. */
 export interface VerifyFacts {
-  target: VerifyTarget;
+  target: Binding;
   cluster: Read<ClusterSummary>;
   webhooks: Read<WebhookInfo[]>;
   serviceAccount: Read<ServiceAccountInfo | undefined>;
@@ -97,7 +87,7 @@ export interface CheckResult {
 }
 
 export interface VerifyReport {
-  target: VerifyTarget;
+  target: Binding;
   checkedAt: string;
   checks: CheckResult[];
   identity?: IdentityInfo;

@@ -5,7 +5,8 @@ import { describeError } from '../../errors';
 import { mapLimit } from '../../util/concurrency';
 import { CLIENT_ID_ANNOTATION } from '../manifest';
 import { serviceAccountSubject } from '../names';
-import { FoundIdentity, Read, VaultGrants, VerifyDeps, VerifyFacts, VerifyTarget } from './model';
+import { FoundIdentity, Read, VaultGrants, VerifyDeps, VerifyFacts } from './model';
+import type { Binding } from '../binding';
 
 async function read<T>(fn: () => Promise<T>): Promise<Read<T>> {
   try {
@@ -28,7 +29,7 @@ export const covers = (scope: string, vaultId: string) => {
  * Reads everything the checks compare. Sends no write. Reads that do not depend on each other run together, and a
  * failed read marks only the checks that needed it.
  */
-export async function observe(target: VerifyTarget, deps: VerifyDeps, signal?: AbortSignal): Promise<VerifyFacts> {
+export async function observe(target: Binding, deps: VerifyDeps, signal?: AbortSignal): Promise<VerifyFacts> {
   const subject = serviceAccountSubject(target.namespace, target.serviceAccount);
   const kube = read(() => deps.kube(target.cluster));
   const fromKube = <T>(fn: (k: Awaited<ReturnType<VerifyDeps['kube']>>) => Promise<T>) =>
@@ -61,7 +62,7 @@ export async function observe(target: VerifyTarget, deps: VerifyDeps, signal?: A
 
 /** The pod gets the identity whose client id the ServiceAccount names; without one, the binding's, or one federated for this subject. */
 async function findIdentity(
-  target: VerifyTarget,
+  target: Binding,
   sa: { annotations: Record<string, string> } | undefined,
   subject: string,
   subscriptions: string[],
@@ -93,7 +94,7 @@ async function findIdentity(
 
 /** The chosen vault, or every vault the user can see on which the identity has a role or an access policy. */
 async function vaultGrants(
-  target: VerifyTarget,
+  target: Binding,
   identity: IdentityInfo,
   deps: VerifyDeps,
   signal?: AbortSignal,

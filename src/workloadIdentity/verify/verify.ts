@@ -1,12 +1,13 @@
 import * as l10n from '@vscode/l10n';
 import { evaluate } from './checks';
 import { CheckResult } from './model';
-import { VerifyDeps, VerifyFacts, VerifyReport, VerifyTarget } from './model';
+import { VerifyDeps, VerifyFacts, VerifyReport } from './model';
 import { observe } from './observe';
+import type { Binding } from '../binding';
 
 /** Reads, then checks. Sends no write. */
 export async function verifyBinding(
-  target: VerifyTarget,
+  target: Binding,
   deps: VerifyDeps,
   signal?: AbortSignal,
 ): Promise<{ report: VerifyReport; facts: VerifyFacts }> {

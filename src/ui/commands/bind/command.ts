@@ -2,17 +2,17 @@ import * as vscode from 'vscode';
 import type { BindRequest, StepRecord } from '../../../workloadIdentity/bind/model';
 import { planBind } from '../../../workloadIdentity/bind/plan';
 import { runBind } from '../../../workloadIdentity/bind/run';
-import { IncompleteRunError, StepError, describeError } from '../../../errors';
-import { BACK, PromptDismissed } from '../../../wizard/prompter';
+import { BACK, Prompter } from '../../../wizard/prompter';
 import { runPrompts } from '../../../wizard/wizard';
 import { AzureSession } from '../../auth';
-import { CommandContext, requireSession } from '../../context';
+import { CommandContext } from '../../context';
+import { remedyText, reportStoppedRun, runCommand } from '../command';
 import { manifestLocation, writeManifest } from '../../manifestWriter';
 import { withCancellableProgress } from '../../progress';
 import { markDone } from '../../walkthrough';
 import type { ClusterNode, VaultNode } from '../../tree/nodes';
-import { BindWizardContext, bindTitle, bindPromptSteps, identityChoice } from './prompts';
-import { exportRequest } from '../export/command';
+import { BindWizardContext, bindRequestOf, bindTitle, bindPromptSteps } from '../../prompts/newBinding';
+import { exportRequest } from '../../prompts/exportFormat';
 
 const icon = (planned: StepRecord['planned']) =>
   ({
@@ -23,10 +23,16 @@ const icon = (planned: StepRecord['planned']) =>
   })[planned];
 
 /** Palette "Bind Key Vault…", a cluster's "Bind Key Vault…" and a vault's "Bind to AKS Cluster…". */
-export async function bindKeyVaultCommand(ctx: CommandContext, from?: { cluster?: ClusterNode; vault?: VaultNode }) {
-  const session = await requireSession(ctx);
-  if (!session) return;
-  const prompter = ctx.prompter();
+export function bindKeyVaultCommand(ctx: CommandContext, from?: { cluster?: ClusterNode; vault?: VaultNode }) {
+  return runCommand(ctx, bindTitle(), ({ session, prompter }) => bind(ctx, session, prompter, from));
+}
+
+async function bind(
+  ctx: CommandContext,
+  session: AzureSession,
+  prompter: Prompter,
+  from?: { cluster?: ClusterNode; vault?: VaultNode },
+) {
   const deps = session.services.bindDeps();
   const identities = new Map<string, ReturnType<typeof session.services.identities.list>>();
   const wizard: BindWizardContext = {
@@ -42,30 +48,16 @@ export async function bindKeyVaultCommand(ctx: CommandContext, from?: { cluster?
       kube: (cluster) => deps.kube(cluster),
     },
   };
-  try {
-    for (;;) {
-      await runPrompts(bindPromptSteps, wizard, prompter);
-      const request: BindRequest = {
-        cluster: wizard.cluster!,
-        namespace: wizard.namespace!,
-        serviceAccount: wizard.serviceAccount!,
-        vault: wizard.vault!,
-        identity: identityChoice(wizard),
-        permissions: wizard.permissions!,
-      };
-      const confirmed = await review(ctx, session, deps, request);
-      if (confirmed === 'back') {
-        wizard.permissions = undefined;
-        continue;
-      }
-      if (confirmed === 'dismissed') return;
-      return await execute(ctx, session, deps, request);
+  for (;;) {
+    await runPrompts(bindPromptSteps, wizard, prompter);
+    const request = bindRequestOf(wizard);
+    const confirmed = await review(ctx, session, deps, request);
+    if (confirmed === 'back') {
+      wizard.permissions = undefined;
+      continue;
     }
-  } catch (e) {
-    if (e instanceof PromptDismissed) return;
-    const d = describeError(e);
-    ctx.log.error(`Bind Key Vault: ${d.code}: ${d.message}`);
-    void prompter.notify('error', vscode.l10n.t('Bind Key Vault: {0}: {1}', d.code, d.message));
+    if (confirmed === 'dismissed') return;
+    return await execute(ctx, session, deps, request);
   }
 }
 
@@ -210,34 +202,26 @@ async function execute(
       });
     return result;
   } catch (e) {
-    if (!(e instanceof IncompleteRunError)) throw e;
-    const { done, notDone } = e;
-    const where = vscode.l10n.t(
-      'In place: {0}. Not done: {1}.',
-      done.length ? done.join('; ') : vscode.l10n.t('nothing'),
-      notDone.join('; '),
+    await reportStoppedRun(
+      prompter,
+      e,
+      {
+        where: (done, notDone) => vscode.l10n.t('In place: {0}. Not done: {1}.', done, notDone),
+        cancelled: (where) => vscode.l10n.t('Bind cancelled. {0} Run Bind again to finish.', where),
+        failed: (cause, where) =>
+          vscode.l10n.t(
+            'Bind stopped at "{0}": {1}: {2}{3} {4}',
+            cause.step,
+            cause.code,
+            cause.message,
+            remedyText(cause),
+            where,
+          ),
+      },
+      {
+        refresh: () => void ctx.tree.refreshCluster(request.cluster).catch(() => undefined),
+        retry: () => execute(ctx, session, deps, request),
+      },
     );
-    if (e.cancelled) {
-      void prompter.notify('info', vscode.l10n.t('Bind cancelled. {0} Run Bind again to finish.', where));
-      return;
-    }
-    const cause = e.cause as StepError;
-    void ctx.tree.refreshCluster(request.cluster).catch(() => undefined);
-    const [retry, showLog] = [vscode.l10n.t('Retry'), vscode.l10n.t('Show Log')];
-    const action = await prompter.notify(
-      'error',
-      vscode.l10n.t(
-        'Bind stopped at "{0}": {1}: {2}{3} {4}',
-        cause.step,
-        cause.code,
-        cause.message,
-        cause.remedy ? ` ${cause.remedy}` : '',
-        where,
-      ),
-      retry,
-      showLog,
-    );
-    if (action === retry) return execute(ctx, session, deps, request);
-    if (action === showLog) void vscode.commands.executeCommand('aksWorkloadIdentity.showLog');
   }
 }

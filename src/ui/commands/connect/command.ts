@@ -17,12 +17,16 @@ import type { LivePlan, LiveWorkload } from '../../../workloadIdentity/connect/l
 import type { BindDeps } from '../../../workloadIdentity/bind/model';
 import { withCancellableProgress } from '../../progress';
 import { proposedContent } from '../../proposedContent';
-import { BACK, PromptDismissed } from '../../../wizard/prompter';
+import { BACK, Prompter } from '../../../wizard/prompter';
 import { answered, runPrompts } from '../../../wizard/wizard';
-import { CommandContext, requireSession } from '../../context';
+import { AzureSession } from '../../auth';
+import { CommandContext } from '../../context';
+import { bindingFrom, runCommand } from '../command';
+import type { BindingNode } from '../../tree/nodes';
+import type { Binding } from '../../../workloadIdentity/binding';
 import { markDone } from '../../walkthrough';
 import type { ClusterSummary } from '../../../workloadIdentity/cluster';
-import { VerifyWizardContext, verifyPromptSteps } from '../verify/prompts';
+import { BindingWizardContext, bindingPromptSteps } from '../../prompts/binding';
 
 const connectTitle = () => vscode.l10n.t('Connect Workload');
 const labelState = (labelled: boolean) =>
@@ -37,157 +41,160 @@ const EXCLUDE = '{**/node_modules/**,**/.git/**,**/dist/**,**/out/**}';
  * or live in the cluster. Prompts → the change and what it means, reviewed → the edit or apply (reading first: a
  * rerun changes nothing) → what to do next.
  */
-export async function connectWorkloadCommand(
+export function connectWorkloadCommand(
   ctx: CommandContext,
-  from?: { cluster: ClusterSummary; namespace: string; serviceAccount: string },
+  from?: BindingNode | Binding,
 ): Promise<ConnectPlan | LivePlan | PatchPlan | undefined> {
-  const session = await requireSession(ctx);
-  if (!session) return undefined;
-  const prompter = ctx.prompter();
+  return runCommand(ctx, connectTitle(), async ({ session, prompter }) => {
+    try {
+      return await connect(ctx, session, prompter, bindingFrom(from));
+    } catch (e) {
+      // A YAML edit's refusal is the whole message: no code before it.
+      if (!errorNamed(e, 'YamlEditError')) throw e;
+      ctx.log.error(`${connectTitle()}: ${describeError(e).message}`);
+      void prompter.notify('error', vscode.l10n.t('{0}: {1}', connectTitle(), describeError(e).message));
+      return undefined;
+    }
+  });
+}
+
+async function connect(
+  ctx: CommandContext,
+  session: AzureSession,
+  prompter: Prompter,
+  from: Binding | undefined,
+): Promise<ConnectPlan | LivePlan | PatchPlan | undefined> {
   const deps = session.services.bindDeps();
-  try {
-    const wizard: VerifyWizardContext = {
+  const wizard: BindingWizardContext = {
+    title: connectTitle(),
+    vault: null,
+    ...(from ? { cluster: from.cluster, namespace: from.namespace, serviceAccount: from.serviceAccount } : {}),
+    sources: { clusters: () => ctx.tree.clusters(), vaults: () => ctx.tree.vaults(), kube: (c) => deps.kube(c) },
+  };
+  await runPrompts(bindingPromptSteps, wizard, prompter);
+  const target: ConnectTarget = {
+    clusterName: wizard.cluster!.name,
+    namespace: wizard.namespace!,
+    serviceAccount: wizard.serviceAccount!,
+  };
+  const serviceAccounts = deps
+    .kube(wizard.cluster!)
+    .then((k) => k.listServiceAccounts(target.namespace))
+    .catch(() => []);
+  const where = answered(
+    await prompter.pick<'cluster' | 'workspace'>({
       title: connectTitle(),
-      vault: null,
-      ...(from ? { cluster: from.cluster, namespace: from.namespace, serviceAccount: from.serviceAccount } : {}),
-      sources: { clusters: () => ctx.tree.clusters(), vaults: () => ctx.tree.vaults(), kube: (c) => deps.kube(c) },
-    };
-    await runPrompts(verifyPromptSteps, wizard, prompter);
-    const target: ConnectTarget = {
-      clusterName: wizard.cluster!.name,
-      namespace: wizard.namespace!,
-      serviceAccount: wizard.serviceAccount!,
-    };
-    const serviceAccounts = deps
-      .kube(wizard.cluster!)
-      .then((k) => k.listServiceAccounts(target.namespace))
-      .catch(() => []);
-    const where = answered(
-      await prompter.pick<'cluster' | 'workspace'>({
+      placeholder: vscode.l10n.t('Where is the workload that should run as {0}?', target.serviceAccount),
+      items: [
+        {
+          label: vscode.l10n.t('In the workspace'),
+          description: vscode.l10n.t('recommended where a pipeline, Helm, Flux or Argo CD applies it'),
+          detail: vscode.l10n.t('Edit its YAML in the open folders; you apply it as usual'),
+          value: 'workspace',
+        },
+        {
+          label: vscode.l10n.t('In the cluster'),
+          detail: vscode.l10n.t(
+            'Change the {0} workload on {1} now (server-side apply of the two fields); its pods roll out',
+            target.namespace,
+            target.clusterName,
+          ),
+          value: 'cluster',
+        },
+      ],
+    }),
+  );
+  if (where === BACK) return undefined;
+  if (where === 'cluster') return await connectInCluster(ctx, deps, wizard.cluster!, target, await serviceAccounts);
+  if (!workspaceTrusted(prompter, connectTitle())) return undefined;
+
+  for (;;) {
+    const files = await readWorkspaceYaml();
+    const { candidates, skipped } = connectDomain(ctx).findCandidates(files, target.namespace);
+    for (const s of skipped) ctx.log.warn(`Connect: ${s.path} skipped: ${s.reason}`);
+    if (!candidates.length) {
+      void prompter.notify(
+        'info',
+        vscode.l10n.t(
+          'No Deployment, StatefulSet, DaemonSet, Job or CronJob of namespace {0} is defined in the YAML files of the open folders{1}.',
+          target.namespace,
+          skipped.length
+            ? ` ${vscode.l10n.t('({0} could not be read: see the log)', skipped.length === 1 ? vscode.l10n.t('1 file') : vscode.l10n.t('{0} files', skipped.length))}`
+            : '',
+        ),
+      );
+      return undefined;
+    }
+    const picked = answered(
+      await prompter.pick<WorkloadCandidate>({
         title: connectTitle(),
-        placeholder: vscode.l10n.t('Where is the workload that should run as {0}?', target.serviceAccount),
-        items: [
-          {
-            label: vscode.l10n.t('In the workspace'),
-            description: vscode.l10n.t('recommended where a pipeline, Helm, Flux or Argo CD applies it'),
-            detail: vscode.l10n.t('Edit its YAML in the open folders; you apply it as usual'),
-            value: 'workspace',
-          },
-          {
-            label: vscode.l10n.t('In the cluster'),
-            detail: vscode.l10n.t(
-              'Change the {0} workload on {1} now (server-side apply of the two fields); its pods roll out',
-              target.namespace,
-              target.clusterName,
-            ),
-            value: 'cluster',
-          },
-        ],
+        placeholder: vscode.l10n.t('Which workload should run as {0}?', target.serviceAccount),
+        items: candidates.map((c) => ({
+          label: `${c.workload.kind} ${c.workload.name}`,
+          description: c.path,
+          detail: vscode.l10n.t(
+            'serviceAccountName: {0} · {1}{2}',
+            c.workload.serviceAccountName ?? '(default)',
+            labelState(c.workload.labelled),
+            c.workload.namespace ? '' : ` · ${vscode.l10n.t('no namespace in the file')}`,
+          ),
+          value: c,
+        })),
       }),
     );
-    if (where === BACK) return undefined;
-    if (where === 'cluster') return await connectInCluster(ctx, deps, wizard.cluster!, target, await serviceAccounts);
-    if (!workspaceTrusted(prompter, connectTitle())) return undefined;
-
-    for (;;) {
-      const files = await readWorkspaceYaml();
-      const { candidates, skipped } = connectDomain(ctx).findCandidates(files, target.namespace);
-      for (const s of skipped) ctx.log.warn(`Connect: ${s.path} skipped: ${s.reason}`);
-      if (!candidates.length) {
-        void prompter.notify(
-          'info',
-          vscode.l10n.t(
-            'No Deployment, StatefulSet, DaemonSet, Job or CronJob of namespace {0} is defined in the YAML files of the open folders{1}.',
-            target.namespace,
-            skipped.length
-              ? ` ${vscode.l10n.t('({0} could not be read: see the log)', skipped.length === 1 ? vscode.l10n.t('1 file') : vscode.l10n.t('{0} files', skipped.length))}`
-              : '',
-          ),
-        );
-        return undefined;
-      }
-      const picked = answered(
-        await prompter.pick<WorkloadCandidate>({
+    if (picked === BACK) return undefined;
+    const overlays = connectDomain(ctx).overlaysOf(files, picked.path);
+    if (overlays.length) {
+      const how = answered(
+        await prompter.pick<string | null>({
           title: connectTitle(),
-          placeholder: vscode.l10n.t('Which workload should run as {0}?', target.serviceAccount),
-          items: candidates.map((c) => ({
-            label: `${c.workload.kind} ${c.workload.name}`,
-            description: c.path,
-            detail: vscode.l10n.t(
-              'serviceAccountName: {0} · {1}{2}',
-              c.workload.serviceAccountName ?? '(default)',
-              labelState(c.workload.labelled),
-              c.workload.namespace ? '' : ` · ${vscode.l10n.t('no namespace in the file')}`,
-            ),
-            value: c,
-          })),
+          placeholder: vscode.l10n.t(
+            '{0} is a base that Kustomize overlays build: where should the change go?',
+            picked.path,
+          ),
+          items: [
+            ...overlays.map((k) => ({
+              label: vscode.l10n.t('Add a patch in {0}', k.slice(0, k.lastIndexOf('/')) || '.'),
+              description: vscode.l10n.t('the base stays as it is'),
+              value: k,
+            })),
+            {
+              label: vscode.l10n.t('Change {0}', picked.path),
+              description: vscode.l10n.t('every overlay gets it'),
+              value: null,
+            },
+          ],
         }),
       );
-      if (picked === BACK) return undefined;
-      const overlays = connectDomain(ctx).overlaysOf(files, picked.path);
-      if (overlays.length) {
-        const how = answered(
-          await prompter.pick<string | null>({
-            title: connectTitle(),
-            placeholder: vscode.l10n.t(
-              '{0} is a base that Kustomize overlays build: where should the change go?',
-              picked.path,
-            ),
-            items: [
-              ...overlays.map((k) => ({
-                label: vscode.l10n.t('Add a patch in {0}', k.slice(0, k.lastIndexOf('/')) || '.'),
-                description: vscode.l10n.t('the base stays as it is'),
-                value: k,
-              })),
-              {
-                label: vscode.l10n.t('Change {0}', picked.path),
-                description: vscode.l10n.t('every overlay gets it'),
-                value: null,
-              },
-            ],
-          }),
-        );
-        if (how === BACK) continue;
-        if (how) return await patchOverlay(ctx, how, picked, target);
-      }
-      const secrets = await askSecrets(ctx, deps, wizard.cluster!, target, await serviceAccounts);
-      if (secrets === BACK) continue;
-      const plan = connectDomain(ctx).planConnect(
-        await readWorkspaceText(picked.path),
-        picked,
-        target,
-        await serviceAccounts,
-        secrets,
-      );
-      if (!plan.changes.length) {
-        void prompter.notify(
-          'info',
-          vscode.l10n.t(
-            '{0} {1} in {2} already runs as {3} with the azure.workload.identity/use label.',
-            picked.workload.kind,
-            picked.workload.name,
-            picked.path,
-            target.serviceAccount,
-          ),
-        );
-        return plan;
-      }
-      const decision = await review(ctx, plan);
-      if (decision === 'back') continue;
-      if (decision === 'dismissed') return undefined;
-      return await execute(ctx, plan, target, await serviceAccounts, wizard.cluster!, secrets);
+      if (how === BACK) continue;
+      if (how) return await patchOverlay(ctx, how, picked, target);
     }
-  } catch (e) {
-    if (e instanceof PromptDismissed) return undefined;
-    const d = describeError(e);
-    ctx.log.error(`Connect: ${d.code}: ${d.message}`);
-    void prompter.notify(
-      'error',
-      errorNamed(e, 'YamlEditError')
-        ? vscode.l10n.t('{0}: {1}', connectTitle(), d.message)
-        : vscode.l10n.t('{0}: {1}: {2}', connectTitle(), d.code, d.message),
+    const secrets = await askSecrets(ctx, deps, wizard.cluster!, target, await serviceAccounts);
+    if (secrets === BACK) continue;
+    const plan = connectDomain(ctx).planConnect(
+      await readWorkspaceText(picked.path),
+      picked,
+      target,
+      await serviceAccounts,
+      secrets,
     );
-    return undefined;
+    if (!plan.changes.length) {
+      void prompter.notify(
+        'info',
+        vscode.l10n.t(
+          '{0} {1} in {2} already runs as {3} with the azure.workload.identity/use label.',
+          picked.workload.kind,
+          picked.workload.name,
+          picked.path,
+          target.serviceAccount,
+        ),
+      );
+      return plan;
+    }
+    const decision = await review(ctx, plan);
+    if (decision === 'back') continue;
+    if (decision === 'dismissed') return undefined;
+    return await execute(ctx, plan, target, await serviceAccounts, wizard.cluster!, secrets);
   }
 }
 

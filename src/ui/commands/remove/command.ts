@@ -1,21 +1,17 @@
 import * as vscode from 'vscode';
-import { BACK, PromptDismissed } from '../../../wizard/prompter';
+import { BACK } from '../../../wizard/prompter';
 import { runPrompts } from '../../../wizard/wizard';
-import { IncompleteRunError, StepError, describeError } from '../../../errors';
-import type {
-  Removal,
-  RemoveChoices,
-  RemoveDeps,
-  RemovePlan,
-  RemoveTarget,
-} from '../../../workloadIdentity/remove/model';
+import { describeError } from '../../../errors';
+import type { Removal, RemoveChoices, RemoveDeps, RemovePlan } from '../../../workloadIdentity/remove/model';
 import { RemoveFacts, observeRemoval, planRemoval, removalCount } from '../../../workloadIdentity/remove/plan';
 import { runRemove } from '../../../workloadIdentity/remove/run';
-import { CommandContext, requireSession } from '../../context';
+import { CommandContext } from '../../context';
+import { bindingFrom, remedyText, reportStoppedRun, runCommand } from '../command';
 import { existingManifest } from '../../manifestWriter';
 import { withCancellableProgress } from '../../progress';
 import type { BindingNode, ClusterNode } from '../../tree/nodes';
-import { VerifyWizardContext, verifyPromptSteps } from '../verify/prompts';
+import { BindingWizardContext, bindingPromptSteps } from '../../prompts/binding';
+import type { Binding } from '../../../workloadIdentity/binding';
 
 const removeTitle = () => vscode.l10n.t('Remove Binding');
 
@@ -32,35 +28,25 @@ type Optional = 'identity' | 'serviceAccount' | 'manifest';
  * A binding's "Remove Binding…" asks nothing before the review; the palette asks cluster, namespace and
  * ServiceAccount. The identity, the ServiceAccount and the manifest are removed only when the user picks them.
  */
-export async function removeBindingCommand(ctx: CommandContext, node?: BindingNode | ClusterNode | RemoveTarget) {
-  const session = await requireSession(ctx);
-  if (!session) return;
-  const prompter = ctx.prompter();
-  const deps = session.services.removeDeps({ clusters: () => ctx.tree.clusters(), vaults: () => ctx.tree.vaults() });
-  try {
-    let target: RemoveTarget;
-    if (node && 'namespace' in node) target = node;
-    else if (node?.kind === 'binding')
-      target = {
-        cluster: node.cluster,
-        namespace: node.binding.namespace,
-        serviceAccount: node.binding.serviceAccount,
-        identityId: node.binding.identityId,
-      };
-    else {
-      const wizard: VerifyWizardContext = {
+export function removeBindingCommand(ctx: CommandContext, node?: BindingNode | ClusterNode | Binding) {
+  return runCommand(ctx, removeTitle(), async ({ session, prompter }) => {
+    const deps = session.services.removeDeps({ clusters: () => ctx.tree.clusters(), vaults: () => ctx.tree.vaults() });
+    let target = bindingFrom(node);
+    if (!target) {
+      const wizard: BindingWizardContext = {
         title: removeTitle(),
         cluster: node?.cluster,
         vault: null,
         sources: { clusters: () => ctx.tree.clusters(), vaults: () => ctx.tree.vaults(), kube: (c) => deps.kube(c) },
       };
-      await runPrompts(verifyPromptSteps, wizard, prompter);
+      await runPrompts(bindingPromptSteps, wizard, prompter);
       target = { cluster: wizard.cluster!, namespace: wizard.namespace!, serviceAccount: wizard.serviceAccount! };
     }
+    const binding = target;
     const name = vscode.l10n.t('{0}/{1} on {2}', target.namespace, target.serviceAccount, target.cluster.name);
     const [facts, manifest] = await Promise.all([
       withCancellableProgress(vscode.l10n.t('{0}: reading {1}', removeTitle(), name), (_report, signal) =>
-        observeRemoval(target, deps, signal),
+        observeRemoval(binding, deps, signal),
       ),
       existingManifest({
         cluster: target.cluster.name,
@@ -71,12 +57,7 @@ export async function removeBindingCommand(ctx: CommandContext, node?: BindingNo
     const reviewed = await review(ctx, facts, manifest);
     if (!reviewed) return;
     await execute(ctx, deps, reviewed.plan, reviewed.deleteManifest ? manifest : undefined);
-  } catch (e) {
-    if (e instanceof PromptDismissed) return;
-    const d = describeError(e);
-    ctx.log.error(`Remove: ${d.code}: ${d.message}`);
-    void prompter.notify('error', vscode.l10n.t('{0}: {1}: {2}', removeTitle(), d.code, d.message));
-  }
+  });
 }
 
 /** Asks what else to remove (nothing by default), then shows every line before anything is written. Back returns to the choice. */
@@ -220,36 +201,24 @@ async function execute(
       runRemove(plan, deps, { signal, progress: report }),
     );
   } catch (e) {
-    if (!(e instanceof IncompleteRunError)) throw e;
-    void ctx.tree.refreshBindings(cluster);
-    const { done, notDone } = e;
-    const where = vscode.l10n.t(
-      'Removed: {0}. Not removed: {1}.',
-      done.length ? done.join('; ') : vscode.l10n.t('nothing'),
-      notDone.join('; '),
+    return reportStoppedRun(
+      prompter,
+      e,
+      {
+        where: (done, notDone) => vscode.l10n.t('Removed: {0}. Not removed: {1}.', done, notDone),
+        cancelled: (where) => vscode.l10n.t('Remove cancelled. {0} Run Remove Binding again to finish.', where),
+        failed: (cause, where) =>
+          vscode.l10n.t(
+            'Remove stopped at "{0}": {1}: {2}{3} {4}',
+            cause.step,
+            cause.code,
+            cause.message,
+            remedyText(cause),
+            where,
+          ),
+      },
+      { refresh: () => void ctx.tree.refreshBindings(cluster), retry: () => execute(ctx, deps, plan, manifest) },
     );
-    if (e.cancelled) {
-      void prompter.notify('info', vscode.l10n.t('Remove cancelled. {0} Run Remove Binding again to finish.', where));
-      return;
-    }
-    const cause = e.cause as StepError;
-    const [retry, showLog] = [vscode.l10n.t('Retry'), vscode.l10n.t('Show Log')];
-    const action = await prompter.notify(
-      'error',
-      vscode.l10n.t(
-        'Remove stopped at "{0}": {1}: {2}{3} {4}',
-        cause.step,
-        cause.code,
-        cause.message,
-        cause.remedy ? ` ${cause.remedy}` : '',
-        where,
-      ),
-      retry,
-      showLog,
-    );
-    if (action === retry) return execute(ctx, deps, plan, manifest);
-    if (action === showLog) void vscode.commands.executeCommand('aksWorkloadIdentity.showLog');
-    return;
   }
   if (manifest) await deleteManifest(ctx, manifest);
   void ctx.tree.refreshBindings(cluster);
