@@ -14,7 +14,7 @@ import { ResourceTreeProvider } from './ui/tree/provider';
 import { enableWorkloadIdentityCommand } from './ui/commands/enable/command';
 import { bindKeyVaultCommand } from './ui/commands/bind/command';
 import { verifyWorkloadIdentityCommand } from './ui/commands/verify/command';
-import { testBindingCommand } from './ui/commands/test/command';
+import { testBindingCommand } from './ui/commands/testBinding/command';
 import { connectWorkloadCommand } from './ui/commands/connect/command';
 import { removeBindingCommand } from './ui/commands/remove/command';
 import { exportBindingCommand } from './ui/commands/export/command';

@@ -19,7 +19,7 @@ import type { ClusterSummary } from './workloadIdentity/cluster';
 import type { BindDeps, BindRequest } from './workloadIdentity/bind/model';
 import type { ExportFormat } from './workloadIdentity/export/model';
 import type { VerifyDeps } from './workloadIdentity/verify/model';
-import type { ProbeDeps } from './workloadIdentity/test/model';
+import type { ProbeDeps } from './workloadIdentity/testBinding/model';
 import type { RemoveDeps } from './workloadIdentity/remove/model';
 import { serviceAccountManifest } from './workloadIdentity/manifestYaml';
 import { findCandidates, overlaysOf, planConnect, planKustomizePatch } from './workloadIdentity/connect/workspace';
@@ -27,7 +27,7 @@ import { connectLive, newPodsReport, planLive, toLiveWorkload } from './workload
 import { bindingSpec } from './workloadIdentity/export/model';
 import { render } from './workloadIdentity/export/formats';
 import { Logger } from './log';
-import { CancelledError } from './errors';
+import { sleep } from './util/concurrency';
 
 /** VS Code's translations for this bundle's copy of @vscode/l10n (undefined in English). */
 export function useTranslations(contents: Record<string, string> | undefined) {
@@ -73,18 +73,7 @@ export function createAzureServices(
           );
         return connections.get(key)!;
       },
-      sleep: (ms, signal) =>
-        new Promise((resolve, reject) => {
-          const t = setTimeout(resolve, ms);
-          signal?.addEventListener(
-            'abort',
-            () => {
-              clearTimeout(t);
-              reject(new CancelledError());
-            },
-            { once: true },
-          );
-        }),
+      sleep,
     };
   };
   return {

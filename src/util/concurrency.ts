@@ -58,3 +58,19 @@ export function deferred<T>() {
   });
   return { promise, resolve, reject };
 }
+
+/** Waits ms; an abort ends the wait at once with the signal's reason (an AbortError unless the caller gave one). */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason as Error);
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        reject(signal.reason as Error);
+      },
+      { once: true },
+    );
+  });
+}

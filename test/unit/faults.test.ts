@@ -11,7 +11,7 @@ import { applyFix } from '../../src/workloadIdentity/verify/fix';
 import { verifyBinding } from '../../src/workloadIdentity/verify/verify';
 import { SUB_PROD, TENANT_CONTOSO } from '../sim/seed';
 import { probeDepsFor, verifyDepsFor, withSim, writes } from './helpers';
-import { verifyAndTest } from '../../src/workloadIdentity/test/run';
+import { verifyAndTest } from '../../src/workloadIdentity/testBinding/run';
 import { connectLive, toLiveWorkload } from '../../src/workloadIdentity/connect/live';
 import { rolloutState } from '../../src/workloadIdentity/connect/rollout';
 

@@ -8,7 +8,7 @@ import { runBind } from '../../src/workloadIdentity/bind/run';
 import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
 import { vaultFromRaw } from '../../src/workloadIdentity/inventory';
 import { bindingsOf } from '../../src/workloadIdentity/presentation';
-import { verifyAndTest } from '../../src/workloadIdentity/test/run';
+import { verifyAndTest } from '../../src/workloadIdentity/testBinding/run';
 import { observeRemoval, planRemoval } from '../../src/workloadIdentity/remove/plan';
 import { runRemove } from '../../src/workloadIdentity/remove/run';
 import { addCredential } from '../sim/seed';

@@ -5,7 +5,7 @@ import { Logger } from '../../src/log';
 import { createAzureServices } from '../../src/services';
 import { loadInventory } from '../../src/workloadIdentity/inventory';
 import type { VerifyDeps } from '../../src/workloadIdentity/verify/model';
-import type { ProbeDeps } from '../../src/workloadIdentity/test/model';
+import type { ProbeDeps } from '../../src/workloadIdentity/testBinding/model';
 import type { RemoveDeps } from '../../src/workloadIdentity/remove/model';
 import { VAULT_RESOURCE } from '../sim/entra';
 import { isWrite } from '../sim/faults';

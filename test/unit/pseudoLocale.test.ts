@@ -12,7 +12,7 @@ import {
   validateServiceAccountName,
 } from '../../src/workloadIdentity/names';
 import { bindingLook, bindingsOf, clusterLook, vaultLook } from '../../src/workloadIdentity/presentation';
-import { verifyAndTest } from '../../src/workloadIdentity/test/run';
+import { verifyAndTest } from '../../src/workloadIdentity/testBinding/run';
 import { observeRemoval, planRemoval } from '../../src/workloadIdentity/remove/plan';
 import { reportHtml, reportMarkdown } from '../../src/workloadIdentity/verify/report';
 import { SUB_PROD, addCredential, addIdentity, addServiceAccount } from '../sim/seed';

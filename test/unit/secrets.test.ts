@@ -10,7 +10,7 @@ import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
 import { vaultFromRaw } from '../../src/workloadIdentity/inventory';
 import { SUB_PROD } from '../sim/seed';
 import { probeDepsFor, withSim } from './helpers';
-import { verifyAndTest } from '../../src/workloadIdentity/test/run';
+import { verifyAndTest } from '../../src/workloadIdentity/testBinding/run';
 import { reportMarkdown } from '../../src/workloadIdentity/verify/report';
 import { issuedWorkloadTokens } from '../sim/entra';
 

@@ -10,6 +10,7 @@ import type { CheckResult, VerifyFacts, VerifyReport } from '../verify/model';
 import { verifyBinding } from '../verify/verify';
 import { ProbeDeps, ProbeOptions, TokenClaims, VaultAnswer } from './model';
 import { firstLine } from '../../util/text';
+import { sleep } from '../../util/concurrency';
 import { jwtPayload } from '../../util/jwt';
 
 /** The TokenRequest API's minimum: the token lives no longer than the test needs it. */
@@ -47,19 +48,6 @@ export const aadstsMeaning = (code: string): string | undefined =>
     }) as Record<string, string>
   )[code];
 
-const sleepFor = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        reject(new CancelledError());
-      },
-      { once: true },
-    );
-  });
-
 /**
  * Retries `attempt` while it says the answer may change with propagation, with backoff, for at most waitMs;
  * each wait is reported. Returns the last answer.
@@ -84,7 +72,7 @@ async function whilePropagating<T>(
         Math.ceil(left / 1000),
       ),
     );
-    await sleepFor(wait, opts.signal);
+    await sleep(wait, opts.signal);
   }
 }
 
