@@ -2,19 +2,11 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { Answer, ScriptedPrompter } from '../support/scriptedPrompter';
 import { isWrite } from '../sim/faults';
-import { extensionApi, signedIn, sim } from './support';
+import { confirmBind, extensionApi, newIdentityBindAnswers, signedIn, sim } from './support';
 
 const answers = (): Answer[] => [
-  { pick: 'aks-petclinic' },
-  { pick: 'spring-petclinic' },
-  { pick: 'workload-identity-sa' },
-  { pick: 'kv-petclinic' },
-  { pick: '$(add) Create a new user-assigned identity' },
-  { input: 'id-spring-petclinic-workload-identity-sa' },
-  { input: 'rg-petclinic' },
-  { input: 'eastus' },
-  { pickMany: ['get on secrets', 'get on keys', 'get on certificates'] },
-  { pick: (items) => items.find((i) => i.label.startsWith('$(check) Bind')) },
+  ...newIdentityBindAnswers(['get on secrets', 'get on keys', 'get on certificates']),
+  confirmBind,
 ];
 
 /** A rerun picks the identity the first run created: the wizard refuses a "new" identity whose name is taken. */
@@ -22,7 +14,7 @@ const rerunAnswers = (): Answer[] => [
   ...answers().slice(0, 4),
   { pick: 'id-spring-petclinic-workload-identity-sa' },
   { pickMany: ['get on secrets', 'get on keys', 'get on certificates'] },
-  { pick: (items) => items.find((i) => i.label.startsWith('$(check) Bind')) },
+  confirmBind,
 ];
 
 describe('Bind Key Vault (extension host)', () => {

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { BindingNode, ClusterNode, TreeNode } from '../../src/ui/tree/nodes';
 import { isWrite } from '../sim/faults';
 import { ScriptedPrompter } from '../support/scriptedPrompter';
-import { cleanUp, extensionApi, findNode, freshWorld, sim } from './support';
+import { cleanUp, extensionApi, findNode, freshWorld, newIdentityBindAnswers, sim } from './support';
 
 const openText = () => vscode.workspace.textDocuments.filter((d) => d.isUntitled).map((d) => d.getText());
 
@@ -14,15 +14,7 @@ describe('Export Binding as Code (extension host)', () => {
   it('from the Bind review: opens the script of the plan, writes nothing, and the review comes back', async () => {
     const api = await extensionApi();
     const prompter = new ScriptedPrompter([
-      { pick: 'aks-petclinic' },
-      { pick: 'spring-petclinic' },
-      { pick: 'workload-identity-sa' },
-      { pick: 'kv-petclinic' },
-      { pick: '$(add) Create a new user-assigned identity' },
-      { input: 'id-spring-petclinic-workload-identity-sa' },
-      { input: 'rg-petclinic' },
-      { input: 'eastus' },
-      { pickMany: ['get on secrets'] },
+      ...newIdentityBindAnswers(['get on secrets']),
       { pick: '$(export) Export as…' },
       { pick: 'az CLI and kubectl script' },
       { dismiss: true },

@@ -3,8 +3,25 @@ import * as vscode from 'vscode';
 import type { ExtensionApi } from '../../src/extension';
 import type { TreeNode } from '../../src/ui/tree/nodes';
 import { SimControl } from '../sim/control';
+import type { Answer } from '../support/scriptedPrompter';
 
 export const sim = SimControl.fromEnv();
+
+/** Bind's answers for spring-petclinic on aks-petclinic with a new identity, up to and with the permissions. */
+export const newIdentityBindAnswers = (permissions: string[]): Answer[] => [
+  { pick: 'aks-petclinic' },
+  { pick: 'spring-petclinic' },
+  { pick: 'workload-identity-sa' },
+  { pick: 'kv-petclinic' },
+  { pick: '$(add) Create a new user-assigned identity' },
+  { input: 'id-spring-petclinic-workload-identity-sa' },
+  { input: 'rg-petclinic' },
+  { input: 'eastus' },
+  { pickMany: permissions },
+];
+
+/** Confirms Bind's review. */
+export const confirmBind: Answer = { pick: (items) => items.find((i) => i.label.startsWith('$(check) Bind')) };
 
 export async function extensionApi(): Promise<ExtensionApi> {
   const ext = vscode.extensions.getExtension<ExtensionApi>('aks-workload-identity.aks-workload-identity');

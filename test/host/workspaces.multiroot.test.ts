@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { BindingNode, ClusterNode, TreeNode } from '../../src/ui/tree/nodes';
 import { Answer, ScriptedPrompter } from '../support/scriptedPrompter';
-import { cleanUp, extensionApi, findNode, freshWorld } from './support';
+import { cleanUp, confirmBind, extensionApi, findNode, freshWorld, newIdentityBindAnswers } from './support';
 
 const DEPLOYMENT =
   'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: payments-api\n  namespace: payments\nspec:\n  template:\n    spec:\n      containers:\n        - name: api\n          image: contoso.azurecr.io/payments:3\n';
@@ -89,18 +89,7 @@ describe('a workspace of two folders (extension host)', () => {
 
   it('Bind writes the ServiceAccount manifest into the first folder, at the path it names', async () => {
     const api = await extensionApi();
-    const answers: Answer[] = [
-      { pick: 'aks-petclinic' },
-      { pick: 'spring-petclinic' },
-      { pick: 'workload-identity-sa' },
-      { pick: 'kv-petclinic' },
-      { pick: '$(add) Create a new user-assigned identity' },
-      { input: 'id-spring-petclinic-workload-identity-sa' },
-      { input: 'rg-petclinic' },
-      { input: 'eastus' },
-      { pickMany: ['get on secrets'] },
-      { pick: (items) => items.find((i) => i.label.startsWith('$(check) Bind')) },
-    ];
+    const answers: Answer[] = [...newIdentityBindAnswers(['get on secrets']), confirmBind];
     const prompter = new ScriptedPrompter(answers);
     api.setPrompter(prompter);
     await vscode.commands.executeCommand('aksWorkloadIdentity.bindKeyVault');

@@ -1,20 +1,19 @@
 import { parseAllDocuments } from 'yaml';
 import { HttpError, Reply, RequestContext, Route } from './http';
-import { ClusterRecord, KubeObject, KubeState, SimState, clone, kubeMeta, nextResourceVersion } from './model';
+import {
+  ClusterRecord,
+  KubeObject,
+  KubeState,
+  SimState,
+  clone,
+  kubeMeta,
+  kubeStatus,
+  nextResourceVersion,
+} from './model';
 import { AKS_SERVER_APP_ID, verifyToken } from './tokens';
 import { serviceAccountToken } from './entra';
 import { WORKLOADS, advanceRollout, applySecretProviderClass, applyWorkload, storeFor } from './workloads';
 
-export const kubeStatus = (code: number, reason: string, message: string, details?: object) => ({
-  kind: 'Status',
-  apiVersion: 'v1',
-  metadata: {},
-  status: 'Failure',
-  message,
-  reason,
-  ...(details ? { details } : {}),
-  code,
-});
 const fail = (code: number, reason: string, message: string, details?: object): never => {
   throw new HttpError(code, kubeStatus(code, reason, message, details));
 };

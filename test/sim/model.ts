@@ -185,3 +185,15 @@ export const keyOf = (id: string) => id.toLowerCase();
 
 /** Deep copy through JSON: what the wire would do. */
 export const clone = <T>(v: T): T => (v === undefined ? v : JSON.parse(JSON.stringify(v)));
+
+/** A Kubernetes API error body (metav1.Status), as the API server sends it. */
+export const kubeStatus = (code: number, reason: string, message: string, details?: object) => ({
+  kind: 'Status',
+  apiVersion: 'v1',
+  metadata: {},
+  status: 'Failure',
+  message,
+  reason,
+  ...(details ? { details } : {}),
+  code,
+});

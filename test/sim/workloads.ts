@@ -6,7 +6,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { HttpError } from './http';
-import { ClusterRecord, KubeObject, KubeState, kubeMeta, nextResourceVersion } from './model';
+import { ClusterRecord, KubeObject, KubeState, kubeMeta, kubeStatus, nextResourceVersion } from './model';
 
 export const USE_LABEL = 'azure.workload.identity/use';
 export const WORKLOADS: Record<string, { group: string; plural: string; template: string[] }> = {
@@ -18,15 +18,7 @@ export const WORKLOADS: Record<string, { group: string; plural: string; template
 };
 
 const status = (code: number, reason: string, message: string): never => {
-  throw new HttpError(code, {
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: {},
-    status: 'Failure',
-    message,
-    reason,
-    code,
-  });
+  throw new HttpError(code, kubeStatus(code, reason, message));
 };
 
 /** Each kind's objects, keyed "<ns>/<name>". */

@@ -2,7 +2,7 @@ import { runSteps } from '../../wizard/wizard';
 import * as l10n from '@vscode/l10n';
 import { IncompleteRunError, StepError, errorNamed } from '../../errors';
 import { BindDeps, BindRequest, BindResult, BindState, BindStepId, stepTitle, StepRecord } from './model';
-import { bindSteps } from './steps';
+import { RunClusterUpdate, bindSteps } from './steps';
 
 const ORDER: BindStepId[] = ['cluster', 'identity', 'namespace', 'vault', 'serviceAccount', 'credential'];
 
@@ -31,7 +31,7 @@ export async function runBind(
   opts: {
     signal: AbortSignal;
     progress?: (message: string) => void;
-    runClusterUpdate?: <T>(clusterId: string, fn: () => Promise<T>) => Promise<T>;
+    runClusterUpdate?: RunClusterUpdate;
   },
 ): Promise<BindResult> {
   const records = new Map<BindStepId, StepRecord>(

@@ -115,10 +115,10 @@ function step(
 /** One cluster update at a time per cluster: Enable, Bind and Verify's fixes share the guard. */
 export type RunClusterUpdate = <T>(clusterId: string, fn: () => Promise<T>) => Promise<T>;
 
-export const clusterStep = (
-  deps: BindDeps,
-  runClusterUpdate: RunClusterUpdate = (_id, fn) => fn(),
-): ExecuteStep<BindState> =>
+/** Runs the update at once: for callers without the extension's per-cluster guard (tests, the bench). */
+export const runDirectly: RunClusterUpdate = (_id, fn) => fn();
+
+export const clusterStep = (deps: BindDeps, runClusterUpdate: RunClusterUpdate = runDirectly): ExecuteStep<BindState> =>
   step('cluster', 1, async (s, progress, signal) => {
     const outcome = await runClusterUpdate(s.request.cluster.id.toLowerCase(), () =>
       enableWorkloadIdentity(deps.clusters, s.request.cluster, { signal, onProgress: progress }),

@@ -1,7 +1,14 @@
 import * as l10n from '@vscode/l10n';
 import type { VaultDetails } from '../../azure/vaults';
 import { BindRequest, BindState, BindStepId, stepTitle, StepRecord } from '../bind/model';
-import { RunClusterUpdate, credentialStep, putCredentialRetrying, serviceAccountStep, vaultStep } from '../bind/steps';
+import {
+  RunClusterUpdate,
+  credentialStep,
+  putCredentialRetrying,
+  runDirectly,
+  serviceAccountStep,
+  vaultStep,
+} from '../bind/steps';
 import type { ExecuteStep } from '../../wizard/wizard';
 import { enableWorkloadIdentity } from '../enable/run';
 import { TOKEN_EXCHANGE_AUDIENCE, serviceAccountSubject } from '../names';
@@ -30,7 +37,7 @@ export async function applyFix(
     // Enable's own run: it reads the cluster and changes only the two flags.
     const cluster = facts.cluster.ok ? facts.cluster.value : t.cluster;
     const run = () => enableWorkloadIdentity(deps.clusters, cluster, { signal, onProgress: progress });
-    await (opts.runClusterUpdate ? opts.runClusterUpdate(cluster.id.toLowerCase(), run) : run());
+    await (opts.runClusterUpdate ?? runDirectly)(cluster.id.toLowerCase(), run);
     return;
   }
   const runStep = async (step: ExecuteStep<BindState>, request: BindRequest, extra: Partial<BindState>) => {

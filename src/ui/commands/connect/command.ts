@@ -51,8 +51,9 @@ export function connectWorkloadCommand(
     } catch (e) {
       // A YAML edit's refusal is the whole message: no code before it.
       if (!errorNamed(e, 'YamlEditError')) throw e;
-      ctx.log.error(`${connectTitle()}: ${describeError(e).message}`);
-      void prompter.notify('error', vscode.l10n.t('{0}: {1}', connectTitle(), describeError(e).message));
+      const { message } = describeError(e);
+      ctx.log.error(`${connectTitle()}: ${message}`);
+      void prompter.notify('error', vscode.l10n.t('{0}: {1}', connectTitle(), message));
       return undefined;
     }
   });
