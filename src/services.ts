@@ -23,7 +23,8 @@ import type { ProbeDeps } from './workloadIdentity/testBinding/model';
 import type { RemoveDeps } from './workloadIdentity/remove/model';
 import { serviceAccountManifest } from './workloadIdentity/manifestYaml';
 import { findCandidates, overlaysOf, planConnect, planKustomizePatch } from './workloadIdentity/connect/workspace';
-import { connectLive, newPodsReport, planLive, toLiveWorkload } from './workloadIdentity/connect/live';
+import { planLive, toLiveWorkload } from './workloadIdentity/connect/live';
+import { runConnect } from './workloadIdentity/connect/run';
 import { bindingSpec } from './workloadIdentity/export/model';
 import { render } from './workloadIdentity/export/formats';
 import { Logger } from './log';
@@ -91,9 +92,8 @@ export function createAzureServices(
       planConnect,
       planKustomizePatch,
       planLive,
-      connectLive,
-      newPodsReport,
       toLiveWorkload,
+      runConnect,
     },
     bindDeps,
     /** Export's three formats: their text loads with the SDKs, not at activation. */

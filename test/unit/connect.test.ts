@@ -3,7 +3,6 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
 import { connectLive, controllerOf, planLive, toLiveWorkload } from '../../src/workloadIdentity/connect/live';
 import {
-  ConnectTarget,
   findCandidates,
   overlaysOf,
   planConnect,
@@ -14,7 +13,17 @@ import { verifyBinding } from '../../src/workloadIdentity/verify/verify';
 import { addWorkload } from '../sim/workloads';
 import { verifyDepsFor, withSim, writes } from './helpers';
 
+import type { Binding } from '../../src/workloadIdentity/binding';
+
 type Env = Awaited<ReturnType<typeof withSim>>;
+/** A cluster as a binding names it: these plans read only its name. */
+const clusterNamed = (name: string) =>
+  clusterFromRaw({
+    id: `/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/${name}`,
+    name,
+    location: 'westeurope',
+    properties: {},
+  });
 import fc from 'fast-check';
 import { parseAllDocuments } from 'yaml';
 import { USE_LABEL } from '../../src/workloadIdentity/manifest';
@@ -335,7 +344,7 @@ describe('Connect Workload: SecretProviderClass', () => {
     const plan = planConnect(
       DEPLOYMENT,
       candidate,
-      { clusterName: 'aks-payments', namespace: 'payments', serviceAccount: 'checkout-api' },
+      { cluster: clusterNamed('aks-payments'), namespace: 'payments', serviceAccount: 'checkout-api' },
       [],
       {
         clientId: 'cid',
@@ -423,7 +432,11 @@ describe('Connect Workload: live, in the cluster', () => {
 
   const clusterRec = (name: string) => [...env.sim.state.clusters.values()].find((c) => c.name === name)!;
   const cluster = (name = 'aks-payments') => clusterFromRaw(clusterRec(name).resource);
-  const target: ConnectTarget = { clusterName: 'aks-payments', namespace: 'payments', serviceAccount: 'payments-api' };
+  const target: Binding = {
+    cluster: clusterNamed('aks-payments'),
+    namespace: 'payments',
+    serviceAccount: 'payments-api',
+  };
   const sleep = () => Promise.resolve();
   const workloads = async (name = 'aks-payments', ns = 'payments') =>
     (await (await env.services.bindDeps().kube(cluster(name))).listWorkloads(ns)).map(toLiveWorkload);
@@ -646,7 +659,7 @@ describe('Connect Workload: Kustomize overlays', () => {
 
   it('writes a patch with only the two fields and lists it in patches:, adding only lines; a second run adds nothing', () => {
     const candidate = { path: 'base/deployment.yaml', workload: workloadsIn(base)[0] };
-    const t = { clusterName: 'aks-payments', namespace: 'payments', serviceAccount: 'payments-api' };
+    const t = { cluster: clusterNamed('aks-payments'), namespace: 'payments', serviceAccount: 'payments-api' };
     const prod = planKustomizePatch('overlays/prod/kustomization.yaml', files[2].text, candidate, t);
     assert.equal(prod.kustomizationText, `${files[2].text}  - path: api-workload-identity.patch.yaml\n`);
     assert.equal(prod.patch.path, 'overlays/prod/api-workload-identity.patch.yaml');
@@ -686,7 +699,7 @@ describe('Connect Workload: what the review must say', () => {
       generation: 3,
       mounted: false,
     };
-    const plan = planLive(w, { clusterName: 'c', namespace: 'payments', serviceAccount: 'payments-api' }, [
+    const plan = planLive(w, { cluster: clusterNamed('c'), namespace: 'payments', serviceAccount: 'payments-api' }, [
       { name: 'legacy', annotations: { 'azure.workload.identity/client-id': 'old-client' } },
     ]);
     assert.match(
@@ -696,7 +709,7 @@ describe('Connect Workload: what the review must say', () => {
     const ws = planConnect(
       DEPLOYMENT.replace('      containers:', '      serviceAccountName: legacy\n      containers:'),
       { path: 'd.yaml', workload: workloadsIn(DEPLOYMENT)[0] },
-      { clusterName: 'c', namespace: 'payments', serviceAccount: 'checkout-api' },
+      { cluster: clusterNamed('c'), namespace: 'payments', serviceAccount: 'checkout-api' },
       [{ name: 'legacy', annotations: { 'azure.workload.identity/client-id': 'old-client' } }],
     );
     assert.match(

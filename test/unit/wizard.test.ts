@@ -41,6 +41,44 @@ describe('wizard', () => {
     assert.deepEqual(ctx, { a: 'a2', b: 'given', c: 'c' });
   });
 
+  it('a step that opens a branch runs its steps next, and Back past the step drops the branch', async () => {
+    type Branching = { path?: string; answers: string[] };
+    const leaf = (name: string): PromptStep<Branching> => ({
+      shouldPrompt: () => true,
+      async prompt(ctx, p, pos) {
+        const v = answered(await p.input({ title: name, ...pos, prompt: name, validate: () => undefined }));
+        if (v === BACK) return BACK;
+        ctx.answers.push(`${name}=${v}`);
+      },
+    });
+    const fork: PromptStep<Branching> = {
+      shouldPrompt: () => true,
+      async prompt(ctx, p, pos) {
+        const v = answered(await p.input({ title: 'fork', ...pos, prompt: 'fork', validate: () => undefined }));
+        if (v === BACK) return BACK;
+        ctx.path = v;
+        return v === 'left' ? [leaf('l1'), leaf('l2')] : [leaf('r1')];
+      },
+    };
+    const p = new ScriptedPrompter([
+      { input: 'left' },
+      { input: 'x' },
+      { back: true },
+      { back: true },
+      { input: 'right' },
+      { input: 'y' },
+      { input: 'z' },
+    ]);
+    const ctx: Branching = { answers: [] };
+    await runPrompts([fork, leaf('end')], ctx, p);
+    assert.equal(ctx.path, 'right');
+    assert.deepEqual(ctx.answers, ['l1=x', 'r1=y', 'end=z']);
+    assert.deepEqual(
+      p.recorded.map((r) => `${r.title}${r.step}/${r.totalSteps}`),
+      ['fork1/2', 'l12/4', 'l23/4', 'l12/4', 'fork1/2', 'r12/3', 'end3/3'],
+    );
+  });
+
   it('runs execute steps by priority, equal priorities together, and reports a failure after the others settle', async () => {
     const order: string[] = [];
     const step = (id: string, priority: number, ms: number, fail = false): ExecuteStep<object> => ({

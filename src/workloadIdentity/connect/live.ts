@@ -6,7 +6,8 @@ import { CLIENT_ID_ANNOTATION } from '../manifest';
 import { SECRETS_STORE_MOUNT, SECRETS_STORE_VOLUME, workloadTemplate } from './yamlEdit';
 import { USE_LABEL } from '../manifest';
 import { secretProviderClassObject } from './secretProviderClass';
-import type { ConnectTarget, SecretsRequest } from './workspace';
+import type { SecretsRequest } from './workspace';
+import type { Binding } from '../binding';
 import { newPodsSummary, newRevisionPods, podRemedy, rolloutState, stuckPod } from './rollout';
 
 const connectLiveStep = () => l10n.t('Set the ServiceAccount and the label on the workload');
@@ -76,7 +77,7 @@ export interface LivePlan {
 /** What a live change does, and what the user must know first. */
 export function planLive(
   w: LiveWorkload,
-  t: ConnectTarget,
+  t: Binding,
   serviceAccounts: { name: string; annotations: Record<string, string> }[],
   secrets?: SecretsRequest,
 ): LivePlan {
@@ -144,8 +145,8 @@ export function planLive(
     if (!secrets.addonEnabled)
       blocked = l10n.t(
         'The Secrets Store CSI driver add-on is off on {0}, so the cluster has no SecretProviderClass: turn it on first with az aks enable-addons --addons azure-keyvault-secrets-provider -n {1} -g {2}. It is not turned on here.',
-        t.clusterName,
-        t.clusterName,
+        t.cluster.name,
+        t.cluster.name,
         secrets.clusterResourceGroup,
       );
     else if (!w.firstContainer) blocked = l10n.t('{0} {1} has no container to mount the secrets in.', w.kind, w.name);

@@ -12,13 +12,7 @@ import {
 } from './yamlEdit';
 import { SecretProviderClassInput, secretProviderClassYaml } from './secretProviderClass';
 import { errorMessage, errorNamed } from '../../errors';
-
-/** What Connect Workload connects: a ServiceAccount on a cluster, bound to an identity. */
-export interface ConnectTarget {
-  clusterName: string;
-  namespace: string;
-  serviceAccount: string;
-}
+import type { Binding } from '../binding';
 
 export interface WorkspaceFile {
   path: string;
@@ -79,7 +73,7 @@ export interface ConnectPlan {
 export function planConnect(
   current: string,
   candidate: WorkloadCandidate,
-  t: ConnectTarget,
+  t: Binding,
   serviceAccounts: { name: string; annotations: Record<string, string> }[],
   secrets?: SecretsRequest,
 ): ConnectPlan {
@@ -124,8 +118,8 @@ export function planConnect(
       warnings.push(
         l10n.t(
           'The Secrets Store CSI driver add-on is off on {0}, so pods that mount it will not start: turn it on with az aks enable-addons --addons azure-keyvault-secrets-provider -n {1} -g {2}. It is not turned on here.',
-          t.clusterName,
-          t.clusterName,
+          t.cluster.name,
+          t.cluster.name,
           secrets.clusterResourceGroup,
         ),
       );
@@ -151,14 +145,14 @@ export function planConnect(
         ? l10n.t(
             'Applying {0} to {1} replaces the pods of {2} {3} from its next run; pods started before keep running without the token until then.',
             candidate.path,
-            t.clusterName,
+            t.cluster.name,
             fresh.kind,
             fresh.name,
           )
         : l10n.t(
             'Applying {0} to {1} replaces the pods of {2} {3} (a rollout); pods started before keep running without the token until then.',
             candidate.path,
-            t.clusterName,
+            t.cluster.name,
             fresh.kind,
             fresh.name,
           ),
@@ -222,6 +216,8 @@ export function overlaysOf(files: WorkspaceFile[], path: string): string[] {
 
 export interface PatchPlan {
   kustomization: string;
+  /** The workload the patch changes. */
+  candidate: WorkloadCandidate;
   /** The kustomization as it will be (patches entry added), and the patch file. */
   kustomizationText: string;
   patch: { path: string; text: string };
@@ -233,7 +229,7 @@ export function planKustomizePatch(
   kustomization: string,
   kustomizationText: string,
   candidate: WorkloadCandidate,
-  t: ConnectTarget,
+  t: Binding,
 ): PatchPlan {
   const w = candidate.workload;
   const name = `${w.name}-workload-identity.patch.yaml`;
@@ -256,6 +252,7 @@ export function planKustomizePatch(
   const kustomizationText2 = listed ? kustomizationText : addPatchEntry(kustomizationText, name);
   return {
     kustomization,
+    candidate,
     kustomizationText: kustomizationText2,
     patch: { path: patchPath, text },
     changes: [

@@ -7,7 +7,7 @@ import { RemoveFacts, observeRemoval, planRemoval, removalCount } from '../../..
 import { runRemove } from '../../../workloadIdentity/remove/run';
 import { CommandContext } from '../../context';
 import { bindingFrom, remedyText, reportStoppedRun, runCommand } from '../command';
-import { existingManifest } from '../../manifestWriter';
+import { existingManifest } from '../../manifestLocation';
 import { withCancellableProgress } from '../../progress';
 import type { BindingNode, ClusterNode } from '../../tree/nodes';
 import { BindingWizardContext, bindingPromptSteps } from '../../prompts/binding';
