@@ -277,3 +277,6 @@ function chunks<T>(items: T[], size: number): T[][] {
 }
 
 const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
+
+/** A vault's permission model as the tree, the prompts and the checks name it. */
+export const permissionModel = (rbac: boolean) => (rbac ? 'Azure RBAC' : l10n.t('access policies'));

@@ -8,7 +8,9 @@ import {
   planConnect,
   planKustomizePatch,
 } from '../../src/workloadIdentity/connect/workspace';
-import { StepError } from '../../src/errors';
+import { StepError, errorNamed } from '../../src/errors';
+import { UnsavedFileError, type ConnectDeps, type WorkspaceFiles } from '../../src/workloadIdentity/connect/model';
+import { runConnect } from '../../src/workloadIdentity/connect/run';
 import { verifyBinding } from '../../src/workloadIdentity/verify/verify';
 import { addWorkload } from '../sim/workloads';
 import { verifyDepsFor, withSim, writes } from './helpers';
@@ -737,5 +739,111 @@ describe('Connect Workload: what the review must say', () => {
       skipped.map((x) => x.path),
       ['d.yaml'],
     );
+  });
+});
+
+describe("Connect Workload: the run's steps read first and write only what is missing", () => {
+  const binding = { cluster: clusterNamed('aks-payments'), namespace: 'payments', serviceAccount: 'checkout-api' };
+  /** The open folders in memory: what a step writes, and which files an editor holds unsaved. */
+  function workspace(initial: Record<string, string>) {
+    const files = new Map(Object.entries(initial));
+    const dirty = new Set<string>();
+    const writes: string[] = [];
+    const checkSaved = (path: string) =>
+      dirty.has(path) ? Promise.reject(new UnsavedFileError(path)) : Promise.resolve();
+    const api: WorkspaceFiles = {
+      yamlFiles: () => Promise.resolve([...files].map(([path, text]) => ({ path, text }))),
+      read: (path) => Promise.resolve(files.get(path)),
+      checkSaved,
+      async write(path, text) {
+        await checkSaved(path);
+        writes.push(path);
+        files.set(path, text);
+      },
+      writeGenerated(path, text) {
+        if (files.get(path) === text) return Promise.resolve('unchanged' as const);
+        writes.push(path);
+        files.set(path, text);
+        return Promise.resolve('written' as const);
+      },
+    };
+    const deps: ConnectDeps = {
+      files: api,
+      kube: () => Promise.reject(new Error('no cluster in this test')),
+      sleep: () => Promise.resolve(),
+      log: { info() {}, warn() {}, error() {} } as unknown as ConnectDeps['log'],
+    };
+    return { files, dirty, writes, deps };
+  }
+  const signal = new AbortController().signal;
+
+  it("the workload's file: written once, a rerun writes nothing, and an edit made since the review is kept", async () => {
+    const path = 'apps/checkout/deploy.yaml';
+    const w = workspace({ [path]: DEPLOYMENT });
+    const plan = planConnect(DEPLOYMENT, { path, workload: workloadsIn(DEPLOYMENT)[0]! }, binding, []);
+    // Someone edits the file between the review and the yes: the step plans again from what it reads.
+    const edited = DEPLOYMENT.replace('# The checkout service', '# The checkout service (edited)');
+    w.files.set(path, edited);
+    const first = await runConnect({ binding, serviceAccounts: [], change: { where: 'file', plan } }, w.deps, {
+      signal,
+    });
+    assert.equal(first.records.get('workloadFile')?.result, 'written');
+    assert.match(w.files.get(path)!, /# The checkout service \(edited\)/);
+    assert.match(w.files.get(path)!, /serviceAccountName: checkout-api/);
+    assert.deepEqual(w.writes, [path]);
+    const again = await runConnect({ binding, serviceAccounts: [], change: { where: 'file', plan } }, w.deps, {
+      signal,
+    });
+    assert.equal(again.records.get('workloadFile')?.result, 'unchanged');
+    assert.deepEqual(w.writes, [path], 'a rerun writes nothing');
+  });
+
+  it('unsaved edits stop the run before anything is written; once saved, a rerun finishes', async () => {
+    const path = 'apps/checkout/deploy.yaml';
+    const w = workspace({ [path]: DEPLOYMENT });
+    const plan = planConnect(DEPLOYMENT, { path, workload: workloadsIn(DEPLOYMENT)[0]! }, binding, []);
+    w.dirty.add(path);
+    await assert.rejects(
+      runConnect({ binding, serviceAccounts: [], change: { where: 'file', plan } }, w.deps, { signal }),
+      (e: Error) => e.name === 'UnsavedFileError' && /unsaved changes/.test(e.message),
+    );
+    assert.deepEqual(w.writes, []);
+    w.dirty.delete(path);
+    const done = await runConnect({ binding, serviceAccounts: [], change: { where: 'file', plan } }, w.deps, {
+      signal,
+    });
+    assert.equal(done.records.get('workloadFile')?.result, 'written');
+  });
+
+  it('an overlay: an unsaved kustomization stops the run before the patch is written; then the patch and its entry, once', async () => {
+    const base =
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  template:\n    spec:\n      containers: []\n';
+    const k = 'overlays/prod/kustomization.yaml';
+    const w = workspace({ 'base/deployment.yaml': base, [k]: 'resources:\n  - ../../base\n' });
+    const plan = planKustomizePatch(
+      k,
+      w.files.get(k)!,
+      { path: 'base/deployment.yaml', workload: workloadsIn(base)[0]! },
+      binding,
+    );
+    const change = { where: 'overlay' as const, plan };
+    w.dirty.add(k);
+    await assert.rejects(runConnect({ binding, serviceAccounts: [], change }, w.deps, { signal }), (e: Error) =>
+      errorNamed(e, 'UnsavedFileError'),
+    );
+    assert.deepEqual(w.writes, [], 'nothing written');
+    w.dirty.delete(k);
+    const done = await runConnect({ binding, serviceAccounts: [], change }, w.deps, { signal });
+    assert.deepEqual(
+      [...done.records.values()].map((r) => `${r.id}: ${r.result}`),
+      ['patchFile: written', 'kustomization: written'],
+    );
+    assert.deepEqual(w.writes, ['overlays/prod/api-workload-identity.patch.yaml', k]);
+    const again = await runConnect({ binding, serviceAccounts: [], change }, w.deps, { signal });
+    assert.deepEqual(
+      [...again.records.values()].map((r) => `${r.id}: ${r.result}`),
+      ['patchFile: unchanged', 'kustomization: unchanged'],
+    );
+    assert.equal(w.writes.length, 2, 'a rerun writes nothing');
   });
 });

@@ -7,7 +7,7 @@ import { planBind } from '../../src/workloadIdentity/bind/plan';
 import { runBind } from '../../src/workloadIdentity/bind/run';
 import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
 import { vaultFromRaw } from '../../src/workloadIdentity/inventory';
-import { bindingsOf } from '../../src/workloadIdentity/presentation';
+import { bindingsOf } from '../../src/workloadIdentity/binding';
 import { verifyAndTest } from '../../src/workloadIdentity/testBinding/run';
 import { observeRemoval, planRemoval } from '../../src/workloadIdentity/remove/plan';
 import { runRemove } from '../../src/workloadIdentity/remove/run';

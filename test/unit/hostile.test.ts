@@ -5,10 +5,10 @@ import { parseAllDocuments } from 'yaml';
 import { summaryFromGraph } from '../../src/workloadIdentity/inventory';
 import { manifestPath } from '../../src/workloadIdentity/manifest';
 import { serviceAccountManifest } from '../../src/workloadIdentity/manifestYaml';
-import { clusterLook, vaultLook } from '../../src/workloadIdentity/presentation';
+import { clusterLook, vaultLook } from '../../src/ui/tree/looks';
 import { evaluate } from '../../src/workloadIdentity/verify/checks';
 import type { VerifyFacts } from '../../src/workloadIdentity/verify/model';
-import { reportHtml, reportMarkdown } from '../../src/workloadIdentity/verify/report';
+import { reportHtml, reportMarkdown } from '../../src/ui/report/render';
 
 describe('hostile data from the services', () => {
   it('rows with missing optional fields still make nodes', () => {

@@ -10,7 +10,7 @@ import { ProbeOptions } from '../../src/workloadIdentity/testBinding/model';
 import { verifyAndTest } from '../../src/workloadIdentity/testBinding/run';
 import { applyFix } from '../../src/workloadIdentity/verify/fix';
 import { CheckResult } from '../../src/workloadIdentity/verify/model';
-import { reportMarkdown } from '../../src/workloadIdentity/verify/report';
+import { reportMarkdown } from '../../src/ui/report/render';
 import { SUB_PROD, TENANT_CONTOSO, addCredential, addIdentity, addServiceAccount } from '../sim/seed';
 import { RecordingLogger, probeDepsFor, withSim, writes } from './helpers';
 import type { Binding } from '../../src/workloadIdentity/binding';

@@ -11,10 +11,11 @@ import {
   validateNamespace,
   validateServiceAccountName,
 } from '../../src/workloadIdentity/names';
-import { bindingLook, bindingsOf, clusterLook, vaultLook } from '../../src/workloadIdentity/presentation';
+import { bindingsOf } from '../../src/workloadIdentity/binding';
+import { bindingLook, clusterLook, vaultLook } from '../../src/ui/tree/looks';
 import { verifyAndTest } from '../../src/workloadIdentity/testBinding/run';
 import { observeRemoval, planRemoval } from '../../src/workloadIdentity/remove/plan';
-import { reportHtml, reportMarkdown } from '../../src/workloadIdentity/verify/report';
+import { reportHtml, reportMarkdown } from '../../src/ui/report/render';
 import { SUB_PROD, addCredential, addIdentity, addServiceAccount } from '../sim/seed';
 import { dataWords, looksPseudo, pseudoBundle, unlocalizedWords } from '../support/pseudoLocale';
 import { probeDepsFor, removeDepsFor, withSim } from './helpers';

@@ -11,7 +11,7 @@ import { vaultFromRaw } from '../../src/workloadIdentity/inventory';
 import { SUB_PROD } from '../sim/seed';
 import { probeDepsFor, withSim } from './helpers';
 import { verifyAndTest } from '../../src/workloadIdentity/testBinding/run';
-import { reportMarkdown } from '../../src/workloadIdentity/verify/report';
+import { reportMarkdown } from '../../src/ui/report/render';
 import { issuedWorkloadTokens } from '../sim/entra';
 
 type Env = Awaited<ReturnType<typeof withSim>>;

@@ -4,7 +4,7 @@ import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
 import { vaultFromRaw } from '../../src/workloadIdentity/inventory';
 import { applyFix } from '../../src/workloadIdentity/verify/fix';
 import { CheckResult } from '../../src/workloadIdentity/verify/model';
-import { reportHtml, reportMarkdown } from '../../src/workloadIdentity/verify/report';
+import { reportHtml, reportMarkdown } from '../../src/ui/report/render';
 import { propagationNote, verifyBinding } from '../../src/workloadIdentity/verify/verify';
 import { webhookFor } from '../sim/kube';
 import { SUB_PROD, addCredential, addIdentity, addPod, addServiceAccount } from '../sim/seed';

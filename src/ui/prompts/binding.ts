@@ -4,7 +4,7 @@ import type { ClusterSummary } from '../../workloadIdentity/cluster';
 import type { VaultSummary } from '../../workloadIdentity/inventory';
 import { CLIENT_ID_ANNOTATION } from '../../workloadIdentity/manifest';
 import { validateNamespace, validateServiceAccountName } from '../../workloadIdentity/names';
-import { permissionModel } from '../../workloadIdentity/presentation';
+import { permissionModel } from '../../workloadIdentity/inventory';
 import { BACK, PickItem } from '../../wizard/prompter';
 import { PromptStep, answered } from '../../wizard/wizard';
 import { clusterItems } from './cluster';

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { ClusterSummary, workloadIdentityState } from '../../workloadIdentity/cluster';
-import { stateText } from '../../workloadIdentity/presentation';
+import { stateText } from '../tree/looks';
 import { Back, PickItem } from '../../wizard/prompter';
 import { CommandContext } from '../context';
 

@@ -12,7 +12,7 @@ import {
   validateResourceGroupName,
   validateServiceAccountName,
 } from '../../workloadIdentity/names';
-import { permissionModel } from '../../workloadIdentity/presentation';
+import { permissionModel } from '../../workloadIdentity/inventory';
 import { BACK, PickItem } from '../../wizard/prompter';
 import { PromptStep, answered } from '../../wizard/wizard';
 import { clusterItems } from './cluster';

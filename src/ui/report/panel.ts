@@ -7,7 +7,7 @@ import type { ProbeDeps } from '../../workloadIdentity/testBinding/model';
 import { verifyAndTest } from '../../workloadIdentity/testBinding/run';
 import { withCancellableProgress } from '../progress';
 import { validateObjectName } from '../../workloadIdentity/names';
-import { reportHtml, reportMarkdown, summarize } from '../../workloadIdentity/verify/report';
+import { reportHtml, reportMarkdown, summarize } from './render';
 import { markDone } from '../walkthrough';
 import { verifyBinding } from '../../workloadIdentity/verify/verify';
 import type { CommandContext } from '../context';

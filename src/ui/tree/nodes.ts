@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import { ClusterSummary } from '../../workloadIdentity/cluster';
 import { VaultSummary } from '../../workloadIdentity/inventory';
-import { FoundBinding, NodeLook, bindingLook, clusterLook, md, vaultLook } from '../../workloadIdentity/presentation';
+import type { FoundBinding } from '../../workloadIdentity/binding';
+import { NodeLook, bindingLook, clusterLook, md, vaultLook } from './looks';
 
 export type TreeNode =
   AccountNode | SubscriptionNode | GroupNode | ClusterNode | VaultNode | BindingNode | ErrorNode | MessageNode;

@@ -4,7 +4,7 @@ import { Logger } from '../../log';
 import { ClusterSummary, clusterFromSdk, isBusy, waitUntilSettled } from '../../workloadIdentity/cluster';
 import { describeError } from '../../errors';
 import { SubscriptionInventory, loadInventory } from '../../workloadIdentity/inventory';
-import { bindingsOf } from '../../workloadIdentity/presentation';
+import { bindingsOf } from '../../workloadIdentity/binding';
 import { workloadIdentityState } from '../../workloadIdentity/cluster';
 import { markDone } from '../walkthrough';
 import { deferred } from '../../util/concurrency';

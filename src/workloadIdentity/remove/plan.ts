@@ -1,4 +1,4 @@
-import { credentialMatch } from '../presentation';
+import { credentialMatch } from '../binding';
 import * as l10n from '@vscode/l10n';
 import { CREATED_BY_TAG, CredentialInfo } from '../../azure/identities';
 import type { RoleAssignmentInfo } from '../../azure/vaults';

@@ -4,7 +4,8 @@ import { CancelledError, describeError, errorMessage, isAbort, throwIfAborted } 
 import { CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION } from '../manifest';
 import { TOKEN_EXCHANGE_AUDIENCE } from '../names';
 import { Permission } from '../../azure/keyVaultRoles';
-import { credentialMatch, permissionModel } from '../presentation';
+import { credentialMatch } from '../binding';
+import { permissionModel } from '../inventory';
 import { Ev, check, grantsOn } from '../verify/checks';
 import type { CheckResult, VerifyFacts, VerifyReport } from '../verify/model';
 import { verifyBinding } from '../verify/verify';

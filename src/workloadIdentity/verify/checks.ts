@@ -10,7 +10,8 @@ import {
   serviceAccountSubject,
 } from '../names';
 import { ALL_PERMISSIONS, Permission, keyVaultRole } from '../../azure/keyVaultRoles';
-import { credentialMatch, permissionModel } from '../presentation';
+import { credentialMatch } from '../binding';
+import { permissionModel } from '../inventory';
 import { CheckId, CheckResult, CheckStatus, Fix, VaultGrants, VerifyFacts } from './model';
 import { USE_LABEL } from '../manifest';
 

@@ -1,9 +1,12 @@
 import * as l10n from '@vscode/l10n';
-import { ClusterSummary, isBusy, workloadIdentityState } from './cluster';
-import { VaultSummary } from './inventory';
-import { sameIgnoringTrailingSlash } from './names';
+import type { FoundBinding } from '../../workloadIdentity/binding';
+import { ClusterSummary, isBusy, workloadIdentityState } from '../../workloadIdentity/cluster';
+import { VaultSummary, permissionModel } from '../../workloadIdentity/inventory';
 
-/** How a node looks, as plain data: the tree maps it to a TreeItem, and unit tests read it directly. */
+/**
+ * How a node looks, as plain data: nodes.ts maps it to a TreeItem, and unit tests read it directly. This file imports
+ * no vscode (so those tests run without it), and so translates through @vscode/l10n, which extension.ts configures.
+ */
 export interface NodeLook {
   label: string;
   description?: string;
@@ -12,9 +15,6 @@ export interface NodeLook {
   contextValue: string;
   icon: string;
 }
-
-/** A vault's permission model as the tree, the prompts and the checks name it. */
-export const permissionModel = (rbac: boolean) => (rbac ? 'Azure RBAC' : l10n.t('access policies'));
 
 export const stateText = (state: 'off' | 'oidcOnly' | 'on') =>
   ({ off: l10n.t('workload identity off'), oidcOnly: l10n.t('OIDC issuer only'), on: l10n.t('workload identity on') })[
@@ -57,22 +57,6 @@ export function vaultLook(v: VaultSummary): NodeLook {
   };
 }
 
-export interface FoundBinding {
-  namespace: string;
-  serviceAccount: string;
-  identityName: string;
-  identityId: string;
-  clientId?: string;
-  credentialName: string;
-  subject: string;
-  /** The credential's issuer differs from the cluster's only by a trailing slash: meant for this cluster, refused by Entra ID. */
-  issuerMismatch?: boolean;
-}
-
-/** What a credential matches: its subject, or for a flexible credential its claims-matching expression. */
-export const credentialMatch = (c: { subject?: string; expression?: string }): string =>
-  c.subject ?? (c.expression ? l10n.t('matches by expression: {0}', c.expression) : l10n.t('matches by expression'));
-
 export function bindingLook(b: FoundBinding): NodeLook {
   return {
     label: `${b.namespace}/${b.serviceAccount}`,
@@ -92,41 +76,4 @@ export function bindingLook(b: FoundBinding): NodeLook {
     contextValue: b.issuerMismatch ? 'binding.broken' : 'binding',
     icon: b.issuerMismatch ? 'warning' : 'link',
   };
-}
-
-/**
- * Bindings of a cluster: credentials whose subject names a ServiceAccount and whose issuer is the cluster's, exactly or
- * (flagged as broken) but for a trailing slash, the most common hand-made mistake.
- */
-export function bindingsOf(
-  issuerUrl: string | undefined,
-  identities: {
-    id: string;
-    name: string;
-    clientId?: string;
-    credentials: { name: string; issuer: string; subject?: string }[];
-  }[],
-): FoundBinding[] {
-  if (!issuerUrl) return [];
-  const out: FoundBinding[] = [];
-  for (const i of identities) {
-    for (const c of i.credentials) {
-      // A credential without a subject matches by expression: never a binding.
-      const [, namespace, serviceAccount] =
-        (c.subject !== undefined && /^system:serviceaccount:([^:]+):([^:]+)$/.exec(c.subject)) || [];
-      const exact = c.issuer === issuerUrl;
-      if (!namespace || !serviceAccount || (!exact && !sameIgnoringTrailingSlash(c.issuer, issuerUrl))) continue;
-      out.push({
-        namespace,
-        serviceAccount,
-        identityName: i.name,
-        identityId: i.id,
-        clientId: i.clientId,
-        credentialName: c.name,
-        subject: c.subject!,
-        ...(exact ? {} : { issuerMismatch: true }),
-      });
-    }
-  }
-  return out.sort((a, b) => `${a.namespace}/${a.serviceAccount}`.localeCompare(`${b.namespace}/${b.serviceAccount}`));
 }

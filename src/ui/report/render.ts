@@ -1,5 +1,6 @@
 import * as l10n from '@vscode/l10n';
-import { CheckResult, CheckStatus, VerifyReport } from './model';
+// The report as Markdown and as a page: no vscode here (unit tests render both), so @vscode/l10n translates.
+import type { CheckResult, CheckStatus, VerifyReport } from '../../workloadIdentity/verify/model';
 
 const statusWord = (s: CheckStatus) =>
   ({
