@@ -5,7 +5,20 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
-const result = await esbuild.build({
+const watch = process.argv.includes('--watch');
+/** What F5's background task waits for (.vscode/tasks.json): a line when a build starts and one when it ends. */
+const announce = {
+  name: 'announce',
+  setup(build) {
+    build.onStart(() => console.log('[watch] build started'));
+    build.onEnd((r) => {
+      for (const e of r.errors)
+        console.error(`✘ [ERROR] ${e.text}\n    ${e.location?.file}:${e.location?.line}:${e.location?.column}:`);
+      console.log('[watch] build finished');
+    });
+  },
+};
+const options = {
   entryPoints: { extension: 'src/extension.ts', services: 'src/services.ts' },
   bundle: true,
   outdir: 'dist',
@@ -19,7 +32,14 @@ const result = await esbuild.build({
   metafile: true,
   logLevel: 'warning',
   legalComments: 'none',
-});
+};
+if (watch) {
+  const context = await esbuild.context({ ...options, plugins: [announce] });
+  await context.watch();
+  // Runs until the task is stopped.
+  await new Promise(() => undefined);
+}
+const result = await esbuild.build(options);
 mkdirSync('dist', { recursive: true });
 writeFileSync('dist/meta.json', JSON.stringify(result.metafile));
 for (const [file, out] of Object.entries(result.metafile.outputs)) {

@@ -23,6 +23,8 @@ need_debian_packages() {
   # Real clients the simulator is checked against (the tests use /usr/bin/az, never the stand-in on PATH).
   [ -x /usr/bin/az ] || missing+=(azure-cli)
   command -v kubectl >/dev/null || missing+=(kubernetes-client)
+  # Compresses the README's screenshots (npm run screenshots).
+  command -v pngquant >/dev/null || missing+=(pngquant)
   if [ ${#missing[@]} -eq 0 ]; then return 0; fi
   if [ "$(id -u)" = 0 ]; then
     echo "Installing Debian packages: ${missing[*]}"

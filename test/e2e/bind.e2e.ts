@@ -50,7 +50,7 @@ describe('Bind Key Vault in the browser', () => {
     await wb.page.keyboard.press('Enter');
     const review = await quickInput(wb.page, 'nothing has been written yet');
     await review.locator('.monaco-list-row', { hasText: 'Federated identity credential' }).waitFor();
-    await wb.shot('plan');
+    await wb.shot('plan', 'bind-review');
     const reviewText = await review.textContent();
     assert.match(reviewText!, /Bind: make 5 changes/);
 
@@ -60,7 +60,7 @@ describe('Bind Key Vault in the browser', () => {
     await pick(wb.page, 'Export the binding of spring-petclinic/workload-identity-sa as', 'az CLI and kubectl script');
     await wb.page.locator('.monaco-editor .view-lines', { hasText: 'set -euo pipefail' }).waitFor({ timeout: 30_000 });
     await quickInput(wb.page, 'nothing has been written yet');
-    await wb.shot('export-script');
+    await wb.shot('export-script', 'export');
     assert.deepEqual(
       wb.sim.log.filter(isWrite).map((r) => r.op),
       [],

@@ -49,7 +49,7 @@ describe('Connect Workload in the browser', () => {
     await wb.page
       .locator('.quick-input-widget', { hasText: 'Connect: change deploy/payments-api.yaml' })
       .waitFor({ timeout: 30_000 });
-    await wb.shot('review-with-diff');
+    await wb.shot('review-with-diff', 'connect-diff');
     assert.equal(fs.readFileSync(file, 'utf8'), MANIFEST, 'nothing written before the review is confirmed');
     await pick(wb.page, 'nothing has been written yet', 'Connect: change deploy/payments-api.yaml');
     await wb.page

@@ -12,11 +12,19 @@ import { SECRET_PATTERNS, findFiles, scanForSecrets } from '../support/secretSca
 
 export const VSIX = path.join(REPO, 'dist-vsix', 'aks-workload-identity.vsix');
 
+/**
+ * Set by `npm run screenshots`: the workbench in the light theme, and the shots named for the README also written to
+ * media/screenshots/ (at the browser's fixed window size, test/support/browser.ts).
+ */
+const SCREENSHOTS = !!process.env.AKSWI_SCREENSHOTS;
+export const SCREENSHOTS_DIR = path.join(REPO, 'media', 'screenshots');
+
 export interface Workbench {
   sim: Simulator;
   cs: CodeServer;
   page: Page;
-  shot(name: string): Promise<string>;
+  /** A screenshot in the suite's results; `readme` names the README's picture it also makes. */
+  shot(name: string, readme?: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -37,7 +45,7 @@ export async function openWorkbench(
   const cs = await startCodeServer({
     sim: sim.info,
     vsix: [VSIX, ...(more.vsix ?? [])],
-    extraSettings: more.settings,
+    extraSettings: { ...(SCREENSHOTS ? { 'workbench.colorTheme': 'Default Light Modern' } : {}), ...more.settings },
     locale: more.locale,
     extensionFiles: more.extensionFiles,
   });
@@ -50,9 +58,13 @@ export async function openWorkbench(
     sim,
     cs,
     page: b.page,
-    async shot(name) {
+    async shot(name, readme) {
       const file = path.join(dir, `${name}.png`);
       await b.page.screenshot({ path: file });
+      if (SCREENSHOTS && readme) {
+        fs.mkdirSync(SCREENSHOTS_DIR, { recursive: true });
+        fs.copyFileSync(file, path.join(SCREENSHOTS_DIR, `${readme}.png`));
+      }
       return file;
     },
     async close() {

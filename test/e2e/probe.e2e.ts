@@ -35,7 +35,7 @@ describe('Test Binding in the browser', () => {
         key,
       );
     await report(wb.page).locator('section[data-key="keyVault:kv-payments:secrets"]').scrollIntoViewIfNeeded();
-    await wb.shot('passing-binding');
+    await wb.shot('passing-binding', 'test-binding');
     await wb.page.keyboard.press('Control+K');
     await wb.page.keyboard.press('W');
   });

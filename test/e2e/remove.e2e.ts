@@ -26,7 +26,7 @@ describe('Remove Binding in the browser', () => {
     assert.match(text!, /1 pod still runs as payments\/payments-api/);
     assert.match(text!, /Not ours: Key Vault role assignment/);
     assert.match(text!, /Not ours: ServiceAccount annotations/);
-    await wb.shot('review');
+    await wb.shot('review', 'remove-review');
     await wb.page.keyboard.press('Enter');
 
     await wb.page

@@ -36,7 +36,7 @@ describe('Verify Workload Identity in the browser', () => {
       await report(wb.page).locator('section[data-key="vault:kv-payments"]').getAttribute('data-status'),
       'fail',
     );
-    await wb.shot('report-with-failure');
+    await wb.shot('report-with-failure', 'verify-fix');
     // The page allows only its own nonce'd script and style: data from Azure cannot run or load anything.
     assert.match(
       (await report(wb.page).locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content')) ?? '',
@@ -88,7 +88,7 @@ describe('Verify Workload Identity in the browser', () => {
     await dialog.locator('.monaco-button', { hasText: 'Recreate the credential' }).click();
 
     await report(wb.page).locator('section[data-key="issuer"][data-status="pass"]').waitFor({ timeout: 60_000 });
-    await wb.shot('report-after-fix');
+    await wb.shot('report-after-fix', 'hero');
     const cred = wb.sim.snapshot().identities.find((i) => i.name === 'id-checkout')!.credentials;
     const cluster = wb.sim.snapshot().clusters.find((c) => c.name === 'aks-payments')!;
     assert.deepEqual(

@@ -22,7 +22,7 @@ describe('workbench (code-server in Chromium)', () => {
     assert.equal(await text('aks-payments'), 'workload identity on');
     assert.equal(await text('kv-payments'), 'Azure RBAC');
     assert.equal(await text('kv-petclinic'), 'access policies');
-    await wb.shot('tree');
+    await wb.shot('tree', 'tree');
   });
 
   it('right-click a cluster → Enable Workload Identity: confirms, updates the cluster, shows the issuer URL', async () => {
@@ -35,7 +35,7 @@ describe('workbench (code-server in Chromium)', () => {
     const dialog = wb.page.locator('.monaco-dialog-box');
     await dialog.waitFor();
     assert.match((await dialog.textContent()) ?? '', /Enable the OIDC issuer and workload identity on aks-petclinic\?/);
-    await wb.shot('enable-confirm');
+    await wb.shot('enable-confirm', 'enable');
     await dialog.locator('.monaco-button', { hasText: 'Enable' }).click();
     const toast = wb.page.locator('.notification-toast', { hasText: 'Workload identity is on for aks-petclinic' });
     await toast.waitFor({ timeout: 60_000 });

@@ -4,22 +4,14 @@
  */
 import { Simulator } from '../sim/server';
 import { startCodeServer } from './codeServer';
+import { DEMO_SIM_OPTIONS } from './demoConfig';
 import { REPO } from './paths';
 import * as path from 'node:path';
 
 async function main() {
   const portArg = process.argv.indexOf('--port');
   const port = portArg > 0 ? Number(process.argv[portArg + 1]) : Number(process.env.PORT ?? 8080);
-  // New credentials and role assignments take a while, as in Azure: Test Binding shows the wait.
-  const sim = await Simulator.start({
-    config: {
-      clusterUpdateMs: 8000,
-      pollRetryAfterSeconds: 2,
-      runCommandMs: 1500,
-      credentialPropagationMs: 15_000,
-      roleAssignmentPropagationMs: 15_000,
-    },
-  });
+  const sim = await Simulator.start(DEMO_SIM_OPTIONS);
   const cs = await startCodeServer({
     sim: sim.info,
     vsix: path.join(REPO, 'dist-vsix', 'aks-workload-identity.vsix'),
