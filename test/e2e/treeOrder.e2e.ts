@@ -56,6 +56,7 @@ describe('the tree under its right parents', () => {
       '3:aks-dev',
       '2:Key Vaults',
       '3:kv-dev-shared',
+      '2:Managed identities',
       '1:Contoso Production',
       '2:Kubernetes clusters',
       '3:aks-entra',
@@ -66,6 +67,7 @@ describe('the tree under its right parents', () => {
       '2:Key Vaults',
       '3:kv-payments',
       '3:kv-petclinic',
+      '2:Managed identities',
     ];
     let shown: string[] = [];
     // Rows arrive as their answers do: wait until the view has settled on all of them, or shows something else for good.

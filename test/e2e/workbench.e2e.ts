@@ -25,6 +25,25 @@ describe('workbench (code-server in Chromium)', () => {
     await wb.shot('tree', 'tree');
   });
 
+  it("a subscription's managed identities open with each one's credential budget and its credentials by cluster and by tool", async () => {
+    const view = await openExtensionView(wb.page);
+    const identities = view
+      .locator('.monaco-list-row', { has: wb.page.locator('.label-name', { hasText: /^Managed identities$/ }) })
+      .nth(1);
+    await identities.click();
+    await treeRow(view, 'id-payments-api').waitFor({ timeout: 60_000 });
+    assert.equal(
+      (await treeRow(view, 'id-payments-api').locator('.label-description').textContent())?.trim(),
+      '2/20 credentials',
+    );
+    await treeRow(view, 'id-payments-api').click();
+    await treeRow(view, 'GitHub Actions').waitFor({ timeout: 30_000 });
+    await wb.shot('identities', 'identities');
+    // Closed again, so the next test sees the tree as before.
+    await identities.click();
+    await treeRow(view, 'id-payments-api').waitFor({ state: 'detached', timeout: 30_000 });
+  });
+
   it('right-click a cluster → Enable Workload Identity: confirms, updates the cluster, shows the issuer URL', async () => {
     const view = await openExtensionView(wb.page);
     const row = treeRow(view, 'aks-petclinic');

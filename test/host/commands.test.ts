@@ -142,7 +142,7 @@ describe('commands from the tree (extension host)', () => {
     );
     assert.deepEqual(
       again.map((i) => i.contextValue),
-      ['group.clusters', 'group.vaults'],
+      ['group.clusters', 'group.vaults', 'group.identities'],
     );
   });
 

@@ -54,7 +54,9 @@ export async function findNode(label: string): Promise<TreeNode> {
   const walk = async (n?: TreeNode): Promise<TreeNode | undefined> => {
     for (const c of await tree.getChildren(n)) {
       if ((await tree.getTreeItem(c)).label === label) return c;
-      if (['subscription', 'group'].includes((c as { kind: string }).kind)) {
+      // Not into the identities group: opening it reads every identity's credentials.
+      const kind = (c as { kind: string; group?: string }).kind;
+      if (kind === 'subscription' || (kind === 'group' && (c as { group?: string }).group !== 'identities')) {
         const f = await walk(c);
         if (f) return f;
       }

@@ -31,8 +31,8 @@ describe('Tree of clusters and vaults (extension host)', () => {
     const prod = root.find((r) => r.item.label === 'Contoso Production')!;
     const groups = await items(prod.node);
     assert.deepEqual(
-      groups.map((g) => `${g.item.label} ${g.item.description}`),
-      ['Kubernetes clusters 5', 'Key Vaults 2'],
+      groups.map((g) => `${g.item.label} ${g.item.description ?? '(listed when opened)'}`),
+      ['Kubernetes clusters 5', 'Key Vaults 2', 'Managed identities (listed when opened)'],
     );
     const clusters = await items(groups[0].node);
     const desc = Object.fromEntries(clusters.map((c) => [c.item.label, c.item.description]));
@@ -69,5 +69,64 @@ describe('Tree of clusters and vaults (extension host)', () => {
       contributed.filter((c) => !all.has(c)),
       [],
     );
+  });
+});
+
+describe('Managed identities and their credential budget in the tree (extension host)', () => {
+  before(async () => {
+    await sim.reset('budgets');
+  });
+  after(async () => {
+    await sim.reset();
+  });
+
+  it('opens on request: each identity with used/20, a warning from 18, and its credentials by cluster, other tools apart, and those of no known cluster', async () => {
+    const api = await extensionApi();
+    await signedIn(api);
+    const tree = api.context.tree;
+    tree.refresh();
+    const label = (n: TreeNode) => String(tree.getTreeItem(n).label);
+    const described = (n: TreeNode) => `${label(n)}: ${String(tree.getTreeItem(n).description ?? '')}`;
+    const prod = (await tree.getChildren()).find((n) => label(n) === 'Contoso Production')!;
+    await sim.clearLog();
+    const group = (await tree.getChildren(prod)).find((n) => label(n) === 'Managed identities')!;
+    assert.equal(tree.getTreeItem(group).collapsibleState, vscode.TreeItemCollapsibleState.Collapsed);
+    assert.deepEqual(
+      (await sim.log()).filter((r) => /userAssignedIdentities|federatedIdentityCredentials/.test(r.op ?? '')),
+      [],
+      'nothing is read for identities until the group opens',
+    );
+    const identities = await tree.getChildren(group);
+    const calls = (await sim.log()).map((r) => r.op);
+    assert.equal(calls.filter((op) => op === 'userAssignedIdentities.listBySubscription').length, 1);
+    assert.equal(
+      calls.filter((op) => op === 'federatedIdentityCredentials.list').length,
+      (await sim.state()).identities.filter((i: any) => i.id.includes('/subscriptions/291bba3f')).length,
+      'one credential list per identity of the subscription, once',
+    );
+    assert.deepEqual(identities.map(described), [
+      'id-checkout: 1/20 credentials',
+      'id-fleet-19: 19/20 credentials',
+      'id-fleet-20: 20/20 credentials',
+      'id-orders: 3/20 credentials',
+      'id-payments-api: 2/20 credentials',
+    ]);
+    const byName = (n: string) => identities.find((i) => label(i) === n)!;
+    assert.equal(tree.getTreeItem(byName('id-fleet-19')).contextValue, 'identity.warning');
+    assert.equal(tree.getTreeItem(byName('id-fleet-20')).contextValue, 'identity.full');
+    assert.equal(tree.getTreeItem(byName('id-checkout')).contextValue, 'identity.ok');
+    const orders = await tree.getChildren(byName('id-orders'));
+    assert.deepEqual(orders.map(described), ['aks-payments: 1', 'Issuer of no known cluster: 2']);
+    assert.deepEqual((await tree.getChildren(orders[1])).map(label), [
+      'fic-aks-payments-blue-orders',
+      'fic-aks-payments-blue-jobs',
+    ]);
+    assert.deepEqual((await tree.getChildren(byName('id-payments-api'))).map(described), [
+      'aks-payments: 1',
+      'GitHub Actions: 1',
+    ]);
+    const checkout = await tree.getChildren(byName('id-checkout'));
+    assert.deepEqual(checkout.map(described), ['aks-payments: 1 · 1 with the issuer differing by a trailing slash']);
+    assert.equal(tree.getTreeItem((await tree.getChildren(checkout[0]))[0]).contextValue, 'credential.broken');
   });
 });

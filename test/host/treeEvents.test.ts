@@ -60,7 +60,7 @@ describe('Tree change events (extension host)', () => {
       const groups = await walk;
       assert.deepEqual(
         groups.map((g) => String(tree.getTreeItem(g).label)),
-        ['Kubernetes clusters', 'Key Vaults'],
+        ['Kubernetes clusters', 'Key Vaults', 'Managed identities'],
       );
       assert.deepEqual(e.seen, [], 'not while the answer is on its way');
       await settle();

@@ -52,8 +52,9 @@ export class SimControl {
   clearFaults(): Promise<void> {
     return this.call('DELETE', '/_sim/faults');
   }
-  reset(): Promise<void> {
-    return this.call('POST', '/_sim/reset');
+  /** The seeded state again; `budgets` adds identities near and at their credential limit. */
+  reset(seed?: 'budgets'): Promise<void> {
+    return this.call('POST', '/_sim/reset', seed ? { seed } : undefined);
   }
   configure(c: { latencyMs?: number; config?: Record<string, number> }): Promise<void> {
     return this.call('POST', '/_sim/config', c);

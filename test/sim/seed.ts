@@ -675,3 +675,26 @@ export function seedScale(state: SimState, subscriptions: number, clustersPer: n
     for (let v = 0; v < vaultsPer; v++) addVault(state, sub, `rg-${v % 4}`, `kv-${i}-${v}`, { rbac: v % 2 === 0 });
   }
 }
+
+/**
+ * Identities near and at the limit of 20 federated credentials, and one whose credentials name a rebuilt cluster's old
+ * issuer: for the tree's credential budget and the demo. Needs seedStandard's aks-payments.
+ */
+export function seedCredentialBudgets(state: SimState): void {
+  const payments = [...state.clusters.values()].find((c) => c.resource.name === 'aks-payments')!;
+  const issuer: string = payments.resource.properties.oidcIssuerProfile.issuerURL;
+  for (const [name, count] of [
+    ['id-fleet-19', 19],
+    ['id-fleet-20', 20],
+  ] as const) {
+    const identity = addIdentity(state, SUB_PROD, 'rg-fleet', name);
+    for (let i = 1; i <= count; i++)
+      addCredential(state, identity, `fic-team-${i}`, issuer, `system:serviceaccount:team-${i}:api`);
+  }
+  const rebuilt = addIdentity(state, SUB_PROD, 'rg-fleet', 'id-orders');
+  addCredential(state, rebuilt, 'fic-aks-payments-orders', issuer, 'system:serviceaccount:orders:orders-api');
+  // aks-payments before it was rebuilt: its issuer is no cluster's now.
+  const old = `https://eastus.oic.prod-aks.azure.com/${TENANT_CONTOSO}/0b0e5d2c-6c1e-4f5e-9d55-2f0f3c1d0a11/`;
+  addCredential(state, rebuilt, 'fic-aks-payments-blue-orders', old, 'system:serviceaccount:orders:orders-api');
+  addCredential(state, rebuilt, 'fic-aks-payments-blue-jobs', old, 'system:serviceaccount:orders:orders-jobs');
+}

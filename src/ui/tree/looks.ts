@@ -1,5 +1,7 @@
 import * as l10n from '@vscode/l10n';
-import type { FoundBinding } from '../../workloadIdentity/binding';
+import type { CredentialInfo } from '../../azure/identities';
+import { credentialMatch, type FoundBinding } from '../../workloadIdentity/binding';
+import type { CredentialBudget, CredentialGroup } from '../../workloadIdentity/credentialBudget';
 import { ClusterSummary, isBusy, workloadIdentityState } from '../../workloadIdentity/cluster';
 import { VaultSummary, permissionModel } from '../../workloadIdentity/inventory';
 
@@ -75,5 +77,75 @@ export function bindingLook(b: FoundBinding): NodeLook {
         : ''),
     contextValue: b.issuerMismatch ? 'binding.broken' : 'binding',
     icon: b.issuerMismatch ? 'warning' : 'link',
+  };
+}
+
+/** An identity with its budget of federated credentials: `14/20 credentials`, a warning from 18. */
+export function identityLook(
+  i: { name: string; resourceGroup: string; clientId: string },
+  budget: CredentialBudget,
+): NodeLook {
+  const text = l10n.t('{0}/{1} credentials', budget.used, budget.limit);
+  return {
+    label: i.name,
+    description: text,
+    tooltip: `**${md(i.name)}**\n\n${l10n.t('Federated credentials: {0}  \nClient ID: {1}  \nResource group: {2}', text, md(i.clientId), md(i.resourceGroup))}${
+      budget.level === 'ok'
+        ? ''
+        : `  \n\n${budget.level === 'full' ? l10n.t('No credential can be added: an identity holds at most {0}.', budget.limit) : l10n.t('Close to the limit of {0} credentials per identity.', budget.limit)}`
+    }`,
+    contextValue: `identity.${budget.level}`,
+    icon: budget.level === 'ok' ? 'key' : 'warning',
+  };
+}
+
+/** A group of an identity's credentials: a cluster's, another tool's, or those that name no cluster you can see. */
+export function credentialGroupLook(g: CredentialGroup): NodeLook {
+  const count = g.credentials.length + (g.kind === 'cluster' ? g.nearMiss.length : 0);
+  if (g.kind === 'cluster')
+    return {
+      label: g.cluster.name,
+      description: g.nearMiss.length
+        ? l10n.t('{0} · {1} with the issuer differing by a trailing slash', String(count), String(g.nearMiss.length))
+        : String(count),
+      tooltip: l10n.t('Credentials that name the issuer of {0}  \n{1}', md(g.cluster.name), md(g.cluster.issuerUrl)),
+      contextValue: g.nearMiss.length ? 'credentialGroup.cluster.broken' : 'credentialGroup.cluster',
+      icon: g.nearMiss.length ? 'warning' : 'server-environment',
+    };
+  if (g.kind === 'otherTool')
+    return {
+      label: g.tool,
+      description: String(count),
+      tooltip: l10n.t("{0}'s credentials: listed as they are, never offered for removal.", md(g.tool)),
+      contextValue: 'credentialGroup.otherTool',
+      icon: 'plug',
+    };
+  return {
+    label: l10n.t('Issuer of no known cluster'),
+    description: String(count),
+    tooltip: l10n.t(
+      'These credentials name an issuer that no cluster you can see has: a deleted or rebuilt cluster (its old issuer), or a cluster in a subscription that is not selected. They still count against the limit.',
+    ),
+    contextValue: 'credentialGroup.noKnownCluster',
+    icon: 'question',
+  };
+}
+
+export function credentialLook(c: CredentialInfo, nearMiss = false): NodeLook {
+  return {
+    label: c.name,
+    description: credentialMatch(c),
+    tooltip:
+      l10n.t(
+        'Issuer: {0}  \nSubject: {1}  \nAudiences: {2}',
+        md(c.issuer),
+        md(credentialMatch(c)),
+        md(c.audiences.join(', ')),
+      ) +
+      (nearMiss
+        ? `  \n\n${l10n.t('The issuer lacks or adds a trailing slash, so token exchange fails (AADSTS70021). Run Verify Workload Identity to fix it.')}`
+        : ''),
+    contextValue: nearMiss ? 'credential.broken' : 'credential',
+    icon: nearMiss ? 'warning' : 'link',
   };
 }

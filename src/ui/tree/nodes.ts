@@ -2,10 +2,31 @@ import * as vscode from 'vscode';
 import { ClusterSummary } from '../../workloadIdentity/cluster';
 import { VaultSummary } from '../../workloadIdentity/inventory';
 import type { FoundBinding } from '../../workloadIdentity/binding';
-import { NodeLook, bindingLook, clusterLook, md, vaultLook } from './looks';
+import type { CredentialInfo, IdentityInfo } from '../../azure/identities';
+import { credentialBudget, type CredentialGroup } from '../../workloadIdentity/credentialBudget';
+import {
+  NodeLook,
+  bindingLook,
+  clusterLook,
+  credentialGroupLook,
+  credentialLook,
+  identityLook,
+  md,
+  vaultLook,
+} from './looks';
 
 export type TreeNode =
-  AccountNode | SubscriptionNode | GroupNode | ClusterNode | VaultNode | BindingNode | ErrorNode | MessageNode;
+  | AccountNode
+  | SubscriptionNode
+  | GroupNode
+  | ClusterNode
+  | VaultNode
+  | BindingNode
+  | IdentityNode
+  | CredentialGroupNode
+  | CredentialNode
+  | ErrorNode
+  | MessageNode;
 
 function item(look: NodeLook, state: vscode.TreeItemCollapsibleState, id?: string): vscode.TreeItem {
   const t = new vscode.TreeItem(look.label, state);
@@ -76,19 +97,32 @@ export class GroupNode {
   readonly kind = 'group';
   constructor(
     readonly subscriptionId: string,
-    readonly group: 'clusters' | 'vaults',
-    readonly count: number,
+    readonly group: 'clusters' | 'vaults' | 'identities',
+    /** Unknown for identities until they are listed (on expanding: their credentials are read then). */
+    readonly count?: number,
   ) {}
   toTreeItem() {
-    const label = this.group === 'clusters' ? vscode.l10n.t('Kubernetes clusters') : vscode.l10n.t('Key Vaults');
+    const look = {
+      clusters: { label: vscode.l10n.t('Kubernetes clusters'), icon: 'server-environment' },
+      vaults: { label: vscode.l10n.t('Key Vaults'), icon: 'lock' },
+      identities: { label: vscode.l10n.t('Managed identities'), icon: 'key' },
+    }[this.group];
     return item(
       {
-        label,
-        description: String(this.count),
+        ...look,
+        ...(this.count === undefined ? {} : { description: String(this.count) }),
         contextValue: `group.${this.group}`,
-        icon: this.group === 'clusters' ? 'server-environment' : 'lock',
+        ...(this.group === 'identities'
+          ? {
+              tooltip: vscode.l10n.t(
+                'The identities that have federated credentials or that this extension created, each with its credentials by cluster.',
+              ),
+            }
+          : {}),
       },
-      vscode.TreeItemCollapsibleState.Expanded,
+      this.group === 'identities'
+        ? vscode.TreeItemCollapsibleState.Collapsed
+        : vscode.TreeItemCollapsibleState.Expanded,
       `sub/${this.subscriptionId}/${this.group}`,
     );
   }
@@ -126,6 +160,59 @@ export class BindingNode {
       bindingLook(this.binding),
       vscode.TreeItemCollapsibleState.None,
       `${this.cluster.id.toLowerCase()}/binding/${this.binding.namespace}/${this.binding.serviceAccount}/${this.binding.identityId.toLowerCase()}`,
+    );
+  }
+}
+
+/** A managed identity with its budget of federated credentials. */
+export class IdentityNode {
+  readonly kind = 'identity';
+  constructor(readonly identity: IdentityInfo & { credentials: CredentialInfo[] }) {}
+  toTreeItem() {
+    return item(
+      identityLook(this.identity, credentialBudget(this.identity.credentials.length)),
+      this.identity.credentials.length
+        ? vscode.TreeItemCollapsibleState.Collapsed
+        : vscode.TreeItemCollapsibleState.None,
+      `identity/${this.identity.id.toLowerCase()}`,
+    );
+  }
+}
+
+export class CredentialGroupNode {
+  readonly kind = 'credentialGroup';
+  constructor(
+    readonly identity: IdentityInfo,
+    readonly group: CredentialGroup,
+  ) {}
+  private get key() {
+    return this.group.kind === 'cluster'
+      ? this.group.cluster.id.toLowerCase()
+      : this.group.kind === 'otherTool'
+        ? `tool/${this.group.tool}`
+        : 'orphans';
+  }
+  toTreeItem() {
+    return item(
+      credentialGroupLook(this.group),
+      vscode.TreeItemCollapsibleState.Expanded,
+      `identity/${this.identity.id.toLowerCase()}/${this.key}`,
+    );
+  }
+}
+
+export class CredentialNode {
+  readonly kind = 'credential';
+  constructor(
+    readonly identity: IdentityInfo,
+    readonly credential: CredentialInfo,
+    readonly nearMiss: boolean,
+  ) {}
+  toTreeItem() {
+    return item(
+      credentialLook(this.credential, this.nearMiss),
+      vscode.TreeItemCollapsibleState.None,
+      `identity/${this.identity.id.toLowerCase()}/credential/${this.credential.name}`,
     );
   }
 }

@@ -5,6 +5,7 @@ import { ClusterSummary, clusterFromSdk, isBusy, waitUntilSettled } from '../../
 import { describeError } from '../../errors';
 import { SubscriptionInventory, loadInventory } from '../../workloadIdentity/inventory';
 import { bindingsOf } from '../../workloadIdentity/binding';
+import { groupCredentials, identitiesWorthShowing } from '../../workloadIdentity/credentialBudget';
 import { workloadIdentityState } from '../../workloadIdentity/cluster';
 import { markDone } from '../walkthrough';
 import { deferred } from '../../util/concurrency';
@@ -14,8 +15,11 @@ import {
   AccountNode,
   BindingNode,
   ClusterNode,
+  CredentialGroupNode,
+  CredentialNode,
   ErrorNode,
   GroupNode,
+  IdentityNode,
   MessageNode,
   SubscriptionNode,
   TreeNode,
@@ -188,6 +192,19 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
       return [
         new GroupNode(node.subscriptionId, 'clusters', inv.clusters.length),
         new GroupNode(node.subscriptionId, 'vaults', inv.vaults.length),
+        new GroupNode(node.subscriptionId, 'identities'),
+      ];
+    }
+    if (node instanceof GroupNode && node.group === 'identities') return this.identities(node.subscriptionId);
+    if (node instanceof IdentityNode)
+      return groupCredentials(node.identity.credentials, await this.clusters()).map(
+        (g) => new CredentialGroupNode(node.identity, g),
+      );
+    if (node instanceof CredentialGroupNode) {
+      const g = node.group;
+      return [
+        ...g.credentials.map((c) => new CredentialNode(node.identity, c, false)),
+        ...(g.kind === 'cluster' ? g.nearMiss.map((c) => new CredentialNode(node.identity, c, true)) : []),
       ];
     }
     if (node instanceof GroupNode) {
@@ -231,6 +248,30 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
       const d = describeError(e);
       return [
         new ErrorNode(vscode.l10n.t('Could not read bindings: {0}', d.message), () => this.fire(node), `${c.id}/error`),
+      ];
+    }
+  }
+
+  /**
+   * The subscription's identities that federate with anything or that this extension made, with their credentials:
+   * credentials are child resources that Resource Graph does not list, so they are read when the group opens.
+   */
+  private async identities(subscriptionId: string): Promise<TreeNode[]> {
+    try {
+      const list = identitiesWorthShowing(
+        await this.auth.session!.services.identities.listWithCredentials(subscriptionId),
+      );
+      if (!list.length)
+        return [new MessageNode(vscode.l10n.t('No identities with federated credentials'), `${subscriptionId}/noids`)];
+      return list.map((i) => new IdentityNode(i));
+    } catch (e) {
+      const d = describeError(e);
+      return [
+        new ErrorNode(
+          vscode.l10n.t('Could not read identities: {0}', d.message),
+          () => this.fire(undefined),
+          `error/${subscriptionId}/identities`,
+        ),
       ];
     }
   }
