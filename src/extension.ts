@@ -10,6 +10,7 @@ import { AuthService } from './ui/auth';
 import { CommandContext } from './ui/context';
 import { createLog } from './ui/log';
 import { VsCodePrompter } from './ui/vscodePrompter';
+import type { TreeNode } from './ui/tree/nodes';
 import { ResourceTreeProvider } from './ui/tree/provider';
 import { enableWorkloadIdentityCommand } from './ui/commands/enable/command';
 import { bindKeyVaultCommand } from './ui/commands/bind/command';
@@ -19,7 +20,15 @@ import { connectWorkloadCommand } from './ui/commands/connect/command';
 import { removeBindingCommand } from './ui/commands/remove/command';
 import { exportBindingCommand } from './ui/commands/export/command';
 import { PROPOSED_SCHEME, proposedContent } from './ui/proposedContent';
-import { copyIssuerUrl, copyResourceId, openInPortal, retry, selectSubscriptions } from './ui/commands/resources';
+import {
+  copyIssuerUrl,
+  copyResourceId,
+  openInPortal,
+  retry,
+  selectSubscriptions,
+  showBinding,
+  showIdentity,
+} from './ui/commands/resources';
 
 type ServicesModule = typeof import('./services');
 let servicesModule: ServicesModule | undefined;
@@ -85,6 +94,9 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   register('copyIssuerUrl', (node) => copyIssuerUrl(ctx, node));
   register('copyResourceId', copyResourceId);
   register('openInPortal', (node) => openInPortal(ctx, node));
+  const reveal = (node: TreeNode) => view.reveal(node, { select: true, focus: true, expand: true });
+  register('showIdentity', (node) => showIdentity(ctx, reveal, node));
+  register('showBinding', (node) => showBinding(ctx, reveal, node));
 
   context.subscriptions.push(
     channel,

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { extensionApi, signedIn, sim } from './support';
-import type { TreeNode } from '../../src/ui/tree/nodes';
+import { extensionApi, findNode, signedIn, sim } from './support';
+import type { BindingNode, CredentialNode, TreeNode } from '../../src/ui/tree/nodes';
 
 describe('Tree of clusters and vaults (extension host)', () => {
   before(async () => {
@@ -128,5 +128,26 @@ describe('Managed identities and their credential budget in the tree (extension 
     const checkout = await tree.getChildren(byName('id-checkout'));
     assert.deepEqual(checkout.map(described), ['aks-payments: 1 · 1 with the issuer differing by a trailing slash']);
     assert.equal(tree.getTreeItem((await tree.getChildren(checkout[0]))[0]).contextValue, 'credential.broken');
+  });
+
+  it('a binding shows its identity, and a credential its binding (Show Identity, Show Binding)', async () => {
+    const api = await extensionApi();
+    const tree = api.context.tree;
+    const label = (n: TreeNode) => String(tree.getTreeItem(n).label);
+    const payments = await findNode('aks-payments');
+    const binding = (await tree.getChildren(payments)).find((n) => label(n) === 'payments/payments-api') as BindingNode;
+    const identity = (await tree.identityNodeOf(binding))!;
+    assert.equal(label(identity), 'id-payments-api');
+    assert.equal(
+      tree.getParent(tree.getParent(identity)!) && label(tree.getParent(tree.getParent(identity)!)!),
+      'Contoso Production',
+    );
+    const [byCluster, byTool] = await tree.getChildren(identity);
+    const credential = (await tree.getChildren(byCluster)).at(0) as CredentialNode;
+    assert.equal(tree.getTreeItem(credential).contextValue, 'credential.bound');
+    assert.equal(tree.getTreeItem((await tree.getChildren(byTool)).at(0)!).contextValue, 'credential');
+    assert.equal(label((await tree.bindingNodeOf(credential))!), 'payments/payments-api');
+    await vscode.commands.executeCommand('aksWorkloadIdentity.showIdentity', binding);
+    await vscode.commands.executeCommand('aksWorkloadIdentity.showBinding', credential);
   });
 });

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { portalLink } from '../../auth/cloud';
 import { CommandContext, requireSession } from '../context';
-import { ClusterNode, ErrorNode, VaultNode } from '../tree/nodes';
+import { BindingNode, ClusterNode, CredentialNode, ErrorNode, TreeNode, VaultNode } from '../tree/nodes';
 
 export async function copyIssuerUrl(ctx: CommandContext, node?: ClusterNode) {
   const url = node?.cluster.issuerUrl;
@@ -48,4 +48,29 @@ export async function selectSubscriptions(ctx: CommandContext) {
 
 export function retry(node?: ErrorNode) {
   node?.retry();
+}
+
+/** Shows a node in the view: selected and focused, its parents expanded. */
+export type Reveal = (node: TreeNode) => Thenable<void>;
+
+/** From a binding to its identity, with the identity's credential budget. */
+export async function showIdentity(ctx: CommandContext, reveal: Reveal, node: BindingNode) {
+  const identity = await ctx.tree.identityNodeOf(node);
+  if (identity) return reveal(identity);
+  void ctx
+    .prompter()
+    .notify(
+      'info',
+      vscode.l10n.t(
+        '{0} is in a subscription the tree does not show: select it with Select Subscriptions.',
+        node.binding.identityName,
+      ),
+    );
+}
+
+/** From a credential to the binding it makes under its cluster. */
+export async function showBinding(ctx: CommandContext, reveal: Reveal, node: CredentialNode) {
+  const binding = await ctx.tree.bindingNodeOf(node);
+  if (binding) return reveal(binding);
+  void ctx.prompter().notify('info', vscode.l10n.t('{0} makes no binding the tree shows.', node.credential.name));
 }

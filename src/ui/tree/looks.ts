@@ -131,7 +131,8 @@ export function credentialGroupLook(g: CredentialGroup): NodeLook {
   };
 }
 
-export function credentialLook(c: CredentialInfo, nearMiss = false): NodeLook {
+/** `bound`: it names a cluster you can see, so a binding of that cluster is its ServiceAccount's. */
+export function credentialLook(c: CredentialInfo, nearMiss = false, bound = false): NodeLook {
   return {
     label: c.name,
     description: credentialMatch(c),
@@ -145,7 +146,11 @@ export function credentialLook(c: CredentialInfo, nearMiss = false): NodeLook {
       (nearMiss
         ? `  \n\n${l10n.t('The issuer lacks or adds a trailing slash, so token exchange fails (AADSTS70021). Run Verify Workload Identity to fix it.')}`
         : ''),
-    contextValue: nearMiss ? 'credential.broken' : 'credential',
+    contextValue: nearMiss
+      ? 'credential.broken'
+      : bound && c.subject?.startsWith('system:serviceaccount:')
+        ? 'credential.bound'
+        : 'credential',
     icon: nearMiss ? 'warning' : 'link',
   };
 }

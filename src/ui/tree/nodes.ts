@@ -207,10 +207,12 @@ export class CredentialNode {
     readonly identity: IdentityInfo,
     readonly credential: CredentialInfo,
     readonly nearMiss: boolean,
+    /** The cluster whose issuer it names: its binding is under that cluster. */
+    readonly cluster?: ClusterSummary,
   ) {}
   toTreeItem() {
     return item(
-      credentialLook(this.credential, this.nearMiss),
+      credentialLook(this.credential, this.nearMiss, !!this.cluster),
       vscode.TreeItemCollapsibleState.None,
       `identity/${this.identity.id.toLowerCase()}/credential/${this.credential.name}`,
     );

@@ -203,8 +203,10 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     if (node instanceof CredentialGroupNode) {
       const g = node.group;
       return [
-        ...g.credentials.map((c) => new CredentialNode(node.identity, c, false)),
-        ...(g.kind === 'cluster' ? g.nearMiss.map((c) => new CredentialNode(node.identity, c, true)) : []),
+        ...g.credentials.map(
+          (c) => new CredentialNode(node.identity, c, false, g.kind === 'cluster' ? g.cluster : undefined),
+        ),
+        ...(g.kind === 'cluster' ? g.nearMiss.map((c) => new CredentialNode(node.identity, c, true, g.cluster)) : []),
       ];
     }
     if (node instanceof GroupNode) {
@@ -274,6 +276,52 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
         ),
       ];
     }
+  }
+
+  /** The identity node a binding names, read as the view would; undefined when its subscription is not shown. */
+  async identityNodeOf(binding: BindingNode): Promise<IdentityNode | undefined> {
+    const id = binding.binding.identityId.toLowerCase();
+    const sub = await this.childOf(
+      undefined,
+      (n) => n instanceof SubscriptionNode && id.startsWith(`/subscriptions/${n.subscriptionId.toLowerCase()}/`),
+    );
+    const group = sub && (await this.childOf(sub, (n) => n instanceof GroupNode && n.group === 'identities'));
+    return (
+      group &&
+      ((await this.childOf(group, (n) => n instanceof IdentityNode && n.identity.id.toLowerCase() === id)) as
+        IdentityNode | undefined)
+    );
+  }
+
+  /** The binding node a credential makes under the cluster whose issuer it names. */
+  async bindingNodeOf(credential: CredentialNode): Promise<BindingNode | undefined> {
+    const cluster = credential.cluster;
+    if (!cluster) return undefined;
+    const sub = await this.childOf(
+      undefined,
+      (n) => n instanceof SubscriptionNode && n.subscriptionId.toLowerCase() === cluster.subscriptionId.toLowerCase(),
+    );
+    const group = sub && (await this.childOf(sub, (n) => n instanceof GroupNode && n.group === 'clusters'));
+    const node =
+      group &&
+      (await this.childOf(
+        group,
+        (n) => n instanceof ClusterNode && n.cluster.id.toLowerCase() === cluster.id.toLowerCase(),
+      ));
+    return (
+      node &&
+      ((await this.childOf(
+        node,
+        (n) =>
+          n instanceof BindingNode &&
+          n.binding.identityId.toLowerCase() === credential.identity.id.toLowerCase() &&
+          n.binding.subject === credential.credential.subject,
+      )) as BindingNode | undefined)
+    );
+  }
+
+  private async childOf(parent: TreeNode | undefined, matches: (n: TreeNode) => boolean) {
+    return (await this.getChildren(parent)).find(matches);
   }
 
   private retrySubscription(subscriptionId: string) {
