@@ -17,6 +17,7 @@ import { bindKeyVaultCommand } from './ui/commands/bind/command';
 import { verifyWorkloadIdentityCommand } from './ui/commands/verify/command';
 import { testBindingCommand } from './ui/commands/testBinding/command';
 import { connectWorkloadCommand } from './ui/commands/connect/command';
+import { cleanUpCredentialsCommand } from './ui/commands/cleanup/command';
 import { removeBindingCommand } from './ui/commands/remove/command';
 import { exportBindingCommand } from './ui/commands/export/command';
 import { PROPOSED_SCHEME, proposedContent } from './ui/proposedContent';
@@ -90,6 +91,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   register('testBinding', (node) => testBindingCommand(ctx, node));
   register('connectWorkload', (from) => connectWorkloadCommand(ctx, from));
   register('removeBinding', (node) => removeBindingCommand(ctx, node));
+  register('cleanUpCredentials', (node) => cleanUpCredentialsCommand(ctx, node));
   register('exportBinding', (node) => exportBindingCommand(ctx, node));
   register('copyIssuerUrl', (node) => copyIssuerUrl(ctx, node));
   register('copyResourceId', copyResourceId);

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import { ScriptedPrompter } from '../support/scriptedPrompter';
 import { extensionApi, findNode, signedIn, sim } from './support';
 import type { BindingNode, CredentialNode, TreeNode } from '../../src/ui/tree/nodes';
 
@@ -149,5 +150,51 @@ describe('Managed identities and their credential budget in the tree (extension 
     assert.equal(label((await tree.bindingNodeOf(credential))!), 'payments/payments-api');
     await vscode.commands.executeCommand('aksWorkloadIdentity.showIdentity', binding);
     await vscode.commands.executeCommand('aksWorkloadIdentity.showBinding', credential);
+  });
+
+  it('Clean Up Credentials on an identity: a review with nothing checked, a yes that names each, the deletes; a rerun finds nothing', async () => {
+    const api = await extensionApi();
+    const tree = api.context.tree;
+    const label = (n: TreeNode) => String(tree.getTreeItem(n).label);
+    const prod = (await tree.getChildren()).find((n) => label(n) === 'Contoso Production')!;
+    const group = (await tree.getChildren(prod)).find((n) => label(n) === 'Managed identities')!;
+    const orders = (await tree.getChildren(group)).find((n) => label(n) === 'id-orders')!;
+    const prompter = new ScriptedPrompter([
+      { pickMany: ['fic-aks-payments-blue-orders', 'fic-aks-payments-blue-jobs'] },
+      { confirm: true },
+    ]);
+    api.setPrompter(prompter);
+    try {
+      await sim.clearLog();
+      await vscode.commands.executeCommand('aksWorkloadIdentity.cleanUpCredentials', orders);
+      const review = prompter.recorded.find((r) => r.kind === 'pickMany')!;
+      assert.deepEqual(review.labels, ['fic-aks-payments-blue-orders', 'fic-aks-payments-blue-jobs']);
+      assert.deepEqual(review.picked, [], 'nothing is checked');
+      assert.match(
+        prompter.recorded.find((r) => r.kind === 'confirm')!.message!,
+        /Delete 2 federated credentials of id-orders\?\nfic-aks-payments-blue-orders, fic-aks-payments-blue-jobs\./,
+      );
+      assert.equal(prompter.notifications.at(-1)!.message, 'Deleted 2 credentials of id-orders.');
+      assert.deepEqual(
+        (await sim.log()).filter((r) => r.method === 'DELETE').map((r) => r.op),
+        ['federatedIdentityCredentials.delete', 'federatedIdentityCredentials.delete'],
+      );
+      const left = (await sim.state()).identities.find((i: any) => i.name === 'id-orders').credentials;
+      assert.deepEqual(
+        left.map((c: any) => c.name),
+        ['fic-aks-payments-orders'],
+      );
+      const again = new ScriptedPrompter([]);
+      api.setPrompter(again);
+      await sim.clearLog();
+      await vscode.commands.executeCommand('aksWorkloadIdentity.cleanUpCredentials', orders);
+      assert.match(again.notifications.at(-1)!.message, /nothing to clean up/);
+      assert.deepEqual(
+        (await sim.log()).filter((r) => r.method === 'DELETE'),
+        [],
+      );
+    } finally {
+      api.setPrompter(undefined);
+    }
   });
 });

@@ -17,6 +17,8 @@ export interface Recorded {
   step?: number;
   totalSteps?: number;
   labels?: string[];
+  /** pickMany: the items checked when the list opened. */
+  picked?: string[];
   validation?: string;
 }
 
@@ -81,6 +83,7 @@ export class ScriptedPrompter implements Prompter {
       step: opts.step,
       totalSteps: opts.totalSteps,
       labels: items.map((i) => i.label),
+      picked: items.filter((i) => i.picked).map((i) => i.label),
     });
     const a = this.next('pickMany', opts.title);
     if ('back' in a) return BACK;

@@ -38,11 +38,11 @@ const REMEDY: Partial<Record<RemovalKind, () => string>> = {
  * One step per kind; it acts on each planned line of its kind, reading first, so a line already gone is reported
  * as such and a rerun converges. A failed line fails the step after its other lines ran.
  */
-function step(
+function step<S extends { plan: Pick<RemovePlan, 'removals'> } = RemoveState>(
   kind: RemovalKind,
   priority: number,
-  act: (r: Removal, s: RemoveState, signal: AbortSignal) => Promise<'removed' | 'alreadyGone'>,
-): ExecuteStep<RemoveState> {
+  act: (r: Removal, s: S, signal: AbortSignal) => Promise<'removed' | 'alreadyGone'>,
+): ExecuteStep<S> {
   return {
     id: kind,
     title: removalTitle(kind),
@@ -69,20 +69,29 @@ function step(
   };
 }
 
+/**
+ * Deletes the planned federated credentials, each read first: one gone, or rewritten for something else since the
+ * review, is not ours to delete any more. Remove Binding and Clean Up Credentials run it.
+ */
+export function credentialRemovalStep(
+  deps: Pick<RemoveDeps, 'identities'>,
+): ExecuteStep<{ plan: Pick<RemovePlan, 'removals'> }> {
+  return step('credential', 1, async (r, _s, signal) => {
+    const c = r.credential!;
+    const current = (await deps.identities.listCredentials(c.identity, signal)).find(
+      (x) => x.name.toLowerCase() === c.name.toLowerCase(),
+    );
+    if (!current || current.subject !== c.subject || current.issuer !== c.issuer) return 'alreadyGone';
+    await deps.identities.deleteCredential(c.identity, c.name, signal);
+    return 'removed';
+  });
+}
+
 /** Credentials, grants and annotations first (they are independent); the ServiceAccount and the identity after them. */
 export function removeSteps(deps: RemoveDeps): ExecuteStep<RemoveState>[] {
   const kube = (s: RemoveState) => (s.kube ??= deps.kube(s.plan.target.cluster));
   return [
-    step('credential', 1, async (r, _s, signal) => {
-      const c = r.credential!;
-      const current = (await deps.identities.listCredentials(c.identity, signal)).find(
-        (x) => x.name.toLowerCase() === c.name.toLowerCase(),
-      );
-      // Gone, or rewritten for something else since the review: not ours to delete any more.
-      if (!current || current.subject !== c.subject || current.issuer !== c.issuer) return 'alreadyGone';
-      await deps.identities.deleteCredential(c.identity, c.name, signal);
-      return 'removed';
-    }),
+    credentialRemovalStep(deps),
     step('accessPolicy', 1, async (r, _s, signal) => {
       const a = r.accessPolicy!;
       const vault = await deps.vaults.get(a.vault, signal);
