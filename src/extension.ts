@@ -72,6 +72,8 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   const view = vscode.window.createTreeView('aksWorkloadIdentity.resources', {
     treeDataProvider: tree,
     showCollapseAll: true,
+    // Several clusters selected: Bind binds them all at once.
+    canSelectMany: true,
   });
   const copy = (text: string) => vscode.env.clipboard.writeText(text);
 
@@ -85,7 +87,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   register('retry', retry);
   register('showLog', () => channel.show());
   register('enableWorkloadIdentity', (node) => enableWorkloadIdentityCommand(ctx, node, copy));
-  register('bindKeyVault', (node) => bindKeyVaultCommand(ctx, { cluster: node }));
+  register('bindKeyVault', (node, selected) => bindKeyVaultCommand(ctx, { cluster: node, selected }));
   register('bindToCluster', (node) => bindKeyVaultCommand(ctx, { vault: node }));
   register('verifyWorkloadIdentity', (node) => verifyWorkloadIdentityCommand(ctx, node));
   register('testBinding', (node) => testBindingCommand(ctx, node));

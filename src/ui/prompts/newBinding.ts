@@ -1,4 +1,6 @@
 import * as vscode from 'vscode';
+import type { AzureSession } from '../auth';
+import type { CommandContext } from '../context';
 import type { IdentityInfo } from '../../azure/identities';
 import type { Permission } from '../../azure/keyVaultRoles';
 import type { KubeTarget } from '../../kube/access';
@@ -310,5 +312,27 @@ function identityChoice(c: BindWizardContext): IdentityChoice {
     resourceGroup: n.resourceGroup!,
     name: n.name!,
     location: n.location!,
+  };
+}
+
+/** Bind's questions, with their sources: the tree's clusters and vaults, each subscription's identities read once. */
+export function newBindingWizard(
+  ctx: CommandContext,
+  session: AzureSession,
+  deps: ReturnType<AzureSession['services']['bindDeps']>,
+  given: Pick<BindWizardContext, 'cluster' | 'vault'>,
+): BindWizardContext {
+  const identities = new Map<string, ReturnType<typeof session.services.identities.list>>();
+  return {
+    ...given,
+    sources: {
+      clusters: () => ctx.tree.clusters(),
+      vaults: () => ctx.tree.vaults(),
+      identities: (sub) => {
+        if (!identities.has(sub)) identities.set(sub, session.services.identities.list(sub));
+        return identities.get(sub)!;
+      },
+      kube: (cluster) => deps.kube(cluster),
+    },
   };
 }

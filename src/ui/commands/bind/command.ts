@@ -7,12 +7,12 @@ import { runPrompts } from '../../../wizard/wizard';
 import { AzureSession } from '../../auth';
 import { CommandContext } from '../../context';
 import { remedyText, reportStoppedRun, runCommand } from '../command';
-import { manifestLocation } from '../../manifestLocation';
-import { writeManifest } from '../../workspaceFiles';
 import { withCancellableProgress } from '../../progress';
 import { markDone } from '../../walkthrough';
-import type { ClusterNode, VaultNode } from '../../tree/nodes';
-import { BindWizardContext, bindRequestOf, bindTitle, bindPromptSteps } from '../../prompts/newBinding';
+import type { ClusterNode, TreeNode, VaultNode } from '../../tree/nodes';
+import { bindFleet } from './fleet';
+import { bindRequestOf, bindTitle, bindPromptSteps, newBindingWizard } from '../../prompts/newBinding';
+import { writeBindingManifest } from './manifest';
 import { exportRequest } from '../../prompts/exportFormat';
 
 const icon = (planned: StepRecord['planned']) =>
@@ -23,9 +23,18 @@ const icon = (planned: StepRecord['planned']) =>
     blocked: vscode.l10n.t('$(error) Blocked'),
   })[planned];
 
-/** Palette "Bind Key Vault…", a cluster's "Bind Key Vault…" and a vault's "Bind to AKS Cluster…". */
-export function bindKeyVaultCommand(ctx: CommandContext, from?: { cluster?: ClusterNode; vault?: VaultNode }) {
-  return runCommand(ctx, bindTitle(), ({ session, prompter }) => bind(ctx, session, prompter, from));
+/**
+ * Palette "Bind Key Vault…", a cluster's "Bind Key Vault…" (with several clusters selected: all of them at once) and
+ * a vault's "Bind to AKS Cluster…".
+ */
+export function bindKeyVaultCommand(
+  ctx: CommandContext,
+  from?: { cluster?: ClusterNode; vault?: VaultNode; selected?: TreeNode[] },
+) {
+  const clusters = (from?.selected ?? []).filter((n): n is ClusterNode => n.kind === 'cluster').map((n) => n.cluster);
+  return runCommand<unknown>(ctx, bindTitle(), ({ session, prompter }) =>
+    clusters.length > 1 ? bindFleet(ctx, session, prompter, clusters) : bind(ctx, session, prompter, from),
+  );
 }
 
 async function bind(
@@ -35,20 +44,7 @@ async function bind(
   from?: { cluster?: ClusterNode; vault?: VaultNode },
 ) {
   const deps = session.services.bindDeps();
-  const identities = new Map<string, ReturnType<typeof session.services.identities.list>>();
-  const wizard: BindWizardContext = {
-    cluster: from?.cluster?.cluster,
-    vault: from?.vault?.vault,
-    sources: {
-      clusters: () => ctx.tree.clusters(),
-      vaults: () => ctx.tree.vaults(),
-      identities: (sub) => {
-        if (!identities.has(sub)) identities.set(sub, session.services.identities.list(sub));
-        return identities.get(sub)!;
-      },
-      kube: (cluster) => deps.kube(cluster),
-    },
-  };
+  const wizard = newBindingWizard(ctx, session, deps, { cluster: from?.cluster?.cluster, vault: from?.vault?.vault });
   for (;;) {
     await runPrompts(bindPromptSteps, wizard, prompter);
     const request = bindRequestOf(wizard);
@@ -140,24 +136,7 @@ async function execute(
       .refreshCluster(request.cluster)
       .then((c) => c && ctx.tree.refreshBindings(c))
       .catch(() => undefined);
-    const target = await manifestLocation({
-      cluster: request.cluster.name,
-      namespace: request.namespace,
-      serviceAccount: request.serviceAccount,
-    });
-    const content = session.services.serviceAccountManifest({
-      namespace: request.namespace,
-      serviceAccount: request.serviceAccount,
-      clientId: result.identity.clientId,
-      tenantId: result.identity.tenantId,
-      identityName: result.identity.name,
-      clusterName: request.cluster.name,
-      vaultName: request.vault.name,
-      credentialName: result.credential.name,
-    });
-    let manifest: Awaited<ReturnType<typeof writeManifest>> = { kind: 'none' };
-    if (target.error) void prompter.notify('error', vscode.l10n.t('The manifest was not written: {0}', target.error));
-    else manifest = await writeManifest(prompter, target.path!, content);
+    const manifest = await writeBindingManifest(session, prompter, request, result);
     markDone('bound');
     ctx.log.info(
       `Bound ${request.vault.name} to ${request.namespace}/${request.serviceAccount} on ${request.cluster.name}: client id ${result.identity.clientId}, credential ${result.credential.name}.`,

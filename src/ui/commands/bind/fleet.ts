@@ -1,0 +1,195 @@
+import * as vscode from 'vscode';
+import { describeError, errorNamed, type IncompleteRunError, type StepError } from '../../../errors';
+import type { ClusterSummary } from '../../../workloadIdentity/cluster';
+import {
+  clusterRequest,
+  overBudget,
+  planFleet,
+  runFleet,
+  type FleetOutcome,
+  type FleetPlan,
+  type FleetRequest,
+} from '../../../workloadIdentity/bind/fleet';
+import type { StepRecord } from '../../../workloadIdentity/bind/model';
+import { BACK, type Prompter } from '../../../wizard/prompter';
+import { runPrompts } from '../../../wizard/wizard';
+import type { AzureSession } from '../../auth';
+import type { CommandContext } from '../../context';
+import { withCancellableProgress } from '../../progress';
+import { bindPromptSteps, bindRequestOf, bindTitle, newBindingWizard } from '../../prompts/newBinding';
+import { markDone } from '../../walkthrough';
+import { writeBindingManifest } from './manifest';
+
+const icon = (planned: StepRecord['planned']) =>
+  ({
+    create: vscode.l10n.t('$(add) Create'),
+    update: vscode.l10n.t('$(edit) Change'),
+    unchanged: vscode.l10n.t('$(pass) In place'),
+    blocked: vscode.l10n.t('$(error) Blocked'),
+  })[planned];
+
+/**
+ * Bind with several clusters selected in the tree: the same questions once (the namespace and ServiceAccount are the
+ * same on each cluster), one review with a block per cluster and the identity's credential budget before and after,
+ * then Bind's run on each cluster; a cluster that fails does not stop the others, and Retry binds only those.
+ */
+export async function bindFleet(
+  ctx: CommandContext,
+  session: AzureSession,
+  prompter: Prompter,
+  clusters: ClusterSummary[],
+) {
+  const deps = session.services.bindDeps();
+  const wizard = newBindingWizard(ctx, session, deps, { cluster: clusters[0] });
+  for (;;) {
+    await runPrompts(bindPromptSteps, wizard, prompter);
+    const { cluster: _first, ...answers } = bindRequestOf(wizard);
+    const request: FleetRequest = { ...answers, clusters };
+    const plan = await withCancellableProgress(
+      vscode.l10n.t('{0}: planning {1} clusters', bindTitle(), clusters.length),
+      (_report, signal) => planFleet(request, deps, signal),
+    );
+    const decision = await review(prompter, request, plan);
+    if (decision === 'back') {
+      wizard.permissions = undefined;
+      continue;
+    }
+    if (decision === 'dismissed') return undefined;
+    return execute(ctx, session, prompter, request);
+  }
+}
+
+async function review(prompter: Prompter, request: FleetRequest, plan: FleetPlan) {
+  const over = overBudget(plan);
+  const blocked = over || plan.clusters.some((c) => c.steps.some((s) => s.planned === 'blocked'));
+  const changes = plan.clusters.reduce(
+    (n, c) => n + c.steps.filter((s) => s.planned === 'create' || s.planned === 'update').length,
+    0,
+  );
+  const budget = vscode.l10n.t(
+    '$(key) Federated credentials on the identity: {0} now, {1} after, of {2}',
+    plan.budget.before,
+    plan.budget.after,
+    plan.budget.limit,
+  );
+  const waysOut = [
+    vscode.l10n.t('$(arrow-left) Bind fewer clusters: select fewer in the tree'),
+    vscode.l10n.t(
+      '$(trash) Clean up credentials that name no cluster you can see: Clean Up Credentials… on the identity',
+    ),
+    vscode.l10n.t(
+      '$(info) Identity bindings let one identity serve many clusters through one credential, where the clusters support them',
+    ),
+  ];
+  for (;;) {
+    const v = await prompter.pick<'run' | 'line'>({
+      title: vscode.l10n.t('{0}: review', bindTitle()),
+      placeholder: over
+        ? vscode.l10n.t(
+            'The identity would hold {0} federated credentials, over the limit of {1}: nothing has been written',
+            plan.budget.after,
+            plan.budget.limit,
+          )
+        : blocked
+          ? vscode.l10n.t('A step cannot run; go back and change your answers')
+          : vscode.l10n.t(
+              '{0} changes on {1} clusters; nothing has been written yet',
+              changes,
+              request.clusters.length,
+            ),
+      items: [
+        blocked
+          ? { label: vscode.l10n.t('$(error) Cannot bind: see the lines below'), value: 'line' as const }
+          : {
+              label: vscode.l10n.t('$(check) Bind: {0} clusters', request.clusters.length),
+              description: vscode.l10n.t('confirm'),
+              value: 'run' as const,
+            },
+        { label: budget, value: 'line' as const },
+        ...(over ? waysOut.map((label) => ({ label, value: 'line' as const })) : []),
+        ...plan.clusters.flatMap(({ cluster, steps }) => [
+          { label: `$(server-environment) ${cluster.name}`, value: 'line' as const },
+          ...steps.map((s) => ({
+            label: `    ${icon(s.planned)}: ${s.title}`,
+            description: s.resource,
+            detail: s.detail,
+            value: 'line' as const,
+          })),
+        ]),
+      ],
+    });
+    if (v === BACK) return 'back' as const;
+    if (v === undefined) return 'dismissed' as const;
+    if (v === 'run') return 'run' as const;
+  }
+}
+
+async function execute(
+  ctx: CommandContext,
+  session: AzureSession,
+  prompter: Prompter,
+  request: FleetRequest,
+): Promise<FleetOutcome[]> {
+  const deps = session.services.bindDeps();
+  const outcomes = await withCancellableProgress(
+    vscode.l10n.t(
+      'Binding {0} to {1}/{2} on {3} clusters',
+      request.vault.name,
+      request.namespace,
+      request.serviceAccount,
+      request.clusters.length,
+    ),
+    (progress, signal) =>
+      runFleet(request, deps, {
+        signal,
+        progress,
+        runClusterUpdate: (id, fn) => ctx.clusterUpdates.run(id, fn).promise,
+      }),
+  );
+  ctx.tree.refresh();
+  const bound = outcomes.filter((o): o is Extract<FleetOutcome, { result: unknown }> => 'result' in o);
+  for (const o of bound) await writeBindingManifest(session, prompter, clusterRequest(request, o.cluster), o.result);
+  if (bound.length) markDone('bound');
+  const failed = outcomes.filter((o): o is Extract<FleetOutcome, { error: unknown }> => 'error' in o);
+  for (const o of outcomes)
+    ctx.log.info(
+      `Bind (several clusters): ${o.cluster.name}: ${'result' in o ? 'bound' : describeError(o.error).message}`,
+    );
+  if (!failed.length) {
+    void prompter.notify(
+      'info',
+      vscode.l10n.t(
+        'Bound {0} to {1}/{2} on {3} clusters: {4}.',
+        request.vault.name,
+        request.namespace,
+        request.serviceAccount,
+        bound.length,
+        bound.map((o) => o.cluster.name).join(', '),
+      ),
+    );
+    return outcomes;
+  }
+  const why = failed
+    .map((o) => {
+      const cause = errorNamed(o.error, 'IncompleteRunError')
+        ? ((o.error as IncompleteRunError).cause as StepError)
+        : undefined;
+      const d = describeError(cause ?? o.error);
+      return vscode.l10n.t('{0} stopped at "{1}": {2}', o.cluster.name, cause?.step ?? d.code, d.message);
+    })
+    .join(' ');
+  const retry = vscode.l10n.t('Retry');
+  const action = await prompter.notify(
+    'error',
+    vscode.l10n.t(
+      'Bound on {0} of {1} clusters. {2} Retry binds only the clusters that failed.',
+      bound.length,
+      outcomes.length,
+      why,
+    ),
+    retry,
+  );
+  if (action !== retry) return outcomes;
+  const again = await execute(ctx, session, prompter, { ...request, clusters: failed.map((o) => o.cluster) });
+  return [...bound, ...again];
+}

@@ -1,0 +1,64 @@
+import type { ClusterSummary } from '../cluster';
+import { MAX_CREDENTIALS_PER_IDENTITY } from '../names';
+import type { BindDeps, BindRequest, BindResult, StepRecord } from './model';
+import { planBind } from './plan';
+import { RunClusterUpdate } from './steps';
+import { runBind } from './run';
+
+/** One Bind for several clusters: the same namespace, ServiceAccount, vault, identity and permissions on each. */
+export interface FleetRequest extends Omit<BindRequest, 'cluster'> {
+  clusters: ClusterSummary[];
+}
+
+export const clusterRequest = (f: FleetRequest, cluster: ClusterSummary): BindRequest => {
+  const { clusters: _all, ...rest } = f;
+  return { ...rest, cluster };
+};
+
+export interface FleetPlan {
+  clusters: { cluster: ClusterSummary; steps: StepRecord[] }[];
+  /** The identity's federated credentials now and after the run, of its limit. */
+  budget: { before: number; after: number; limit: number };
+}
+
+/** Each cluster's plan, read side by side, and what the run does to the identity's credential budget. */
+export async function planFleet(f: FleetRequest, deps: BindDeps, signal?: AbortSignal): Promise<FleetPlan> {
+  const [clusters, before] = await Promise.all([
+    Promise.all(
+      f.clusters.map(async (cluster) => ({ cluster, steps: await planBind(clusterRequest(f, cluster), deps, signal) })),
+    ),
+    f.identity.kind === 'existing'
+      ? deps.identities.listCredentials(f.identity.identity, signal).then((l) => l.length)
+      : Promise.resolve(0),
+  ]);
+  const added = clusters.filter((c) => c.steps.some((s) => s.id === 'credential' && s.planned === 'create')).length;
+  return { clusters, budget: { before, after: before + added, limit: MAX_CREDENTIALS_PER_IDENTITY } };
+}
+
+export const overBudget = (p: FleetPlan) => p.budget.after > p.budget.limit;
+
+export type FleetOutcome = { cluster: ClusterSummary } & ({ result: BindResult } | { error: unknown });
+
+/**
+ * Binds each cluster with Bind's own run. The first makes the identity and the vault grant; the others then find
+ * them in place and run side by side (their credential writes on the identity queue one at a time, as Azure
+ * requires). A failure on one cluster does not stop the others; running again for the failed ones finishes the work.
+ */
+export async function runFleet(
+  f: FleetRequest,
+  deps: BindDeps,
+  opts: { signal: AbortSignal; progress?: (message: string) => void; runClusterUpdate?: RunClusterUpdate },
+): Promise<FleetOutcome[]> {
+  const one = (cluster: ClusterSummary): Promise<FleetOutcome> =>
+    runBind(clusterRequest(f, cluster), deps, {
+      ...opts,
+      progress: (m) => opts.progress?.(`${cluster.name}: ${m}`),
+    }).then(
+      (result) => ({ cluster, result }),
+      (error: unknown) => ({ cluster, error }),
+    );
+  const [first, ...rest] = f.clusters;
+  if (!first) return [];
+  const head = await one(first);
+  return [head, ...(await Promise.all(rest.map(one)))];
+}
