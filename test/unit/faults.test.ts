@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FaultKind } from '../sim/faults';
 import { BindRequest, StepRecord } from '../../src/workloadIdentity/bind/model';
 import { runBind } from '../../src/workloadIdentity/bind/run';
+import { FleetRequest, runFleet } from '../../src/workloadIdentity/bind/fleet';
 import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
 import { loadInventory, vaultFromRaw } from '../../src/workloadIdentity/inventory';
 import { applyFix } from '../../src/workloadIdentity/verify/fix';
@@ -225,6 +226,69 @@ describe('faults at every operation Bind uses', () => {
       }
     });
   }
+});
+
+describe('faults at every operation a Bind to several clusters uses', () => {
+  let env: Env;
+  const table: string[] = [];
+  before(async () => {
+    env = await withSim({ requestTimeoutMs: 400, config: { credentialWriteMs: 0 } });
+  });
+  after(async () => {
+    await env.sim.stop();
+    console.log(
+      `\nFault matrix, Bind to two clusters (one failure; then Retry of the failed clusters)\n${table.join('\n')}`,
+    );
+  });
+
+  it('a fault once is retried or stops only its cluster; Retry of the failed clusters ends where a fault-free run does', async () => {
+    const request = (): FleetRequest => ({
+      clusters: [clusterOf(env, 'aks-payments'), clusterOf(env, 'aks-entra')],
+      namespace: 'orders',
+      serviceAccount: 'orders-api',
+      vault: vaultOf(env, 'kv-payments'),
+      identity: newIdentity('id-orders-fleet', 'rg-payments'),
+      permissions: ['secrets'],
+    });
+    const deps = () => ({
+      ...env.services.bindDeps(),
+      sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, Math.min(ms, 20))),
+    });
+    const run = (f: FleetRequest) => runFleet(f, deps(), { signal: new AbortController().signal });
+    env.sim.reset();
+    await run(request());
+    const clean = world(env);
+    const kinds: FaultKind[] = ['429', '500', '503', 'reset', 'timeout', '409'];
+    const ops = [
+      'userAssignedIdentities.createOrUpdate',
+      'roleAssignments.create',
+      'federatedIdentityCredentials.createOrUpdate',
+      'kube.namespaces.apply',
+      'kube.serviceaccounts.apply',
+    ];
+    table.push(`| operation | ${kinds.join(' | ')} |`);
+    for (const op of ops) {
+      const row: string[] = [];
+      for (const kind of kinds) {
+        env.sim.reset();
+        env.sim.addFault({ op, kind, count: 1 });
+        const f = request();
+        const failed = (await run(f)).filter((o) => 'error' in o).map((o) => o.cluster);
+        env.sim.faults.clear();
+        if (failed.length) {
+          const again = await run({ ...f, clusters: failed });
+          assert.ok(
+            again.every((o) => 'result' in o),
+            `${op}/${kind}: Retry binds the failed clusters`,
+          );
+        }
+        const same = world(env) === clean;
+        assert.ok(same, `${op}/${kind}: the final state differs from a fault-free run\n${world(env)}\n${clean}`);
+        row.push(failed.length ? `${failed.map((c) => c.name).join('+')} failed, Retry completed` : 'completed');
+      }
+      table.push(`| ${op} | ${row.join(' | ')} |`);
+    }
+  });
 });
 
 describe('faults at every operation the tree uses', () => {

@@ -50,6 +50,15 @@ describe('Bind to several clusters at once', () => {
       ['aks-payments: create', 'aks-entra: create', 'aks-oidc-only: create'],
     );
     assert.deepEqual(plan.budget, { before: 0, after: 3, limit: 20 });
+    assert.deepEqual(
+      plan.clusters.map((c) => c.steps.filter((s) => s.id === 'identity' || s.id === 'vault').map((s) => s.planned)),
+      [
+        ['create', 'create'],
+        ['unchanged', 'unchanged'],
+        ['unchanged', 'unchanged'],
+      ],
+      'the identity and the grant are made once, with the first cluster',
+    );
     assert.equal(overBudget(plan), false);
 
     env.sim.log.length = 0;
