@@ -17,6 +17,7 @@ import { enableWorkloadIdentity } from '../../src/workloadIdentity/enable/run';
 import { azSession, runLab } from '../support/realAz';
 import { loadInventory, vaultFromRaw } from '../../src/workloadIdentity/inventory';
 import { SUB_DEV, SUB_FABRIKAM, SUB_PROD } from '../sim/seed';
+import { FleetRequest, planFleet, runFleet } from '../../src/workloadIdentity/bind/fleet';
 import { SimControl } from '../sim/control';
 import type { SimInfo } from '../sim/server';
 import { spawn } from 'node:child_process';
@@ -248,6 +249,81 @@ async function bind(clusterName: string, clusterUpdateMs: number, mode: 'command
   };
 }
 
+/**
+ * Bind to several clusters at once against Bind to one: calls per cluster, and wall time against the floor, which is
+ * one cluster's critical path plus one more credential write per further cluster (writes on one identity are
+ * sequential by Azure's rule). Each measured as the command runs it (the plan first, untimed).
+ */
+async function fleet(clusters: number) {
+  const start = () =>
+    startSimProcess(['--latency', String(LATENCY), '--credential-write-ms', '0', '--fleet', String(clusters)]);
+  const setup = async (sim: Awaited<ReturnType<typeof startSimProcess>>) => {
+    const services = createAzureServices(cloudFor(sim.info), cliCredentialFor(sim.info), new RecordingLogger());
+    const state = await sim.state();
+    const request: FleetRequest = {
+      clusters: state.clusters.filter((c: any) => c.name.startsWith('aks-fleet-')).map(clusterFromRaw),
+      namespace: 'orders',
+      serviceAccount: 'orders-api',
+      vault: vaultFromRaw(state.vaults.find((v: any) => v.name === 'kv-payments')),
+      identity: {
+        kind: 'new',
+        subscriptionId: SUB_PROD,
+        resourceGroup: 'rg-fleet',
+        name: 'id-orders',
+        location: 'eastus',
+      },
+      permissions: ['secrets'],
+    };
+    return { services, request };
+  };
+  // One cluster.
+  let sim = await start();
+  let { services, request } = await setup(sim);
+  const single = { ...request, clusters: request.clusters.slice(0, 1) };
+  await planFleet(single, services.bindDeps());
+  await sim.control.clearLog();
+  let t = performance.now();
+  await runFleet(single, services.bindDeps(), { signal: new AbortController().signal });
+  const oneWall = performance.now() - t;
+  const oneLog = await sim.control.log();
+  sim.stop();
+  // Levels of calls that wait on each other in one Bind: reaching the cluster, its reads, and the namespace's apply
+  // (or the identity's GET and PUT, beside them); then the longest of the writes that need the identity.
+  const count = (re: RegExp) => oneLog.filter((x) => re.test(x.op)).length;
+  const oneCritical =
+    (Math.max(
+      count(/^userAssignedIdentities\./),
+      count(/listClusterUserCredentials/) + 1 + count(/^kube\.namespaces\.apply$/),
+    ) +
+      Math.max(
+        count(/^roleAssignments\./),
+        count(/^kube\.serviceaccounts\.apply/),
+        count(/^federatedIdentityCredentials\./),
+      )) *
+    LATENCY;
+  // All of them.
+  sim = await start();
+  ({ services, request } = await setup(sim));
+  await planFleet(request, services.bindDeps());
+  await sim.control.clearLog();
+  t = performance.now();
+  const outcomes = await runFleet(request, services.bindDeps(), { signal: new AbortController().signal });
+  const wall = performance.now() - t;
+  const log = await sim.control.log();
+  sim.stop();
+  if (outcomes.some((o) => 'error' in o)) throw new Error('a cluster of the fleet failed');
+  const floor = oneCritical + (clusters - 1) * LATENCY;
+  return {
+    clusters,
+    callsOne: oneLog.length,
+    callsPerCluster: +(log.length / clusters).toFixed(1),
+    wallOneMs: Math.round(oneWall),
+    wallMs: Math.round(wall),
+    floorMs: floor,
+    ratio: +(wall / floor).toFixed(2),
+  };
+}
+
 const RUNS = arg('--runs', 5);
 
 /** Bind measured in fresh processes (nothing loaded or compiled before), RUNS times: the median, and the range. */
@@ -474,6 +550,21 @@ async function main() {
       })),
     );
   }
+  const fleets = only('fleet') ? [await fleet(10)] : [];
+  if (fleets.length) {
+    console.log('\nBind to several clusters at once (new identity, RBAC vault), against Bind to one');
+    console.table(
+      fleets.map((f) => ({
+        clusters: f.clusters,
+        'calls, one cluster': f.callsOne,
+        'calls per cluster': f.callsPerCluster,
+        'wall ms, one cluster': f.wallOneMs,
+        'wall ms': f.wallMs,
+        'floor ms (one critical path + a credential write per further cluster)': f.floorMs,
+        'wall / floor': f.ratio,
+      })),
+    );
+  }
   const lab = only('lab') ? await measuredLab() : undefined;
   if (lab && 'lab' in lab) {
     console.log(
@@ -534,6 +625,7 @@ async function main() {
     },
     tree,
     bind: binds,
+    fleet: fleets,
     verify: verifies,
     lab,
     activation: act,

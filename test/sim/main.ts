@@ -1,9 +1,10 @@
 /**
- * Runs the simulated Azure on its own: `node out/test/sim/main.js [--latency 40] [--cluster-update-ms 8000]`.
+ * Runs the simulated Azure on its own: `node out/test/sim/main.js [--latency 40] [--cluster-update-ms 8000]
+ * [--scale N] [--fleet N]`.
  * Prints one JSON line with its URLs and secrets, then serves until killed.
  */
 import { Simulator } from './server';
-import { seedScale, seedStandard } from './seed';
+import { seedFleet, seedScale, seedStandard } from './seed';
 
 async function main() {
   const arg = (name: string) => {
@@ -11,8 +12,14 @@ async function main() {
     return i >= 0 ? Number(process.argv[i + 1]) : undefined;
   };
   const scale = arg('--scale');
+  const fleet = arg('--fleet');
   const sim = await Simulator.start({
-    seed: scale ? (s) => seedScale(s, scale, 20, 20) : seedStandard,
+    seed: scale
+      ? (s) => seedScale(s, scale, 20, 20)
+      : (s) => {
+          seedStandard(s);
+          if (fleet) seedFleet(s, fleet);
+        },
     latencyMs: arg('--latency') ?? 0,
     config: {
       graphQuota: arg('--graph-quota') ?? 15,

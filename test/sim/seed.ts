@@ -698,3 +698,15 @@ export function seedCredentialBudgets(state: SimState): void {
   addCredential(state, rebuilt, 'fic-aks-payments-blue-orders', old, 'system:serviceaccount:orders:orders-api');
   addCredential(state, rebuilt, 'fic-aks-payments-blue-jobs', old, 'system:serviceaccount:orders:orders-jobs');
 }
+
+/** Clusters with workload identity on, all in one resource group of Contoso Production: a fleet for Bind to bind at once. */
+export function seedFleet(state: SimState, clusters: number): void {
+  for (let i = 0; i < clusters; i++)
+    addCluster(state, {
+      subscriptionId: SUB_PROD,
+      resourceGroup: 'rg-fleet',
+      name: `aks-fleet-${i}`,
+      oidc: true,
+      workloadIdentity: true,
+    });
+}

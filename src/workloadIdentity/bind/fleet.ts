@@ -1,7 +1,7 @@
 import * as l10n from '@vscode/l10n';
 import type { ClusterSummary } from '../cluster';
 import { MAX_CREDENTIALS_PER_IDENTITY } from '../names';
-import type { BindDeps, BindRequest, BindResult, StepRecord } from './model';
+import type { BindDeps, BindRequest, BindResult, BindStepId, SharedSteps, StepRecord } from './model';
 import { planBind } from './plan';
 import { RunClusterUpdate } from './steps';
 import { runBind } from './run';
@@ -49,25 +49,38 @@ export const overBudget = (p: FleetPlan) => p.budget.after > p.budget.limit;
 export type FleetOutcome = { cluster: ClusterSummary } & ({ result: BindResult } | { error: unknown });
 
 /**
- * Binds each cluster with Bind's own run. The first makes the identity and the vault grant; the others then find
- * them in place and run side by side (their credential writes on the identity queue one at a time, as Azure
- * requires). A failure on one cluster does not stop the others; running again for the failed ones finishes the work.
+ * Binds each cluster with Bind's own run, all at once. The first makes the identity and the vault grant; the others
+ * reach their clusters meanwhile, and their identity and grant steps wait for the first's, then find them in place
+ * (credential writes on the identity queue one at a time, as Azure requires). A failure on one cluster does not stop the others; running again for the failed ones
+ * finishes the work.
  */
 export async function runFleet(
   f: FleetRequest,
   deps: BindDeps,
   opts: { signal: AbortSignal; progress?: (message: string) => void; runClusterUpdate?: RunClusterUpdate },
 ): Promise<FleetOutcome[]> {
-  const one = (cluster: ClusterSummary): Promise<FleetOutcome> =>
-    runBind(clusterRequest(f, cluster), deps, {
-      ...opts,
-      progress: (m) => opts.progress?.(`${cluster.name}: ${m}`),
-    }).then(
-      (result) => ({ cluster, result }),
-      (error: unknown) => ({ cluster, error }),
-    );
   const [first, ...rest] = f.clusters;
   if (!first) return [];
-  const head = await one(first);
-  return [head, ...(await Promise.all(rest.map(one)))];
+  const pending = new Set<BindStepId>(['identity', 'vault']);
+  let share!: (s: SharedSteps) => void;
+  const shared = new Promise<SharedSteps>((r) => (share = r));
+  const one = (cluster: ClusterSummary, hooks: Pick<Parameters<typeof runBind>[2], 'onStepEnded' | 'shared'>) =>
+    runBind(clusterRequest(f, cluster), deps, {
+      ...opts,
+      ...hooks,
+      progress: (m) => opts.progress?.(`${cluster.name}: ${m}`),
+    }).then(
+      (result): FleetOutcome => ({ cluster, result }),
+      (error: unknown): FleetOutcome => ({ cluster, error }),
+    );
+  const head = one(first, {
+    onStepEnded: (id, state) => {
+      pending.delete(id);
+      const granted = state.records.get('vault')?.result;
+      if (!pending.size) share({ identity: state.identity, granted: granted === 'created' || granted === 'unchanged' });
+    },
+  }).finally(() => share({ granted: false })); // the first stopped before: the others read for themselves
+  // The others reach their clusters meanwhile; only their identity and grant steps wait for the first's.
+  const tail = Promise.all(rest.map((c) => one(c, { shared })));
+  return [await head, ...(await tail)];
 }

@@ -91,8 +91,19 @@ export interface BindState {
   /** The vault, read when the run starts: reading it needs no identity, so it does not wait for one. */
   vault?: Promise<VaultDetails>;
   credential?: CredentialInfo;
+  /**
+   * Another cluster's run makes the identity and the grant in this same Bind: this run's identity and grant steps
+   * take what it found or made once it has (undefined where it did not get that far: then they read for themselves).
+   */
+  shared?: Promise<SharedSteps>;
   /** The ServiceAccount, read as soon as the cluster is reached: reading it needs no identity either. */
   serviceAccount?: Promise<ServiceAccountInfo | undefined>;
+}
+
+/** What the first cluster's run of a Bind to several clusters found or made for all of them. */
+export interface SharedSteps {
+  identity?: IdentityInfo;
+  granted: boolean;
 }
 
 export interface BindResult {

@@ -1,7 +1,7 @@
 import { runSteps } from '../../wizard/wizard';
 import * as l10n from '@vscode/l10n';
 import { IncompleteRunError, StepError, errorNamed } from '../../errors';
-import { BindDeps, BindRequest, BindResult, BindState, BindStepId, stepTitle, StepRecord } from './model';
+import { BindDeps, BindRequest, BindResult, BindState, BindStepId, SharedSteps, stepTitle, StepRecord } from './model';
 import { RunClusterUpdate, bindSteps } from './steps';
 
 const ORDER: BindStepId[] = ['cluster', 'identity', 'namespace', 'vault', 'serviceAccount', 'credential'];
@@ -32,6 +32,10 @@ export async function runBind(
     signal: AbortSignal;
     progress?: (message: string) => void;
     runClusterUpdate?: RunClusterUpdate;
+    /** Each step as it ends, with what the run knows: a Bind to several clusters shares the identity and the grant. */
+    onStepEnded?: (id: BindStepId, state: BindState) => void;
+    /** Another run makes the identity and the grant (see BindState.shared); the vault is then not read up front. */
+    shared?: Promise<SharedSteps>;
   },
 ): Promise<BindResult> {
   const records = new Map<BindStepId, StepRecord>(
@@ -40,13 +44,16 @@ export async function runBind(
       { id, title: stepTitle(id), resource: resourceOf(id, request), planned: 'unchanged' as const },
     ]),
   );
-  const state: BindState = { request, records, vault: deps.vaults.get(request.vault, opts.signal) };
-  state.vault!.catch(() => undefined); // a failed read fails the vault step, where it is reported
+  const state: BindState = opts.shared
+    ? { request, records, shared: opts.shared }
+    : { request, records, vault: deps.vaults.get(request.vault, opts.signal) };
+  state.vault?.catch(() => undefined); // a failed read fails the vault step, where it is reported
   const progress = opts.progress ?? (() => undefined);
   try {
     await runSteps(bindSteps(deps, opts.runClusterUpdate), state, progress, opts.signal, (s, phase) => {
       if (phase === 'start') progress(l10n.t('{0}…', s.title));
       deps.log.info(`Bind: ${s.title}: ${phase === 'done' ? records.get(s.id as BindStepId)!.result : phase}`);
+      if (phase !== 'start') opts.onStepEnded?.(s.id as BindStepId, state);
     });
   } catch (e) {
     for (const r of records.values()) if (!r.result) r.result = 'notRun';
