@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { BindRequest, StepRecord } from '../../../workloadIdentity/bind/model';
+import type { BindRequest } from '../../../workloadIdentity/bind/model';
 import { planBind } from '../../../workloadIdentity/bind/plan';
 import { runBind } from '../../../workloadIdentity/bind/run';
 import { BACK, Prompter } from '../../../wizard/prompter';
@@ -13,15 +13,8 @@ import type { ClusterNode, TreeNode, VaultNode } from '../../tree/nodes';
 import { bindFleet } from './fleet';
 import { bindRequestOf, bindTitle, bindPromptSteps, newBindingWizard } from '../../prompts/newBinding';
 import { writeBindingManifest } from './manifest';
+import { plannedLabel } from './plannedLabel';
 import { exportRequest } from '../../prompts/exportFormat';
-
-const icon = (planned: StepRecord['planned']) =>
-  ({
-    create: vscode.l10n.t('$(add) Create'),
-    update: vscode.l10n.t('$(edit) Change'),
-    unchanged: vscode.l10n.t('$(pass) In place'),
-    blocked: vscode.l10n.t('$(error) Blocked'),
-  })[planned];
 
 /**
  * Palette "Bind Key Vault…", a cluster's "Bind Key Vault…" (with several clusters selected: all of them at once) and
@@ -95,7 +88,7 @@ async function review(
           value: 'export' as const,
         },
         ...steps.map((s) => ({
-          label: `${icon(s.planned)}: ${s.title}`,
+          label: `${plannedLabel(s.planned)}: ${s.title}`,
           description: s.resource,
           detail: s.detail,
           value: 'line' as const,

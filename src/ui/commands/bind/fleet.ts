@@ -10,7 +10,6 @@ import {
   type FleetPlan,
   type FleetRequest,
 } from '../../../workloadIdentity/bind/fleet';
-import type { StepRecord } from '../../../workloadIdentity/bind/model';
 import { BACK, type Prompter } from '../../../wizard/prompter';
 import { runPrompts } from '../../../wizard/wizard';
 import type { AzureSession } from '../../auth';
@@ -19,14 +18,7 @@ import { withCancellableProgress } from '../../progress';
 import { bindPromptSteps, bindRequestOf, bindTitle, newBindingWizard } from '../../prompts/newBinding';
 import { markDone } from '../../walkthrough';
 import { writeBindingManifest } from './manifest';
-
-const icon = (planned: StepRecord['planned']) =>
-  ({
-    create: vscode.l10n.t('$(add) Create'),
-    update: vscode.l10n.t('$(edit) Change'),
-    unchanged: vscode.l10n.t('$(pass) In place'),
-    blocked: vscode.l10n.t('$(error) Blocked'),
-  })[planned];
+import { plannedLabel } from './plannedLabel';
 
 /**
  * Bind with several clusters selected in the tree: the same questions once (the namespace and ServiceAccount are the
@@ -110,7 +102,7 @@ async function review(prompter: Prompter, request: FleetRequest, plan: FleetPlan
         ...plan.clusters.flatMap(({ cluster, steps }) => [
           { label: `$(server-environment) ${cluster.name}`, value: 'line' as const },
           ...steps.map((s) => ({
-            label: `    ${icon(s.planned)}: ${s.title}`,
+            label: `    ${plannedLabel(s.planned)}: ${s.title}`,
             description: s.resource,
             detail: s.detail,
             value: 'line' as const,
