@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import * as l10n from '@vscode/l10n';
 import type { ClusterSummary } from '../cluster';
 import { MAX_CREDENTIALS_PER_IDENTITY } from '../names';
@@ -61,6 +62,8 @@ export async function runFleet(
 ): Promise<FleetOutcome[]> {
   const [first, ...rest] = f.clusters;
   if (!first) return [];
+  // Every cluster's run listens on the one signal (Node warns past 10 listeners by default).
+  setMaxListeners(Math.max(10, f.clusters.length * 8), opts.signal);
   const pending = new Set<BindStepId>(['identity', 'vault']);
   let share!: (s: SharedSteps) => void;
   const shared = new Promise<SharedSteps>((r) => (share = r));
