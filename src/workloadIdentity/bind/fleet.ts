@@ -2,7 +2,9 @@ import { setMaxListeners } from 'node:events';
 import * as l10n from '@vscode/l10n';
 import type { ClusterSummary } from '../cluster';
 import { MAX_CREDENTIALS_PER_IDENTITY } from '../names';
-import type { BindDeps, BindRequest, BindResult, BindStepId, SharedSteps, StepRecord } from './model';
+import type { IdentityInfo } from '../../azure/identities';
+import { deferred } from '../../util/concurrency';
+import type { BindDeps, BindRequest, BindResult, StepRecord } from './model';
 import { planBind } from './plan';
 import { RunClusterUpdate } from './steps';
 import { runBind } from './run';
@@ -51,7 +53,8 @@ export type FleetOutcome = { cluster: ClusterSummary } & ({ result: BindResult }
 
 /**
  * Binds each cluster with Bind's own run, all at once. The first makes the identity and the vault grant; the others
- * reach their clusters meanwhile, and their identity and grant steps wait for the first's, then find them in place
+ * reach their clusters meanwhile; their identity step takes the first's identity as soon as it has one, and their
+ * grant step the first's grant, then find them in place
  * (credential writes on the identity queue one at a time, as Azure requires). A failure on one cluster does not stop the others; running again for the failed ones
  * finishes the work.
  */
@@ -64,9 +67,8 @@ export async function runFleet(
   if (!first) return [];
   // Every cluster's run listens on the one signal (Node warns past 10 listeners by default).
   setMaxListeners(Math.max(10, f.clusters.length * 8), opts.signal);
-  const pending = new Set<BindStepId>(['identity', 'vault']);
-  let share!: (s: SharedSteps) => void;
-  const shared = new Promise<SharedSteps>((r) => (share = r));
+  const identity = deferred<IdentityInfo | undefined>();
+  const granted = deferred<boolean>();
   const one = (cluster: ClusterSummary, hooks: Pick<Parameters<typeof runBind>[2], 'onStepEnded' | 'shared'>) =>
     runBind(clusterRequest(f, cluster), deps, {
       ...opts,
@@ -78,12 +80,18 @@ export async function runFleet(
     );
   const head = one(first, {
     onStepEnded: (id, state) => {
-      pending.delete(id);
-      const granted = state.records.get('vault')?.result;
-      if (!pending.size) share({ identity: state.identity, granted: granted === 'created' || granted === 'unchanged' });
+      const result = state.records.get(id)?.result;
+      if (id === 'identity') identity.resolve(state.identity);
+      if (id === 'vault') granted.resolve(result === 'created' || result === 'unchanged');
     },
-  }).finally(() => share({ granted: false })); // the first stopped before: the others read for themselves
+  }).finally(() => {
+    // The first stopped before these steps: the others read for themselves.
+    identity.resolve(undefined);
+    granted.resolve(false);
+  });
   // The others reach their clusters meanwhile; only their identity and grant steps wait for the first's.
-  const tail = Promise.all(rest.map((c) => one(c, { shared })));
+  const tail = Promise.all(
+    rest.map((c) => one(c, { shared: { identity: identity.promise, granted: granted.promise } })),
+  );
   return [await head, ...(await tail)];
 }

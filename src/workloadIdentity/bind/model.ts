@@ -95,15 +95,18 @@ export interface BindState {
    * Another cluster's run makes the identity and the grant in this same Bind: this run's identity and grant steps
    * take what it found or made once it has (undefined where it did not get that far: then they read for themselves).
    */
-  shared?: Promise<SharedSteps>;
+  shared?: SharedSteps;
   /** The ServiceAccount, read as soon as the cluster is reached: reading it needs no identity either. */
   serviceAccount?: Promise<ServiceAccountInfo | undefined>;
 }
 
-/** What the first cluster's run of a Bind to several clusters found or made for all of them. */
+/**
+ * What the first cluster's run of a Bind to several clusters found or made for all of them, each as soon as its step
+ * has ended (undefined or false where it did not get that far: the others then read for themselves).
+ */
 export interface SharedSteps {
-  identity?: IdentityInfo;
-  granted: boolean;
+  identity: Promise<IdentityInfo | undefined>;
+  granted: Promise<boolean>;
 }
 
 export interface BindResult {

@@ -35,7 +35,7 @@ export async function runBind(
     /** Each step as it ends, with what the run knows: a Bind to several clusters shares the identity and the grant. */
     onStepEnded?: (id: BindStepId, state: BindState) => void;
     /** Another run makes the identity and the grant (see BindState.shared); the vault is then not read up front. */
-    shared?: Promise<SharedSteps>;
+    shared?: SharedSteps;
   },
 ): Promise<BindResult> {
   const records = new Map<BindStepId, StepRecord>(

@@ -135,7 +135,7 @@ export const clusterStep = (deps: BindDeps, runClusterUpdate: RunClusterUpdate =
 
 export const identityStep = (deps: BindDeps): ExecuteStep<BindState> =>
   step('identity', 1, async (s, progress, signal) => {
-    const shared = (await s.shared)?.identity;
+    const shared = await s.shared?.identity;
     if (shared) {
       s.identity = shared;
       return 'unchanged';
@@ -176,7 +176,7 @@ export const vaultStep = (deps: BindDeps): ExecuteStep<BindState> =>
   step('vault', 2, async (s, progress, signal) => {
     const r = s.request,
       identity = s.identity!;
-    if ((await s.shared)?.granted) return 'unchanged';
+    if (await s.shared?.granted) return 'unchanged';
     const vault = await (s.vault ?? deps.vaults.get(r.vault, signal));
     const missing = s.identityCreated ? r.permissions : await missingGrants(vault, identity, r, deps, signal);
     if (!missing.length) return 'unchanged';
