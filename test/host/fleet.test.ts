@@ -2,14 +2,11 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { TreeNode } from '../../src/ui/tree/nodes';
 import { ScriptedPrompter } from '../support/scriptedPrompter';
-import { confirmBind, extensionApi, findNode, signedIn, sim } from './support';
+import { confirmBind, extensionApi, findNode, freshWorld, sim } from './support';
 
 describe('Bind with several clusters selected (extension host)', () => {
   beforeEach(async () => {
-    await sim.reset();
-    const api = await extensionApi();
-    await signedIn(api);
-    api.context.tree.refresh();
+    await freshWorld();
   });
   afterEach(async () => {
     await sim.clearFaults();

@@ -676,6 +676,12 @@ export function seedScale(state: SimState, subscriptions: number, clustersPer: n
   }
 }
 
+/** The standard world with seedCredentialBudgets' identities: the demo, `sim.reset('budgets')` and their tests. */
+export function seedStandardWithBudgets(state: SimState): void {
+  seedStandard(state);
+  seedCredentialBudgets(state);
+}
+
 /**
  * Identities near and at the limit of 20 federated credentials, and one whose credentials name a rebuilt cluster's old
  * issuer: for the tree's credential budget and the demo. Needs seedStandard's aks-payments.

@@ -6,7 +6,7 @@ import { send, startHttpsServer } from './http';
 import { kubeGuard, kubeRoutes } from './kube';
 import { kubeStatus } from './model';
 import { SimState, emptyState } from './model';
-import { seedCredentialBudgets, seedStandard } from './seed';
+import { seedStandard, seedStandardWithBudgets } from './seed';
 import { SimTls, runTls } from './tls';
 import { TENANT_CONTOSO, USER_OBJECT_ID } from './seed';
 import { issueToken } from './tokens';
@@ -297,14 +297,7 @@ export class Simulator {
         break;
       case 'POST /_sim/reset':
         // `budgets`: the standard seed with identities near and at their credential limit (seedCredentialBudgets).
-        this.reset(
-          json.seed === 'budgets'
-            ? (state) => {
-                seedStandard(state);
-                seedCredentialBudgets(state);
-              }
-            : undefined,
-        );
+        this.reset(json.seed === 'budgets' ? seedStandardWithBudgets : undefined);
         send(res, 204);
         break;
       default:

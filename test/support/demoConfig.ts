@@ -1,12 +1,9 @@
-import { seedCredentialBudgets, seedStandard } from '../sim/seed';
+import { seedStandardWithBudgets } from '../sim/seed';
 import type { SimOptions } from '../sim/server';
 
 /** The demo's simulated Azure: new credentials and role assignments take a while, as in Azure, so Test Binding shows the wait. */
 export const DEMO_SIM_OPTIONS: SimOptions = {
-  seed: (state) => {
-    seedStandard(state);
-    seedCredentialBudgets(state);
-  },
+  seed: seedStandardWithBudgets,
   config: {
     clusterUpdateMs: 8000,
     pollRetryAfterSeconds: 2,

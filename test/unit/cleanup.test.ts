@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SUB_PROD, seedCredentialBudgets, seedStandard } from '../sim/seed';
+import { SUB_PROD, seedStandardWithBudgets } from '../sim/seed';
 import { loadInventory } from '../../src/workloadIdentity/inventory';
 import { cleanupRemovals, planCleanup } from '../../src/workloadIdentity/cleanup/plan';
 import { runCleanup } from '../../src/workloadIdentity/cleanup/run';
@@ -12,12 +12,7 @@ type Env = Awaited<ReturnType<typeof withSim>>;
 describe('Clean Up Credentials: orphaned credentials of an identity', () => {
   let env: Env;
   before(async () => {
-    env = await withSim({
-      seed: (s) => {
-        seedStandard(s);
-        seedCredentialBudgets(s);
-      },
-    });
+    env = await withSim({ seed: seedStandardWithBudgets });
   });
   after(() => env.sim.stop());
 

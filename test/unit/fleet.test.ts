@@ -5,7 +5,7 @@ import { FleetRequest, overBudget, planFleet, runFleet } from '../../src/workloa
 import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
 import { vaultFromRaw } from '../../src/workloadIdentity/inventory';
 import { errorNamed, type IncompleteRunError, type StepError } from '../../src/errors';
-import { SUB_PROD, seedCredentialBudgets, seedStandard } from '../sim/seed';
+import { SUB_PROD, seedStandardWithBudgets } from '../sim/seed';
 import { withSim, writes } from './helpers';
 
 type Env = Awaited<ReturnType<typeof withSim>>;
@@ -13,12 +13,7 @@ type Env = Awaited<ReturnType<typeof withSim>>;
 describe('Bind to several clusters at once', () => {
   let env: Env;
   before(async () => {
-    env = await withSim({
-      seed: (s) => {
-        seedStandard(s);
-        seedCredentialBudgets(s);
-      },
-    });
+    env = await withSim({ seed: seedStandardWithBudgets });
   });
   after(() => env.sim.stop());
 
