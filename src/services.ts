@@ -17,6 +17,7 @@ import { SubscriptionGateway } from './azure/subscriptions';
 import { KubeTarget, connectToCluster } from './kube/access';
 import type { ClusterSummary } from './workloadIdentity/cluster';
 import type { BindDeps, BindRequest } from './workloadIdentity/bind/model';
+import type { FleetRequest } from './workloadIdentity/bind/fleet';
 import type { ExportFormat } from './workloadIdentity/export/model';
 import type { VerifyDeps } from './workloadIdentity/verify/model';
 import type { ProbeDeps } from './workloadIdentity/testBinding/model';
@@ -97,7 +98,7 @@ export function createAzureServices(
     },
     bindDeps,
     /** Export's three formats: their text loads with the SDKs, not at activation. */
-    exportAsCode: (format: ExportFormat, request: BindRequest) => render(format, bindingSpec(request)),
+    exportAsCode: (format: ExportFormat, request: BindRequest | FleetRequest) => render(format, bindingSpec(request)),
     connect: (cluster: ClusterSummary) => connectToCluster(clusters, credential, cluster, log, options),
     /** Dependencies of one Verify run: Bind's, plus what the user can see (the tree's inventory). */
     verifyDeps(inventory: VerifyDeps['inventory']): VerifyDeps {

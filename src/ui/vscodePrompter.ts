@@ -79,7 +79,11 @@ export class VsCodePrompter implements Prompter {
         if (b === vscode.QuickInputButtons.Back) finish(BACK);
       });
       qp.onDidAccept(() => {
-        if (many) return finish(qp.selectedItems.map((i) => i.value as T));
+        if (many) {
+          const checked = qp.selectedItems.length ? qp.selectedItems : opts.atLeastOne ? qp.activeItems : [];
+          if (opts.atLeastOne && !checked.length) return;
+          return finish(checked.map((i) => i.value as T));
+        }
         // A name typed exactly is the answer, whatever row the widget last reported active.
         const exact = opts.typed ? fixed.find((i) => i.label === qp.value) : undefined;
         const sel = exact ?? qp.selectedItems[0] ?? qp.activeItems[0];

@@ -26,6 +26,8 @@ export interface PickOptions<T> extends StepInfo {
   items: PickItem<T>[] | Promise<PickItem<T>[]>;
   /** Lets the user type a value that is not in the list; validated before it is accepted. */
   typed?: { validate: Validator; toValue(text: string): T; label(text: string): string };
+  /** pickMany for a question that needs an answer: Enter with nothing checked takes the highlighted row. */
+  atLeastOne?: boolean;
 }
 
 export interface InputOptions extends StepInfo {

@@ -30,7 +30,10 @@ describe('Export Binding as Code (extension host)', () => {
     );
     const script = openText().find((t) => t.startsWith('#!/usr/bin/env bash'))!;
     assert.ok(script);
-    assert.match(script, /CLUSTER='aks-petclinic'/);
+    assert.match(
+      script,
+      /\nCLUSTERS=\(\n {2}'[0-9a-f-]{36} rg-petclinic aks-petclinic fic-aks-petclinic-\S+ public'\n\)/,
+    );
     assert.match(script, /--secret-permissions get/);
     assert.doesNotMatch(script, /--key-permissions/);
     assert.equal(vscode.window.activeTextEditor?.document.languageId, 'shellscript');

@@ -88,6 +88,14 @@ export class ScriptedPrompter implements Prompter {
     const a = this.next('pickMany', opts.title);
     if ('back' in a) return BACK;
     if ('dismiss' in a) return undefined;
+    // Enter on the highlighted row, with nothing checked.
+    if (opts.atLeastOne && 'pick' in a) {
+      this.answers.unshift(a);
+      const one: T | Back | undefined = await this.pick<T>({ ...opts, items, atLeastOne: undefined });
+      this.recorded.splice(-1, 1);
+      if (one === BACK) return BACK;
+      return one === undefined ? undefined : [one as T];
+    }
     if (!('pickMany' in a)) throw new Error(`ScriptedPrompter: expected pickMany for "${opts.title}"`);
     return a.pickMany.map((l) => {
       const i = items.find((x) => x.label === l);

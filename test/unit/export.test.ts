@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from '@cdktf/hcl2json';
 import type { BindRequest } from '../../src/workloadIdentity/bind/model';
+import type { FleetRequest } from '../../src/workloadIdentity/bind/fleet';
 import type { ClusterSummary } from '../../src/workloadIdentity/cluster';
 import { bindingSpec } from '../../src/workloadIdentity/export/model';
 import { azScript, bicep, terraform } from '../../src/workloadIdentity/export/formats';
@@ -82,7 +83,7 @@ describe('Export as code', () => {
           );
           assert.match(
             content,
-            /ENABLED="\$\(az aks show .*securityProfile\.workloadIdentity\.enabled" -o tsv\)"\nif \[ "\$ENABLED" != "true" \]; then\n[^]*?version_at_least "\$AZ_VERSION" 2\.47\.0[^]*?\n {2}az aks update .* --enable-oidc-issuer --enable-workload-identity/,
+            /ENABLED="\$\(az aks show .*securityProfile\.workloadIdentity\.enabled" -o tsv\)"\n {2}if \[ "\$ENABLED" != "true" \]; then\n[^]*?version_at_least "\$AZ_VERSION" 2\.47\.0[^]*?\n {4}az aks update .* --enable-oidc-issuer --enable-workload-identity/,
           );
           assert.match(
             content,
@@ -111,9 +112,13 @@ describe('Export as code', () => {
           assert.equal(/kubelogin convert-kubeconfig/.test(content), !!v.cluster.entraId);
           assert.match(
             content,
-            /length\(\[\?issuer=='\$ISSUER' && subject=='\$SUBJECT'\]\)" -o tsv\)"\nif \[ "\$EXISTING" = "0" \]; then\n {2}az identity federated-credential create .* --audiences api:\/\/AzureADTokenExchange/,
+            /length\(\[\?issuer=='\$ISSUER' && subject=='\$SUBJECT'\]\)" -o tsv\)"\n {2}if \[ "\$EXISTING" = "0" \]; then\n {4}az identity federated-credential create .* --audiences api:\/\/AzureADTokenExchange/,
           );
-          assert.match(content, /CREDENTIAL='fic-aks-1-orders-orders-api'/);
+          const access = v.cluster.private ? 'private' : v.cluster.entraId ? 'entra' : 'public';
+          assert.ok(
+            content.includes(`\nCLUSTERS=(\n  '${SUB} rg-aks aks-1 fic-aks-1-orders-orders-api ${access}'\n)\n`),
+            'one row for the cluster',
+          );
         });
 
         it(`Terraform: ${label}`, async () => {
@@ -134,16 +139,21 @@ describe('Export as code', () => {
               location: 'eastus',
               tags: { 'created-by': 'vscode-aks-workload-identity' },
             });
+          assert.deepEqual(tf.locals[0].clusters, {
+            'aks-1': { resource_group_name: 'rg-aks', credential_name: 'fic-aks-1-orders-orders-api' },
+          });
           assert.deepEqual(tf.data.azurerm_kubernetes_cluster.this[0], {
-            name: 'aks-1',
-            resource_group_name: 'rg-aks',
+            for_each: '${local.clusters}',
+            name: '${each.key}',
+            resource_group_name: '${each.value.resource_group_name}',
           });
           assert.deepEqual(tf.resource.azurerm_federated_identity_credential.this[0], {
             provider: '${azurerm.identity}',
-            name: 'fic-aks-1-orders-orders-api',
+            for_each: '${local.clusters}',
+            name: '${each.value.credential_name}',
             resource_group_name: 'rg-id',
             parent_id: `${id}.id}`,
-            issuer: '${data.azurerm_kubernetes_cluster.this.oidc_issuer_url}',
+            issuer: '${data.azurerm_kubernetes_cluster.this[each.key].oidc_issuer_url}',
             subject: 'system:serviceaccount:orders:orders-api',
             audience: ['api://AzureADTokenExchange'],
           });
@@ -212,7 +222,7 @@ describe('Export as code', () => {
           }
           assert.match(
             main.content,
-            /resource cluster 'Microsoft\.ContainerService\/managedClusters@[\d-]+' existing = \{/,
+            /resource cluster 'Microsoft\.ContainerService\/managedClusters@[\d-]+' existing = \[\n {2}for c in clusters: \{/,
           );
           assert.doesNotMatch(main.content, /managedClusters@[\d-]+' =/, 'the cluster is never deployed');
           assert.match(
@@ -227,7 +237,7 @@ describe('Export as code', () => {
           );
           assert.match(
             main.content,
-            /issuer: cluster\.properties\.oidcIssuerProfile\.issuerURL\n {4}subject: 'system:serviceaccount:orders:orders-api'\n {4}audiences: \[\n {6}'api:\/\/AzureADTokenExchange'\n {4}\]/,
+            /@batchSize\(1\)\nresource credential '[^']+' = \[\n {2}for \(c, i\) in clusters: \{\n {4}parent: identity\n {4}name: c\.credentialName\n {4}properties: \{\n {6}issuer: cluster\[i\]\.properties\.oidcIssuerProfile\.issuerURL\n {6}subject: 'system:serviceaccount:orders:orders-api'\n {6}audiences: \[\n {8}'api:\/\/AzureADTokenExchange'\n {6}\]/,
           );
           assert.match(
             main.content,
@@ -312,5 +322,108 @@ describe('Export as code', () => {
       ['secret_permissions'],
     );
     assert.doesNotMatch(bicep(spec)[1].content, /keys:/);
+  });
+});
+
+describe('Export as code, several clusters', () => {
+  const OTHER_SUB = '33333333-3333-4333-8333-333333333333';
+  const fleet = (rbac: boolean): FleetRequest => {
+    const { cluster: _one, ...rest } = request({ rbac, existing: false });
+    return {
+      ...rest,
+      clusters: [
+        cluster(),
+        cluster({ name: 'aks-2', entraId: true, id: cluster().id.replace('aks-1', 'aks-2') }),
+        cluster({
+          name: 'aks-3',
+          private: true,
+          subscriptionId: OTHER_SUB,
+          resourceGroup: 'rg-west',
+          workloadIdentityEnabled: false,
+          id: `/subscriptions/${OTHER_SUB}/resourceGroups/rg-west/providers/Microsoft.ContainerService/managedClusters/aks-3`,
+        }),
+      ],
+    };
+  };
+
+  it('az script: one row per cluster, the identity and grant once, each cluster reached its own way', () => {
+    const { name, content } = azScript(bindingSpec(fleet(true)));
+    execFileSync('bash', ['-n'], { input: content });
+    assert.equal(name, 'bind-3-clusters-orders-orders-api.sh');
+    assert.match(content, /on clusters aks-1, aks-2 and aks-3 get on/);
+    assert.ok(
+      content.includes(
+        [
+          'CLUSTERS=(',
+          `  '${SUB} rg-aks aks-1 fic-aks-1-orders-orders-api public'`,
+          `  '${SUB} rg-aks aks-2 fic-aks-2-orders-orders-api entra'`,
+          `  '${OTHER_SUB} rg-west aks-3 fic-aks-3-orders-orders-api private'`,
+          ')',
+        ].join('\n'),
+      ),
+    );
+    assert.equal(content.match(/az identity create/g)?.length, 1, 'the identity once');
+    assert.equal(content.match(/az rest --method put/g)?.length, 3, 'each role once');
+    // Both ways into a cluster, chosen per row; kubelogin only for the Entra ID one.
+    assert.match(
+      content,
+      /if \[ "\$ACCESS" = private \]; then in_cluster "kubectl apply [^"]*-f serviceaccount\.yaml" --file "\$WORK\/serviceaccount\.yaml"; else kubectl --kubeconfig "\$KUBECONFIG_FILE" apply /,
+    );
+    assert.match(content, /if \[ "\$ACCESS" = entra \]; then kubelogin convert-kubeconfig/);
+    assert.match(content, /\nneed kubectl .*\nneed kubelogin /);
+    // Credentials one cluster after another, after the identity exists.
+    assert.ok(content.indexOf('az identity create') < content.indexOf('az identity federated-credential create'));
+    assert.equal(content.match(/az identity federated-credential create/g)?.length, 1, 'in the loop');
+  });
+
+  it('Terraform: for_each over the clusters, one data source per subscription, a provider per cluster', async () => {
+    const { name, content } = terraform(bindingSpec(fleet(false)));
+    assert.equal(name, 'bind-3-clusters-orders-orders-api.tf');
+    const tf: any = await parse('main.tf', content);
+    assert.deepEqual(Object.keys(tf.locals[0].clusters), ['aks-1', 'aks-2', 'aks-3']);
+    assert.equal(tf.locals[0].clusters['aks-3'].subscription_id, OTHER_SUB);
+    assert.deepEqual(Object.keys(tf.data.azurerm_kubernetes_cluster), ['this', 'this_2']);
+    assert.equal(tf.data.azurerm_kubernetes_cluster.this_2[0].provider, '${azurerm.clusters_2}');
+    assert.match(
+      tf.data.azurerm_kubernetes_cluster.this_2[0].for_each,
+      new RegExp(`c.subscription_id == "${OTHER_SUB}"`),
+    );
+    assert.deepEqual(
+      tf.provider.azurerm.map((p: any) => [p.alias, p.subscription_id]),
+      [
+        [undefined, SUB],
+        ['clusters_2', OTHER_SUB],
+        ['identity', SUB],
+        ['vault', VAULT_SUB],
+      ],
+    );
+    const credential = tf.resource.azurerm_federated_identity_credential.this[0];
+    assert.equal(credential.for_each, '${local.clusters}');
+    assert.match(credential.issuer, /^\$\{merge\(.*data\.azurerm_kubernetes_cluster\.this_2.*\)\[each\.key\]\}$/);
+    assert.deepEqual(
+      tf.provider.kubernetes.map((p: any) => [p.alias, !!p.exec]),
+      [
+        ['aks-1', false],
+        ['aks-2', true],
+        ['aks-3', false],
+      ],
+    );
+    assert.match(tf.provider.kubernetes[2].host, /data\.azurerm_kubernetes_cluster\.this_2\["aks-3"\]/);
+    assert.deepEqual(Object.keys(tf.resource.kubernetes_service_account_v1), ['aks-1', 'aks-2', 'aks-3']);
+    assert.equal(tf.resource.kubernetes_service_account_v1['aks-2'][0].provider, '${kubernetes.aks-2}');
+    assert.equal(tf.resource.azurerm_user_assigned_identity.this.length, 1, 'the identity once');
+  });
+
+  it('Bicep: a loop over the clusters, credentials one at a time', () => {
+    const [main] = bicep(bindingSpec(fleet(true)));
+    const param = /param clusters array = \[\n([^]*?)\n\]/.exec(main!.content)![1]!;
+    assert.equal(param.match(/credentialName: 'fic-aks-\d-orders-orders-api'/g)?.length, 3);
+    assert.match(
+      param,
+      new RegExp(`subscriptionId: '${OTHER_SUB}'\\n {4}resourceGroup: 'rg-west'\\n {4}name: 'aks-3'`),
+    );
+    assert.match(main!.content, /\n@batchSize\(1\)\nresource credential /);
+    assert.match(main!.content, /az aks update -g rg-west -n aks-3 --enable-oidc-issuer --enable-workload-identity/);
+    assert.doesNotMatch(main!.content, /az aks update -g rg-aks/, 'only the cluster that needs it');
   });
 });

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { BindRequest } from '../../src/workloadIdentity/bind/model';
 import { runBind } from '../../src/workloadIdentity/bind/run';
+import { runFleet, type FleetRequest } from '../../src/workloadIdentity/bind/fleet';
 import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
 import { enableWorkloadIdentity } from '../../src/workloadIdentity/enable/run';
 import { bindingSpec } from '../../src/workloadIdentity/export/model';
@@ -132,6 +133,59 @@ describe('the exported script, run by the real az and kubectl against the simula
     assert.deepEqual(
       writes(env.sim).map((x) => x.op),
       ['managedClusters.runCommand'],
+    );
+    assert.deepEqual(worldOf(env.sim.state), bound);
+  });
+
+  it('several clusters, one public and one private: one script loops over them, reaches what runFleet reaches, and a second run only reads', async () => {
+    const one = request(env, 'kv-payments');
+    const { cluster: _c, ...answers } = one;
+    const fleet: FleetRequest = {
+      ...answers,
+      clusters: ['aks-payments', 'aks-private'].map((name) =>
+        clusterFromRaw([...env.sim.state.clusters.values()].find((x) => x.name === name)!.resource),
+      ),
+    };
+    const outcomes = await runFleet(
+      fleet,
+      { ...env.services.bindDeps(), sleep: (ms) => new Promise((res) => setTimeout(res, Math.min(ms, 20))) },
+      { signal: new AbortController().signal },
+    );
+    assert.deepEqual(
+      outcomes.map((o) => ['result' in o, o.cluster.name]),
+      [
+        [true, 'aks-payments'],
+        [true, 'aks-private'],
+      ],
+    );
+    const bound = worldOf(env.sim.state);
+
+    env.sim.reset();
+    const file = path.join(session.dir, 'bind-fleet.sh');
+    fs.writeFileSync(file, azScript(bindingSpec(fleet)).content);
+    const { stdout } = await session.bash(file).catch((e: Error) => {
+      throw new Error(`the script ${e.message}`);
+    });
+    assert.deepEqual(
+      stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.replace(/client id [0-9a-f-]{36}/, 'client id …')),
+      [
+        'Bound kv-payments to payments/orders-api on aks-payments: client id ….',
+        'Bound kv-payments to payments/orders-api on aks-private: client id ….',
+      ],
+    );
+    assert.deepEqual(worldOf(env.sim.state), bound);
+    const id = [...env.sim.state.identities.values()].find((r) => r.resource.name === 'id-orders')!;
+    assert.equal(id.credentials.size, 2, 'one credential per cluster');
+
+    env.sim.log.length = 0;
+    await session.bash(file);
+    assert.deepEqual(
+      writes(env.sim).map((x) => x.op),
+      ['managedClusters.runCommand'],
+      'a second run only reads (run-command is a POST)',
     );
     assert.deepEqual(worldOf(env.sim.state), bound);
   });

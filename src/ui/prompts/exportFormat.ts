@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { AzureServices } from '../../services';
 import { BACK, Prompter } from '../../wizard/prompter';
 import type { BindRequest } from '../../workloadIdentity/bind/model';
+import type { FleetRequest } from '../../workloadIdentity/bind/fleet';
 import type { ExportFormat } from '../../workloadIdentity/export/model';
 
 export const exportTitle = () => vscode.l10n.t('Export Binding as Code');
@@ -20,7 +21,7 @@ const formats = (): { label: string; description: string; value: ExportFormat }[
 export async function exportRequest(
   prompter: Prompter,
   services: AzureServices,
-  request: BindRequest,
+  request: BindRequest | FleetRequest,
 ): Promise<boolean> {
   const format = await prompter.pick<ExportFormat>({
     title: exportTitle(),

@@ -6,6 +6,7 @@ import type { Permission } from '../../azure/keyVaultRoles';
 import type { KubeTarget } from '../../kube/access';
 import type { ClusterSummary } from '../../workloadIdentity/cluster';
 import type { BindRequest, IdentityChoice } from '../../workloadIdentity/bind/model';
+import type { FleetRequest } from '../../workloadIdentity/bind/fleet';
 import type { VaultSummary } from '../../workloadIdentity/inventory';
 import {
   defaultIdentityName,
@@ -24,7 +25,10 @@ export const LAB_SERVICE_ACCOUNT = 'workload-identity-sa';
 
 /** What the wizard collects, and the lists it reads on the way (read once, reused on Back). */
 export interface BindWizardContext {
+  /** The first cluster chosen: its subscription, resource group and region are the new identity's defaults. */
   cluster?: ClusterSummary;
+  /** Every cluster chosen, the first being cluster; Bind and Export do each, with the same answers. */
+  clusters?: ClusterSummary[];
   namespace?: string;
   serviceAccount?: string;
   vault?: VaultSummary;
@@ -46,27 +50,56 @@ export const clusterStep: Step = {
   shouldPrompt: (c) => !c.cluster,
   async prompt(c, p, pos) {
     const v = answered(
-      await p.pick<ClusterSummary>({
+      await p.pickMany<ClusterSummary>({
         ...info(pos),
-        placeholder: vscode.l10n.t('The AKS cluster whose pods get access'),
+        placeholder: vscode.l10n.t(
+          'The AKS clusters whose pods get access: Enter takes the highlighted one, Space checks several',
+        ),
         items: c.sources.clusters().then(clusterItems),
+        atLeastOne: true,
       }),
     );
     if (v === BACK) return BACK;
-    c.cluster = v;
+    c.cluster = v[0];
+    c.clusters = v;
     c.namespace = undefined;
     c.serviceAccount = undefined;
   },
+};
+
+/** The clusters the answers apply to. */
+export const chosenClusters = (c: BindWizardContext): ClusterSummary[] => c.clusters ?? (c.cluster ? [c.cluster] : []);
+
+/**
+ * Names found on the chosen clusters, each once; on several clusters, one found on only some says where (Bind
+ * creates it on the others).
+ */
+async function namesOnClusters(
+  c: BindWizardContext,
+  list: (cluster: ClusterSummary) => Promise<string[]>,
+): Promise<{ name: string; on: ClusterSummary[] }[]> {
+  const clusters = chosenClusters(c);
+  const lists = await Promise.all(clusters.map((k, i) => list(k).catch((e) => (i === 0 ? Promise.reject(e) : []))));
+  const found = new Map<string, ClusterSummary[]>();
+  lists.forEach((names, i) => names.forEach((n) => found.set(n, [...(found.get(n) ?? []), clusters[i]!])));
+  return [...found].map(([name, on]) => ({ name, on }));
+}
+
+const onSome = (c: BindWizardContext, on: ClusterSummary[]) => {
+  const all = chosenClusters(c).length;
+  return on.length < all
+    ? vscode.l10n.t('on {0} of {1} clusters: {2}', on.length, all, on.map((k) => k.name).join(', '))
+    : undefined;
 };
 
 export const namespaceStep: Step = {
   // Given by a binding (Export from the tree); the palette and a cluster ask.
   shouldPrompt: (c) => !c.namespace,
   async prompt(c, p, pos) {
-    const items = c.sources
-      .kube(c.cluster!)
-      .then((k) => k.listNamespaces())
-      .then((list) => list.map((n): PickItem<string> => ({ label: n, value: n })));
+    const items = namesOnClusters(c, (cluster) => c.sources.kube(cluster).then((k) => k.listNamespaces())).then(
+      (found) =>
+        found.map(({ name, on }): PickItem<string> => ({ label: name, description: onSome(c, on), value: name })),
+    );
     const v = answered(
       await p.pick<string>({
         ...info(pos),
@@ -88,14 +121,21 @@ export const namespaceStep: Step = {
 export const serviceAccountStep: Step = {
   shouldPrompt: (c) => !c.serviceAccount,
   async prompt(c, p, pos) {
-    const items = c.sources
-      .kube(c.cluster!)
-      .then((k) => k.listServiceAccounts(c.namespace!))
+    const items = namesOnClusters(c, (cluster) =>
+      c.sources
+        .kube(cluster)
+        .then((k) => k.listServiceAccounts(c.namespace!))
+        .then((list) => list.map((s) => s.name)),
+    )
       .catch(() => [])
-      .then((list) => {
-        const names = list.map((s) => s.name).filter((n) => n !== 'default');
-        const own = names.map((n): PickItem<string> => ({ label: n, description: vscode.l10n.t('exists'), value: n }));
-        return names.includes(LAB_SERVICE_ACCOUNT)
+      .then((found) => {
+        const names = found.filter((f) => f.name !== 'default');
+        const own = names.map(({ name, on }): PickItem<string> => ({
+          label: name,
+          description: onSome(c, on) ?? vscode.l10n.t('exists'),
+          value: name,
+        }));
+        return names.some((n) => n.name === LAB_SERVICE_ACCOUNT)
           ? own
           : [
               {
@@ -303,6 +343,12 @@ export function bindRequestOf(c: BindWizardContext): BindRequest {
   };
 }
 
+/** The request for each chosen cluster at once. */
+export function fleetRequestOf(c: BindWizardContext): FleetRequest {
+  const { cluster: _first, ...answers } = bindRequestOf(c);
+  return { ...answers, clusters: chosenClusters(c) };
+}
+
 function identityChoice(c: BindWizardContext): IdentityChoice {
   if (c.identity?.kind === 'existing') return c.identity;
   const n = c.newIdentity!;
@@ -320,11 +366,12 @@ export function newBindingWizard(
   ctx: CommandContext,
   session: AzureSession,
   deps: ReturnType<AzureSession['services']['bindDeps']>,
-  given: Pick<BindWizardContext, 'cluster' | 'vault'>,
+  given: Pick<BindWizardContext, 'clusters' | 'vault'>,
 ): BindWizardContext {
   const identities = new Map<string, ReturnType<typeof session.services.identities.list>>();
   return {
     ...given,
+    cluster: given.clusters?.[0],
     sources: {
       clusters: () => ctx.tree.clusters(),
       vaults: () => ctx.tree.vaults(),

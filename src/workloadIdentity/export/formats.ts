@@ -1,13 +1,27 @@
 import { CREATED_BY_TAG } from '../../azure/identities';
 import { AKS_SERVER_SCOPE } from '../../auth/cloud';
-import type { BindingSpec, ExportFormat, ExportedFile } from './model';
+import type { BindingSpec, ClusterSpec, ExportFormat, ExportedFile } from './model';
+
+/** "cluster aks-1", or "clusters aks-1, aks-2 and aks-3". */
+const clusterNames = (s: BindingSpec) =>
+  s.clusters.length === 1
+    ? `cluster ${s.clusters[0]!.name}`
+    : `clusters ${s.clusters
+        .slice(0, -1)
+        .map((c) => c.name)
+        .join(', ')} and ${s.clusters.at(-1)!.name}`;
 
 /** What every file says first: what it does, for which binding, and what it leaves to you. */
 function header(s: BindingSpec, comment: string, format: string, notCovered: string[]): string {
   const lines = [
     `${format} for Azure workload identity on AKS, exported by the AKS Workload Identity extension.`,
-    `Gives the pods of ${s.namespace}/${s.serviceAccount} on cluster ${s.cluster.name} get on ${s.grants.map((g) => g.kind).join(', ')} in Key Vault ${s.vault.name}`,
+    `Gives the pods of ${s.namespace}/${s.serviceAccount} on ${clusterNames(s)} get on ${s.grants.map((g) => g.kind).join(', ')} in Key Vault ${s.vault.name}`,
     `(${s.vault.rbac ? 'Azure RBAC' : 'access policies'}) through the user-assigned identity ${s.identity.name}${s.identity.exists ? ' (it exists)' : ''}: what Bind does.`,
+    ...(s.clusters.length > 1
+      ? [
+          'One federated credential per cluster, written one at a time: Azure refuses concurrent credential writes on one identity.',
+        ]
+      : []),
     'Not covered:',
     ...notCovered.map((n) => `- ${n}`),
     '- The workload itself: its pod template needs serviceAccountName and the label azure.workload.identity/use: "true" (Connect Workload).',
@@ -20,25 +34,50 @@ const sh = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
 /** The first Azure CLI with `az aks update --enable-workload-identity` (the AKS docs' prerequisite for it). */
 export const AZ_FOR_WORKLOAD_IDENTITY = '2.47.0';
 
-/** bash with az and kubectl. Every step checks first, so a second run writes nothing. */
+/** How kubectl reaches a cluster's API server. */
+const access = (c: ClusterSpec) => (c.private ? 'private' : c.entraId ? 'entra' : 'public');
+
+const indent = (text: string) =>
+  text
+    .split('\n')
+    .map((l) => (l ? `  ${l}` : l))
+    .join('\n');
+
+/** The file's name: the cluster's, or how many clusters. */
+const fileStem = (s: BindingSpec) =>
+  `bind-${s.clusters.length === 1 ? s.clusters[0]!.name : `${s.clusters.length}-clusters`}-${s.namespace}-${s.serviceAccount}`;
+
+/**
+ * bash with az and kubectl, looping over the clusters (one or several). Every step checks first, so a second run
+ * writes nothing.
+ */
 export function azScript(s: BindingSpec): ExportedFile {
+  const kinds = new Set(s.clusters.map(access));
+  const anyPrivate = kinds.has('private');
+  const anyPublic = kinds.has('public') || kinds.has('entra');
   // A private cluster runs kubectl inside it; an Entra ID cluster's kubeconfig needs kubelogin for its tokens.
-  const tools = s.cluster.private
-    ? []
-    : [
-        { name: 'kubectl', why: 'az aks install-cli installs it' },
-        ...(s.cluster.entraId
-          ? [
-              {
-                name: 'kubelogin',
-                why: 'az aks install-cli installs it; the Microsoft Entra ID cluster gets its tokens from it',
-              },
-            ]
-          : []),
-      ];
+  const tools = [
+    ...(anyPublic ? [{ name: 'kubectl', why: 'az aks install-cli installs it' }] : []),
+    ...(kinds.has('entra')
+      ? [
+          {
+            name: 'kubelogin',
+            why: 'az aks install-cli installs it; the Microsoft Entra ID cluster gets its tokens from it',
+          },
+        ]
+      : []),
+  ];
   // The names are DNS labels (checked before export), so the commands need no quoting inside the cluster either.
-  const k = (cmd: string) =>
-    s.cluster.private ? `in_cluster "kubectl ${cmd}"` : `kubectl --kubeconfig "$KUBECONFIG_FILE" ${cmd}`;
+  // With both kinds of cluster in the list, each command asks which one this is.
+  const k = (cmd: string, file?: string) => {
+    const inside = file
+      ? `in_cluster "kubectl ${cmd.replace(`"$WORK/${file}"`, file)}" --file "$WORK/${file}"`
+      : `in_cluster "kubectl ${cmd}"`;
+    const outside = `kubectl --kubeconfig "$KUBECONFIG_FILE" ${cmd}`;
+    if (!anyPublic) return inside;
+    if (!anyPrivate) return outside;
+    return `if [ "$ACCESS" = private ]; then ${inside}; else ${outside}; fi`;
+  };
   const grant = s.vault.rbac
     ? [
         'VAULT_ID="$(az keyvault show -g "$VAULT_RG" -n "$VAULT" --query id -o tsv)"',
@@ -86,17 +125,43 @@ export function azScript(s: BindingSpec): ExportedFile {
     `    ${s.annotations.clientId}: "\${CLIENT_ID}"`,
     `    ${s.annotations.tenantId}: "\${TENANT_ID}"`,
   ].join('\n');
+  const credentials = [
+    'az aks get-credentials -g "$CLUSTER_RG" -n "$CLUSTER" --file "$KUBECONFIG_FILE" --overwrite-existing 2>/dev/null',
+    ...(kinds.has('entra')
+      ? ['if [ "$ACCESS" = entra ]; then kubelogin convert-kubeconfig -l azurecli --kubeconfig "$KUBECONFIG_FILE"; fi']
+      : []),
+  ].join('\n');
+  const reach = !anyPublic
+    ? ''
+    : anyPrivate
+      ? `if [ "$ACCESS" != private ]; then\n${indent(credentials)}\nfi\n`
+      : `${credentials}\n`;
+  const perCluster = `cluster_row "\${CLUSTERS[$i]}"
+ISSUER="\${ISSUERS[$i]}"
+az account set --subscription "$SUBSCRIPTION"
+${reach}ANNOTATED="$(${k(`get serviceaccount $SERVICE_ACCOUNT -n $NAMESPACE --ignore-not-found -o jsonpath='{.metadata.annotations.azure\\.workload\\.identity/client-id}'`)})"
+if [ "$ANNOTATED" != "$CLIENT_ID" ]; then
+  NAMESPACE_FOUND="$(${k('get namespace $NAMESPACE --ignore-not-found -o name')})"
+  if [ -z "$NAMESPACE_FOUND" ]; then ${k('create namespace $NAMESPACE')} >/dev/null; fi
+  ${k(`apply --server-side --field-manager=${s.fieldManager} --force-conflicts -f "$WORK/serviceaccount.yaml"`, 'serviceaccount.yaml')} >/dev/null
+fi
+# The federated credential, unless one with this issuer and subject exists.
+az account set --subscription "$IDENTITY_SUBSCRIPTION"
+EXISTING="$(az identity federated-credential list -g "$IDENTITY_RG" --identity-name "$IDENTITY" --query "length([?issuer=='$ISSUER' && subject=='$SUBJECT'])" -o tsv)"
+if [ "$EXISTING" = "0" ]; then
+  az identity federated-credential create -g "$IDENTITY_RG" --identity-name "$IDENTITY" -n "$CREDENTIAL" --issuer "$ISSUER" --subject "$SUBJECT" --audiences ${s.audience} >/dev/null
+fi
+echo "Bound $VAULT to $NAMESPACE/$SERVICE_ACCOUNT on $CLUSTER: client id $CLIENT_ID."`;
   const content = `#!/usr/bin/env bash
 ${header(s, '#', 'An az CLI and kubectl script', [
-  s.cluster.private
-    ? 'Nothing else: the private cluster is reached through az aks command invoke.'
-    : 'Reaching a private API server (this cluster is public).',
+  !anyPublic
+    ? 'Nothing else: a private cluster is reached through az aks command invoke.'
+    : anyPrivate
+      ? 'Nothing else: the private clusters are reached through az aks command invoke.'
+      : `Reaching a private API server (${s.clusters.length === 1 ? 'this cluster is' : 'these clusters are'} public).`,
 ])}
 set -euo pipefail
 
-SUBSCRIPTION=${sh(s.cluster.subscriptionId)}
-CLUSTER_RG=${sh(s.cluster.resourceGroup)}
-CLUSTER=${sh(s.cluster.name)}
 NAMESPACE=${sh(s.namespace)}
 SERVICE_ACCOUNT=${sh(s.serviceAccount)}
 IDENTITY_SUBSCRIPTION=${sh(s.identity.subscriptionId)}
@@ -106,32 +171,42 @@ LOCATION=${sh(s.identity.location)}
 VAULT_SUBSCRIPTION=${sh(s.vault.subscriptionId)}
 VAULT_RG=${sh(s.vault.resourceGroup)}
 VAULT=${sh(s.vault.name)}
-CREDENTIAL=${sh(s.credentialName)}
 SUBJECT="system:serviceaccount:$NAMESPACE:$SERVICE_ACCOUNT"
+# The clusters, one per line: subscription, resource group, name, its federated credential's name, and how kubectl
+# reaches its API server (public; entra: with kubelogin's Microsoft Entra ID tokens; private: through AKS run-command).
+CLUSTERS=(
+${s.clusters.map((c) => `  ${sh([c.subscriptionId, c.resourceGroup, c.name, c.credentialName, access(c)].join(' '))}`).join('\n')}
+)
+cluster_row() { read -r SUBSCRIPTION CLUSTER_RG CLUSTER CREDENTIAL ACCESS <<<"$1"; }
 
 # 0. The tools, checked before anything is written.
 need() {
   command -v "$1" >/dev/null 2>&1 || { echo "This script needs $1 ($2). Nothing was changed." >&2; exit 1; }
 }
 need az ${sh(`the Azure CLI, ${AZ_FOR_WORKLOAD_IDENTITY} or later where the cluster needs workload identity enabled`)}
-${tools.map((t) => `need ${t.name} ${sh(t.why)}`).join('\n')}
-version_at_least() { [ "$(printf '%s\\n%s\\n' "$2" "$1" | sort -V | head -n 1)" = "$2" ]; }
+${tools.map((t) => `need ${t.name} ${sh(t.why)}\n`).join('')}version_at_least() { [ "$(printf '%s\\n%s\\n' "$2" "$1" | sort -V | head -n 1)" = "$2" ]; }
 AZ_VERSION="$(az version --query '"azure-cli"' -o tsv)"
 
-# 1. The OIDC issuer and workload identity, only when off (the update rewrites the cluster and takes minutes).
-az account set --subscription "$SUBSCRIPTION"
-# Each check is assigned first: under set -e a failed read stops the script instead of looking like "missing".
-ENABLED="$(az aks show -g "$CLUSTER_RG" -n "$CLUSTER" --query "oidcIssuerProfile.enabled && securityProfile.workloadIdentity.enabled" -o tsv)"
-if [ "$ENABLED" != "true" ]; then
-  # --enable-workload-identity came with Azure CLI ${AZ_FOR_WORKLOAD_IDENTITY}.
-  if ! version_at_least "$AZ_VERSION" ${AZ_FOR_WORKLOAD_IDENTITY}; then
-    echo "Enabling workload identity on $CLUSTER needs Azure CLI ${AZ_FOR_WORKLOAD_IDENTITY} or later (az aks update --enable-workload-identity); this is $AZ_VERSION. Run az upgrade, or enable it with the extension's Enable Workload Identity, then run this script again. Nothing was changed." >&2
-    exit 1
+# 1. The OIDC issuer and workload identity, only where off (the update rewrites the cluster and takes minutes).
+ISSUERS=()
+for row in "\${CLUSTERS[@]}"; do
+  cluster_row "$row"
+  az account set --subscription "$SUBSCRIPTION"
+  # Each check is assigned first: under set -e a failed read stops the script instead of looking like "missing".
+  ENABLED="$(az aks show -g "$CLUSTER_RG" -n "$CLUSTER" --query "oidcIssuerProfile.enabled && securityProfile.workloadIdentity.enabled" -o tsv)"
+  if [ "$ENABLED" != "true" ]; then
+    # --enable-workload-identity came with Azure CLI ${AZ_FOR_WORKLOAD_IDENTITY}; the first cluster that needs it stops here
+    # before any write, as the version is the same for all.
+    if ! version_at_least "$AZ_VERSION" ${AZ_FOR_WORKLOAD_IDENTITY}; then
+      echo "Enabling workload identity on $CLUSTER needs Azure CLI ${AZ_FOR_WORKLOAD_IDENTITY} or later (az aks update --enable-workload-identity); this is $AZ_VERSION. Run az upgrade, or enable it with the extension's Enable Workload Identity, then run this script again. Nothing was changed." >&2
+      exit 1
+    fi
+    az aks update -g "$CLUSTER_RG" -n "$CLUSTER" --enable-oidc-issuer --enable-workload-identity >/dev/null
   fi
-  az aks update -g "$CLUSTER_RG" -n "$CLUSTER" --enable-oidc-issuer --enable-workload-identity >/dev/null
-fi
-# The issuer URL verbatim, trailing slash included.
-ISSUER="$(az aks show -g "$CLUSTER_RG" -n "$CLUSTER" --query oidcIssuerProfile.issuerUrl -o tsv)"
+  # The issuer URL verbatim, trailing slash included.
+  ISSUER="$(az aks show -g "$CLUSTER_RG" -n "$CLUSTER" --query oidcIssuerProfile.issuerUrl -o tsv)"
+  ISSUERS+=("$ISSUER")
+done
 
 # 2. The identity, created only when missing.
 az account set --subscription "$IDENTITY_SUBSCRIPTION"
@@ -147,11 +222,18 @@ TENANT_ID="$(az identity show -g "$IDENTITY_RG" -n "$IDENTITY" --query tenantId 
 az account set --subscription "$VAULT_SUBSCRIPTION"
 ${grant.join('\n')}
 
-# 4. The ServiceAccount with the client id, by server-side apply as ${s.fieldManager} (others' labels and annotations stay).
-az account set --subscription "$SUBSCRIPTION"
-${
-  s.cluster.private
-    ? `# kubectl inside the private cluster through AKS run-command; its exit code becomes the function's.
+# 4. On each cluster: the ServiceAccount with the client id, by server-side apply as ${s.fieldManager} (others' labels
+# and annotations stay), then the federated credential. One cluster after another: Azure writes an identity's
+# credentials one at a time.
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+# The same on every cluster.
+cat > "$WORK/serviceaccount.yaml" <<EOF
+${manifest}
+EOF
+${anyPublic ? 'KUBECONFIG_FILE="$WORK/kubeconfig"\n' : ''}${
+    anyPrivate
+      ? `# kubectl inside a private cluster through AKS run-command; its exit code becomes the function's.
 in_cluster() {
   local out
   out="$(az aks command invoke -g "$CLUSTER_RG" -n "$CLUSTER" --command "$1" "\${@:2}" --query "[[exitCode, logs]]" -o tsv)"
@@ -159,35 +241,12 @@ in_cluster() {
   return "\${out%%$'\\t'*}"
 }
 `
-    : `KUBECONFIG_FILE="$(mktemp)"
-trap 'rm -f "$KUBECONFIG_FILE"' EXIT
-az aks get-credentials -g "$CLUSTER_RG" -n "$CLUSTER" --file "$KUBECONFIG_FILE" --overwrite-existing 2>/dev/null
-${s.cluster.entraId ? 'kubelogin convert-kubeconfig -l azurecli --kubeconfig "$KUBECONFIG_FILE"\n' : ''}`
-}ANNOTATED="$(${k(`get serviceaccount $SERVICE_ACCOUNT -n $NAMESPACE --ignore-not-found -o jsonpath='{.metadata.annotations.azure\\.workload\\.identity/client-id}'`)})"
-if [ "$ANNOTATED" != "$CLIENT_ID" ]; then
-  NAMESPACE_FOUND="$(${k('get namespace $NAMESPACE --ignore-not-found -o name')})"
-  if [ -z "$NAMESPACE_FOUND" ]; then ${k('create namespace $NAMESPACE')} >/dev/null; fi
-  MANIFEST_DIR="$(mktemp -d)"
-  cat > "$MANIFEST_DIR/serviceaccount.yaml" <<EOF
-${manifest}
-EOF
-  ${
-    s.cluster.private
-      ? `in_cluster "kubectl apply --server-side --field-manager=${s.fieldManager} --force-conflicts -f serviceaccount.yaml" --file "$MANIFEST_DIR/serviceaccount.yaml" >/dev/null`
-      : `kubectl --kubeconfig "$KUBECONFIG_FILE" apply --server-side --field-manager=${s.fieldManager} --force-conflicts -f "$MANIFEST_DIR/serviceaccount.yaml" >/dev/null`
-  }
-  rm -rf "$MANIFEST_DIR"
-fi
-
-# 5. The federated credential, unless one with this issuer and subject exists.
-az account set --subscription "$IDENTITY_SUBSCRIPTION"
-EXISTING="$(az identity federated-credential list -g "$IDENTITY_RG" --identity-name "$IDENTITY" --query "length([?issuer=='$ISSUER' && subject=='$SUBJECT'])" -o tsv)"
-if [ "$EXISTING" = "0" ]; then
-  az identity federated-credential create -g "$IDENTITY_RG" --identity-name "$IDENTITY" -n "$CREDENTIAL" --issuer "$ISSUER" --subject "$SUBJECT" --audiences ${s.audience} >/dev/null
-fi
-echo "Bound $VAULT to $NAMESPACE/$SERVICE_ACCOUNT on $CLUSTER: client id $CLIENT_ID."
+      : ''
+  }for i in "\${!CLUSTERS[@]}"; do
+${indent(perCluster)}
+done
 `;
-  return { name: `bind-${s.cluster.name}-${s.namespace}-${s.serviceAccount}.sh`, language: 'shellscript', content };
+  return { name: `${fileStem(s)}.sh`, language: 'shellscript', content };
 }
 
 /**
@@ -195,18 +254,39 @@ echo "Bound $VAULT to $NAMESPACE/$SERVICE_ACCOUNT on $CLUSTER: client id $CLIENT
  * The cluster is not in it: a partial managedClusters resource would overwrite the rest of the cluster.
  */
 export function bicep(s: BindingSpec): ExportedFile[] {
-  const clusterFlags = `The cluster's two flags: a partial Microsoft.ContainerService/managedClusters resource would replace the rest of the cluster, so set oidcIssuerProfile.enabled and securityProfile.workloadIdentity.enabled in the template that owns ${s.cluster.name}, or run: az aks update -g ${s.cluster.resourceGroup} -n ${s.cluster.name} --enable-oidc-issuer --enable-workload-identity.`;
+  const off = s.clusters.filter((c) => !c.workloadIdentityOn);
+  const clusterFlags = `The clusters' two flags: a partial Microsoft.ContainerService/managedClusters resource would replace the rest of the cluster, so set oidcIssuerProfile.enabled and securityProfile.workloadIdentity.enabled in the template that owns each cluster${
+    off.length
+      ? `, or run: ${off.map((c) => `az aks update -g ${c.resourceGroup} -n ${c.name} --enable-oidc-issuer --enable-workload-identity`).join('; ')}`
+      : ' (they are on today)'
+  }.`;
   const main = `${header(s, '//', 'Bicep', [
     clusterFlags,
-    `The ServiceAccount: apply Bind's manifest with kubectl apply --server-side --field-manager=${s.fieldManager} (the client id is the output clientId).`,
+    `The ServiceAccount: apply Bind's manifest on each cluster with kubectl apply --server-side --field-manager=${s.fieldManager} (the client id is the output clientId).`,
     `Deploy to the identity's resource group: az deployment group create -g ${s.identity.resourceGroup} --subscription ${s.identity.subscriptionId} -f main.bicep (grant.bicep beside it).`,
   ])}
 targetScope = 'resourceGroup'
 
-resource cluster 'Microsoft.ContainerService/managedClusters@2024-02-01' existing = {
-  name: '${s.cluster.name}'
-  scope: resourceGroup('${s.cluster.subscriptionId}', '${s.cluster.resourceGroup}')
-}
+@description('The clusters, each with the federated credential that names its OIDC issuer.')
+param clusters array = [
+${s.clusters
+  .map(
+    (c) => `  {
+    subscriptionId: '${c.subscriptionId}'
+    resourceGroup: '${c.resourceGroup}'
+    name: '${c.name}'
+    credentialName: '${c.credentialName}'
+  }`,
+  )
+  .join('\n')}
+]
+
+resource cluster 'Microsoft.ContainerService/managedClusters@2024-02-01' existing = [
+  for c in clusters: {
+    name: c.name
+    scope: resourceGroup(c.subscriptionId, c.resourceGroup)
+  }
+]
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' ${
     s.identity.exists
@@ -222,17 +302,21 @@ resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' 
 }`
   }
 
-resource credential 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials@2023-01-31' = {
-  parent: identity
-  name: '${s.credentialName}'
-  properties: {
-    issuer: cluster.properties.oidcIssuerProfile.issuerURL
-    subject: '${s.subject}'
-    audiences: [
-      '${s.audience}'
-    ]
+// One at a time: Azure refuses concurrent credential writes on one identity.
+@batchSize(1)
+resource credential 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials@2023-01-31' = [
+  for (c, i) in clusters: {
+    parent: identity
+    name: c.credentialName
+    properties: {
+      issuer: cluster[i].properties.oidcIssuerProfile.issuerURL
+      subject: '${s.subject}'
+      audiences: [
+        '${s.audience}'
+      ]
+    }
   }
-}
+]
 
 module grant 'grant.bicep' = {
   name: take('grant-${s.identity.name}', 64)
@@ -297,9 +381,23 @@ ${grant}
 
 const hcl = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$\{/g, '$${')}"`;
 
-/** Terraform with the azurerm and kubernetes providers; the issuer comes from the cluster's data source. */
+/** A Terraform name for a cluster's provider and ServiceAccount: letters, digits, _ and -, starting with a letter. */
+const tfName = (name: string) => (/^[a-zA-Z]/.test(name) ? name : `aks_${name}`).replace(/[^a-zA-Z0-9_-]/g, '_');
+
+/**
+ * Terraform with the azurerm and kubernetes providers; the issuers come from the clusters' data sources. The
+ * credentials are one resource with for_each over the clusters: the azurerm provider writes one identity's credentials
+ * one at a time (it locks the identity: hashicorp/terraform-provider-azurerm#20003). Providers cannot be repeated by
+ * for_each, so each cluster's kubernetes provider and ServiceAccount are written out.
+ */
 export function terraform(s: BindingSpec): ExportedFile {
   const id = s.identity.exists ? 'data.azurerm_user_assigned_identity.this' : 'azurerm_user_assigned_identity.this';
+  const one = s.clusters.length === 1;
+  // A data source reads clusters through one subscription's provider: one per subscription.
+  const subscriptions = [...new Set(s.clusters.map((c) => c.subscriptionId))];
+  const source = (i: number) => (i === 0 ? 'this' : `this_${i + 1}`);
+  const sourceOf = (c: ClusterSpec) =>
+    `data.azurerm_kubernetes_cluster.${source(subscriptions.indexOf(c.subscriptionId))}`;
   const identity = s.identity.exists
     ? `data "azurerm_user_assigned_identity" "this" {
   provider            = azurerm.identity
@@ -336,19 +434,64 @@ resource "azurerm_role_assignment" ${hcl(g.kind)} {
   object_id    = ${id}.principal_id
 ${s.grants.map((g) => `  ${{ secrets: 'secret_permissions', keys: 'key_permissions', certificates: 'certificate_permissions' }[g.kind].padEnd(23)} = ["Get"]`).join('\n')}
 }`;
-  const auth = s.cluster.entraId
-    ? `  # Microsoft Entra ID cluster: tokens from kubelogin with the Azure CLI's sign-in.
+  const clusterProviders = subscriptions
+    .slice(1)
+    .map(
+      (sub, i) => `
+
+provider "azurerm" {
+  alias           = "clusters_${i + 2}"
+  features {}
+  subscription_id = ${hcl(sub)}
+}`,
+    )
+    .join('');
+  const dataSources = subscriptions
+    .map(
+      (sub, i) => `data "azurerm_kubernetes_cluster" "${source(i)}" {
+${i === 0 ? '' : `  provider            = azurerm.clusters_${i + 1}\n`}  for_each            = ${subscriptions.length === 1 ? 'local.clusters' : `{ for name, c in local.clusters : name => c if c.subscription_id == ${hcl(sub)} }`}
+  name                = each.key
+  resource_group_name = each.value.resource_group_name
+}`,
+    )
+    .join('\n\n');
+  const issuer =
+    subscriptions.length === 1
+      ? 'data.azurerm_kubernetes_cluster.this[each.key].oidc_issuer_url'
+      : `merge(${subscriptions.map((_, i) => `{ for name, c in data.azurerm_kubernetes_cluster.${source(i)} : name => c.oidc_issuer_url }`).join(', ')})[each.key]`;
+  const kube = (c: ClusterSpec) => {
+    const config = `${sourceOf(c)}[${hcl(c.name)}].kube_config[0]`;
+    const name = one ? 'this' : tfName(c.name);
+    const auth = c.entraId
+      ? `  # Microsoft Entra ID cluster: tokens from kubelogin with the Azure CLI's sign-in.
   exec {
     api_version = "client.authentication.k8s.io/v1beta1"
     command     = "kubelogin"
     args        = ["get-token", "--login", "azurecli", "--server-id", ${hcl(AKS_SERVER_SCOPE.replace('/.default', ''))}]
   }`
-    : `  client_certificate     = base64decode(data.azurerm_kubernetes_cluster.this.kube_config[0].client_certificate)
-  client_key             = base64decode(data.azurerm_kubernetes_cluster.this.kube_config[0].client_key)`;
+      : `  client_certificate     = base64decode(${config}.client_certificate)
+  client_key             = base64decode(${config}.client_key)`;
+    return `provider "kubernetes" {
+${one ? '' : `  alias                  = ${hcl(name)}\n`}  host                   = ${config}.host
+  cluster_ca_certificate = base64decode(${config}.cluster_ca_certificate)
+${auth}
+}
+
+resource "kubernetes_service_account_v1" ${hcl(name)} {
+${one ? '' : `  provider = kubernetes.${name}\n`}  metadata {
+    name      = ${hcl(s.serviceAccount)}
+    namespace = ${hcl(s.namespace)}
+    annotations = {
+      ${hcl(s.annotations.clientId)} = ${id}.client_id
+      ${hcl(s.annotations.tenantId)} = ${id}.tenant_id
+    }
+  }
+}`;
+  };
   const content = `${header(s, '#', 'Terraform (azurerm and kubernetes providers)', [
-    `The cluster's OIDC issuer and workload identity: set oidc_issuer_enabled and workload_identity_enabled on the azurerm_kubernetes_cluster that owns ${s.cluster.name}.`,
-    `An existing ServiceAccount: import it first (terraform import kubernetes_service_account_v1.this ${s.namespace}/${s.serviceAccount}).`,
-    ...(s.cluster.private ? ['A private API server: run Terraform from inside its network.'] : []),
+    `The clusters' OIDC issuer and workload identity: set oidc_issuer_enabled and workload_identity_enabled on the azurerm_kubernetes_cluster that owns each cluster.`,
+    `An existing ServiceAccount: import it first (${s.clusters.map((c) => `terraform import kubernetes_service_account_v1.${one ? 'this' : tfName(c.name)} ${s.namespace}/${s.serviceAccount}`).join('; ')}).`,
+    ...(s.clusters.some((c) => c.private) ? ['A private API server: run Terraform from inside its network.'] : []),
   ])}
 terraform {
   required_providers {
@@ -363,10 +506,22 @@ terraform {
   }
 }
 
+locals {
+  # The clusters by name, each with the federated credential that names its OIDC issuer.
+  clusters = {
+${s.clusters
+  .map(
+    (c) =>
+      `    ${hcl(c.name)} = { resource_group_name = ${hcl(c.resourceGroup)}, credential_name = ${hcl(c.credentialName)}${subscriptions.length === 1 ? '' : `, subscription_id = ${hcl(c.subscriptionId)}`} }`,
+  )
+  .join('\n')}
+  }
+}
+
 provider "azurerm" {
   features {}
-  subscription_id = ${hcl(s.cluster.subscriptionId)}
-}
+  subscription_id = ${hcl(subscriptions[0]!)}
+}${clusterProviders}
 
 provider "azurerm" {
   alias           = "identity"
@@ -380,10 +535,7 @@ provider "azurerm" {
   subscription_id = ${hcl(s.vault.subscriptionId)}
 }
 
-data "azurerm_kubernetes_cluster" "this" {
-  name                = ${hcl(s.cluster.name)}
-  resource_group_name = ${hcl(s.cluster.resourceGroup)}
-}
+${dataSources}
 
 data "azurerm_key_vault" "this" {
   provider            = azurerm.vault
@@ -395,38 +547,24 @@ ${identity}
 
 resource "azurerm_federated_identity_credential" "this" {
   provider            = azurerm.identity
-  name                = ${hcl(s.credentialName)}
+  for_each            = local.clusters
+  name                = each.value.credential_name
   resource_group_name = ${hcl(s.identity.resourceGroup)}
   parent_id           = ${id}.id
-  issuer              = data.azurerm_kubernetes_cluster.this.oidc_issuer_url
+  issuer              = ${issuer}
   subject             = ${hcl(s.subject)}
   audience            = [${hcl(s.audience)}]
 }
 
 ${grant}
 
-provider "kubernetes" {
-  host                   = data.azurerm_kubernetes_cluster.this.kube_config[0].host
-  cluster_ca_certificate = base64decode(data.azurerm_kubernetes_cluster.this.kube_config[0].cluster_ca_certificate)
-${auth}
-}
-
-resource "kubernetes_service_account_v1" "this" {
-  metadata {
-    name      = ${hcl(s.serviceAccount)}
-    namespace = ${hcl(s.namespace)}
-    annotations = {
-      ${hcl(s.annotations.clientId)} = ${id}.client_id
-      ${hcl(s.annotations.tenantId)} = ${id}.tenant_id
-    }
-  }
-}
+${s.clusters.map(kube).join('\n\n')}
 
 output "client_id" {
   value = ${id}.client_id
 }
 `;
-  return { name: `bind-${s.cluster.name}-${s.namespace}-${s.serviceAccount}.tf`, language: 'terraform', content };
+  return { name: `${fileStem(s)}.tf`, language: 'terraform', content };
 }
 
 export function render(format: ExportFormat, s: BindingSpec): ExportedFile[] {

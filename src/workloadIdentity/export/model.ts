@@ -1,4 +1,5 @@
 import type { BindRequest } from '../bind/model';
+import type { FleetRequest } from '../bind/fleet';
 import { workloadIdentityState } from '../cluster';
 import { FIELD_MANAGER } from '../../kube/fieldManager';
 import { Permission, ROLE_FOR } from '../../azure/keyVaultRoles';
@@ -9,15 +10,20 @@ import { CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION } from '../manifest';
  * A binding as code sees it: Bind's request with the names Bind derives, so every format says exactly what Bind
  * would do. Nothing in it is secret: the client id and issuer are read at run time by the script and Terraform.
  */
+export interface ClusterSpec {
+  name: string;
+  resourceGroup: string;
+  subscriptionId: string;
+  private: boolean;
+  entraId: boolean;
+  workloadIdentityOn: boolean;
+  /** The federated credential that names this cluster's issuer. */
+  credentialName: string;
+}
+
 export interface BindingSpec {
-  cluster: {
-    name: string;
-    resourceGroup: string;
-    subscriptionId: string;
-    private: boolean;
-    entraId: boolean;
-    workloadIdentityOn: boolean;
-  };
+  /** One or more: a Bind to several clusters exports as one file that loops over them. */
+  clusters: ClusterSpec[];
   namespace: string;
   serviceAccount: string;
   subject: string;
@@ -26,12 +32,12 @@ export interface BindingSpec {
   vault: { name: string; resourceGroup: string; subscriptionId: string; rbac: boolean };
   /** The kinds Bind grants get on, each with the role that grants it on an RBAC vault. */
   grants: { kind: Permission; roleGuid: string; roleName: string }[];
-  credentialName: string;
   fieldManager: string;
   annotations: { clientId: string; tenantId: string };
 }
 
-export function bindingSpec(r: BindRequest): BindingSpec {
+export function bindingSpec(r: BindRequest | FleetRequest): BindingSpec {
+  const clusters = 'clusters' in r ? r.clusters : [r.cluster];
   const identity =
     r.identity.kind === 'existing'
       ? {
@@ -49,14 +55,15 @@ export function bindingSpec(r: BindRequest): BindingSpec {
           exists: false,
         };
   return {
-    cluster: {
-      name: r.cluster.name,
-      resourceGroup: r.cluster.resourceGroup,
-      subscriptionId: r.cluster.subscriptionId,
-      private: r.cluster.private,
-      entraId: r.cluster.entraId,
-      workloadIdentityOn: workloadIdentityState(r.cluster) === 'on',
-    },
+    clusters: clusters.map((c) => ({
+      name: c.name,
+      resourceGroup: c.resourceGroup,
+      subscriptionId: c.subscriptionId,
+      private: c.private,
+      entraId: c.entraId,
+      workloadIdentityOn: workloadIdentityState(c) === 'on',
+      credentialName: credentialName(c.name, r.namespace, r.serviceAccount),
+    })),
     namespace: r.namespace,
     serviceAccount: r.serviceAccount,
     subject: serviceAccountSubject(r.namespace, r.serviceAccount),
@@ -69,7 +76,6 @@ export function bindingSpec(r: BindRequest): BindingSpec {
       rbac: r.vault.rbac,
     },
     grants: r.permissions.map((kind) => ({ kind, roleGuid: ROLE_FOR[kind].guid, roleName: ROLE_FOR[kind].name })),
-    credentialName: credentialName(r.cluster.name, r.namespace, r.serviceAccount),
     fieldManager: FIELD_MANAGER,
     annotations: { clientId: CLIENT_ID_ANNOTATION, tenantId: TENANT_ID_ANNOTATION },
   };

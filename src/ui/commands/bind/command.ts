@@ -10,23 +10,32 @@ import { remedyText, reportStoppedRun, runCommand } from '../command';
 import { withCancellableProgress } from '../../progress';
 import { markDone } from '../../walkthrough';
 import type { ClusterNode, TreeNode, VaultNode } from '../../tree/nodes';
-import { bindFleet } from './fleet';
-import { bindRequestOf, bindTitle, bindPromptSteps, newBindingWizard } from '../../prompts/newBinding';
+import { executeFleet, reviewFleet } from './fleet';
+import {
+  BindWizardContext,
+  bindRequestOf,
+  bindTitle,
+  bindPromptSteps,
+  chosenClusters,
+  fleetRequestOf,
+  newBindingWizard,
+} from '../../prompts/newBinding';
 import { writeBindingManifest } from './manifest';
 import { plannedLabel } from './plannedLabel';
 import { exportRequest } from '../../prompts/exportFormat';
 
 /**
- * Palette "Bind Key Vault…", a cluster's "Bind Key Vault…" (with several clusters selected: all of them at once) and
- * a vault's "Bind to AKS Cluster…".
+ * Palette "Bind Key Vault…" (one cluster or several), a cluster's "Bind Key Vault…" (with several clusters selected:
+ * all of them at once) and a vault's "Bind to AKS Cluster…".
  */
 export function bindKeyVaultCommand(
   ctx: CommandContext,
   from?: { cluster?: ClusterNode; vault?: VaultNode; selected?: TreeNode[] },
 ) {
-  const clusters = (from?.selected ?? []).filter((n): n is ClusterNode => n.kind === 'cluster').map((n) => n.cluster);
+  const selected = (from?.selected ?? []).filter((n): n is ClusterNode => n.kind === 'cluster').map((n) => n.cluster);
+  const clusters = selected.length > 1 ? selected : from?.cluster ? [from.cluster.cluster] : undefined;
   return runCommand<unknown>(ctx, bindTitle(), ({ session, prompter }) =>
-    clusters.length > 1 ? bindFleet(ctx, session, prompter, clusters) : bind(ctx, session, prompter, from),
+    bind(ctx, session, prompter, { clusters, vault: from?.vault?.vault }),
   );
 }
 
@@ -34,20 +43,24 @@ async function bind(
   ctx: CommandContext,
   session: AzureSession,
   prompter: Prompter,
-  from?: { cluster?: ClusterNode; vault?: VaultNode },
+  given: Pick<BindWizardContext, 'clusters' | 'vault'>,
 ) {
   const deps = session.services.bindDeps();
-  const wizard = newBindingWizard(ctx, session, deps, { cluster: from?.cluster?.cluster, vault: from?.vault?.vault });
+  const wizard = newBindingWizard(ctx, session, deps, given);
   for (;;) {
     await runPrompts(bindPromptSteps, wizard, prompter);
-    const request = bindRequestOf(wizard);
-    const confirmed = await review(ctx, session, deps, request);
+    const several = chosenClusters(wizard).length > 1;
+    const confirmed = several
+      ? await reviewFleet(prompter, session, deps, fleetRequestOf(wizard))
+      : await review(ctx, session, deps, bindRequestOf(wizard));
     if (confirmed === 'back') {
       wizard.permissions = undefined;
       continue;
     }
     if (confirmed === 'dismissed') return;
-    return await execute(ctx, session, deps, request);
+    return several
+      ? await executeFleet(ctx, session, prompter, fleetRequestOf(wizard))
+      : await execute(ctx, session, deps, bindRequestOf(wizard));
   }
 }
 

@@ -1,57 +1,40 @@
 import * as vscode from 'vscode';
 import { describeError, errorNamed, type IncompleteRunError, type StepError } from '../../../errors';
-import type { ClusterSummary } from '../../../workloadIdentity/cluster';
 import {
   clusterRequest,
   overBudget,
   planFleet,
   runFleet,
   type FleetOutcome,
-  type FleetPlan,
   type FleetRequest,
 } from '../../../workloadIdentity/bind/fleet';
 import { BACK, type Prompter } from '../../../wizard/prompter';
-import { runPrompts } from '../../../wizard/wizard';
 import type { AzureSession } from '../../auth';
 import type { CommandContext } from '../../context';
 import { withCancellableProgress } from '../../progress';
-import { bindPromptSteps, bindRequestOf, bindTitle, newBindingWizard } from '../../prompts/newBinding';
+import { bindTitle } from '../../prompts/newBinding';
+import { exportRequest } from '../../prompts/exportFormat';
+import type { BindDeps } from '../../../workloadIdentity/bind/model';
 import { markDone } from '../../walkthrough';
 import { writeBindingManifest } from './manifest';
 import { plannedLabel } from './plannedLabel';
 
 /**
- * Bind with several clusters selected in the tree: the same questions once (the namespace and ServiceAccount are the
- * same on each cluster), one review with a block per cluster and the identity's credential budget before and after,
- * then Bind's run on each cluster; a cluster that fails does not stop the others, and Retry binds only those.
+ * Bind with several clusters (checked in the palette or selected in the tree): the same answers on each (the namespace
+ * and ServiceAccount are the same on each cluster), one review with a block per cluster and the identity's credential
+ * budget before and after, then Bind's run on each cluster; a cluster that fails does not stop the others, and Retry
+ * binds only those.
  */
-export async function bindFleet(
-  ctx: CommandContext,
-  session: AzureSession,
+export async function reviewFleet(
   prompter: Prompter,
-  clusters: ClusterSummary[],
-) {
-  const deps = session.services.bindDeps();
-  const wizard = newBindingWizard(ctx, session, deps, { cluster: clusters[0] });
-  for (;;) {
-    await runPrompts(bindPromptSteps, wizard, prompter);
-    const { cluster: _first, ...answers } = bindRequestOf(wizard);
-    const request: FleetRequest = { ...answers, clusters };
-    const plan = await withCancellableProgress(
-      vscode.l10n.t('{0}: planning {1} clusters', bindTitle(), clusters.length),
-      (_report, signal) => planFleet(request, deps, signal),
-    );
-    const decision = await review(prompter, request, plan);
-    if (decision === 'back') {
-      wizard.permissions = undefined;
-      continue;
-    }
-    if (decision === 'dismissed') return undefined;
-    return execute(ctx, session, prompter, request);
-  }
-}
-
-async function review(prompter: Prompter, request: FleetRequest, plan: FleetPlan) {
+  session: AzureSession,
+  deps: BindDeps,
+  request: FleetRequest,
+): Promise<'run' | 'back' | 'dismissed'> {
+  const plan = await withCancellableProgress(
+    vscode.l10n.t('{0}: planning {1} clusters', bindTitle(), request.clusters.length),
+    (_report, signal) => planFleet(request, deps, signal),
+  );
   const over = overBudget(plan);
   const blocked = over || plan.clusters.some((c) => c.steps.some((s) => s.planned === 'blocked'));
   const changes = plan.clusters.reduce(
@@ -74,7 +57,7 @@ async function review(prompter: Prompter, request: FleetRequest, plan: FleetPlan
     ),
   ];
   for (;;) {
-    const v = await prompter.pick<'run' | 'line'>({
+    const v = await prompter.pick<'run' | 'line' | 'export'>({
       title: vscode.l10n.t('{0}: review', bindTitle()),
       placeholder: over
         ? vscode.l10n.t(
@@ -97,6 +80,13 @@ async function review(prompter: Prompter, request: FleetRequest, plan: FleetPlan
               description: vscode.l10n.t('confirm'),
               value: 'run' as const,
             },
+        {
+          label: vscode.l10n.t('$(export) Export as…'),
+          description: vscode.l10n.t(
+            'an az script, Bicep or Terraform that loops over the clusters; nothing is written to Azure',
+          ),
+          value: 'export' as const,
+        },
         { label: budget, value: 'line' as const },
         ...(over ? waysOut.map((label) => ({ label, value: 'line' as const })) : []),
         ...plan.clusters.flatMap(({ cluster, steps }) => [
@@ -113,10 +103,11 @@ async function review(prompter: Prompter, request: FleetRequest, plan: FleetPlan
     if (v === BACK) return 'back' as const;
     if (v === undefined) return 'dismissed' as const;
     if (v === 'run') return 'run' as const;
+    if (v === 'export') await exportRequest(prompter, session.services, request);
   }
 }
 
-async function execute(
+export async function executeFleet(
   ctx: CommandContext,
   session: AzureSession,
   prompter: Prompter,
@@ -182,6 +173,6 @@ async function execute(
     retry,
   );
   if (action !== retry) return outcomes;
-  const again = await execute(ctx, session, prompter, { ...request, clusters: failed.map((o) => o.cluster) });
+  const again = await executeFleet(ctx, session, prompter, { ...request, clusters: failed.map((o) => o.cluster) });
   return [...bound, ...again];
 }

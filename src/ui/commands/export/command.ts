@@ -4,10 +4,10 @@ import { CommandContext } from '../../context';
 import { runCommand } from '../command';
 import { exportRequest, exportTitle } from '../../prompts/exportFormat';
 import type { BindingNode } from '../../tree/nodes';
-import { BindWizardContext, bindPromptSteps, bindRequestOf } from '../../prompts/newBinding';
+import { BindWizardContext, bindPromptSteps, fleetRequestOf } from '../../prompts/newBinding';
 
 /**
- * Palette "Export Binding as Code…" asks Bind's questions; a binding's menu asks only the vault and the
+ * Palette "Export Binding as Code…" asks Bind's questions (one cluster or several: one file loops over them); a binding's menu asks only the vault and the
  * permissions (the cluster, ServiceAccount and identity are the binding's).
  */
 export function exportBindingCommand(ctx: CommandContext, node?: BindingNode) {
@@ -29,6 +29,6 @@ export function exportBindingCommand(ctx: CommandContext, node?: BindingNode) {
       },
     };
     await runPrompts(bindPromptSteps, wizard, prompter);
-    await exportRequest(prompter, session.services, bindRequestOf(wizard));
+    await exportRequest(prompter, session.services, fleetRequestOf(wizard));
   });
 }
