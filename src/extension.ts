@@ -14,7 +14,7 @@ import type { TreeNode } from './ui/tree/nodes';
 import { ResourceTreeProvider } from './ui/tree/provider';
 import { enableWorkloadIdentityCommand } from './ui/commands/enable/command';
 import { bindKeyVaultCommand } from './ui/commands/bind/command';
-import { verifyWorkloadIdentityCommand } from './ui/commands/verify/command';
+import { verifyIdentityCommand, verifyWorkloadIdentityCommand } from './ui/commands/verify/command';
 import { testBindingCommand } from './ui/commands/testBinding/command';
 import { connectWorkloadCommand } from './ui/commands/connect/command';
 import { cleanUpCredentialsCommand } from './ui/commands/cleanup/command';
@@ -90,6 +90,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   register('bindKeyVault', (node, selected) => bindKeyVaultCommand(ctx, { cluster: node, selected }));
   register('bindToCluster', (node) => bindKeyVaultCommand(ctx, { vault: node }));
   register('verifyWorkloadIdentity', (node) => verifyWorkloadIdentityCommand(ctx, node));
+  register('verifyIdentity', (node) => verifyIdentityCommand(ctx, node));
   register('testBinding', (node) => testBindingCommand(ctx, node));
   register('connectWorkload', (from) => connectWorkloadCommand(ctx, from));
   register('removeBinding', (node) => removeBindingCommand(ctx, node));

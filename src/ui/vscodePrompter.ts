@@ -73,6 +73,17 @@ export class VsCodePrompter implements Prompter {
         activate(typedItem);
       };
       qp.onDidChangeValue(onValue);
+      // A multi-select list highlights nothing by itself: for a question that needs an answer, the row that matches
+      // what is typed is highlighted as in a single pick, so Enter takes it.
+      if (many && opts.atLeastOne) {
+        const highlight = (text: string) => {
+          const t = text.toLowerCase();
+          const hit = fixed.find((i) => `${i.label} ${i.description ?? ''}`.toLowerCase().includes(t));
+          if (hit) activate(hit);
+        };
+        qp.onDidChangeValue(highlight);
+        highlight(qp.value);
+      }
       // Typed before the list arrived: the items just replaced made the first one active, even if the filter hides it.
       if (qp.value && opts.typed && !many) onValue(qp.value);
       qp.onDidTriggerButton((b) => {

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { ScriptedPrompter } from '../support/scriptedPrompter';
 import { extensionApi, findNode, signedIn, sim } from './support';
 import type { BindingNode, CredentialNode, TreeNode } from '../../src/ui/tree/nodes';
+import type { IdentityReportPanel } from '../../src/ui/report/identityPanel';
 
 describe('Tree of clusters and vaults (extension host)', () => {
   before(async () => {
@@ -197,6 +198,54 @@ describe('Managed identities and their credential budget in the tree (extension 
       );
     } finally {
       api.setPrompter(undefined);
+    }
+  });
+
+  it('Verify Bindings on Every Cluster on an identity: one report with a section per binding, the other tools listed as not checked; a fix in a section repairs it', async () => {
+    const api = await extensionApi();
+    const tree = api.context.tree;
+    const label = (n: TreeNode) => String(tree.getTreeItem(n).label);
+    const prod = (await tree.getChildren()).find((n) => label(n) === 'Contoso Production')!;
+    const group = (await tree.getChildren(prod)).find((n) => label(n) === 'Managed identities')!;
+    const byName = async (n: string) => (await tree.getChildren(group)).find((i) => label(i) === n)!;
+    const prompter = new ScriptedPrompter([{ confirm: true }]);
+    api.setPrompter(prompter);
+    try {
+      const payments = (await vscode.commands.executeCommand(
+        'aksWorkloadIdentity.verifyIdentity',
+        await byName('id-payments-api'),
+      )) as IdentityReportPanel;
+      assert.deepEqual(
+        payments.report!.sections.map(
+          (s) => `${s.report.target.cluster.name} ${s.report.target.namespace}/${s.report.target.serviceAccount}`,
+        ),
+        ['aks-payments payments/payments-api'],
+      );
+      assert.deepEqual(
+        payments.report!.notChecked.map((n) => n.why),
+        ['made by GitHub Actions: not a binding of a cluster'],
+      );
+      const checkout = (await vscode.commands.executeCommand(
+        'aksWorkloadIdentity.verifyIdentity',
+        await byName('id-checkout'),
+      )) as IdentityReportPanel;
+      const issuer = checkout.report!.sections[0]!.report.checks.find((c) => c.id === 'issuer')!;
+      assert.equal(issuer.status, 'fail', issuer.message);
+      await sim.clearLog();
+      assert.equal(await checkout.fix(`0:${issuer.key}`), true);
+      assert.match(prompter.recorded.find((r) => r.kind === 'confirm')!.message!, / on aks-payments\?\n/);
+      assert.deepEqual(
+        (await sim.log()).filter((r) => r.method === 'PUT').map((r) => r.op),
+        ['federatedIdentityCredentials.createOrUpdate'],
+      );
+      assert.equal(
+        checkout.report!.sections[0]!.report.checks.find((c) => c.id === 'issuer')!.status,
+        'pass',
+        'the report ran again after the fix',
+      );
+    } finally {
+      api.setPrompter(undefined);
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     }
   });
 });

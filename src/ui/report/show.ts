@@ -22,18 +22,7 @@ export async function showReport(
   from: ClusterNode | undefined,
   test: boolean,
 ): Promise<VerifyPanel | undefined> {
-  const inventory = { clusters: () => ctx.tree.clusters(), vaults: () => ctx.tree.vaults() };
-  const deps = session.services.probeDeps(inventory);
-  // The first run uses the cluster connection the prompts opened; later runs connect afresh, with whoever is signed in then.
-  let unused: typeof deps | undefined = deps;
-  const makeDeps = () => {
-    const current = ctx.auth.session;
-    if (!current)
-      throw Object.assign(new Error(vscode.l10n.t('Sign in to Azure to run the checks.')), { code: 'NotSignedIn' });
-    const next = unused && current === session ? unused : current.services.probeDeps(inventory);
-    unused = undefined;
-    return next;
-  };
+  const { deps, makeDeps } = reportDeps(ctx, session);
   let target = given;
   if (!target) {
     const wizard: BindingWizardContext = {
@@ -52,4 +41,23 @@ export async function showReport(
     };
   }
   return VerifyPanel.show(ctx, makeDeps, target, test);
+}
+
+/**
+ * A report's dependencies: the first run uses the cluster connections the prompts opened; later runs connect afresh,
+ * with whoever is signed in then (a panel can stay open for hours, past a cluster token's life and across a sign-in).
+ */
+export function reportDeps(ctx: CommandContext, session: AzureSession) {
+  const inventory = { clusters: () => ctx.tree.clusters(), vaults: () => ctx.tree.vaults() };
+  const deps = session.services.probeDeps(inventory);
+  let unused: typeof deps | undefined = deps;
+  const makeDeps = () => {
+    const current = ctx.auth.session;
+    if (!current)
+      throw Object.assign(new Error(vscode.l10n.t('Sign in to Azure to run the checks.')), { code: 'NotSignedIn' });
+    const next = unused && current === session ? unused : current.services.probeDeps(inventory);
+    unused = undefined;
+    return next;
+  };
+  return { deps, makeDeps };
 }

@@ -1,8 +1,9 @@
 import type { Binding } from '../../../workloadIdentity/binding';
 import { CommandContext } from '../../context';
+import { IdentityReportPanel } from '../../report/identityPanel';
 import type { VerifyPanel } from '../../report/panel';
-import { reportTitle, showReport } from '../../report/show';
-import type { BindingNode, ClusterNode } from '../../tree/nodes';
+import { reportDeps, reportTitle, showReport } from '../../report/show';
+import type { BindingNode, ClusterNode, IdentityNode } from '../../tree/nodes';
 import { bindingFrom, clusterNodeFrom, runCommand } from '../command';
 
 /**
@@ -15,5 +16,12 @@ export function verifyWorkloadIdentityCommand(
 ): Promise<VerifyPanel | undefined> {
   return runCommand(ctx, reportTitle(), ({ session, prompter }) =>
     showReport(ctx, session, prompter, bindingFrom(node), clusterNodeFrom(node), false),
+  );
+}
+
+/** An identity's "Verify Bindings on Every Cluster": one report, a section per binding its credentials make. */
+export function verifyIdentityCommand(ctx: CommandContext, node?: IdentityNode) {
+  return runCommand(ctx, reportTitle(), async ({ session }) =>
+    node ? IdentityReportPanel.show(ctx, reportDeps(ctx, session).makeDeps, node.identity) : undefined,
   );
 }
