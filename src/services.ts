@@ -18,6 +18,7 @@ import { KubeTarget, connectToCluster } from './kube/access';
 import type { ClusterSummary } from './workloadIdentity/cluster';
 import type { BindDeps, BindRequest } from './workloadIdentity/bind/model';
 import type { FleetRequest } from './workloadIdentity/bind/fleet';
+import { IdentityBindingGateway } from './azure/identityBindings';
 import type { ExportFormat } from './workloadIdentity/export/model';
 import type { VerifyDeps } from './workloadIdentity/verify/model';
 import type { ProbeDeps } from './workloadIdentity/testBinding/model';
@@ -52,6 +53,7 @@ export function createAzureServices(
   const clients = new AzureClientFactory(cloud, credential, log, options);
   const clusters = new ClusterGateway(clients);
   const identities = new IdentityGateway(clients);
+  const identityBindings = new IdentityBindingGateway(clients);
   const vaults = new VaultGateway(clients);
   const subscriptions = new SubscriptionGateway(clients);
   const keyVaultData = new KeyVaultDataGateway(clients, cloud, log);
@@ -61,6 +63,7 @@ export function createAzureServices(
     return {
       clusters,
       identities,
+      identityBindings,
       vaults,
       log,
       kube: (cluster) => {
@@ -82,6 +85,7 @@ export function createAzureServices(
     clients,
     clusters,
     identities,
+    identityBindings,
     vaults,
     inventory: new ArmInventorySource(clients),
     /** YAML rendering lives here so the yaml library loads with the SDKs, not at activation. */

@@ -63,6 +63,24 @@ export interface WebhookInfo {
   serviceNamespace?: string;
 }
 
+/** A ClusterRole's rules, as RBAC evaluates them. */
+export interface ClusterRoleInfo {
+  metadata: { name: string };
+  rules?: { apiGroups?: string[]; resources?: string[]; resourceNames?: string[]; verbs: string[] }[];
+}
+export interface RbacSubject {
+  kind: string;
+  name: string;
+  namespace?: string;
+  apiGroup?: string;
+}
+export interface ClusterRoleBindingInfo {
+  metadata: { name: string; labels?: Record<string, string> };
+  roleRef: { apiGroup: string; kind: string; name: string };
+  subjects?: RbacSubject[];
+}
+type RbacBody = { apiVersion: string; kind: 'ClusterRole' | 'ClusterRoleBinding'; metadata: { name: string } };
+
 /** A cluster's API, reached directly or, for a private cluster out of reach, through AKS run-command. */
 export interface KubeTarget {
   readonly mode: 'direct' | 'runCommand';
@@ -98,6 +116,15 @@ export interface KubeTarget {
   applySecretProviderClass(
     body: { metadata: { name: string; namespace: string } } & Record<string, unknown>,
   ): Promise<void>;
+  /** Every ClusterRole and ClusterRoleBinding: what decides who may use an identity through an identity binding. */
+  listClusterRbac(): Promise<{ roles: ClusterRoleInfo[]; bindings: ClusterRoleBindingInfo[] }>;
+  /**
+   * Server-side apply of a ClusterRole or ClusterRoleBinding under FIELD_MANAGER, forced: a binding's subjects are one
+   * atomic list, so the caller sends the whole list it read, others' subjects included.
+   */
+  applyClusterRbac(body: RbacBody & Record<string, unknown>): Promise<void>;
+  /** Deletes it; one that is gone is no error. */
+  deleteClusterRbac(kind: 'ClusterRole' | 'ClusterRoleBinding', name: string): Promise<void>;
 }
 
 export type { WorkloadKind } from './workloads';
@@ -252,8 +279,46 @@ class DirectTarget implements KubeTarget {
     private readonly batch: k8s.BatchV1Api,
     private readonly admission: k8s.AdmissionregistrationV1Api,
     private readonly custom: k8s.CustomObjectsApi,
+    private readonly rbac: k8s.RbacAuthorizationV1Api,
     private readonly opts: KubeOptions,
   ) {}
+
+  async listClusterRbac() {
+    const [roles, bindings] = await Promise.all([
+      resilient(() => this.rbac.listClusterRole(), this.opts),
+      resilient(() => this.rbac.listClusterRoleBinding(), this.opts),
+    ]);
+    return {
+      roles: roles.items.map((r) => ({ metadata: { name: r.metadata!.name! }, rules: r.rules ?? [] })),
+      bindings: bindings.items.map((b) => ({
+        metadata: { name: b.metadata!.name!, labels: b.metadata!.labels },
+        roleRef: b.roleRef,
+        subjects: b.subjects ?? [],
+      })),
+    };
+  }
+  async applyClusterRbac(body: RbacBody & Record<string, unknown>) {
+    const ssa = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply);
+    const args = { name: body.metadata.name, body, fieldManager: FIELD_MANAGER, force: true };
+    await resilient(
+      () =>
+        body.kind === 'ClusterRole'
+          ? this.rbac.patchClusterRole(args, ssa)
+          : this.rbac.patchClusterRoleBinding(args, ssa),
+      this.opts,
+    );
+  }
+  async deleteClusterRbac(kind: 'ClusterRole' | 'ClusterRoleBinding', name: string) {
+    try {
+      await resilient(
+        () =>
+          kind === 'ClusterRole' ? this.rbac.deleteClusterRole({ name }) : this.rbac.deleteClusterRoleBinding({ name }),
+        this.opts,
+      );
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
 
   async applySecretProviderClass(body: Parameters<KubeTarget['applySecretProviderClass']>[0]) {
     const ssa = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply);
@@ -528,6 +593,22 @@ class RunCommandTarget implements KubeTarget {
       'manifest.yaml': stringify(body),
     });
   }
+  async listClusterRbac() {
+    const [roles, bindings] = await Promise.all([
+      this.kubectl('kubectl get clusterroles -o json'),
+      this.kubectl('kubectl get clusterrolebindings -o json'),
+    ]);
+    return { roles: JSON.parse(roles).items, bindings: JSON.parse(bindings).items };
+  }
+  async applyClusterRbac(body: RbacBody & Record<string, unknown>) {
+    await this.kubectl(
+      `kubectl apply --server-side --field-manager=${FIELD_MANAGER} --force-conflicts -f manifest.yaml`,
+      { 'manifest.yaml': stringify(body) },
+    );
+  }
+  async deleteClusterRbac(kind: 'ClusterRole' | 'ClusterRoleBinding', name: string) {
+    await this.kubectl(`kubectl delete ${kind.toLowerCase()} ${name} --ignore-not-found`);
+  }
   async createToken(namespace: string, name: string, audience: string, expirationSeconds: number) {
     return (
       await this.kubectl(
@@ -628,6 +709,7 @@ export async function connectToCluster(
     api(k8s.BatchV1Api),
     api(k8s.AdmissionregistrationV1Api),
     api(k8s.CustomObjectsApi),
+    api(k8s.RbacAuthorizationV1Api),
     opts,
   );
   if (!cluster.private) return direct;

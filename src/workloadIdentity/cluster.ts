@@ -14,6 +14,8 @@ export interface ClusterSummary extends ResourceRef {
   workloadIdentityEnabled: boolean;
   entraId: boolean;
   private: boolean;
+  /** API server VNet integration: identity bindings are not supported there. Known from an ARM read, not the tree's. */
+  vnetIntegration?: boolean;
 }
 
 export const workloadIdentityState = (
@@ -34,6 +36,7 @@ export function clusterFromRaw(r: any): ClusterSummary {
     workloadIdentityEnabled: !!p.securityProfile?.workloadIdentity?.enabled,
     entraId: !!p.aadProfile,
     private: !!p.apiServerAccessProfile?.enablePrivateCluster,
+    ...(p.apiServerAccessProfile?.enableVnetIntegration ? { vnetIntegration: true } : {}),
   };
 }
 
@@ -49,6 +52,7 @@ export function clusterFromSdk(mc: ManagedCluster): ClusterSummary {
     workloadIdentityEnabled: !!mc.securityProfile?.workloadIdentity?.enabled,
     entraId: !!mc.aadProfile,
     private: !!mc.apiServerAccessProfile?.enablePrivateCluster,
+    ...(mc.apiServerAccessProfile?.enableVnetIntegration ? { vnetIntegration: true } : {}),
   };
 }
 

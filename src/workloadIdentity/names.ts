@@ -117,3 +117,6 @@ export const validateObjectName: Validator = (v) =>
   /^[0-9a-zA-Z-]{1,127}$/.test(v)
     ? undefined
     : l10n.t('A Key Vault object name has 1 to 127 characters: letters, digits and dashes.');
+
+/** An identity's binding on a cluster is named after it: one binding per identity per cluster. */
+export const identityBindingName = (identityName: string) => fitName(identityName.toLowerCase(), 63);

@@ -34,6 +34,7 @@ describe('Bind with several clusters selected, in the browser', () => {
       await quickInput(wb.page, q);
       await kb.press('Enter');
     }
+    await answer('How the pods on the 3 clusters reach the identity', 'Direct federation');
     const permissions = await quickInput(wb.page, 'What the identity may read');
     await permissions.locator('.quick-input-list .monaco-list-row[aria-checked="true"]').first().waitFor();
     await kb.press('Enter');

@@ -29,6 +29,7 @@ describe('Bind with several clusters selected (extension host)', () => {
       { input: 'id-orders-fleet' },
       { input: 'rg-payments' },
       { input: 'eastus' },
+      { pick: '$(key) Direct federation' },
       { pickMany: ['get on secrets'] },
       confirmBind,
     ]);
@@ -84,6 +85,7 @@ describe('Bind with several clusters selected (extension host)', () => {
       { input: 'id-orders-palette' },
       { input: 'rg-payments' },
       { input: 'eastus' },
+      { pick: '$(key) Direct federation' },
       { pickMany: ['get on secrets'] },
       { pick: (items) => items.find((i) => i.label.startsWith('$(export)')) },
       { pick: 'Terraform' },
@@ -111,5 +113,81 @@ describe('Bind with several clusters selected (extension host)', () => {
     ]);
     for (const m of await vscode.workspace.findFiles('k8s/*/payments/orders-api.serviceaccount.yaml'))
       await vscode.workspace.fs.delete(m);
+  });
+
+  it('identity binding: two clusters checked in the palette ask the mode; the review names it; one credential serves both', async () => {
+    const api = await extensionApi();
+    const prompter = new ScriptedPrompter([
+      { pickMany: ['aks-payments', 'aks-entra'] },
+      { pick: 'payments' },
+      { type: 'ib-api' },
+      { pick: 'kv-payments' },
+      { pick: '$(add) Create a new user-assigned identity' },
+      { input: 'id-ib-fleet' },
+      { input: 'rg-payments' },
+      { input: 'eastus' },
+      { pick: '$(link) Identity binding' },
+      { pickMany: ['get on secrets'] },
+      confirmBind,
+    ]);
+    api.setPrompter(prompter);
+    await vscode.commands.executeCommand('aksWorkloadIdentity.bindKeyVault');
+    assert.equal(prompter.remaining, 0);
+    const review = prompter.recorded.find((r) => r.title === 'Bind Key Vault: review')!.labels!;
+    assert.ok(review.includes('$(link) Mode: identity binding'), review.join('\n'));
+    assert.ok(
+      review.includes('$(key) Federated credentials on the identity: 0 now, 1 after, of 20'),
+      review.join('\n'),
+    );
+    const state = await sim.state();
+    const identity = state.identities.find((i: any) => i.name === 'id-ib-fleet');
+    assert.deepEqual(
+      identity.credentials.map((c: any) => c.name),
+      ['aks-identity-binding'],
+    );
+    for (const name of ['aks-payments', 'aks-entra']) {
+      const c = state.clusters.find((x: any) => x.name === name);
+      assert.equal(c.identityBindings.length, 1, name);
+      assert.deepEqual(
+        Object.values(c.kube.clusterRoleBindings).map((b: any) => b.subjects),
+        [[{ kind: 'ServiceAccount', name: 'ib-api', namespace: 'payments' }]],
+        name,
+      );
+    }
+    for (const m of await vscode.workspace.findFiles('k8s/*/payments/ib-api.serviceaccount.yaml'))
+      await vscode.workspace.fs.delete(m);
+  });
+
+  it('one cluster: the review offers identity binding instead, and plans again in that mode', async () => {
+    const api = await extensionApi();
+    const prompter = new ScriptedPrompter([
+      { pick: 'aks-payments' },
+      { pick: 'payments' },
+      { type: 'ib-single' },
+      { pick: 'kv-payments' },
+      { pick: 'id-payments-api' },
+      { pickMany: ['get on secrets'] },
+      { pick: '$(arrow-swap) Use identity binding instead' },
+      { dismiss: true },
+    ]);
+    api.setPrompter(prompter);
+    await sim.clearLog();
+    await vscode.commands.executeCommand('aksWorkloadIdentity.bindKeyVault');
+    const reviews = prompter.recorded.filter((r) => r.title === 'Bind Key Vault: review');
+    assert.equal(reviews.length, 2);
+    assert.ok(reviews[0]!.labels!.some((l) => l.endsWith('Federated identity credential')));
+    assert.ok(reviews[1]!.labels!.includes('$(link) Mode: identity binding'));
+    assert.ok(
+      reviews[1]!.labels!.some((l) => l.endsWith('Identity binding on the cluster')),
+      reviews[1]!.labels!.join('\n'),
+    );
+    assert.deepEqual(
+      (await sim.log()).filter(
+        (r) =>
+          r.method !== 'GET' && r.op !== 'managedClusters.listClusterUserCredentials' && r.op !== 'resources.query',
+      ),
+      [],
+      'nothing written',
+    );
   });
 });

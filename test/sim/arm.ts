@@ -7,6 +7,7 @@ import { AKS_SERVER_APP_ID, SimClaims, verifyToken } from './tokens';
 import { ArmContext, MIN_API_VERSION, armKit, fail } from './arm/common';
 import { clusterRoutes } from './arm/clusters';
 import { identityRoutes } from './arm/identities';
+import { identityBindingRoutes } from './arm/identityBindings';
 import { resourceGraphRoutes } from './arm/resourceGraph';
 import { roleAssignmentRoutes } from './arm/roleAssignments';
 import { runCommandRoutes } from './arm/runCommand';
@@ -60,6 +61,7 @@ export function armRoutes(ctx: ArmContext): Route[] {
     ...subscriptionRoutes(kit),
     ...resourceGraphRoutes(kit),
     ...clusterRoutes(kit),
+    ...identityBindingRoutes(kit),
     ...runCommandRoutes(kit),
     ...identityRoutes(kit),
     ...vaultRoutes(kit),

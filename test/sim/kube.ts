@@ -1,5 +1,6 @@
 import { parseAllDocuments } from 'yaml';
 import { HttpError, Reply, RequestContext, Route } from './http';
+import { RBAC, rbacRoutes } from './rbac';
 import {
   ClusterRecord,
   KubeObject,
@@ -400,6 +401,10 @@ export function kubeRoutes(state: SimState): Route[] {
     'admissionregistration.k8s.io/v1': [
       res('mutatingwebhookconfigurations', 'MutatingWebhookConfiguration', false, ['get', 'list', 'watch']),
     ],
+    [RBAC]: [
+      res('clusterroles', 'ClusterRole', false, RW),
+      res('clusterrolebindings', 'ClusterRoleBinding', false, RW),
+    ],
   };
   const CORE = [
     res('namespaces', 'Namespace', false, RW),
@@ -478,7 +483,36 @@ export function kubeRoutes(state: SimState): Route[] {
       method: 'GET',
       pattern: new RegExp(`^${C}/openapi/v3$`),
       op: 'kube.discovery.getOpenApi',
-      handle: () => ok({ paths: { 'api/v1': { serverRelativeURL: '/openapi/v3/api/v1?hash=SIM1' } } }),
+      handle: () =>
+        ok({
+          paths: {
+            'api/v1': { serverRelativeURL: '/openapi/v3/api/v1?hash=SIM1' },
+            [`apis/${RBAC}`]: { serverRelativeURL: `/openapi/v3/apis/${RBAC}?hash=SIM1` },
+          },
+        }),
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^${C}/openapi/v3/apis/rbac\\.authorization\\.k8s\\.io/v1$`),
+      op: 'kube.discovery.getOpenApi',
+      handle: () =>
+        ok({
+          openapi: '3.0.0',
+          info: { title: 'Kubernetes', version: 'v1.30.5' },
+          paths: {
+            [`/apis/${RBAC}/clusterroles/{name}`]: patchWithFieldValidation(
+              'rbac.authorization.k8s.io',
+              'v1',
+              'ClusterRole',
+            ),
+            [`/apis/${RBAC}/clusterrolebindings/{name}`]: patchWithFieldValidation(
+              'rbac.authorization.k8s.io',
+              'v1',
+              'ClusterRoleBinding',
+            ),
+          },
+          components: { schemas: {} },
+        }),
     },
     {
       method: 'GET',
@@ -694,6 +728,7 @@ export function kubeRoutes(state: SimState): Route[] {
         },
       ];
     }),
+    ...rbacRoutes(C, kube, applyBody),
     {
       method: 'GET',
       pattern: new RegExp(`^${C}/apis/admissionregistration\\.k8s\\.io/v1/mutatingwebhookconfigurations$`),

@@ -40,6 +40,8 @@ export interface KubeState {
   /** SecretProviderClasses: the CRD exists only while the azureKeyvaultSecretsProvider add-on is on. */
   secretProviderClasses: Map<string, KubeObject>;
   webhooks: Map<string, KubeObject>;
+  clusterRoles: Map<string, KubeObject>;
+  clusterRoleBindings: Map<string, KubeObject>;
   /**
    * false: a template change rolls out at once. true: as a controller does, one phase per read of the workload:
    * new pods starting (old ones still serving), new pods ready (old ones terminating), old ones gone.
@@ -74,6 +76,13 @@ export interface ClusterRecord {
   operation?: ClusterOperation;
   /** Properties a PUT changed that it should not have: the property-preservation check. */
   violations: string[];
+  /** managedClusters/identityBindings, by lower-case name. */
+  identityBindings?: Map<string, IdentityBindingRecord>;
+}
+
+export interface IdentityBindingRecord {
+  resource: any;
+  operation?: { id: string; status: 'InProgress' | 'Succeeded'; startTime: string; endTime?: string; doneAt: number };
 }
 
 export interface ClusterOperation {
@@ -135,6 +144,8 @@ export function emptyKube(): KubeState {
     cronJobs: new Map(),
     secretProviderClasses: new Map(),
     webhooks: new Map(),
+    clusterRoles: new Map(),
+    clusterRoleBindings: new Map(),
     stagedRollouts: false,
     rollouts: new Map(),
     failingPods: new Map(),

@@ -46,6 +46,7 @@ export const DEFAULT_CONFIG: ArmConfig = {
   credentialWriteMs: 50,
   principalReplicationMs: 30_000,
   runCommandMs: 300,
+  identityBindingMs: 300,
   graphQuota: 15,
   graphQuotaWindowMs: 5000,
   credentialPropagationMs: 0,
@@ -246,6 +247,7 @@ export class Simulator {
       clusters: [...this.state.clusters.values()].map((c) => ({
         ...c.resource,
         kube: kubeOf(c.kube),
+        identityBindings: [...(c.identityBindings?.values() ?? [])].map((b) => b.resource),
         violations: c.violations,
       })),
       identities: [...this.state.identities.values()].map((r) => ({

@@ -4,6 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { stringify } from 'yaml';
 import type { BindRequest } from '../../src/workloadIdentity/bind/model';
 import { runBind } from '../../src/workloadIdentity/bind/run';
 import { runFleet, type FleetRequest } from '../../src/workloadIdentity/bind/fleet';
@@ -13,6 +14,7 @@ import { bindingSpec } from '../../src/workloadIdentity/export/model';
 import { azScript } from '../../src/workloadIdentity/export/formats';
 import { vaultFromRaw } from '../../src/workloadIdentity/inventory';
 import { roleAssignmentName } from '../../src/workloadIdentity/names';
+import { useIdentityBinding, useIdentityRole } from '../../src/workloadIdentity/identityBindingAccess';
 import { AzSession, azSession, runLab } from '../support/realAz';
 import { withSim, worldOf, writes } from './helpers';
 
@@ -188,6 +190,53 @@ describe('the exported script, run by the real az and kubectl against the simula
       'a second run only reads (run-command is a POST)',
     );
     assert.deepEqual(worldOf(env.sim.state), bound);
+  });
+
+  it("identity bindings' RBAC objects, applied by the real kubectl: server-side apply owns the subjects whole, another manager conflicts until it forces, and a delete removes them", async () => {
+    const CLIENT = '6f1c2b0e-0c5e-4c1e-9a53-8a3f2b1e9d10';
+    const ours = useIdentityBinding(CLIENT, undefined, { namespace: 'payments', name: 'orders-api' });
+    const theirs = useIdentityBinding(CLIENT, [{ kind: 'Group', name: 'platform-team' }], {
+      namespace: 'payments',
+      name: 'orders-api',
+    });
+    fs.writeFileSync(
+      path.join(session.dir, 'rbac.yaml'),
+      [useIdentityRole(CLIENT), ours].map((o) => stringify(o)).join('---\n'),
+    );
+    fs.writeFileSync(path.join(session.dir, 'theirs.yaml'), stringify(theirs));
+    const file = path.join(session.dir, 'rbac.sh');
+    fs.writeFileSync(
+      file,
+      `set -euo pipefail
+cd "${session.dir}"
+export KUBECONFIG="$(mktemp)"; trap 'rm -f "$KUBECONFIG"' EXIT
+az aks get-credentials -g rg-payments -n aks-payments --file "$KUBECONFIG" 2>/dev/null
+kubectl apply --server-side --field-manager=aks-workload-identity -f rbac.yaml
+echo "subjects: $(kubectl get clusterrolebinding use-mi-${CLIENT} -o jsonpath='{.subjects[*].name}')"
+echo "verbs: $(kubectl get clusterrole use-mi-${CLIENT} -o jsonpath='{.rules[0].verbs[0]} {.rules[0].apiGroups[0]} {.rules[0].resources[0]}')"
+if kubectl apply --server-side --field-manager=platform-team -f theirs.yaml 2>conflict.txt; then echo "no conflict"; else echo "conflict: $(grep -o 'conflict with "[^"]*"' conflict.txt | head -1)"; fi
+kubectl apply --server-side --field-manager=platform-team --force-conflicts -f theirs.yaml
+echo "after force: $(kubectl get clusterrolebinding use-mi-${CLIENT} -o jsonpath='{.subjects[*].name}')"
+kubectl delete clusterrolebinding use-mi-${CLIENT}
+kubectl delete clusterrole use-mi-${CLIENT}
+echo "left: $(kubectl get clusterrolebindings -o name | grep -c use-mi- || true)"
+`,
+    );
+    const { stdout } = await session.bash(file);
+    const lines = stdout.split('\n').filter((l) => /^(subjects|verbs|conflict|no conflict|after force|left):?/.test(l));
+    assert.deepEqual(lines, [
+      'subjects: orders-api',
+      `verbs: use-managed-identity cid.wi.aks.azure.com ${CLIENT}`,
+      'conflict: conflict with "aks-workload-identity"',
+      'after force: platform-team orders-api',
+      'left: 0',
+    ]);
+    const cluster = [...env.sim.state.clusters.values()].find((c) => c.name === 'aks-payments')!;
+    assert.equal(cluster.kube.clusterRoles.size, 0);
+    assert.ok(
+      env.sim.log.some((x) => x.op === 'kube.clusterrolebindings.apply'),
+      'kubectl applied through the simulated API server',
+    );
   });
 
   it("the lab's own commands (step 2 on, --object-id for --spn): the calls measured, three whole-vault PUTs, nothing of others lost", async () => {

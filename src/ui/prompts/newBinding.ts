@@ -5,7 +5,7 @@ import type { IdentityInfo } from '../../azure/identities';
 import type { Permission } from '../../azure/keyVaultRoles';
 import type { KubeTarget } from '../../kube/access';
 import type { ClusterSummary } from '../../workloadIdentity/cluster';
-import type { BindRequest, IdentityChoice } from '../../workloadIdentity/bind/model';
+import type { BindMode, BindRequest, IdentityChoice } from '../../workloadIdentity/bind/model';
 import type { FleetRequest } from '../../workloadIdentity/bind/fleet';
 import type { VaultSummary } from '../../workloadIdentity/inventory';
 import {
@@ -35,6 +35,8 @@ export interface BindWizardContext {
   identity?: IdentityChoice | { kind: 'new' };
   newIdentity?: { name?: string; resourceGroup?: string; location?: string };
   permissions?: Permission[];
+  /** How the pods reach the identity; asked only for several clusters, and offered in the review. */
+  mode?: BindMode;
   readonly sources: {
     clusters(): Promise<ClusterSummary[]>;
     vaults(): Promise<VaultSummary[]>;
@@ -292,6 +294,45 @@ export const newIdentityRegionStep: Step = {
   },
 };
 
+/** The two modes as the questions and reviews name them. */
+export const modeLabel = (mode: BindMode) =>
+  mode === 'identityBinding' ? vscode.l10n.t('identity binding') : vscode.l10n.t('direct federation');
+
+/** The pods' requirements in identity-binding mode, for the question and the review. */
+export const identityBindingNeeds = () =>
+  vscode.l10n.t(
+    'the pods also need the annotation azure.workload.identity/use-identity-binding: "true", webhook v1.6 or later, and WorkloadIdentityCredential with the proxy option; not on clusters with API server VNet integration',
+  );
+
+export const modeStep: Step = {
+  shouldPrompt: (c) => !c.mode && chosenClusters(c).length > 1,
+  async prompt(c, p, pos) {
+    const n = chosenClusters(c).length;
+    const v = answered(
+      await p.pick<BindMode>({
+        ...info(pos),
+        placeholder: vscode.l10n.t('How the pods on the {0} clusters reach the identity', n),
+        items: [
+          {
+            label: vscode.l10n.t('$(link) Identity binding'),
+            description: vscode.l10n.t('one federated credential for all {0} clusters, made by AKS', n),
+            detail: identityBindingNeeds(),
+            value: 'identityBinding',
+          },
+          {
+            label: vscode.l10n.t('$(key) Direct federation'),
+            description: vscode.l10n.t("one federated credential per cluster: {0} of the identity's 20", n),
+            detail: vscode.l10n.t('works with every Azure Identity library and webhook version'),
+            value: 'direct',
+          },
+        ],
+      }),
+    );
+    if (v === BACK) return BACK;
+    c.mode = v;
+  },
+};
+
 export const permissionsStep: Step = {
   shouldPrompt: () => true,
   async prompt(c, p, pos) {
@@ -328,6 +369,7 @@ export const bindPromptSteps: Step[] = [
   newIdentityNameStep,
   newIdentityGroupStep,
   newIdentityRegionStep,
+  modeStep,
   permissionsStep,
 ];
 
@@ -340,6 +382,7 @@ export function bindRequestOf(c: BindWizardContext): BindRequest {
     vault: c.vault!,
     identity: identityChoice(c),
     permissions: c.permissions!,
+    ...(c.mode === 'identityBinding' ? { mode: c.mode } : {}),
   };
 }
 

@@ -35,15 +35,20 @@ export async function planFleet(f: FleetRequest, deps: BindDeps, signal?: AbortS
       ? deps.identities.listCredentials(f.identity.identity, signal).then((l) => l.length)
       : Promise.resolve(0),
   ]);
-  // The identity and the grant are made once, by the first cluster's run: the others' plans find them in place.
+  // The identity and the grant are made once, by the first cluster's run, and AKS's credential of identity bindings
+  // with the first binding: the others' plans find them in place.
   const [first] = f.clusters;
+  const once = new Set(['identity', 'vault', 'managedCredential']);
   for (const c of clusters.slice(1))
     for (const s of c.steps)
-      if ((s.id === 'identity' || s.id === 'vault') && (s.planned === 'create' || s.planned === 'update')) {
+      if (once.has(s.id) && (s.planned === 'create' || s.planned === 'update')) {
         s.planned = 'unchanged';
         s.detail = l10n.t('made once, with {0}', first!.name);
       }
-  const added = clusters.filter((c) => c.steps.some((s) => s.id === 'credential' && s.planned === 'create')).length;
+  // Direct federation adds a credential per cluster; identity bindings share AKS's one.
+  const added = clusters.filter((c) =>
+    c.steps.some((s) => (s.id === 'credential' || s.id === 'managedCredential') && s.planned === 'create'),
+  ).length;
   return { clusters, budget: { before, after: before + added, limit: MAX_CREDENTIALS_PER_IDENTITY } };
 }
 

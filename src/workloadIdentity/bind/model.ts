@@ -4,6 +4,7 @@ import type { AccessPolicy, RoleAssignmentInfo, VaultDetails } from '../../azure
 import type { Permission } from '../../azure/keyVaultRoles';
 import type { KubeTarget, ServiceAccountInfo } from '../../kube/access';
 import type { ResourceRef } from '../../azure/resourceId';
+import type { IdentityBindingInfo } from '../../azure/identityBindings';
 import type { Logger } from '../../log';
 import type { ClusterApi, ClusterSummary } from '../cluster';
 import type { VaultSummary } from '../inventory';
@@ -13,11 +14,20 @@ export type IdentityChoice =
   | { kind: 'existing'; identity: IdentityInfo }
   | { kind: 'new'; subscriptionId: string; resourceGroup: string; name: string; location: string };
 
+/**
+ * How the pods' tokens reach the identity: a federated credential per cluster and ServiceAccount (direct), or AKS's
+ * identity binding, one shared credential for any number of clusters, with Kubernetes RBAC saying which
+ * ServiceAccounts may use the identity.
+ */
+export type BindMode = 'direct' | 'identityBinding';
+
 /** Everything the user answered: a binding with its vault, identity and permissions chosen. */
 export interface BindRequest extends Binding {
   vault: VaultSummary;
   identity: IdentityChoice;
   permissions: Permission[];
+  /** Direct federation when absent. */
+  mode?: BindMode;
 }
 
 /** What Bind needs from Azure and the cluster. The real gateways implement it; nothing here imports an SDK. */
@@ -47,6 +57,16 @@ export interface BindDeps {
       signal?: AbortSignal,
     ): Promise<void>;
   };
+  /** managedClusters/identityBindings (identity-binding mode). */
+  identityBindings: {
+    list(cluster: ResourceRef, signal?: AbortSignal): Promise<IdentityBindingInfo[]>;
+    put(
+      cluster: ResourceRef,
+      name: string,
+      identityId: string,
+      opts?: { signal?: AbortSignal; onProgress?: (status: string) => void },
+    ): Promise<IdentityBindingInfo>;
+  };
   /** Connects once per flow; the kubeconfig stays in memory. */
   kube(cluster: ClusterSummary): Promise<KubeTarget>;
   log: Logger;
@@ -67,7 +87,31 @@ export interface StepRecord {
   result?: 'created' | 'updated' | 'unchanged' | 'failed' | 'notRun';
 }
 
-export type BindStepId = 'cluster' | 'identity' | 'namespace' | 'vault' | 'serviceAccount' | 'credential';
+export type BindStepId =
+  | 'cluster'
+  | 'identity'
+  | 'namespace'
+  | 'vault'
+  | 'serviceAccount'
+  | 'credential'
+  | 'identityBinding'
+  | 'managedCredential'
+  | 'useIdentityRbac';
+
+/** The steps of each mode, in the order the review lists them. */
+export const STEPS_OF: Record<BindMode, BindStepId[]> = {
+  direct: ['cluster', 'identity', 'namespace', 'vault', 'serviceAccount', 'credential'],
+  identityBinding: [
+    'cluster',
+    'identity',
+    'namespace',
+    'vault',
+    'serviceAccount',
+    'identityBinding',
+    'managedCredential',
+    'useIdentityRbac',
+  ],
+};
 
 export const stepTitle = (id: BindStepId): string =>
   ({
@@ -77,6 +121,9 @@ export const stepTitle = (id: BindStepId): string =>
     vault: l10n.t('Key Vault access'),
     serviceAccount: l10n.t('ServiceAccount annotated with the client id'),
     credential: l10n.t('Federated identity credential'),
+    identityBinding: l10n.t('Identity binding on the cluster'),
+    managedCredential: l10n.t("AKS's federated credential for identity bindings"),
+    useIdentityRbac: l10n.t('Kubernetes RBAC: the ServiceAccount may use the identity'),
   })[id];
 
 /** What the execute steps learn and hand to each other. */
@@ -91,6 +138,8 @@ export interface BindState {
   /** The vault, read when the run starts: reading it needs no identity, so it does not wait for one. */
   vault?: Promise<VaultDetails>;
   credential?: CredentialInfo;
+  /** Identity-binding mode: the binding as AKS answered it. */
+  identityBinding?: IdentityBindingInfo;
   /**
    * Another cluster's run makes the identity and the grant in this same Bind: this run's identity and grant steps
    * take what it found or made once it has (undefined where it did not get that far: then they read for themselves).

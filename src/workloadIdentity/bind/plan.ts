@@ -8,10 +8,13 @@ import { CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION } from '../manifest';
 import {
   MAX_CREDENTIALS_PER_IDENTITY,
   TOKEN_EXCHANGE_AUDIENCE,
+  identityBindingName,
   sameIgnoringTrailingSlash,
   serviceAccountSubject,
 } from '../names';
 import { BindDeps, BindRequest, BindStepId, stepTitle, StepRecord } from './model';
+import { IDENTITY_BINDING_CREDENTIAL } from '../../azure/identityBindings';
+import { mayUseIdentity, rbacObjectName } from '../identityBindingAccess';
 
 /** Permissions a policy or the role assignments already give; `get` is what Bind grants. */
 export function missingPolicyPermissions(
@@ -96,18 +99,21 @@ export async function planBind(r: BindRequest, deps: BindDeps, signal?: AbortSig
     identity ? missingGrants(vault, identity, r, deps, signal) : Promise.resolve(r.permissions),
   ]);
 
+  const viaBinding = r.mode === 'identityBinding';
   const steps: StepRecord[] = [];
   steps.push(
     record(
       'cluster',
       l10n.t('{0} (resource group {1})', cluster.name, cluster.resourceGroup),
-      clusterOn ? 'unchanged' : 'update',
-      clusterOn
-        ? l10n.t('OIDC issuer and workload identity are on')
-        : l10n.t(
-            'will enable {0} (several minutes)',
-            cluster.oidcIssuerEnabled ? l10n.t('workload identity') : l10n.t('the OIDC issuer and workload identity'),
-          ),
+      viaBinding && cluster.vnetIntegration ? 'blocked' : clusterOn ? 'unchanged' : 'update',
+      viaBinding && cluster.vnetIntegration
+        ? l10n.t('its API server uses VNet integration, where identity bindings are not supported: bind it directly')
+        : clusterOn
+          ? l10n.t('OIDC issuer and workload identity are on')
+          : l10n.t(
+              'will enable {0} (several minutes)',
+              cluster.oidcIssuerEnabled ? l10n.t('workload identity') : l10n.t('the OIDC issuer and workload identity'),
+            ),
     ),
   );
   steps.push(
@@ -156,6 +162,7 @@ export async function planBind(r: BindRequest, deps: BindDeps, signal?: AbortSig
           : l10n.t('will be annotated; its other labels and annotations stay'),
     ),
   );
+  if (viaBinding) return [...steps, ...(await planIdentityBinding(r, deps, identity, credentials, kube, signal))];
   const issuer = cluster.issuerUrl;
   const existing = issuer ? credentials.find((c) => credentialMatches(c, issuer, subject)) : undefined;
   if (existing) {
@@ -219,4 +226,68 @@ export async function missingGrants(
     r.vault.id,
     r.permissions,
   );
+}
+
+/** Identity-binding mode's own steps: the binding, AKS's credential, and the RBAC that lets the ServiceAccount use it. */
+async function planIdentityBinding(
+  r: BindRequest,
+  deps: BindDeps,
+  identity: IdentityInfo | undefined,
+  credentials: CredentialInfo[],
+  kube: Awaited<ReturnType<BindDeps['kube']>>,
+  signal?: AbortSignal,
+): Promise<StepRecord[]> {
+  const record = (id: BindStepId, resource: string, planned: StepRecord['planned'], detail: string): StepRecord => ({
+    id,
+    title: stepTitle(id),
+    resource,
+    planned,
+    detail,
+  });
+  const sa = { namespace: r.namespace, name: r.serviceAccount };
+  const [bindings, rbac] = await Promise.all([
+    identity ? deps.identityBindings.list(r.cluster, signal) : Promise.resolve([]),
+    identity ? kube.listClusterRbac() : Promise.resolve({ roles: [], bindings: [] }),
+  ]);
+  const name = identityRef(r).name;
+  const bound = identity && bindings.find((b) => b.identityId.toLowerCase() === identity.id.toLowerCase());
+  const managed = credentials.find((c) => c.name === IDENTITY_BINDING_CREDENTIAL);
+  const allowed = identity
+    ? mayUseIdentity(rbac.roles, rbac.bindings, sa, identity.clientId)
+    : { allowed: false as const };
+  const rbacName = identity ? rbacObjectName(identity.clientId) : 'use-mi-<client id>';
+  const rbacExists =
+    rbac.roles.some((x) => x.metadata.name === rbacName) || rbac.bindings.some((x) => x.metadata.name === rbacName);
+  return [
+    record(
+      'identityBinding',
+      l10n.t('{0} on {1}', bound?.name ?? identityBindingName(name), r.cluster.name),
+      bound?.provisioningState === 'Succeeded' ? 'unchanged' : bound ? 'update' : 'create',
+      bound?.provisioningState === 'Succeeded'
+        ? l10n.t('binds {0} to the cluster', name)
+        : l10n.t('will bind {0} to the cluster (AKS takes a minute or two)', name),
+    ),
+    record(
+      'managedCredential',
+      l10n.t('{0} on {1}', IDENTITY_BINDING_CREDENTIAL, name),
+      managed ? 'unchanged' : 'create',
+      managed
+        ? l10n.t('made by AKS, shared by every identity binding of {0}', name)
+        : l10n.t("AKS makes it with the identity's first binding; Bind checks it, and never writes it"),
+    ),
+    record(
+      'useIdentityRbac',
+      l10n.t('{0} on {1}', rbacName, r.cluster.name),
+      allowed.allowed ? 'unchanged' : rbacExists ? 'update' : 'create',
+      allowed.allowed
+        ? l10n.t('{0}/{1} may use the identity: {2}', r.namespace, r.serviceAccount, allowed.via)
+        : rbacExists
+          ? l10n.t('{0}/{1} will be added to the subjects; the others stay', r.namespace, r.serviceAccount)
+          : l10n.t(
+              'a ClusterRole with use-managed-identity on the client id, bound to {0}/{1}',
+              r.namespace,
+              r.serviceAccount,
+            ),
+    ),
+  ];
 }

@@ -1,10 +1,20 @@
 import { runSteps } from '../../wizard/wizard';
 import * as l10n from '@vscode/l10n';
 import { IncompleteRunError, StepError, errorNamed } from '../../errors';
-import { BindDeps, BindRequest, BindResult, BindState, BindStepId, SharedSteps, stepTitle, StepRecord } from './model';
+import {
+  BindDeps,
+  BindRequest,
+  BindResult,
+  BindState,
+  BindStepId,
+  STEPS_OF,
+  SharedSteps,
+  stepTitle,
+  StepRecord,
+} from './model';
+import { IDENTITY_BINDING_CREDENTIAL } from '../../azure/identityBindings';
+import { identityBindingName } from '../names';
 import { RunClusterUpdate, bindSteps } from './steps';
-
-const ORDER: BindStepId[] = ['cluster', 'identity', 'namespace', 'vault', 'serviceAccount', 'credential'];
 
 /** A failed or cancelled Bind: what is in place and what is not. Rerunning Bind completes the work. */
 function incomplete(e: unknown, records: StepRecord[]) {
@@ -38,8 +48,9 @@ export async function runBind(
     shared?: SharedSteps;
   },
 ): Promise<BindResult> {
+  const mode = request.mode ?? 'direct';
   const records = new Map<BindStepId, StepRecord>(
-    ORDER.map((id) => [
+    STEPS_OF[mode].map((id) => [
       id,
       { id, title: stepTitle(id), resource: resourceOf(id, request), planned: 'unchanged' as const },
     ]),
@@ -50,7 +61,7 @@ export async function runBind(
   state.vault?.catch(() => undefined); // a failed read fails the vault step, where it is reported
   const progress = opts.progress ?? (() => undefined);
   try {
-    await runSteps(bindSteps(deps, opts.runClusterUpdate), state, progress, opts.signal, (s, phase) => {
+    await runSteps(bindSteps(deps, opts.runClusterUpdate, mode), state, progress, opts.signal, (s, phase) => {
       if (phase === 'start') progress(l10n.t('{0}…', s.title));
       deps.log.info(`Bind: ${s.title}: ${phase === 'done' ? records.get(s.id as BindStepId)!.result : phase}`);
       if (phase !== 'start') opts.onStepEnded?.(s.id as BindStepId, state);
@@ -88,5 +99,11 @@ function resourceOf(id: BindStepId, r: BindRequest): string {
       return `${r.namespace}/${r.serviceAccount}`;
     case 'credential':
       return l10n.t('{0} on {1}', `system:serviceaccount:${r.namespace}:${r.serviceAccount}`, identityName);
+    case 'identityBinding':
+      return l10n.t('{0} on {1}', identityBindingName(identityName), r.cluster.name);
+    case 'managedCredential':
+      return l10n.t('{0} on {1}', IDENTITY_BINDING_CREDENTIAL, identityName);
+    case 'useIdentityRbac':
+      return l10n.t('use-mi-<client id> on {0}, for {1}/{2}', r.cluster.name, r.namespace, r.serviceAccount);
   }
 }

@@ -10,10 +10,13 @@ import {
   MAX_CREDENTIALS_PER_IDENTITY,
   TOKEN_EXCHANGE_AUDIENCE,
   credentialName,
+  identityBindingName,
   roleAssignmentName,
   serviceAccountSubject,
 } from '../names';
-import { BindDeps, BindState, BindStepId, stepTitle } from './model';
+import { BindDeps, BindMode, BindState, BindStepId, stepTitle } from './model';
+import { IDENTITY_BINDING_AUDIENCE, IDENTITY_BINDING_CREDENTIAL } from '../../azure/identityBindings';
+import { mayUseIdentity, rbacObjectName, useIdentityBinding, useIdentityRole } from '../identityBindingAccess';
 import { credentialMatches, missingGrants, nearMissCredential, serviceAccountIsCurrent } from './plan';
 
 /** Who typically has the permission a 403 says is missing, per step. */
@@ -51,6 +54,20 @@ const REMEDY: Record<BindStepId, (s: BindState) => string> = {
   credential: () =>
     l10n.t(
       'You need Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write (for example Managed Identity Contributor).',
+    ),
+  identityBinding: (s) =>
+    l10n.t(
+      'You need Microsoft.ContainerService/managedClusters/identityBindings/write on {0} (for example Azure Kubernetes Service Contributor).',
+      s.request.cluster.name,
+    ),
+  managedCredential: () =>
+    l10n.t(
+      'You need Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/read on the identity.',
+    ),
+  useIdentityRbac: (s) =>
+    l10n.t(
+      'Your Kubernetes role on {0} does not allow writing ClusterRoles and ClusterRoleBindings; ask a cluster admin (for example Azure Kubernetes Service RBAC Cluster Admin).',
+      s.request.cluster.name,
     ),
 };
 
@@ -123,6 +140,16 @@ export const clusterStep = (deps: BindDeps, runClusterUpdate: RunClusterUpdate =
     const outcome = await runClusterUpdate(s.request.cluster.id.toLowerCase(), () =>
       enableWorkloadIdentity(deps.clusters, s.request.cluster, { signal, onProgress: progress }),
     );
+    if (s.request.mode === 'identityBinding' && outcome.cluster.vnetIntegration)
+      throw new StepError(
+        stepTitle('cluster'),
+        'IdentityBindingUnsupported',
+        l10n.t(
+          '{0} uses API server VNet integration, where identity bindings are not supported.',
+          s.request.cluster.name,
+        ),
+        l10n.t('Bind it with a federated credential of its own (direct federation) instead.'),
+      );
     s.issuerUrl = outcome.cluster.issuerUrl;
     if (!s.issuerUrl || workloadIdentityState(outcome.cluster) !== 'on')
       throw new StepError(
@@ -280,17 +307,112 @@ export const credentialStep = (deps: BindDeps): ExecuteStep<BindState> =>
   });
 
 /**
+ * Identity-binding mode: AKS's binding of the identity to the cluster, PUT and followed to the end; an existing one for
+ * this identity, under whatever name, is used as it is.
+ */
+export const identityBindingStep = (deps: BindDeps): ExecuteStep<BindState> =>
+  step('identityBinding', 2, async (s, progress, signal) => {
+    const r = s.request,
+      identity = s.identity!;
+    const existing = (await deps.identityBindings.list(r.cluster, signal)).find(
+      (b) => b.identityId.toLowerCase() === identity.id.toLowerCase(),
+    );
+    if (existing?.provisioningState === 'Succeeded') {
+      s.identityBinding = existing;
+      return 'unchanged';
+    }
+    const name = existing?.name ?? identityBindingName(identity.name);
+    progress(l10n.t('Creating identity binding {0} on {1}…', name, r.cluster.name));
+    s.identityBinding = await deps.identityBindings.put(r.cluster, name, identity.id, { signal });
+    if (s.identityBinding.provisioningState !== 'Succeeded')
+      throw new StepError(
+        stepTitle('identityBinding'),
+        'IdentityBindingFailed',
+        l10n.t('AKS ended the identity binding {0} as {1}.', name, s.identityBinding.provisioningState ?? '?'),
+      );
+    return existing ? 'updated' : 'created';
+  });
+
+/** AKS makes the one credential all of an identity's bindings share; Bind only checks it is there, and never writes it. */
+export const managedCredentialStep = (deps: BindDeps): ExecuteStep<BindState> =>
+  step('managedCredential', 3, async (s, _progress, signal) => {
+    const identity = s.identity!,
+      issuer = s.identityBinding!.issuerUrl;
+    const found = (await deps.identities.listCredentials(identity, signal)).find(
+      (c) => c.name === IDENTITY_BINDING_CREDENTIAL,
+    );
+    if (!found || (issuer && found.issuer !== issuer) || !found.audiences.includes(IDENTITY_BINDING_AUDIENCE))
+      throw new StepError(
+        stepTitle('managedCredential'),
+        'IdentityBindingCredentialMissing',
+        found
+          ? l10n.t(
+              '{0} on {1} has issuer {2} and audiences {3}; the identity binding needs issuer {4} and audience {5}.',
+              IDENTITY_BINDING_CREDENTIAL,
+              identity.name,
+              found.issuer,
+              found.audiences.join(', '),
+              issuer ?? '?',
+              IDENTITY_BINDING_AUDIENCE,
+            )
+          : l10n.t('AKS has not made {0} on {1} yet.', IDENTITY_BINDING_CREDENTIAL, identity.name),
+        l10n.t(
+          'AKS makes and owns this credential: run Bind again in a minute; if it stays wrong, delete it and Bind again, and AKS makes it anew.',
+        ),
+      );
+    s.issuerUrl = found.issuer;
+    s.credential = found;
+    return 'unchanged';
+  });
+
+/**
+ * The ClusterRole that allows use-managed-identity on the client id, and the ClusterRoleBinding that gives it to the
+ * ServiceAccount, added to the subjects the binding has (others' stay). Nothing is written when RBAC already allows it.
+ */
+export const useIdentityRbacStep = (): ExecuteStep<BindState> =>
+  step('useIdentityRbac', 2, async (s, progress) => {
+    const r = s.request,
+      clientId = s.identity!.clientId;
+    const sa = { namespace: r.namespace, name: r.serviceAccount };
+    const { roles, bindings } = await s.kube!.listClusterRbac();
+    if (mayUseIdentity(roles, bindings, sa, clientId).allowed) return 'unchanged';
+    const name = rbacObjectName(clientId);
+    const role = roles.find((x) => x.metadata.name === name);
+    const binding = bindings.find((x) => x.metadata.name === name);
+    progress(
+      l10n.t(
+        'Letting {0}/{1} use the identity (ClusterRole and ClusterRoleBinding {2})…',
+        r.namespace,
+        r.serviceAccount,
+        name,
+      ),
+    );
+    if (!role || !mayUseIdentity([role], [useIdentityBinding(clientId, [], sa)], sa, clientId).allowed) {
+      const ours = useIdentityRole(clientId);
+      await s.kube!.applyClusterRbac({ ...ours, rules: [...(role?.rules ?? []), ...ours.rules] });
+    }
+    await s.kube!.applyClusterRbac(useIdentityBinding(clientId, binding?.subjects, sa));
+    return role || binding ? 'updated' : 'created';
+  });
+
+/**
  * Bind's steps, each idempotent: it reads first and does only what is missing. Priority 1 steps have no
  * dependencies and run together; priority 2 steps need the identity, the issuer and the cluster connection.
  * Their reads that need none of these (the vault, the ServiceAccount) start earlier, so only writes wait.
  */
-export function bindSteps(deps: BindDeps, runClusterUpdate?: RunClusterUpdate): ExecuteStep<BindState>[] {
-  return [
+export function bindSteps(
+  deps: BindDeps,
+  runClusterUpdate?: RunClusterUpdate,
+  mode: BindMode = 'direct',
+): ExecuteStep<BindState>[] {
+  const common = [
     clusterStep(deps, runClusterUpdate),
     identityStep(deps),
     namespaceStep(deps),
     vaultStep(deps),
     serviceAccountStep(),
-    credentialStep(deps),
   ];
+  return mode === 'direct'
+    ? [...common, credentialStep(deps)]
+    : [...common, identityBindingStep(deps), managedCredentialStep(deps), useIdentityRbacStep()];
 }

@@ -14,6 +14,8 @@ export interface ArmConfig {
   /** A new identity's principal is unknown to role assignments without principalType for this long. */
   principalReplicationMs: number;
   runCommandMs: number;
+  /** How long an identity binding's PUT runs before it succeeds. */
+  identityBindingMs: number;
   /** Resource Graph queries a user may send per window, and the window (the documented default: 15 per 5 s). */
   graphQuota: number;
   graphQuotaWindowMs: number;

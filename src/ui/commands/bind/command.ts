@@ -18,10 +18,12 @@ import {
   bindPromptSteps,
   chosenClusters,
   fleetRequestOf,
+  identityBindingNeeds,
   newBindingWizard,
 } from '../../prompts/newBinding';
 import { writeBindingManifest } from './manifest';
 import { plannedLabel } from './plannedLabel';
+import { modeItems } from './mode';
 import { exportRequest } from '../../prompts/exportFormat';
 
 /**
@@ -51,8 +53,8 @@ async function bind(
     await runPrompts(bindPromptSteps, wizard, prompter);
     const several = chosenClusters(wizard).length > 1;
     const confirmed = several
-      ? await reviewFleet(prompter, session, deps, fleetRequestOf(wizard))
-      : await review(ctx, session, deps, bindRequestOf(wizard));
+      ? await reviewFleet(prompter, session, deps, wizard)
+      : await review(ctx, session, deps, wizard);
     if (confirmed === 'back') {
       wizard.permissions = undefined;
       continue;
@@ -69,15 +71,17 @@ async function review(
   ctx: CommandContext,
   session: AzureSession,
   deps: ReturnType<AzureSession['services']['bindDeps']>,
-  request: BindRequest,
+  wizard: BindWizardContext,
 ): Promise<'run' | 'back' | 'dismissed'> {
   const prompter = ctx.prompter();
-  const plan = planBind(request, deps);
+  let plan = planBind(bindRequestOf(wizard), deps);
   for (;;) {
+    const request = bindRequestOf(wizard);
     const steps = await plan;
     const blocked = steps.some((s) => s.planned === 'blocked');
     const changes = steps.filter((s) => s.planned === 'create' || s.planned === 'update').length;
-    const v = await prompter.pick<'run' | 'line' | 'export'>({
+    const budgetFull = steps.some((s) => s.id === 'credential' && s.planned === 'blocked');
+    const v = await prompter.pick<'run' | 'line' | 'export' | 'switch'>({
       title: vscode.l10n.t('{0}: review', bindTitle()),
       placeholder: blocked
         ? vscode.l10n.t('A step cannot run; go back and change your answers')
@@ -100,6 +104,7 @@ async function review(
           description: vscode.l10n.t('an az script, Bicep or Terraform of this plan; nothing is written to Azure'),
           value: 'export' as const,
         },
+        ...modeItems(request.mode ?? 'direct', budgetFull),
         ...steps.map((s) => ({
           label: `${plannedLabel(s.planned)}: ${s.title}`,
           description: s.resource,
@@ -112,6 +117,10 @@ async function review(
     if (v === undefined) return 'dismissed';
     if (v === 'run') return 'run';
     if (v === 'export') await exportRequest(prompter, session.services, request);
+    if (v === 'switch') {
+      wizard.mode = request.mode === 'identityBinding' ? 'direct' : 'identityBinding';
+      plan = planBind(bindRequestOf(wizard), deps);
+    }
   }
 }
 
@@ -166,7 +175,10 @@ async function execute(
           result.identity.clientId,
           result.issuerUrl,
           result.credential.name,
-        ),
+        ) +
+          (request.mode === 'identityBinding'
+            ? ` ${vscode.l10n.t('Through an identity binding: {0}.', identityBindingNeeds())}`
+            : ''),
         ...actions,
       )
       .then(async (a) => {

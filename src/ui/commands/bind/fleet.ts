@@ -6,13 +6,15 @@ import {
   planFleet,
   runFleet,
   type FleetOutcome,
+  type FleetPlan,
   type FleetRequest,
 } from '../../../workloadIdentity/bind/fleet';
 import { BACK, type Prompter } from '../../../wizard/prompter';
 import type { AzureSession } from '../../auth';
 import type { CommandContext } from '../../context';
 import { withCancellableProgress } from '../../progress';
-import { bindTitle } from '../../prompts/newBinding';
+import { BindWizardContext, bindTitle, fleetRequestOf } from '../../prompts/newBinding';
+import { modeItems } from './mode';
 import { exportRequest } from '../../prompts/exportFormat';
 import type { BindDeps } from '../../../workloadIdentity/bind/model';
 import { markDone } from '../../walkthrough';
@@ -29,12 +31,25 @@ export async function reviewFleet(
   prompter: Prompter,
   session: AzureSession,
   deps: BindDeps,
-  request: FleetRequest,
+  wizard: BindWizardContext,
 ): Promise<'run' | 'back' | 'dismissed'> {
-  const plan = await withCancellableProgress(
-    vscode.l10n.t('{0}: planning {1} clusters', bindTitle(), request.clusters.length),
-    (_report, signal) => planFleet(request, deps, signal),
-  );
+  for (;;) {
+    const request = fleetRequestOf(wizard);
+    const plan = await withCancellableProgress(
+      vscode.l10n.t('{0}: planning {1} clusters', bindTitle(), request.clusters.length),
+      (_report, signal) => planFleet(request, deps, signal),
+    );
+    const v = await pickFromPlan(prompter, request, plan);
+    if (v === BACK) return 'back';
+    if (v === undefined) return 'dismissed';
+    if (v === 'run') return 'run';
+    if (v === 'export') await exportRequest(prompter, session.services, request);
+    if (v === 'switch') wizard.mode = request.mode === 'identityBinding' ? 'direct' : 'identityBinding';
+  }
+}
+
+/** The review of one plan; switching the mode plans again. */
+async function pickFromPlan(prompter: Prompter, request: FleetRequest, plan: FleetPlan) {
   const over = overBudget(plan);
   const blocked = over || plan.clusters.some((c) => c.steps.some((s) => s.planned === 'blocked'));
   const changes = plan.clusters.reduce(
@@ -52,12 +67,9 @@ export async function reviewFleet(
     vscode.l10n.t(
       '$(trash) Clean up credentials that name no cluster you can see: Clean Up Credentials… on the identity',
     ),
-    vscode.l10n.t(
-      '$(info) Identity bindings let one identity serve many clusters through one credential, where the clusters support them',
-    ),
   ];
   for (;;) {
-    const v = await prompter.pick<'run' | 'line' | 'export'>({
+    const v = await prompter.pick<'run' | 'line' | 'export' | 'switch'>({
       title: vscode.l10n.t('{0}: review', bindTitle()),
       placeholder: over
         ? vscode.l10n.t(
@@ -89,6 +101,7 @@ export async function reviewFleet(
         },
         { label: budget, value: 'line' as const },
         ...(over ? waysOut.map((label) => ({ label, value: 'line' as const })) : []),
+        ...modeItems(request.mode ?? 'direct', over),
         ...plan.clusters.flatMap(({ cluster, steps }) => [
           { label: `$(server-environment) ${cluster.name}`, value: 'line' as const },
           ...steps.map((s) => ({
@@ -100,10 +113,7 @@ export async function reviewFleet(
         ]),
       ],
     });
-    if (v === BACK) return 'back' as const;
-    if (v === undefined) return 'dismissed' as const;
-    if (v === 'run') return 'run' as const;
-    if (v === 'export') await exportRequest(prompter, session.services, request);
+    if (v !== 'line') return v;
   }
 }
 

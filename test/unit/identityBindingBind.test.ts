@@ -1,0 +1,140 @@
+import * as assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { IDENTITY_BINDING_CREDENTIAL } from '../../src/azure/identityBindings';
+import { planFleet, runFleet, type FleetRequest } from '../../src/workloadIdentity/bind/fleet';
+import type { BindRequest } from '../../src/workloadIdentity/bind/model';
+import { planBind } from '../../src/workloadIdentity/bind/plan';
+import { runBind } from '../../src/workloadIdentity/bind/run';
+import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
+import { vaultFromRaw } from '../../src/workloadIdentity/inventory';
+import { verifyDepsFor, withSim, writes } from './helpers';
+
+type Env = Awaited<ReturnType<typeof withSim>>;
+
+describe('Bind in identity-binding mode', () => {
+  let env: Env;
+  const clusterRec = (name: string) => [...env.sim.state.clusters.values()].find((c) => c.name === name)!;
+  const cluster = (name: string) => clusterFromRaw(clusterRec(name).resource);
+  const request = (clusterName = 'aks-payments'): BindRequest => {
+    const c = cluster(clusterName);
+    return {
+      cluster: c,
+      namespace: 'orders',
+      serviceAccount: 'orders-api',
+      vault: vaultFromRaw([...env.sim.state.vaults.values()].find((v) => v.name === 'kv-payments')!),
+      identity: {
+        kind: 'new',
+        subscriptionId: c.subscriptionId,
+        resourceGroup: 'rg-payments',
+        name: 'id-orders',
+        location: 'eastus',
+      },
+      permissions: ['secrets'],
+      mode: 'identityBinding',
+    };
+  };
+  const deps = () => verifyDepsFor(env.services);
+  const signal = () => new AbortController().signal;
+  const identityRec = () => [...env.sim.state.identities.values()].find((r) => r.resource.name === 'id-orders')!;
+
+  before(async () => {
+    env = await withSim({
+      config: { credentialWriteMs: 0, principalReplicationMs: 0, identityBindingMs: 50, pollRetryAfterSeconds: 0 },
+    });
+  });
+  after(() => env?.sim.stop());
+  beforeEach(() => env.sim.reset());
+
+  it('plans the binding, AKS credential and RBAC instead of a credential; runs them; a rerun writes nothing', async () => {
+    const plan = await planBind(request(), deps());
+    assert.deepEqual(
+      plan.map((s) => [s.id, s.planned]),
+      [
+        ['cluster', 'unchanged'],
+        ['identity', 'create'],
+        ['namespace', 'create'],
+        ['vault', 'create'],
+        ['serviceAccount', 'create'],
+        ['identityBinding', 'create'],
+        ['managedCredential', 'create'],
+        ['useIdentityRbac', 'create'],
+      ],
+    );
+    const result = await runBind(request(), deps(), { signal: signal() });
+    assert.deepEqual(
+      result.records.map((r) => [r.id, r.result]),
+      [
+        ['cluster', 'unchanged'],
+        ['identity', 'created'],
+        ['namespace', 'created'],
+        ['vault', 'created'],
+        ['serviceAccount', 'created'],
+        ['identityBinding', 'created'],
+        ['managedCredential', 'unchanged'],
+        ['useIdentityRbac', 'created'],
+      ],
+    );
+    const { clientId, tenantId } = identityRec().resource.properties;
+    assert.equal(result.issuerUrl, `https://ib.oic.prod-aks.azure.com/${tenantId}/${clientId}`);
+    assert.deepEqual([...identityRec().credentials.keys()], [IDENTITY_BINDING_CREDENTIAL], 'only AKS credential');
+    const kube = clusterRec('aks-payments').kube;
+    assert.deepEqual(kube.clusterRoleBindings.get(`use-mi-${clientId}`)!.subjects, [
+      { kind: 'ServiceAccount', name: 'orders-api', namespace: 'orders' },
+    ]);
+    assert.deepEqual(kube.clusterRoles.get(`use-mi-${clientId}`)!.rules, [
+      { apiGroups: ['cid.wi.aks.azure.com'], resources: [clientId], verbs: ['use-managed-identity'] },
+    ]);
+    assert.equal(
+      kube.serviceAccounts.get('orders/orders-api')!.metadata.annotations!['azure.workload.identity/client-id'],
+      clientId,
+    );
+
+    env.sim.log.length = 0;
+    const again = await runBind(request(), deps(), { signal: signal() });
+    assert.ok(
+      again.records.every((r) => r.result === 'unchanged'),
+      JSON.stringify(again.records.map((r) => r.result)),
+    );
+    assert.deepEqual(writes(env.sim), [], 'a rerun writes nothing');
+    assert.ok((await planBind(request(), deps())).every((s) => s.planned === 'unchanged'));
+  });
+
+  it("keeps others' subjects on an existing ClusterRoleBinding, and adds the ServiceAccount once", async () => {
+    await runBind(request(), deps(), { signal: signal() });
+    const { clientId } = identityRec().resource.properties;
+    const crb = clusterRec('aks-payments').kube.clusterRoleBindings.get(`use-mi-${clientId}`)!;
+    crb.subjects = [{ kind: 'Group', name: 'platform-team' }];
+    const result = await runBind(request(), deps(), { signal: signal() });
+    assert.equal(result.records.find((r) => r.id === 'useIdentityRbac')!.result, 'updated');
+    assert.deepEqual(clusterRec('aks-payments').kube.clusterRoleBindings.get(`use-mi-${clientId}`)!.subjects, [
+      { kind: 'Group', name: 'platform-team' },
+      { kind: 'ServiceAccount', name: 'orders-api', namespace: 'orders' },
+    ]);
+  });
+
+  it('a cluster with API server VNet integration: the plan is blocked, and a run stops before any identity binding', async () => {
+    clusterRec('aks-payments').resource.properties.apiServerAccessProfile = { enableVnetIntegration: true };
+    const plan = await planBind(request(), deps());
+    assert.equal(plan.find((s) => s.id === 'cluster')!.planned, 'blocked');
+    await assert.rejects(runBind(request(), deps(), { signal: signal() }), (e: any) => {
+      assert.equal(e.cause.code, 'IdentityBindingUnsupported');
+      return true;
+    });
+    assert.ok(!writes(env.sim).some((w) => w.op === 'identityBindings.createOrUpdate'));
+  });
+
+  it('several clusters: one credential for all, against one per cluster in direct federation', async () => {
+    const { cluster: _c, ...answers } = request();
+    const fleet: FleetRequest = { ...answers, clusters: ['aks-payments', 'aks-entra', 'aks-oidc-only'].map(cluster) };
+    const plan = await planFleet(fleet, deps());
+    assert.deepEqual(plan.budget, { before: 0, after: 1, limit: 20 });
+    const outcomes = await runFleet(fleet, deps(), { signal: signal() });
+    assert.deepEqual(
+      outcomes.map((o) => ('error' in o ? String((o.error as Error).message) : 'bound')),
+      ['bound', 'bound', 'bound'],
+    );
+    assert.equal(identityRec().credentials.size, 1);
+    for (const name of ['aks-payments', 'aks-entra', 'aks-oidc-only'])
+      assert.equal(clusterRec(name).identityBindings?.size, 1, name);
+  });
+});
