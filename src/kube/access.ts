@@ -43,6 +43,7 @@ export interface PodInfo {
   name: string;
   serviceAccount: string;
   labels: Record<string, string>;
+  annotations?: Record<string, string>;
   /** Names of the environment variables of every container. */
   env: string[];
   createdAt: string;
@@ -172,6 +173,7 @@ function toPods(pods: any[], replicaSets: any[]): PodInfo[] {
         : {}),
       ...(revision ? { replicaSetRevision: revision } : {}),
       name: p.metadata.name,
+      annotations: p.metadata.annotations ?? {},
       serviceAccount: p.spec?.serviceAccountName ?? 'default',
       labels: { ...p.metadata.labels },
       env: containers.flatMap((c: any) => (c.env ?? []).map((e: any) => e.name as string)),

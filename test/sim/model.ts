@@ -42,6 +42,8 @@ export interface KubeState {
   webhooks: Map<string, KubeObject>;
   clusterRoles: Map<string, KubeObject>;
   clusterRoleBindings: Map<string, KubeObject>;
+  /** The workload identity webhook's version: from v1.6 it injects the identity-binding proxy's variables. */
+  webhookVersion: string;
   /**
    * false: a template change rolls out at once. true: as a controller does, one phase per read of the workload:
    * new pods starting (old ones still serving), new pods ready (old ones terminating), old ones gone.
@@ -146,6 +148,7 @@ export function emptyKube(): KubeState {
     webhooks: new Map(),
     clusterRoles: new Map(),
     clusterRoleBindings: new Map(),
+    webhookVersion: '1.6.0',
     stagedRollouts: false,
     rollouts: new Map(),
     failingPods: new Map(),

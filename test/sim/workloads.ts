@@ -478,6 +478,11 @@ function podFrom(
   );
   const mutate =
     webhook && template.metadata?.labels?.[USE_LABEL] === 'true' && annotations['azure.workload.identity/client-id'];
+  // From webhook v1.6, a pod that asks for it gets its token through the identity binding's proxy.
+  const viaProxy =
+    mutate &&
+    template.metadata?.annotations?.['azure.workload.identity/use-identity-binding'] === 'true' &&
+    atLeast(c.kube.webhookVersion, '1.6.0');
   spec.serviceAccountName = sa;
   spec.containers = (spec.containers ?? [{ name: 'app', image: 'app' }]).map((ct: any) => ({
     ...ct,
@@ -491,12 +496,23 @@ function podFrom(
             { name: 'AZURE_AUTHORITY_HOST', value: 'https://login.microsoftonline.com/' },
           ]
         : []),
+      ...(viaProxy
+        ? [
+            { name: 'AZURE_KUBERNETES_TOKEN_PROXY', value: 'https://aks-identity-binding-proxy.kube-system.svc:443' },
+            { name: 'AZURE_KUBERNETES_SNI_NAME', value: 'ib.oic.prod-aks.azure.com' },
+            { name: 'AZURE_KUBERNETES_CA_FILE', value: '/var/run/secrets/azure/wi/ca/ca.crt' },
+          ]
+        : []),
     ],
   }));
   const pod: KubeObject = {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: kubeMeta(name, ns, { labels: { ...template.metadata?.labels, ...labels }, ownerReferences: [owner] }),
+    metadata: kubeMeta(name, ns, {
+      labels: { ...template.metadata?.labels, ...labels },
+      ...(template.metadata?.annotations ? { annotations: { ...template.metadata.annotations } } : {}),
+      ownerReferences: [owner],
+    }),
     spec,
   };
   pod.status = podStatus(pod, state);
@@ -512,6 +528,8 @@ export function addWorkload(
   o: {
     serviceAccount?: string;
     labels?: Record<string, string>;
+    /** The pod template's annotations. */
+    podAnnotations?: Record<string, string>;
     meta?: { labels?: Record<string, string>; annotations?: Record<string, string> };
     manager?: string;
     replicas?: number;
@@ -519,7 +537,7 @@ export function addWorkload(
 ) {
   const templateLabels = { app: name, ...o.labels };
   const template = {
-    metadata: { labels: templateLabels },
+    metadata: { labels: templateLabels, ...(o.podAnnotations ? { annotations: o.podAnnotations } : {}) },
     spec: {
       ...(o.serviceAccount ? { serviceAccountName: o.serviceAccount } : {}),
       containers: [{ name, image: `contoso.azurecr.io/${name}:1.0` }],
@@ -589,4 +607,16 @@ export function applySecretProviderClass(
   ];
   c.kube.secretProviderClasses.set(`${ns}/${name}`, obj);
   return obj;
+}
+
+/** Semantic versions, with or without a leading v. */
+function atLeast(version: string, min: string) {
+  const parts = (v: string) =>
+    v
+      .replace(/^v/, '')
+      .split('.')
+      .map((x) => parseInt(x, 10) || 0);
+  const [a, b] = [parts(version), parts(min)];
+  for (let i = 0; i < 3; i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
+  return true;
 }

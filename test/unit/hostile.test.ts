@@ -186,6 +186,7 @@ describe('hostile data from the services', () => {
                 },
               ],
             },
+            identityBindings: { ok: true, value: [] },
           };
           const checks = evaluate(facts);
           assert.equal(checks.length, 11);

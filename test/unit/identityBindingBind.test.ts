@@ -7,6 +7,9 @@ import { planBind } from '../../src/workloadIdentity/bind/plan';
 import { runBind } from '../../src/workloadIdentity/bind/run';
 import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
 import { vaultFromRaw } from '../../src/workloadIdentity/inventory';
+import { applyFix } from '../../src/workloadIdentity/verify/fix';
+import { verifyBinding } from '../../src/workloadIdentity/verify/verify';
+import { addWorkload } from '../sim/workloads';
 import { verifyDepsFor, withSim, writes } from './helpers';
 
 type Env = Awaited<ReturnType<typeof withSim>>;
@@ -136,5 +139,96 @@ describe('Bind in identity-binding mode', () => {
     assert.equal(identityRec().credentials.size, 1);
     for (const name of ['aks-payments', 'aks-entra', 'aks-oidc-only'])
       assert.equal(clusterRec(name).identityBindings?.size, 1, name);
+  });
+});
+
+describe('Verify, for a binding through an identity binding', () => {
+  let env: Env;
+  const clusterRec = (name: string) => [...env.sim.state.clusters.values()].find((c) => c.name === name)!;
+  const target = () => ({
+    cluster: clusterFromRaw(clusterRec('aks-payments').resource),
+    namespace: 'orders',
+    serviceAccount: 'orders-api',
+  });
+  const marks = (checks: { key: string; status: string }[]) => Object.fromEntries(checks.map((c) => [c.key, c.status]));
+
+  before(async () => {
+    env = await withSim({
+      config: { credentialWriteMs: 0, principalReplicationMs: 0, identityBindingMs: 20, pollRetryAfterSeconds: 0 },
+    });
+  });
+  after(() => env?.sim.stop());
+  beforeEach(async () => {
+    env.sim.reset();
+    const c = clusterFromRaw(clusterRec('aks-payments').resource);
+    await runBind(
+      {
+        cluster: c,
+        namespace: 'orders',
+        serviceAccount: 'orders-api',
+        vault: vaultFromRaw([...env.sim.state.vaults.values()].find((v) => v.name === 'kv-payments')!),
+        identity: {
+          kind: 'new',
+          subscriptionId: c.subscriptionId,
+          resourceGroup: 'rg-payments',
+          name: 'id-orders',
+          location: 'eastus',
+        },
+        permissions: ['secrets'],
+        mode: 'identityBinding',
+      },
+      verifyDepsFor(env.services),
+      { signal: new AbortController().signal },
+    );
+  });
+
+  it('checks the binding, AKS credential and RBAC instead of a credential of its own, and the pods for the proxy', async () => {
+    addWorkload(clusterRec('aks-payments'), 'orders', 'Deployment', 'orders-api', {
+      serviceAccount: 'orders-api',
+      labels: { 'azure.workload.identity/use': 'true' },
+      podAnnotations: { 'azure.workload.identity/use-identity-binding': 'true' },
+    });
+    const { report } = await verifyBinding(target(), verifyDepsFor(env.services));
+    const m = marks(report.checks);
+    assert.equal(m.issuer, undefined, 'no direct credential is expected');
+    assert.equal(m.subject, undefined);
+    assert.deepEqual(
+      [
+        m.identityBinding,
+        m.managedCredential,
+        m.useIdentityRbac,
+        m.pods,
+        m.credentialCount,
+        m.cluster,
+        m.serviceAccount,
+      ],
+      ['pass', 'pass', 'pass', 'pass', 'pass', 'pass', 'pass'],
+      JSON.stringify(report.checks.filter((c) => c.status !== 'pass').map((c) => [c.key, c.message])),
+    );
+    assert.match(report.checks.find((c) => c.key === 'pods')!.message, /AZURE_KUBERNETES_TOKEN_PROXY/);
+  });
+
+  it('a pod without the identity-binding annotation is named, and the RBAC taken away is found and fixed', async () => {
+    addWorkload(clusterRec('aks-payments'), 'orders', 'Deployment', 'orders-api', {
+      serviceAccount: 'orders-api',
+      labels: { 'azure.workload.identity/use': 'true' },
+    });
+    clusterRec('aks-payments').kube.clusterRoleBindings.clear();
+    const deps = verifyDepsFor(env.services);
+    const first = await verifyBinding(target(), deps);
+    const pods = first.report.checks.find((c) => c.key === 'pods')!;
+    assert.equal(pods.status, 'fail');
+    assert.match(pods.message, /no azure\.workload\.identity\/use-identity-binding: "true" annotation/);
+    const rbac = first.report.checks.find((c) => c.key === 'useIdentityRbac')!;
+    assert.equal(rbac.status, 'fail');
+    env.sim.log.length = 0;
+    await applyFix(rbac.fix!, first.facts, deps, new AbortController().signal);
+    assert.deepEqual(
+      writes(env.sim).map((w) => w.op),
+      ['kube.clusterrolebindings.apply'],
+      'the ClusterRole was there: only the binding is written',
+    );
+    const again = await verifyBinding(target(), verifyDepsFor(env.services));
+    assert.equal(again.report.checks.find((c) => c.key === 'useIdentityRbac')!.status, 'pass');
   });
 });

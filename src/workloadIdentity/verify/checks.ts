@@ -1,5 +1,11 @@
 import * as l10n from '@vscode/l10n';
-import type { CredentialInfo } from '../../azure/identities';
+import type { CredentialInfo, IdentityInfo } from '../../azure/identities';
+import {
+  IDENTITY_BINDING_AUDIENCE,
+  IDENTITY_BINDING_CREDENTIAL,
+  type IdentityBindingInfo,
+} from '../../azure/identityBindings';
+import { USE_MANAGED_IDENTITY, mayUseIdentity, rbacObjectName } from '../identityBindingAccess';
 import type { PodInfo } from '../../kube/access';
 import { workloadIdentityState } from '../cluster';
 import { CLIENT_ID_ANNOTATION } from '../manifest';
@@ -31,6 +37,9 @@ export const checkTitle = (id: CheckId): string =>
     vault: l10n.t('Key Vault grants get under its permission model'),
     pods: l10n.t('Pods of the ServiceAccount get the token injected'),
     namespace: l10n.t('Namespace is not kube-system'),
+    identityBinding: l10n.t('An identity binding binds the identity to the cluster'),
+    managedCredential: l10n.t("AKS's credential for identity bindings is on the identity"),
+    useIdentityRbac: l10n.t('Kubernetes RBAC lets the ServiceAccount use the identity'),
     token: l10n.t('Test: the cluster issues a token for the ServiceAccount'),
     exchange: l10n.t('Test: Microsoft Entra ID exchanges it for the identity'),
     keyVault: l10n.t('Test: the identity reaches Key Vault'),
@@ -39,6 +48,9 @@ export const checkTitle = (id: CheckId): string =>
 /** The issuer a cluster without the OIDC issuer uses for its own tokens: Entra ID never trusts it. */
 export const IN_CLUSTER_ISSUER = 'https://kubernetes.default.svc.cluster.local';
 export const TOKEN_FILE_ENV = 'AZURE_FEDERATED_TOKEN_FILE';
+/** What the webhook (v1.6 or later) injects into pods that use an identity binding. */
+export const TOKEN_PROXY_ENV = 'AZURE_KUBERNETES_TOKEN_PROXY';
+export const USE_IDENTITY_BINDING_ANNOTATION = 'azure.workload.identity/use-identity-binding';
 const WARN_AT_CREDENTIALS = 18;
 const onOff = (on: boolean | undefined) => (on ? l10n.t('enabled') : l10n.t('disabled'));
 
@@ -344,7 +356,17 @@ export function evaluate(f: VerifyFacts): CheckResult[] {
     credentialChecks.forEach((id) => out.push(unreadable(id, (f.credentials as { error: string }).error)));
   else if (!issuer)
     credentialChecks.forEach((id) => out.push(skipped(id, l10n.t('The cluster has no OIDC issuer to compare with.'))));
-  else out.push(...credentialResults(f, credentials!, issuer, subject, identity.name));
+  else {
+    const direct = credentialResults(f, credentials!, issuer, subject, identity.name);
+    const viaBinding = identityBindingOf(f, identity.id);
+    // Through an identity binding, the identity needs no credential of its own for this cluster; one that is there
+    // (while moving from direct federation) is still checked.
+    const hasDirect = credentials!.some((c) => c.issuer === issuer && c.subject === subject);
+    out.push(
+      ...(viaBinding && !hasDirect ? direct.filter((c) => c.id === 'credentialCount') : direct),
+      ...(viaBinding ? identityBindingResults(f, viaBinding, identity, credentials!) : []),
+    );
+  }
 
   // 9. Vaults
   if (!identity) out.push(skipped('vault', l10n.t('No identity whose grants could be read.')));
@@ -364,7 +386,14 @@ export function evaluate(f: VerifyFacts): CheckResult[] {
   else out.push(...f.vaults.value.map((g) => vaultResult(g, identity.principalId, identity.name)));
 
   // 10. Pods
-  out.push(podsResult(f, clientId, sa?.annotationSetAt[CLIENT_ID_ANNOTATION]));
+  out.push(
+    podsResult(
+      f,
+      clientId,
+      sa?.annotationSetAt[CLIENT_ID_ANNOTATION],
+      !!identity && !!identityBindingOf(f, identity.id),
+    ),
+  );
 
   // 11. Namespace
   out.push(
@@ -655,8 +684,15 @@ function vaultResult(g: VaultGrants, principalId: string, identityName: string):
   );
 }
 
-function podsResult(f: VerifyFacts, clientId: string | undefined, annotatedAt: string | undefined): CheckResult {
+function podsResult(
+  f: VerifyFacts,
+  clientId: string | undefined,
+  annotatedAt: string | undefined,
+  viaBinding = false,
+): CheckResult {
   const t = f.target;
+  // Through an identity binding the webhook also injects the proxy's address, and only into pods that ask for it.
+  const injected = viaBinding ? TOKEN_PROXY_ENV : TOKEN_FILE_ENV;
   if (!f.pods.ok) return unreadable('pods', f.pods.error);
   const mine = f.pods.value.filter((p) => p.serviceAccount === t.serviceAccount);
   const owner = (p: PodInfo) => (p.owner ? `${p.owner.kind} ${p.owner.name}` : `pod ${p.name}`);
@@ -681,8 +717,17 @@ function podsResult(f: VerifyFacts, clientId: string | undefined, annotatedAt: s
   }
   const problems: string[] = [];
   for (const p of mine) {
-    if (p.env.includes(TOKEN_FILE_ENV)) continue;
-    if (p.labels[USE_LABEL] !== 'true')
+    if (p.env.includes(injected)) continue;
+    if (viaBinding && p.labels[USE_LABEL] === 'true' && p.annotations?.[USE_IDENTITY_BINDING_ANNOTATION] !== 'true')
+      problems.push(
+        l10n.t(
+          '{0}: no {1}: "true" annotation, so the webhook does not send its token through the identity binding. Add it to the pod template of {2} (Connect Workload) and restart it.',
+          p.name,
+          USE_IDENTITY_BINDING_ANNOTATION,
+          owner(p),
+        ),
+      );
+    else if (p.labels[USE_LABEL] !== 'true')
       problems.push(
         l10n.t(
           '{0}: no {1}: "true" label. Add it to the pod template of {2} and restart it.',
@@ -724,7 +769,7 @@ function podsResult(f: VerifyFacts, clientId: string | undefined, annotatedAt: s
       '{0} · label {1} · {2} · started {3}',
       owner(p),
       p.labels[USE_LABEL] ?? l10n.t('missing'),
-      p.env.includes(TOKEN_FILE_ENV) ? TOKEN_FILE_ENV : l10n.t('no token file'),
+      p.env.includes(injected) ? injected : viaBinding ? l10n.t('no token proxy') : l10n.t('no token file'),
       p.createdAt,
     ),
   ]);
@@ -746,8 +791,125 @@ function podsResult(f: VerifyFacts, clientId: string | undefined, annotatedAt: s
         'pods',
         'pass',
         mine.length > 1
-          ? l10n.t('All {0} pods running as {1} have {2}.', mine.length, t.serviceAccount, TOKEN_FILE_ENV)
-          : l10n.t('The pod running as {0} has {1}.', t.serviceAccount, TOKEN_FILE_ENV),
+          ? l10n.t('All {0} pods running as {1} have {2}.', mine.length, t.serviceAccount, injected)
+          : l10n.t('The pod running as {0} has {1}.', t.serviceAccount, injected),
         ev,
       );
+}
+
+/** The identity's binding on this cluster, when it has one: the binding goes through it. */
+export const identityBindingOf = (f: VerifyFacts, identityId: string): IdentityBindingInfo | undefined =>
+  f.identityBindings.ok
+    ? f.identityBindings.value.find((b) => b.identityId.toLowerCase() === identityId.toLowerCase())
+    : undefined;
+
+/** Identity-binding mode: the binding, AKS's credential, and the RBAC that lets the ServiceAccount use the identity. */
+function identityBindingResults(
+  f: VerifyFacts,
+  binding: IdentityBindingInfo,
+  identity: IdentityInfo,
+  credentials: CredentialInfo[],
+): CheckResult[] {
+  const t = f.target;
+  const clusterName = f.cluster.ok ? f.cluster.value.name : t.cluster.name;
+  const out: CheckResult[] = [];
+  const succeeded = binding.provisioningState === 'Succeeded';
+  out.push(
+    check(
+      'identityBinding',
+      succeeded ? 'pass' : 'fail',
+      succeeded
+        ? l10n.t('{0} binds {1} to {2}.', binding.name, identity.name, clusterName)
+        : l10n.t('The identity binding {0} is {1}, not Succeeded.', binding.name, binding.provisioningState ?? '?'),
+      [
+        [l10n.t('Identity binding'), binding.id],
+        [l10n.t('Issuer'), binding.issuerUrl],
+        [l10n.t('State'), binding.provisioningState],
+      ],
+      succeeded
+        ? undefined
+        : {
+            kind: 'identityBinding',
+            label: l10n.t('Create the identity binding again'),
+            detail: l10n.t(
+              'PUT the identity binding {0} of {1} on {2} and follow it to the end.',
+              binding.name,
+              identity.name,
+              clusterName,
+            ),
+          },
+    ),
+  );
+  const managed = credentials.find((c) => c.name === IDENTITY_BINDING_CREDENTIAL);
+  const managedOk =
+    !!managed && managed.issuer === binding.issuerUrl && managed.audiences.includes(IDENTITY_BINDING_AUDIENCE);
+  out.push(
+    check(
+      'managedCredential',
+      managedOk ? 'pass' : 'fail',
+      managedOk
+        ? l10n.t(
+            "{0} on {1} has the binding's issuer and audience {2}.",
+            IDENTITY_BINDING_CREDENTIAL,
+            identity.name,
+            IDENTITY_BINDING_AUDIENCE,
+          )
+        : managed
+          ? l10n.t(
+              '{0} on {1} does not match the identity binding: AKS owns it; delete it and create the binding again, and AKS writes it anew.',
+              IDENTITY_BINDING_CREDENTIAL,
+              identity.name,
+            )
+          : l10n.t(
+              '{0} is not on {1}: AKS makes it when a binding of the identity succeeds.',
+              IDENTITY_BINDING_CREDENTIAL,
+              identity.name,
+            ),
+      [
+        [l10n.t('Binding issuer'), binding.issuerUrl],
+        [l10n.t('Credential issuer'), managed?.issuer],
+        [l10n.t('Credential audiences'), managed?.audiences.join(', ')],
+      ],
+    ),
+  );
+  const sa = { namespace: t.namespace, name: t.serviceAccount };
+  const rbacFix: Fix = {
+    kind: 'useIdentityRbac',
+    label: l10n.t('Let the ServiceAccount use the identity'),
+    detail: l10n.t(
+      'Apply the ClusterRole {0} (use-managed-identity on {1}) and add {2}/{3} to the ClusterRoleBinding {0}; its other subjects stay.',
+      rbacObjectName(identity.clientId),
+      identity.clientId,
+      t.namespace,
+      t.serviceAccount,
+    ),
+  };
+  if (!f.rbac) out.push(skipped('useIdentityRbac', l10n.t('No identity binding to check RBAC for.')));
+  else if (!f.rbac.ok) out.push(unreadable('useIdentityRbac', f.rbac.error));
+  else {
+    const verdict = mayUseIdentity(f.rbac.value.roles, f.rbac.value.bindings, sa, identity.clientId);
+    out.push(
+      verdict.allowed
+        ? check(
+            'useIdentityRbac',
+            'pass',
+            l10n.t('{0}/{1} may use the identity: {2}.', t.namespace, t.serviceAccount, verdict.via),
+            [[l10n.t('Verb'), `${USE_MANAGED_IDENTITY} on ${identity.clientId}`]],
+          )
+        : check(
+            'useIdentityRbac',
+            'fail',
+            l10n.t(
+              'No ClusterRoleBinding gives {0}/{1} the verb {2} on {3}: AKS refuses its token exchange.',
+              t.namespace,
+              t.serviceAccount,
+              USE_MANAGED_IDENTITY,
+              identity.clientId,
+            ),
+            [[l10n.t('ClusterRoleBindings read'), String(f.rbac.value.bindings.length)]],
+            rbacFix,
+          ),
+    );
+  }
+  return out;
 }

@@ -4,7 +4,9 @@ import { BindRequest, BindState, BindStepId, stepTitle, StepRecord } from '../bi
 import {
   RunClusterUpdate,
   credentialStep,
+  identityBindingStep,
   putCredentialRetrying,
+  useIdentityRbacStep,
   runDirectly,
   serviceAccountStep,
   vaultStep,
@@ -86,6 +88,9 @@ export async function applyFix(
   };
   const extra = { identity, issuerUrl: cluster.issuerUrl };
   if (fix.kind === 'credential') await runStep(credentialStep(deps), request, extra);
+  else if (fix.kind === 'identityBinding') await runStep(identityBindingStep(deps), request, extra);
+  else if (fix.kind === 'useIdentityRbac')
+    await runStep(useIdentityRbacStep(), request, { ...extra, kube: await deps.kube(cluster) });
   else if (fix.kind === 'annotation')
     await runStep(serviceAccountStep(), request, { ...extra, kube: await deps.kube(cluster) });
   else await runStep(vaultStep(deps), request, extra);

@@ -1,6 +1,13 @@
 import type { CredentialInfo, IdentityInfo } from '../../azure/identities';
 import type { RoleAssignmentInfo, VaultDetails } from '../../azure/vaults';
-import type { PodInfo, ServiceAccountInfo, WebhookInfo } from '../../kube/access';
+import type {
+  ClusterRoleBindingInfo,
+  ClusterRoleInfo,
+  PodInfo,
+  ServiceAccountInfo,
+  WebhookInfo,
+} from '../../kube/access';
+import type { IdentityBindingInfo } from '../../azure/identityBindings';
 import type { BindDeps } from '../bind/model';
 import type { ClusterSummary } from '../cluster';
 import type { VaultSummary } from '../inventory';
@@ -47,6 +54,10 @@ export interface VerifyFacts {
   knownIssuers: Map<string, string>;
   vaults: Read<VaultGrants[]>;
   pods: Read<PodInfo[]>;
+  /** The cluster's identity bindings; the identity's, when it has one, makes this an identity-binding binding. */
+  identityBindings: Read<IdentityBindingInfo[]>;
+  /** The cluster's ClusterRoles and ClusterRoleBindings, read when the identity has an identity binding here. */
+  rbac?: Read<{ roles: ClusterRoleInfo[]; bindings: ClusterRoleBindingInfo[] }>;
 }
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip' | 'error';
@@ -55,6 +66,8 @@ export type Fix =
   | { kind: 'credential'; label: string; detail: string }
   | { kind: 'cluster'; label: string; detail: string }
   | { kind: 'annotation'; label: string; detail: string }
+  | { kind: 'identityBinding'; label: string; detail: string }
+  | { kind: 'useIdentityRbac'; label: string; detail: string }
   | { kind: 'grant'; label: string; detail: string; vaultId: string; permissions: Permission[] };
 
 export type CheckId =
@@ -69,6 +82,10 @@ export type CheckId =
   | 'vault'
   | 'pods'
   | 'namespace'
+  // Identity-binding mode, instead of issuer, subject and audience.
+  | 'identityBinding'
+  | 'managedCredential'
+  | 'useIdentityRbac'
   // Test Binding's stages: the chain proven end to end rather than compared.
   | 'token'
   | 'exchange'

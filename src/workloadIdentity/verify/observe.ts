@@ -7,6 +7,9 @@ import { CLIENT_ID_ANNOTATION } from '../manifest';
 import { serviceAccountSubject } from '../names';
 import { FoundIdentity, Read, VaultGrants, VerifyDeps, VerifyFacts } from './model';
 import type { Binding } from '../binding';
+import type { IdentityBindingInfo } from '../../azure/identityBindings';
+
+const sameId = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
 async function read<T>(fn: () => Promise<T>): Promise<Read<T>> {
   try {
@@ -49,15 +52,32 @@ export async function observe(target: Binding, deps: VerifyDeps, signal?: AbortS
 
   const identity = await read(() => findIdentity(target, value(serviceAccount), subject, subscriptions, deps, signal));
   const found = value(identity)?.identity;
-  const [credentials, vaults] = await Promise.all([
+  const [credentials, vaults, identityBindings] = await Promise.all([
     found
       ? read(() => deps.identities.listCredentials(found, signal))
       : Promise.resolve<Read<CredentialInfo[]>>({ ok: true, value: [] }),
     found
       ? read(() => vaultGrants(target, found, deps, signal))
       : Promise.resolve<Read<VaultGrants[]>>({ ok: true, value: [] }),
+    found
+      ? read(() => deps.identityBindings.list(target.cluster, signal))
+      : Promise.resolve<Read<IdentityBindingInfo[]>>({ ok: true, value: [] }),
   ]);
-  return { target, cluster, webhooks, serviceAccount, identity, credentials, knownIssuers, vaults, pods };
+  const viaBinding = found && identityBindings.ok && identityBindings.value.some((b) => sameId(b.identityId, found.id));
+  const rbac = viaBinding ? await fromKube((k) => k.listClusterRbac()) : undefined;
+  return {
+    target,
+    cluster,
+    webhooks,
+    serviceAccount,
+    identity,
+    credentials,
+    knownIssuers,
+    vaults,
+    pods,
+    identityBindings,
+    ...(rbac ? { rbac } : {}),
+  };
 }
 
 /** The pod gets the identity whose client id the ServiceAccount names; without one, the binding's, or one federated for this subject. */
