@@ -44,7 +44,7 @@ describe('Bind Key Vault (extension host)', () => {
     const review = prompter.recorded.find((r) => r.title === 'Bind Key Vault: review')!;
     assert.equal(review.labels![1], '$(export) Export as…');
     assert.deepEqual(
-      review.labels!.slice(2).map((l) => l.split(':')[0]),
+      review.labels!.slice(4).map((l) => l.split(':')[0]),
       ['$(edit) Change', '$(add) Create', '$(pass) In place', '$(add) Create', '$(add) Create', '$(add) Create'],
     );
 
@@ -100,7 +100,7 @@ describe('Bind Key Vault (extension host)', () => {
     const review = prompter.recorded.find((r) => r.title === 'Bind Key Vault: review');
     assert.ok(review, JSON.stringify(prompter.notifications));
     assert.ok(
-      review.labels!.slice(2).every((l) => l.startsWith('$(pass) In place')),
+      review.labels!.slice(4).every((l) => l.startsWith('$(pass) In place')),
       review.labels!.join('\n'),
     );
     const writes = (await sim.log()).filter(isWrite);

@@ -154,6 +154,15 @@ describe('Bind with several clusters selected (extension host)', () => {
         name,
       );
     }
+    // The tree shows the identity binding under each cluster, and under it the ServiceAccount RBAC lets use it.
+    const tree = api.context.tree;
+    const cluster = await findNode('aks-entra');
+    const through = (await tree.getChildren(cluster)).find((n: TreeNode) => n.kind === 'identityBinding')!;
+    assert.equal(tree.getTreeItem(through).label, 'id-ib-fleet');
+    assert.equal(tree.getTreeItem(through).description, 'identity binding');
+    const [sa] = await tree.getChildren(through);
+    assert.equal(tree.getTreeItem(sa!).label, 'payments/ib-api');
+    assert.equal(tree.getTreeItem(sa!).contextValue, 'viaIdentityBinding');
     for (const m of await vscode.workspace.findFiles('k8s/*/payments/ib-api.serviceaccount.yaml'))
       await vscode.workspace.fs.delete(m);
   });

@@ -10,6 +10,11 @@ import { vaultFromRaw } from '../../src/workloadIdentity/inventory';
 import { applyFix } from '../../src/workloadIdentity/verify/fix';
 import { verifyBinding } from '../../src/workloadIdentity/verify/verify';
 import { addWorkload } from '../sim/workloads';
+import { parseDocument } from 'yaml';
+import { connectInYaml } from '../../src/workloadIdentity/connect/yamlEdit';
+import { applyBody, planLive, toLiveWorkload } from '../../src/workloadIdentity/connect/live';
+import { secretProviderClassObject } from '../../src/workloadIdentity/connect/secretProviderClass';
+import { planKustomizePatch } from '../../src/workloadIdentity/connect/workspace';
 import { verifyDepsFor, withSim, writes } from './helpers';
 
 type Env = Awaited<ReturnType<typeof withSim>>;
@@ -230,5 +235,105 @@ describe('Verify, for a binding through an identity binding', () => {
     );
     const again = await verifyBinding(target(), verifyDepsFor(env.services));
     assert.equal(again.report.checks.find((c) => c.key === 'useIdentityRbac')!.status, 'pass');
+  });
+});
+
+describe('Connect, for a binding through an identity binding', () => {
+  const binding = (viaIdentityBinding: boolean) => ({
+    cluster: { name: 'aks-1' } as any,
+    namespace: 'orders',
+    serviceAccount: 'orders-api',
+    ...(viaIdentityBinding ? { viaIdentityBinding } : {}),
+  });
+  const deployment = (podMetadata: string) =>
+    [
+      'apiVersion: apps/v1',
+      'kind: Deployment',
+      'metadata:',
+      '  name: orders-api',
+      'spec:',
+      '  template:',
+      ...podMetadata.split('\n').filter(Boolean),
+      '    spec:',
+      '      # the containers',
+      '      containers:',
+      '        - name: app',
+      '          image: app',
+      '',
+    ].join('\n');
+  const podTemplate = (text: string) => (parseDocument(text).toJS() as any).spec.template;
+
+  it('the workload file gets the annotation beside the label, wherever the template has room, and nothing else moves', () => {
+    for (const [what, metadata] of [
+      ['no metadata', ''],
+      ['labels only', '    metadata:\n      labels:\n        app: orders'],
+      [
+        'labels and annotations',
+        '    metadata:\n      labels:\n        app: orders\n      annotations:\n        team: payments',
+      ],
+    ] as const) {
+      const { text, changes } = connectInYaml(deployment(metadata), 0, 'orders-api', true);
+      const t = podTemplate(text);
+      assert.equal(t.metadata.labels['azure.workload.identity/use'], 'true', what);
+      assert.equal(t.metadata.annotations['azure.workload.identity/use-identity-binding'], 'true', what);
+      assert.equal(t.spec.serviceAccountName, 'orders-api', what);
+      assert.ok(
+        changes.some((c) => c.includes('annotations["azure.workload.identity/use-identity-binding"]')),
+        what,
+      );
+      assert.match(text, /# the containers\n\s+containers:/, `${what}: the comment stays above its key`);
+      if (metadata.includes('team')) assert.equal(t.metadata.annotations.team, 'payments');
+      assert.deepEqual(connectInYaml(text, 0, 'orders-api', true).changes, [], `${what}: a rerun changes nothing`);
+    }
+    // Direct federation adds no annotation.
+    assert.equal(podTemplate(connectInYaml(deployment(''), 0, 'orders-api').text).metadata.annotations, undefined);
+  });
+
+  it('the live change, the overlay patch and the SecretProviderClass carry it too, and the review says what the app must do', () => {
+    const w = toLiveWorkload({
+      kind: 'Deployment',
+      metadata: { name: 'orders-api', namespace: 'orders', generation: 1 },
+      spec: {
+        template: {
+          metadata: { labels: { 'azure.workload.identity/use': 'true' } },
+          spec: { serviceAccountName: 'orders-api' },
+        },
+      },
+    });
+    const plan = planLive(w, binding(true), []);
+    assert.deepEqual(plan.changes, [
+      'spec.template.metadata.annotations["azure.workload.identity/use-identity-binding"]: "true"',
+    ]);
+    assert.match(plan.warnings[0]!, /WorkloadIdentityCredential with the Azure proxy option .* DefaultAzureCredential/);
+    assert.deepEqual(planLive(w, binding(false), []).changes, [], 'direct federation: already connected');
+    assert.deepEqual(applyBody(w, 'orders-api', undefined, true).spec.template.metadata.annotations, {
+      'azure.workload.identity/use-identity-binding': 'true',
+    });
+    const spc = secretProviderClassObject({
+      name: 'orders',
+      namespace: 'orders',
+      clientId: 'c',
+      tenantId: 't',
+      vaultName: 'kv',
+      cloud: 'AzureCloud',
+      objects: [{ objectName: 'db', objectType: 'secret' }],
+      viaIdentityBinding: true,
+    });
+    assert.equal(spc.spec.parameters.useAzureTokenProxy, 'true');
+    const patch = planKustomizePatch(
+      'overlays/prod/kustomization.yaml',
+      'resources:\n  - ../../base\n',
+      {
+        path: 'base/deployment.yaml',
+        workload: { index: 0, kind: 'Deployment', name: 'orders-api', labelled: false },
+      } as any,
+      binding(true),
+    );
+    assert.equal(
+      (parseDocument(patch.patch.text).toJS() as any).spec.template.metadata.annotations[
+        'azure.workload.identity/use-identity-binding'
+      ],
+      'true',
+    );
   });
 });

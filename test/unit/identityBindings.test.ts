@@ -10,6 +10,7 @@ import {
   useIdentityRole,
   withoutServiceAccount,
 } from '../../src/workloadIdentity/identityBindingAccess';
+import { bindingsThrough } from '../../src/workloadIdentity/binding';
 import { SUB_PROD, addIdentity } from '../sim/seed';
 import { simCloud, simCredential, withSim } from './helpers';
 
@@ -172,5 +173,39 @@ describe('identity bindings: who may use the identity (Kubernetes RBAC)', () => 
     ];
     for (const [what, roles, bindings, allowed] of cases)
       assert.equal(mayUseIdentity(roles, bindings, sa, CLIENT).allowed, allowed, what);
+  });
+});
+
+describe('the bindings an identity binding makes, as the tree lists them', () => {
+  const CLIENT = '6f1c2b0e-0c5e-4c1e-9a53-8a3f2b1e9d10';
+  it('each ServiceAccount that RBAC lets use the identity, once; groups name none; a role for another client id gives none', () => {
+    const role = useIdentityRole(CLIENT);
+    const other = useIdentityRole('00000000-0000-0000-0000-000000000001');
+    const found = bindingsThrough(
+      {
+        name: 'id-orders',
+        identityId:
+          '/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-orders',
+      },
+      { name: 'id-orders', clientId: CLIENT },
+      {
+        roles: [role, other],
+        bindings: [
+          useIdentityBinding(CLIENT, [{ kind: 'Group', name: 'system:serviceaccounts:ops' }], {
+            namespace: 'orders',
+            name: 'orders-api',
+          }),
+          {
+            ...useIdentityBinding(CLIENT, [], { namespace: 'orders', name: 'orders-api' }),
+            metadata: { name: 'again' },
+          },
+          { ...useIdentityBinding('00000000-0000-0000-0000-000000000001', [], { namespace: 'jobs', name: 'worker' }) },
+        ],
+      },
+    );
+    assert.deepEqual(
+      found.map((b) => [`${b.namespace}/${b.serviceAccount}`, b.identityBinding, b.credentialName]),
+      [['orders/orders-api', 'id-orders', 'aks-identity-binding']],
+    );
   });
 });

@@ -82,6 +82,7 @@ export function bindingFrom(from: BindingNode | ClusterNode | Binding | undefine
     namespace: from.binding.namespace,
     serviceAccount: from.binding.serviceAccount,
     identityId: from.binding.identityId,
+    ...(from.binding.identityBinding ? { viaIdentityBinding: true } : {}),
   };
 }
 

@@ -62,7 +62,7 @@ export function vaultLook(v: VaultSummary): NodeLook {
 export function bindingLook(b: FoundBinding): NodeLook {
   return {
     label: `${b.namespace}/${b.serviceAccount}`,
-    description: `→ ${b.identityName}${b.issuerMismatch ? l10n.t(' · issuer differs by a trailing slash') : ''}`,
+    description: `→ ${b.identityName}${b.issuerMismatch ? l10n.t(' · issuer differs by a trailing slash') : ''}${b.identityBinding ? l10n.t(' · identity binding') : ''}`,
     tooltip:
       l10n.t(
         'ServiceAccount **{0}/{1}** uses identity **{2}**  \nCredential: {3}  \nClient ID: {4}',
@@ -75,8 +75,28 @@ export function bindingLook(b: FoundBinding): NodeLook {
       (b.issuerMismatch
         ? `  \n\n${l10n.t("The credential's issuer lacks or adds a trailing slash, so token exchange fails (AADSTS70021). Run Verify Workload Identity to fix it.")}`
         : ''),
-    contextValue: b.issuerMismatch ? 'binding.broken' : 'binding',
+    contextValue: b.identityBinding ? 'viaIdentityBinding' : b.issuerMismatch ? 'binding.broken' : 'binding',
     icon: b.issuerMismatch ? 'warning' : 'link',
+  };
+}
+
+/** An identity binding on a cluster: the identity, and the ServiceAccounts RBAC lets use it below (read on opening). */
+export function identityBindingLook(
+  b: { name: string; provisioningState?: string; issuerUrl?: string },
+  identityName: string,
+): NodeLook {
+  const ok = b.provisioningState === 'Succeeded';
+  return {
+    label: identityName,
+    description: ok ? l10n.t('identity binding') : l10n.t('identity binding · {0}', b.provisioningState ?? '?'),
+    tooltip: l10n.t(
+      "Identity binding **{0}**: pods of the ServiceAccounts that Kubernetes RBAC allows use **{1}** through AKS's shared credential  \nIssuer: {2}",
+      md(b.name),
+      md(identityName),
+      md(b.issuerUrl),
+    ),
+    contextValue: 'identityBinding',
+    icon: ok ? 'references' : 'warning',
   };
 }
 

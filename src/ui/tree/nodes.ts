@@ -3,6 +3,7 @@ import { ClusterSummary } from '../../workloadIdentity/cluster';
 import { VaultSummary } from '../../workloadIdentity/inventory';
 import type { FoundBinding } from '../../workloadIdentity/binding';
 import type { CredentialInfo, IdentityInfo } from '../../azure/identities';
+import type { IdentityBindingInfo } from '../../azure/identityBindings';
 import { credentialBudget, type CredentialGroup } from '../../workloadIdentity/credentialBudget';
 import {
   NodeLook,
@@ -10,6 +11,7 @@ import {
   clusterLook,
   credentialGroupLook,
   credentialLook,
+  identityBindingLook,
   identityLook,
   md,
   vaultLook,
@@ -22,6 +24,7 @@ export type TreeNode =
   | ClusterNode
   | VaultNode
   | BindingNode
+  | IdentityBindingNode
   | IdentityNode
   | CredentialGroupNode
   | CredentialNode
@@ -160,6 +163,23 @@ export class BindingNode {
       bindingLook(this.binding),
       vscode.TreeItemCollapsibleState.None,
       `${this.cluster.id.toLowerCase()}/binding/${this.binding.namespace}/${this.binding.serviceAccount}/${this.binding.identityId.toLowerCase()}`,
+    );
+  }
+}
+
+/** An identity binding on a cluster; its children are the ServiceAccounts that may use the identity. */
+export class IdentityBindingNode {
+  readonly kind = 'identityBinding';
+  constructor(
+    readonly cluster: ClusterSummary,
+    readonly binding: IdentityBindingInfo,
+    readonly identity: { name: string; clientId: string },
+  ) {}
+  toTreeItem() {
+    return item(
+      identityBindingLook(this.binding, this.identity.name),
+      vscode.TreeItemCollapsibleState.Collapsed,
+      `${this.cluster.id.toLowerCase()}/identityBinding/${this.binding.name.toLowerCase()}`,
     );
   }
 }

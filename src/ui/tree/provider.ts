@@ -4,7 +4,7 @@ import { Logger } from '../../log';
 import { ClusterSummary, clusterFromSdk, isBusy, waitUntilSettled } from '../../workloadIdentity/cluster';
 import { describeError } from '../../errors';
 import { SubscriptionInventory, loadInventory } from '../../workloadIdentity/inventory';
-import { bindingsOf } from '../../workloadIdentity/binding';
+import { bindingsOf, bindingsThrough } from '../../workloadIdentity/binding';
 import { groupCredentials, identitiesWorthShowing } from '../../workloadIdentity/credentialBudget';
 import { workloadIdentityState } from '../../workloadIdentity/cluster';
 import { markDone } from '../walkthrough';
@@ -19,6 +19,7 @@ import {
   CredentialNode,
   ErrorNode,
   GroupNode,
+  IdentityBindingNode,
   IdentityNode,
   MessageNode,
   SubscriptionNode,
@@ -221,6 +222,7 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
       return inv.clusters.map((c) => this.clusterNode(c));
     }
     if (node instanceof ClusterNode) return this.bindings(node);
+    if (node instanceof IdentityBindingNode) return this.bindingsThrough(node);
     return [];
   }
 
@@ -242,14 +244,49 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     if (!c.issuerUrl) return [new MessageNode(vscode.l10n.t('No bindings (OIDC issuer is off)'), `${c.id}/nobindings`)];
     const services = this.auth.session!.services;
     try {
-      const bindings = bindingsOf(c.issuerUrl, await services.identities.listWithCredentials(c.subscriptionId));
-      if (!bindings.length) return [new MessageNode(vscode.l10n.t('No bindings yet'), `${c.id}/nobindings`)];
+      const [identities, identityBindings] = await Promise.all([
+        services.identities.listWithCredentials(c.subscriptionId),
+        // A cluster whose API version or region has no identity bindings lists none: that is no error here.
+        services.identityBindings.list(c).catch(() => []),
+      ]);
+      const bindings = bindingsOf(c.issuerUrl, identities);
+      const byId = new Map(identities.map((i) => [i.id.toLowerCase(), i]));
+      const through = identityBindings.map((b) => {
+        const i = byId.get(b.identityId.toLowerCase());
+        return new IdentityBindingNode(c, b, {
+          name: i?.name ?? b.identityId.split('/').pop()!,
+          clientId: i?.clientId ?? b.clientId ?? '',
+        });
+      });
+      if (!bindings.length && !through.length)
+        return [new MessageNode(vscode.l10n.t('No bindings yet'), `${c.id}/nobindings`)];
       markDone('bound');
-      return bindings.map((b) => new BindingNode(c, b));
+      return [...bindings.map((b) => new BindingNode(c, b)), ...through];
     } catch (e) {
       const d = describeError(e);
       return [
         new ErrorNode(vscode.l10n.t('Could not read bindings: {0}', d.message), () => this.fire(node), `${c.id}/error`),
+      ];
+    }
+  }
+
+  /** The ServiceAccounts that RBAC lets use an identity binding's identity: read in the cluster when it is opened. */
+  private async bindingsThrough(node: IdentityBindingNode): Promise<TreeNode[]> {
+    const c = node.cluster;
+    try {
+      const kube = await this.auth.session!.services.bindDeps().kube(c);
+      const found = bindingsThrough(node.binding, node.identity, await kube.listClusterRbac());
+      return found.length
+        ? found.map((b) => new BindingNode(c, b))
+        : [new MessageNode(vscode.l10n.t('No ServiceAccount may use it yet'), `${c.id}/${node.binding.name}/none`)];
+    } catch (e) {
+      const d = describeError(e);
+      return [
+        new ErrorNode(
+          vscode.l10n.t('Could not read who may use it: {0}', d.message),
+          () => this.fire(node),
+          `${c.id}/${node.binding.name}/error`,
+        ),
       ];
     }
   }

@@ -5,6 +5,7 @@ import { StepError, describeError, errorNamed, throwIfAborted } from '../../erro
 import { CLIENT_ID_ANNOTATION } from '../manifest';
 import { SECRETS_STORE_MOUNT, SECRETS_STORE_VOLUME, workloadTemplate } from './yamlEdit';
 import { USE_LABEL } from '../manifest';
+import { USE_IDENTITY_BINDING_ANNOTATION, appSideOfIdentityBinding } from '../binding';
 import { secretProviderClassObject } from './secretProviderClass';
 import type { SecretsRequest } from './workspace';
 import type { Binding } from '../binding';
@@ -19,6 +20,8 @@ export interface LiveWorkload {
   namespace: string;
   serviceAccountName?: string;
   labelled: boolean;
+  /** The pod template asks for its token through an identity binding. */
+  annotatedForIdentityBinding?: boolean;
   /** The tool that will undo a live change: Helm, Flux or Argo CD. */
   managedBy?: string;
   generation: number;
@@ -53,6 +56,8 @@ export function toLiveWorkload(o: any): LiveWorkload {
     namespace: o.metadata.namespace,
     ...(sa ? { serviceAccountName: sa } : {}),
     labelled: getIn(o, [...template, 'metadata', 'labels', USE_LABEL]) === 'true',
+    annotatedForIdentityBinding:
+      getIn(o, [...template, 'metadata', 'annotations', USE_IDENTITY_BINDING_ANNOTATION]) === 'true',
     ...(controllerOf(o.metadata) ? { managedBy: controllerOf(o.metadata) } : {}),
     generation: o.metadata.generation ?? 1,
     ...(getIn(o, [...template, 'spec', 'containers', '0', 'name'])
@@ -86,7 +91,9 @@ export function planLive(
   if (w.serviceAccountName !== t.serviceAccount)
     changes.push(`${template}.spec.serviceAccountName: ${w.serviceAccountName ?? '(default)'} → ${t.serviceAccount}`);
   if (!w.labelled) changes.push(`${template}.metadata.labels["${USE_LABEL}"]: "true"`);
-  const warnings: string[] = [];
+  if (t.viaIdentityBinding && !w.annotatedForIdentityBinding)
+    changes.push(`${template}.metadata.annotations["${USE_IDENTITY_BINDING_ANNOTATION}"]: "true"`);
+  const warnings: string[] = t.viaIdentityBinding ? [appSideOfIdentityBinding()] : [];
   if (w.managedBy)
     warnings.push(
       l10n.t(
@@ -156,11 +163,19 @@ export function planLive(
 }
 
 /** Only the two fields, as a partial object: server-side apply makes aks-workload-identity their owner and nothing else. */
-export function applyBody(w: LiveWorkload, serviceAccount: string, secretProviderClass?: string) {
+export function applyBody(
+  w: LiveWorkload,
+  serviceAccount: string,
+  secretProviderClass?: string,
+  viaIdentityBinding = false,
+) {
   const root: any = {};
   let template = root;
   for (const k of workloadTemplate(w.kind)) template = template[k] ??= {};
-  template.metadata = { labels: { [USE_LABEL]: 'true' } };
+  template.metadata = {
+    labels: { [USE_LABEL]: 'true' },
+    ...(viaIdentityBinding ? { annotations: { [USE_IDENTITY_BINDING_ANNOTATION]: 'true' } } : {}),
+  };
   template.spec = { serviceAccountName: serviceAccount };
   if (secretProviderClass && w.firstContainer) {
     template.spec.volumes = [
@@ -200,6 +215,7 @@ export async function connectLive(
     rolloutTimeoutMs?: number;
     secrets?: LiveSecrets;
     namespace?: string;
+    viaIdentityBinding?: boolean;
   },
 ): Promise<'updated' | 'unchanged'> {
   const fail = (e: unknown): never => {
@@ -228,19 +244,31 @@ export async function connectLive(
     opts.progress?.(l10n.t('Applying SecretProviderClass {0}…', opts.secrets.name));
     const { addonEnabled: _a, clusterResourceGroup: _g, name, ...input } = opts.secrets;
     await kube
-      .applySecretProviderClass(secretProviderClassObject({ ...input, name, namespace: w.namespace }))
+      .applySecretProviderClass(
+        secretProviderClassObject({
+          ...input,
+          name,
+          namespace: w.namespace,
+          ...(opts.viaIdentityBinding ? { viaIdentityBinding: true } : {}),
+        }),
+      )
       .catch(fail);
   }
   const read = () => kube.getWorkload(w.kind, w.namespace, w.name).catch(fail);
   let o = await read();
   const inPlace = (x: LiveWorkload) =>
-    x.serviceAccountName === serviceAccount && x.labelled && (!opts.secrets || x.mounted);
+    x.serviceAccountName === serviceAccount &&
+    x.labelled &&
+    (!opts.viaIdentityBinding || x.annotatedForIdentityBinding) &&
+    (!opts.secrets || x.mounted);
   const current = toLiveWorkload(o);
   const result = inPlace(current) ? 'unchanged' : 'updated';
   if (result === 'updated') {
     throwIfAborted(opts.signal);
     opts.progress?.(l10n.t('Applying serviceAccountName and the label to {0} {1}…', w.kind, w.name));
-    await kube.applyWorkload(applyBody(current, serviceAccount, opts.secrets?.name)).catch(fail);
+    await kube
+      .applyWorkload(applyBody(current, serviceAccount, opts.secrets?.name, opts.viaIdentityBinding))
+      .catch(fail);
     o = await read();
     const applied = toLiveWorkload(o);
     if (!inPlace(applied)) {

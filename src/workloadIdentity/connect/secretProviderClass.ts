@@ -11,6 +11,8 @@ export interface SecretProviderClassInput {
   vaultName: string;
   cloud: AzureCloud['name'];
   objects: { objectName: string; objectType: KeyVaultObjectType }[];
+  /** Through an identity binding: the provider gets its token through AKS's proxy. */
+  viaIdentityBinding?: boolean;
 }
 
 /** The Azure provider's cloudName: empty for the public cloud. A custom cloud needs its own configuration file. */
@@ -41,6 +43,7 @@ export function secretProviderClassObject(i: SecretProviderClassInput) {
         keyvaultName: i.vaultName,
         tenantID: i.tenantId,
         cloudName: cloudNameFor(i.cloud),
+        ...(i.viaIdentityBinding ? { useAzureTokenProxy: 'true' } : {}),
         objects,
       },
     },

@@ -100,6 +100,7 @@ export function connectSteps(deps: ConnectDeps): ExecuteStep<ConnectState>[] {
           progress,
           sleep: deps.sleep,
           ...(secrets ? { secrets } : {}),
+          ...(s.binding.viaIdentityBinding ? { viaIdentityBinding: true } : {}),
         });
         s.done = s.change;
         record(s, 'live', result);

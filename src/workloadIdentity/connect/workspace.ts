@@ -1,5 +1,6 @@
 import * as l10n from '@vscode/l10n';
 import { CLIENT_ID_ANNOTATION, USE_LABEL } from '../manifest';
+import { USE_IDENTITY_BINDING_ANNOTATION, appSideOfIdentityBinding } from '../binding';
 import { parseAllDocuments } from 'yaml';
 import {
   workloadTemplate,
@@ -90,10 +91,10 @@ export function planConnect(
         candidate.workload.name,
       ),
     );
-  const connected = connectInYaml(current, candidate.workload.index, t.serviceAccount);
+  const connected = connectInYaml(current, candidate.workload.index, t.serviceAccount, t.viaIdentityBinding);
   let { text } = connected;
   const changes = [...connected.changes];
-  const warnings: string[] = [];
+  const warnings: string[] = t.viaIdentityBinding ? [appSideOfIdentityBinding()] : [];
   let secretProviderClass: ConnectPlan['secretProviderClass'];
   if (secrets) {
     const name = `${t.serviceAccount}-${secrets.vaultName}`.slice(0, 253);
@@ -103,7 +104,12 @@ export function planConnect(
     const dir = candidate.path.includes('/') ? candidate.path.slice(0, candidate.path.lastIndexOf('/') + 1) : '';
     secretProviderClass = {
       path: `${dir}${name}.secretproviderclass.yaml`,
-      text: secretProviderClassYaml({ ...secrets, name, namespace: t.namespace }),
+      text: secretProviderClassYaml({
+        ...secrets,
+        name,
+        namespace: t.namespace,
+        ...(t.viaIdentityBinding ? { viaIdentityBinding: true } : {}),
+      }),
     };
     changes.push(
       l10n.t(
@@ -242,7 +248,7 @@ export function planKustomizePatch(
     `  name: ${w.name}`,
     ...(w.namespace ? [`  namespace: ${w.namespace}`] : []),
     'spec:',
-    ...patchLines(workloadTemplate(w.kind).slice(1), t.serviceAccount, '  '),
+    ...patchLines(workloadTemplate(w.kind).slice(1), t.serviceAccount, '  ', !!t.viaIdentityBinding),
     '',
   ].join('\n');
   const doc = parseAllDocuments(kustomizationText)[0];
@@ -263,20 +269,23 @@ export function planKustomizePatch(
         USE_LABEL,
         w.kind,
         w.name,
-      ),
+      ) + (t.viaIdentityBinding ? l10n.t(', and the annotation {0}: "true"', USE_IDENTITY_BINDING_ANNOTATION) : ''),
       ...(listed ? [] : [`${kustomization}: patches: + path: ${name}`]),
     ],
   };
 }
 
-function patchLines(path: string[], serviceAccount: string, indent: string): string[] {
+function patchLines(path: string[], serviceAccount: string, indent: string, viaIdentityBinding: boolean): string[] {
   if (path.length === 0)
     return [
       `${indent}metadata:`,
       `${indent}  labels:`,
       `${indent}    ${USE_LABEL}: "true"`,
+      ...(viaIdentityBinding
+        ? [`${indent}  annotations:`, `${indent}    ${USE_IDENTITY_BINDING_ANNOTATION}: "true"`]
+        : []),
       `${indent}spec:`,
       `${indent}  serviceAccountName: ${serviceAccount}`,
     ];
-  return [`${indent}${path[0]}:`, ...patchLines(path.slice(1), serviceAccount, `${indent}  `)];
+  return [`${indent}${path[0]}:`, ...patchLines(path.slice(1), serviceAccount, `${indent}  `, viaIdentityBinding)];
 }

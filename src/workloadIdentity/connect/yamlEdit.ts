@@ -2,6 +2,7 @@ import * as l10n from '@vscode/l10n';
 import { Document, Node, isAlias, isMap, isScalar, parseAllDocuments } from 'yaml';
 import { firstLine } from '../../util/text';
 import { USE_LABEL } from '../manifest';
+import { USE_IDENTITY_BINDING_ANNOTATION } from '../binding';
 
 /** Kinds whose pod template Connect Workload edits, with the path to that template. */
 const WORKLOAD_KINDS: Record<string, readonly string[] | undefined> = {
@@ -135,6 +136,7 @@ export function connectInYaml(
   text: string,
   index: number,
   serviceAccount: string,
+  viaIdentityBinding = false,
 ): { text: string; changes: string[] } {
   return editWorkload(text, index, ({ body, eol, doc, kind, template: templatePath }) => {
     const template = nodeAt(doc, templatePath);
@@ -150,15 +152,32 @@ export function connectInYaml(
         `${templatePath.join('.')}.spec.serviceAccountName: ${current === undefined ? '(unset)' : String(current)} → ${serviceAccount}`,
       );
     }
-    if (String(doc.getIn([...templatePath, 'metadata', 'labels', USE_LABEL])) !== 'true') {
-      const metadata = nodeAt(doc, [...templatePath, 'metadata']);
-      const labels = nodeAt(doc, [...templatePath, 'metadata', 'labels']);
-      const label = `${USE_LABEL}: "true"`;
-      if (labels) edits.push(setKey(body, labels, USE_LABEL, '"true"', eol));
-      else if (metadata) edits.push(insertBlock(body, metadata, ['labels:', `  ${label}`], eol));
-      else edits.push(insertBlock(body, template, ['metadata:', '  labels:', `    ${label}`], eol));
-      changes.push(`${templatePath.join('.')}.metadata.labels["${USE_LABEL}"]: "true"`);
-    }
+    const needLabel = String(doc.getIn([...templatePath, 'metadata', 'labels', USE_LABEL])) !== 'true';
+    const needAnnotation =
+      viaIdentityBinding &&
+      String(doc.getIn([...templatePath, 'metadata', 'annotations', USE_IDENTITY_BINDING_ANNOTATION])) !== 'true';
+    const metadata = nodeAt(doc, [...templatePath, 'metadata']);
+    const labels = nodeAt(doc, [...templatePath, 'metadata', 'labels']);
+    const annotations = needAnnotation ? nodeAt(doc, [...templatePath, 'metadata', 'annotations']) : undefined;
+    const label = `${USE_LABEL}: "true"`;
+    const annotation = `${USE_IDENTITY_BINDING_ANNOTATION}: "true"`;
+    // Blocks that would go in the same place go in as one edit.
+    const newBlocks = [
+      ...(needLabel && !labels ? ['labels:', `  ${label}`] : []),
+      ...(needAnnotation && !annotations ? ['annotations:', `  ${annotation}`] : []),
+    ];
+    if (needLabel && labels) edits.push(setKey(body, labels, USE_LABEL, '"true"', eol));
+    if (needAnnotation && annotations)
+      edits.push(setKey(body, annotations, USE_IDENTITY_BINDING_ANNOTATION, '"true"', eol));
+    if (newBlocks.length)
+      edits.push(
+        metadata
+          ? insertBlock(body, metadata, newBlocks, eol)
+          : insertBlock(body, template, ['metadata:', ...newBlocks.map((l) => `  ${l}`)], eol),
+      );
+    if (needLabel) changes.push(`${templatePath.join('.')}.metadata.labels["${USE_LABEL}"]: "true"`);
+    if (needAnnotation)
+      changes.push(`${templatePath.join('.')}.metadata.annotations["${USE_IDENTITY_BINDING_ANNOTATION}"]: "true"`);
     return { edits, changes };
   });
 }

@@ -16,7 +16,7 @@ import {
   serviceAccountSubject,
 } from '../names';
 import { ALL_PERMISSIONS, Permission, keyVaultRole } from '../../azure/keyVaultRoles';
-import { credentialMatch } from '../binding';
+import { USE_IDENTITY_BINDING_ANNOTATION, credentialMatch } from '../binding';
 import { permissionModel } from '../inventory';
 import { CheckId, CheckResult, CheckStatus, Fix, VaultGrants, VerifyFacts } from './model';
 import { USE_LABEL } from '../manifest';
@@ -50,7 +50,7 @@ export const IN_CLUSTER_ISSUER = 'https://kubernetes.default.svc.cluster.local';
 export const TOKEN_FILE_ENV = 'AZURE_FEDERATED_TOKEN_FILE';
 /** What the webhook (v1.6 or later) injects into pods that use an identity binding. */
 export const TOKEN_PROXY_ENV = 'AZURE_KUBERNETES_TOKEN_PROXY';
-export const USE_IDENTITY_BINDING_ANNOTATION = 'azure.workload.identity/use-identity-binding';
+
 const WARN_AT_CREDENTIALS = 18;
 const onOff = (on: boolean | undefined) => (on ? l10n.t('enabled') : l10n.t('disabled'));
 

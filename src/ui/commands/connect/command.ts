@@ -45,6 +45,7 @@ async function connect(ctx: CommandContext, session: AzureSession, prompter: Pro
     title: connectTitle(),
     vault: null,
     ...(from ? { cluster: from.cluster, namespace: from.namespace, serviceAccount: from.serviceAccount } : {}),
+    ...(from?.viaIdentityBinding ? { viaIdentityBinding: true } : {}),
     sources: { clusters: () => ctx.tree.clusters(), vaults: () => ctx.tree.vaults(), kube: (c) => deps.kube(c) },
     domain: session.services.workloads,
     deps,

@@ -28,6 +28,8 @@ export interface ConnectWizardContext extends BindingWizardContext {
   wantSecrets?: boolean;
   secretsVault?: VaultSummary;
   secrets?: SecretsRequest;
+  /** The binding goes through an identity binding (from the tree, or found once the binding is known). */
+  viaIdentityBinding?: boolean;
   /** The change the user confirmed. */
   change?: ConnectChange;
   /** Nothing to do, or nothing that can be done here: said instead of a run (nothing said when no message). */
@@ -40,7 +42,18 @@ export const bindingOf = (c: ConnectWizardContext): Binding => ({
   cluster: c.cluster!,
   namespace: c.namespace!,
   serviceAccount: c.serviceAccount!,
+  ...(c.viaIdentityBinding ? { viaIdentityBinding: true } : {}),
 });
+
+/** The ServiceAccount's identity has an identity binding on the cluster: the pods then also need its annotation. */
+async function throughIdentityBinding(c: ConnectWizardContext): Promise<boolean> {
+  const [accounts, bindings] = await Promise.all([
+    c.serviceAccounts!,
+    c.deps.identityBindings.list(c.cluster!).catch(() => []),
+  ]);
+  const clientId = accounts.find((a) => a.name === c.serviceAccount)?.annotations[CLIENT_ID_ANNOTATION]?.toLowerCase();
+  return !!clientId && bindings.some((b) => b.clientId?.toLowerCase() === clientId);
+}
 const labelState = (labelled: boolean) =>
   labelled ? vscode.l10n.t('labelled') : vscode.l10n.t('no azure.workload.identity/use label');
 const end = (c: ConnectWizardContext, ended: NonNullable<ConnectWizardContext['ended']>) => {
@@ -90,6 +103,8 @@ export const whereStep: Step = {
       .kube(c.cluster!)
       .then((k) => k.listServiceAccounts(c.namespace!))
       .catch(() => []);
+    // Read while the user answers; a binding from the tree already says.
+    const mode = c.viaIdentityBinding === undefined ? throughIdentityBinding(c) : Promise.resolve(c.viaIdentityBinding);
     const where = answered(
       await p.pick<'cluster' | 'workspace'>({
         ...position(pos),
@@ -114,6 +129,7 @@ export const whereStep: Step = {
       }),
     );
     if (where === BACK) return BACK;
+    c.viaIdentityBinding = await mode;
     if (where === 'cluster') return [liveWorkloadStep];
     if (!workspaceTrusted(p, connectTitle())) return end(c, { level: 'warning' });
     return [fileWorkloadStep];
