@@ -110,7 +110,7 @@ export function createAzureServices(
     },
     /** Dependencies of one Remove run: Verify's reads, plus the gateways' deletes. */
     removeDeps(inventory: VerifyDeps['inventory']): RemoveDeps {
-      return { ...bindDeps(), identities, vaults, inventory };
+      return { ...bindDeps(), identities, identityBindings, vaults, inventory };
     },
     /** Dependencies of one Test Binding run: Verify's, plus the exchange a pod makes and Key Vault's data plane. */
     probeDeps(inventory: VerifyDeps['inventory']): ProbeDeps {

@@ -66,7 +66,8 @@ export interface WebhookInfo {
 
 /** A ClusterRole's rules, as RBAC evaluates them. */
 export interface ClusterRoleInfo {
-  metadata: { name: string };
+  /** managers: the field managers of the object (who made or changes it). */
+  metadata: { name: string; managers?: string[] };
   rules?: { apiGroups?: string[]; resources?: string[]; resourceNames?: string[]; verbs: string[] }[];
 }
 export interface RbacSubject {
@@ -76,11 +77,29 @@ export interface RbacSubject {
   apiGroup?: string;
 }
 export interface ClusterRoleBindingInfo {
-  metadata: { name: string; labels?: Record<string, string> };
+  metadata: { name: string; managers?: string[] };
   roleRef: { apiGroup: string; kind: string; name: string };
   subjects?: RbacSubject[];
 }
 type RbacBody = { apiVersion: string; kind: 'ClusterRole' | 'ClusterRoleBinding'; metadata: { name: string } };
+
+/** ClusterRoles and ClusterRoleBindings as the API server lists them, in the shape RBAC is evaluated on. */
+function toRbac(roles: any[], bindings: any[]) {
+  const managers = (o: any): string[] => [
+    ...new Set<string>((o.metadata?.managedFields ?? []).map((m: any) => String(m.manager))),
+  ];
+  return {
+    roles: roles.map((r): ClusterRoleInfo => ({
+      metadata: { name: r.metadata.name, managers: managers(r) },
+      rules: r.rules ?? [],
+    })),
+    bindings: bindings.map((b): ClusterRoleBindingInfo => ({
+      metadata: { name: b.metadata.name, managers: managers(b) },
+      roleRef: b.roleRef,
+      subjects: b.subjects ?? [],
+    })),
+  };
+}
 
 /** A cluster's API, reached directly or, for a private cluster out of reach, through AKS run-command. */
 export interface KubeTarget {
@@ -290,14 +309,7 @@ class DirectTarget implements KubeTarget {
       resilient(() => this.rbac.listClusterRole(), this.opts),
       resilient(() => this.rbac.listClusterRoleBinding(), this.opts),
     ]);
-    return {
-      roles: roles.items.map((r) => ({ metadata: { name: r.metadata!.name! }, rules: r.rules ?? [] })),
-      bindings: bindings.items.map((b) => ({
-        metadata: { name: b.metadata!.name!, labels: b.metadata!.labels },
-        roleRef: b.roleRef,
-        subjects: b.subjects ?? [],
-      })),
-    };
+    return toRbac(roles.items, bindings.items);
   }
   async applyClusterRbac(body: RbacBody & Record<string, unknown>) {
     const ssa = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply);
@@ -600,7 +612,7 @@ class RunCommandTarget implements KubeTarget {
       this.kubectl('kubectl get clusterroles -o json'),
       this.kubectl('kubectl get clusterrolebindings -o json'),
     ]);
-    return { roles: JSON.parse(roles).items, bindings: JSON.parse(bindings).items };
+    return toRbac(JSON.parse(roles).items, JSON.parse(bindings).items);
   }
   async applyClusterRbac(body: RbacBody & Record<string, unknown>) {
     await this.kubectl(

@@ -15,7 +15,9 @@ import { connectInYaml } from '../../src/workloadIdentity/connect/yamlEdit';
 import { applyBody, planLive, toLiveWorkload } from '../../src/workloadIdentity/connect/live';
 import { secretProviderClassObject } from '../../src/workloadIdentity/connect/secretProviderClass';
 import { planKustomizePatch } from '../../src/workloadIdentity/connect/workspace';
-import { verifyDepsFor, withSim, writes } from './helpers';
+import { observeRemoval, planRemoval } from '../../src/workloadIdentity/remove/plan';
+import { runRemove } from '../../src/workloadIdentity/remove/run';
+import { removeDepsFor, verifyDepsFor, withSim, writes } from './helpers';
 
 type Env = Awaited<ReturnType<typeof withSim>>;
 
@@ -335,5 +337,106 @@ describe('Connect, for a binding through an identity binding', () => {
       ],
       'true',
     );
+  });
+});
+
+describe('Remove, for bindings through an identity binding', () => {
+  let env: Env;
+  const clusterRec = () => [...env.sim.state.clusters.values()].find((c) => c.name === 'aks-payments')!;
+  const cluster = () => clusterFromRaw(clusterRec().resource);
+  const bind = (namespace: string, serviceAccount: string) =>
+    runBind(
+      {
+        cluster: cluster(),
+        namespace,
+        serviceAccount,
+        vault: vaultFromRaw([...env.sim.state.vaults.values()].find((v) => v.name === 'kv-payments')!),
+        identity: {
+          kind: 'new',
+          subscriptionId: cluster().subscriptionId,
+          resourceGroup: 'rg-payments',
+          name: 'id-orders',
+          location: 'eastus',
+        },
+        permissions: ['secrets'],
+        mode: 'identityBinding',
+      },
+      verifyDepsFor(env.services),
+      { signal: new AbortController().signal },
+    );
+  const plan = async (namespace: string, serviceAccount: string) =>
+    planRemoval(await observeRemoval({ cluster: cluster(), namespace, serviceAccount }, removeDepsFor(env.services)), {
+      deleteIdentity: false,
+      deleteServiceAccount: false,
+    });
+  const lines = (p: Awaited<ReturnType<typeof plan>>) =>
+    p.removals
+      .filter((r) => ['rbacSubject', 'rbacObjects', 'identityBinding'].includes(r.kind))
+      .map((r) => [r.kind, r.decision]);
+
+  before(async () => {
+    env = await withSim({
+      config: { credentialWriteMs: 0, principalReplicationMs: 0, identityBindingMs: 20, pollRetryAfterSeconds: 0 },
+    });
+  });
+  after(() => env?.sim.stop());
+  beforeEach(async () => {
+    env.sim.reset();
+    await bind('orders', 'orders-api');
+    await bind('jobs', 'worker');
+  });
+
+  it('the first ServiceAccount leaves the subjects and the binding stays for the other; the last one takes the RBAC and the binding with it; a rerun removes nothing', async () => {
+    const { clientId } = [...env.sim.state.identities.values()].find((r) => r.resource.name === 'id-orders')!.resource
+      .properties;
+    const first = await plan('orders', 'orders-api');
+    assert.deepEqual(lines(first), [
+      ['rbacSubject', 'remove'],
+      ['identityBinding', 'keep'],
+    ]);
+    assert.match(first.removals.find((r) => r.kind === 'identityBinding')!.detail, /still used by jobs\/worker/);
+    await runRemove(first, removeDepsFor(env.services), { signal: new AbortController().signal });
+    assert.deepEqual(clusterRec().kube.clusterRoleBindings.get(`use-mi-${clientId}`)!.subjects, [
+      { kind: 'ServiceAccount', name: 'worker', namespace: 'jobs' },
+    ]);
+    assert.equal(clusterRec().identityBindings!.size, 1);
+
+    const last = await plan('jobs', 'worker');
+    assert.deepEqual(lines(last), [
+      ['rbacSubject', 'remove'],
+      ['rbacObjects', 'remove'],
+      ['identityBinding', 'remove'],
+    ]);
+    await runRemove(last, removeDepsFor(env.services), { signal: new AbortController().signal });
+    assert.equal(clusterRec().kube.clusterRoleBindings.size, 0);
+    assert.equal(clusterRec().kube.clusterRoles.size, 0);
+    assert.equal(clusterRec().identityBindings!.size, 0);
+    const identity = [...env.sim.state.identities.values()].find((r) => r.resource.name === 'id-orders')!;
+    assert.deepEqual([...identity.credentials.keys()], ['aks-identity-binding'], 'AKS keeps its credential');
+
+    env.sim.log.length = 0;
+    const again = await plan('jobs', 'worker');
+    assert.deepEqual(lines(again), []);
+    await runRemove(again, removeDepsFor(env.services), { signal: new AbortController().signal });
+    assert.deepEqual(
+      writes(env.sim)
+        .filter((w) => !w.op.startsWith('kube.serviceaccounts'))
+        .map((w) => w.op),
+      [],
+      'nothing of identity bindings is written again',
+    );
+  });
+
+  it('a ClusterRoleBinding someone else also manages stays, and a group that still grants the identity is named as not ours', async () => {
+    const { clientId } = [...env.sim.state.identities.values()].find((r) => r.resource.name === 'id-orders')!.resource
+      .properties;
+    const crb = clusterRec().kube.clusterRoleBindings.get(`use-mi-${clientId}`)!;
+    crb.subjects = [...crb.subjects, { kind: 'Group', name: 'system:serviceaccounts:orders' }];
+    const p = await plan('orders', 'orders-api');
+    assert.deepEqual(lines(p), [
+      ['rbacSubject', 'remove'],
+      ['rbacSubject', 'notOurs'],
+      ['identityBinding', 'keep'],
+    ]);
   });
 });

@@ -8,6 +8,9 @@ import type { Binding } from '../binding';
 
 /** Remove reads through Verify's gateways (it observes the binding as Verify does) and adds their deletes. */
 export interface RemoveDeps extends VerifyDeps {
+  identityBindings: VerifyDeps['identityBindings'] & {
+    delete(cluster: ResourceRef, name: string, signal?: AbortSignal): Promise<void>;
+  };
   identities: VerifyDeps['identities'] & {
     deleteCredential(identity: ResourceRef, name: string, signal?: AbortSignal): Promise<void>;
     delete(ref: ResourceRef, signal?: AbortSignal): Promise<void>;
@@ -29,7 +32,16 @@ export interface RemoveChoices {
 }
 
 export type RemovalKind =
-  'credential' | 'accessPolicy' | 'roleAssignment' | 'annotations' | 'serviceAccount' | 'identity';
+  | 'credential'
+  | 'accessPolicy'
+  | 'roleAssignment'
+  | 'annotations'
+  | 'serviceAccount'
+  | 'identity'
+  // Identity-binding mode.
+  | 'rbacSubject'
+  | 'rbacObjects'
+  | 'identityBinding';
 
 export const removalTitle = (kind: RemovalKind): string =>
   ({
@@ -39,6 +51,9 @@ export const removalTitle = (kind: RemovalKind): string =>
     annotations: l10n.t('ServiceAccount annotations'),
     serviceAccount: 'ServiceAccount',
     identity: l10n.t('User-assigned managed identity'),
+    rbacSubject: l10n.t('ServiceAccount in the ClusterRoleBinding'),
+    rbacObjects: l10n.t('ClusterRole and ClusterRoleBinding'),
+    identityBinding: l10n.t('Identity binding on the cluster'),
   })[kind];
 
 /** One line of the review, and later of the report. */
@@ -57,6 +72,9 @@ export interface Removal {
   accessPolicy?: { vault: ResourceRef; tenantId: string; objectId: string; permissions: Permission[] };
   roleAssignment?: { id: string; subscriptionId: string; vault: ResourceRef };
   annotations?: string[];
+  /** Identity-binding mode: the ClusterRoleBinding (and ClusterRole) named use-mi-<client id>, or the binding. */
+  rbac?: { name: string; clientId: string };
+  identityBinding?: { cluster: ResourceRef; name: string };
 }
 
 export interface RemovePlan {

@@ -1,4 +1,7 @@
-import { credentialMatch } from '../binding';
+import { bindingsThrough, credentialMatch } from '../binding';
+import type { IdentityInfo } from '../../azure/identities';
+import { identityBindingOf } from '../verify/checks';
+import { mayUseIdentity, rbacObjectName, withoutServiceAccount } from '../identityBindingAccess';
 import * as l10n from '@vscode/l10n';
 import { CREATED_BY_TAG, CredentialInfo } from '../../azure/identities';
 import type { RoleAssignmentInfo } from '../../azure/vaults';
@@ -63,6 +66,8 @@ export function planRemoval(facts: RemoveFacts, choices: RemoveChoices): RemoveP
     ...(!f.identity.ok ? [l10n.t('the identity: {0}', f.identity.error)] : []),
     ...(!f.credentials.ok ? [l10n.t('the federated credentials: {0}', f.credentials.error)] : []),
     ...(!f.vaults.ok ? [l10n.t('the vault grants: {0}', f.vaults.error)] : []),
+    ...(!f.identityBindings.ok ? [l10n.t('the identity bindings: {0}', f.identityBindings.error)] : []),
+    ...(f.rbac && !f.rbac.ok ? [l10n.t('the ClusterRoleBindings: {0}', f.rbac.error)] : []),
     ...('error' in facts.identityRoles
       ? [l10n.t("the identity's role assignments: {0}", facts.identityRoles.error)]
       : []),
@@ -276,6 +281,8 @@ export function planRemoval(facts: RemoveFacts, choices: RemoveChoices): RemoveP
       );
   }
 
+  if (identity) planIdentityBindingRemoval(f, identity, add);
+
   const pods = f.pods.ok ? f.pods.value : [];
   const affectedPods = pods.filter((p) => p.serviceAccount === target.serviceAccount && p.labels[USE_LABEL] === 'true');
   return {
@@ -290,3 +297,96 @@ export function planRemoval(facts: RemoveFacts, choices: RemoveChoices): RemoveP
 }
 
 export const removalCount = (plan: RemovePlan) => plan.removals.filter((r) => r.decision === 'remove').length;
+
+/**
+ * Identity-binding mode: the ServiceAccount leaves the ClusterRoleBinding's subjects (the others stay); the RBAC
+ * objects go when no subject is left and only this extension manages them; the identity binding goes when no other
+ * ServiceAccount on the cluster may use the identity. A grant that is not ours (a group, another binding) is named.
+ */
+function planIdentityBindingRemoval(
+  f: VerifyFacts,
+  identity: IdentityInfo,
+  add: (
+    kind: RemovalKind,
+    key: string,
+    resource: string,
+    decision: Removal['decision'],
+    detail: string,
+    extra?: Partial<Removal>,
+  ) => void,
+) {
+  const binding = identityBindingOf(f, identity.id);
+  if (!binding || !f.rbac?.ok) return;
+  const { roles, bindings } = f.rbac.value;
+  const t = f.target;
+  const sa = { namespace: t.namespace, name: t.serviceAccount };
+  const name = rbacObjectName(identity.clientId);
+  const ours = bindings.find((b) => b.metadata.name === name);
+  const inOurs =
+    !!ours &&
+    (ours.subjects ?? []).some(
+      (s) => s.kind === 'ServiceAccount' && s.namespace === sa.namespace && s.name === sa.name,
+    );
+  const left = ours ? withoutServiceAccount(ours.subjects, sa) : [];
+  const rbac = { name, clientId: identity.clientId };
+  if (inOurs)
+    add(
+      'rbacSubject',
+      name,
+      l10n.t('{0}/{1} in {2}', sa.namespace, sa.name, name),
+      'remove',
+      left.length
+        ? l10n.t(
+            'taken out of the subjects; the others stay: {0}',
+            left.map((s) => `${s.kind} ${s.namespace ? `${s.namespace}/` : ''}${s.name}`).join(', '),
+          )
+        : l10n.t('taken out of the subjects; none is left'),
+      { rbac },
+    );
+  // What else lets the ServiceAccount use the identity once it is out of ours: not ours to change.
+  const after = bindings.map((b) => (b === ours ? { ...b, subjects: left } : b));
+  const still = mayUseIdentity(roles, after, sa, identity.clientId);
+  if (still.allowed)
+    add(
+      'rbacSubject',
+      `${name}:other`,
+      still.via,
+      'notOurs',
+      l10n.t('also lets {0}/{1} use the identity: change it where it is managed', sa.namespace, sa.name),
+    );
+  const onlyOurs = (o?: { metadata: { managers?: string[] } }) =>
+    !!o && (o.metadata.managers ?? []).every((m) => m === FIELD_MANAGER);
+  const role = roles.find((r) => r.metadata.name === name);
+  if (ours && !left.length)
+    add(
+      'rbacObjects',
+      name,
+      name,
+      onlyOurs(ours) && (!role || onlyOurs(role)) ? 'remove' : 'notOurs',
+      onlyOurs(ours) && (!role || onlyOurs(role))
+        ? l10n.t('deleted: no subject is left, and only this extension manages them')
+        : l10n.t('no subject is left, but others manage them too: they stay'),
+      { rbac },
+    );
+  // Other ServiceAccounts the identity binding still serves on this cluster.
+  const others = bindingsThrough(binding, identity, { roles, bindings: after }).filter(
+    (b) => !(b.namespace === sa.namespace && b.serviceAccount === sa.name),
+  );
+  const groups = after.some(
+    (b) =>
+      (b.subjects ?? []).some((s) => s.kind !== 'ServiceAccount') &&
+      mayUseIdentity(roles, [b], { namespace: '*', name: '*' }, identity.clientId).allowed,
+  );
+  add(
+    'identityBinding',
+    binding.id,
+    l10n.t('{0} on {1}', binding.name, t.cluster.name),
+    others.length || groups || still.allowed ? 'keep' : 'remove',
+    others.length
+      ? l10n.t('still used by {0}', others.map((b) => `${b.namespace}/${b.serviceAccount}`).join(', '))
+      : groups || still.allowed
+        ? l10n.t('a group of ServiceAccounts may still use it')
+        : l10n.t('no other ServiceAccount on {0} uses it; AKS keeps its credential on the identity', t.cluster.name),
+    { identityBinding: { cluster: t.cluster, name: binding.name } },
+  );
+}

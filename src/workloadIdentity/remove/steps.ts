@@ -7,6 +7,8 @@ import { ExecuteStep } from '../../wizard/wizard';
 import { StepError, toStepError } from '../../errors';
 import type { Permission } from '../../azure/keyVaultRoles';
 import { removalTitle, Removal, RemovalKind, RemoveDeps, RemovePlan } from './model';
+import { withoutServiceAccount } from '../identityBindingAccess';
+import { bindingsThrough } from '../binding';
 
 /** What the steps share: the plan's lines, the cluster connection once made, and each vault's role assignments read once. */
 export interface RemoveState {
@@ -31,6 +33,12 @@ const REMEDY: Partial<Record<RemovalKind, () => string>> = {
   identity: () =>
     l10n.t(
       'You need Microsoft.ManagedIdentity/userAssignedIdentities/delete (for example Managed Identity Contributor).',
+    ),
+  rbacSubject: () => l10n.t('Your Kubernetes role does not allow patching clusterrolebindings.'),
+  rbacObjects: () => l10n.t('Your Kubernetes role does not allow deleting clusterroles and clusterrolebindings.'),
+  identityBinding: () =>
+    l10n.t(
+      'You need Microsoft.ContainerService/managedClusters/identityBindings/delete on the cluster (for example Azure Kubernetes Service Contributor).',
     ),
 };
 
@@ -148,6 +156,66 @@ export function removeSteps(deps: RemoveDeps): ExecuteStep<RemoveState>[] {
           l10n.t('{0}/{1} is now also managed by {2}; it was kept.', namespace, serviceAccount, others.join(', ')),
         );
       await k.deleteServiceAccount(namespace, serviceAccount);
+      return 'removed';
+    }),
+    step('rbacSubject', 1, async (r, s) => {
+      const { namespace, serviceAccount } = s.plan.target;
+      const sa = { namespace, name: serviceAccount };
+      const k = await kube(s);
+      const b = (await k.listClusterRbac()).bindings.find((x) => x.metadata.name === r.rbac!.name);
+      const left = withoutServiceAccount(b?.subjects, sa);
+      if (!b || left.length === (b.subjects ?? []).length) return 'alreadyGone';
+      // The subjects as read just now, without this ServiceAccount: others' stay.
+      await k.applyClusterRbac({
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name: b.metadata.name },
+        roleRef: b.roleRef,
+        subjects: left,
+      });
+      return 'removed';
+    }),
+    step('rbacObjects', 2, async (r, s) => {
+      const k = await kube(s);
+      const { roles, bindings } = await k.listClusterRbac();
+      const b = bindings.find((x) => x.metadata.name === r.rbac!.name);
+      const role = roles.find((x) => x.metadata.name === r.rbac!.name);
+      if (!b && !role) return 'alreadyGone';
+      const others = [...(b?.metadata.managers ?? []), ...(role?.metadata.managers ?? [])].filter(
+        (m) => m !== FIELD_MANAGER,
+      );
+      if ((b?.subjects ?? []).length || others.length)
+        throw new StepError(
+          removalTitle('rbacObjects'),
+          'RbacStillUsed',
+          l10n.t('{0} now has other subjects or managers ({1}); it was kept.', r.rbac!.name, others.join(', ') || '—'),
+        );
+      if (b) await k.deleteClusterRbac('ClusterRoleBinding', r.rbac!.name);
+      if (role) await k.deleteClusterRbac('ClusterRole', r.rbac!.name);
+      return 'removed';
+    }),
+    step('identityBinding', 2, async (r, s, signal) => {
+      const { cluster, name } = r.identityBinding!;
+      const identity = s.plan.identity!;
+      const found = (await deps.identityBindings.list(cluster, signal)).find((b) => b.name === name);
+      if (!found) return 'alreadyGone';
+      // Read again: a ServiceAccount given the identity since the review keeps the binding.
+      const rbac = await (await kube(s)).listClusterRbac();
+      const { namespace, serviceAccount } = s.plan.target;
+      const users = bindingsThrough(found, identity, rbac).filter(
+        (b) => !(b.namespace === namespace && b.serviceAccount === serviceAccount),
+      );
+      if (users.length)
+        throw new StepError(
+          removalTitle('identityBinding'),
+          'IdentityBindingStillUsed',
+          l10n.t(
+            '{0} is now used by {1}; it was kept.',
+            name,
+            users.map((b) => `${b.namespace}/${b.serviceAccount}`).join(', '),
+          ),
+        );
+      await deps.identityBindings.delete(cluster, name, signal);
       return 'removed';
     }),
     step('identity', 2, async (_r, s, signal) => {
