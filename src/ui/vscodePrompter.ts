@@ -56,6 +56,10 @@ export class VsCodePrompter implements Prompter {
         setTimeout(() => {
           if (!done && qp.items.includes(item)) qp.activeItems = [item];
         }, 0);
+      const matching = (text: string) => {
+        const t = text.toLowerCase();
+        return fixed.find((i) => `${i.label} ${i.description ?? ''}`.toLowerCase().includes(t));
+      };
       const onValue = (text: string) => {
         if (!opts.typed || many) return;
         const exact = fixed.find((i) => i.label === text);
@@ -77,8 +81,7 @@ export class VsCodePrompter implements Prompter {
       // what is typed is highlighted as in a single pick, so Enter takes it.
       if (many && opts.atLeastOne) {
         const highlight = (text: string) => {
-          const t = text.toLowerCase();
-          const hit = fixed.find((i) => `${i.label} ${i.description ?? ''}`.toLowerCase().includes(t));
+          const hit = matching(text);
           if (hit) activate(hit);
         };
         qp.onDidChangeValue(highlight);
@@ -91,7 +94,14 @@ export class VsCodePrompter implements Prompter {
       });
       qp.onDidAccept(() => {
         if (many) {
-          const checked = qp.selectedItems.length ? qp.selectedItems : opts.atLeastOne ? qp.activeItems : [];
+          // Enter right after typing can come before the highlight is set: the row that matches is the answer then too.
+          const checked = qp.selectedItems.length
+            ? qp.selectedItems
+            : opts.atLeastOne
+              ? qp.activeItems.length
+                ? qp.activeItems
+                : [matching(qp.value)].filter((i) => i !== undefined)
+              : [];
           if (opts.atLeastOne && !checked.length) return;
           return finish(checked.map((i) => i.value as T));
         }

@@ -1,6 +1,6 @@
 import { parseAllDocuments } from 'yaml';
 import { HttpError, Reply, RequestContext, Route } from './http';
-import { RBAC, rbacRoutes } from './rbac';
+import { RBAC, applyRbac, rbacRoutes, type RbacPlural } from './rbac';
 import {
   ClusterRecord,
   KubeObject,
@@ -247,6 +247,8 @@ export function applyManifest(cluster: ClusterRecord, text: string, manager: str
         applyWorkload(cluster, obj.kind, obj.metadata?.namespace, obj.metadata?.name, obj, manager, force);
       else if (obj.kind === 'SecretProviderClass')
         applySecretProviderClass(cluster, obj.metadata?.namespace, obj.metadata?.name, obj, manager);
+      else if (obj.kind === 'ClusterRole' || obj.kind === 'ClusterRoleBinding')
+        applyRbac(kube, `${String(obj.kind).toLowerCase()}s` as RbacPlural, obj.metadata?.name, obj, manager, force);
       else applyObject(kube, obj, manager, force);
       out.push(`${String(obj.kind).toLowerCase()}/${obj.metadata.name} serverside-applied`);
     } catch (e) {

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from '@cdktf/hcl2json';
+import { parseAllDocuments } from 'yaml';
 import type { BindRequest } from '../../src/workloadIdentity/bind/model';
 import type { FleetRequest } from '../../src/workloadIdentity/bind/fleet';
 import type { ClusterSummary } from '../../src/workloadIdentity/cluster';
@@ -425,5 +426,92 @@ describe('Export as code, several clusters', () => {
     assert.match(main!.content, /\n@batchSize\(1\)\nresource credential /);
     assert.match(main!.content, /az aks update -g rg-west -n aks-3 --enable-oidc-issuer --enable-workload-identity/);
     assert.doesNotMatch(main!.content, /az aks update -g rg-aks/, 'only the cluster that needs it');
+  });
+});
+
+describe('Export as code, identity bindings', () => {
+  const OTHER_SUB = '33333333-3333-4333-8333-333333333333';
+  const spec = (existing: boolean) => {
+    const { cluster: _one, ...rest } = request({ rbac: true, existing });
+    return bindingSpec({
+      ...rest,
+      mode: 'identityBinding',
+      clusters: [
+        cluster(),
+        cluster({
+          name: 'aks-3',
+          private: true,
+          subscriptionId: OTHER_SUB,
+          resourceGroup: 'rg-west',
+          id: `/subscriptions/${OTHER_SUB}/resourceGroups/rg-west/providers/Microsoft.ContainerService/managedClusters/aks-3`,
+        }),
+      ],
+    } as FleetRequest);
+  };
+
+  it('az script: the identity binding through az rest and followed, AKS credential checked, RBAC with the subjects read back; no credential of its own', () => {
+    const { content } = azScript(spec(false));
+    execFileSync('bash', ['-n'], { input: content });
+    assert.doesNotMatch(content, /federated-credential create/);
+    assert.match(content, /az rest --method put --url "\$BINDINGS_URL\/\$IDENTITY_BINDING\?api-version=2026-06-01"/);
+    assert.match(content, /\nIDENTITY_BINDING='id-1'\n/);
+    assert.match(content, /STATE="\$\(az rest --method get .* --query properties\.provisioningState -o tsv\)"/);
+    assert.match(content, /length\(\[\?name=='aks-identity-binding'\]\)/);
+    assert.match(content, /\{range \.subjects\[\*\]\}\{\.kind\}:\{\.namespace\}:\{\.name\} \{end\}/);
+    assert.match(content, /verbs: \["use-managed-identity"\]/);
+    assert.match(content, /and an identity binding on each cluster: what Bind does/);
+  });
+
+  it('Bicep: a module per cluster at its resource group, and the RBAC as a Kubernetes file', () => {
+    const files = bicep(spec(true));
+    assert.deepEqual(
+      files.map((f) => f.name),
+      ['main.bicep', 'grant.bicep', 'identityBinding.bicep', 'rbac.yaml'],
+    );
+    const [main, , module, rbac] = files;
+    assert.doesNotMatch(main!.content, /federatedIdentityCredentials/);
+    assert.match(
+      main!.content,
+      /module binding 'identityBinding\.bicep' = \[\n {2}for c in clusters: \{\n {4}name: take\('ib-\$\{c\.name\}', 64\)\n {4}scope: resourceGroup\(c\.subscriptionId, c\.resourceGroup\)/,
+    );
+    assert.match(
+      module!.content,
+      /resource binding 'Microsoft\.ContainerService\/managedClusters\/identityBindings@2026-06-01' = \{\n {2}parent: cluster/,
+    );
+    for (const f of [main!, module!]) {
+      const code = f.content
+        .split('\n')
+        .filter((l) => !l.trim().startsWith('//'))
+        .join('\n')
+        .replace(/'(?:[^'\\]|\\.)*'/g, "''");
+      assert.equal((code.match(/\{/g) ?? []).length, (code.match(/\}/g) ?? []).length, `${f.name}: braces balance`);
+    }
+    // The identity exists: its client id is in the RBAC file; the objects parse as Kubernetes YAML.
+    const docs = parseAllDocuments(rbac!.content).map((d) => d.toJS());
+    assert.deepEqual(
+      docs.map((d) => [d.kind, d.metadata.name]),
+      [
+        ['ClusterRole', 'use-mi-c'],
+        ['ClusterRoleBinding', 'use-mi-c'],
+      ],
+    );
+    assert.deepEqual(docs[1].subjects, [{ kind: 'ServiceAccount', name: 'orders-api', namespace: 'orders' }]);
+    assert.match(bicep(spec(false))[3]!.content, /Replace \$\{CLIENT_ID\}/);
+  });
+
+  it('Terraform: azapi identity bindings for_each cluster, and the RBAC per cluster; no credential resource', async () => {
+    const tf: any = await parse('main.tf', terraform(spec(false)).content);
+    assert.equal(tf.resource.azurerm_federated_identity_credential, undefined);
+    assert.ok(tf.terraform[0].required_providers[0].azapi);
+    const binding = tf.resource.azapi_resource.identity_binding[0];
+    assert.equal(binding.for_each, '${local.clusters}');
+    assert.equal(binding.type, 'Microsoft.ContainerService/managedClusters/identityBindings@2026-06-01');
+    assert.match(binding.parent_id, /^\$\{merge\(.*\.id \}.*\)\[each\.key\]\}$/);
+    assert.deepEqual(binding.body, {
+      properties: { managedIdentity: { resourceId: '${azurerm_user_assigned_identity.this.id}' } },
+    });
+    assert.deepEqual(Object.keys(tf.resource.kubernetes_cluster_role_binding_v1), ['aks-1', 'aks-3']);
+    assert.equal(tf.resource.kubernetes_cluster_role_v1['aks-3'][0].provider, '${kubernetes.aks-3}');
+    assert.deepEqual(tf.resource.kubernetes_cluster_role_v1['aks-1'][0].rule[0].verbs, ['use-managed-identity']);
   });
 });

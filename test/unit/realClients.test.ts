@@ -192,6 +192,54 @@ describe('the exported script, run by the real az and kubectl against the simula
     assert.deepEqual(worldOf(env.sim.state), bound);
   });
 
+  it('identity bindings, exported: the script on a public and a private cluster reaches what Bind reaches, and a second run only reads', async () => {
+    const { cluster: _c, ...answers } = request(env, 'kv-payments');
+    const fleet: FleetRequest = {
+      ...answers,
+      mode: 'identityBinding',
+      clusters: ['aks-payments', 'aks-private'].map((name) =>
+        clusterFromRaw([...env.sim.state.clusters.values()].find((x) => x.name === name)!.resource),
+      ),
+    };
+    const deps = {
+      ...env.services.bindDeps(),
+      sleep: (ms: number) => new Promise<void>((res) => setTimeout(res, Math.min(ms, 20))),
+    };
+    const outcomes = await runFleet(fleet, deps, { signal: new AbortController().signal });
+    assert.ok(
+      outcomes.every((o) => 'result' in o),
+      JSON.stringify(outcomes.map((o) => ('error' in o ? String(o.error) : 'ok'))),
+    );
+    const rbacOf = () =>
+      [...env.sim.state.clusters.values()]
+        .filter((c) => ['aks-payments', 'aks-private'].includes(c.name))
+        .map((c) => [
+          c.name,
+          c.identityBindings?.size ?? 0,
+          [...c.kube.clusterRoleBindings.values()].map((b) => b.subjects),
+        ]);
+    const bound = { world: worldOf(env.sim.state), rbac: rbacOf() };
+
+    env.sim.reset();
+    const file = path.join(session.dir, 'bind-ib.sh');
+    fs.writeFileSync(file, azScript(bindingSpec(fleet)).content);
+    const { stdout } = await session.bash(file, { POLL_SECONDS: '0' }).catch((e: Error) => {
+      throw new Error(`the script ${e.message}`);
+    });
+    assert.equal(stdout.trim().split('\n').length, 2, stdout);
+    assert.deepEqual({ world: worldOf(env.sim.state), rbac: rbacOf() }, bound);
+    const id = [...env.sim.state.identities.values()].find((r) => r.resource.name === 'id-orders')!;
+    assert.deepEqual([...id.credentials.keys()], ['aks-identity-binding'], 'one credential, made by AKS');
+
+    env.sim.log.length = 0;
+    await session.bash(file, { POLL_SECONDS: '0' });
+    assert.deepEqual(
+      writes(env.sim).map((x) => x.op),
+      ['managedClusters.runCommand', 'managedClusters.runCommand'],
+      'a second run only reads: the annotation and the subjects of the private cluster (run-command is a POST)',
+    );
+  });
+
   it("identity bindings' RBAC objects, applied by the real kubectl: server-side apply owns the subjects whole, another manager conflicts until it forces, and a delete removes them", async () => {
     const CLIENT = '6f1c2b0e-0c5e-4c1e-9a53-8a3f2b1e9d10';
     const ours = useIdentityBinding(CLIENT, undefined, { namespace: 'payments', name: 'orders-api' });

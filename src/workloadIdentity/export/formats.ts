@@ -1,6 +1,12 @@
 import { CREATED_BY_TAG } from '../../azure/identities';
 import { AKS_SERVER_SCOPE } from '../../auth/cloud';
 import type { BindingSpec, ClusterSpec, ExportFormat, ExportedFile } from './model';
+import { IDENTITY_BINDING_CREDENTIAL } from '../../azure/identityBindings';
+import { FIELD_MANAGER } from '../../kube/fieldManager';
+import { IDENTITY_BINDING_API_GROUP, USE_MANAGED_IDENTITY } from '../identityBindingAccess';
+
+/** The identity bindings' api-version the exported files use. */
+const IDENTITY_BINDINGS_API = '2026-06-01';
 
 /** "cluster aks-1", or "clusters aks-1, aks-2 and aks-3". */
 const clusterNames = (s: BindingSpec) =>
@@ -16,7 +22,7 @@ function header(s: BindingSpec, comment: string, format: string, notCovered: str
   const lines = [
     `${format} for Azure workload identity on AKS, exported by the AKS Workload Identity extension.`,
     `Gives the pods of ${s.namespace}/${s.serviceAccount} on ${clusterNames(s)} get on ${s.grants.map((g) => g.kind).join(', ')} in Key Vault ${s.vault.name}`,
-    `(${s.vault.rbac ? 'Azure RBAC' : 'access policies'}) through the user-assigned identity ${s.identity.name}${s.identity.exists ? ' (it exists)' : ''}: what Bind does.`,
+    `(${s.vault.rbac ? 'Azure RBAC' : 'access policies'}) through the user-assigned identity ${s.identity.name}${s.identity.exists ? ' (it exists)' : ''}${s.mode === 'identityBinding' ? ' and an identity binding on each cluster' : ''}: what Bind does.`,
     ...(s.clusters.length > 1
       ? [
           'One federated credential per cluster, written one at a time: Azure refuses concurrent credential writes on one identity.',
@@ -25,6 +31,11 @@ function header(s: BindingSpec, comment: string, format: string, notCovered: str
     'Not covered:',
     ...notCovered.map((n) => `- ${n}`),
     '- The workload itself: its pod template needs serviceAccountName and the label azure.workload.identity/use: "true" (Connect Workload).',
+    ...(s.mode === 'identityBinding'
+      ? [
+          '- Through an identity binding, the pod template also needs the annotation azure.workload.identity/use-identity-binding: "true" (Connect Workload adds it), and the app WorkloadIdentityCredential with the proxy option.',
+        ]
+      : []),
   ];
   return lines.map((l) => `${comment} ${l}`).join('\n');
 }
@@ -46,6 +57,54 @@ const indent = (text: string) =>
 /** The file's name: the cluster's, or how many clusters. */
 const fileStem = (s: BindingSpec) =>
   `bind-${s.clusters.length === 1 ? s.clusters[0]!.name : `${s.clusters.length}-clusters`}-${s.namespace}-${s.serviceAccount}`;
+
+/** Direct federation: the cluster's own federated credential for the ServiceAccount. */
+const directPart = (audience: string) => `# The federated credential, unless one with this issuer and subject exists.
+az account set --subscription "$IDENTITY_SUBSCRIPTION"
+EXISTING="$(az identity federated-credential list -g "$IDENTITY_RG" --identity-name "$IDENTITY" --query "length([?issuer=='$ISSUER' && subject=='$SUBJECT'])" -o tsv)"
+if [ "$EXISTING" = "0" ]; then
+  az identity federated-credential create -g "$IDENTITY_RG" --identity-name "$IDENTITY" -n "$CREDENTIAL" --issuer "$ISSUER" --subject "$SUBJECT" --audiences ${audience} >/dev/null
+fi`;
+
+/**
+ * Identity binding: the binding (through az rest, as az aks identity-binding needs the aks-preview extension),
+ * followed until AKS says Succeeded; AKS's credential checked, never written; the ClusterRole and this ServiceAccount
+ * added to the ClusterRoleBinding's subjects, the others sent back as they were (subjects are one atomic list).
+ */
+const identityBindingPart = (
+  k: (cmd: string, file?: string) => string,
+) => `# The identity binding, unless the identity has one on the cluster; followed until AKS says Succeeded.
+BINDINGS_URL="/subscriptions/$SUBSCRIPTION/resourceGroups/$CLUSTER_RG/providers/Microsoft.ContainerService/managedClusters/$CLUSTER/identityBindings"
+BOUND="$(az rest --method get --url "$BINDINGS_URL?api-version=${IDENTITY_BINDINGS_API}" --query "value[?properties.managedIdentity.resourceId=='$IDENTITY_ID'].name | [0]" -o tsv)"
+if [ -z "$BOUND" ]; then
+  az rest --method put --url "$BINDINGS_URL/$IDENTITY_BINDING?api-version=${IDENTITY_BINDINGS_API}" \\
+    --body "{\\"properties\\": {\\"managedIdentity\\": {\\"resourceId\\": \\"$IDENTITY_ID\\"}}}" >/dev/null
+  BOUND="$IDENTITY_BINDING"
+fi
+for _ in $(seq 1 60); do
+  STATE="$(az rest --method get --url "$BINDINGS_URL/$BOUND?api-version=${IDENTITY_BINDINGS_API}" --query properties.provisioningState -o tsv)"
+  if [ "$STATE" = "Succeeded" ] || [ "$STATE" = "Failed" ] || [ "$STATE" = "Canceled" ]; then break; fi
+  sleep "$POLL_SECONDS"
+done
+if [ "$STATE" != "Succeeded" ]; then echo "The identity binding $BOUND on $CLUSTER is $STATE." >&2; exit 1; fi
+# AKS makes its credential for identity bindings with the first one; this script only checks it.
+MANAGED="$(az identity federated-credential list -g "$IDENTITY_RG" --identity-name "$IDENTITY" --subscription "$IDENTITY_SUBSCRIPTION" --query "length([?name=='${IDENTITY_BINDING_CREDENTIAL}'])" -o tsv)"
+if [ "$MANAGED" = "0" ]; then echo "AKS has not made ${IDENTITY_BINDING_CREDENTIAL} on $IDENTITY yet: run this script again in a minute." >&2; fi
+# Who may use the identity: Kubernetes RBAC.
+SUBJECTS="$(${k(`get clusterrolebinding $RBAC_NAME --ignore-not-found -o jsonpath='{range .subjects[*]}{.kind}:{.namespace}:{.name} {end}'`)})"
+if [[ " $SUBJECTS " != *" ServiceAccount:$NAMESPACE:$SERVICE_ACCOUNT "* ]]; then
+  {
+    printf 'apiVersion: rbac.authorization.k8s.io/v1\\nkind: ClusterRole\\nmetadata:\\n  name: %s\\nrules:\\n- apiGroups: ["${IDENTITY_BINDING_API_GROUP}"]\\n  resources: ["%s"]\\n  verbs: ["${USE_MANAGED_IDENTITY}"]\\n---\\n' "$RBAC_NAME" "$CLIENT_ID"
+    printf 'apiVersion: rbac.authorization.k8s.io/v1\\nkind: ClusterRoleBinding\\nmetadata:\\n  name: %s\\nroleRef:\\n  apiGroup: rbac.authorization.k8s.io\\n  kind: ClusterRole\\n  name: %s\\nsubjects:\\n' "$RBAC_NAME" "$RBAC_NAME"
+    for subject in $SUBJECTS "ServiceAccount:$NAMESPACE:$SERVICE_ACCOUNT"; do
+      IFS=: read -r kind ns name <<<"$subject"
+      printf -- '- kind: %s\\n  name: %s\\n' "$kind" "$name"
+      if [ -n "$ns" ]; then printf '  namespace: %s\\n' "$ns"; fi
+      if [ "$kind" != ServiceAccount ]; then printf '  apiGroup: rbac.authorization.k8s.io\\n'; fi
+    done
+  } > "$WORK/rbac.yaml"
+  ${k(`apply --server-side --field-manager=${FIELD_MANAGER} --force-conflicts -f "$WORK/rbac.yaml"`, 'rbac.yaml')} >/dev/null
+fi`;
 
 /**
  * bash with az and kubectl, looping over the clusters (one or several). Every step checks first, so a second run
@@ -145,12 +204,7 @@ if [ "$ANNOTATED" != "$CLIENT_ID" ]; then
   if [ -z "$NAMESPACE_FOUND" ]; then ${k('create namespace $NAMESPACE')} >/dev/null; fi
   ${k(`apply --server-side --field-manager=${s.fieldManager} --force-conflicts -f "$WORK/serviceaccount.yaml"`, 'serviceaccount.yaml')} >/dev/null
 fi
-# The federated credential, unless one with this issuer and subject exists.
-az account set --subscription "$IDENTITY_SUBSCRIPTION"
-EXISTING="$(az identity federated-credential list -g "$IDENTITY_RG" --identity-name "$IDENTITY" --query "length([?issuer=='$ISSUER' && subject=='$SUBJECT'])" -o tsv)"
-if [ "$EXISTING" = "0" ]; then
-  az identity federated-credential create -g "$IDENTITY_RG" --identity-name "$IDENTITY" -n "$CREDENTIAL" --issuer "$ISSUER" --subject "$SUBJECT" --audiences ${s.audience} >/dev/null
-fi
+${s.mode === 'identityBinding' ? identityBindingPart(k) : directPart(s.audience)}
 echo "Bound $VAULT to $NAMESPACE/$SERVICE_ACCOUNT on $CLUSTER: client id $CLIENT_ID."`;
   const content = `#!/usr/bin/env bash
 ${header(s, '#', 'An az CLI and kubectl script', [
@@ -172,7 +226,14 @@ VAULT_SUBSCRIPTION=${sh(s.vault.subscriptionId)}
 VAULT_RG=${sh(s.vault.resourceGroup)}
 VAULT=${sh(s.vault.name)}
 SUBJECT="system:serviceaccount:$NAMESPACE:$SERVICE_ACCOUNT"
-# The clusters, one per line: subscription, resource group, name, its federated credential's name, and how kubectl
+${
+  s.mode === 'identityBinding'
+    ? `IDENTITY_BINDING=${sh(s.identityBindingName)}
+# Seconds between reads of an identity binding that AKS is still making.
+POLL_SECONDS="\${POLL_SECONDS:-5}"
+`
+    : ''
+}# The clusters, one per line: subscription, resource group, name, its federated credential's name, and how kubectl
 # reaches its API server (public; entra: with kubelogin's Microsoft Entra ID tokens; private: through AKS run-command).
 CLUSTERS=(
 ${s.clusters.map((c) => `  ${sh([c.subscriptionId, c.resourceGroup, c.name, c.credentialName, access(c)].join(' '))}`).join('\n')}
@@ -216,7 +277,13 @@ if [ "$FOUND" = "0" ]; then
 fi
 CLIENT_ID="$(az identity show -g "$IDENTITY_RG" -n "$IDENTITY" --query clientId -o tsv)"
 PRINCIPAL_ID="$(az identity show -g "$IDENTITY_RG" -n "$IDENTITY" --query principalId -o tsv)"
-TENANT_ID="$(az identity show -g "$IDENTITY_RG" -n "$IDENTITY" --query tenantId -o tsv)"
+TENANT_ID="$(az identity show -g "$IDENTITY_RG" -n "$IDENTITY" --query tenantId -o tsv)"${
+    s.mode === 'identityBinding'
+      ? `
+IDENTITY_ID="$(az identity show -g "$IDENTITY_RG" -n "$IDENTITY" --query id -o tsv)"
+RBAC_NAME="use-mi-\${CLIENT_ID,,}"`
+      : ''
+  }
 
 # 3. get on the vault (${s.vault.rbac ? 'Azure RBAC: role assignments' : 'access policies'}).
 az account set --subscription "$VAULT_SUBSCRIPTION"
@@ -263,7 +330,12 @@ export function bicep(s: BindingSpec): ExportedFile[] {
   const main = `${header(s, '//', 'Bicep', [
     clusterFlags,
     `The ServiceAccount: apply Bind's manifest on each cluster with kubectl apply --server-side --field-manager=${s.fieldManager} (the client id is the output clientId).`,
-    `Deploy to the identity's resource group: az deployment group create -g ${s.identity.resourceGroup} --subscription ${s.identity.subscriptionId} -f main.bicep (grant.bicep beside it).`,
+    ...(s.mode === 'identityBinding'
+      ? [
+          `Who may use the identity: apply rbac.yaml on each cluster with kubectl apply --server-side --field-manager=${s.fieldManager}; an existing ClusterRoleBinding of that name keeps its other subjects only if you add them to the file.`,
+        ]
+      : []),
+    `Deploy to the identity's resource group: az deployment group create -g ${s.identity.resourceGroup} --subscription ${s.identity.subscriptionId} -f main.bicep (${s.mode === 'identityBinding' ? 'grant.bicep and identityBinding.bicep' : 'grant.bicep'} beside it).`,
   ])}
 targetScope = 'resourceGroup'
 
@@ -302,7 +374,10 @@ resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' 
 }`
   }
 
-// One at a time: Azure refuses concurrent credential writes on one identity.
+${
+  s.mode === 'identityBinding'
+    ? bindingModules(s)
+    : `// One at a time: Azure refuses concurrent credential writes on one identity.
 @batchSize(1)
 resource credential 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials@2023-01-31' = [
   for (c, i) in clusters: {
@@ -318,7 +393,8 @@ resource credential 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedI
   }
 ]
 
-module grant 'grant.bicep' = {
+`
+}module grant 'grant.bicep' = {
   name: take('grant-${s.identity.name}', 64)
   scope: resourceGroup('${s.vault.subscriptionId}', '${s.vault.resourceGroup}')
   params: {
@@ -376,7 +452,93 @@ ${grant}
   return [
     { name: 'main.bicep', language: 'bicep', content: main },
     { name: 'grant.bicep', language: 'bicep', content: grantFile },
+    ...(s.mode === 'identityBinding'
+      ? [
+          { name: 'identityBinding.bicep', language: 'bicep', content: identityBindingModule() },
+          { name: 'rbac.yaml', language: 'yaml', content: rbacYaml(s) },
+        ]
+      : []),
   ];
+}
+
+/** Identity-binding mode: a binding per cluster, each deployed at its cluster's resource group by a module. */
+const bindingModules = (
+  s: BindingSpec,
+) => `// An identity binding on each cluster, in the cluster's resource group; AKS makes the one credential they share.
+module binding 'identityBinding.bicep' = [
+  for c in clusters: {
+    name: take('ib-\${c.name}', 64)
+    scope: resourceGroup(c.subscriptionId, c.resourceGroup)
+    params: {
+      clusterName: c.name
+      bindingName: '${s.identityBindingName}'
+      identityId: identity.id
+    }
+  }
+]
+
+`;
+
+const identityBindingModule =
+  () => `// An identity binding of a user-assigned identity to one cluster (Microsoft.ContainerService/managedClusters/identityBindings).
+targetScope = 'resourceGroup'
+
+param clusterName string
+param bindingName string
+param identityId string
+
+resource cluster 'Microsoft.ContainerService/managedClusters@${IDENTITY_BINDINGS_API}' existing = {
+  name: clusterName
+}
+
+resource binding 'Microsoft.ContainerService/managedClusters/identityBindings@${IDENTITY_BINDINGS_API}' = {
+  parent: cluster
+  name: bindingName
+  properties: {
+    managedIdentity: {
+      resourceId: identityId
+    }
+  }
+}
+
+output issuer string = binding.properties.oidcIssuer.oidcIssuerUrl
+`;
+
+/** The ClusterRole and ClusterRoleBinding of identity-binding mode, for kubectl apply --server-side. */
+function rbacYaml(s: BindingSpec): string {
+  const clientId = s.identity.clientId ?? '${CLIENT_ID}';
+  const name = `use-mi-${clientId.toLowerCase()}`;
+  return [
+    `# Lets ${s.namespace}/${s.serviceAccount} use the identity ${s.identity.name} through an identity binding. Apply on each cluster:`,
+    `#   kubectl apply --server-side --field-manager=${s.fieldManager} -f rbac.yaml`,
+    ...(s.identity.clientId
+      ? []
+      : [
+          "# Replace ${CLIENT_ID} with the deployment's output clientId first (for example: CLIENT_ID=... envsubst < rbac.yaml).",
+        ]),
+    'apiVersion: rbac.authorization.k8s.io/v1',
+    'kind: ClusterRole',
+    'metadata:',
+    `  name: ${name}`,
+    'rules:',
+    `- apiGroups: ["${IDENTITY_BINDING_API_GROUP}"]`,
+    `  resources: ["${clientId}"]`,
+    `  verbs: ["${USE_MANAGED_IDENTITY}"]`,
+    '---',
+    'apiVersion: rbac.authorization.k8s.io/v1',
+    'kind: ClusterRoleBinding',
+    'metadata:',
+    `  name: ${name}`,
+    'roleRef:',
+    '  apiGroup: rbac.authorization.k8s.io',
+    '  kind: ClusterRole',
+    `  name: ${name}`,
+    'subjects:',
+    '- kind: ServiceAccount',
+    `  name: ${s.serviceAccount}`,
+    `  namespace: ${s.namespace}`,
+    '',
+  ].join('\n');
 }
 
 const hcl = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$\{/g, '$${')}"`;
@@ -455,10 +617,12 @@ ${i === 0 ? '' : `  provider            = azurerm.clusters_${i + 1}\n`}  for_eac
 }`,
     )
     .join('\n\n');
-  const issuer =
+  /** A cluster's attribute, for the cluster of each.key, whichever subscription's data source read it. */
+  const ofEachCluster = (attribute: string) =>
     subscriptions.length === 1
-      ? 'data.azurerm_kubernetes_cluster.this[each.key].oidc_issuer_url'
-      : `merge(${subscriptions.map((_, i) => `{ for name, c in data.azurerm_kubernetes_cluster.${source(i)} : name => c.oidc_issuer_url }`).join(', ')})[each.key]`;
+      ? `data.azurerm_kubernetes_cluster.this[each.key].${attribute}`
+      : `merge(${subscriptions.map((_, i) => `{ for name, c in data.azurerm_kubernetes_cluster.${source(i)} : name => c.${attribute} }`).join(', ')})[each.key]`;
+  const issuer = ofEachCluster('oidc_issuer_url');
   const kube = (c: ClusterSpec) => {
     const config = `${sourceOf(c)}[${hcl(c.name)}].kube_config[0]`;
     const name = one ? 'this' : tfName(c.name);
@@ -486,7 +650,7 @@ ${one ? '' : `  provider = kubernetes.${name}\n`}  metadata {
       ${hcl(s.annotations.tenantId)} = ${id}.tenant_id
     }
   }
-}`;
+}${s.mode === 'identityBinding' ? rbacResources(s, id, name, one) : ''}`;
   };
   const content = `${header(s, '#', 'Terraform (azurerm and kubernetes providers)', [
     `The clusters' OIDC issuer and workload identity: set oidc_issuer_enabled and workload_identity_enabled on the azurerm_kubernetes_cluster that owns each cluster.`,
@@ -502,6 +666,14 @@ terraform {
     kubernetes = {
       source  = "hashicorp/kubernetes"
       version = ">= 2.23"
+    }${
+      s.mode === 'identityBinding'
+        ? `
+    azapi = {
+      source  = "Azure/azapi"
+      version = ">= 2.0"
+    }`
+        : ''
     }
   }
 }
@@ -545,7 +717,10 @@ data "azurerm_key_vault" "this" {
 
 ${identity}
 
-resource "azurerm_federated_identity_credential" "this" {
+${
+  s.mode === 'identityBinding'
+    ? identityBindingResources(s, id, ofEachCluster('id'))
+    : `resource "azurerm_federated_identity_credential" "this" {
   provider            = azurerm.identity
   for_each            = local.clusters
   name                = each.value.credential_name
@@ -556,7 +731,8 @@ resource "azurerm_federated_identity_credential" "this" {
   audience            = [${hcl(s.audience)}]
 }
 
-${grant}
+`
+}${grant}
 
 ${s.clusters.map(kube).join('\n\n')}
 
@@ -566,6 +742,58 @@ output "client_id" {
 `;
   return { name: `${fileStem(s)}.tf`, language: 'terraform', content };
 }
+
+/** Identity-binding mode: a binding per cluster through azapi (azurerm has no resource for it). */
+const identityBindingResources = (
+  s: BindingSpec,
+  id: string,
+  clusterId: string,
+) => `# An identity binding on each cluster; AKS makes the one credential they share (aks-identity-binding).
+resource "azapi_resource" "identity_binding" {
+  for_each  = local.clusters
+  type      = "Microsoft.ContainerService/managedClusters/identityBindings@${IDENTITY_BINDINGS_API}"
+  name      = ${hcl(s.identityBindingName)}
+  parent_id = ${clusterId}
+  body = {
+    properties = {
+      managedIdentity = {
+        resourceId = ${id}.id
+      }
+    }
+  }
+}
+
+`;
+
+/** Identity-binding mode: the ClusterRole and ClusterRoleBinding that let the ServiceAccount use the identity. */
+const rbacResources = (s: BindingSpec, id: string, name: string, one: boolean) => `
+
+resource "kubernetes_cluster_role_v1" ${hcl(name)} {
+${one ? '' : `  provider = kubernetes.${name}\n`}  metadata {
+    name = "use-mi-${'${'}lower(${id}.client_id)}"
+  }
+  rule {
+    api_groups = [${hcl(IDENTITY_BINDING_API_GROUP)}]
+    resources  = [${id}.client_id]
+    verbs      = [${hcl(USE_MANAGED_IDENTITY)}]
+  }
+}
+
+resource "kubernetes_cluster_role_binding_v1" ${hcl(name)} {
+${one ? '' : `  provider = kubernetes.${name}\n`}  metadata {
+    name = "use-mi-${'${'}lower(${id}.client_id)}"
+  }
+  role_ref {
+    api_group = "rbac.authorization.k8s.io"
+    kind      = "ClusterRole"
+    name      = kubernetes_cluster_role_v1.${name}.metadata[0].name
+  }
+  subject {
+    kind      = "ServiceAccount"
+    name      = ${hcl(s.serviceAccount)}
+    namespace = ${hcl(s.namespace)}
+  }
+}`;
 
 export function render(format: ExportFormat, s: BindingSpec): ExportedFile[] {
   switch (format) {

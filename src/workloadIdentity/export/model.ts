@@ -1,9 +1,9 @@
-import type { BindRequest } from '../bind/model';
+import type { BindMode, BindRequest } from '../bind/model';
 import type { FleetRequest } from '../bind/fleet';
 import { workloadIdentityState } from '../cluster';
 import { FIELD_MANAGER } from '../../kube/fieldManager';
 import { Permission, ROLE_FOR } from '../../azure/keyVaultRoles';
-import { TOKEN_EXCHANGE_AUDIENCE, credentialName, serviceAccountSubject } from '../names';
+import { TOKEN_EXCHANGE_AUDIENCE, credentialName, identityBindingName, serviceAccountSubject } from '../names';
 import { CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION } from '../manifest';
 
 /**
@@ -28,12 +28,23 @@ export interface BindingSpec {
   serviceAccount: string;
   subject: string;
   audience: string;
-  identity: { name: string; resourceGroup: string; subscriptionId: string; location: string; exists: boolean };
+  identity: {
+    name: string;
+    resourceGroup: string;
+    subscriptionId: string;
+    location: string;
+    exists: boolean;
+    /** Known when the identity exists. */
+    clientId?: string;
+  };
   vault: { name: string; resourceGroup: string; subscriptionId: string; rbac: boolean };
   /** The kinds Bind grants get on, each with the role that grants it on an RBAC vault. */
   grants: { kind: Permission; roleGuid: string; roleName: string }[];
   fieldManager: string;
   annotations: { clientId: string; tenantId: string };
+  mode: BindMode;
+  /** The identity binding's name on each cluster (identity-binding mode). */
+  identityBindingName: string;
 }
 
 export function bindingSpec(r: BindRequest | FleetRequest): BindingSpec {
@@ -46,6 +57,7 @@ export function bindingSpec(r: BindRequest | FleetRequest): BindingSpec {
           subscriptionId: r.identity.identity.subscriptionId,
           location: r.identity.identity.location,
           exists: true,
+          clientId: r.identity.identity.clientId,
         }
       : {
           name: r.identity.name,
@@ -78,6 +90,8 @@ export function bindingSpec(r: BindRequest | FleetRequest): BindingSpec {
     grants: r.permissions.map((kind) => ({ kind, roleGuid: ROLE_FOR[kind].guid, roleName: ROLE_FOR[kind].name })),
     fieldManager: FIELD_MANAGER,
     annotations: { clientId: CLIENT_ID_ANNOTATION, tenantId: TENANT_ID_ANNOTATION },
+    mode: r.mode ?? 'direct',
+    identityBindingName: identityBindingName(identity.name),
   };
 }
 

@@ -101,10 +101,26 @@ export function runCommandRoutes(kit: ArmKit): Route[] {
       }
       return `namespace/${create[1]} created\n`;
     }
+    // Identity bindings' RBAC: the subjects as an exported script reads them, and deletes.
+    const subjects =
+      /^kubectl get clusterrolebinding ([\w.-]+) --ignore-not-found -o jsonpath='\{range \.subjects\[\*\]\}\{\.kind\}:\{\.namespace\}:\{\.name\} \{end\}'$/.exec(
+        command.trim(),
+      );
+    if (subjects)
+      return (c.kube.clusterRoleBindings.get(subjects[1])?.subjects ?? [])
+        .map((x: any) => `${x.kind}:${x.namespace ?? ''}:${x.name} `)
+        .join('');
+    const rbacDelete = /^kubectl delete (clusterrole|clusterrolebinding) ([\w.-]+) --ignore-not-found$/.exec(
+      command.trim(),
+    );
+    if (rbacDelete) {
+      const store = rbacDelete[1] === 'clusterrole' ? c.kube.clusterRoles : c.kube.clusterRoleBindings;
+      return store.delete(rbacDelete[2]) ? `${rbacDelete[1]}.rbac.authorization.k8s.io "${rbacDelete[2]}" deleted` : '';
+    }
     const get = /^kubectl get (namespace|serviceaccount) ([\w.-]+)(?: -n ([\w-]+))? -o json$/.exec(command.trim());
     if (get) return getObjectJson(c.kube, get[1], get[2], get[3]);
     const list =
-      /^kubectl get (namespaces|serviceaccounts|pods|replicasets|mutatingwebhookconfigurations|deployments|statefulsets|daemonsets|jobs|cronjobs)(?: -n ([\w-]+))? -o json$/.exec(
+      /^kubectl get (namespaces|serviceaccounts|pods|replicasets|mutatingwebhookconfigurations|deployments|statefulsets|daemonsets|jobs|cronjobs|clusterroles|clusterrolebindings)(?: -n ([\w-]+))? -o json$/.exec(
         command.trim(),
       );
     if (list) {
@@ -119,6 +135,8 @@ export function runCommandRoutes(kit: ArmKit): Route[] {
         daemonsets: c.kube.daemonSets,
         jobs: c.kube.jobs,
         cronjobs: c.kube.cronJobs,
+        clusterroles: c.kube.clusterRoles,
+        clusterrolebindings: c.kube.clusterRoleBindings,
       }[list[1]]!;
       const items = [...source.values()].filter((o) => !list[2] || o.metadata.namespace === list[2]);
       return JSON.stringify({ apiVersion: 'v1', kind: 'List', items }, null, 4);

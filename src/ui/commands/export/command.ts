@@ -21,6 +21,7 @@ export function exportBindingCommand(ctx: CommandContext, node?: BindingNode) {
       namespace: node?.binding.namespace,
       serviceAccount: node?.binding.serviceAccount,
       identity: identity ? { kind: 'existing', identity } : undefined,
+      mode: node?.binding.identityBinding ? 'identityBinding' : undefined,
       sources: {
         clusters: () => ctx.tree.clusters(),
         vaults: () => ctx.tree.vaults(),
