@@ -17,7 +17,8 @@ import { secretProviderClassObject } from '../../src/workloadIdentity/connect/se
 import { planKustomizePatch } from '../../src/workloadIdentity/connect/workspace';
 import { observeRemoval, planRemoval } from '../../src/workloadIdentity/remove/plan';
 import { runRemove } from '../../src/workloadIdentity/remove/run';
-import { removeDepsFor, verifyDepsFor, withSim, writes } from './helpers';
+import { probeDepsFor, removeDepsFor, verifyDepsFor, withSim, writes } from './helpers';
+import { verifyAndTest } from '../../src/workloadIdentity/testBinding/run';
 
 type Env = Awaited<ReturnType<typeof withSim>>;
 
@@ -213,6 +214,31 @@ describe('Verify, for a binding through an identity binding', () => {
       JSON.stringify(report.checks.filter((c) => c.status !== 'pass').map((c) => [c.key, c.message])),
     );
     assert.match(report.checks.find((c) => c.key === 'pods')!.message, /AZURE_KUBERNETES_TOKEN_PROXY/);
+  });
+
+  it("Test Binding proves the token for AKS's proxy and says plainly that the exchange cannot be proved from outside the cluster", async () => {
+    env.sim.log.length = 0;
+    const { report } = await verifyAndTest(target(), probeDepsFor(env.services), {
+      signal: new AbortController().signal,
+      propagationWaitMs: 0,
+    });
+    const by = (key: string) => report.checks.find((c) => c.key === key)!;
+    assert.equal(by('token').status, 'pass');
+    assert.ok(
+      by('token').evidence.some((e) => e.value === 'api://AKSIdentityBinding'),
+      JSON.stringify(by('token').evidence),
+    );
+    assert.equal(by('exchange').status, 'skip');
+    assert.match(
+      by('exchange').message,
+      /goes through AKS's proxy inside the cluster \(AZURE_KUBERNETES_TOKEN_PROXY\), which VS Code cannot reach/,
+    );
+    assert.equal(by('keyVault').status, 'skip');
+    assert.deepEqual(
+      writes(env.sim).filter((w) => w.op !== 'kube.serviceaccounts.token'),
+      [],
+      'Test Binding writes nothing',
+    );
   });
 
   it('a pod without the identity-binding annotation is named, and the RBAC taken away is found and fixed', async () => {

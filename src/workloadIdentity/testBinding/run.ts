@@ -1,12 +1,13 @@
 import * as l10n from '@vscode/l10n';
+import { IDENTITY_BINDING_AUDIENCE } from '../../azure/identityBindings';
 import { randomBytes } from 'node:crypto';
 import { CancelledError, describeError, errorMessage, isAbort, throwIfAborted } from '../../errors';
 import { CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION } from '../manifest';
-import { TOKEN_EXCHANGE_AUDIENCE } from '../names';
+import { TOKEN_EXCHANGE_AUDIENCE, serviceAccountSubject } from '../names';
 import { Permission } from '../../azure/keyVaultRoles';
 import { credentialMatch } from '../binding';
 import { permissionModel } from '../inventory';
-import { Ev, check, grantsOn } from '../verify/checks';
+import { Ev, TOKEN_PROXY_ENV, check, grantsOn, identityBindingOf } from '../verify/checks';
 import type { CheckResult, VerifyFacts, VerifyReport } from '../verify/model';
 import { verifyBinding } from '../verify/verify';
 import { ProbeDeps, ProbeOptions, TokenClaims, VaultAnswer } from './model';
@@ -108,6 +109,13 @@ export async function testBinding(
   const sa = facts.serviceAccount.ok ? facts.serviceAccount.value : undefined;
   const clientId = sa?.annotations[CLIENT_ID_ANNOTATION]?.trim();
   const skipRest = (why: string) => [check('exchange', 'skip', why), check('keyVault', 'skip', why)];
+  // Through an identity binding (and no credential of its own), pods get tokens for AKS's proxy, not for Entra ID.
+  const issuer = facts.cluster.ok ? facts.cluster.value.issuerUrl : undefined;
+  const subject = serviceAccountSubject(t.namespace, t.serviceAccount);
+  const direct =
+    facts.credentials.ok && facts.credentials.value.some((c) => c.issuer === issuer && c.subject === subject);
+  const viaBinding = !!found && !!identityBindingOf(facts, found.id) && !direct;
+  const audience = viaBinding ? IDENTITY_BINDING_AUDIENCE : TOKEN_EXCHANGE_AUDIENCE;
 
   // 1. The ServiceAccount token.
   if (!sa)
@@ -129,10 +137,7 @@ export async function testBinding(
   let token: string;
   try {
     const kube = await deps.kube(t.cluster);
-    token = await untilAborted(
-      kube.createToken(t.namespace, t.serviceAccount, TOKEN_EXCHANGE_AUDIENCE, TOKEN_SECONDS),
-      opts.signal,
-    );
+    token = await untilAborted(kube.createToken(t.namespace, t.serviceAccount, audience, TOKEN_SECONDS), opts.signal);
   } catch (e) {
     if (isAbort(e)) throw new CancelledError();
     const d = describeError(e);
@@ -151,12 +156,7 @@ export async function testBinding(
         [
           [
             l10n.t('Request'),
-            l10n.t(
-              'serviceaccounts/{0}/token, audience {1}, {2} s',
-              t.serviceAccount,
-              TOKEN_EXCHANGE_AUDIENCE,
-              TOKEN_SECONDS,
-            ),
+            l10n.t('serviceaccounts/{0}/token, audience {1}, {2} s', t.serviceAccount, audience, TOKEN_SECONDS),
           ],
         ],
       ),
@@ -186,6 +186,18 @@ export async function testBinding(
   ];
 
   // 2. The exchange, as the pod's SDK makes it.
+  if (viaBinding)
+    return [
+      ...out,
+      ...skipRest(
+        l10n.t(
+          "Through an identity binding the exchange goes through AKS's proxy inside the cluster ({0}), which VS Code cannot reach. What can be proved from here are the checks above: the identity binding, AKS's credential and the RBAC that lets {1}/{2} use the identity. A pod with the label and the annotation proves the rest: run the app, then look at Verify's pods check.",
+          TOKEN_PROXY_ENV,
+          t.namespace,
+          t.serviceAccount,
+        ),
+      ),
+    ];
   if (!clientId)
     return [
       ...out,
