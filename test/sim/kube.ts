@@ -300,6 +300,36 @@ export function getObjectJson(kube: KubeState, kind: string, name: string, ns?: 
   return JSON.stringify(o, null, 4);
 }
 
+/**
+ * The AKS add-on's webhook: its MutatingWebhookConfiguration, and the Deployment that serves it, whose image tag says
+ * its version (identity bindings need v1.6 or later).
+ */
+export function installWebhook(kube: KubeState) {
+  const hook = webhookFor('azure-wi-webhook-mutating-webhook-configuration', 'azure-wi-webhook-webhook-service');
+  if (!kube.webhooks.has(hook.metadata.name)) kube.webhooks.set(hook.metadata.name, hook);
+  kube.deployments.set('kube-system/azure-wi-webhook-controller-manager', {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: kubeMeta('azure-wi-webhook-controller-manager', 'kube-system', { generation: 1 }),
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { 'azure-workload-identity.io/system': 'true' } },
+      template: {
+        metadata: { labels: { 'azure-workload-identity.io/system': 'true' } },
+        spec: {
+          containers: [
+            {
+              name: 'manager',
+              image: `mcr.microsoft.com/oss/v2/azure/workload-identity/webhook:v${kube.webhookVersion}`,
+            },
+          ],
+        },
+      },
+    },
+    status: { observedGeneration: 1, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 },
+  });
+}
+
 export function webhookFor(name: string, service: string, serviceNamespace = 'kube-system'): KubeObject {
   return {
     apiVersion: 'admissionregistration.k8s.io/v1',

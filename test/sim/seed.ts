@@ -1,7 +1,7 @@
 import { addWorkload } from './workloads';
 import { randomUUID } from 'node:crypto';
 import { ClusterRecord, KubeObject, SimState, armId, emptyKube, keyOf, kubeMeta } from './model';
-import { addDefaultServiceAccount, webhookFor } from './kube';
+import { addDefaultServiceAccount, installWebhook } from './kube';
 
 export const TENANT_CONTOSO = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 export const TENANT_FABRIKAM = 'a70a1586-9c4a-4373-b907-1d310660dbd1';
@@ -219,10 +219,7 @@ export function addCluster(state: SimState, s: ClusterSeed): ClusterRecord {
       metadata: kubeMeta('default', ns),
     });
   }
-  if (s.workloadIdentity) {
-    const hook = webhookFor('azure-wi-webhook-mutating-webhook-configuration', 'azure-wi-webhook-webhook-service');
-    kube.webhooks.set(hook.metadata.name, hook);
-  }
+  if (s.workloadIdentity) installWebhook(kube);
   const rec: ClusterRecord = {
     subscriptionId: s.subscriptionId,
     resourceGroup: s.resourceGroup,

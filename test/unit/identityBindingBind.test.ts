@@ -214,6 +214,27 @@ describe('Verify, for a binding through an identity binding', () => {
       JSON.stringify(report.checks.filter((c) => c.status !== 'pass').map((c) => [c.key, c.message])),
     );
     assert.match(report.checks.find((c) => c.key === 'pods')!.message, /AZURE_KUBERNETES_TOKEN_PROXY/);
+    assert.equal(m.webhookVersion, 'pass');
+  });
+
+  it('a webhook older than v1.6 (from its image tag) fails, and its pods get no proxy', async () => {
+    const c = clusterRec('aks-payments');
+    c.kube.webhookVersion = '1.5.1';
+    const webhook = c.kube.deployments.get('kube-system/azure-wi-webhook-controller-manager')!;
+    webhook.spec.template.spec.containers[0].image = 'mcr.microsoft.com/oss/v2/azure/workload-identity/webhook:v1.5.1';
+    addWorkload(c, 'orders', 'Deployment', 'orders-api', {
+      serviceAccount: 'orders-api',
+      labels: { 'azure.workload.identity/use': 'true' },
+      podAnnotations: { 'azure.workload.identity/use-identity-binding': 'true' },
+    });
+    const { report } = await verifyBinding(target(), verifyDepsFor(env.services));
+    const by = (key: string) => report.checks.find((x) => x.key === key)!;
+    assert.equal(by('webhookVersion').status, 'fail');
+    assert.match(
+      by('webhookVersion').message,
+      /The webhook is v1\.5\.1: only v1\.6 and later inject AZURE_KUBERNETES_TOKEN_PROXY/,
+    );
+    assert.equal(by('pods').status, 'fail');
   });
 
   it("Test Binding proves the token for AKS's proxy and says plainly that the exchange cannot be proved from outside the cluster", async () => {

@@ -40,6 +40,7 @@ export const checkTitle = (id: CheckId): string =>
     identityBinding: l10n.t('An identity binding binds the identity to the cluster'),
     managedCredential: l10n.t("AKS's credential for identity bindings is on the identity"),
     useIdentityRbac: l10n.t('Kubernetes RBAC lets the ServiceAccount use the identity'),
+    webhookVersion: l10n.t('The webhook is v1.6 or later (identity bindings)'),
     token: l10n.t('Test: the cluster issues a token for the ServiceAccount'),
     exchange: l10n.t('Test: Microsoft Entra ID exchanges it for the identity'),
     keyVault: l10n.t('Test: the identity reaches Key Vault'),
@@ -872,6 +873,33 @@ function identityBindingResults(
       ],
     ),
   );
+  if (f.webhookVersion)
+    out.push(
+      !f.webhookVersion.ok
+        ? unreadable('webhookVersion', f.webhookVersion.error)
+        : !f.webhookVersion.value
+          ? check(
+              'webhookVersion',
+              'warn',
+              l10n.t(
+                "The webhook's version could not be told from its Deployment's image; identity bindings need v1.6 or later.",
+              ),
+            )
+          : atLeastVersion(f.webhookVersion.value, '1.6')
+            ? check('webhookVersion', 'pass', l10n.t('The webhook is v{0}.', f.webhookVersion.value), [
+                [l10n.t('Version'), f.webhookVersion.value],
+              ])
+            : check(
+                'webhookVersion',
+                'fail',
+                l10n.t(
+                  "The webhook is v{0}: only v1.6 and later inject {1}, so the pods' tokens do not reach AKS's proxy. AKS upgrades the add-on with the cluster; a Helm install needs its chart upgraded.",
+                  f.webhookVersion.value,
+                  TOKEN_PROXY_ENV,
+                ),
+                [[l10n.t('Version'), f.webhookVersion.value]],
+              ),
+    );
   const sa = { namespace: t.namespace, name: t.serviceAccount };
   const rbacFix: Fix = {
     kind: 'useIdentityRbac',
@@ -912,4 +940,13 @@ function identityBindingResults(
     );
   }
   return out;
+}
+
+/** Dotted versions compared part by part. */
+function atLeastVersion(version: string, min: string) {
+  const a = version.split('.').map((x) => parseInt(x, 10) || 0);
+  const b = min.split('.').map((x) => parseInt(x, 10) || 0);
+  for (let i = 0; i < Math.max(a.length, b.length); i++)
+    if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
+  return true;
 }

@@ -58,6 +58,8 @@ export interface VerifyFacts {
   identityBindings: Read<IdentityBindingInfo[]>;
   /** The cluster's ClusterRoles and ClusterRoleBindings, read when the identity has an identity binding here. */
   rbac?: Read<{ roles: ClusterRoleInfo[]; bindings: ClusterRoleBindingInfo[] }>;
+  /** The webhook's version from its Deployment's image tag, read when the identity has an identity binding here. */
+  webhookVersion?: Read<string | undefined>;
 }
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip' | 'error';
@@ -86,6 +88,7 @@ export type CheckId =
   | 'identityBinding'
   | 'managedCredential'
   | 'useIdentityRbac'
+  | 'webhookVersion'
   // Test Binding's stages: the chain proven end to end rather than compared.
   | 'token'
   | 'exchange'

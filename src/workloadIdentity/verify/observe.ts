@@ -64,7 +64,13 @@ export async function observe(target: Binding, deps: VerifyDeps, signal?: AbortS
       : Promise.resolve<Read<IdentityBindingInfo[]>>({ ok: true, value: [] }),
   ]);
   const viaBinding = found && identityBindings.ok && identityBindings.value.some((b) => sameId(b.identityId, found.id));
-  const rbac = viaBinding ? await fromKube((k) => k.listClusterRbac()) : undefined;
+  const webhookNamespace = (webhooks.ok && webhooks.value[0]?.serviceNamespace) || 'kube-system';
+  const [rbac, webhookVersion] = viaBinding
+    ? await Promise.all([
+        fromKube((k) => k.listClusterRbac()),
+        fromKube((k) => k.listWorkloads(webhookNamespace).then(webhookVersionOf)),
+      ])
+    : [undefined, undefined];
   return {
     target,
     cluster,
@@ -77,6 +83,7 @@ export async function observe(target: Binding, deps: VerifyDeps, signal?: AbortS
     pods,
     identityBindings,
     ...(rbac ? { rbac } : {}),
+    ...(webhookVersion ? { webhookVersion } : {}),
   };
 }
 
@@ -138,4 +145,16 @@ async function vaultGrants(
   return details
     .map((vault) => ({ vault, roles: roles.filter((r) => covers(r.scope, vault.id)), chosen: false }))
     .filter((g) => g.roles.length || g.vault.accessPolicies.some((p) => p.objectId === identity.principalId));
+}
+
+/** The workload identity webhook's version: the tag of its Deployment's image (mcr.microsoft.com/…/webhook:v1.6.0). */
+export function webhookVersionOf(workloads: any[]): string | undefined {
+  for (const w of workloads) {
+    if (w?.kind !== 'Deployment') continue;
+    for (const c of w.spec?.template?.spec?.containers ?? []) {
+      const tag = /workload-identity\/webhook:v?(\d+\.\d+(?:\.\d+)?)/.exec(String(c.image ?? ''))?.[1];
+      if (tag) return tag;
+    }
+  }
+  return undefined;
 }

@@ -2,7 +2,7 @@
 import { HttpError, Reply, RequestContext } from '../http';
 import { ClusterRecord, SimState, keyOf } from '../model';
 import type { SimClaims } from '../tokens';
-import { refuseOthers, webhookFor } from '../kube';
+import { installWebhook, refuseOthers } from '../kube';
 
 export interface ArmConfig {
   /** How long a cluster update runs before it ends. */
@@ -177,10 +177,7 @@ export function armKit(ctx: ArmContext) {
     } else {
       op.status = 'Succeeded';
       c.resource = { ...op.target, properties: { ...op.target.properties, provisioningState: 'Succeeded' } };
-      if (c.resource.properties.securityProfile?.workloadIdentity?.enabled) {
-        const hook = webhookFor('azure-wi-webhook-mutating-webhook-configuration', 'azure-wi-webhook-webhook-service');
-        if (!c.kube.webhooks.has(hook.metadata.name)) c.kube.webhooks.set(hook.metadata.name, hook);
-      }
+      if (c.resource.properties.securityProfile?.workloadIdentity?.enabled) installWebhook(c.kube);
     }
   };
   const guardOthers = (key: string, what: string) => refuseOthers(state, key, what, fail);
