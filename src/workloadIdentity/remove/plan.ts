@@ -2,6 +2,7 @@ import { bindingsThrough, credentialMatch } from '../binding';
 import type { IdentityInfo } from '../../azure/identities';
 import { identityBindingOf } from '../verify/checks';
 import { mayUseIdentity, rbacObjectName, withoutServiceAccount } from '../identityBindingAccess';
+import { IDENTITY_BINDING_CREDENTIAL } from '../../azure/identityBindings';
 import * as l10n from '@vscode/l10n';
 import { CREATED_BY_TAG, CredentialInfo } from '../../azure/identities';
 import type { RoleAssignmentInfo } from '../../azure/vaults';
@@ -106,17 +107,21 @@ export function planRemoval(facts: RemoveFacts, choices: RemoveChoices): RemoveP
         'notOurs',
         l10n.t(
           '{0}: {1} from {2}',
-          c.subject === undefined
-            ? l10n.t('another tool')
-            : c.subject === subject
-              ? l10n.t('another cluster')
-              : l10n.t('another ServiceAccount'),
+          c.name === IDENTITY_BINDING_CREDENTIAL
+            ? l10n.t("AKS's credential for identity bindings")
+            : c.subject === undefined
+              ? l10n.t('another tool')
+              : c.subject === subject
+                ? l10n.t('another cluster')
+                : l10n.t('another ServiceAccount'),
           credentialMatch(c),
           c.issuer,
         ),
       );
   }
   const othersUseIdentity = credentials.filter((c) => !ours(c));
+  const servedBy = (c: CredentialInfo) =>
+    c.name === IDENTITY_BINDING_CREDENTIAL ? l10n.t('its identity bindings') : (c.subject ?? credentialMatch(c));
 
   // Grants: only while no other credential of the identity needs them.
   for (const g of f.vaults.ok ? f.vaults.value : []) {
@@ -149,7 +154,7 @@ export function planRemoval(facts: RemoveFacts, choices: RemoveChoices): RemoveP
           l10n.t(
             'get on {0}: the identity still serves {1}{2}',
             kinds.join(', '),
-            othersUseIdentity.map((c) => c.subject).join(', '),
+            othersUseIdentity.map(servedBy).join(', '),
             restNote,
           ),
         );
@@ -183,7 +188,7 @@ export function planRemoval(facts: RemoveFacts, choices: RemoveChoices): RemoveP
           ra.id,
           resource,
           'keep',
-          l10n.t('the identity still serves {0}', othersUseIdentity.map((c) => c.subject).join(', ')),
+          l10n.t('the identity still serves {0}', othersUseIdentity.map(servedBy).join(', ')),
         );
       else
         add('roleAssignment', ra.id, resource, 'remove', l10n.t('made by Bind for {0}', identity.name), {

@@ -1,0 +1,133 @@
+import * as assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import {
+  Workbench,
+  assertNoSecretsLeft,
+  openExtensionView,
+  openWorkbench,
+  quickInput,
+  report,
+  runCommand,
+  treeRow,
+} from './fixture';
+
+/** What identity bindings change in the simulated Azure and clusters: bindings, RBAC, credentials. */
+const footprint = (wb: Workbench) => {
+  const s = wb.sim.snapshot();
+  return {
+    clusters: s.clusters
+      .filter((c) => ['aks-payments', 'aks-entra'].includes(c.name))
+      .map((c) => ({
+        name: c.name,
+        bindings: (c.identityBindings as any[]).length,
+        roles: Object.keys(c.kube.clusterRoles),
+        roleBindings: Object.keys(c.kube.clusterRoleBindings),
+      })),
+    credentials: s.identities.map((i) => `${i.name}: ${i.credentials.map((c: any) => c.name).join(', ')}`),
+  };
+};
+
+describe('Identity bindings in the browser: Bind to two clusters, Verify, Remove', () => {
+  let wb: Workbench;
+  before(async () => {
+    wb = await openWorkbench('identity-binding');
+  });
+  after(async () => {
+    await wb?.close();
+  });
+
+  it('checks two clusters in the palette, picks identity binding, binds; Verify is green; Remove on each returns the clusters to where they were', async () => {
+    const page = wb.page;
+    const kb = page.keyboard;
+    const view = await openExtensionView(page);
+    await treeRow(view, 'aks-payments').waitFor({ timeout: 60_000 });
+    const before = footprint(wb);
+
+    await runCommand(page, 'AKS Workload Identity: Bind Key Vault…');
+    // Several clusters, with the keyboard: the arrows highlight a row, Space checks it, Enter takes the checked.
+    const clusters = await quickInput(page, 'The AKS clusters whose pods get access');
+    await clusters.locator('.quick-input-list .monaco-list-row', { hasText: 'aks-payments' }).first().waitFor();
+    for (const name of ['aks-payments', 'aks-entra']) {
+      const row = clusters.locator('.quick-input-list .monaco-list-row', { hasText: name }).first();
+      for (let i = 0; i < 12 && !(await row.evaluate((e) => e.classList.contains('focused'))); i++)
+        await kb.press('ArrowDown');
+      await kb.press('Space');
+      await clusters
+        .locator('.quick-input-list .monaco-list-row[aria-checked="true"]', { hasText: name })
+        .first()
+        .waitFor({ timeout: 10_000 });
+    }
+    await kb.press('Enter');
+    const answer = async (question: string, text: string, row = text) => {
+      const w = await quickInput(page, question);
+      await kb.type(text);
+      await w.locator('.quick-input-list .monaco-list-row.focused', { hasText: row }).first().waitFor();
+      await kb.press('Enter');
+    };
+    await answer('Namespace of the workload', 'payments');
+    await answer('ServiceAccount the pods run as', 'ib-api', 'New ServiceAccount "ib-api"');
+    await answer('The Key Vault to read', 'kv-payments');
+    await answer('The managed identity the pods use', 'Create a new', 'Create a new user-assigned identity');
+    for (const q of ['Name of the new identity', 'Resource group of the new identity', 'Region of the new identity']) {
+      await quickInput(page, q);
+      await kb.press('Enter');
+    }
+    await answer('How the pods on the 2 clusters reach the identity', 'Identity binding');
+    const permissions = await quickInput(page, 'What the identity may read');
+    await permissions.locator('.quick-input-list .monaco-list-row[aria-checked="true"]').first().waitFor();
+    await kb.press('Enter');
+    const review = await quickInput(page, 'changes on 2 clusters; nothing has been written yet');
+    await review.locator('.monaco-list-row', { hasText: 'Mode: identity binding' }).waitFor();
+    await review.locator('.monaco-list-row', { hasText: '0 now, 1 after, of 20' }).waitFor();
+    await wb.shot('identity-binding-review', 'identity-binding');
+    await kb.press('Enter');
+    await page
+      .locator('.notification-toast', { hasText: 'Bound kv-payments to payments/ib-api on 2 clusters' })
+      .waitFor({ timeout: 120_000 });
+    const bound = footprint(wb);
+    const identity = bound.credentials.find((c) => c.startsWith('id-payments-ib-api:'));
+    assert.equal(identity, 'id-payments-ib-api: aks-identity-binding', 'one credential, made by AKS');
+    assert.deepEqual(
+      bound.clusters.map((c) => [c.name, c.bindings, c.roleBindings.length]),
+      [
+        ['aks-payments', 1, 1],
+        ['aks-entra', 1, 1],
+      ],
+    );
+
+    // The tree shows the identity binding; Verify on its ServiceAccount passes every identity-binding check.
+    await treeRow(view, 'aks-payments').click();
+    await treeRow(view, 'id-payments-ib-api').click();
+    const sa = treeRow(view, 'payments/ib-api');
+    await sa.waitFor({ timeout: 30_000 });
+    await sa.click({ button: 'right' });
+    await page.locator('.monaco-menu .action-item', { hasText: 'Verify Workload Identity' }).click({ delay: 50 });
+    for (const key of ['identityBinding', 'managedCredential', 'useIdentityRbac', 'webhookVersion'])
+      await report(page).locator(`section[data-key="${key}"][data-status="pass"]`).waitFor({ timeout: 60_000 });
+    assert.equal(await report(page).locator('section[data-key="issuer"]').count(), 0, 'no credential of its own');
+    await wb.shot('identity-binding-verify');
+
+    // Remove on each cluster: the ServiceAccount, the RBAC and the binding go; AKS's credential stays.
+    for (const cluster of ['aks-payments', 'aks-entra']) {
+      await runCommand(page, 'AKS Workload Identity: Remove Binding…');
+      await answer('The cluster the workload runs on', cluster);
+      await answer('Namespace of the workload', 'payments');
+      await answer('ServiceAccount the pods run as', 'ib-api');
+      // What else may go (the ServiceAccount, the manifest): nothing checked, so they stay.
+      await quickInput(page, 'Also remove');
+      await kb.press('Enter');
+      const removal = await quickInput(page, 'nothing has been removed yet');
+      await removal.locator('.monaco-list-row', { hasText: 'Remove: make 4 changes' }).first().waitFor();
+      if (cluster === 'aks-payments') await wb.shot('identity-binding-remove');
+      await kb.press('Enter');
+      await page
+        .locator('.notification-toast', { hasText: `Removed the binding of payments/ib-api on ${cluster}` })
+        .waitFor({ timeout: 60_000 });
+    }
+    const after = footprint(wb);
+    assert.deepEqual(after.clusters, before.clusters, 'the clusters are back where they were');
+  });
+
+  it('leaves no token, kubeconfig or secret in the log, the storage, the workspace or the output of code-server', () =>
+    assertNoSecretsLeft(wb));
+});
