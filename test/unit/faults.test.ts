@@ -115,6 +115,30 @@ const scenarios: Scenario[] = [
   },
 ];
 
+scenarios.push({
+  name: 'identity binding, new identity',
+  ops: [
+    'identityBindings.listByManagedCluster',
+    'identityBindings.createOrUpdate',
+    'identityBindings.getOperation',
+    'identityBindings.get',
+    'federatedIdentityCredentials.list',
+    'kube.clusterroles.list',
+    'kube.clusterrolebindings.list',
+    'kube.clusterroles.apply',
+    'kube.clusterrolebindings.apply',
+  ],
+  request: (env) => ({
+    cluster: clusterOf(env, 'aks-payments'),
+    namespace: 'orders',
+    serviceAccount: 'orders-api',
+    vault: vaultOf(env, 'kv-payments'),
+    identity: newIdentity('id-orders', 'rg-payments'),
+    permissions: ['secrets'],
+    mode: 'identityBinding',
+  }),
+});
+
 const KINDS: FaultKind[] = ['429', '500', '503', 'reset', 'timeout', '409', 'lroFailed'];
 
 /** The world a bind leaves, without generated ids. */
@@ -165,6 +189,10 @@ function world(env: Env) {
       (c) =>
         `${c.name}:${c.resource.properties.provisioningState}:${!!c.resource.properties.securityProfile?.workloadIdentity?.enabled}:${c.violations.length}`,
     ),
+    identityBindings: [...env.sim.state.clusters.values()].map(
+      (c) =>
+        `${c.name}:${[...(c.identityBindings?.values() ?? [])].map((b) => `${b.resource.name}:${b.resource.properties.provisioningState}`).join('+')}:${[...c.kube.clusterRoleBindings.values()].map((b) => JSON.stringify(b.subjects)).join('+')}`,
+    ),
   });
 }
 
@@ -174,7 +202,7 @@ describe('faults at every operation Bind uses', () => {
   before(async () => {
     env = await withSim({
       requestTimeoutMs: 400,
-      config: { clusterUpdateMs: 50, pollRetryAfterSeconds: 1, credentialWriteMs: 0 },
+      config: { clusterUpdateMs: 50, pollRetryAfterSeconds: 1, credentialWriteMs: 0, identityBindingMs: 0 },
     });
   });
   after(async () => {
