@@ -25,6 +25,7 @@ import type { ProbeDeps } from './workloadIdentity/testBinding/model';
 import type { RemoveDeps } from './workloadIdentity/remove/model';
 import { serviceAccountManifest } from './workloadIdentity/manifestYaml';
 import { findCandidates, overlaysOf, planConnect, planKustomizePatch } from './workloadIdentity/connect/workspace';
+import { appSideHints } from './workloadIdentity/connect/appSide';
 import { planLive, toLiveWorkload } from './workloadIdentity/connect/live';
 import { runConnect } from './workloadIdentity/connect/run';
 import { bindingSpec } from './workloadIdentity/export/model';
@@ -93,6 +94,7 @@ export function createAzureServices(
     /** Connect Workload's YAML editing and live apply: they load with the SDKs, not at activation. */
     workloads: {
       findCandidates,
+      appSideHints,
       overlaysOf,
       planConnect,
       planKustomizePatch,

@@ -58,6 +58,10 @@ export function workspaceFiles(prompter: Prompter): WorkspaceFiles {
       const uris = await vscode.workspace.findFiles('**/*.{yaml,yml}', EXCLUDE, 2000);
       return Promise.all(uris.map(async (uri) => ({ path: workspacePath(uri), text: (await readText(uri)) ?? '' })));
     },
+    async find(glob, max) {
+      const uris = await vscode.workspace.findFiles(glob, EXCLUDE, max);
+      return Promise.all(uris.map(async (uri) => ({ path: workspacePath(uri), text: (await readText(uri)) ?? '' })));
+    },
     read: (path) => readText(uriOf(path)),
     checkSaved,
     async write(path, text) {

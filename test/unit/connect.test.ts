@@ -753,6 +753,7 @@ describe("Connect Workload: the run's steps read first and write only what is mi
       dirty.has(path) ? Promise.reject(new UnsavedFileError(path)) : Promise.resolve();
     const api: WorkspaceFiles = {
       yamlFiles: () => Promise.resolve([...files].map(([path, text]) => ({ path, text }))),
+      find: () => Promise.resolve([]),
       read: (path) => Promise.resolve(files.get(path)),
       checkSaved,
       async write(path, text) {

@@ -12,6 +12,7 @@ import { verifyBinding } from '../../src/workloadIdentity/verify/verify';
 import { addWorkload } from '../sim/workloads';
 import { parseDocument } from 'yaml';
 import { connectInYaml } from '../../src/workloadIdentity/connect/yamlEdit';
+import { appSideHints } from '../../src/workloadIdentity/connect/appSide';
 import { applyBody, planLive, toLiveWorkload } from '../../src/workloadIdentity/connect/live';
 import { secretProviderClassObject } from '../../src/workloadIdentity/connect/secretProviderClass';
 import { planKustomizePatch } from '../../src/workloadIdentity/connect/workspace';
@@ -485,5 +486,42 @@ describe('Remove, for bindings through an identity binding', () => {
       ['rbacSubject', 'notOurs'],
       ['identityBinding', 'keep'],
     ]);
+  });
+});
+
+describe("Connect's review, for an identity binding: what the app's own files say", () => {
+  it("names each library's option with the versions that have it, and the files whose credential skips the proxy", () => {
+    const hints = appSideHints(
+      [
+        { path: 'api/package.json', text: '{ "dependencies": { "@azure/identity": "^4.13.0" } }' },
+        { path: 'worker/requirements.txt', text: 'azure-identity==1.27.0\nazure-keyvault-secrets\n' },
+        { path: 'svc/go.mod', text: 'require github.com/Azure/azure-sdk-for-go/sdk/azidentity v1.14.0\n' },
+        { path: 'web/pom.xml', text: '<artifactId>azure-identity</artifactId>' },
+        { path: 'app/App.csproj', text: '<PackageReference Include="Azure.Identity" Version="1.18.0" />' },
+        { path: 'other/package.json', text: '{ "dependencies": { "left-pad": "1" } }' },
+      ],
+      [
+        { path: 'api/src/secrets.ts', text: 'const credential = new DefaultAzureCredential();' },
+        { path: 'worker/main.py', text: 'cred = WorkloadIdentityCredential(enable_azure_proxy=True)' },
+      ],
+    );
+    assert.deepEqual(
+      hints.map((h) => h.split(':')[0]),
+      [
+        'api/package.json names the JavaScript Azure Identity library',
+        'worker/requirements.txt names the Python Azure Identity library',
+        'svc/go.mod names the Go Azure Identity library',
+        'web/pom.xml names the Java Azure Identity library',
+        'app/App.csproj names the .NET Azure Identity library',
+        'api/src/secrets.ts uses DefaultAzureCredential, which does not go through the identity binding',
+      ],
+    );
+    assert.match(hints[1]!, /enable_azure_proxy=True\), with azure-identity 1\.27\.0 or later/);
+    assert.match(hints[2]!, /v1\.14\.0 dropped it, and it returns in v1\.15\.0-beta\.1/);
+    assert.deepEqual(
+      appSideHints([], [{ path: 'a.py', text: 'print(1)' }]),
+      [],
+      'nothing to say for an app without them',
+    );
   });
 });

@@ -13,6 +13,8 @@ import type { ConnectPlan, PatchPlan, SecretsRequest, WorkspaceFile } from './wo
 export interface WorkspaceFiles {
   /** The YAML files of the open folders. */
   yamlFiles(): Promise<WorkspaceFile[]>;
+  /** Files of the open folders matching a glob (dependencies and build output left out), at most max. */
+  find(glob: string, max: number): Promise<WorkspaceFile[]>;
   /** The file's text; undefined when there is none. */
   read(path: string): Promise<string | undefined>;
   /** Throws UnsavedFileError while an editor holds unsaved edits of the file. */

@@ -7,6 +7,7 @@ import type { LiveWorkload } from '../../../workloadIdentity/connect/live';
 import type { SecretsRequest, WorkloadCandidate } from '../../../workloadIdentity/connect/workspace';
 import type { VaultSummary } from '../../../workloadIdentity/inventory';
 import { CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION } from '../../../workloadIdentity/manifest';
+import { appSideOfIdentityBinding } from '../../../workloadIdentity/binding';
 import { validateObjectName } from '../../../workloadIdentity/names';
 import { BACK, type Back, type Prompter } from '../../../wizard/prompter';
 import { PromptStep, answered } from '../../../wizard/wizard';
@@ -30,6 +31,8 @@ export interface ConnectWizardContext extends BindingWizardContext {
   secrets?: SecretsRequest;
   /** The binding goes through an identity binding (from the tree, or found once the binding is known). */
   viaIdentityBinding?: boolean;
+  /** Through an identity binding: what the app's files say about its side (its library's option, credentials). */
+  appHints?: Promise<string[]>;
   /** The change the user confirmed. */
   change?: ConnectChange;
   /** Nothing to do, or nothing that can be done here: said instead of a run (nothing said when no message). */
@@ -74,6 +77,7 @@ async function confirmed(
   placeholder: string,
   confirm: string,
   lines: { changes: string[]; warnings?: string[] },
+  appHints: string[] = [],
 ): Promise<true | Back> {
   for (;;) {
     const v = answered(
@@ -85,6 +89,7 @@ async function confirmed(
           { label: confirm, description: vscode.l10n.t('confirm'), value: 'run' as const },
           ...lines.changes.map((c) => ({ label: `$(edit) ${c}`, value: 'line' as const })),
           ...(lines.warnings ?? []).map((w) => ({ label: `$(warning) ${w}`, value: 'line' as const })),
+          ...appHints.map((h) => ({ label: `$(code) ${h}`, value: 'line' as const })),
         ],
       }),
     );
@@ -130,6 +135,17 @@ export const whereStep: Step = {
     );
     if (where === BACK) return BACK;
     c.viaIdentityBinding = await mode;
+    // The app's side: read while the next questions are answered.
+    if (c.viaIdentityBinding && !c.appHints)
+      c.appHints = Promise.all([
+        c.files.find(
+          '**/{package.json,go.mod,pom.xml,build.gradle,build.gradle.kts,*.csproj,requirements*.txt,pyproject.toml}',
+          50,
+        ),
+        c.files.find('**/*.{ts,js,mjs,cjs,go,java,cs,py}', 500),
+      ])
+        .then(([manifests, sources]) => c.domain.appSideHints(manifests, sources))
+        .catch(() => []);
     if (where === 'cluster') return [liveWorkloadStep];
     if (!workspaceTrusted(p, connectTitle())) return end(c, { level: 'warning' });
     return [fileWorkloadStep];
@@ -337,6 +353,7 @@ const fileReviewStep: Step = {
           ),
       vscode.l10n.t('$(check) Connect: change {0}', path),
       plan,
+      await c.appHints,
     );
     if (v === BACK) return BACK;
     c.change = { where: 'file', plan };
@@ -365,7 +382,8 @@ const patchReviewStep = (kustomization: string): Step => ({
       pos,
       vscode.l10n.t("Nothing has been written yet (the kustomization's diff is open)"),
       vscode.l10n.t('$(check) Connect: add the patch to {0}', kustomization),
-      plan,
+      c.viaIdentityBinding ? { ...plan, warnings: [appSideOfIdentityBinding()] } : plan,
+      await c.appHints,
     );
     if (v === BACK) return BACK;
     c.change = { where: 'overlay', plan };
@@ -440,6 +458,7 @@ const liveReviewStep = (w: LiveWorkload): Step => ({
           ),
       vscode.l10n.t('$(check) Connect: apply to {0} {1}', w.kind, w.name),
       plan,
+      await c.appHints,
     );
     if (v === BACK) return BACK;
     if (
