@@ -475,6 +475,34 @@ describe('Remove, for bindings through an identity binding', () => {
     );
   });
 
+  it("AKS's credential is offered for deletion only with the identity's last binding anywhere, and goes only when asked", async () => {
+    const first = await plan('orders', 'orders-api');
+    assert.equal(first.managedCredentialOffered, false);
+    assert.match(
+      first.removals.find((r) => r.kind === 'managedCredential')!.detail,
+      /the identity binding on this cluster stays/,
+    );
+    await runRemove(first, removeDepsFor(env.services), { signal: new AbortController().signal });
+    const facts = await observeRemoval(
+      { cluster: cluster(), namespace: 'jobs', serviceAccount: 'worker' },
+      removeDepsFor(env.services),
+    );
+    assert.deepEqual(facts.boundElsewhere, [], 'no other cluster you can see binds the identity');
+    const last = planRemoval(facts, {
+      deleteIdentity: false,
+      deleteServiceAccount: false,
+      deleteManagedCredential: true,
+    });
+    assert.equal(last.managedCredentialOffered, true);
+    assert.deepEqual(
+      last.removals.filter((r) => r.kind === 'managedCredential').map((r) => r.decision),
+      ['remove'],
+    );
+    await runRemove(last, removeDepsFor(env.services), { signal: new AbortController().signal });
+    const identity = [...env.sim.state.identities.values()].find((r) => r.resource.name === 'id-orders')!;
+    assert.equal(identity.credentials.size, 0);
+  });
+
   it('a ClusterRoleBinding someone else also manages stays, and a group that still grants the identity is named as not ours', async () => {
     const { clientId } = [...env.sim.state.identities.values()].find((r) => r.resource.name === 'id-orders')!.resource
       .properties;

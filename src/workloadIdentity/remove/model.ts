@@ -29,6 +29,8 @@ export interface RemoveDeps extends VerifyDeps {
 export interface RemoveChoices {
   deleteIdentity: boolean;
   deleteServiceAccount: boolean;
+  /** AKS's aks-identity-binding, offered once the identity's last identity binding anywhere goes. */
+  deleteManagedCredential?: boolean;
 }
 
 export type RemovalKind =
@@ -41,7 +43,8 @@ export type RemovalKind =
   // Identity-binding mode.
   | 'rbacSubject'
   | 'rbacObjects'
-  | 'identityBinding';
+  | 'identityBinding'
+  | 'managedCredential';
 
 export const removalTitle = (kind: RemovalKind): string =>
   ({
@@ -54,6 +57,7 @@ export const removalTitle = (kind: RemovalKind): string =>
     rbacSubject: l10n.t('ServiceAccount in the ClusterRoleBinding'),
     rbacObjects: l10n.t('ClusterRole and ClusterRoleBinding'),
     identityBinding: l10n.t('Identity binding on the cluster'),
+    managedCredential: l10n.t("AKS's credential for identity bindings"),
   })[kind];
 
 /** One line of the review, and later of the report. */
@@ -83,6 +87,8 @@ export interface RemovePlan {
   removals: Removal[];
   /** Pods that run as the ServiceAccount with the use label: they lose access at their next token refresh. */
   affectedPods: PodInfo[];
+  /** AKS's credential may be deleted: the identity's last identity binding anywhere goes with this removal. */
+  managedCredentialOffered?: boolean;
   /** Why the identity or the ServiceAccount may not be deleted; absent when the user may choose to. */
   identityKept?: string;
   serviceAccountKept?: string;

@@ -14,12 +14,15 @@ import { observe } from '../verify/observe';
 import type { VerifyFacts } from '../verify/model';
 import { removalTitle, Removal, RemovalKind, RemoveChoices, RemoveDeps, RemovePlan } from './model';
 import { errorMessage } from '../../errors';
+import { mapLimit } from '../../util/concurrency';
 import type { Binding } from '../binding';
 
 /** What Remove plans from: Verify's observation, plus every role assignment of the identity in its subscription. */
 export interface RemoveFacts {
   verify: VerifyFacts;
   identityRoles: RoleAssignmentInfo[] | { error: string };
+  /** Identity-binding mode: the other clusters you can see where the identity has an identity binding. */
+  boundElsewhere?: string[] | { error: string };
 }
 
 const WORKLOAD_IDENTITY_ANNOTATION = /^azure\.workload\.identity\//;
@@ -41,7 +44,26 @@ export async function observeRemoval(target: Binding, deps: RemoveDeps, signal?:
       identityRoles = { error: errorMessage(e) };
     }
   }
-  return { verify, identityRoles };
+  // The identity's last binding anywhere takes AKS's credential with it only if asked: read where else it is bound.
+  let boundElsewhere: RemoveFacts['boundElsewhere'];
+  if (identity && identityBindingOf(verify, identity.id)) {
+    try {
+      const others = (await deps.inventory.clusters()).filter(
+        (c) => c.id.toLowerCase() !== target.cluster.id.toLowerCase(),
+      );
+      const bound = await mapLimit(others, 8, async (c) =>
+        (await deps.identityBindings.list(c, signal).catch(() => [])).some(
+          (b) => b.identityId.toLowerCase() === identity.id.toLowerCase(),
+        )
+          ? c.name
+          : undefined,
+      );
+      boundElsewhere = bound.filter((n): n is string => !!n);
+    } catch (e) {
+      boundElsewhere = { error: errorMessage(e) };
+    }
+  }
+  return { verify, identityRoles, ...(boundElsewhere ? { boundElsewhere } : {}) };
 }
 
 /** Bind's role assignments carry deterministic names; one with another name was made by someone else. */
@@ -89,7 +111,9 @@ export function planRemoval(facts: RemoveFacts, choices: RemoveChoices): RemoveP
   // Credentials: this ServiceAccount's on this cluster's issuer (a pasted issuer without its slash counts); others stay.
   const credentials: CredentialInfo[] = f.credentials.ok ? f.credentials.value : [];
   const ours = (c: CredentialInfo) => c.subject === subject && !!issuer && sameIgnoringTrailingSlash(c.issuer, issuer);
+  const managedLine = !!facts.boundElsewhere;
   for (const c of credentials) {
+    if (managedLine && c.name === IDENTITY_BINDING_CREDENTIAL) continue;
     if (ours(c))
       add(
         'credential',
@@ -286,7 +310,33 @@ export function planRemoval(facts: RemoveFacts, choices: RemoveChoices): RemoveP
       );
   }
 
-  if (identity) planIdentityBindingRemoval(f, identity, add);
+  let managedCredentialOffered = false;
+  if (identity) {
+    const bindingGoes = planIdentityBindingRemoval(f, identity, add);
+    const managed = credentials.find((c) => c.name === IDENTITY_BINDING_CREDENTIAL);
+    if (managed && facts.boundElsewhere) {
+      const elsewhere = Array.isArray(facts.boundElsewhere) ? facts.boundElsewhere : undefined;
+      managedCredentialOffered = bindingGoes && !!elsewhere && !elsewhere.length;
+      add(
+        'managedCredential',
+        managed.name,
+        l10n.t('{0} on {1}', managed.name, identity.name),
+        managedCredentialOffered && choices.deleteManagedCredential ? 'remove' : 'keep',
+        !elsewhere
+          ? l10n.t('kept: where else the identity is bound could not be read')
+          : elsewhere.length
+            ? l10n.t("kept: the identity's bindings on {0} use it", elsewhere.join(', '))
+            : !bindingGoes
+              ? l10n.t('kept: the identity binding on this cluster stays')
+              : choices.deleteManagedCredential
+                ? l10n.t('deleted: no identity binding of the identity is left on a cluster you can see')
+                : l10n.t(
+                    'kept (AKS does not delete it; you can choose to, as no identity binding of the identity is left)',
+                  ),
+        { credential: { identity, name: managed.name, issuer: managed.issuer, subject: managed.subject ?? '' } },
+      );
+    }
+  }
 
   const pods = f.pods.ok ? f.pods.value : [];
   const affectedPods = pods.filter((p) => p.serviceAccount === target.serviceAccount && p.labels[USE_LABEL] === 'true');
@@ -295,6 +345,7 @@ export function planRemoval(facts: RemoveFacts, choices: RemoveChoices): RemoveP
     identity,
     removals,
     affectedPods,
+    managedCredentialOffered,
     identityKept: identity ? identityKept : l10n.t('no identity found'),
     serviceAccountKept: sa ? serviceAccountKept : l10n.t('the ServiceAccount does not exist'),
     unreadable,
@@ -321,7 +372,7 @@ function planIdentityBindingRemoval(
   ) => void,
 ) {
   const binding = identityBindingOf(f, identity.id);
-  if (!binding || !f.rbac?.ok) return;
+  if (!binding || !f.rbac?.ok) return false;
   const { roles, bindings } = f.rbac.value;
   const t = f.target;
   const sa = { namespace: t.namespace, name: t.serviceAccount };
@@ -382,11 +433,12 @@ function planIdentityBindingRemoval(
       (b.subjects ?? []).some((s) => s.kind !== 'ServiceAccount') &&
       mayUseIdentity(roles, [b], { namespace: '*', name: '*' }, identity.clientId).allowed,
   );
+  const goes = !(others.length || groups || still.allowed);
   add(
     'identityBinding',
     binding.id,
     l10n.t('{0} on {1}', binding.name, t.cluster.name),
-    others.length || groups || still.allowed ? 'keep' : 'remove',
+    goes ? 'remove' : 'keep',
     others.length
       ? l10n.t('still used by {0}', others.map((b) => `${b.namespace}/${b.serviceAccount}`).join(', '))
       : groups || still.allowed
@@ -394,4 +446,5 @@ function planIdentityBindingRemoval(
         : l10n.t('no other ServiceAccount on {0} uses it; AKS keeps its credential on the identity', t.cluster.name),
     { identityBinding: { cluster: t.cluster, name: binding.name } },
   );
+  return goes;
 }

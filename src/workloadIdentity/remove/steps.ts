@@ -40,6 +40,10 @@ const REMEDY: Partial<Record<RemovalKind, () => string>> = {
     l10n.t(
       'You need Microsoft.ContainerService/managedClusters/identityBindings/delete on the cluster (for example Azure Kubernetes Service Contributor).',
     ),
+  managedCredential: () =>
+    l10n.t(
+      'You need Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/delete (for example Managed Identity Contributor).',
+    ),
 };
 
 /**
@@ -216,6 +220,14 @@ export function removeSteps(deps: RemoveDeps): ExecuteStep<RemoveState>[] {
           ),
         );
       await deps.identityBindings.delete(cluster, name, signal);
+      return 'removed';
+    }),
+    step('managedCredential', 3, async (r, s, signal) => {
+      const c = r.credential!;
+      // After the binding's own delete: AKS may still be taking the binding away.
+      const current = (await deps.identities.listCredentials(c.identity, signal)).find((x) => x.name === c.name);
+      if (!current) return 'alreadyGone';
+      await deps.identities.deleteCredential(c.identity, c.name, signal);
       return 'removed';
     }),
     step('identity', 2, async (_r, s, signal) => {

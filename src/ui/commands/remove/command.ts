@@ -22,7 +22,7 @@ const icon = (decision: Removal['decision']) =>
     notOurs: vscode.l10n.t('$(lock) Not ours'),
   })[decision];
 
-type Optional = 'identity' | 'serviceAccount' | 'manifest';
+type Optional = 'identity' | 'serviceAccount' | 'manifest' | 'managedCredential';
 
 /**
  * A binding's "Remove Binding…" asks nothing before the review; the palette asks cluster, namespace and
@@ -99,6 +99,15 @@ async function review(
           },
         ]
       : []),
+    ...(base.managedCredentialOffered
+      ? [
+          {
+            label: vscode.l10n.t("Delete AKS's credential aks-identity-binding on {0}", base.identity!.name),
+            description: vscode.l10n.t('no identity binding of the identity is left; AKS does not delete it'),
+            value: 'managedCredential' as Optional,
+          },
+        ]
+      : []),
     ...(manifest
       ? [
           {
@@ -123,6 +132,7 @@ async function review(
     const choices: RemoveChoices = {
       deleteIdentity: chosen.includes('identity'),
       deleteServiceAccount: chosen.includes('serviceAccount'),
+      deleteManagedCredential: chosen.includes('managedCredential'),
     };
     const plan = planRemoval(facts, choices);
     const deleteManifest = chosen.includes('manifest');
