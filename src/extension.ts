@@ -15,6 +15,7 @@ import { ResourceTreeProvider } from './ui/tree/provider';
 import { enableWorkloadIdentityCommand } from './ui/commands/enable/command';
 import { bindKeyVaultCommand } from './ui/commands/bind/command';
 import { verifyIdentityCommand, verifyWorkloadIdentityCommand } from './ui/commands/verify/command';
+import { migrateCommand } from './ui/commands/migrate/command';
 import { testBindingCommand } from './ui/commands/testBinding/command';
 import { connectWorkloadCommand } from './ui/commands/connect/command';
 import { cleanUpCredentialsCommand } from './ui/commands/cleanup/command';
@@ -91,6 +92,7 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   register('bindToCluster', (node) => bindKeyVaultCommand(ctx, { vault: node }));
   register('verifyWorkloadIdentity', (node) => verifyWorkloadIdentityCommand(ctx, node));
   register('verifyIdentity', (node) => verifyIdentityCommand(ctx, node));
+  register('migrateToIdentityBindings', (node) => migrateCommand(ctx, node));
   register('testBinding', (node) => testBindingCommand(ctx, node));
   register('connectWorkload', (from) => connectWorkloadCommand(ctx, from));
   register('removeBinding', (node) => removeBindingCommand(ctx, node));

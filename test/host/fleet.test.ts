@@ -199,4 +199,60 @@ describe('Bind with several clusters selected (extension host)', () => {
       'nothing written',
     );
   });
+
+  it('Migrate to Identity Bindings on an identity: a review, the bindings beside the direct credentials, then the direct credentials retired after a yes', async () => {
+    const api = await extensionApi();
+    const bindAnswers = [
+      { pickMany: ['aks-payments', 'aks-entra'] },
+      { pick: 'payments' },
+      { type: 'mig-api' },
+      { pick: 'kv-payments' },
+      { pick: '$(add) Create a new user-assigned identity' },
+      { input: 'id-mig' },
+      { input: 'rg-payments' },
+      { input: 'eastus' },
+      { pick: '$(key) Direct federation' },
+      { pickMany: ['get on secrets'] },
+      confirmBind,
+    ];
+    api.setPrompter(new ScriptedPrompter(bindAnswers as any));
+    await vscode.commands.executeCommand('aksWorkloadIdentity.bindKeyVault');
+    const credentialsOf = async () =>
+      (await sim.state()).identities
+        .find((i: any) => i.name === 'id-mig')
+        .credentials.map((c: any) => c.name)
+        .sort();
+    assert.equal((await credentialsOf()).length, 2, 'two direct credentials');
+
+    const tree = api.context.tree;
+    tree.refresh();
+    const label = (n: TreeNode) => String(tree.getTreeItem(n).label);
+    const prod = (await tree.getChildren()).find((n) => label(n) === 'Contoso Production')!;
+    const group = (await tree.getChildren(prod)).find((n) => label(n) === 'Managed identities')!;
+    const identity = (await tree.getChildren(group)).find((n) => label(n) === 'id-mig')!;
+    const prompter = new ScriptedPrompter([
+      { pick: (items) => items.find((i) => i.label.startsWith('$(check) Migrate')) },
+      { confirm: true },
+    ]);
+    prompter.onNotify((message, actions) =>
+      actions.includes('Retire the direct credentials') ? 'Retire the direct credentials' : undefined,
+    );
+    api.setPrompter(prompter);
+    await vscode.commands.executeCommand('aksWorkloadIdentity.migrateToIdentityBindings', identity);
+    const review = prompter.recorded.find((r) => r.title === 'Migrate to Identity Bindings: review')!.labels!;
+    assert.ok(
+      review.some((l) => l.includes('Later, when you say so: delete fic-aks-payments-payments-mig-api')),
+      review.join('\n'),
+    );
+    assert.match(
+      prompter.recorded.find((r) => r.kind === 'confirm')!.message!,
+      /Delete 2 direct federated credentials of id-mig\?/,
+    );
+    assert.deepEqual(await credentialsOf(), ['aks-identity-binding']);
+    const state = await sim.state();
+    for (const name of ['aks-payments', 'aks-entra'])
+      assert.equal(state.clusters.find((c: any) => c.name === name).identityBindings.length, 1, name);
+    for (const m of await vscode.workspace.findFiles('k8s/*/payments/mig-api.serviceaccount.yaml'))
+      await vscode.workspace.fs.delete(m);
+  });
 });

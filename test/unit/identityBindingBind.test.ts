@@ -13,6 +13,9 @@ import { addWorkload } from '../sim/workloads';
 import { parseDocument } from 'yaml';
 import { connectInYaml } from '../../src/workloadIdentity/connect/yamlEdit';
 import { appSideHints } from '../../src/workloadIdentity/connect/appSide';
+import { migrateRequest, planMigration } from '../../src/workloadIdentity/migrate/plan';
+import { retireDirectCredentials, runMigration } from '../../src/workloadIdentity/migrate/run';
+import { parseResourceId } from '../../src/azure/resourceId';
 import { applyBody, planLive, toLiveWorkload } from '../../src/workloadIdentity/connect/live';
 import { secretProviderClassObject } from '../../src/workloadIdentity/connect/secretProviderClass';
 import { planKustomizePatch } from '../../src/workloadIdentity/connect/workspace';
@@ -551,5 +554,81 @@ describe("Connect's review, for an identity binding: what the app's own files sa
       [],
       'nothing to say for an app without them',
     );
+  });
+});
+
+describe('Migrate to identity bindings', () => {
+  let env: Env;
+  const cluster = (name: string) =>
+    clusterFromRaw([...env.sim.state.clusters.values()].find((c) => c.name === name)!.resource);
+  const identityRec = () => [...env.sim.state.identities.values()].find((r) => r.resource.name === 'id-orders')!;
+
+  before(async () => {
+    env = await withSim({
+      config: { credentialWriteMs: 0, principalReplicationMs: 0, identityBindingMs: 20, pollRetryAfterSeconds: 0 },
+    });
+  });
+  after(() => env?.sim.stop());
+
+  it('adds the bindings and RBAC beside the direct credentials (both work), a rerun writes nothing, and the direct credentials go last', async () => {
+    env.sim.reset();
+    const first = cluster('aks-payments');
+    await runFleet(
+      {
+        clusters: [first, cluster('aks-entra')],
+        namespace: 'orders',
+        serviceAccount: 'orders-api',
+        vault: vaultFromRaw([...env.sim.state.vaults.values()].find((v) => v.name === 'kv-payments')!),
+        identity: {
+          kind: 'new',
+          subscriptionId: first.subscriptionId,
+          resourceGroup: 'rg-payments',
+          name: 'id-orders',
+          location: 'eastus',
+        },
+        permissions: ['secrets'],
+      },
+      verifyDepsFor(env.services),
+      { signal: new AbortController().signal },
+    );
+    const deps = removeDepsFor(env.services);
+    const identity = (await env.services.identities.find(parseResourceId(identityRec().resource.id)))!;
+    const clusters = [...env.sim.state.clusters.values()].map((c) => clusterFromRaw(c.resource));
+    const request = migrateRequest(identity, await env.services.identities.listCredentials(identity), clusters);
+    assert.deepEqual(request.bindings.map((b) => b.cluster.name).sort(), ['aks-entra', 'aks-payments']);
+    const plan = await planMigration(request, deps);
+    assert.deepEqual(plan.clusters.map((m) => [m.cluster.name, m.steps.map((s) => `${s.id}:${s.planned}`)]).sort(), [
+      ['aks-entra', ['identityBinding:create', 'managedCredential:create', 'useIdentityRbac:create']],
+      ['aks-payments', ['identityBinding:create', 'managedCredential:create', 'useIdentityRbac:create']],
+    ]);
+    const outcomes = await runMigration(plan, deps, { signal: new AbortController().signal });
+    assert.ok(
+      outcomes.every((o) => 'records' in o),
+      JSON.stringify(outcomes.map((o) => ('error' in o ? String(o.error) : 'ok'))),
+    );
+    assert.deepEqual(
+      [...identityRec().credentials.keys()].sort(),
+      ['aks-identity-binding', 'fic-aks-entra-orders-orders-api', 'fic-aks-payments-orders-orders-api'],
+      'both work: the direct credentials stay beside the binding',
+    );
+
+    env.sim.log.length = 0;
+    await runMigration(await planMigration(request, deps), deps, { signal: new AbortController().signal });
+    assert.deepEqual(writes(env.sim), [], 'a rerun writes nothing');
+
+    await retireDirectCredentials(plan, deps, { signal: new AbortController().signal });
+    assert.deepEqual([...identityRec().credentials.keys()], ['aks-identity-binding']);
+    const { report } = await verifyBinding(
+      { cluster: cluster('aks-entra'), namespace: 'orders', serviceAccount: 'orders-api' },
+      verifyDepsFor(env.services),
+    );
+    const by = (key: string) => report.checks.find((c) => c.key === key)?.status;
+    assert.deepEqual(
+      [by('identityBinding'), by('managedCredential'), by('useIdentityRbac'), by('issuer')],
+      ['pass', 'pass', 'pass', undefined],
+    );
+    // Retiring again deletes nothing.
+    const again = await retireDirectCredentials(plan, deps, { signal: new AbortController().signal });
+    assert.ok(again.every((r) => r.result === 'alreadyGone' || r.result === 'removed'));
   });
 });
