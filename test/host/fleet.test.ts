@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import type { TreeNode } from '../../src/ui/tree/nodes';
+import type { BindingNode, TreeNode } from '../../src/ui/tree/nodes';
+import type { VerifyPanel } from '../../src/ui/report/panel';
 import type { PickItem } from '../../src/wizard/prompter';
 import { ScriptedPrompter } from '../support/scriptedPrompter';
 import { confirmBind, extensionApi, findNode, freshWorld, sim } from './support';
@@ -253,6 +254,70 @@ describe('Bind with several clusters selected (extension host)', () => {
     for (const name of ['aks-payments', 'aks-entra'])
       assert.equal(state.clusters.find((c: any) => c.name === name).identityBindings.length, 1, name);
     for (const m of await vscode.workspace.findFiles('k8s/*/payments/mig-api.serviceaccount.yaml'))
+      await vscode.workspace.fs.delete(m);
+  });
+
+  it('a binding through an identity binding, from the tree: Verify green on its own checks, Test says what it cannot prove, Export writes the binding, Remove takes it back', async () => {
+    const api = await extensionApi();
+    api.setPrompter(
+      new ScriptedPrompter([
+        { pick: 'aks-payments' },
+        { pick: 'payments' },
+        { type: 'ib-tree' },
+        { pick: 'kv-payments' },
+        { pick: 'id-shared-tools' },
+        { pickMany: ['get on secrets'] },
+        { pick: '$(arrow-swap) Use identity binding instead' },
+        confirmBind,
+      ]),
+    );
+    await vscode.commands.executeCommand('aksWorkloadIdentity.bindKeyVault');
+    const tree = api.context.tree;
+    tree.refresh();
+    const through = (await tree.getChildren(await findNode('aks-payments'))).find(
+      (n: TreeNode) => n.kind === 'identityBinding',
+    )!;
+    const node = (await tree.getChildren(through))[0] as BindingNode;
+    assert.equal(tree.getTreeItem(node).label, 'payments/ib-tree');
+
+    const verify = (await vscode.commands.executeCommand(
+      'aksWorkloadIdentity.verifyWorkloadIdentity',
+      node,
+    )) as VerifyPanel;
+    const marks = Object.fromEntries(verify.report!.checks.map((c) => [c.key, c.status]));
+    assert.deepEqual(
+      [marks.identityBinding, marks.managedCredential, marks.useIdentityRbac, marks.webhookVersion, marks.issuer],
+      ['pass', 'pass', 'pass', 'pass', undefined],
+    );
+    const tested = (await vscode.commands.executeCommand('aksWorkloadIdentity.testBinding', node)) as VerifyPanel;
+    const exchange = tested.report!.checks.find((c) => c.key === 'exchange')!;
+    assert.equal(exchange.status, 'skip');
+    assert.match(exchange.message, /AKS's proxy inside the cluster/);
+
+    api.setPrompter(
+      new ScriptedPrompter([{ pick: 'kv-payments' }, { pickMany: ['get on secrets'] }, { pick: 'Terraform' }]),
+    );
+    await vscode.commands.executeCommand('aksWorkloadIdentity.exportBinding', node);
+    const tf = vscode.workspace.textDocuments
+      .find((d) => d.isUntitled && d.getText().startsWith('# Terraform'))!
+      .getText();
+    assert.match(tf, /resource "azapi_resource" "identity_binding"/);
+    assert.doesNotMatch(tf, /azurerm_federated_identity_credential/);
+
+    const remove = new ScriptedPrompter([
+      { pickMany: [] },
+      { pick: (items) => items.find((i) => i.label.startsWith('$(trash) Remove: make')) },
+    ]);
+    api.setPrompter(remove);
+    await vscode.commands.executeCommand('aksWorkloadIdentity.removeBinding', node);
+    const review = remove.recorded.find((r) => r.title === 'Remove Binding: review')!.labels!;
+    assert.ok(review.includes('$(trash) Remove: Identity binding on the cluster'), review.join('\n'));
+    const state = await sim.state();
+    const cluster = state.clusters.find((c: any) => c.name === 'aks-payments');
+    assert.deepEqual(cluster.identityBindings, []);
+    assert.deepEqual(Object.keys(cluster.kube.clusterRoleBindings), []);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    for (const m of await vscode.workspace.findFiles('k8s/*/payments/ib-tree.serviceaccount.yaml'))
       await vscode.workspace.fs.delete(m);
   });
 });
