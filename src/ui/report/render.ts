@@ -25,7 +25,7 @@ const counts = (n: Record<CheckStatus, number>) => [
   ...(n.error ? [l10n.t('{0} could not be read', n.error)] : []),
 ];
 
-export function summarize(r: VerifyReport): Record<CheckStatus, number> {
+export function summarize(r: Pick<VerifyReport, 'checks'>): Record<CheckStatus, number> {
   const n: Record<CheckStatus, number> = { pass: 0, warn: 0, fail: 0, skip: 0, error: 0 };
   for (const c of r.checks) n[c.status]++;
   return n;
@@ -150,11 +150,8 @@ ${script(opts.nonce)}
 }
 
 /** Checks of every section together. */
-export function summarizeIdentity(r: IdentityReport): Record<CheckStatus, number> {
-  const n: Record<CheckStatus, number> = { pass: 0, warn: 0, fail: 0, skip: 0, error: 0 };
-  for (const { report } of r.sections) for (const c of report.checks) n[c.status]++;
-  return n;
-}
+export const summarizeIdentity = (r: IdentityReport): Record<CheckStatus, number> =>
+  summarize({ checks: r.sections.flatMap((s) => s.report.checks) });
 
 const sectionTitle = (r: VerifyReport) =>
   l10n.t('{0}: {1}/{2}', r.target.cluster.name, r.target.namespace, r.target.serviceAccount);

@@ -3,11 +3,11 @@ import { IDENTITY_BINDING_AUDIENCE } from '../../azure/identityBindings';
 import { randomBytes } from 'node:crypto';
 import { CancelledError, describeError, errorMessage, isAbort, throwIfAborted } from '../../errors';
 import { CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION } from '../manifest';
-import { TOKEN_EXCHANGE_AUDIENCE, serviceAccountSubject } from '../names';
+import { TOKEN_EXCHANGE_AUDIENCE } from '../names';
 import { Permission } from '../../azure/keyVaultRoles';
 import { credentialMatch } from '../binding';
 import { permissionModel } from '../inventory';
-import { Ev, TOKEN_PROXY_ENV, check, grantsOn, identityBindingOf } from '../verify/checks';
+import { Ev, TOKEN_PROXY_ENV, check, grantsOn, onlyThroughIdentityBinding } from '../verify/checks';
 import type { CheckResult, VerifyFacts, VerifyReport } from '../verify/model';
 import { verifyBinding } from '../verify/verify';
 import { ProbeDeps, ProbeOptions, TokenClaims, VaultAnswer } from './model';
@@ -110,11 +110,7 @@ export async function testBinding(
   const clientId = sa?.annotations[CLIENT_ID_ANNOTATION]?.trim();
   const skipRest = (why: string) => [check('exchange', 'skip', why), check('keyVault', 'skip', why)];
   // Through an identity binding (and no credential of its own), pods get tokens for AKS's proxy, not for Entra ID.
-  const issuer = facts.cluster.ok ? facts.cluster.value.issuerUrl : undefined;
-  const subject = serviceAccountSubject(t.namespace, t.serviceAccount);
-  const direct =
-    facts.credentials.ok && facts.credentials.value.some((c) => c.issuer === issuer && c.subject === subject);
-  const viaBinding = !!found && !!identityBindingOf(facts, found.id) && !direct;
+  const viaBinding = !!found && onlyThroughIdentityBinding(facts, found.id);
   const audience = viaBinding ? IDENTITY_BINDING_AUDIENCE : TOKEN_EXCHANGE_AUDIENCE;
 
   // 1. The ServiceAccount token.

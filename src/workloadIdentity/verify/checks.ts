@@ -362,9 +362,8 @@ export function evaluate(f: VerifyFacts): CheckResult[] {
     const viaBinding = identityBindingOf(f, identity.id);
     // Through an identity binding, the identity needs no credential of its own for this cluster; one that is there
     // (while moving from direct federation) is still checked.
-    const hasDirect = credentials!.some((c) => c.issuer === issuer && c.subject === subject);
     out.push(
-      ...(viaBinding && !hasDirect ? direct.filter((c) => c.id === 'credentialCount') : direct),
+      ...(onlyThroughIdentityBinding(f, identity.id) ? direct.filter((c) => c.id === 'credentialCount') : direct),
       ...(viaBinding ? identityBindingResults(f, viaBinding, identity, credentials!) : []),
     );
   }
@@ -796,6 +795,17 @@ function podsResult(
           : l10n.t('The pod running as {0} has {1}.', t.serviceAccount, injected),
         ev,
       );
+}
+
+/**
+ * The binding goes through the identity's identity binding alone: no credential of its own names this cluster's
+ * issuer and the ServiceAccount (while moving from direct federation both exist, and both are checked).
+ */
+export function onlyThroughIdentityBinding(f: VerifyFacts, identityId: string): boolean {
+  const issuer = f.cluster.ok ? f.cluster.value.issuerUrl : undefined;
+  const subject = serviceAccountSubject(f.target.namespace, f.target.serviceAccount);
+  const direct = f.credentials.ok && f.credentials.value.some((c) => c.issuer === issuer && c.subject === subject);
+  return !!identityBindingOf(f, identityId) && !direct;
 }
 
 /** The identity's binding on this cluster, when it has one: the binding goes through it. */
