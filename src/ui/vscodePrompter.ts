@@ -88,7 +88,13 @@ export class VsCodePrompter implements Prompter {
         highlight(qp.value);
       }
       // Typed before the list arrived: the items just replaced made the first one active, even if the filter hides it.
-      if (qp.value && opts.typed && !many) onValue(qp.value);
+      if (qp.value && !many) {
+        if (opts.typed) onValue(qp.value);
+        else {
+          const hit = matching(qp.value);
+          if (hit) activate(hit);
+        }
+      }
       qp.onDidTriggerButton((b) => {
         if (b === vscode.QuickInputButtons.Back) finish(BACK);
       });
