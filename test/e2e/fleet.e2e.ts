@@ -45,9 +45,11 @@ describe('Bind with several clusters selected, in the browser', () => {
     await wb.shot('fleet-review', 'bind-fleet');
     await kb.press('Enter');
     // The notification names the clusters in the selection's order too.
-    const toast = wb.page.locator('.notification-toast', { hasText: /on 3 clusters: / });
-    await toast.waitFor({ timeout: 120_000 });
-    const said = (await toast.textContent()) ?? '';
+    const message = wb.page
+      .locator('.notification-toast .notification-list-item-message')
+      .filter({ hasText: /^Bound kv-payments to orders\/orders-api on 3 clusters: / });
+    await message.waitFor({ timeout: 120_000 });
+    const said = (await message.textContent()) ?? '';
     const named = /on 3 clusters: ([\w-]+), ([\w-]+), ([\w-]+)/.exec(said)?.slice(1) ?? [];
     assert.deepEqual(named.sort(), ['aks-entra', 'aks-payments', 'aks-private'], said);
     await wb.shot('fleet-result');
