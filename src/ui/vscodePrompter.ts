@@ -33,96 +33,114 @@ export class VsCodePrompter implements Prompter {
       picked: i.picked,
     });
     let fixed: QpItem<T>[] = [];
+    // Enter pressed while the list loads is kept, and taken once the list is there (it would otherwise be lost and
+    // leave the question open). An object, as the listeners change it.
+    const at = { ready: false, acceptedEarly: false, done: false };
+    let resolveAnswer!: (v: T | T[] | Back | undefined) => void;
+    const answer = new Promise<T | T[] | Back | undefined>((r) => (resolveAnswer = r));
+    const finish = (v: T | T[] | Back | undefined) => {
+      if (at.done) return;
+      at.done = true;
+      resolveAnswer(v);
+      qp.dispose();
+    };
+    // Replacing the items makes the first one active once the widget updates, even when the filter hides it:
+    // the item Enter should take is made active after that update.
+    const activate = (item: QpItem<T>) =>
+      setTimeout(() => {
+        if (!at.done && qp.items.includes(item)) qp.activeItems = [item];
+      }, 0);
+    const matching = (text: string) => {
+      const t = text.toLowerCase();
+      return fixed.find((i) => `${i.label} ${i.description ?? ''}`.toLowerCase().includes(t));
+    };
+    const accept = (early = false) => {
+      if (many) {
+        // Enter right after typing can come before the highlight is set: the row that matches is the answer then too.
+        const checked = qp.selectedItems.length
+          ? qp.selectedItems
+          : opts.atLeastOne
+            ? qp.activeItems.length
+              ? qp.activeItems
+              : [matching(qp.value)].filter((i) => i !== undefined)
+            : [];
+        if (opts.atLeastOne && !checked.length) return;
+        return finish(checked.map((i) => i.value as T));
+      }
+      // A name typed exactly is the answer, whatever row the widget last reported active.
+      const exact = opts.typed ? fixed.find((i) => i.label === qp.value) : undefined;
+      // Taken from before the list arrived, the widget may not have reported its active row yet: the one it makes
+      // active, the first that matches what is typed.
+      const sel =
+        exact ??
+        qp.selectedItems[0] ??
+        qp.activeItems[0] ??
+        (early ? (qp.value ? matching(qp.value) : fixed[0]) : undefined);
+      if (!sel || sel.invalid) return;
+      if (sel.typedText !== undefined) {
+        if (opts.typed!.validate(sel.typedText)) return;
+        return finish(opts.typed!.toValue(sel.typedText));
+      }
+      finish(sel.value as T);
+    };
+    qp.onDidTriggerButton((b) => {
+      if (b === vscode.QuickInputButtons.Back) finish(BACK);
+    });
+    qp.onDidAccept(() => {
+      if (at.ready) accept();
+      else at.acceptedEarly = true;
+    });
+    qp.onDidHide(() => finish(undefined));
     try {
       fixed = (await opts.items).map(toQp);
     } catch (e) {
+      at.done = true;
       qp.dispose();
       throw e;
     }
+    if (at.done) return answer;
     qp.items = fixed;
     if (many) qp.selectedItems = fixed.filter((i) => i.picked);
     qp.busy = false;
-    return new Promise((resolve) => {
-      let done = false;
-      const finish = (v: T | T[] | Back | undefined) => {
-        if (done) return;
-        done = true;
-        resolve(v);
-        qp.dispose();
-      };
-      // Replacing the items makes the first one active once the widget updates, even when the filter hides it:
-      // the item Enter should take is made active after that update.
-      const activate = (item: QpItem<T>) =>
-        setTimeout(() => {
-          if (!done && qp.items.includes(item)) qp.activeItems = [item];
-        }, 0);
-      const matching = (text: string) => {
-        const t = text.toLowerCase();
-        return fixed.find((i) => `${i.label} ${i.description ?? ''}`.toLowerCase().includes(t));
-      };
-      const onValue = (text: string) => {
-        if (!opts.typed || many) return;
-        const exact = fixed.find((i) => i.label === text);
-        if (!text || exact) {
-          if (qp.items.length !== fixed.length) qp.items = fixed;
-          if (exact) activate(exact);
-          return;
-        }
-        // QuickPick has no validation message: the rule shows as an item that cannot be accepted.
-        const error = opts.typed.validate(text);
-        const typedItem: QpItem<T> = error
-          ? { label: `$(error) ${error}`, invalid: true, alwaysShow: true }
-          : { label: opts.typed.label(text), typedText: text, alwaysShow: true };
-        qp.items = [typedItem, ...fixed];
-        activate(typedItem);
-      };
-      qp.onDidChangeValue(onValue);
-      // A multi-select list highlights nothing by itself: for a question that needs an answer, the row that matches
-      // what is typed is highlighted as in a single pick, so Enter takes it.
-      if (many && opts.atLeastOne) {
-        const highlight = (text: string) => {
-          const hit = matching(text);
-          if (hit) activate(hit);
-        };
-        qp.onDidChangeValue(highlight);
-        highlight(qp.value);
+    const onValue = (text: string) => {
+      if (!opts.typed || many) return;
+      const exact = fixed.find((i) => i.label === text);
+      if (!text || exact) {
+        if (qp.items.length !== fixed.length) qp.items = fixed;
+        if (exact) activate(exact);
+        return;
       }
-      // Typed before the list arrived: the items just replaced made the first one active, even if the filter hides it.
-      if (qp.value && !many) {
-        if (opts.typed) onValue(qp.value);
-        else {
-          const hit = matching(qp.value);
-          if (hit) activate(hit);
-        }
+      // QuickPick has no validation message: the rule shows as an item that cannot be accepted.
+      const error = opts.typed.validate(text);
+      const typedItem: QpItem<T> = error
+        ? { label: `$(error) ${error}`, invalid: true, alwaysShow: true }
+        : { label: opts.typed.label(text), typedText: text, alwaysShow: true };
+      qp.items = [typedItem, ...fixed];
+      activate(typedItem);
+    };
+    qp.onDidChangeValue(onValue);
+    // A multi-select list highlights nothing by itself: for a question that needs an answer, the row that matches
+    // what is typed is highlighted as in a single pick, so Enter takes it.
+    if (many && opts.atLeastOne) {
+      const highlight = (text: string) => {
+        const hit = matching(text);
+        if (hit) activate(hit);
+      };
+      qp.onDidChangeValue(highlight);
+      highlight(qp.value);
+    }
+    // Typed before the list arrived: the items just replaced made the first one active, even if the filter hides it.
+    if (qp.value && !many) {
+      if (opts.typed) onValue(qp.value);
+      else {
+        const hit = matching(qp.value);
+        if (hit) activate(hit);
       }
-      qp.onDidTriggerButton((b) => {
-        if (b === vscode.QuickInputButtons.Back) finish(BACK);
-      });
-      qp.onDidAccept(() => {
-        if (many) {
-          // Enter right after typing can come before the highlight is set: the row that matches is the answer then too.
-          const checked = qp.selectedItems.length
-            ? qp.selectedItems
-            : opts.atLeastOne
-              ? qp.activeItems.length
-                ? qp.activeItems
-                : [matching(qp.value)].filter((i) => i !== undefined)
-              : [];
-          if (opts.atLeastOne && !checked.length) return;
-          return finish(checked.map((i) => i.value as T));
-        }
-        // A name typed exactly is the answer, whatever row the widget last reported active.
-        const exact = opts.typed ? fixed.find((i) => i.label === qp.value) : undefined;
-        const sel = exact ?? qp.selectedItems[0] ?? qp.activeItems[0];
-        if (!sel || sel.invalid) return;
-        if (sel.typedText !== undefined) {
-          if (opts.typed!.validate(sel.typedText)) return;
-          return finish(opts.typed!.toValue(sel.typedText));
-        }
-        finish(sel.value as T);
-      });
-      qp.onDidHide(() => finish(undefined));
-    });
+    }
+    at.ready = true;
+    // After the activations above have landed.
+    if (at.acceptedEarly) setTimeout(() => !at.done && accept(true), 0);
+    return answer;
   }
 
   input(opts: InputOptions): Promise<string | Back | undefined> {
