@@ -50,6 +50,47 @@ function keyFor(issuer: string) {
   return k;
 }
 
+/** An RS256 JWT signed with the issuer's key. */
+function signedToken(issuer: string, claims: Record<string, unknown>): string {
+  const key = keyFor(issuer);
+  const head = b64url(JSON.stringify({ alg: 'RS256', kid: key.kid }));
+  const body = b64url(JSON.stringify({ ...claims, iss: issuer }));
+  const sig = sign('sha256', Buffer.from(`${head}.${body}`), key.privateKey).toString('base64url');
+  issuedWorkloadTokens.push(`${head}.${body}.${sig}`);
+  return `${head}.${body}.${sig}`;
+}
+
+/** What AKS's identity-binding proxy presents to Entra ID: a token of the identity's binding issuer. */
+export function identityBindingAssertion(issuer: string, subject: string, audience: string): string {
+  const now = Math.floor(Date.now() / 1000);
+  return signedToken(issuer, { aud: [audience], sub: subject, iat: now, nbf: now, exp: now + 300, jti: randomUUID() });
+}
+
+/**
+ * A ServiceAccount token checked as the cluster that issued it would: signed by that cluster's issuer key and in
+ * date. Undefined when no cluster issued it.
+ */
+export function clusterOfServiceAccountToken(state: SimState, jwt: string) {
+  const [head, body, sig] = jwt.split('.');
+  try {
+    const header = JSON.parse(Buffer.from(head ?? '', 'base64url').toString());
+    const claims = JSON.parse(Buffer.from(body ?? '', 'base64url').toString());
+    const cluster = [...state.clusters.values()].find(
+      (c) => c.resource.properties.oidcIssuerProfile?.issuerURL === claims.iss,
+    );
+    const key = signingKeys.get(claims.iss);
+    const valid =
+      cluster &&
+      key &&
+      key.kid === header.kid &&
+      verify('sha256', Buffer.from(`${head}.${body}`), key.publicKey, Buffer.from(sig ?? '', 'base64url')) &&
+      claims.exp > Date.now() / 1000;
+    return valid ? { cluster, claims } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The TokenRequest API's JWT: RS256, `iss` the cluster's issuer URL exactly (trailing slash included). */
 export function serviceAccountToken(
   cluster: ClusterRecord,
@@ -60,7 +101,6 @@ export function serviceAccountToken(
 ) {
   const issuer =
     cluster.resource.properties.oidcIssuerProfile?.issuerURL ?? 'https://kubernetes.default.svc.cluster.local';
-  const key = keyFor(issuer);
   const now = Math.floor(Date.now() / 1000);
   const sa = cluster.kube.serviceAccounts.get(`${namespace}/${serviceAccount}`)!;
   const claims = {
@@ -68,16 +108,11 @@ export function serviceAccountToken(
     exp: now + expirationSeconds,
     iat: now,
     nbf: now,
-    iss: issuer,
     jti: randomUUID(),
     sub: `system:serviceaccount:${namespace}:${serviceAccount}`,
     'kubernetes.io': { namespace, serviceaccount: { name: serviceAccount, uid: sa.metadata.uid } },
   };
-  const head = b64url(JSON.stringify({ alg: 'RS256', kid: key.kid }));
-  const body = b64url(JSON.stringify(claims));
-  const sig = sign('sha256', Buffer.from(`${head}.${body}`), key.privateKey).toString('base64url');
-  issuedWorkloadTokens.push(`${head}.${body}.${sig}`);
-  return { token: `${head}.${body}.${sig}`, expirationTimestamp: new Date(claims.exp * 1000).toISOString() };
+  return { token: signedToken(issuer, claims), expirationTimestamp: new Date(claims.exp * 1000).toISOString() };
 }
 
 /** `<issuer>/.well-known/openid-configuration` and its `jwks_uri`, for the clusters that have an issuer. */
@@ -97,10 +132,15 @@ export function issuerDocuments(issuer: string) {
   };
 }
 
-/** What Entra ID would fetch from the issuer: undefined where nothing is served (no cluster has that issuer). */
+/**
+ * What Entra ID would fetch from the issuer: undefined where nothing is served (no cluster has that issuer, and no
+ * identity binding: AKS serves the binding issuer of every identity that has one).
+ */
 function fetchIssuer(state: SimState, issuer: string) {
   const served = [...state.clusters.values()].some(
-    (c) => c.resource.properties.oidcIssuerProfile?.issuerURL === issuer,
+    (c) =>
+      c.resource.properties.oidcIssuerProfile?.issuerURL === issuer ||
+      [...(c.identityBindings?.values() ?? [])].some((b) => b.resource.properties.oidcIssuer?.oidcIssuerUrl === issuer),
   );
   return served ? issuerDocuments(issuer) : undefined;
 }
@@ -138,7 +178,7 @@ function unknownTenant(state: SimState, tenant: string) {
 }
 
 /** Checks a client assertion as Entra ID does for a managed identity's federated credentials; returns an access token. */
-function exchange(ctx: EntraContext, tenant: string, form: URLSearchParams): Reply {
+export function exchange(ctx: EntraContext, tenant: string, form: URLSearchParams): Reply {
   const { state, config } = ctx;
   if (form.get('grant_type') !== 'client_credentials')
     aadError(400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.');
@@ -218,7 +258,7 @@ function exchange(ctx: EntraContext, tenant: string, form: URLSearchParams): Rep
     );
   const bySubject = byIssuer.filter((f) => f.subject === claims.sub);
   if (!bySubject.length) {
-    if (byIssuer.some((f) => f.subject.toLowerCase() === String(claims.sub).toLowerCase())) {
+    if (byIssuer.some((f) => f.subject?.toLowerCase() === String(claims.sub).toLowerCase())) {
       aadError(
         400,
         'invalid_request',
@@ -234,8 +274,15 @@ function exchange(ctx: EntraContext, tenant: string, form: URLSearchParams): Rep
     );
   }
   const match = bySubject.find((f) => f.audiences.some((a: string) => audiences.includes(a)));
-  const written = state.credentialWrittenAt.get(keyOf(match?.id ?? '')) ?? 0;
-  if (!match || Date.now() - written < config.credentialPropagationMs) {
+  if (!match)
+    aadError(
+      400,
+      'invalid_request',
+      700212,
+      `No matching federated identity record found for presented assertion audience '${audiences.join(',')}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.`,
+    );
+  const written = state.credentialWrittenAt.get(keyOf(match.id)) ?? 0;
+  if (Date.now() - written < config.credentialPropagationMs) {
     aadError(
       400,
       'invalid_request',

@@ -61,7 +61,7 @@ export class FaultInjector {
 }
 
 export interface LoggedRequest {
-  server: 'arm' | 'kube' | 'login' | 'vault' | 'msi';
+  server: 'arm' | 'kube' | 'login' | 'vault' | 'aksProxy' | 'msi';
   method: string;
   path: string;
   op: string;

@@ -40,7 +40,7 @@ export interface Route {
 }
 
 export interface SimServerOptions {
-  name: 'arm' | 'kube' | 'login' | 'vault';
+  name: 'arm' | 'kube' | 'login' | 'vault' | 'aksProxy';
   tls: { key: string; cert: string };
   faults: FaultInjector;
   log: LoggedRequest[];

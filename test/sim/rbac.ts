@@ -226,3 +226,38 @@ export function rbacRoutes(
     ];
   });
 }
+
+/**
+ * Whether RBAC lets a ServiceAccount do `verb` on `resource` in `apiGroup` at the cluster scope, as the API server's
+ * authorizer decides: a ClusterRoleBinding naming the ServiceAccount, its user name or one of its groups, whose
+ * ClusterRole has a rule covering group, resource and verb (`*` matches any). A rule with resourceNames never
+ * matches: the request names no object.
+ */
+export function serviceAccountMay(
+  kube: KubeState,
+  namespace: string,
+  serviceAccount: string,
+  verb: string,
+  apiGroup: string,
+  resource: string,
+): boolean {
+  const user = `system:serviceaccount:${namespace}:${serviceAccount}`;
+  const groups = ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'];
+  const names = (s: any) =>
+    (s.kind === 'ServiceAccount' && s.name === serviceAccount && s.namespace === namespace) ||
+    (s.kind === 'User' && s.name === user) ||
+    (s.kind === 'Group' && groups.includes(s.name));
+  const covers = (list: string[] | undefined, v: string) => !!list && (list.includes('*') || list.includes(v));
+  return [...kube.clusterRoleBindings.values()].some(
+    (b: any) =>
+      b.roleRef?.kind === 'ClusterRole' &&
+      (b.subjects ?? []).some(names) &&
+      (kube.clusterRoles.get(b.roleRef.name)?.rules ?? []).some(
+        (r: any) =>
+          covers(r.apiGroups, apiGroup) &&
+          covers(r.verbs, verb) &&
+          covers(r.resources, resource) &&
+          !r.resourceNames?.length,
+      ),
+  );
+}

@@ -12,6 +12,7 @@ import { TENANT_CONTOSO, USER_OBJECT_ID } from './seed';
 import { issueToken } from './tokens';
 import { VAULT_DOMAIN, loginRoutes } from './entra';
 import { vaultGuard, vaultRoutes } from './keyVaultData';
+import { aksProxyRoutes } from './aksProxy';
 
 export type SeedFn = (state: SimState) => void;
 
@@ -30,6 +31,8 @@ export interface SimInfo {
   loginUrl: string;
   /** Key Vault's data plane: `https://<vault>.vault.sim.test:<port>/`, resolved to 127.0.0.1 by test/sim/resolve.ts. */
   vaultPort: number;
+  /** AKS's identity-binding proxy, as pods reach it (AZURE_KUBERNETES_TOKEN_PROXY). */
+  aksProxyUrl: string;
   caPath: string;
   tokenSecret: string;
   controlSecret: string;
@@ -90,6 +93,7 @@ export class Simulator {
       armUrl: () => armUrl,
       kubeUrl: () => kubeUrl,
       ca: sim.tls.ca,
+      podNetwork: () => ({ proxyUrl: sim.info.aksProxyUrl, caPath: sim.tls.caPath, vaultPort: sim.info.vaultPort }),
     };
     const arm = await startHttpsServer({
       name: 'arm',
@@ -143,16 +147,27 @@ export class Simulator {
       errorBody: (s, c, m) => ({ error: { code: c, message: m } }),
       routes: vaultRoutes(entraCtx),
     });
+    const aksProxy = await startHttpsServer({
+      name: 'aksProxy',
+      tls: sim.tls,
+      faults: sim.faults,
+      log: sim.log,
+      latencyMs: () => sim.latencyMs,
+      guard: () => undefined,
+      errorBody: (s, c, m) => ({ error: 'server_error', error_description: `${c}: ${m}`, error_codes: [] }),
+      routes: aksProxyRoutes(entraCtx),
+    });
     const msi = await sim.startMsiEndpoint();
     armUrl = arm.url;
     kubeUrl = kube.url;
     loginUrl = login.url;
-    sim.closers.push(arm.close, kube.close, login.close, vault.close, msi.close);
+    sim.closers.push(arm.close, kube.close, login.close, vault.close, aksProxy.close, msi.close);
     sim.info = {
       armUrl,
       kubeUrl,
       loginUrl,
       vaultPort: Number(new URL(vault.url).port),
+      aksProxyUrl: aksProxy.url,
       caPath: sim.tls.caPath,
       tokenSecret: sim.tokenSecret,
       controlSecret: sim.controlSecret,

@@ -38,7 +38,7 @@ export function createSimTls(dir = fs.mkdtempSync(path.join(os.tmpdir(), 'akswi-
   run('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
   fs.writeFileSync(
     path.join(dir, 'ext.cnf'),
-    'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:*.vault.sim.test\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n',
+    'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:*.vault.sim.test,DNS:ib-proxy.sim.test\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n',
   );
   run(
     'x509',

@@ -461,12 +461,12 @@ function podStatus(p: KubeObject, s: { ready: boolean; waiting?: { reason: strin
 }
 
 /** A pod from a template, mutated as the workload identity webhook does: labelled, running as an annotated ServiceAccount. */
-function podFrom(
+export function podFrom(
   c: ClusterRecord,
   ns: string,
   name: string,
   template: any,
-  owner: any,
+  owner: any | undefined,
   labels: Record<string, string> = {},
   state: { ready: boolean; waiting?: { reason: string; message: string } } = { ready: true },
 ): KubeObject {
@@ -492,7 +492,13 @@ function podFrom(
         ? [
             { name: 'AZURE_CLIENT_ID', value: annotations['azure.workload.identity/client-id'] },
             { name: 'AZURE_TENANT_ID', value: annotations['azure.workload.identity/tenant-id'] ?? '' },
-            { name: 'AZURE_FEDERATED_TOKEN_FILE', value: '/var/run/secrets/azure/tokens/azure-identity-token' },
+            // Webhook v1.6.0 moved the projected token.
+            {
+              name: 'AZURE_FEDERATED_TOKEN_FILE',
+              value: atLeast(c.kube.webhookVersion, '1.6.0')
+                ? '/var/run/secrets/azure/wi/token/azure-identity-token'
+                : '/var/run/secrets/azure/tokens/azure-identity-token',
+            },
             { name: 'AZURE_AUTHORITY_HOST', value: 'https://login.microsoftonline.com/' },
           ]
         : []),
@@ -511,7 +517,7 @@ function podFrom(
     metadata: kubeMeta(name, ns, {
       labels: { ...template.metadata?.labels, ...labels },
       ...(template.metadata?.annotations ? { annotations: { ...template.metadata.annotations } } : {}),
-      ownerReferences: [owner],
+      ...(owner ? { ownerReferences: [owner] } : {}),
     }),
     spec,
   };

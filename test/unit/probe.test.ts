@@ -167,9 +167,9 @@ describe('Test Binding', () => {
         /^AADSTS7002138: The subject matches a federated credential only when case is ignored/,
       ],
       [
-        '70021',
+        '700212',
         () => handMade(env, { audience: 'api://SomethingElse' }),
-        /^AADSTS70021: No federated credential on the identity matches the token's issuer, subject and audience together/,
+        /^AADSTS700212: No federated credential on the identity has the token's audience/,
       ],
       [
         '90061',

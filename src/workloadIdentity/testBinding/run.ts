@@ -37,6 +37,9 @@ export const aadstsMeaning = (code: string): string | undefined =>
       '700213': l10n.t(
         "No federated credential on the identity has the token's subject: the namespace or ServiceAccount in the credential differs.",
       ),
+      '700212': l10n.t(
+        "No federated credential on the identity has the token's audience. A token for an identity binding (audience api://AKSIdentityBinding) goes to AKS's proxy, not to Microsoft Entra ID: the app must use WorkloadIdentityCredential's Azure proxy option; a direct credential expects api://AzureADTokenExchange.",
+      ),
       '7002138': l10n.t(
         'The subject matches a federated credential only when case is ignored; Microsoft Entra ID compares it exactly.',
       ),

@@ -1,3 +1,4 @@
+import type { PodNetwork } from '../testPod';
 /** What the simulated ARM's providers share: configuration, ARM's error shape, id patterns, and the kit of helpers. */
 import { HttpError, Reply, RequestContext } from '../http';
 import { ClusterRecord, SimState, keyOf } from '../model';
@@ -34,6 +35,8 @@ export interface ArmContext {
   armUrl: () => string;
   kubeUrl: () => string;
   ca: string;
+  /** Where a pod's calls to AKS's proxy and to the vaults land on this machine. */
+  podNetwork: () => Omit<PodNetwork, 'vaultNames'>;
 }
 
 export const armError = (status: number, code: string, message: string) => ({ error: { code, message } });

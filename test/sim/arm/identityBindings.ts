@@ -12,6 +12,8 @@ import { fail, AKS, re, ArmKit } from './common';
 export const IDENTITY_BINDINGS_API = '2026-06-01';
 export const IDENTITY_BINDING_CREDENTIAL = 'aks-identity-binding';
 export const IDENTITY_BINDING_AUDIENCE = 'api://AKSIdentityBinding';
+/** The subject the simulated AKS writes in its credential and presents as (not documented for the real one). */
+export const IDENTITY_BINDING_SUBJECT = 'aks-identity-binding';
 const ISSUER_HOST = 'https://ib.oic.prod-aks.azure.com';
 export const identityBindingIssuer = (tenantId: string, clientId: string) => `${ISSUER_HOST}/${tenantId}/${clientId}`;
 
@@ -44,10 +46,9 @@ export function identityBindingRoutes(kit: ArmKit): Route[] {
         id: `${identity.resource.id}/federatedIdentityCredentials/${IDENTITY_BINDING_CREDENTIAL}`,
         name: IDENTITY_BINDING_CREDENTIAL,
         type: 'Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials',
-        // The subject AKS writes is not documented; nothing in the extension reads it.
         properties: {
           issuer: identityBindingIssuer(tenantId, clientId),
-          subject: 'aks-identity-binding',
+          subject: IDENTITY_BINDING_SUBJECT,
           audiences: [IDENTITY_BINDING_AUDIENCE],
         },
       });
