@@ -14,7 +14,7 @@ import { ArmInventorySource } from './azure/inventorySource';
 import { VaultGateway } from './azure/vaults';
 import { KeyVaultDataGateway } from './azure/keyVaultData';
 import { SubscriptionGateway } from './azure/subscriptions';
-import { KubeTarget, connectToCluster } from './kube/access';
+import { KubeTarget, connectToCluster, runInCluster } from './kube/access';
 import type { ClusterSummary } from './workloadIdentity/cluster';
 import type { BindDeps, BindRequest } from './workloadIdentity/bind/model';
 import type { FleetRequest } from './workloadIdentity/bind/fleet';
@@ -128,6 +128,8 @@ export function createAzureServices(
           keyVaultData.readSecretStatus(vaultUri, name, credential, signal),
         probeVault: (vaultUri, kind, name, credential, signal) =>
           keyVaultData.probe(vaultUri, kind, name, credential, signal),
+        runInCluster: (cluster, command, files, signal) =>
+          runInCluster(clusters, credential, cluster, command, files, signal),
       };
     },
     listSubscriptions: () => subscriptions.list(),

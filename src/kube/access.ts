@@ -632,6 +632,22 @@ class RunCommandTarget implements KubeTarget {
   }
 }
 
+/**
+ * A command through AKS run-command with files it can read, whether the API server is reachable or not: it runs
+ * with the signed-in user's rights (an Entra ID cluster gets the user's token for the AKS server application).
+ */
+export async function runInCluster(
+  clusters: ClusterGateway,
+  credential: TokenCredential,
+  cluster: KubeClusterRef,
+  command: string,
+  files: Record<string, string>,
+  signal?: AbortSignal,
+) {
+  const clusterToken = cluster.entraId ? (await credential.getToken(AKS_SERVER_SCOPE))?.token : undefined;
+  return clusters.runCommand(cluster, command, storedZip(files).toString('base64'), clusterToken, signal);
+}
+
 const IDLE_CONNECTION_MS = 30_000;
 
 /**

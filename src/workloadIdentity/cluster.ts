@@ -16,6 +16,8 @@ export interface ClusterSummary extends ResourceRef {
   private: boolean;
   /** API server VNet integration: identity bindings are not supported there. Known from an ARM read, not the tree's. */
   vnetIntegration?: boolean;
+  /** AKS run-command turned off (apiServerAccessProfile.disableRunCommand). Known from an ARM read, not the tree's. */
+  runCommandDisabled?: boolean;
 }
 
 export const workloadIdentityState = (
@@ -37,6 +39,7 @@ export function clusterFromRaw(r: any): ClusterSummary {
     entraId: !!p.aadProfile,
     private: !!p.apiServerAccessProfile?.enablePrivateCluster,
     ...(p.apiServerAccessProfile?.enableVnetIntegration ? { vnetIntegration: true } : {}),
+    ...(p.apiServerAccessProfile?.disableRunCommand ? { runCommandDisabled: true } : {}),
   };
 }
 
@@ -53,6 +56,7 @@ export function clusterFromSdk(mc: ManagedCluster): ClusterSummary {
     entraId: !!mc.aadProfile,
     private: !!mc.apiServerAccessProfile?.enablePrivateCluster,
     ...(mc.apiServerAccessProfile?.enableVnetIntegration ? { vnetIntegration: true } : {}),
+    ...(mc.apiServerAccessProfile?.disableRunCommand ? { runCommandDisabled: true } : {}),
   };
 }
 

@@ -257,7 +257,7 @@ describe('Bind with several clusters selected (extension host)', () => {
       await vscode.workspace.fs.delete(m);
   });
 
-  it('a binding through an identity binding, from the tree: Verify green on its own checks, Test says what it cannot prove, Export writes the binding, Remove takes it back', async () => {
+  it('a binding through an identity binding, from the tree: Verify green on its own checks, Test through a pod and the proxy, Connect with the annotation and the app-side hints, Export writes the binding, Remove takes it back', async () => {
     const api = await extensionApi();
     api.setPrompter(
       new ScriptedPrompter([
@@ -289,10 +289,54 @@ describe('Bind with several clusters selected (extension host)', () => {
       [marks.identityBinding, marks.managedCredential, marks.useIdentityRbac, marks.webhookVersion, marks.issuer],
       ['pass', 'pass', 'pass', 'pass', undefined],
     );
+    // Test Binding proves the exchange from a pod the cluster runs, through AKS's proxy.
     const tested = (await vscode.commands.executeCommand('aksWorkloadIdentity.testBinding', node)) as VerifyPanel;
     const exchange = tested.report!.checks.find((c) => c.key === 'exchange')!;
-    assert.equal(exchange.status, 'skip');
-    assert.match(exchange.message, /AKS's proxy inside the cluster/);
+    assert.equal(exchange.status, 'pass', exchange.message);
+    assert.match(exchange.message, /through AKS's identity binding proxy/);
+    assert.equal(tested.report!.checks.find((c) => c.key === 'keyVault:kv-payments:secrets')!.status, 'pass');
+
+    // Connect in the workspace: the annotation beside the label, and the review says what the app must do.
+    const folder = vscode.workspace.workspaceFolders![0].uri;
+    const write = (rel: string, text: string) =>
+      vscode.workspace.fs.writeFile(vscode.Uri.joinPath(folder, ...rel.split('/')), Buffer.from(text));
+    await write(
+      'ib-app/deploy.yaml',
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ib-app\n  namespace: payments\nspec:\n  template:\n    metadata:\n      labels:\n        app: ib-app\n    spec:\n      containers:\n        - name: app\n          image: contoso.azurecr.io/ib-app:1\n',
+    );
+    await write('ib-app/package.json', '{ "dependencies": { "@azure/identity": "^4.13.1" } }\n');
+    await write('ib-app/index.js', 'const credential = new DefaultAzureCredential();\n');
+    const connect = new ScriptedPrompter([
+      { pick: 'In the workspace' },
+      { pick: 'Deployment ib-app' },
+      { pick: 'No' },
+      { pick: '$(check) Connect: change ib-app/deploy.yaml' },
+    ]);
+    api.setPrompter(connect);
+    await vscode.commands.executeCommand('aksWorkloadIdentity.connectWorkload', node);
+    const connectReview = connect.recorded.find((r) => r.title === 'Connect Workload: review')!.labels!;
+    assert.ok(
+      connectReview.includes(
+        '$(edit) spec.template.metadata.annotations["azure.workload.identity/use-identity-binding"]: "true"',
+      ),
+      connectReview.join('\n'),
+    );
+    assert.ok(
+      connectReview.some((l) =>
+        /ib-app\/package\.json names the JavaScript Azure Identity library.*4\.14\.0 or later/.test(l),
+      ),
+      connectReview.join('\n'),
+    );
+    assert.ok(
+      connectReview.some((l) => /ib-app\/index\.js uses DefaultAzureCredential/.test(l)),
+      connectReview.join('\n'),
+    );
+    const connected = Buffer.from(
+      await vscode.workspace.fs.readFile(vscode.Uri.joinPath(folder, 'ib-app', 'deploy.yaml')),
+    ).toString();
+    assert.match(connected, /annotations:\n {8}azure\.workload\.identity\/use-identity-binding: "true"/);
+    assert.match(connected, /azure\.workload\.identity\/use: "true"/);
+    await vscode.workspace.fs.delete(vscode.Uri.joinPath(folder, 'ib-app'), { recursive: true });
 
     api.setPrompter(
       new ScriptedPrompter([{ pick: 'kv-payments' }, { pickMany: ['get on secrets'] }, { pick: 'Terraform' }]),

@@ -36,8 +36,12 @@ describe('no secret written anywhere (extension host)', () => {
       ...scanForSecrets(roots, [sim.info.tokenSecret, sim.info.controlSecret]),
       // The temp folder is shared with other programs: its loose files and this run's homes, changed during the run
       // (not source trees, installed extensions or the browser's cache).
-      ...scanForSecrets(tempRoots(since), [sim.info.tokenSecret], since, (p) =>
-        /node_modules|\/\.git$|\/extensions$|akswi-chromium-|akswi-ca-/.test(p),
+      // /dev/shm too: where the simulated kubelet puts a test pod's projected token while the pod runs.
+      ...scanForSecrets(
+        [...tempRoots(since), ...(fs.existsSync('/dev/shm') ? ['/dev/shm'] : [])],
+        [sim.info.tokenSecret],
+        since,
+        (p) => /node_modules|\/\.git$|\/extensions$|akswi-chromium-|akswi-ca-/.test(p),
       ),
     ];
     assert.deepEqual(found, []);

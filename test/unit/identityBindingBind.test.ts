@@ -23,6 +23,7 @@ import { observeRemoval, planRemoval } from '../../src/workloadIdentity/remove/p
 import { runRemove } from '../../src/workloadIdentity/remove/run';
 import { probeDepsFor, removeDepsFor, verifyDepsFor, withSim, writes } from './helpers';
 import { verifyAndTest } from '../../src/workloadIdentity/testBinding/run';
+import { issuedWorkloadTokens } from '../sim/entra';
 
 type Env = Awaited<ReturnType<typeof withSim>>;
 
@@ -241,29 +242,105 @@ describe('Verify, for a binding through an identity binding', () => {
     assert.equal(by('pods').status, 'fail');
   });
 
-  it("Test Binding proves the token for AKS's proxy and says plainly that the exchange cannot be proved from outside the cluster", async () => {
+  const test = () =>
+    verifyAndTest(target(), probeDepsFor(env.services), { signal: new AbortController().signal, propagationWaitMs: 0 });
+  const testPods = () => [...clusterRec('aks-payments').kube.pods.keys()].filter((k) => k.includes('akswi-test-'));
+  const commandLogs = () => [...env.sim.state.commandResults.values()].map((r) => String(r.result?.properties.logs));
+
+  it("Test Binding runs a pod as the ServiceAccount that exchanges through AKS's proxy and reads Key Vault; the token stays in the pod", async () => {
     env.sim.log.length = 0;
-    const { report } = await verifyAndTest(target(), probeDepsFor(env.services), {
-      signal: new AbortController().signal,
-      propagationWaitMs: 0,
-    });
+    const { report } = await test();
     const by = (key: string) => report.checks.find((c) => c.key === key)!;
     assert.equal(by('token').status, 'pass');
     assert.ok(
       by('token').evidence.some((e) => e.value === 'api://AKSIdentityBinding'),
       JSON.stringify(by('token').evidence),
     );
-    assert.equal(by('exchange').status, 'skip');
+    assert.equal(by('exchange').status, 'pass', by('exchange').message);
     assert.match(
       by('exchange').message,
-      /goes through AKS's proxy inside the cluster \(AZURE_KUBERNETES_TOKEN_PROXY\), which VS Code cannot reach/,
+      /A pod running as orders\/orders-api got a Key Vault token of id-orders through AKS's identity binding proxy/,
     );
-    assert.equal(by('keyVault').status, 'skip');
+    assert.ok(
+      by('exchange').evidence.some((e) => /^200/.test(String(e.value))),
+      JSON.stringify(by('exchange').evidence),
+    );
+    const vault = report.checks.find((c) => c.key === 'keyVault:kv-payments:secrets')!;
+    assert.equal(vault.status, 'pass', vault.message);
+    assert.match(String(vault.evidence[0]!.value), /\(from the test pod\)/);
+    // The proxy asked RBAC and exchanged with AKS's credential: Entra ID saw the binding issuer, and Key Vault a token.
+    const ops = env.sim.log.map((l) => l.op);
+    assert.ok(ops.includes('managedClusters.runCommand'));
+    assert.ok(ops.includes('aksProxy.token'), ops.join(' '));
+    assert.deepEqual(testPods(), [], 'the test pod is deleted');
+    for (const logs of commandLogs())
+      for (const token of issuedWorkloadTokens) assert.ok(!logs.includes(token), 'no token leaves the pod');
     assert.deepEqual(
-      writes(env.sim).filter((w) => w.op !== 'kube.serviceaccounts.token'),
+      writes(env.sim)
+        .map((w) => w.op)
+        .filter((op) => !['kube.serviceaccounts.token', 'managedClusters.runCommand', 'aksProxy.token'].includes(op)),
       [],
-      'Test Binding writes nothing',
+      'Test Binding writes nothing that stays',
     );
+  });
+
+  it("the proxy's refusal when RBAC does not let the ServiceAccount use the identity is named, with Verify's fix", async () => {
+    clusterRec('aks-payments').kube.clusterRoleBindings.clear();
+    const { report } = await test();
+    const exchange = report.checks.find((c) => c.id === 'exchange')!;
+    assert.equal(exchange.status, 'fail');
+    assert.match(
+      exchange.message,
+      /AKS's proxy refused: RBAC does not let orders\/orders-api use the identity \(User "system:serviceaccount:orders:orders-api" cannot use-managed-identity/,
+    );
+    assert.equal(exchange.fix?.kind, 'useIdentityRbac');
+    assert.equal(report.checks.find((c) => c.id === 'keyVault')!.status, 'skip');
+    assert.deepEqual(testPods(), []);
+  });
+
+  it('a webhook older than v1.6 gives the test pod no proxy, and a missing grant is a 403 the pod saw', async () => {
+    const c = clusterRec('aks-payments');
+    c.kube.webhookVersion = '1.5.1';
+    let { report } = await test();
+    let exchange = report.checks.find((x) => x.id === 'exchange')!;
+    assert.equal(exchange.status, 'fail');
+    assert.match(exchange.message, /The webhook gave the test pod no AZURE_KUBERNETES_TOKEN_PROXY/);
+    c.kube.webhookVersion = '1.6.0';
+    const principal = [...env.sim.state.identities.values()].find((r) => r.resource.name === 'id-orders')!.resource
+      .properties.principalId;
+    for (const [k, ra] of env.sim.state.roleAssignments)
+      if (ra.properties.principalId === principal) env.sim.state.roleAssignments.delete(k);
+    for (const v of env.sim.state.vaults.values())
+      v.properties.accessPolicies = (v.properties.accessPolicies ?? []).filter((p: any) => p.objectId !== principal);
+    ({ report } = await verifyAndTest(
+      { ...target(), vault: vaultFromRaw([...env.sim.state.vaults.values()].find((v) => v.name === 'kv-payments')!) },
+      probeDepsFor(env.services),
+      { signal: new AbortController().signal, propagationWaitMs: 0 },
+    ));
+    exchange = report.checks.find((x) => x.id === 'exchange')!;
+    assert.equal(exchange.status, 'pass', exchange.message);
+    const vault = report.checks.find((x) => x.key === 'keyVault:kv-payments:secrets')!;
+    assert.equal(vault.status, 'fail', vault.message);
+    assert.match(vault.message, /kv-payments: Key Vault refused get on secrets \(Forbidden/);
+  });
+
+  it('where run-command is refused, the exchange is skipped with the reason, and the checks that can be made stand', async () => {
+    env.sim.addFault({ op: 'managedClusters.runCommand', kind: '403', count: 0 });
+    const { report } = await test();
+    const exchange = report.checks.find((c) => c.id === 'exchange')!;
+    assert.equal(exchange.status, 'skip');
+    assert.match(exchange.message, /AKS run-command was refused \(AuthorizationFailed/);
+    assert.match(exchange.message, /what can be proved from here are the checks above/);
+    assert.equal(report.checks.find((c) => c.key === 'useIdentityRbac')!.status, 'pass');
+
+    // Turned off on the cluster: known from its ARM read, so nothing is tried.
+    env.sim.faults.clear();
+    clusterRec('aks-payments').resource.properties.apiServerAccessProfile = { disableRunCommand: true };
+    env.sim.log.length = 0;
+    const off = (await test()).report.checks.find((c) => c.id === 'exchange')!;
+    assert.equal(off.status, 'skip');
+    assert.match(off.message, /AKS run-command is turned off on aks-payments/);
+    assert.ok(!env.sim.log.some((l) => l.op === 'managedClusters.runCommand'));
   });
 
   it('a pod without the identity-binding annotation is named, and the RBAC taken away is found and fixed', async () => {

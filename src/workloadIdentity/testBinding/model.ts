@@ -2,6 +2,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import type { AzureCloud } from '../../auth/cloud';
 import type { Permission } from '../../azure/keyVaultRoles';
 import type { VerifyDeps } from '../verify/model';
+import type { ClusterSummary } from '../cluster';
 
 /** What a Key Vault GET answered: the status and the service's error code, never a value. */
 export interface VaultAnswer {
@@ -25,6 +26,16 @@ export interface ProbeDeps extends VerifyDeps {
     credential: TokenCredential,
     signal?: AbortSignal,
   ): Promise<VaultAnswer>;
+  /**
+   * A command through AKS run-command (kubectl inside the cluster, with the signed-in user's rights), with files it
+   * can read; what it printed. Public and private clusters alike.
+   */
+  runInCluster(
+    cluster: ClusterSummary,
+    command: string,
+    files: Record<string, string>,
+    signal?: AbortSignal,
+  ): Promise<{ exitCode: number; logs: string }>;
   /** GET of a secret the user named: its answer's status only; a 200's body is dropped unread. */
   readSecretStatus(
     vaultUri: string,

@@ -8,9 +8,10 @@ import { Permission } from '../../azure/keyVaultRoles';
 import { credentialMatch } from '../binding';
 import { permissionModel } from '../inventory';
 import { Ev, TOKEN_PROXY_ENV, check, grantsOn, onlyThroughIdentityBinding } from '../verify/checks';
-import type { CheckResult, VerifyFacts, VerifyReport } from '../verify/model';
+import type { CheckResult, VaultGrants, VerifyFacts, VerifyReport } from '../verify/model';
 import { verifyBinding } from '../verify/verify';
 import { ProbeDeps, ProbeOptions, TokenClaims, VaultAnswer } from './model';
+import { TEST_POD_IMAGE, readTestPod, testPodRun } from './inCluster';
 import { firstLine } from '../../util/text';
 import { sleep } from '../../util/concurrency';
 import { jwtPayload } from '../../util/jwt';
@@ -185,18 +186,7 @@ export async function testBinding(
   ];
 
   // 2. The exchange, as the pod's SDK makes it.
-  if (viaBinding)
-    return [
-      ...out,
-      ...skipRest(
-        l10n.t(
-          "Through an identity binding the exchange goes through AKS's proxy inside the cluster ({0}), which VS Code cannot reach. What can be proved from here are the checks above: the identity binding, AKS's credential and the RBAC that lets {1}/{2} use the identity. A pod with the label and the annotation proves the rest: run the app, then look at Verify's pods check.",
-          TOKEN_PROXY_ENV,
-          t.namespace,
-          t.serviceAccount,
-        ),
-      ),
-    ];
+  if (viaBinding) return [...out, ...(await exchangeInCluster(facts, verifyChecks, deps, opts, found))];
   if (!clientId)
     return [
       ...out,
@@ -345,11 +335,9 @@ export async function testBinding(
       );
       continue;
     }
-    const { byPolicy, byRole } = grantsOn(g, found!.principalId);
-    const kinds: Permission[] = [...new Set([...byPolicy, ...byRole])];
+    const { byRole } = grantsOn(g, found!.principalId);
     const fix = verifyChecks.find((c) => c.key === `vault:${v.name}` && c.fix)?.fix;
-    for (const kind of kinds.length ? kinds : (['secrets'] as Permission[])) {
-      const name = `akswi-probe-${randomBytes(6).toString('hex')}`;
+    for (const { kind, name } of vaultProbes([g], found!.principalId)) {
       opts.progress?.(l10n.t('3/3 Asking {0} for {1}/{2}…', v.name, kind, name));
       const answer = await whilePropagating<VaultAnswer>(
         () =>
@@ -376,6 +364,214 @@ export async function testBinding(
       out.push(namedSecretCheck(v.name, v.rbac, opts.secretName, a, fix));
     }
   }
+  return out;
+}
+
+/** The error_description of an OAuth error body, which the pod may have cut short; else the text as it came. */
+function errorDescription(body: string): string {
+  const quoted = /"error_description"\s*:\s*("(?:[^"\\]|\\.)*")/.exec(body)?.[1];
+  try {
+    return quoted ? String(JSON.parse(quoted)) : body;
+  } catch {
+    return body;
+  }
+}
+
+/** The GETs Test Binding makes: per vault the binding covers, each kind granted (secrets when none is). */
+function vaultProbes(vaults: VaultGrants[], principalId: string) {
+  return vaults.flatMap((g) => {
+    const { byPolicy, byRole } = grantsOn(g, principalId);
+    const kinds: Permission[] = [...new Set([...byPolicy, ...byRole])];
+    return (kinds.length ? kinds : (['secrets'] as Permission[])).map((kind) => ({
+      grants: g,
+      kind,
+      name: `akswi-probe-${randomBytes(6).toString('hex')}`,
+    }));
+  });
+}
+
+/**
+ * Through an identity binding: a short-lived pod does the exchange through AKS's proxy, and the Key Vault GETs, as the
+ * app would (see inCluster.ts). Where run-command is refused, the checks above are what can be proved from here.
+ */
+async function exchangeInCluster(
+  facts: VerifyFacts,
+  verifyChecks: CheckResult[],
+  deps: ProbeDeps,
+  opts: ProbeOptions,
+  identity: { name: string; principalId: string },
+): Promise<CheckResult[]> {
+  const t = facts.target;
+  const cannot = (why: string) =>
+    l10n.t(
+      "{0} Through an identity binding the exchange goes through AKS's proxy inside the cluster ({1}), which VS Code cannot reach; what can be proved from here are the checks above.",
+      why,
+      TOKEN_PROXY_ENV,
+    );
+  if (!deps.cloud.keyVaultResource)
+    return [
+      check('exchange', 'skip', cannot(l10n.t('This custom cloud does not name its Key Vault DNS suffix.'))),
+      check('keyVault', 'skip', l10n.t('No Key Vault token to test with.')),
+    ];
+  if ((facts.cluster.ok ? facts.cluster.value : t.cluster).runCommandDisabled)
+    return [
+      check(
+        'exchange',
+        'skip',
+        cannot(
+          l10n.t('AKS run-command is turned off on {0}, so no test pod can be started from here.', t.cluster.name),
+        ),
+      ),
+      check('keyVault', 'skip', l10n.t('No Key Vault token to test with.')),
+    ];
+  const vaults = (facts.vaults.ok ? facts.vaults.value : []).filter((g) => g.vault.vaultUri);
+  const probes = vaultProbes(vaults, identity.principalId);
+  const named = opts.secretName;
+  const pod = testPodRun(
+    t,
+    `${deps.cloud.keyVaultResource}/.default`,
+    [
+      ...probes.map((p) => ({ vaultUri: p.grants.vault.vaultUri!, kind: p.kind, name: p.name })),
+      ...(named ? vaults.map((g) => ({ vaultUri: g.vault.vaultUri!, kind: 'secrets' as const, name: named })) : []),
+    ],
+    randomBytes(4).toString('hex'),
+  );
+  const podEv: Ev[] = [
+    [
+      l10n.t('Test pod'),
+      l10n.t('{0}/{1}, image {2}, as {3}, deleted afterwards', t.namespace, pod.name, TEST_POD_IMAGE, t.serviceAccount),
+    ],
+  ];
+  opts.progress?.(
+    l10n.t(
+      '2/3 Running a pod as {0}/{1} on {2} through AKS run-command, to exchange its token through the identity binding (up to 4 minutes)…',
+      t.namespace,
+      t.serviceAccount,
+      t.cluster.name,
+    ),
+  );
+  let logs: string;
+  try {
+    const r = await deps.runInCluster(t.cluster, pod.command, pod.files, opts.signal);
+    logs = r.logs;
+    if (r.exitCode !== 0 && !readTestPod(logs).ran)
+      return [
+        check('exchange', 'fail', l10n.t('The cluster did not start the test pod: {0}', firstLine(logs)), podEv),
+        check('keyVault', 'skip', l10n.t('No Key Vault token to test with.')),
+      ];
+  } catch (e) {
+    if (isAbort(e) || opts.signal?.aborted) throw new CancelledError();
+    const d = describeError(e);
+    // Refused (no right to run commands, or turned off): not a failure of the binding. Anything else is an error.
+    const refused = d.status === 403 || d.status === 400;
+    return [
+      refused
+        ? check('exchange', 'skip', cannot(l10n.t('AKS run-command was refused ({0}: {1}).', d.code, d.message)), podEv)
+        : check('exchange', 'error', l10n.t('AKS run-command did not answer: {0}: {1}', d.code, d.message), podEv),
+      check('keyVault', 'skip', l10n.t('No Key Vault token to test with.')),
+    ];
+  }
+  const outcome = readTestPod(logs);
+  const noToken = check('keyVault', 'skip', l10n.t('No Key Vault token to test with.'));
+  if (!outcome.ran) {
+    const waiting = outcome.pod?.waiting;
+    return [
+      check(
+        'exchange',
+        'fail',
+        waiting && /ImagePull|ErrImage/.test(waiting)
+          ? l10n.t('The test pod did not start: the cluster could not pull {0} ({1}).', TEST_POD_IMAGE, waiting)
+          : l10n.t(
+              'The test pod did not finish within 4 minutes ({0}). Look at it with: kubectl describe pod {1} -n {2}',
+              [outcome.pod?.phase, waiting].filter(Boolean).join(', ') || l10n.t('no status'),
+              pod.name,
+              t.namespace,
+            ),
+        podEv,
+      ),
+      noToken,
+    ];
+  }
+  if (outcome.noProxy)
+    return [
+      check(
+        'exchange',
+        'fail',
+        l10n.t(
+          "The webhook gave the test pod no {0}, although it carries the label and the annotation: the cluster's workload identity webhook is older than v1.6 (see the webhook check), or {1}/{2} has no client-id annotation.",
+          TOKEN_PROXY_ENV,
+          t.namespace,
+          t.serviceAccount,
+        ),
+        podEv,
+        verifyChecks.find((c) => c.id === 'serviceAccount' && c.fix)?.fix,
+      ),
+      noToken,
+    ];
+  if (outcome.noCurl)
+    return [
+      check('exchange', 'error', l10n.t("The test pod's image {0} has no curl.", TEST_POD_IMAGE), podEv),
+      noToken,
+    ];
+  const ex = outcome.exchange ?? { status: 0, said: l10n.t('the pod printed nothing') };
+  const exEv: Ev[] = [...podEv, [l10n.t('Proxy answered'), `${ex.status || l10n.t('no answer')} ${ex.said}`.trim()]];
+  if (ex.status !== 200) {
+    const description = errorDescription(ex.said);
+    const aadsts = /AADSTS(\d+)/.exec(description)?.[1];
+    const rbacFix = verifyChecks.find((c) => c.id === 'useIdentityRbac' && c.fix)?.fix;
+    const refusedByRbac = /cannot use-managed-identity/.test(description);
+    const text = !ex.status
+      ? l10n.t("The test pod could not reach AKS's proxy: {0}", description)
+      : refusedByRbac
+        ? l10n.t(
+            "AKS's proxy refused: RBAC does not let {0}/{1} use the identity ({2}).",
+            t.namespace,
+            t.serviceAccount,
+            description,
+          )
+        : aadsts && aadstsMeaning(aadsts)
+          ? `AADSTS${aadsts}: ${aadstsMeaning(aadsts)}`
+          : l10n.t("AKS's proxy refused the exchange ({0}): {1}", ex.status, firstLine(description, /\s*Trace ID:/));
+    return [check('exchange', 'fail', text, exEv, refusedByRbac ? rbacFix : undefined), noToken];
+  }
+  const out: CheckResult[] = [
+    check(
+      'exchange',
+      'pass',
+      l10n.t(
+        "A pod running as {0}/{1} got a Key Vault token of {2} through AKS's identity binding proxy. The token stayed in the pod.",
+        t.namespace,
+        t.serviceAccount,
+        identity.name,
+      ),
+      exEv,
+    ),
+  ];
+  if (!probes.length) {
+    out.push(
+      check(
+        'keyVault',
+        'skip',
+        l10n.t('{0} has no grant on any Key Vault you can see: nothing to test.', identity.name),
+      ),
+    );
+    return out;
+  }
+  const answer = (vaultUri: string, name: string): VaultAnswer =>
+    outcome.vaults.find((x) => x.vaultUri === vaultUri && x.name === name) ?? {
+      status: 0,
+      code: 'NoAnswer',
+      message: l10n.t('the pod printed no answer for this vault'),
+    };
+  const fixOf = (vault: string) => verifyChecks.find((c) => c.key === `vault:${vault}` && c.fix)?.fix;
+  for (const p of probes) {
+    const v = p.grants.vault;
+    const a = answer(v.vaultUri!, p.name);
+    out.push(vaultCheck(v.name, v.rbac, p.kind, p.name, a, fixOf(v.name), l10n.t('(from the test pod)')));
+  }
+  if (named)
+    for (const { vault: v } of vaults)
+      out.push(namedSecretCheck(v.name, v.rbac, named, answer(v.vaultUri!, named), fixOf(v.name)));
   return out;
 }
 
@@ -430,10 +626,11 @@ function vaultCheck(
   name: string,
   a: VaultAnswer,
   fix: CheckResult['fix'],
+  from?: string,
 ): CheckResult {
   const key = `keyVault:${vault}:${kind}`;
   const ev: Ev[] = [
-    [l10n.t('Request'), l10n.t('GET {0}/{1} (a name that does not exist)', kind, name)],
+    [l10n.t('Request'), `${l10n.t('GET {0}/{1} (a name that does not exist)', kind, name)}${from ? ` ${from}` : ''}`],
     [l10n.t('Answer'), `${a.status || l10n.t('no answer')} ${a.code}`],
     [l10n.t('Permission model'), permissionModel(rbac)],
   ];
