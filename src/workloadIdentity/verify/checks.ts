@@ -362,9 +362,15 @@ export function evaluate(f: VerifyFacts): CheckResult[] {
     const viaBinding = identityBindingOf(f, identity.id);
     // Through an identity binding, the identity needs no credential of its own for this cluster; one that is there
     // (while moving from direct federation) is still checked.
+    // Without a credential of its own and with the cluster's identity bindings unread, the mode is unknown: the
+    // credential checks would fail a binding that may work through an identity binding.
+    const modeUnknown = !f.identityBindings.ok && !hasOwnCredential(f);
     out.push(
-      ...(onlyThroughIdentityBinding(f, identity.id) ? direct.filter((c) => c.id === 'credentialCount') : direct),
+      ...(onlyThroughIdentityBinding(f, identity.id) || modeUnknown
+        ? direct.filter((c) => c.id === 'credentialCount')
+        : direct),
       ...(viaBinding ? identityBindingResults(f, viaBinding, identity, credentials!) : []),
+      ...(f.identityBindings.ok || !modeUnknown ? [] : [unreadable('identityBinding', f.identityBindings.error)]),
     );
   }
 
@@ -802,10 +808,14 @@ function podsResult(
  * issuer and the ServiceAccount (while moving from direct federation both exist, and both are checked).
  */
 export function onlyThroughIdentityBinding(f: VerifyFacts, identityId: string): boolean {
+  return !!identityBindingOf(f, identityId) && !hasOwnCredential(f);
+}
+
+/** A credential of the identity names this cluster's issuer and the ServiceAccount. */
+function hasOwnCredential(f: VerifyFacts): boolean {
   const issuer = f.cluster.ok ? f.cluster.value.issuerUrl : undefined;
   const subject = serviceAccountSubject(f.target.namespace, f.target.serviceAccount);
-  const direct = f.credentials.ok && f.credentials.value.some((c) => c.issuer === issuer && c.subject === subject);
-  return !!identityBindingOf(f, identityId) && !direct;
+  return f.credentials.ok && f.credentials.value.some((c) => c.issuer === issuer && c.subject === subject);
 }
 
 /** The identity's binding on this cluster, when it has one: the binding goes through it. */
