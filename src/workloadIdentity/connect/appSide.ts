@@ -16,7 +16,7 @@ const LIBRARIES: { language: string; manifest: RegExp; uses: RegExp; option: str
     manifest: /(^|\/)package\.json$/,
     uses: /"@azure\/identity"\s*:/,
     option: 'new WorkloadIdentityCredential({ enableAzureProxy: true })',
-    version: () => l10n.t('a version of @azure/identity whose WorkloadIdentityCredentialOptions has enableAzureProxy'),
+    version: () => l10n.t('@azure/identity 4.14.0 or later'),
   },
   {
     language: 'Python',
