@@ -241,13 +241,14 @@ async function execute(
   void prompter
     .notify(
       'info',
+      // Short: the review listed what stays, and the log names each. A toast as tall as that list does not fit
+      // beside another one, and VS Code then hides it.
       kept.length
         ? vscode.l10n.t(
-            'Removed the binding of {0}: {1} removed, {2} kept ({3}).',
+            'Removed the binding of {0}: {1} removed, {2} kept as reviewed (the log names each).',
             name,
             removed.length + (manifest ? 1 : 0),
             kept.length,
-            kept.map((r) => `${r.title} ${r.resource}`).join('; '),
           )
         : vscode.l10n.t('Removed the binding of {0}: {1} removed.', name, removed.length + (manifest ? 1 : 0)),
       showLog,
