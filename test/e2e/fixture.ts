@@ -109,6 +109,17 @@ export async function openExtensionView(page: Page): Promise<Locator> {
 export const treeRow = (view: Locator, label: string) =>
   view.locator('.monaco-list-row', { has: view.page().locator('.label-name', { hasText: new RegExp(`^${label}$`) }) });
 
+/**
+ * Waits for a notification in the notification center, where every one is kept. A toast is not enough: VS Code shows
+ * no toast for a notification that comes within 800 ms of three others (its spam protection), as a result does when
+ * the test accepts a review at once and the run's progress notifications come and go.
+ */
+export async function notified(page: Page, text: string, timeout = 60_000) {
+  await runCommand(page, 'Notifications: Show Notifications');
+  await page.locator('.notifications-center .notification-list-item-message', { hasText: text }).waitFor({ timeout });
+  await runCommand(page, 'Notifications: Hide Notifications');
+}
+
 /** Runs a command from the palette by its title. */
 export async function runCommand(page: Page, title: string, timeout?: number) {
   await page.keyboard.press('F1');

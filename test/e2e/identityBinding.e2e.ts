@@ -4,6 +4,7 @@ import {
   Workbench,
   assertNoSecretsLeft,
   openExtensionView,
+  notified,
   openWorkbench,
   quickInput,
   report,
@@ -120,9 +121,7 @@ describe('Identity bindings in the browser: Bind to two clusters, Verify, Remove
       await removal.locator('.monaco-list-row', { hasText: 'Remove: make 4 changes' }).first().waitFor();
       if (cluster === 'aks-payments') await wb.shot('identity-binding-remove');
       await kb.press('Enter');
-      await page
-        .locator('.notification-toast', { hasText: `Removed the binding of payments/ib-api on ${cluster}` })
-        .waitFor({ timeout: 60_000 });
+      await notified(page, `Removed the binding of payments/ib-api on ${cluster}`);
     }
     const after = footprint(wb);
     assert.deepEqual(after.clusters, before.clusters, 'the clusters are back where they were');
