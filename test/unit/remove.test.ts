@@ -414,3 +414,77 @@ describe('faults at every operation Remove uses', () => {
     });
   }
 });
+
+describe('faults at every operation Remove uses through an identity binding', () => {
+  let env: Env;
+  const table: string[] = [];
+  before(async () => {
+    env = await withSim({
+      requestTimeoutMs: 400,
+      config: { credentialWriteMs: 0, principalReplicationMs: 0, identityBindingMs: 0, pollRetryAfterSeconds: 0 },
+    });
+  });
+  after(async () => {
+    await env.sim.stop();
+    console.log(`\nRemove through an identity binding, fault matrix\n${table.join('\n')}`);
+  });
+  // The identity's last identity binding: the RBAC objects, the binding and AKS's credential all go.
+  const CHOICES: RemoveChoices = { ...KEEP, deleteManagedCredential: true };
+  const setup = async () => {
+    env.sim.reset();
+    const r: BindRequest = { ...bindRequest(env, { vault: 'kv-payments' }), mode: 'identityBinding' };
+    await bind(env, r);
+    return r;
+  };
+  /** Azure and the clusters as Remove leaves them, the identity bindings and the RBAC objects included. */
+  const state = () =>
+    JSON.stringify({
+      world: worldOf(env.sim.state),
+      clusters: [...env.sim.state.clusters.values()].map((c) => [
+        c.name,
+        [...(c.identityBindings?.keys() ?? [])],
+        [...c.kube.clusterRoles.keys()].filter((k) => k.startsWith('use-mi-')),
+        [...c.kube.clusterRoleBindings.values()].map((b: any) => [b.metadata.name, b.subjects]),
+      ]),
+    });
+
+  it('a failure at each of its steps, then Retry, ends where a fault-free Remove ends', async () => {
+    const r0 = await setup();
+    await remove(env, target(r0), CHOICES);
+    const clean = state();
+    assert.match(clean, /"aks-payments",\[\],\[\],\[\]/, 'the binding and the RBAC objects are gone');
+    const KINDS: FaultKind[] = ['500', 'timeout', '409'];
+    table.push(`| operation | ${KINDS.join(' | ')} |`);
+    for (const op of [
+      'identityBindings.listByManagedCluster',
+      'kube.clusterroles.list',
+      'kube.clusterrolebindings.list',
+      'kube.clusterrolebindings.delete',
+      'kube.clusterroles.delete',
+      'identityBindings.delete',
+      'federatedIdentityCredentials.delete',
+      'kube.serviceaccounts.apply',
+    ]) {
+      const row: string[] = [];
+      for (const kind of KINDS) {
+        const r = await setup();
+        const p = await plan(env, target(r), CHOICES);
+        env.sim.addFault({ op, kind, count: 1 });
+        let outcome = 'completed';
+        try {
+          await runRemove(p, removeDepsFor(env.services), { signal: new AbortController().signal });
+        } catch (e) {
+          assert.ok(e instanceof IncompleteRunError, `${op}/${kind}: ${e}`);
+          const failed = (e.records as Removal[]).find((x) => x.result === 'failed');
+          assert.ok(failed, `${op}/${kind}: the failed line is named`);
+          outcome = `stopped at ${failed!.kind}, Retry completed`;
+          env.sim.faults.clear();
+          await runRemove(p, removeDepsFor(env.services), { signal: new AbortController().signal });
+        }
+        assert.equal(state(), clean, `${op}/${kind}`);
+        row.push(outcome);
+      }
+      table.push(`| ${op} | ${row.join(' | ')} |`);
+    }
+  });
+});
