@@ -9,13 +9,10 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WorkloadIdentityCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
-import { runBind } from '../../src/workloadIdentity/bind/run';
-import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
-import { vaultFromRaw } from '../../src/workloadIdentity/inventory';
 import { PROXY_SNI_NAME } from '../sim/aksProxy';
 import { IDENTITY_BINDING_AUDIENCE } from '../sim/arm/identityBindings';
 import { VAULT_RESOURCE, serviceAccountToken } from '../sim/entra';
-import { verifyDepsFor, withSim } from './helpers';
+import { bindOrdersThroughIdentityBinding, withSim } from './helpers';
 
 describe("AKS's identity-binding proxy, as the real WorkloadIdentityCredential reaches it", () => {
   let env: Awaited<ReturnType<typeof withSim>>;
@@ -28,26 +25,7 @@ describe("AKS's identity-binding proxy, as the real WorkloadIdentityCredential r
     env = await withSim({
       config: { credentialWriteMs: 0, principalReplicationMs: 0, identityBindingMs: 20, pollRetryAfterSeconds: 0 },
     });
-    const c = clusterFromRaw(cluster().resource);
-    await runBind(
-      {
-        cluster: c,
-        namespace: 'orders',
-        serviceAccount: 'orders-api',
-        vault: vaultFromRaw([...env.sim.state.vaults.values()].find((v) => v.name === 'kv-payments')!),
-        identity: {
-          kind: 'new',
-          subscriptionId: c.subscriptionId,
-          resourceGroup: 'rg-payments',
-          name: 'id-orders',
-          location: 'eastus',
-        },
-        permissions: ['secrets'],
-        mode: 'identityBinding',
-      },
-      verifyDepsFor(env.services),
-      { signal: new AbortController().signal },
-    );
+    await bindOrdersThroughIdentityBinding(env);
     for (const k of proxyEnv) saved[k] = process.env[k];
     // What the webhook injects (v1.6 and later), pointed at this machine.
     process.env.AZURE_KUBERNETES_TOKEN_PROXY = env.sim.info.aksProxyUrl;

@@ -11,7 +11,7 @@ import { loadInventory, vaultFromRaw } from '../../src/workloadIdentity/inventor
 import { applyFix } from '../../src/workloadIdentity/verify/fix';
 import { verifyBinding } from '../../src/workloadIdentity/verify/verify';
 import { SUB_PROD, TENANT_CONTOSO } from '../sim/seed';
-import { probeDepsFor, verifyDepsFor, withSim, writes } from './helpers';
+import { bindOrdersThroughIdentityBinding, probeDepsFor, verifyDepsFor, withSim, writes } from './helpers';
 import { verifyAndTest } from '../../src/workloadIdentity/testBinding/run';
 import { connectLive, toLiveWorkload } from '../../src/workloadIdentity/connect/live';
 import { rolloutState } from '../../src/workloadIdentity/connect/rollout';
@@ -616,23 +616,7 @@ describe('faults at every call Verify and Test Binding make through an identity 
   /** The seed, then Bind through an identity binding: what each run starts from. */
   const bound = async () => {
     env.sim.reset();
-    await runBind(
-      {
-        ...target(),
-        vault: vaultFromRaw([...env.sim.state.vaults.values()].find((v) => v.name === 'kv-payments')!),
-        identity: {
-          kind: 'new',
-          subscriptionId: SUB_PROD,
-          resourceGroup: 'rg-payments',
-          name: 'id-orders',
-          location: 'eastus',
-        },
-        permissions: ['secrets'],
-        mode: 'identityBinding',
-      },
-      verifyDepsFor(env.services),
-      { signal: new AbortController().signal },
-    );
+    await bindOrdersThroughIdentityBinding(env);
     env.sim.log.length = 0;
   };
   const normalized = (x: unknown) =>

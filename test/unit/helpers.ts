@@ -3,7 +3,9 @@ import { AzureCloud } from '../../src/auth/cloud';
 import { AzureClientFactory } from '../../src/azure/clients';
 import { Logger } from '../../src/log';
 import { createAzureServices } from '../../src/services';
-import { loadInventory } from '../../src/workloadIdentity/inventory';
+import { loadInventory, vaultFromRaw } from '../../src/workloadIdentity/inventory';
+import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
+import { runBind } from '../../src/workloadIdentity/bind/run';
 import type { VerifyDeps } from '../../src/workloadIdentity/verify/model';
 import type { ProbeDeps } from '../../src/workloadIdentity/testBinding/model';
 import type { RemoveDeps } from '../../src/workloadIdentity/remove/model';
@@ -162,4 +164,28 @@ export function worldOf(s: SimState) {
   };
   const named = (text: string) => [...names].reduce((t, [k, v]) => t.split(k).join(v), text);
   return JSON.parse(named(JSON.stringify(world)));
+}
+
+/** orders/orders-api on aks-payments bound to kv-payments (get on secrets) through an identity binding of a new id-orders. */
+export async function bindOrdersThroughIdentityBinding(env: Awaited<ReturnType<typeof withSim>>) {
+  const cluster = clusterFromRaw([...env.sim.state.clusters.values()].find((c) => c.name === 'aks-payments')!.resource);
+  await runBind(
+    {
+      cluster,
+      namespace: 'orders',
+      serviceAccount: 'orders-api',
+      vault: vaultFromRaw([...env.sim.state.vaults.values()].find((v) => v.name === 'kv-payments')!),
+      identity: {
+        kind: 'new',
+        subscriptionId: SUB_PROD,
+        resourceGroup: 'rg-payments',
+        name: 'id-orders',
+        location: 'eastus',
+      },
+      permissions: ['secrets'],
+      mode: 'identityBinding',
+    },
+    verifyDepsFor(env.services),
+    { signal: new AbortController().signal },
+  );
 }

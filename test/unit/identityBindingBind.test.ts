@@ -21,7 +21,14 @@ import { secretProviderClassObject } from '../../src/workloadIdentity/connect/se
 import { planKustomizePatch } from '../../src/workloadIdentity/connect/workspace';
 import { observeRemoval, planRemoval } from '../../src/workloadIdentity/remove/plan';
 import { runRemove } from '../../src/workloadIdentity/remove/run';
-import { probeDepsFor, removeDepsFor, verifyDepsFor, withSim, writes } from './helpers';
+import {
+  bindOrdersThroughIdentityBinding,
+  probeDepsFor,
+  removeDepsFor,
+  verifyDepsFor,
+  withSim,
+  writes,
+} from './helpers';
 import { verifyAndTest } from '../../src/workloadIdentity/testBinding/run';
 import { issuedWorkloadTokens } from '../sim/entra';
 
@@ -173,26 +180,7 @@ describe('Verify, for a binding through an identity binding', () => {
   after(() => env?.sim.stop());
   beforeEach(async () => {
     env.sim.reset();
-    const c = clusterFromRaw(clusterRec('aks-payments').resource);
-    await runBind(
-      {
-        cluster: c,
-        namespace: 'orders',
-        serviceAccount: 'orders-api',
-        vault: vaultFromRaw([...env.sim.state.vaults.values()].find((v) => v.name === 'kv-payments')!),
-        identity: {
-          kind: 'new',
-          subscriptionId: c.subscriptionId,
-          resourceGroup: 'rg-payments',
-          name: 'id-orders',
-          location: 'eastus',
-        },
-        permissions: ['secrets'],
-        mode: 'identityBinding',
-      },
-      verifyDepsFor(env.services),
-      { signal: new AbortController().signal },
-    );
+    await bindOrdersThroughIdentityBinding(env);
   });
 
   it('checks the binding, AKS credential and RBAC instead of a credential of its own, and the pods for the proxy', async () => {
