@@ -346,6 +346,23 @@ describe('Remove Binding', () => {
 });
 
 // Fault matrix rows for Remove's reads, deletes and accessPolicies/remove: one failure, then Retry converges.
+/** Runs the reviewed plan with one fault at `op`; when it stops, at a named line, Retry runs the same plan again. */
+async function faultedThenRetried(env: Env, p: RemovePlan, op: string, kind: FaultKind): Promise<string> {
+  env.sim.addFault({ op, kind, count: 1 });
+  try {
+    await runRemove(p, removeDepsFor(env.services), { signal: new AbortController().signal });
+    return 'completed';
+  } catch (e) {
+    assert.ok(e instanceof IncompleteRunError, `${op}/${kind}: ${e}`);
+    assert.ok(e.notDone.length > 0, 'says what is not removed');
+    const failed = (e.records as Removal[]).find((x) => x.result === 'failed');
+    assert.ok(failed, `${op}/${kind}: the failed line is named`);
+    env.sim.faults.clear();
+    await runRemove(p, removeDepsFor(env.services), { signal: new AbortController().signal });
+    return `stopped at ${failed!.kind}, Retry completed`;
+  }
+}
+
 describe('faults at every operation Remove uses', () => {
   let env: Env;
   const table: string[] = [];
@@ -391,21 +408,7 @@ describe('faults at every operation Remove uses', () => {
         const row: string[] = [];
         for (const kind of KINDS) {
           const r = await setup();
-          const p = await plan(env, target(r), ALL);
-          env.sim.addFault({ op, kind, count: 1 });
-          let outcome = 'completed';
-          try {
-            await runRemove(p, removeDepsFor(env.services), { signal: new AbortController().signal });
-          } catch (e) {
-            assert.ok(e instanceof IncompleteRunError, `${op}/${kind}: ${e}`);
-            assert.ok(e.notDone.length > 0, 'says what is not removed');
-            const failed = (e.records as Removal[]).find((x) => x.result === 'failed');
-            assert.ok(failed, `${op}/${kind}: the failed line is named`);
-            outcome = `stopped at ${failed!.kind}, Retry completed`;
-            env.sim.faults.clear();
-            // Retry: the same reviewed plan again.
-            await runRemove(p, removeDepsFor(env.services), { signal: new AbortController().signal });
-          }
+          const outcome = await faultedThenRetried(env, await plan(env, target(r), ALL), op, kind);
           assert.deepEqual(worldOf(env.sim.state), clean, `${op}/${kind}`);
           row.push(outcome);
         }
@@ -468,19 +471,7 @@ describe('faults at every operation Remove uses through an identity binding', ()
       const row: string[] = [];
       for (const kind of KINDS) {
         const r = await setup();
-        const p = await plan(env, target(r), CHOICES);
-        env.sim.addFault({ op, kind, count: 1 });
-        let outcome = 'completed';
-        try {
-          await runRemove(p, removeDepsFor(env.services), { signal: new AbortController().signal });
-        } catch (e) {
-          assert.ok(e instanceof IncompleteRunError, `${op}/${kind}: ${e}`);
-          const failed = (e.records as Removal[]).find((x) => x.result === 'failed');
-          assert.ok(failed, `${op}/${kind}: the failed line is named`);
-          outcome = `stopped at ${failed!.kind}, Retry completed`;
-          env.sim.faults.clear();
-          await runRemove(p, removeDepsFor(env.services), { signal: new AbortController().signal });
-        }
+        const outcome = await faultedThenRetried(env, await plan(env, target(r), CHOICES), op, kind);
         assert.equal(state(), clean, `${op}/${kind}`);
         row.push(outcome);
       }
