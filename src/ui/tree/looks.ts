@@ -100,6 +100,40 @@ export function identityBindingLook(
   };
 }
 
+/** The group under an identity binding that lists the clusters where the same identity has one. */
+export const servedClustersLook = (identityName: string): NodeLook => ({
+  label: l10n.t('Clusters it serves'),
+  tooltip: l10n.t(
+    "The clusters you can see where **{0}** has an identity binding: all of them share AKS's one credential on it",
+    md(identityName),
+  ),
+  contextValue: 'servedClusters',
+  icon: 'server-environment',
+});
+
+/** One cluster where the identity has an identity binding; `here` is the cluster whose node was opened. */
+export function servedClusterLook(
+  c: ClusterSummary,
+  b: { name: string; provisioningState?: string },
+  here: boolean,
+): NodeLook {
+  const ok = b.provisioningState === 'Succeeded';
+  const state = ok ? '' : ` · ${b.provisioningState ?? '?'}`;
+  return {
+    label: c.name,
+    description: `${here ? l10n.t('this cluster') : c.resourceGroup}${state}`,
+    tooltip: l10n.t(
+      'Identity binding **{0}** on **{1}**  \nResource group: {2}  \nSubscription: {3}',
+      md(b.name),
+      md(c.name),
+      md(c.resourceGroup),
+      md(c.subscriptionId),
+    ),
+    contextValue: 'servedCluster',
+    icon: ok ? 'server-environment' : 'warning',
+  };
+}
+
 /** An identity with its budget of federated credentials: `14/20 credentials`, a warning from 18. */
 export function identityLook(
   i: { name: string; resourceGroup: string; clientId: string },

@@ -14,6 +14,8 @@ import {
   identityBindingLook,
   identityLook,
   md,
+  servedClusterLook,
+  servedClustersLook,
   vaultLook,
 } from './looks';
 
@@ -25,6 +27,8 @@ export type TreeNode =
   | VaultNode
   | BindingNode
   | IdentityBindingNode
+  | ServedClustersNode
+  | ServedClusterNode
   | IdentityNode
   | CredentialGroupNode
   | CredentialNode
@@ -180,6 +184,35 @@ export class IdentityBindingNode {
       identityBindingLook(this.binding, this.identity.name),
       vscode.TreeItemCollapsibleState.Collapsed,
       `${this.cluster.id.toLowerCase()}/identityBinding/${this.binding.name.toLowerCase()}`,
+    );
+  }
+}
+
+/** Under an identity binding: the clusters where its identity has one, read when opened (one list per cluster). */
+export class ServedClustersNode {
+  readonly kind = 'servedClusters';
+  constructor(readonly of: IdentityBindingNode) {}
+  toTreeItem() {
+    return item(
+      servedClustersLook(this.of.identity.name),
+      vscode.TreeItemCollapsibleState.Collapsed,
+      `${this.of.cluster.id.toLowerCase()}/identityBinding/${this.of.binding.name.toLowerCase()}/clusters`,
+    );
+  }
+}
+
+export class ServedClusterNode {
+  readonly kind = 'servedCluster';
+  constructor(
+    readonly of: IdentityBindingNode,
+    readonly cluster: ClusterSummary,
+    readonly binding: IdentityBindingInfo,
+  ) {}
+  toTreeItem() {
+    return item(
+      servedClusterLook(this.cluster, this.binding, this.cluster.id.toLowerCase() === this.of.cluster.id.toLowerCase()),
+      vscode.TreeItemCollapsibleState.None,
+      `${this.of.cluster.id.toLowerCase()}/identityBinding/${this.of.binding.name.toLowerCase()}/clusters/${this.cluster.id.toLowerCase()}`,
     );
   }
 }

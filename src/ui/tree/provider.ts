@@ -5,6 +5,7 @@ import { ClusterSummary, clusterFromSdk, isBusy, waitUntilSettled } from '../../
 import { describeError } from '../../errors';
 import { SubscriptionInventory, loadInventory } from '../../workloadIdentity/inventory';
 import { bindingsOf, bindingsThrough } from '../../workloadIdentity/binding';
+import { identityBindingReach } from '../../workloadIdentity/identityBindingReach';
 import { groupCredentials, identitiesWorthShowing } from '../../workloadIdentity/credentialBudget';
 import { workloadIdentityState } from '../../workloadIdentity/cluster';
 import { markDone } from '../walkthrough';
@@ -22,6 +23,8 @@ import {
   IdentityBindingNode,
   IdentityNode,
   MessageNode,
+  ServedClusterNode,
+  ServedClustersNode,
   SubscriptionNode,
   TreeNode,
   VaultNode,
@@ -223,6 +226,7 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     }
     if (node instanceof ClusterNode) return this.bindings(node);
     if (node instanceof IdentityBindingNode) return this.bindingsThrough(node);
+    if (node instanceof ServedClustersNode) return this.servedClusters(node);
     return [];
   }
 
@@ -270,15 +274,22 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
     }
   }
 
-  /** The ServiceAccounts that RBAC lets use an identity binding's identity: read in the cluster when it is opened. */
+  /**
+   * The ServiceAccounts that RBAC lets use an identity binding's identity (read in the cluster when it is opened), and
+   * the group of the clusters it serves.
+   */
   private async bindingsThrough(node: IdentityBindingNode): Promise<TreeNode[]> {
     const c = node.cluster;
+    const served = new ServedClustersNode(node);
     try {
       const kube = await this.auth.session!.services.bindDeps().kube(c);
       const found = bindingsThrough(node.binding, node.identity, await kube.listClusterRbac());
-      return found.length
-        ? found.map((b) => new BindingNode(c, b))
-        : [new MessageNode(vscode.l10n.t('No ServiceAccount may use it yet'), `${c.id}/${node.binding.name}/none`)];
+      return [
+        ...(found.length
+          ? found.map((b) => new BindingNode(c, b))
+          : [new MessageNode(vscode.l10n.t('No ServiceAccount may use it yet'), `${c.id}/${node.binding.name}/none`)]),
+        served,
+      ];
     } catch (e) {
       const d = describeError(e);
       return [
@@ -286,6 +297,41 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
           vscode.l10n.t('Could not read who may use it: {0}', d.message),
           () => this.fire(node),
           `${c.id}/${node.binding.name}/error`,
+        ),
+        served,
+      ];
+    }
+  }
+
+  /** Every cluster you can see where the identity has an identity binding; one that could not be read says so. */
+  private async servedClusters(node: ServedClustersNode): Promise<TreeNode[]> {
+    const of = node.of;
+    const services = this.auth.session!.services;
+    try {
+      const reach = await identityBindingReach(of.binding.identityId, await this.clusters(), (c, signal) =>
+        services.identityBindings.list(c, signal),
+      );
+      const key = (c: ClusterSummary) => (c.id.toLowerCase() === of.cluster.id.toLowerCase() ? '' : c.name);
+      return [
+        ...reach.served
+          .sort((a, b) => key(a.cluster).localeCompare(key(b.cluster)))
+          .map((s) => new ServedClusterNode(of, s.cluster, s.binding)),
+        ...reach.unreadable.map(
+          (u) =>
+            new ErrorNode(
+              vscode.l10n.t('Could not read {0}: {1}', u.cluster.name, u.error),
+              () => this.fire(node),
+              `${of.cluster.id.toLowerCase()}/identityBinding/${of.binding.name}/clusters/error/${u.cluster.id.toLowerCase()}`,
+            ),
+        ),
+      ];
+    } catch (e) {
+      const d = describeError(e);
+      return [
+        new ErrorNode(
+          vscode.l10n.t('Could not list clusters: {0}', d.message),
+          () => this.fire(node),
+          `${of.cluster.id.toLowerCase()}/identityBinding/${of.binding.name}/clusters/error`,
         ),
       ];
     }

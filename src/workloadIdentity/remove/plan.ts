@@ -14,7 +14,7 @@ import { observe } from '../verify/observe';
 import type { VerifyFacts } from '../verify/model';
 import { removalTitle, Removal, RemovalKind, RemoveChoices, RemoveDeps, RemovePlan } from './model';
 import { errorMessage } from '../../errors';
-import { mapLimit } from '../../util/concurrency';
+import { identityBindingReach } from '../identityBindingReach';
 import type { Binding } from '../binding';
 
 /** What Remove plans from: Verify's observation, plus every role assignment of the identity in its subscription. */
@@ -51,14 +51,11 @@ export async function observeRemoval(target: Binding, deps: RemoveDeps, signal?:
       const others = (await deps.inventory.clusters()).filter(
         (c) => c.id.toLowerCase() !== target.cluster.id.toLowerCase(),
       );
-      const bound = await mapLimit(others, 8, async (c) =>
-        (await deps.identityBindings.list(c, signal).catch(() => [])).some(
-          (b) => b.identityId.toLowerCase() === identity.id.toLowerCase(),
-        )
-          ? c.name
-          : undefined,
-      );
-      boundElsewhere = bound.filter((n): n is string => !!n);
+      const reach = await identityBindingReach(identity.id, others, (c, s) => deps.identityBindings.list(c, s), signal);
+      // A cluster not read may use AKS's credential: then where else it is bound is not known.
+      boundElsewhere = reach.unreadable.length
+        ? { error: reach.unreadable.map((u) => `${u.cluster.name}: ${u.error}`).join('; ') }
+        : reach.served.map((s) => s.cluster.name);
     } catch (e) {
       boundElsewhere = { error: errorMessage(e) };
     }
