@@ -28,6 +28,7 @@ import { findCandidates, overlaysOf, planConnect, planKustomizePatch } from './w
 import { appSideHints } from './workloadIdentity/connect/appSide';
 import { planLive, toLiveWorkload } from './workloadIdentity/connect/live';
 import { runConnect } from './workloadIdentity/connect/run';
+import { findWorkloadSwitches, switchWorkloads } from './workloadIdentity/migrate/workloads';
 import { bindingSpec } from './workloadIdentity/export/model';
 import { render } from './workloadIdentity/export/formats';
 import { Logger } from './log';
@@ -102,6 +103,8 @@ export function createAzureServices(
       toLiveWorkload,
       runConnect,
     },
+    /** Migrate's switch of the workloads: Connect's edits, loaded with them. */
+    migrate: { findWorkloadSwitches, switchWorkloads },
     bindDeps,
     /** Export's three formats: their text loads with the SDKs, not at activation. */
     exportAsCode: (format: ExportFormat, request: BindRequest | FleetRequest) => render(format, bindingSpec(request)),

@@ -161,9 +161,22 @@ describe('Bind with several clusters selected (extension host)', () => {
     const through = (await tree.getChildren(cluster)).find((n: TreeNode) => n.kind === 'identityBinding')!;
     assert.equal(tree.getTreeItem(through).label, 'id-ib-fleet');
     assert.equal(tree.getTreeItem(through).description, 'identity binding');
-    const [sa] = await tree.getChildren(through);
+    const [sa, served] = await tree.getChildren(through);
     assert.equal(tree.getTreeItem(sa!).label, 'payments/ib-api');
     assert.equal(tree.getTreeItem(sa!).contextValue, 'viaIdentityBinding');
+    // Under it, the clusters it serves: this one first, then the other, each read from its own list.
+    assert.equal(tree.getTreeItem(served!).label, 'Clusters it serves');
+    await sim.clearLog();
+    const servedItems = (await tree.getChildren(served!)).map((n: TreeNode) => tree.getTreeItem(n));
+    assert.deepEqual(
+      servedItems.map((t: vscode.TreeItem) => [t.label, t.description]),
+      [
+        ['aks-entra', 'this cluster'],
+        ['aks-payments', 'rg-payments'],
+      ],
+    );
+    const lists = (await sim.log()).filter((r) => r.op === 'identityBindings.listByManagedCluster');
+    assert.equal(lists.length, (await tree.clusters()).length, 'one list per cluster you can see');
     for (const m of await vscode.workspace.findFiles('k8s/*/payments/ib-api.serviceaccount.yaml'))
       await vscode.workspace.fs.delete(m);
   });
@@ -231,7 +244,30 @@ describe('Bind with several clusters selected (extension host)', () => {
     const prod = (await tree.getChildren()).find((n) => label(n) === 'Contoso Production')!;
     const group = (await tree.getChildren(prod)).find((n) => label(n) === 'Managed identities')!;
     const identity = (await tree.getChildren(group)).find((n) => label(n) === 'id-mig')!;
+    // The app's Deployment in the open folder runs as the ServiceAccount: Migrate switches it there.
+    const folder = vscode.workspace.workspaceFolders![0]!.uri;
+    const deployment = vscode.Uri.joinPath(folder, 'apps/mig/deployment.yaml');
+    const yaml = [
+      'apiVersion: apps/v1',
+      'kind: Deployment',
+      'metadata:',
+      '  name: mig-api',
+      '  namespace: payments',
+      'spec:',
+      '  template:',
+      '    metadata:',
+      '      labels:',
+      '        azure.workload.identity/use: "true"',
+      '    spec:',
+      '      serviceAccountName: mig-api',
+      '      containers:',
+      '        - name: api',
+      '          image: contoso.azurecr.io/mig:1.0',
+      '',
+    ].join('\n');
+    await vscode.workspace.fs.writeFile(deployment, Buffer.from(yaml));
     const prompter = new ScriptedPrompter([
+      { pick: 'In the workspace' },
       { pick: (items) => items.find((i) => i.label.startsWith('$(check) Migrate')) },
       { confirm: true },
     ]);
@@ -245,6 +281,21 @@ describe('Bind with several clusters selected (extension host)', () => {
       review.some((l) => l.includes('Later, when you say so: delete fic-aks-payments-payments-mig-api')),
       review.join('\n'),
     );
+    assert.ok(review.includes('$(edit) Switch Deployment mig-api (apps/mig/deployment.yaml)'), review.join('\n'));
+    const edited = Buffer.from(await vscode.workspace.fs.readFile(deployment)).toString();
+    assert.equal(
+      edited,
+      yaml.replace(
+        '    metadata:\n',
+        '    metadata:\n      annotations:\n        azure.workload.identity/use-identity-binding: "true"\n',
+      ),
+      'only the annotation is added',
+    );
+    assert.match(
+      prompter.notifications.find((n) => n.message.includes('Identity bindings are in place'))!.message,
+      /and 1 workloads in the open folders now ask for them: apply the files as usual/,
+    );
+    await vscode.workspace.fs.delete(vscode.Uri.joinPath(folder, 'apps/mig'), { recursive: true });
     assert.match(
       prompter.recorded.find((r) => r.kind === 'confirm')!.message!,
       /Delete 2 direct federated credentials of id-mig\?/,

@@ -1,6 +1,7 @@
 /**
  * Workloads as the API server and their controllers treat them: Deployments, StatefulSets, DaemonSets, Jobs and
- * CronJobs; server-side apply of a pod template's `serviceAccountName` and `azure.workload.identity/use` label with
+ * CronJobs; server-side apply of a pod template's `serviceAccountName`, `azure.workload.identity/use` label and
+ * `use-identity-binding` annotation with
  * field ownership (a field another manager owns with another value is a conflict unless forced); a template change
  * rolls out new pods, which the workload identity webhook (when installed) mutates as AKS's does.
  */
@@ -9,6 +10,7 @@ import { HttpError } from './http';
 import { ClusterRecord, KubeObject, KubeState, kubeMeta, kubeStatus, nextResourceVersion } from './model';
 
 export const USE_LABEL = 'azure.workload.identity/use';
+const USE_IDENTITY_BINDING = 'azure.workload.identity/use-identity-binding';
 export const WORKLOADS: Record<string, { group: string; plural: string; template: string[] }> = {
   Deployment: { group: 'apps/v1', plural: 'deployments', template: ['spec', 'template'] },
   StatefulSet: { group: 'apps/v1', plural: 'statefulsets', template: ['spec', 'template'] },
@@ -42,7 +44,7 @@ const setIn = (o: any, path: string[], value: unknown) => {
   else cur[path[path.length - 1]] = value;
 };
 
-/** The two fields Connect Workload sets, as paths into the workload and into managedFields' fieldsV1. */
+/** The fields Connect Workload sets (the annotation in identity-binding mode), as paths into the workload and fieldsV1. */
 function fieldsOf(kind: string) {
   const t = WORKLOADS[kind].template;
   return {
@@ -53,6 +55,10 @@ function fieldsOf(kind: string) {
     label: {
       path: [...t, 'metadata', 'labels', USE_LABEL],
       owned: [...t, 'metadata', 'labels', USE_LABEL].map((k) => `f:${k}`),
+    },
+    identityBinding: {
+      path: [...t, 'metadata', 'annotations', USE_IDENTITY_BINDING],
+      owned: [...t, 'metadata', 'annotations', USE_IDENTITY_BINDING].map((k) => `f:${k}`),
     },
   };
 }

@@ -9,11 +9,10 @@ import {
   planKustomizePatch,
 } from '../../src/workloadIdentity/connect/workspace';
 import { StepError, errorNamed } from '../../src/errors';
-import { UnsavedFileError, type ConnectDeps, type WorkspaceFiles } from '../../src/workloadIdentity/connect/model';
 import { runConnect } from '../../src/workloadIdentity/connect/run';
 import { verifyBinding } from '../../src/workloadIdentity/verify/verify';
 import { addWorkload } from '../sim/workloads';
-import { verifyDepsFor, withSim, writes } from './helpers';
+import { memoryWorkspace, verifyDepsFor, withSim, writes } from './helpers';
 
 import type { Binding } from '../../src/workloadIdentity/binding';
 
@@ -744,43 +743,11 @@ describe('Connect Workload: what the review must say', () => {
 
 describe("Connect Workload: the run's steps read first and write only what is missing", () => {
   const binding = { cluster: clusterNamed('aks-payments'), namespace: 'payments', serviceAccount: 'checkout-api' };
-  /** The open folders in memory: what a step writes, and which files an editor holds unsaved. */
-  function workspace(initial: Record<string, string>) {
-    const files = new Map(Object.entries(initial));
-    const dirty = new Set<string>();
-    const writes: string[] = [];
-    const checkSaved = (path: string) =>
-      dirty.has(path) ? Promise.reject(new UnsavedFileError(path)) : Promise.resolve();
-    const api: WorkspaceFiles = {
-      yamlFiles: () => Promise.resolve([...files].map(([path, text]) => ({ path, text }))),
-      find: () => Promise.resolve([]),
-      read: (path) => Promise.resolve(files.get(path)),
-      checkSaved,
-      async write(path, text) {
-        await checkSaved(path);
-        writes.push(path);
-        files.set(path, text);
-      },
-      writeGenerated(path, text) {
-        if (files.get(path) === text) return Promise.resolve('unchanged' as const);
-        writes.push(path);
-        files.set(path, text);
-        return Promise.resolve('written' as const);
-      },
-    };
-    const deps: ConnectDeps = {
-      files: api,
-      kube: () => Promise.reject(new Error('no cluster in this test')),
-      sleep: () => Promise.resolve(),
-      log: { info() {}, warn() {}, error() {} } as unknown as ConnectDeps['log'],
-    };
-    return { files, dirty, writes, deps };
-  }
   const signal = new AbortController().signal;
 
   it("the workload's file: written once, a rerun writes nothing, and an edit made since the review is kept", async () => {
     const path = 'apps/checkout/deploy.yaml';
-    const w = workspace({ [path]: DEPLOYMENT });
+    const w = memoryWorkspace({ [path]: DEPLOYMENT });
     const plan = planConnect(DEPLOYMENT, { path, workload: workloadsIn(DEPLOYMENT)[0]! }, binding, []);
     // Someone edits the file between the review and the yes: the step plans again from what it reads.
     const edited = DEPLOYMENT.replace('# The checkout service', '# The checkout service (edited)');
@@ -801,7 +768,7 @@ describe("Connect Workload: the run's steps read first and write only what is mi
 
   it('unsaved edits stop the run before anything is written; once saved, a rerun finishes', async () => {
     const path = 'apps/checkout/deploy.yaml';
-    const w = workspace({ [path]: DEPLOYMENT });
+    const w = memoryWorkspace({ [path]: DEPLOYMENT });
     const plan = planConnect(DEPLOYMENT, { path, workload: workloadsIn(DEPLOYMENT)[0]! }, binding, []);
     w.dirty.add(path);
     await assert.rejects(
@@ -820,7 +787,7 @@ describe("Connect Workload: the run's steps read first and write only what is mi
     const base =
       'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  template:\n    spec:\n      containers: []\n';
     const k = 'overlays/prod/kustomization.yaml';
-    const w = workspace({ 'base/deployment.yaml': base, [k]: 'resources:\n  - ../../base\n' });
+    const w = memoryWorkspace({ 'base/deployment.yaml': base, [k]: 'resources:\n  - ../../base\n' });
     const plan = planKustomizePatch(
       k,
       w.files.get(k)!,

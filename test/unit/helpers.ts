@@ -9,6 +9,7 @@ import { runBind } from '../../src/workloadIdentity/bind/run';
 import type { VerifyDeps } from '../../src/workloadIdentity/verify/model';
 import type { ProbeDeps } from '../../src/workloadIdentity/testBinding/model';
 import type { RemoveDeps } from '../../src/workloadIdentity/remove/model';
+import { UnsavedFileError, type ConnectDeps, type WorkspaceFiles } from '../../src/workloadIdentity/connect/model';
 import { VAULT_RESOURCE } from '../sim/entra';
 import { isWrite } from '../sim/faults';
 import { SUB_DEV, SUB_FABRIKAM, SUB_PROD, TENANT_CONTOSO } from '../sim/seed';
@@ -188,4 +189,37 @@ export async function bindOrdersThroughIdentityBinding(env: Awaited<ReturnType<t
     verifyDepsFor(env.services),
     { signal: new AbortController().signal },
   );
+}
+
+/** The open folders in memory: what a step writes, and which files an editor holds unsaved. */
+export function memoryWorkspace(initial: Record<string, string>) {
+  const files = new Map(Object.entries(initial));
+  const dirty = new Set<string>();
+  const writes: string[] = [];
+  const checkSaved = (path: string) =>
+    dirty.has(path) ? Promise.reject(new UnsavedFileError(path)) : Promise.resolve();
+  const api: WorkspaceFiles = {
+    yamlFiles: () => Promise.resolve([...files].map(([path, text]) => ({ path, text }))),
+    find: () => Promise.resolve([]),
+    read: (path) => Promise.resolve(files.get(path)),
+    checkSaved,
+    async write(path, text) {
+      await checkSaved(path);
+      writes.push(path);
+      files.set(path, text);
+    },
+    writeGenerated(path, text) {
+      if (files.get(path) === text) return Promise.resolve('unchanged' as const);
+      writes.push(path);
+      files.set(path, text);
+      return Promise.resolve('written' as const);
+    },
+  };
+  const deps: ConnectDeps = {
+    files: api,
+    kube: () => Promise.reject(new Error('no cluster in this test')),
+    sleep: () => Promise.resolve(),
+    log: { info() {}, warn() {}, error() {} } as unknown as ConnectDeps['log'],
+  };
+  return { files, dirty, writes, deps };
 }

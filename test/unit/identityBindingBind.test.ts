@@ -10,6 +10,8 @@ import { vaultFromRaw } from '../../src/workloadIdentity/inventory';
 import { applyFix } from '../../src/workloadIdentity/verify/fix';
 import { verifyBinding } from '../../src/workloadIdentity/verify/verify';
 import { addWorkload } from '../sim/workloads';
+import { findWorkloadSwitches, switchWorkloads } from '../../src/workloadIdentity/migrate/workloads';
+import { switchName } from '../../src/workloadIdentity/migrate/model';
 import { parseDocument } from 'yaml';
 import { connectInYaml } from '../../src/workloadIdentity/connect/yamlEdit';
 import { appSideHints } from '../../src/workloadIdentity/connect/appSide';
@@ -26,6 +28,7 @@ import {
   probeDepsFor,
   removeDepsFor,
   verifyDepsFor,
+  memoryWorkspace,
   withSim,
   writes,
 } from './helpers';
@@ -551,6 +554,24 @@ describe('Remove, for bindings through an identity binding', () => {
       /the identity binding on this cluster stays/,
     );
     await runRemove(first, removeDepsFor(env.services), { signal: new AbortController().signal });
+    // Another cluster whose list is refused may still use AKS's credential: where else it is bound is then unknown.
+    env.sim.faults.add({ op: 'identityBindings.listByManagedCluster', kind: '403', after: 1 });
+    const unknown = await observeRemoval(
+      { cluster: cluster(), namespace: 'jobs', serviceAccount: 'worker' },
+      removeDepsFor(env.services),
+    );
+    env.sim.faults.clear();
+    assert.match((unknown.boundElsewhere as { error: string }).error, /^aks-[\w-]+: /);
+    const kept = planRemoval(unknown, {
+      deleteIdentity: false,
+      deleteServiceAccount: false,
+      deleteManagedCredential: true,
+    });
+    assert.equal(kept.managedCredentialOffered, false);
+    assert.deepEqual(
+      kept.removals.filter((r) => r.kind === 'managedCredential').map((r) => [r.decision, r.detail]),
+      [['keep', 'kept: where else the identity is bound could not be read']],
+    );
     const facts = await observeRemoval(
       { cluster: cluster(), namespace: 'jobs', serviceAccount: 'worker' },
       removeDepsFor(env.services),
@@ -635,7 +656,8 @@ describe('Migrate to identity bindings', () => {
   });
   after(() => env?.sim.stop());
 
-  it('adds the bindings and RBAC beside the direct credentials (both work), a rerun writes nothing, and the direct credentials go last', async () => {
+  /** id-orders bound directly on two clusters, and Migrate's request for it. */
+  async function boundDirectly() {
     env.sim.reset();
     const first = cluster('aks-payments');
     await runFleet(
@@ -661,6 +683,11 @@ describe('Migrate to identity bindings', () => {
     const clusters = [...env.sim.state.clusters.values()].map((c) => clusterFromRaw(c.resource));
     const request = migrateRequest(identity, await env.services.identities.listCredentials(identity), clusters);
     assert.deepEqual(request.bindings.map((b) => b.cluster.name).sort(), ['aks-entra', 'aks-payments']);
+    return { deps, identity, request };
+  }
+
+  it('adds the bindings and RBAC beside the direct credentials (both work), a rerun writes nothing, and the direct credentials go last', async () => {
+    const { deps, request } = await boundDirectly();
     const plan = await planMigration(request, deps);
     assert.deepEqual(plan.clusters.map((m) => [m.cluster.name, m.steps.map((s) => `${s.id}:${s.planned}`)]).sort(), [
       ['aks-entra', ['identityBinding:create', 'managedCredential:create', 'useIdentityRbac:create']],
@@ -695,5 +722,96 @@ describe('Migrate to identity bindings', () => {
     // Retiring again deletes nothing.
     const again = await retireDirectCredentials(plan, deps, { signal: new AbortController().signal });
     assert.ok(again.every((r) => r.result === 'alreadyGone' || r.result === 'removed'));
+  });
+
+  it("switches the workloads with Connect's edit, live or in the files (others' workloads and comments kept), and a rerun changes nothing", async () => {
+    const { deps, request } = await boundDirectly();
+    const rec = (name: string) => [...env.sim.state.clusters.values()].find((c) => c.name === name)!;
+    const used = { serviceAccount: 'orders-api', labels: { 'azure.workload.identity/use': 'true' } };
+    addWorkload(rec('aks-payments'), 'orders', 'Deployment', 'orders-api', used);
+    addWorkload(rec('aks-entra'), 'orders', 'Deployment', 'orders-api', used);
+    addWorkload(rec('aks-entra'), 'orders', 'Job', 'orders-backfill', used);
+    addWorkload(rec('aks-entra'), 'orders', 'Deployment', 'orders-report', { serviceAccount: 'default' });
+    const path = 'apps/orders/deployment.yaml';
+    const file = [
+      'apiVersion: apps/v1',
+      'kind: Deployment',
+      'metadata:',
+      '  name: orders-api',
+      '  namespace: orders',
+      'spec:',
+      '  template:',
+      '    metadata:',
+      '      labels:',
+      '        azure.workload.identity/use: "true" # needed by the webhook',
+      '    spec:',
+      '      serviceAccountName: orders-api',
+      '      # the app',
+      '      containers:',
+      '        - name: api',
+      '          image: contoso.azurecr.io/orders:1.0',
+      '',
+    ].join('\n');
+    const w = memoryWorkspace({ [path]: file, 'apps/other.yaml': 'kind: ConfigMap\nmetadata:\n  name: x\n' });
+    const plan = await planMigration(request, deps);
+    await runMigration(plan, deps, { signal: new AbortController().signal });
+
+    const found = await findWorkloadSwitches(plan, deps, w.deps.files);
+    assert.deepEqual(found.inCluster.map(switchName).sort(), [
+      'Deployment orders-api (aks-entra)',
+      'Deployment orders-api (aks-payments)',
+    ]);
+    assert.deepEqual(
+      found.inCluster.map((x) => x.plan.changes),
+      [
+        ['spec.template.metadata.annotations["azure.workload.identity/use-identity-binding"]: "true"'],
+        ['spec.template.metadata.annotations["azure.workload.identity/use-identity-binding"]: "true"'],
+      ],
+    );
+    assert.deepEqual(
+      found.blocked.map((b) => b.name),
+      ['Job orders-backfill (aks-entra)'],
+      "a Job's pod template cannot change",
+    );
+    assert.deepEqual(
+      found.inWorkspace.map(switchName),
+      [`Deployment orders-api (${path})`],
+      'one edit for two clusters',
+    );
+    assert.deepEqual(found.unreadable, []);
+
+    const connectDeps = { ...w.deps, kube: deps.kube, sleep: () => Promise.resolve() };
+    const signal = new AbortController().signal;
+    const live = await switchWorkloads(found.inCluster, connectDeps, { signal });
+    assert.deepEqual(
+      live.map((o) => ('error' in o ? String(o.error) : o.result.records.get('live')?.result)),
+      ['updated', 'updated'],
+    );
+    for (const name of ['aks-payments', 'aks-entra']) {
+      const d = rec(name).kube.deployments.get('orders/orders-api')!;
+      assert.equal(d.spec.template.metadata.annotations['azure.workload.identity/use-identity-binding'], 'true', name);
+    }
+    assert.equal(
+      rec('aks-entra').kube.deployments.get('orders/orders-report')!.spec.template.metadata.annotations,
+      undefined,
+      "another ServiceAccount's workload is not touched",
+    );
+    await switchWorkloads(found.inWorkspace, connectDeps, { signal });
+    const edited = w.files.get(path)!;
+    assert.match(edited, /azure\.workload\.identity\/use-identity-binding: "true"/);
+    assert.match(edited, /# needed by the webhook/);
+    assert.match(edited, / {6}# the app\n {6}containers:/, 'the comment stays above its key');
+
+    // A rerun finds every workload switched and writes nothing, in the cluster or in the files.
+    env.sim.log.length = 0;
+    w.writes.length = 0;
+    const again = await findWorkloadSwitches(plan, deps, w.deps.files);
+    assert.deepEqual(
+      [...again.inCluster, ...again.inWorkspace].map((x) => x.plan.changes),
+      [[], [], []],
+    );
+    await switchWorkloads([...again.inCluster, ...again.inWorkspace], connectDeps, { signal });
+    assert.deepEqual(writes(env.sim), []);
+    assert.deepEqual(w.writes, []);
   });
 });

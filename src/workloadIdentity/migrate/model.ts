@@ -2,6 +2,8 @@ import type { CredentialInfo, IdentityInfo } from '../../azure/identities';
 import type { BindDeps, StepRecord } from '../bind/model';
 import type { Binding } from '../binding';
 import type { ClusterSummary } from '../cluster';
+import type { LivePlan } from '../connect/live';
+import type { ConnectPlan } from '../connect/workspace';
 import type { Removal } from '../remove/model';
 import type { RemoveDeps } from '../remove/model';
 
@@ -32,3 +34,25 @@ export interface MigratePlan {
 }
 
 export type MigrateDeps = BindDeps & Pick<RemoveDeps, 'identities'>;
+
+/**
+ * A workload that runs as a migrated ServiceAccount, with Connect's edit that switches it to the identity binding: the
+ * pod template's annotation azure.workload.identity/use-identity-binding (and the label, if it lacked it).
+ */
+export type WorkloadSwitch =
+  { where: 'file'; binding: Binding; plan: ConnectPlan } | { where: 'cluster'; binding: Binding; plan: LivePlan };
+
+/** The workloads found both ways; the user picks one way (or none) before the review. */
+export interface WorkloadSwitches {
+  inWorkspace: WorkloadSwitch[];
+  inCluster: WorkloadSwitch[];
+  /** Workloads Connect cannot change live (a Job's pod template): named in the review, with why. */
+  blocked: { name: string; reason: string }[];
+  /** Files or clusters that could not be read: said in the review, never taken as "no workload". */
+  unreadable: string[];
+}
+
+export const switchName = (s: WorkloadSwitch) =>
+  s.where === 'file'
+    ? `${s.plan.candidate.workload.kind} ${s.plan.candidate.workload.name} (${s.plan.candidate.path})`
+    : `${s.plan.workload.kind} ${s.plan.workload.name} (${s.binding.cluster.name})`;

@@ -3,7 +3,9 @@ import { describeError } from '../../../errors';
 import { migrateRequest, planMigration } from '../../../workloadIdentity/migrate/plan';
 import { retireDirectCredentials, runMigration } from '../../../workloadIdentity/migrate/run';
 import type { MigrateDeps, MigratePlan } from '../../../workloadIdentity/migrate/model';
-import { BACK, type Prompter } from '../../../wizard/prompter';
+import { BACK, type Back, type Prompter } from '../../../wizard/prompter';
+import { switchName, type WorkloadSwitches } from '../../../workloadIdentity/migrate/model';
+import { workspaceFiles } from '../../workspaceFiles';
 import type { CommandContext } from '../../context';
 import { withCancellableProgress } from '../../progress';
 import type { IdentityNode } from '../../tree/nodes';
@@ -25,14 +27,18 @@ export function migrateCommand(ctx: CommandContext, node?: IdentityNode) {
       vaults: () => ctx.tree.vaults(),
     });
     const identity = node.identity;
-    const plan = await withCancellableProgress(
+    // Restricted Mode: the workspace is neither read nor offered; the cluster still is.
+    const files = vscode.workspace.isTrusted ? workspaceFiles(prompter) : undefined;
+    const { plan, switches } = await withCancellableProgress(
       vscode.l10n.t('{0}: reading {1}', migrateTitle(), identity.name),
-      async (_report, signal) =>
-        planMigration(
+      async (_report, signal) => {
+        const plan = await planMigration(
           migrateRequest(identity, await deps.identities.listCredentials(identity, signal), await ctx.tree.clusters()),
           deps,
           signal,
-        ),
+        );
+        return { plan, switches: await session.services.migrate.findWorkloadSwitches(plan, deps, files) };
+      },
     );
     if (!plan.clusters.length) {
       void prompter.notify(
@@ -41,7 +47,16 @@ export function migrateCommand(ctx: CommandContext, node?: IdentityNode) {
       );
       return plan;
     }
-    if (!(await review(prompter, plan))) return undefined;
+    let chosen: Way | undefined;
+    for (;;) {
+      const way = await howToSwitch(prompter, switches, !!files);
+      if (way === undefined || way === BACK) return undefined;
+      const reviewed = await review(prompter, plan, switches, way);
+      if (reviewed === BACK && (switches.inWorkspace.length || switches.inCluster.length)) continue;
+      if (reviewed !== true) return undefined;
+      chosen = way;
+      break;
+    }
     const outcomes = await withCancellableProgress(
       vscode.l10n.t('{0}: {1} on {2} clusters', migrateTitle(), identity.name, plan.clusters.length),
       (progress, signal) => runMigration(plan, deps, { signal, progress }),
@@ -65,15 +80,68 @@ export function migrateCommand(ctx: CommandContext, node?: IdentityNode) {
       );
       return plan;
     }
+    const switching = chosen === 'later' ? [] : chosen === 'file' ? switches.inWorkspace : switches.inCluster;
+    const switched = switching.length
+      ? await withCancellableProgress(
+          vscode.l10n.t('{0}: switching {1} workloads', migrateTitle(), switching.length),
+          (progress, signal) =>
+            session.services.migrate.switchWorkloads(
+              switching,
+              { files: files!, kube: deps.kube, sleep: deps.sleep, log: deps.log },
+              { signal, progress },
+            ),
+        )
+      : [];
+    for (const o of switched)
+      ctx.log.info(
+        `Migrate ${identity.name}: ${switchName(o.switch)}: ${'error' in o ? describeError(o.error).message : [...o.result.records.values()].map((r) => `${r.title}: ${r.result}`).join('; ')}`,
+      );
+    const notSwitched = switched.filter((o) => 'error' in o);
+    if (notSwitched.length) {
+      void prompter.notify(
+        'error',
+        vscode.l10n.t(
+          '{0}: {1} of {2} workloads did not switch ({3}). The identity bindings are in place and the direct credentials stay, so nothing stopped working. Run Migrate again to finish.',
+          migrateTitle(),
+          notSwitched.length,
+          switched.length,
+          notSwitched
+            .map((o) => `${switchName(o.switch)}: ${describeError((o as { error: unknown }).error).message}`)
+            .join('; '),
+        ),
+      );
+      return plan;
+    }
+    const podWarnings = switched.flatMap((o) =>
+      'result' in o && o.result.pods?.level === 'warning' ? [`${switchName(o.switch)}: ${o.result.pods.message}`] : [],
+    );
     const retire = vscode.l10n.t('Retire the direct credentials');
     const action = await prompter.notify(
-      'info',
-      vscode.l10n.t(
-        'Identity bindings are in place for {0} on {1} clusters, beside its direct credentials: both work. Connect each workload (it adds the annotation), let it restart and run, then retire the {2} direct credentials.',
-        identity.name,
-        outcomes.length,
-        plan.retire.length,
-      ),
+      podWarnings.length ? 'warning' : 'info',
+      `${
+        chosen === 'later' || !switched.length
+          ? vscode.l10n.t(
+              'Identity bindings are in place for {0} on {1} clusters, beside its direct credentials: both work. Connect each workload (it adds the annotation), let it restart and run, then retire the {2} direct credentials.',
+              identity.name,
+              outcomes.length,
+              plan.retire.length,
+            )
+          : chosen === 'file'
+            ? vscode.l10n.t(
+                'Identity bindings are in place for {0} on {1} clusters, and {2} workloads in the open folders now ask for them: apply the files as usual. Both work until the {3} direct credentials go: retire them once the workloads run.',
+                identity.name,
+                outcomes.length,
+                switched.length,
+                plan.retire.length,
+              )
+            : vscode.l10n.t(
+                'Identity bindings are in place for {0} on {1} clusters, and {2} workloads rolled out through them. Both work until the {3} direct credentials go: retire them once the workloads run.',
+                identity.name,
+                outcomes.length,
+                switched.length,
+                plan.retire.length,
+              )
+      }${podWarnings.length ? ` ${podWarnings.join(' ')}` : ''}`,
       retire,
     );
     if (action === retire) await retireAfterYes(ctx, prompter, plan, deps);
@@ -81,8 +149,63 @@ export function migrateCommand(ctx: CommandContext, node?: IdentityNode) {
   });
 }
 
-async function review(prompter: Prompter, plan: MigratePlan): Promise<boolean> {
+type Way = 'file' | 'cluster' | 'later';
+
+/** Where the workloads switch, asked only when some were found. */
+async function howToSwitch(
+  prompter: Prompter,
+  s: WorkloadSwitches,
+  workspaceRead: boolean,
+): Promise<Way | Back | undefined> {
+  if (!s.inWorkspace.length && !s.inCluster.length) return 'later';
+  const clusters = new Set(s.inCluster.map((x) => x.binding.cluster.id.toLowerCase())).size;
+  return prompter.pick<Way>({
+    title: migrateTitle(),
+    placeholder: vscode.l10n.t(
+      'The workloads that run as these ServiceAccounts: how should they switch to the identity bindings?',
+    ),
+    items: [
+      ...(s.inWorkspace.length
+        ? [
+            {
+              label: vscode.l10n.t('In the workspace'),
+              description: vscode.l10n.t("{0} workloads in the open folders' YAML", s.inWorkspace.length),
+              detail: vscode.l10n.t("Connect's edit of each pod template; you apply the files as usual"),
+              value: 'file' as const,
+            },
+          ]
+        : []),
+      ...(s.inCluster.length
+        ? [
+            {
+              label: vscode.l10n.t('In the cluster'),
+              description: vscode.l10n.t('{0} workloads on {1} clusters', s.inCluster.length, clusters),
+              detail: vscode.l10n.t('Server-side apply of the annotation on each; their pods roll out'),
+              value: 'cluster' as const,
+            },
+          ]
+        : []),
+      {
+        label: vscode.l10n.t('Not now'),
+        detail: workspaceRead
+          ? vscode.l10n.t('Switch each workload later with Connect Workload')
+          : vscode.l10n.t(
+              'Switch each workload later with Connect Workload (the workspace is in Restricted Mode: not read)',
+            ),
+        value: 'later' as const,
+      },
+    ],
+  });
+}
+
+async function review(
+  prompter: Prompter,
+  plan: MigratePlan,
+  switches: WorkloadSwitches,
+  way: Way,
+): Promise<true | Back | undefined> {
   const blocked = plan.clusters.filter((m) => m.steps.some((s) => s.planned === 'blocked'));
+  const switching = way === 'file' ? switches.inWorkspace : way === 'cluster' ? switches.inCluster : [];
   for (;;) {
     const v = await prompter.pick<'run' | 'line'>({
       title: vscode.l10n.t('{0}: review', migrateTitle()),
@@ -108,6 +231,29 @@ async function review(prompter: Prompter, plan: MigratePlan): Promise<boolean> {
             value: 'line' as const,
           })),
         ]),
+        ...switching.map((s) => ({
+          label: vscode.l10n.t('$(edit) Switch {0}', switchName(s)),
+          description: s.plan.changes.length ? s.plan.changes.join('; ') : vscode.l10n.t('already switched'),
+          ...(s.plan.warnings.length ? { detail: s.plan.warnings.join(' ') } : {}),
+          value: 'line' as const,
+        })),
+        ...(way === 'cluster' ? switches.blocked : []).map((b) => ({
+          label: vscode.l10n.t('$(circle-slash) Not switched: {0}', b.name),
+          detail: b.reason,
+          value: 'line' as const,
+        })),
+        ...(way === 'later' && !switches.inWorkspace.length && !switches.inCluster.length
+          ? [
+              {
+                label: vscode.l10n.t('$(info) No workload runs as these ServiceAccounts where it was looked for'),
+                value: 'line' as const,
+              },
+            ]
+          : []),
+        ...switches.unreadable.map((u) => ({
+          label: vscode.l10n.t('$(warning) Not read: {0}', u),
+          value: 'line' as const,
+        })),
         ...plan.retire.map((r) => ({
           label: vscode.l10n.t('$(clock) Later, when you say so: delete {0}', r.resource),
           detail: r.detail,
@@ -115,7 +261,8 @@ async function review(prompter: Prompter, plan: MigratePlan): Promise<boolean> {
         })),
       ],
     });
-    if (v === undefined || v === BACK) return false;
+    if (v === undefined) return undefined;
+    if (v === BACK) return BACK;
     if (v === 'run') return true;
   }
 }
