@@ -11,6 +11,8 @@ import {
   runCommand,
   treeRow,
 } from './fixture';
+import { SUB_PROD, addCredential, addIdentity } from '../sim/seed';
+import { addWorkload } from '../sim/workloads';
 
 /** What identity bindings change in the simulated Azure and clusters: bindings, RBAC, credentials. */
 const footprint = (wb: Workbench) => {
@@ -28,7 +30,7 @@ const footprint = (wb: Workbench) => {
   };
 };
 
-describe('Identity bindings in the browser: Bind to two clusters, Verify, Remove', () => {
+describe('Identity bindings in the browser: Bind to two clusters, Verify, Remove; Migrate', () => {
   let wb: Workbench;
   before(async () => {
     wb = await openWorkbench('identity-binding');
@@ -125,6 +127,74 @@ describe('Identity bindings in the browser: Bind to two clusters, Verify, Remove
     }
     const after = footprint(wb);
     assert.deepEqual(after.clusters, before.clusters, 'the clusters are back where they were');
+  });
+
+  it('Migrate on an identity bound directly to two clusters: the workloads switch in the cluster, then the direct credentials go after a yes', async () => {
+    const page = wb.page;
+    const kb = page.keyboard;
+    // An identity bound directly on both clusters, whose app runs there as payments/mig-api.
+    const state = wb.sim.state;
+    const identity = addIdentity(state, SUB_PROD, 'rg-payments', 'id-mig');
+    for (const name of ['aks-payments', 'aks-entra']) {
+      const c = [...state.clusters.values()].find((x) => x.name === name)!;
+      addCredential(
+        state,
+        identity,
+        `fic-${name}-payments-mig-api`,
+        c.resource.properties.oidcIssuerProfile.issuerURL,
+        'system:serviceaccount:payments:mig-api',
+      );
+      addWorkload(c, 'payments', 'Deployment', 'mig-api', {
+        serviceAccount: 'mig-api',
+        labels: { 'azure.workload.identity/use': 'true' },
+      });
+    }
+    const view = await openExtensionView(page);
+    await runCommand(page, 'AKS Workload Identity: Refresh');
+    const identities = view
+      .locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: /^Managed identities$/ }) })
+      .nth(1);
+    await identities.click();
+    await treeRow(view, 'id-mig').waitFor({ timeout: 60_000 });
+    await treeRow(view, 'id-mig').click({ button: 'right' });
+    await page.locator('.monaco-menu .action-item', { hasText: 'Migrate to Identity Bindings…' }).click({ delay: 50 });
+
+    const how = await quickInput(page, 'how should they switch to the identity bindings?');
+    await kb.type('In the cluster');
+    await how.locator('.quick-input-list .monaco-list-row.focused', { hasText: '2 workloads on 2 clusters' }).waitFor();
+    await kb.press('Enter');
+    const review = await quickInput(page, 'the direct credentials go only when you say');
+    await review.locator('.monaco-list-row', { hasText: 'Switch Deployment mig-api (aks-entra)' }).waitFor();
+    await wb.shot('migrate-review', 'migrate');
+    await kb.press('Enter');
+    const done = page.locator('.notification-toast', { hasText: 'and 2 workloads rolled out through them' });
+    await done.waitFor({ timeout: 120_000 });
+    const snapshot = wb.sim.snapshot();
+    for (const name of ['aks-payments', 'aks-entra']) {
+      const c = snapshot.clusters.find((x) => x.name === name)!;
+      assert.equal(
+        c.kube.deployments['payments/mig-api'].spec.template.metadata.annotations[
+          'azure.workload.identity/use-identity-binding'
+        ],
+        'true',
+        name,
+      );
+    }
+    assert.deepEqual(
+      snapshot.identities.find((i) => i.name === 'id-mig')!.credentials.map((c: any) => c.name).sort(),
+      ['aks-identity-binding', 'fic-aks-entra-payments-mig-api', 'fic-aks-payments-payments-mig-api'],
+      'both work until the yes',
+    );
+    await done.locator('.monaco-button', { hasText: 'Retire the direct credentials' }).click();
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: 30_000 });
+    assert.match((await dialog.textContent()) ?? '', /Delete 2 direct federated credentials of id-mig\?/);
+    await dialog.locator('.monaco-button', { hasText: 'Delete' }).click();
+    await notified(page, 'Retired 2 direct credentials of id-mig.');
+    assert.deepEqual(
+      wb.sim.snapshot().identities.find((i) => i.name === 'id-mig')!.credentials.map((c: any) => c.name),
+      ['aks-identity-binding'],
+    );
   });
 
   it('leaves no token, kubeconfig or secret in the log, the storage, the workspace or the output of code-server', () =>
