@@ -181,7 +181,10 @@ describe('Identity bindings in the browser: Bind to two clusters, Verify, Remove
       );
     }
     assert.deepEqual(
-      snapshot.identities.find((i) => i.name === 'id-mig')!.credentials.map((c: any) => c.name).sort(),
+      snapshot.identities
+        .find((i) => i.name === 'id-mig')!
+        .credentials.map((c: any) => c.name)
+        .sort(),
       ['aks-identity-binding', 'fic-aks-entra-payments-mig-api', 'fic-aks-payments-payments-mig-api'],
       'both work until the yes',
     );
@@ -192,7 +195,10 @@ describe('Identity bindings in the browser: Bind to two clusters, Verify, Remove
     await dialog.locator('.monaco-button', { hasText: 'Delete' }).click();
     await notified(page, 'Retired 2 direct credentials of id-mig.');
     assert.deepEqual(
-      wb.sim.snapshot().identities.find((i) => i.name === 'id-mig')!.credentials.map((c: any) => c.name),
+      wb.sim
+        .snapshot()
+        .identities.find((i) => i.name === 'id-mig')!
+        .credentials.map((c: any) => c.name),
       ['aks-identity-binding'],
     );
   });
