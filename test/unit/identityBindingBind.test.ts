@@ -787,6 +787,14 @@ describe('Migrate to identity bindings', () => {
       live.map((o) => ('error' in o ? String(o.error) : o.result.records.get('live')?.result)),
       ['updated', 'updated'],
     );
+    assert.deepEqual(
+      live.map((o) => ('result' in o ? o.result.pods : undefined)),
+      [1, 2].map(() => ({
+        level: 'info',
+        message: 'Its new pod is ready and has AZURE_FEDERATED_TOKEN_FILE, AZURE_KUBERNETES_TOKEN_PROXY.',
+      })),
+      'the new pods got the proxy',
+    );
     for (const name of ['aks-payments', 'aks-entra']) {
       const d = rec(name).kube.deployments.get('orders/orders-api')!;
       assert.equal(d.spec.template.metadata.annotations['azure.workload.identity/use-identity-binding'], 'true', name);

@@ -124,6 +124,16 @@ describe("rollout status, by kubectl's rules", () => {
       level: 'warning',
       message: 'No ready pod of the new revision runs as app yet.',
     });
+    // Through an identity binding the pod also needs the proxy, which a webhook older than v1.6 does not inject.
+    assert.deepEqual(newPodsSummary(o, pods, 'app', true), {
+      level: 'warning',
+      message: '1 of 1 new pods have no AZURE_KUBERNETES_TOKEN_PROXY: api-new-1. Run Verify to see why.',
+    });
+    const proxied = { ...pods[1]!, env: ['AZURE_FEDERATED_TOKEN_FILE', 'AZURE_KUBERNETES_TOKEN_PROXY'] };
+    assert.deepEqual(newPodsSummary(o, [pods[0]!, proxied], 'app', true), {
+      level: 'info',
+      message: 'Its new pod is ready and has AZURE_FEDERATED_TOKEN_FILE, AZURE_KUBERNETES_TOKEN_PROXY.',
+    });
   });
 });
 

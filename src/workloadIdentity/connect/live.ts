@@ -349,7 +349,12 @@ export async function connectLive(
 }
 
 /** After a rollout: the new revision's ready pods, and whether the webhook gave each the token. Two reads. */
-export async function newPodsReport(kube: KubeTarget, w: LiveWorkload, serviceAccount: string) {
+export async function newPodsReport(
+  kube: KubeTarget,
+  w: LiveWorkload,
+  serviceAccount: string,
+  viaIdentityBinding = false,
+) {
   const [o, pods] = await Promise.all([kube.getWorkload(w.kind, w.namespace, w.name), kube.listPods(w.namespace)]);
-  return newPodsSummary(o, pods, serviceAccount);
+  return newPodsSummary(o, pods, serviceAccount, viaIdentityBinding);
 }

@@ -1,6 +1,6 @@
 import * as l10n from '@vscode/l10n';
 import type { PodInfo } from '../../kube/access';
-import { TOKEN_FILE_ENV } from '../verify/checks';
+import { TOKEN_FILE_ENV, TOKEN_PROXY_ENV } from '../verify/checks';
 
 /** Where a rollout stands, as `kubectl rollout status` would say it. */
 export type RolloutState = { done: true } | { done: false; waiting: string } | { done: false; failed: string };
@@ -109,14 +109,19 @@ export const podRemedy = (pod: string, namespace: string) =>
     namespace,
   );
 
-/** The rollout's new, ready pods, and whether each got the federated token: what Connect reports when it is done. */
+/**
+ * The rollout's new, ready pods, and whether each got the federated token (and, through an identity binding, the
+ * proxy: a webhook older than v1.6 gives the token alone): what Connect reports when it is done.
+ */
 export function newPodsSummary(
   o: any,
   pods: PodInfo[],
   serviceAccount: string,
+  viaIdentityBinding = false,
 ): { level: 'info' | 'warning'; message: string } {
+  const wanted = viaIdentityBinding ? [TOKEN_FILE_ENV, TOKEN_PROXY_ENV] : [TOKEN_FILE_ENV];
   const ready = newRevisionPods(o, pods).filter((p) => p.ready && p.serviceAccount === serviceAccount);
-  const missing = ready.filter((p) => !p.env.includes(TOKEN_FILE_ENV));
+  const missing = ready.filter((p) => wanted.some((e) => !p.env.includes(e)));
   if (!ready.length)
     return { level: 'warning', message: l10n.t('No ready pod of the new revision runs as {0} yet.', serviceAccount) };
   if (missing.length)
@@ -126,15 +131,16 @@ export function newPodsSummary(
         '{0} of {1} new pods have no {2}: {3}. Run Verify to see why.',
         missing.length,
         ready.length,
-        TOKEN_FILE_ENV,
+        wanted.filter((e) => missing.some((p) => !p.env.includes(e))).join(', '),
         missing.map((p) => p.name).join(', '),
       ),
     };
+  const have = wanted.join(', ');
   return {
     level: 'info',
     message:
       ready.length === 1
-        ? l10n.t('Its new pod is ready and has {0}.', TOKEN_FILE_ENV)
-        : l10n.t('All {0} new pods are ready and have {1}.', ready.length, TOKEN_FILE_ENV),
+        ? l10n.t('Its new pod is ready and has {0}.', have)
+        : l10n.t('All {0} new pods are ready and have {1}.', ready.length, have),
   };
 }

@@ -116,6 +116,7 @@ export function connectSteps(deps: ConnectDeps): ExecuteStep<ConnectState>[] {
           await deps.kube(s.binding.cluster),
           s.done.plan.workload,
           s.binding.serviceAccount,
+          s.binding.viaIdentityBinding,
         );
         record(s, 'pods', 'unchanged');
       },
