@@ -11,10 +11,22 @@ import { loadInventory, vaultFromRaw } from '../../src/workloadIdentity/inventor
 import { applyFix } from '../../src/workloadIdentity/verify/fix';
 import { verifyBinding } from '../../src/workloadIdentity/verify/verify';
 import { SUB_PROD, TENANT_CONTOSO } from '../sim/seed';
-import { bindOrdersThroughIdentityBinding, probeDepsFor, verifyDepsFor, withSim, writes } from './helpers';
+import {
+  bindOrdersThroughIdentityBinding,
+  probeDepsFor,
+  removeDepsFor,
+  verifyDepsFor,
+  withSim,
+  writes,
+} from './helpers';
 import { verifyAndTest } from '../../src/workloadIdentity/testBinding/run';
 import { connectLive, toLiveWorkload } from '../../src/workloadIdentity/connect/live';
 import { rolloutState } from '../../src/workloadIdentity/connect/rollout';
+import { migrateRequest, planMigration } from '../../src/workloadIdentity/migrate/plan';
+import { retireDirectCredentials, runMigration } from '../../src/workloadIdentity/migrate/run';
+import { findWorkloadSwitches, switchWorkloads } from '../../src/workloadIdentity/migrate/workloads';
+import { parseResourceId } from '../../src/azure/resourceId';
+import { addWorkload } from '../sim/workloads';
 
 type Env = Awaited<ReturnType<typeof withSim>>;
 
@@ -806,6 +818,134 @@ describe('faults at every call Connect (live) makes', () => {
           }
           row.push(outcome);
         }
+      }
+      table.push(`| ${op} | ${row.join(' | ')} |`);
+    }
+  });
+});
+
+describe('faults at every call Migrate makes', () => {
+  let env: Env;
+  const table: string[] = [];
+  before(async () => {
+    env = await withSim({
+      requestTimeoutMs: 400,
+      retryDelayMs: 20,
+      config: { credentialWriteMs: 0, principalReplicationMs: 0, identityBindingMs: 20, pollRetryAfterSeconds: 0 },
+    });
+  });
+  after(async () => {
+    await env.sim.stop();
+    console.log(`\nMigrate fault matrix (a fault once, then Migrate again)\n${table.join('\n')}`);
+  });
+
+  it('a fault once completes or stops only its cluster or workload, with the direct credentials kept; Migrate again ends where a fault-free Migrate ends', async () => {
+    const names = ['aks-payments', 'aks-entra'];
+    const rec = (name: string) => [...env.sim.state.clusters.values()].find((c) => c.name === name)!;
+    /** id-orders bound directly to both clusters, where Deployment orders-api runs as the ServiceAccount. */
+    const fresh = async () => {
+      env.sim.reset();
+      await runFleet(
+        {
+          clusters: names.map((n) => clusterOf(env, n)),
+          namespace: 'orders',
+          serviceAccount: 'orders-api',
+          vault: vaultOf(env, 'kv-payments'),
+          identity: newIdentity('id-orders', 'rg-payments'),
+          permissions: ['secrets'],
+        },
+        verifyDepsFor(env.services),
+        { signal: new AbortController().signal },
+      );
+      for (const n of names)
+        addWorkload(rec(n), 'orders', 'Deployment', 'orders-api', {
+          serviceAccount: 'orders-api',
+          labels: { 'azure.workload.identity/use': 'true' },
+        });
+      env.sim.log.length = 0;
+    };
+    /** What the command does: plan, the bindings, the workloads in the cluster, then (all done) the retirement. */
+    const migrate = async (): Promise<string> => {
+      const deps = removeDepsFor(env.services);
+      const idRec = [...env.sim.state.identities.values()].find((r) => r.resource.name === 'id-orders')!;
+      const identity = (await env.services.identities.find(parseResourceId(idRec.resource.id)))!;
+      const clusters = [...env.sim.state.clusters.values()].map((c) => clusterFromRaw(c.resource));
+      const plan = await planMigration(
+        migrateRequest(identity, await deps.identities.listCredentials(identity), clusters),
+        deps,
+      );
+      const signal = new AbortController().signal;
+      const stopped = (await runMigration(plan, deps, { signal })).filter((o) => 'error' in o);
+      if (stopped.length) return `${stopped.length} cluster stopped`;
+      const found = await findWorkloadSwitches(plan, deps, undefined);
+      if (found.unreadable.length) return 'workloads unread';
+      const connectDeps = { files: undefined as never, kube: deps.kube, sleep: () => Promise.resolve(), log: deps.log };
+      const notSwitched = (await switchWorkloads(found.inCluster, connectDeps, { signal })).filter((o) => 'error' in o);
+      if (notSwitched.length) return `${notSwitched.length} workload stopped`;
+      await retireDirectCredentials(plan, deps, { signal });
+      return 'migrated';
+    };
+    const world = () =>
+      JSON.stringify({
+        credentials: [
+          ...[...env.sim.state.identities.values()].find((r) => r.resource.name === 'id-orders')!.credentials.keys(),
+        ].sort(),
+        clusters: names.map((n) => {
+          const c = rec(n);
+          const d = c.kube.deployments.get('orders/orders-api')!;
+          return {
+            bindings: [...(c.identityBindings?.values() ?? [])].map((b) => b.resource.properties.provisioningState),
+            subjects: [...c.kube.clusterRoleBindings.values()].map((b) => b.subjects),
+            annotated: d.spec.template.metadata.annotations?.['azure.workload.identity/use-identity-binding'],
+            done: rolloutState(d).done,
+          };
+        }),
+      });
+    await fresh();
+    assert.equal(await migrate(), 'migrated');
+    const clean = world();
+    assert.match(clean, /"credentials":\["aks-identity-binding"\]/);
+    const kinds: FaultKind[] = ['500', 'timeout', '409'];
+    table.push(`| operation | ${kinds.join(' | ')} |`);
+    for (const op of [
+      'federatedIdentityCredentials.list',
+      'identityBindings.listByManagedCluster',
+      'identityBindings.createOrUpdate',
+      'identityBindings.get',
+      'kube.clusterrolebindings.list',
+      'kube.clusterrolebindings.apply',
+      'kube.deployments.list',
+      'kube.deployments.apply',
+      'kube.pods.list',
+      'federatedIdentityCredentials.delete',
+    ]) {
+      const row: string[] = [];
+      for (const kind of kinds) {
+        await fresh();
+        env.sim.addFault({ op, kind, count: 1 });
+        let outcome: string;
+        try {
+          outcome = await migrate();
+        } catch (e) {
+          // A read while planning stops before any write; a stopped delete names what it did not remove.
+          outcome = `stopped (${(e as Error).name})`;
+        }
+        if (outcome !== 'migrated') {
+          const kept = world();
+          // Before the retirement both direct credentials stay; a stopped retirement keeps the one it did not delete.
+          assert.match(
+            kept,
+            op === 'federatedIdentityCredentials.delete'
+              ? /fic-aks-(payments|entra)-orders-orders-api/
+              : /fic-aks-entra-orders-orders-api","fic-aks-payments-orders-orders-api/,
+            `${op}/${kind}: a stopped Migrate kept the direct credentials`,
+          );
+          env.sim.faults.clear();
+          assert.equal(await migrate(), 'migrated', `${op}/${kind}: Migrate again did not finish`);
+          outcome = `${outcome}, again: migrated`;
+        }
+        assert.equal(world(), clean, `${op}/${kind}: not where a fault-free Migrate ends`);
+        row.push(outcome);
       }
       table.push(`| ${op} | ${row.join(' | ')} |`);
     }
