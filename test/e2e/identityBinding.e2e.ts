@@ -165,7 +165,7 @@ describe('Identity bindings in the browser: Bind to two clusters, Verify, Remove
     await kb.press('Enter');
     const review = await quickInput(page, 'the direct credentials go only when you say');
     await review.locator('.monaco-list-row', { hasText: 'Switch Deployment mig-api (aks-entra)' }).waitFor();
-    await wb.shot('migrate-review', 'migrate');
+    await wb.shot('migrate-review');
     await kb.press('Enter');
     const done = page.locator('.notification-toast', { hasText: 'and 2 workloads rolled out through them' });
     await done.waitFor({ timeout: 120_000 });
