@@ -132,6 +132,8 @@ export interface KubeTarget {
     metadata: { name: string; namespace: string };
     spec: unknown;
   }): Promise<void>;
+  /** The namespace's SecretProviderClasses; none where the CSI driver's resource does not exist. */
+  listSecretProviderClasses(namespace: string): Promise<any[]>;
   /** Server-side apply of a SecretProviderClass (secrets-store.csi.x-k8s.io/v1) under FIELD_MANAGER, never forced. */
   applySecretProviderClass(
     body: { metadata: { name: string; namespace: string } } & Record<string, unknown>,
@@ -331,6 +333,25 @@ class DirectTarget implements KubeTarget {
       );
     } catch (e) {
       if (!isNotFound(e)) throw e;
+    }
+  }
+
+  async listSecretProviderClasses(namespace: string) {
+    try {
+      const list: any = await resilient(
+        () =>
+          this.custom.listNamespacedCustomObject({
+            group: 'secrets-store.csi.x-k8s.io',
+            version: 'v1',
+            namespace,
+            plural: 'secretproviderclasses',
+          }),
+        this.opts,
+      );
+      return list.items as any[];
+    } catch (e) {
+      if (isNotFound(e)) return [];
+      throw e;
     }
   }
 
@@ -596,6 +617,18 @@ class RunCommandTarget implements KubeTarget {
   }
   async getWorkload(kind: WorkloadKind, namespace: string, name: string) {
     return (await this.listWorkloads(namespace)).find((w) => w.kind === kind && w.metadata.name === name);
+  }
+  async listSecretProviderClasses(namespace: string) {
+    try {
+      return JSON.parse(
+        await this.kubectl(`kubectl get secretproviderclasses.secrets-store.csi.x-k8s.io -n ${namespace} -o json`),
+      ).items as any[];
+    } catch (e) {
+      // The CSI driver's resource type is not installed: kubectl says so, and there is nothing to list.
+      if (errorNamed(e, 'RunCommandError') && /doesn't have a resource type/.test((e as RunCommandError).logs))
+        return [];
+      throw e;
+    }
   }
   async applySecretProviderClass(body: Parameters<KubeTarget['applySecretProviderClass']>[0]) {
     await this.kubectl(`kubectl apply --server-side --field-manager=${FIELD_MANAGER} -f manifest.yaml`, {

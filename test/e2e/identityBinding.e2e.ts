@@ -167,7 +167,9 @@ describe('Identity bindings in the browser: Bind to two clusters, Verify, Remove
     await review.locator('.monaco-list-row', { hasText: 'Switch Deployment mig-api (aks-entra)' }).waitFor();
     await wb.shot('migrate-review');
     await kb.press('Enter');
-    const done = page.locator('.notification-toast', { hasText: 'and 2 workloads rolled out through them' });
+    const done = page.locator('.notification-toast', {
+      hasText: 'and 2 workloads switched to them (the workloads rolled out)',
+    });
     await done.waitFor({ timeout: 120_000 });
     const snapshot = wb.sim.snapshot();
     for (const name of ['aks-payments', 'aks-entra']) {

@@ -717,6 +717,21 @@ export function kubeRoutes(state: SimState): Route[] {
       handle: (r) => ok(list('ReplicaSetList', byNs(kube(r).replicaSets, r.params[1]))),
     },
     {
+      method: 'GET',
+      pattern: new RegExp(`^${C}/apis/secrets-store\\.csi\\.x-k8s\\.io/v1/namespaces/([^/]+)/secretproviderclasses$`),
+      op: 'kube.secretproviderclasses.list',
+      handle: (r) => {
+        const cluster = clusterFor(state, r.params[0]);
+        // The CRD comes with the CSI driver's add-on: without it, the API server has no such resource.
+        if (cluster.resource.properties.addonProfiles?.azureKeyvaultSecretsProvider?.enabled !== true)
+          throw new HttpError(404, kubeStatus(404, 'NotFound', 'the server could not find the requested resource'));
+        return ok({
+          ...list('SecretProviderClassList', byNs(cluster.kube.secretProviderClasses, r.params[1])),
+          apiVersion: 'secrets-store.csi.x-k8s.io/v1',
+        });
+      },
+    },
+    {
       method: 'PATCH',
       pattern: new RegExp(
         `^${C}/apis/secrets-store\\.csi\\.x-k8s\\.io/v1/namespaces/([^/]+)/secretproviderclasses/([^/]+)$`,

@@ -601,20 +601,39 @@ export function applySecretProviderClass(
       'the body must be a SecretProviderClass of secrets-store.csi.x-k8s.io/v1 for the azure provider',
     );
   const existing = c.kube.secretProviderClasses.get(`${ns}/${name}`);
+  // Server-side apply: spec.parameters is a map (granular), so a manager that sends some keys sets those and keeps
+  // the others' keys; the rest of the spec is this manager's as sent. Each manager's entry names what it sent.
+  const parameters = { ...existing?.spec?.parameters, ...body.spec.parameters };
   const obj: KubeObject = {
     apiVersion: body.apiVersion,
     kind: body.kind,
     metadata: existing?.metadata ?? kubeMeta(name, ns),
-    spec: body.spec,
+    spec: { ...existing?.spec, ...body.spec, parameters },
   };
+  const others = (existing?.metadata.managedFields ?? []).filter((e: any) => e.manager !== manager);
+  const keysOf = (e: any) => Object.keys(e?.fieldsV1?.['f:spec']?.['f:parameters'] ?? {}).map((k) => k.slice(2));
+  // A key this manager applied before and no longer sends goes, unless another manager owns it too.
+  const mine = existing?.metadata.managedFields?.find((e: any) => e.manager === manager);
+  for (const k of keysOf(mine))
+    if (!(k in (body.spec.parameters ?? {})) && !others.some((e: any) => keysOf(e).includes(k))) delete parameters[k];
   obj.metadata.managedFields = [
+    ...others,
     {
       manager,
       operation: 'Apply',
       apiVersion: body.apiVersion,
       time: new Date().toISOString(),
       fieldsType: 'FieldsV1',
-      fieldsV1: { 'f:spec': {} },
+      fieldsV1: {
+        'f:spec': {
+          ...Object.fromEntries(
+            Object.keys(body.spec)
+              .filter((k) => k !== 'parameters')
+              .map((k) => [`f:${k}`, {}]),
+          ),
+          'f:parameters': Object.fromEntries(Object.keys(body.spec.parameters ?? {}).map((k) => [`f:${k}`, {}])),
+        },
+      },
     },
   ];
   c.kube.secretProviderClasses.set(`${ns}/${name}`, obj);
@@ -631,4 +650,30 @@ function atLeast(version: string, min: string) {
   const [a, b] = [parts(version), parts(min)];
   for (let i = 0; i < 3; i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
   return true;
+}
+
+/** Someone's SecretProviderClass, applied by `manager`; the CSI driver's add-on (which brings its resource) is turned on. */
+export function addSecretProviderClass(
+  c: ClusterRecord,
+  ns: string,
+  name: string,
+  parameters: Record<string, string>,
+  manager = 'kubectl',
+) {
+  c.resource.properties.addonProfiles = {
+    ...c.resource.properties.addonProfiles,
+    azureKeyvaultSecretsProvider: { enabled: true },
+  };
+  return applySecretProviderClass(
+    c,
+    ns,
+    name,
+    {
+      apiVersion: 'secrets-store.csi.x-k8s.io/v1',
+      kind: 'SecretProviderClass',
+      metadata: { name, namespace: ns },
+      spec: { provider: 'azure', parameters },
+    },
+    manager,
+  );
 }

@@ -26,7 +26,7 @@ import { migrateRequest, planMigration } from '../../src/workloadIdentity/migrat
 import { retireDirectCredentials, runMigration } from '../../src/workloadIdentity/migrate/run';
 import { findWorkloadSwitches, switchWorkloads } from '../../src/workloadIdentity/migrate/workloads';
 import { parseResourceId } from '../../src/azure/resourceId';
-import { addWorkload } from '../sim/workloads';
+import { addSecretProviderClass, addWorkload } from '../sim/workloads';
 
 type Env = Awaited<ReturnType<typeof withSim>>;
 
@@ -862,6 +862,13 @@ describe('faults at every call Migrate makes', () => {
           serviceAccount: 'orders-api',
           labels: { 'azure.workload.identity/use': 'true' },
         });
+      // A SecretProviderClass that mounts the identity's secrets on aks-entra: it switches too.
+      const clientId = [...env.sim.state.identities.values()].find((r) => r.resource.name === 'id-orders')!.resource
+        .properties.clientId;
+      addSecretProviderClass(rec('aks-entra'), 'orders', 'orders-kv', {
+        clientID: clientId,
+        keyvaultName: 'kv-payments',
+      });
       env.sim.log.length = 0;
     };
     /** What the command does: plan, the bindings, the workloads in the cluster, then (all done) the retirement. */
@@ -897,6 +904,7 @@ describe('faults at every call Migrate makes', () => {
             bindings: [...(c.identityBindings?.values() ?? [])].map((b) => b.resource.properties.provisioningState),
             subjects: [...c.kube.clusterRoleBindings.values()].map((b) => b.subjects),
             annotated: d.spec.template.metadata.annotations?.['azure.workload.identity/use-identity-binding'],
+            proxied: c.kube.secretProviderClasses.get('orders/orders-kv')?.spec.parameters.useAzureTokenProxy,
             done: rolloutState(d).done,
           };
         }),
@@ -905,6 +913,7 @@ describe('faults at every call Migrate makes', () => {
     assert.equal(await migrate(), 'migrated');
     const clean = world();
     assert.match(clean, /"credentials":\["aks-identity-binding"\]/);
+    assert.match(clean, /"proxied":"true"/, "aks-entra's SecretProviderClass goes through the proxy");
     const kinds: FaultKind[] = ['500', 'timeout', '409'];
     table.push(`| operation | ${kinds.join(' | ')} |`);
     for (const op of [
@@ -915,6 +924,8 @@ describe('faults at every call Migrate makes', () => {
       'kube.clusterrolebindings.list',
       'kube.clusterrolebindings.apply',
       'kube.deployments.list',
+      'kube.secretproviderclasses.list',
+      'kube.secretproviderclasses.apply',
       'kube.deployments.apply',
       'kube.pods.list',
       'federatedIdentityCredentials.delete',

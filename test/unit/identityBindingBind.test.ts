@@ -9,7 +9,7 @@ import { clusterFromRaw } from '../../src/workloadIdentity/cluster';
 import { vaultFromRaw } from '../../src/workloadIdentity/inventory';
 import { applyFix } from '../../src/workloadIdentity/verify/fix';
 import { verifyBinding } from '../../src/workloadIdentity/verify/verify';
-import { addWorkload } from '../sim/workloads';
+import { addSecretProviderClass, addWorkload } from '../sim/workloads';
 import { findWorkloadSwitches, switchWorkloads } from '../../src/workloadIdentity/migrate/workloads';
 import { switchName } from '../../src/workloadIdentity/migrate/model';
 import { parseDocument } from 'yaml';
@@ -752,22 +752,44 @@ describe('Migrate to identity bindings', () => {
       '          image: contoso.azurecr.io/orders:1.0',
       '',
     ].join('\n');
-    const w = memoryWorkspace({ [path]: file, 'apps/other.yaml': 'kind: ConfigMap\nmetadata:\n  name: x\n' });
+    // A SecretProviderClass of someone else's that mounts the identity's secrets, live on aks-entra and in a file.
+    const clientId = request.identity.clientId;
+    const entra = rec('aks-entra');
+    addSecretProviderClass(entra, 'orders', 'orders-kv', {
+      clientID: clientId,
+      keyvaultName: 'kv-payments',
+      objects: 'x',
+    });
+    const spcPath = 'apps/orders/secrets.yaml';
+    const spcFile = [
+      'apiVersion: secrets-store.csi.x-k8s.io/v1',
+      'kind: SecretProviderClass',
+      'metadata:',
+      '  name: orders-kv',
+      'spec:',
+      '  provider: azure',
+      '  parameters:',
+      '    # the identity',
+      `    clientID: ${clientId}`,
+      '    keyvaultName: kv-payments',
+      '',
+    ].join('\n');
+    const w = memoryWorkspace({
+      [path]: file,
+      [spcPath]: spcFile,
+      'apps/other.yaml': 'kind: ConfigMap\nmetadata:\n  name: x\n',
+    });
     const plan = await planMigration(request, deps);
     await runMigration(plan, deps, { signal: new AbortController().signal });
 
     const found = await findWorkloadSwitches(plan, deps, w.deps.files);
-    assert.deepEqual(found.inCluster.map(switchName).sort(), [
-      'Deployment orders-api (aks-entra)',
-      'Deployment orders-api (aks-payments)',
+    const annotation = 'spec.template.metadata.annotations["azure.workload.identity/use-identity-binding"]: "true"';
+    const proxy = 'spec.parameters.useAzureTokenProxy: "true"';
+    assert.deepEqual(found.inCluster.map((x) => [switchName(x), x.plan.changes]).sort(), [
+      ['Deployment orders-api (aks-entra)', [annotation]],
+      ['Deployment orders-api (aks-payments)', [annotation]],
+      ['SecretProviderClass orders-kv (aks-entra)', [proxy]],
     ]);
-    assert.deepEqual(
-      found.inCluster.map((x) => x.plan.changes),
-      [
-        ['spec.template.metadata.annotations["azure.workload.identity/use-identity-binding"]: "true"'],
-        ['spec.template.metadata.annotations["azure.workload.identity/use-identity-binding"]: "true"'],
-      ],
-    );
     assert.deepEqual(
       found.blocked.map((b) => b.name),
       ['Job orders-backfill (aks-entra)'],
@@ -775,8 +797,8 @@ describe('Migrate to identity bindings', () => {
     );
     assert.deepEqual(
       found.inWorkspace.map(switchName),
-      [`Deployment orders-api (${path})`],
-      'one edit for two clusters',
+      [`SecretProviderClass orders-kv (${spcPath})`, `Deployment orders-api (${path})`],
+      'one edit for two clusters, the class first',
     );
     assert.deepEqual(found.unreadable, []);
 
@@ -784,16 +806,32 @@ describe('Migrate to identity bindings', () => {
     const signal = new AbortController().signal;
     const live = await switchWorkloads(found.inCluster, connectDeps, { signal });
     assert.deepEqual(
-      live.map((o) => ('error' in o ? String(o.error) : o.result.records.get('live')?.result)),
-      ['updated', 'updated'],
+      live.map((o) => ('error' in o ? String(o.error) : o.changed)),
+      [true, true, true],
     );
+    const podsSeen = {
+      level: 'info',
+      message: 'Its new pod is ready and has AZURE_FEDERATED_TOKEN_FILE, AZURE_KUBERNETES_TOKEN_PROXY.',
+    };
     assert.deepEqual(
-      live.map((o) => ('result' in o ? o.result.pods : undefined)),
-      [1, 2].map(() => ({
-        level: 'info',
-        message: 'Its new pod is ready and has AZURE_FEDERATED_TOKEN_FILE, AZURE_KUBERNETES_TOKEN_PROXY.',
-      })),
+      live.map((o) => ('changed' in o ? o.pods : undefined)).filter(Boolean),
+      [podsSeen, podsSeen],
       'the new pods got the proxy',
+    );
+    // Only the one parameter, by server-side apply: the owner's keys and its managed fields stay.
+    const spc = entra.kube.secretProviderClasses.get('orders/orders-kv')!;
+    assert.deepEqual(spc.spec.parameters, {
+      clientID: clientId,
+      keyvaultName: 'kv-payments',
+      objects: 'x',
+      useAzureTokenProxy: 'true',
+    });
+    assert.deepEqual(
+      spc.metadata.managedFields!.map((e: any) => [e.manager, Object.keys(e.fieldsV1['f:spec']['f:parameters'])]),
+      [
+        ['kubectl', ['f:clientID', 'f:keyvaultName', 'f:objects']],
+        ['aks-workload-identity', ['f:useAzureTokenProxy']],
+      ],
     );
     for (const name of ['aks-payments', 'aks-entra']) {
       const d = rec(name).kube.deployments.get('orders/orders-api')!;
@@ -809,6 +847,11 @@ describe('Migrate to identity bindings', () => {
     assert.match(edited, /azure\.workload\.identity\/use-identity-binding: "true"/);
     assert.match(edited, /# needed by the webhook/);
     assert.match(edited, / {6}# the app\n {6}containers:/, 'the comment stays above its key');
+    assert.equal(
+      w.files.get(spcPath),
+      spcFile.replace('    # the identity', '    useAzureTokenProxy: "true"\n    # the identity'),
+      'one line added, above the comment that describes clientID',
+    );
 
     // A rerun finds every workload switched and writes nothing, in the cluster or in the files.
     env.sim.log.length = 0;
@@ -816,7 +859,7 @@ describe('Migrate to identity bindings', () => {
     const again = await findWorkloadSwitches(plan, deps, w.deps.files);
     assert.deepEqual(
       [...again.inCluster, ...again.inWorkspace].map((x) => x.plan.changes),
-      [[], [], []],
+      [[], [], [], [], []],
     );
     await switchWorkloads([...again.inCluster, ...again.inWorkspace], connectDeps, { signal });
     assert.deepEqual(writes(env.sim), []);

@@ -1,5 +1,6 @@
 import { stringify } from 'yaml';
 import type { AzureCloud } from '../../auth/cloud';
+import { USE_AZURE_TOKEN_PROXY } from './yamlEdit';
 
 export type KeyVaultObjectType = 'secret' | 'key' | 'cert';
 
@@ -43,7 +44,7 @@ export function secretProviderClassObject(i: SecretProviderClassInput) {
         keyvaultName: i.vaultName,
         tenantID: i.tenantId,
         cloudName: cloudNameFor(i.cloud),
-        ...(i.viaIdentityBinding ? { useAzureTokenProxy: 'true' } : {}),
+        ...(i.viaIdentityBinding ? { [USE_AZURE_TOKEN_PROXY]: 'true' } : {}),
         objects,
       },
     },

@@ -97,9 +97,28 @@ interface Edit {
 const stripBom = (t: string) => (t.startsWith('\uFEFF') ? t.slice(1) : t);
 
 /**
- * Parses the file, finds the workload document, lets `plan` compute edits on the text without its byte-order mark,
- * and applies them from the end: one place for the mark, the line ending and the offsets.
+ * Parses the file, takes the document at `index` (refused by `check` with its reason), lets `plan` compute edits on the
+ * text without its byte-order mark, and applies them from the end: one place for the mark, the line ending and the
+ * offsets.
  */
+function editDocument<T>(
+  text: string,
+  index: number,
+  check: (doc: Document | undefined) => T | string,
+  plan: (w: { body: string; eol: string; doc: Document; checked: T }) => { edits: Edit[]; changes: string[] },
+): { text: string; changes: string[] } {
+  const bom = text.startsWith('\uFEFF') ? '\uFEFF' : '';
+  const body = stripBom(text);
+  const doc = parse(body)[index];
+  const checked = check(doc);
+  if (typeof checked === 'string' || !doc) throw new YamlEditError(String(checked));
+  const { edits, changes } = plan({ body, eol: body.includes('\r\n') ? '\r\n' : '\n', doc, checked });
+  let out = body;
+  for (const e of [...edits].sort((a, b) => b.from - a.from)) out = out.slice(0, e.from) + e.text + out.slice(e.to);
+  return { text: bom + out, changes };
+}
+
+/** editDocument for a workload: the plan gets its kind and the path to its pod template. */
 function editWorkload(
   text: string,
   index: number,
@@ -108,23 +127,67 @@ function editWorkload(
     changes: string[];
   },
 ): { text: string; changes: string[] } {
-  const bom = text.startsWith('\uFEFF') ? '\uFEFF' : '';
-  const body = stripBom(text);
-  const doc = parse(body)[index];
-  const kind = doc?.get('kind');
-  const template = templatePath(kind);
-  if (!doc || typeof kind !== 'string' || !template)
-    throw new YamlEditError(l10n.t('Document {0} is not a workload.', index + 1));
-  const { edits, changes } = plan({
-    body,
-    eol: body.includes('\r\n') ? '\r\n' : '\n',
-    doc,
-    kind,
-    template: [...template],
+  return editDocument(
+    text,
+    index,
+    (doc) => {
+      const kind = doc?.get('kind');
+      const template = templatePath(kind);
+      return typeof kind === 'string' && template
+        ? { kind, template: [...template] }
+        : l10n.t('Document {0} is not a workload.', index + 1);
+    },
+    ({ body, eol, doc, checked }) => plan({ body, eol, doc, ...checked }),
+  );
+}
+
+/** A SecretProviderClass of the file: the identity it names and whether it gets its token through AKS's proxy. */
+export interface SecretProviderClassInFile {
+  index: number;
+  name: string;
+  namespace?: string;
+  clientId?: string;
+  proxied: boolean;
+}
+
+export function secretProviderClassesIn(text: string): SecretProviderClassInFile[] {
+  const out: SecretProviderClassInFile[] = [];
+  parse(stripBom(text)).forEach((doc, index) => {
+    if (doc.get('kind') !== 'SecretProviderClass') return;
+    const namespace = doc.getIn(['metadata', 'namespace']);
+    const clientId = doc.getIn(['spec', 'parameters', 'clientID']);
+    out.push({
+      index,
+      name: String(doc.getIn(['metadata', 'name']) ?? ''),
+      ...(namespace !== undefined ? { namespace: String(namespace) } : {}),
+      ...(clientId !== undefined ? { clientId: String(clientId) } : {}),
+      proxied: String(doc.getIn(['spec', 'parameters', USE_AZURE_TOKEN_PROXY])) === 'true',
+    });
   });
-  let out = body;
-  for (const e of [...edits].sort((a, b) => b.from - a.from)) out = out.slice(0, e.from) + e.text + out.slice(e.to);
-  return { text: bom + out, changes };
+  return out;
+}
+
+/** The Azure provider's parameter that sends its token exchange through AKS's identity-binding proxy. */
+export const USE_AZURE_TOKEN_PROXY = 'useAzureTokenProxy';
+
+/** Sets `spec.parameters.useAzureTokenProxy: "true"` on one SecretProviderClass, changing only that line. */
+export function useTokenProxyInYaml(text: string, index: number): { text: string; changes: string[] } {
+  return editDocument(
+    text,
+    index,
+    (doc) =>
+      doc?.get('kind') === 'SecretProviderClass' || l10n.t('Document {0} is not a SecretProviderClass.', index + 1),
+    ({ body, eol, doc }) => {
+      if (String(doc.getIn(['spec', 'parameters', USE_AZURE_TOKEN_PROXY])) === 'true')
+        return { edits: [], changes: [] };
+      const parameters = nodeAt(doc, ['spec', 'parameters']);
+      if (!parameters) throw new YamlEditError(l10n.t('The SecretProviderClass has no spec.parameters.'));
+      return {
+        edits: [setKey(body, parameters, USE_AZURE_TOKEN_PROXY, '"true"', eol)],
+        changes: [`spec.parameters.${USE_AZURE_TOKEN_PROXY}: "true"`],
+      };
+    },
+  );
 }
 
 /**

@@ -40,7 +40,24 @@ export type MigrateDeps = BindDeps & Pick<RemoveDeps, 'identities'>;
  * pod template's annotation azure.workload.identity/use-identity-binding (and the label, if it lacked it).
  */
 export type WorkloadSwitch =
-  { where: 'file'; binding: Binding; plan: ConnectPlan } | { where: 'cluster'; binding: Binding; plan: LivePlan };
+  | { where: 'file'; binding: Binding; plan: ConnectPlan }
+  | { where: 'cluster'; binding: Binding; plan: LivePlan }
+  | { where: 'secretsFile'; binding: Binding; plan: SecretProviderClassSwitch }
+  | { where: 'secretsCluster'; binding: Binding; plan: SecretProviderClassSwitch };
+
+/**
+ * A SecretProviderClass that mounts the identity's secrets (its clientID): the CSI driver's Azure provider exchanges
+ * directly unless `useAzureTokenProxy: "true"`, and that stops working once the direct credentials go.
+ */
+export interface SecretProviderClassSwitch {
+  name: string;
+  namespace: string;
+  /** In the workspace: the file and the document's index in it. */
+  path?: string;
+  index?: number;
+  changes: string[];
+  warnings: string[];
+}
 
 /** The workloads found both ways; the user picks one way (or none) before the review. */
 export interface WorkloadSwitches {
@@ -55,4 +72,6 @@ export interface WorkloadSwitches {
 export const switchName = (s: WorkloadSwitch) =>
   s.where === 'file'
     ? `${s.plan.candidate.workload.kind} ${s.plan.candidate.workload.name} (${s.plan.candidate.path})`
-    : `${s.plan.workload.kind} ${s.plan.workload.name} (${s.binding.cluster.name})`;
+    : s.where === 'cluster'
+      ? `${s.plan.workload.kind} ${s.plan.workload.name} (${s.binding.cluster.name})`
+      : `SecretProviderClass ${s.plan.name} (${s.plan.path ?? s.binding.cluster.name})`;

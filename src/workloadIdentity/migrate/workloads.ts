@@ -1,12 +1,26 @@
+import * as l10n from '@vscode/l10n';
 import { describeError, errorMessage } from '../../errors';
 import { mapLimit } from '../../util/concurrency';
 import type { Binding } from '../binding';
 import { planLive, toLiveWorkload } from '../connect/live';
 import type { ConnectDeps, ConnectResult, WorkspaceFiles } from '../connect/model';
 import { runConnect } from '../connect/run';
-import { findCandidates, planConnect } from '../connect/workspace';
+import { findCandidates, planConnect, type WorkspaceFile } from '../connect/workspace';
+import {
+  USE_AZURE_TOKEN_PROXY,
+  YamlEditError,
+  secretProviderClassesIn,
+  useTokenProxyInYaml,
+} from '../connect/yamlEdit';
 import type { ClusterSummary } from '../cluster';
-import { switchName, type MigrateDeps, type MigratePlan, type WorkloadSwitch, type WorkloadSwitches } from './model';
+import {
+  switchName,
+  type ClusterMigration,
+  type MigrateDeps,
+  type MigratePlan,
+  type WorkloadSwitch,
+  type WorkloadSwitches,
+} from './model';
 
 const migrated = (cluster: ClusterSummary, namespace: string, serviceAccount: string): Binding => ({
   cluster,
@@ -14,6 +28,53 @@ const migrated = (cluster: ClusterSummary, namespace: string, serviceAccount: st
   serviceAccount,
   viaIdentityBinding: true,
 });
+
+const TOKEN_PROXY_CHANGE = `spec.parameters.${USE_AZURE_TOKEN_PROXY}: "true"`;
+
+/** A binding in the namespace, for a SecretProviderClass: it serves any ServiceAccount of it. */
+const inNamespace = (m: ClusterMigration, namespace: string) =>
+  migrated(m.cluster, namespace, m.serviceAccounts.find((s) => s.namespace === namespace)!.name);
+
+/**
+ * The open folders' SecretProviderClasses that name the identity, in a migrated namespace or in none (kubectl -n or
+ * Kustomize sets it). Files that are not YAML are skipped here: the workloads' search reports them.
+ */
+function secretProviderClassFiles(
+  yaml: WorkspaceFile[],
+  clusters: ClusterMigration[],
+  sameClient: (id: unknown) => boolean,
+): WorkloadSwitch[] {
+  const out: WorkloadSwitch[] = [];
+  for (const f of yaml) {
+    let found: ReturnType<typeof secretProviderClassesIn> = [];
+    try {
+      found = secretProviderClassesIn(f.text);
+    } catch (e) {
+      if (!(e instanceof YamlEditError)) throw e;
+    }
+    for (const c of found) {
+      if (!sameClient(c.clientId)) continue;
+      const m = clusters.find((x) =>
+        x.serviceAccounts.some((s) => c.namespace === undefined || s.namespace === c.namespace),
+      );
+      if (!m) continue;
+      const namespace = c.namespace ?? m.serviceAccounts[0]!.namespace;
+      out.push({
+        where: 'secretsFile',
+        binding: inNamespace(m, namespace),
+        plan: {
+          name: c.name,
+          namespace,
+          path: f.path,
+          index: c.index,
+          changes: c.proxied ? [] : [TOKEN_PROXY_CHANGE],
+          warnings: [],
+        },
+      });
+    }
+  }
+  return out;
+}
 
 /**
  * The workloads that run as the ServiceAccounts being migrated: in the cluster (each cluster that can have an identity
@@ -26,18 +87,41 @@ export async function findWorkloadSwitches(
   files: WorkspaceFiles | undefined,
 ): Promise<WorkloadSwitches> {
   const clusters = plan.clusters.filter((m) => !m.steps.some((s) => s.planned === 'blocked'));
+  const clientId = plan.request.identity.clientId.toLowerCase();
+  const sameClient = (id: unknown) => typeof id === 'string' && id.toLowerCase() === clientId;
   const unreadable: string[] = [];
   const live = await mapLimit(clusters, 8, async (m): Promise<WorkloadSwitch[]> => {
     try {
       const kube = await deps.kube(m.cluster);
       const namespaces = [...new Set(m.serviceAccounts.map((s) => s.namespace))];
       const found = await Promise.all(namespaces.map(async (ns) => (await kube.listWorkloads(ns)).map(toLiveWorkload)));
-      return found.flat().flatMap((w) => {
+      const classes = await Promise.all(
+        namespaces.map(async (ns) =>
+          (await kube.listSecretProviderClasses(ns))
+            .filter((o) => sameClient(o.spec?.parameters?.clientID))
+            .map((o): WorkloadSwitch => {
+              const proxied = o.spec.parameters[USE_AZURE_TOKEN_PROXY] === 'true';
+              return {
+                where: 'secretsCluster',
+                binding: inNamespace(m, ns),
+                plan: {
+                  name: o.metadata.name,
+                  namespace: ns,
+                  changes: proxied ? [] : [TOKEN_PROXY_CHANGE],
+                  warnings: [],
+                },
+              };
+            }),
+        ),
+      );
+      const workloads = found.flat().flatMap((w): WorkloadSwitch[] => {
         const sa = m.serviceAccounts.find((s) => s.namespace === w.namespace && s.name === w.serviceAccountName);
         if (!sa) return [];
         const binding = migrated(m.cluster, sa.namespace, sa.name);
-        return [{ where: 'cluster' as const, binding, plan: planLive(w, binding, []) }];
+        return [{ where: 'cluster', binding, plan: planLive(w, binding, []) }];
       });
+      // A SecretProviderClass first: pods that roll out mount it through the proxy.
+      return [...classes.flat(), ...workloads];
     } catch (e) {
       unreadable.push(`${m.cluster.name}: ${errorMessage(e)}`);
       return [];
@@ -60,11 +144,12 @@ export async function findWorkloadSwitches(
           inWorkspace.push({ where: 'file', binding, plan: planConnect(text, candidate, binding, []) });
         }
       }
+    inWorkspace.unshift(...secretProviderClassFiles(yaml, clusters, sameClient));
   }
   const inCluster = live.flat();
   return {
     inWorkspace,
-    inCluster: inCluster.filter((s) => s.where === 'cluster' && !s.plan.blocked),
+    inCluster: inCluster.filter((s) => s.where !== 'cluster' || !s.plan.blocked),
     blocked: inCluster.flatMap((s) =>
       s.where === 'cluster' && s.plan.blocked ? [{ name: switchName(s), reason: s.plan.blocked }] : [],
     ),
@@ -72,12 +157,15 @@ export async function findWorkloadSwitches(
   };
 }
 
-export type SwitchOutcome = { switch: WorkloadSwitch } & ({ result: ConnectResult } | { error: unknown });
+/** What a switch did: changed something, or found it done; for a rollout, what the new pods have. */
+export type SwitchOutcome = { switch: WorkloadSwitch } & (
+  { changed: boolean; pods?: ConnectResult['pods'] } | { error: unknown }
+);
 
 /**
- * Connect's run for each workload: it reads first, so a switched workload is left as it is and a rerun finishes what
- * failed. Clusters at once, one workload after another within a cluster (each waits for its rollout); files in turn.
- * A workload that fails does not stop the others.
+ * Connect's run for each workload, and the one parameter for each SecretProviderClass: each reads first, so what is
+ * switched is left as it is and a rerun finishes what failed. Clusters at once, one after another within a cluster
+ * (each workload waits for its rollout); files in turn. One that fails does not stop the others.
  */
 export async function switchWorkloads(
   switches: WorkloadSwitch[],
@@ -86,7 +174,7 @@ export async function switchWorkloads(
 ): Promise<SwitchOutcome[]> {
   const byCluster = new Map<string, WorkloadSwitch[]>();
   for (const s of switches) {
-    const key = s.where === 'file' ? 'files' : s.binding.cluster.id.toLowerCase();
+    const key = s.where === 'file' || s.where === 'secretsFile' ? 'files' : s.binding.cluster.id.toLowerCase();
     byCluster.set(key, [...(byCluster.get(key) ?? []), s]);
   }
   const outcomes = await Promise.all(
@@ -94,11 +182,7 @@ export async function switchWorkloads(
       const out: SwitchOutcome[] = [];
       for (const s of group) {
         try {
-          const result = await runConnect({ binding: s.binding, serviceAccounts: [], change: s }, deps, {
-            signal: opts.signal,
-            progress: (m) => opts.progress?.(`${switchName(s)}: ${m}`),
-          });
-          out.push({ switch: s, result });
+          out.push({ switch: s, ...(await switchOne(s, deps, opts)) });
         } catch (error) {
           if (opts.signal.aborted) throw error;
           deps.log.error(`Migrate: ${switchName(s)}: ${describeError(error).message}`);
@@ -109,4 +193,46 @@ export async function switchWorkloads(
     }),
   );
   return outcomes.flat();
+}
+
+async function switchOne(
+  s: WorkloadSwitch,
+  deps: ConnectDeps,
+  opts: { signal: AbortSignal; progress?: (message: string) => void },
+): Promise<{ changed: boolean; pods?: ConnectResult['pods'] }> {
+  if (s.where === 'secretsFile') {
+    const { path, index, name } = s.plan;
+    const text = await deps.files.read(path!);
+    if (text === undefined || secretProviderClassesIn(text)[index!]?.name !== name)
+      throw new YamlEditError(
+        l10n.t('{0} no longer defines SecretProviderClass {1} where it did: migrate again.', path!, name),
+      );
+    const edited = useTokenProxyInYaml(text, index!);
+    if (edited.changes.length) await deps.files.write(path!, edited.text);
+    return { changed: edited.changes.length > 0 };
+  }
+  if (s.where === 'secretsCluster') {
+    const kube = await deps.kube(s.binding.cluster);
+    const { name, namespace } = s.plan;
+    const current = (await kube.listSecretProviderClasses(namespace)).find((o) => o.metadata.name === name);
+    if (!current)
+      throw new Error(l10n.t('SecretProviderClass {0} is no longer in {1}: migrate again.', name, namespace));
+    if (current.spec?.parameters?.[USE_AZURE_TOKEN_PROXY] === 'true') return { changed: false };
+    // Only the one key, by server-side apply: the class's other parameters stay its owner's.
+    await kube.applySecretProviderClass({
+      apiVersion: 'secrets-store.csi.x-k8s.io/v1',
+      kind: 'SecretProviderClass',
+      metadata: { name, namespace },
+      spec: { provider: 'azure', parameters: { [USE_AZURE_TOKEN_PROXY]: 'true' } },
+    });
+    return { changed: true };
+  }
+  const result = await runConnect({ binding: s.binding, serviceAccounts: [], change: s }, deps, {
+    signal: opts.signal,
+    progress: (m) => opts.progress?.(`${switchName(s)}: ${m}`),
+  });
+  return {
+    changed: [...result.records.values()].some((r) => r.result === 'written' || r.result === 'updated'),
+    ...(result.pods ? { pods: result.pods } : {}),
+  };
 }

@@ -4,7 +4,7 @@ import { migrateRequest, planMigration } from '../../../workloadIdentity/migrate
 import { retireDirectCredentials, runMigration } from '../../../workloadIdentity/migrate/run';
 import type { MigrateDeps, MigratePlan } from '../../../workloadIdentity/migrate/model';
 import { BACK, type Back, type Prompter } from '../../../wizard/prompter';
-import { switchName, type WorkloadSwitches } from '../../../workloadIdentity/migrate/model';
+import { switchName, type WorkloadSwitch, type WorkloadSwitches } from '../../../workloadIdentity/migrate/model';
 import { workspaceFiles } from '../../workspaceFiles';
 import type { CommandContext } from '../../context';
 import { withCancellableProgress } from '../../progress';
@@ -94,7 +94,7 @@ export function migrateCommand(ctx: CommandContext, node?: IdentityNode) {
       : [];
     for (const o of switched)
       ctx.log.info(
-        `Migrate ${identity.name}: ${switchName(o.switch)}: ${'error' in o ? describeError(o.error).message : [...o.result.records.values()].map((r) => `${r.title}: ${r.result}`).join('; ')}`,
+        `Migrate ${identity.name}: ${switchName(o.switch)}: ${'error' in o ? describeError(o.error).message : o.changed ? 'switched' : 'already switched'}`,
       );
     const notSwitched = switched.filter((o) => 'error' in o);
     if (notSwitched.length) {
@@ -113,7 +113,7 @@ export function migrateCommand(ctx: CommandContext, node?: IdentityNode) {
       return plan;
     }
     const podWarnings = switched.flatMap((o) =>
-      'result' in o && o.result.pods?.level === 'warning' ? [`${switchName(o.switch)}: ${o.result.pods.message}`] : [],
+      'changed' in o && o.pods?.level === 'warning' ? [`${switchName(o.switch)}: ${o.pods.message}`] : [],
     );
     const retire = vscode.l10n.t('Retire the direct credentials');
     const action = await prompter.notify(
@@ -128,17 +128,17 @@ export function migrateCommand(ctx: CommandContext, node?: IdentityNode) {
             )
           : chosen === 'file'
             ? vscode.l10n.t(
-                'Identity bindings are in place for {0} on {1} clusters, and {2} workloads in the open folders now ask for them: apply the files as usual. Both work until the {3} direct credentials go: retire them once the workloads run.',
+                'Identity bindings are in place for {0} on {1} clusters, and {2} in the open folders now ask for them: apply the files as usual. Both work until the {3} direct credentials go: retire them once the workloads run.',
                 identity.name,
                 outcomes.length,
-                switched.length,
+                counted(switched.map((o) => o.switch)),
                 plan.retire.length,
               )
             : vscode.l10n.t(
-                'Identity bindings are in place for {0} on {1} clusters, and {2} workloads rolled out through them. Both work until the {3} direct credentials go: retire them once the workloads run.',
+                'Identity bindings are in place for {0} on {1} clusters, and {2} switched to them (the workloads rolled out). Both work until the {3} direct credentials go: retire them once the workloads run.',
                 identity.name,
                 outcomes.length,
-                switched.length,
+                counted(switched.map((o) => o.switch)),
                 plan.retire.length,
               )
       }${podWarnings.length ? ` ${podWarnings.join(' ')}` : ''}`,
@@ -150,6 +150,24 @@ export function migrateCommand(ctx: CommandContext, node?: IdentityNode) {
 }
 
 type Way = 'file' | 'cluster' | 'later';
+
+/** The SecretProviderClasses found that still exchange directly, by name, once each. */
+const unproxiedClasses = (s: WorkloadSwitches) => [
+  ...new Set(
+    [...s.inWorkspace, ...s.inCluster]
+      .filter((x) => (x.where === 'secretsFile' || x.where === 'secretsCluster') && x.plan.changes.length)
+      .map(switchName),
+  ),
+];
+
+/** "2 workloads", or "2 workloads and 1 SecretProviderClass(es)": what a way switches. */
+function counted(switches: WorkloadSwitch[]): string {
+  const classes = switches.filter((s) => s.where === 'secretsFile' || s.where === 'secretsCluster').length;
+  const workloads = switches.length - classes;
+  return classes
+    ? vscode.l10n.t('{0} workloads and {1} SecretProviderClasses', workloads, classes)
+    : vscode.l10n.t('{0} workloads', workloads);
+}
 
 /** Where the workloads switch, asked only when some were found. */
 async function howToSwitch(
@@ -169,7 +187,7 @@ async function howToSwitch(
         ? [
             {
               label: vscode.l10n.t('In the workspace'),
-              description: vscode.l10n.t("{0} workloads in the open folders' YAML", s.inWorkspace.length),
+              description: vscode.l10n.t("{0} in the open folders' YAML", counted(s.inWorkspace)),
               detail: vscode.l10n.t("Connect's edit of each pod template; you apply the files as usual"),
               value: 'file' as const,
             },
@@ -179,7 +197,7 @@ async function howToSwitch(
         ? [
             {
               label: vscode.l10n.t('In the cluster'),
-              description: vscode.l10n.t('{0} workloads on {1} clusters', s.inCluster.length, clusters),
+              description: vscode.l10n.t('{0} on {1} clusters', counted(s.inCluster), clusters),
               detail: vscode.l10n.t('Server-side apply of the annotation on each; their pods roll out'),
               value: 'cluster' as const,
             },
@@ -240,6 +258,14 @@ async function review(
         ...(way === 'cluster' ? switches.blocked : []).map((b) => ({
           label: vscode.l10n.t('$(circle-slash) Not switched: {0}', b.name),
           detail: b.reason,
+          value: 'line' as const,
+        })),
+        // Not switched now: a class that mounts the identity's secrets must get the parameter before the credentials go.
+        ...(way === 'later' ? unproxiedClasses(switches) : []).map((name) => ({
+          label: vscode.l10n.t(
+            '$(warning) {0} needs useAzureTokenProxy: "true" before the direct credentials go',
+            name,
+          ),
           value: 'line' as const,
         })),
         ...(way === 'later' && !switches.inWorkspace.length && !switches.inCluster.length
