@@ -1,5 +1,5 @@
 import * as l10n from '@vscode/l10n';
-import { describeError, errorMessage } from '../../errors';
+import { describeError, errorMessage, errorNamed } from '../../errors';
 import { mapLimit } from '../../util/concurrency';
 import type { Binding } from '../binding';
 import { planLive, toLiveWorkload } from '../connect/live';
@@ -50,7 +50,7 @@ function secretProviderClassFiles(
     try {
       found = secretProviderClassesIn(f.text);
     } catch (e) {
-      if (!(e instanceof YamlEditError)) throw e;
+      if (!errorNamed(e, 'YamlEditError')) throw e;
     }
     for (const c of found) {
       if (!sameClient(c.clientId)) continue;
@@ -141,7 +141,13 @@ export async function findWorkloadSwitches(
           seen.add(key);
           const binding = migrated(m.cluster, sa.namespace, sa.name);
           const text = yaml.find((f) => f.path === candidate.path)!.text;
-          inWorkspace.push({ where: 'file', binding, plan: planConnect(text, candidate, binding, []) });
+          try {
+            inWorkspace.push({ where: 'file', binding, plan: planConnect(text, candidate, binding, []) });
+          } catch (e) {
+            // A template Connect cannot edit in place (an alias, an empty key) is named, not taken as switched.
+            if (!errorNamed(e, 'YamlEditError')) throw e;
+            unreadable.push(`${candidate.path}: ${errorMessage(e)}`);
+          }
         }
       }
     inWorkspace.unshift(...secretProviderClassFiles(yaml, clusters, sameClient));
