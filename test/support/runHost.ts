@@ -126,17 +126,18 @@ async function runIn(
   }
 }
 
-/** Cleanup that cannot hang the test command. */
+/** Cleanup that cannot hang the test command; it says so only when it did not finish in time. */
 function bounded(what: string, p: Promise<unknown>, ms = 15_000) {
+  let timer: ReturnType<typeof setTimeout> | undefined;
   return Promise.race([
     p.catch((e) => console.error(`closing ${what}: ${e}`)),
-    new Promise((r) =>
-      setTimeout(() => {
+    new Promise((r) => {
+      timer = setTimeout(() => {
         console.error(`closing ${what} took over ${ms} ms; going on`);
         r(undefined);
-      }, ms).unref(),
-    ),
-  ]);
+      }, ms).unref();
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 main().then(
