@@ -18,6 +18,9 @@ import { azSession, runLab } from '../support/realAz';
 import { loadInventory, vaultFromRaw } from '../../src/workloadIdentity/inventory';
 import { SUB_DEV, SUB_FABRIKAM, SUB_PROD } from '../sim/seed';
 import { FleetRequest, planFleet, runFleet } from '../../src/workloadIdentity/bind/fleet';
+import { migrateRequest, planMigration } from '../../src/workloadIdentity/migrate/plan';
+import { retireDirectCredentials, runMigration } from '../../src/workloadIdentity/migrate/run';
+import { parseResourceId } from '../../src/azure/resourceId';
 import { SimControl } from '../sim/control';
 import type { SimInfo } from '../sim/server';
 import { spawn } from 'node:child_process';
@@ -330,6 +333,74 @@ async function fleet(clusters: number, mode: 'direct' | 'identityBinding' = 'dir
   };
 }
 
+/**
+ * Migrate an identity bound directly to `clusters` clusters: the identity bindings and RBAC beside the credentials,
+ * then the retirement of the direct credentials. Calls per cluster, and wall time against one cluster's (the clusters
+ * run at once; the deletes on the identity are sequential by Azure's rule, one more write per further cluster).
+ */
+async function migration(clusters: number) {
+  const measure = async (n: number) => {
+    const sim = await startSimProcess([
+      '--latency',
+      String(LATENCY),
+      '--credential-write-ms',
+      '0',
+      '--fleet',
+      String(clusters),
+    ]);
+    try {
+      const services = createAzureServices(cloudFor(sim.info), cliCredentialFor(sim.info), new RecordingLogger());
+      const state = await sim.state();
+      const all = state.clusters.filter((c: any) => c.name.startsWith('aks-fleet-')).map(clusterFromRaw);
+      const signal = new AbortController().signal;
+      await runFleet(
+        {
+          clusters: all.slice(0, n),
+          namespace: 'orders',
+          serviceAccount: 'orders-api',
+          vault: vaultFromRaw(state.vaults.find((v: any) => v.name === 'kv-payments')),
+          identity: {
+            kind: 'new',
+            subscriptionId: SUB_PROD,
+            resourceGroup: 'rg-fleet',
+            name: 'id-orders',
+            location: 'eastus',
+          },
+          permissions: ['secrets'],
+        },
+        services.bindDeps(),
+        { signal },
+      );
+      const deps = { ...services.bindDeps(), identities: services.identities };
+      const raw = (await sim.state()).identities.find((i: any) => i.name === 'id-orders');
+      const identity = (await services.identities.find(parseResourceId(raw.id)))!;
+      const plan = await planMigration(
+        migrateRequest(identity, await services.identities.listCredentials(identity), all),
+        deps,
+      );
+      await sim.control.clearLog();
+      const t = performance.now();
+      const outcomes = await runMigration(plan, deps, { signal });
+      await retireDirectCredentials(plan, deps, { signal });
+      const wall = performance.now() - t;
+      if (outcomes.some((o) => 'error' in o)) throw new Error('a cluster of the migration failed');
+      return { calls: (await sim.control.log()).length, wall };
+    } finally {
+      sim.stop();
+    }
+  };
+  const one = await measure(1);
+  const many = await measure(clusters);
+  return {
+    clusters,
+    callsOne: one.calls,
+    callsPerCluster: +(many.calls / clusters).toFixed(1),
+    wallOneMs: Math.round(one.wall),
+    wallMs: Math.round(many.wall),
+    ratio: +(many.wall / one.wall).toFixed(2),
+  };
+}
+
 const RUNS = arg('--runs', 5);
 
 /** Bind measured in fresh processes (nothing loaded or compiled before), RUNS times: the median, and the range. */
@@ -571,6 +642,20 @@ async function main() {
         'floor ms (direct: one critical path + a credential write per further cluster; identity binding: one cluster)':
           f.floorMs,
         'wall / floor': f.ratio,
+      })),
+    );
+  }
+  const migrations = only('migrate') ? [await migration(10)] : [];
+  if (migrations.length) {
+    console.log('\nMigrate to identity bindings (an identity bound directly to 10 clusters), against one cluster');
+    console.table(
+      migrations.map((m) => ({
+        clusters: m.clusters,
+        'calls, one cluster': m.callsOne,
+        'calls per cluster': m.callsPerCluster,
+        'wall ms, one cluster': m.wallOneMs,
+        'wall ms': m.wallMs,
+        'wall / one cluster (clusters at once; the deletes one at a time)': m.ratio,
       })),
     );
   }
