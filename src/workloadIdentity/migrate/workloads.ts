@@ -131,25 +131,27 @@ export async function findWorkloadSwitches(
   if (files) {
     const yaml = await files.yamlFiles();
     const seen = new Set<string>();
-    for (const m of clusters)
-      for (const sa of m.serviceAccounts) {
-        const { candidates, skipped } = findCandidates(yaml, sa.namespace);
-        for (const s of skipped) unreadable.push(`${s.path}: ${s.reason}`);
-        for (const candidate of candidates) {
-          const key = `${candidate.path}#${candidate.workload.index}`;
-          if (candidate.workload.serviceAccountName !== sa.name || seen.has(key)) continue;
-          seen.add(key);
-          const binding = migrated(m.cluster, sa.namespace, sa.name);
-          const text = yaml.find((f) => f.path === candidate.path)!.text;
-          try {
-            inWorkspace.push({ where: 'file', binding, plan: planConnect(text, candidate, binding, []) });
-          } catch (e) {
-            // A template Connect cannot edit in place (an alias, an empty key) is named, not taken as switched.
-            if (!errorNamed(e, 'YamlEditError')) throw e;
-            unreadable.push(`${candidate.path}: ${errorMessage(e)}`);
-          }
+    // The files are parsed once per namespace, whatever the number of clusters and ServiceAccounts in it.
+    for (const namespace of new Set(clusters.flatMap((m) => m.serviceAccounts.map((s) => s.namespace)))) {
+      const { candidates, skipped } = findCandidates(yaml, namespace);
+      for (const s of skipped) unreadable.push(`${s.path}: ${s.reason}`);
+      for (const candidate of candidates) {
+        const key = `${candidate.path}#${candidate.workload.index}`;
+        const name = candidate.workload.serviceAccountName;
+        const m = clusters.find((x) => x.serviceAccounts.some((s) => s.namespace === namespace && s.name === name));
+        if (!m || seen.has(key)) continue;
+        seen.add(key);
+        const binding = migrated(m.cluster, namespace, name!);
+        const text = yaml.find((f) => f.path === candidate.path)!.text;
+        try {
+          inWorkspace.push({ where: 'file', binding, plan: planConnect(text, candidate, binding, []) });
+        } catch (e) {
+          // A template Connect cannot edit in place (an alias, an empty key) is named, not taken as switched.
+          if (!errorNamed(e, 'YamlEditError')) throw e;
+          unreadable.push(`${candidate.path}: ${errorMessage(e)}`);
         }
       }
+    }
     inWorkspace.unshift(...secretProviderClassFiles(yaml, clusters, sameClient));
   }
   const inCluster = live.flat();
