@@ -252,6 +252,24 @@ async function bind(clusterName: string, clusterUpdateMs: number, mode: 'command
   };
 }
 
+/** The bench's fleet world (`--fleet N`): orders/orders-api on every aks-fleet- cluster, a new id-orders, kv-payments. */
+function fleetRequest(state: any): FleetRequest {
+  return {
+    clusters: state.clusters.filter((c: any) => c.name.startsWith('aks-fleet-')).map(clusterFromRaw),
+    namespace: 'orders',
+    serviceAccount: 'orders-api',
+    vault: vaultFromRaw(state.vaults.find((v: any) => v.name === 'kv-payments')),
+    identity: {
+      kind: 'new',
+      subscriptionId: SUB_PROD,
+      resourceGroup: 'rg-fleet',
+      name: 'id-orders',
+      location: 'eastus',
+    },
+    permissions: ['secrets'],
+  };
+}
+
 /**
  * Bind to several clusters at once against Bind to one: calls per cluster, and wall time against the floor, which is
  * one cluster's critical path plus one more credential write per further cluster (writes on one identity are
@@ -262,22 +280,7 @@ async function fleet(clusters: number, mode: 'direct' | 'identityBinding' = 'dir
     startSimProcess(['--latency', String(LATENCY), '--credential-write-ms', '0', '--fleet', String(clusters)]);
   const setup = async (sim: Awaited<ReturnType<typeof startSimProcess>>) => {
     const services = createAzureServices(cloudFor(sim.info), cliCredentialFor(sim.info), new RecordingLogger());
-    const state = await sim.state();
-    const request: FleetRequest = {
-      clusters: state.clusters.filter((c: any) => c.name.startsWith('aks-fleet-')).map(clusterFromRaw),
-      namespace: 'orders',
-      serviceAccount: 'orders-api',
-      vault: vaultFromRaw(state.vaults.find((v: any) => v.name === 'kv-payments')),
-      identity: {
-        kind: 'new',
-        subscriptionId: SUB_PROD,
-        resourceGroup: 'rg-fleet',
-        name: 'id-orders',
-        location: 'eastus',
-      },
-      permissions: ['secrets'],
-      mode,
-    };
+    const request: FleetRequest = { ...fleetRequest(await sim.state()), mode };
     return { services, request };
   };
   // One cluster.
@@ -350,32 +353,14 @@ async function migration(clusters: number) {
     ]);
     try {
       const services = createAzureServices(cloudFor(sim.info), cliCredentialFor(sim.info), new RecordingLogger());
-      const state = await sim.state();
-      const all = state.clusters.filter((c: any) => c.name.startsWith('aks-fleet-')).map(clusterFromRaw);
+      const request = fleetRequest(await sim.state());
       const signal = new AbortController().signal;
-      await runFleet(
-        {
-          clusters: all.slice(0, n),
-          namespace: 'orders',
-          serviceAccount: 'orders-api',
-          vault: vaultFromRaw(state.vaults.find((v: any) => v.name === 'kv-payments')),
-          identity: {
-            kind: 'new',
-            subscriptionId: SUB_PROD,
-            resourceGroup: 'rg-fleet',
-            name: 'id-orders',
-            location: 'eastus',
-          },
-          permissions: ['secrets'],
-        },
-        services.bindDeps(),
-        { signal },
-      );
+      await runFleet({ ...request, clusters: request.clusters.slice(0, n) }, services.bindDeps(), { signal });
       const deps = { ...services.bindDeps(), identities: services.identities };
       const raw = (await sim.state()).identities.find((i: any) => i.name === 'id-orders');
       const identity = (await services.identities.find(parseResourceId(raw.id)))!;
       const plan = await planMigration(
-        migrateRequest(identity, await services.identities.listCredentials(identity), all),
+        migrateRequest(identity, await services.identities.listCredentials(identity), request.clusters),
         deps,
       );
       await sim.control.clearLog();

@@ -167,14 +167,18 @@ export function worldOf(s: SimState) {
   return JSON.parse(named(JSON.stringify(world)));
 }
 
-/** orders/orders-api on aks-payments bound to kv-payments (get on secrets) through an identity binding of a new id-orders. */
-export async function bindOrdersThroughIdentityBinding(env: Awaited<ReturnType<typeof withSim>>) {
+/** A ServiceAccount on aks-payments (orders/orders-api unless named) bound to kv-payments (get on secrets) through an identity binding of id-orders, made if new. */
+export function bindOrdersThroughIdentityBinding(
+  env: Awaited<ReturnType<typeof withSim>>,
+  namespace = 'orders',
+  serviceAccount = 'orders-api',
+) {
   const cluster = clusterFromRaw([...env.sim.state.clusters.values()].find((c) => c.name === 'aks-payments')!.resource);
-  await runBind(
+  return runBind(
     {
       cluster,
-      namespace: 'orders',
-      serviceAccount: 'orders-api',
+      namespace,
+      serviceAccount,
       vault: vaultFromRaw([...env.sim.state.vaults.values()].find((v) => v.name === 'kv-payments')!),
       identity: {
         kind: 'new',

@@ -464,25 +464,7 @@ describe('Remove, for bindings through an identity binding', () => {
   const clusterRec = () => [...env.sim.state.clusters.values()].find((c) => c.name === 'aks-payments')!;
   const cluster = () => clusterFromRaw(clusterRec().resource);
   const bind = (namespace: string, serviceAccount: string) =>
-    runBind(
-      {
-        cluster: cluster(),
-        namespace,
-        serviceAccount,
-        vault: vaultFromRaw([...env.sim.state.vaults.values()].find((v) => v.name === 'kv-payments')!),
-        identity: {
-          kind: 'new',
-          subscriptionId: cluster().subscriptionId,
-          resourceGroup: 'rg-payments',
-          name: 'id-orders',
-          location: 'eastus',
-        },
-        permissions: ['secrets'],
-        mode: 'identityBinding',
-      },
-      verifyDepsFor(env.services),
-      { signal: new AbortController().signal },
-    );
+    bindOrdersThroughIdentityBinding(env, namespace, serviceAccount);
   const plan = async (namespace: string, serviceAccount: string) =>
     planRemoval(await observeRemoval({ cluster: cluster(), namespace, serviceAccount }, removeDepsFor(env.services)), {
       deleteIdentity: false,
