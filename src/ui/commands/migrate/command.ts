@@ -83,7 +83,7 @@ export function migrateCommand(ctx: CommandContext, node?: IdentityNode) {
     const switching = chosen === 'later' ? [] : chosen === 'file' ? switches.inWorkspace : switches.inCluster;
     const switched = switching.length
       ? await withCancellableProgress(
-          vscode.l10n.t('{0}: switching {1} workloads', migrateTitle(), switching.length),
+          vscode.l10n.t('{0}: switching {1}', migrateTitle(), counted(switching)),
           (progress, signal) =>
             session.services.migrate.switchWorkloads(
               switching,
