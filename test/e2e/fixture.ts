@@ -10,7 +10,8 @@ import { CodeServer, startCodeServer } from '../support/codeServer';
 import { REPO, RESULTS_DIR } from '../support/paths';
 import { SECRET_PATTERNS, findFiles, scanForSecrets } from '../support/secretScan';
 
-export const VSIX = path.join(REPO, 'dist-vsix', 'aks-workload-identity.vsix');
+/** The packaged extension; AKSWI_VSIX runs the browser tests against another build (an older one, to see a test fail). */
+export const VSIX = process.env.AKSWI_VSIX ?? path.join(REPO, 'dist-vsix', 'aks-workload-identity.vsix');
 
 /**
  * Set by `npm run screenshots`: the workbench in the light theme, and the shots named for the README also written to

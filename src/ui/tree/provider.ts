@@ -54,9 +54,11 @@ export class ResourceTreeProvider implements vscode.TreeDataProvider<TreeNode>, 
   private readonly updating = new Set<string>();
   /**
    * The workbench answers getChildren calls in batches, each call taking its result by its index in the batch open
-   * when its timer fires (TreeDataSource in VS Code's treeView.ts). A change event that reaches it during a walk makes
-   * it walk again from its cache, a call lands in the next batch, and a node gets another node's children. So a
-   * change is fired only between walks, and only for what the view has: see fire().
+   * when its timer fires (TreeDataSource in VS Code's treeView.ts). A root change that reaches it while a root request
+   * is out clears the root's cache and waits for the walk under way; that request's answer fills the cache again, the
+   * next walk runs from it, a call lands in the next batch, and a node gets another node's children
+   * (test/e2e/treeOrder.e2e.ts makes this happen). So a change is fired only between walks, and only for what the
+   * view has: see fire().
    */
   private inFlight = 0;
   /** Bumped by every refresh: an answer computed across one is computed again, so no answer is stale. */
