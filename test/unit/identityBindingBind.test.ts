@@ -743,7 +743,13 @@ describe('Migrate to identity bindings', () => {
       objects: 'x',
     });
     const spcPath = 'apps/orders/secrets.yaml';
+    // Another document first: the class is the file's second document.
     const spcFile = [
+      'apiVersion: v1',
+      'kind: ConfigMap',
+      'metadata:',
+      '  name: orders-settings',
+      '---',
       'apiVersion: secrets-store.csi.x-k8s.io/v1',
       'kind: SecretProviderClass',
       'metadata:',
@@ -824,7 +830,11 @@ describe('Migrate to identity bindings', () => {
       undefined,
       "another ServiceAccount's workload is not touched",
     );
-    await switchWorkloads(found.inWorkspace, connectDeps, { signal });
+    const inFiles = await switchWorkloads(found.inWorkspace, connectDeps, { signal });
+    assert.deepEqual(
+      inFiles.map((o) => ('error' in o ? String(o.error) : o.changed)),
+      [true, true],
+    );
     const edited = w.files.get(path)!;
     assert.match(edited, /azure\.workload\.identity\/use-identity-binding: "true"/);
     assert.match(edited, /# needed by the webhook/);

@@ -211,7 +211,7 @@ async function switchOne(
   if (s.where === 'secretsFile') {
     const { path, index, name } = s.plan;
     const text = await deps.files.read(path!);
-    if (text === undefined || secretProviderClassesIn(text)[index!]?.name !== name)
+    if (text === undefined || secretProviderClassesIn(text).find((c) => c.index === index)?.name !== name)
       throw new YamlEditError(
         l10n.t('{0} no longer defines SecretProviderClass {1} where it did: migrate again.', path!, name),
       );
