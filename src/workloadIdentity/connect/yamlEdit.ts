@@ -169,6 +169,8 @@ export function secretProviderClassesIn(text: string): SecretProviderClassInFile
 
 /** The Azure provider's parameter that sends its token exchange through AKS's identity-binding proxy. */
 export const USE_AZURE_TOKEN_PROXY = 'useAzureTokenProxy';
+/** The change that sets it, as a review names it. */
+export const TOKEN_PROXY_CHANGE = `spec.parameters.${USE_AZURE_TOKEN_PROXY}: "true"`;
 
 /** Sets `spec.parameters.useAzureTokenProxy: "true"` on one SecretProviderClass, changing only that line. */
 export function useTokenProxyInYaml(text: string, index: number): { text: string; changes: string[] } {
@@ -184,7 +186,7 @@ export function useTokenProxyInYaml(text: string, index: number): { text: string
       if (!parameters) throw new YamlEditError(l10n.t('The SecretProviderClass has no spec.parameters.'));
       return {
         edits: [setKey(body, parameters, USE_AZURE_TOKEN_PROXY, '"true"', eol)],
-        changes: [`spec.parameters.${USE_AZURE_TOKEN_PROXY}: "true"`],
+        changes: [TOKEN_PROXY_CHANGE],
       };
     },
   );

@@ -59,6 +59,9 @@ export interface SecretProviderClassSwitch {
   warnings: string[];
 }
 
+/** A switch of a SecretProviderClass (in a file or in the cluster), not of a workload. */
+export const isClassSwitch = (s: WorkloadSwitch) => s.where === 'secretsFile' || s.where === 'secretsCluster';
+
 /** The workloads found both ways; the user picks one way (or none) before the review. */
 export interface WorkloadSwitches {
   inWorkspace: WorkloadSwitch[];

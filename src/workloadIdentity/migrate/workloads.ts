@@ -7,6 +7,7 @@ import type { ConnectDeps, ConnectResult, WorkspaceFiles } from '../connect/mode
 import { runConnect } from '../connect/run';
 import { findCandidates, planConnect, type WorkspaceFile } from '../connect/workspace';
 import {
+  TOKEN_PROXY_CHANGE,
   USE_AZURE_TOKEN_PROXY,
   YamlEditError,
   secretProviderClassesIn,
@@ -29,11 +30,20 @@ const migrated = (cluster: ClusterSummary, namespace: string, serviceAccount: st
   viaIdentityBinding: true,
 });
 
-const TOKEN_PROXY_CHANGE = `spec.parameters.${USE_AZURE_TOKEN_PROXY}: "true"`;
-
-/** A binding in the namespace, for a SecretProviderClass: it serves any ServiceAccount of it. */
-const inNamespace = (m: ClusterMigration, namespace: string) =>
-  migrated(m.cluster, namespace, m.serviceAccounts.find((s) => s.namespace === namespace)!.name);
+/**
+ * A SecretProviderClass of a migrated namespace, with the parameter to set unless it has it. Its binding is any of the
+ * namespace's ServiceAccounts: a class serves every pod of its namespace that mounts it.
+ */
+const classSwitch = (
+  where: 'secretsFile' | 'secretsCluster',
+  m: ClusterMigration,
+  at: { name: string; namespace: string; path?: string; index?: number },
+  proxied: boolean,
+): WorkloadSwitch => ({
+  where,
+  binding: migrated(m.cluster, at.namespace, m.serviceAccounts.find((s) => s.namespace === at.namespace)!.name),
+  plan: { ...at, changes: proxied ? [] : [TOKEN_PROXY_CHANGE], warnings: [] },
+});
 
 /**
  * The open folders' SecretProviderClasses that name the identity, in a migrated namespace or in none (kubectl -n or
@@ -59,18 +69,7 @@ function secretProviderClassFiles(
       );
       if (!m) continue;
       const namespace = c.namespace ?? m.serviceAccounts[0]!.namespace;
-      out.push({
-        where: 'secretsFile',
-        binding: inNamespace(m, namespace),
-        plan: {
-          name: c.name,
-          namespace,
-          path: f.path,
-          index: c.index,
-          changes: c.proxied ? [] : [TOKEN_PROXY_CHANGE],
-          warnings: [],
-        },
-      });
+      out.push(classSwitch('secretsFile', m, { name: c.name, namespace, path: f.path, index: c.index }, c.proxied));
     }
   }
   return out;
@@ -99,19 +98,14 @@ export async function findWorkloadSwitches(
         namespaces.map(async (ns) =>
           (await kube.listSecretProviderClasses(ns))
             .filter((o) => sameClient(o.spec?.parameters?.clientID))
-            .map((o): WorkloadSwitch => {
-              const proxied = o.spec.parameters[USE_AZURE_TOKEN_PROXY] === 'true';
-              return {
-                where: 'secretsCluster',
-                binding: inNamespace(m, ns),
-                plan: {
-                  name: o.metadata.name,
-                  namespace: ns,
-                  changes: proxied ? [] : [TOKEN_PROXY_CHANGE],
-                  warnings: [],
-                },
-              };
-            }),
+            .map((o) =>
+              classSwitch(
+                'secretsCluster',
+                m,
+                { name: o.metadata.name, namespace: ns },
+                o.spec.parameters[USE_AZURE_TOKEN_PROXY] === 'true',
+              ),
+            ),
         ),
       );
       const workloads = found.flat().flatMap((w): WorkloadSwitch[] => {

@@ -4,7 +4,12 @@ import { migrateRequest, planMigration } from '../../../workloadIdentity/migrate
 import { retireDirectCredentials, runMigration } from '../../../workloadIdentity/migrate/run';
 import type { MigrateDeps, MigratePlan } from '../../../workloadIdentity/migrate/model';
 import { BACK, type Back, type Prompter } from '../../../wizard/prompter';
-import { switchName, type WorkloadSwitch, type WorkloadSwitches } from '../../../workloadIdentity/migrate/model';
+import {
+  isClassSwitch,
+  switchName,
+  type WorkloadSwitch,
+  type WorkloadSwitches,
+} from '../../../workloadIdentity/migrate/model';
 import { workspaceFiles } from '../../workspaceFiles';
 import type { CommandContext } from '../../context';
 import { withCancellableProgress } from '../../progress';
@@ -154,15 +159,13 @@ type Way = 'file' | 'cluster' | 'later';
 /** The SecretProviderClasses found that still exchange directly, by name, once each. */
 const unproxiedClasses = (s: WorkloadSwitches) => [
   ...new Set(
-    [...s.inWorkspace, ...s.inCluster]
-      .filter((x) => (x.where === 'secretsFile' || x.where === 'secretsCluster') && x.plan.changes.length)
-      .map(switchName),
+    [...s.inWorkspace, ...s.inCluster].filter((x) => isClassSwitch(x) && x.plan.changes.length).map(switchName),
   ),
 ];
 
 /** "2 workloads", or "2 workloads and 1 SecretProviderClass(es)": what a way switches. */
 function counted(switches: WorkloadSwitch[]): string {
-  const classes = switches.filter((s) => s.where === 'secretsFile' || s.where === 'secretsCluster').length;
+  const classes = switches.filter(isClassSwitch).length;
   const workloads = switches.length - classes;
   return classes
     ? vscode.l10n.t('{0} workloads and {1} SecretProviderClasses', workloads, classes)
