@@ -119,7 +119,18 @@ describe('Identity bindings in the browser: Bind to two clusters, Verify, Remove
       // What else may go (the ServiceAccount, the manifest): nothing checked, so they stay.
       await quickInput(page, 'Also remove');
       await kb.press('Enter');
-      const removal = await quickInput(page, 'nothing has been removed yet');
+      // This wait timed out once in CI on aks-entra (not reproduced in 8 runs alone): say what the screen showed instead.
+      const removal = await quickInput(page, 'nothing has been removed yet').catch(async (e: Error) => {
+        await wb.shot(`remove-review-missing-${cluster}`);
+        const shown = await page
+          .locator('.quick-input-widget')
+          .evaluate(
+            (w) =>
+              `${w.querySelector('input')?.placeholder ?? ''} | ${(w as HTMLElement).innerText.replace(/\s+/g, ' ')}`,
+          )
+          .catch(() => 'no quick input');
+        throw new Error(`${e.message}\nThe quick input showed: ${shown}`);
+      });
       await removal.locator('.monaco-list-row', { hasText: 'Remove: make 4 changes' }).first().waitFor();
       if (cluster === 'aks-payments') await wb.shot('identity-binding-remove');
       await kb.press('Enter');
