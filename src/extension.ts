@@ -78,8 +78,17 @@ export function activate(context: vscode.ExtensionContext): ExtensionApi {
   });
   const copy = (text: string) => vscode.env.clipboard.writeText(text);
 
+  // A command's last answered question is closed when the command ends, whatever it did after asking.
   const register = (id: string, fn: (...args: any[]) => unknown) =>
-    context.subscriptions.push(vscode.commands.registerCommand(`aksWorkloadIdentity.${id}`, fn));
+    context.subscriptions.push(
+      vscode.commands.registerCommand(`aksWorkloadIdentity.${id}`, async (...args: any[]) => {
+        try {
+          return await fn(...args);
+        } finally {
+          prompter().doneAsking();
+        }
+      }),
+    );
   register('signIn', () => auth.signIn());
   register('signOut', () => auth.signOut());
   register('selectTenant', () => auth.selectTenant());

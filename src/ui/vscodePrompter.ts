@@ -5,6 +5,32 @@ type QpItem<T> = vscode.QuickPickItem & { value?: T; typedText?: string; invalid
 
 /** Prompter over VS Code's QuickInput: step counter, Back button, inline validation that names the rule. */
 export class VsCodePrompter implements Prompter {
+  /**
+   * The question last answered stays up, disabled and busy, until the next one replaces it or the flow is done
+   * asking. Closing it between two questions would hand focus back to the editor, and a webview editor (the Verify
+   * report) takes it again 50 ms later, by then from the next question: typing went into the report.
+   */
+  private answered?: vscode.QuickInput;
+
+  doneAsking(): void {
+    this.answered?.dispose();
+    this.answered = undefined;
+  }
+
+  /** Shows a question in place of the one last answered (shown first, so the quick input never closes between them). */
+  private showQuestion(q: vscode.QuickInput) {
+    q.show();
+    this.doneAsking();
+  }
+
+  /** Keeps an answered question up until the next one (see `answered`); one closed by the user just goes. */
+  private keepAnswered(q: vscode.QuickInput, closed: boolean) {
+    if (closed) return q.dispose();
+    q.enabled = false;
+    q.busy = true;
+    this.answered = q;
+  }
+
   pick<T>(opts: PickOptions<T>): Promise<T | Back | undefined> {
     return this.quickPick(opts, false) as Promise<T | Back | undefined>;
   }
@@ -24,7 +50,7 @@ export class VsCodePrompter implements Prompter {
     qp.matchOnDescription = true;
     qp.buttons = opts.step && opts.step > 1 ? [vscode.QuickInputButtons.Back] : [];
     qp.busy = true;
-    qp.show();
+    this.showQuestion(qp);
     const toQp = (i: PickItem<T>): QpItem<T> => ({
       label: i.label,
       description: i.description,
@@ -38,11 +64,11 @@ export class VsCodePrompter implements Prompter {
     const at = { ready: false, acceptedEarly: false, done: false };
     let resolveAnswer!: (v: T | T[] | Back | undefined) => void;
     const answer = new Promise<T | T[] | Back | undefined>((r) => (resolveAnswer = r));
-    const finish = (v: T | T[] | Back | undefined) => {
+    const finish = (v: T | T[] | Back | undefined, closed = false) => {
       if (at.done) return;
       at.done = true;
+      this.keepAnswered(qp, closed);
       resolveAnswer(v);
-      qp.dispose();
     };
     // Replacing the items makes the first one active once the widget updates, even when the filter hides it:
     // the item Enter should take is made active after that update.
@@ -90,7 +116,7 @@ export class VsCodePrompter implements Prompter {
       if (at.ready) accept();
       else at.acceptedEarly = true;
     });
-    qp.onDidHide(() => finish(undefined));
+    qp.onDidHide(() => finish(undefined, true));
     try {
       fixed = (await opts.items).map(toQp);
     } catch (e) {
@@ -159,11 +185,11 @@ export class VsCodePrompter implements Prompter {
     };
     return new Promise((resolve) => {
       let done = false;
-      const finish = (v: string | Back | undefined) => {
+      const finish = (v: string | Back | undefined, closed = false) => {
         if (done) return;
         done = true;
+        this.keepAnswered(box, closed);
         resolve(v);
-        box.dispose();
       };
       box.onDidChangeValue(check);
       box.onDidTriggerButton((b) => {
@@ -172,8 +198,8 @@ export class VsCodePrompter implements Prompter {
       box.onDidAccept(() => {
         if (check(box.value)) finish(box.value);
       });
-      box.onDidHide(() => finish(undefined));
-      box.show();
+      box.onDidHide(() => finish(undefined, true));
+      this.showQuestion(box);
       // A prefilled value is checked at once; an empty one only once typed, so the prompt that says what to type
       // is not replaced by a complaint before the user has typed anything.
       if (box.value) check(box.value);
@@ -181,6 +207,7 @@ export class VsCodePrompter implements Prompter {
   }
 
   async confirm(opts: ConfirmOptions): Promise<boolean> {
+    this.doneAsking();
     const answer = await vscode.window.showWarningMessage(
       opts.message,
       { modal: true, detail: opts.detail },
@@ -190,6 +217,7 @@ export class VsCodePrompter implements Prompter {
   }
 
   notify(kind: 'info' | 'warning' | 'error', message: string, ...actions: string[]): Promise<string | undefined> {
+    this.doneAsking();
     const show =
       kind === 'info'
         ? vscode.window.showInformationMessage

@@ -50,6 +50,11 @@ export interface Prompter {
   pick<T>(opts: PickOptions<T>): Promise<T | Back | undefined>;
   pickMany<T>(opts: PickOptions<T>): Promise<T[] | Back | undefined>;
   input(opts: InputOptions): Promise<string | Back | undefined>;
+  /**
+   * The flow asked its last question (its review was accepted; its run starts). An answered question stays up,
+   * busy, until the next one replaces it, so that focus stays in the questions; this closes it.
+   */
+  doneAsking(): void;
   /** A modal confirmation; false when dismissed. */
   confirm(opts: ConfirmOptions): Promise<boolean>;
   /** A notification with actions; resolves to the action chosen, if any. Does not block the flow when not awaited. */

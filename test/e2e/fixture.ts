@@ -150,6 +150,37 @@ export async function quickInput(page: Page, text: string) {
   return widget;
 }
 
+/**
+ * Watches for focus leaving the quick input, as it does when a question closes and VS Code hands focus back to the
+ * editor. Between two questions of one flow it must not: a webview editor (the Verify report) takes focus back
+ * 50 ms after it is given it, by then from the next question, and typing goes into the report
+ * (microsoft/vscode#93950). `take` returns the questions that lost focus since the last call.
+ */
+export async function watchQuickInputFocus(page: Page) {
+  await page.evaluate(() => {
+    const w = window as unknown as { quickInputFocusLeft?: string[] };
+    if (w.quickInputFocusLeft) return;
+    w.quickInputFocusLeft = [];
+    document.addEventListener(
+      'focusout',
+      (e) => {
+        const widget = document.querySelector('.quick-input-widget');
+        const to = (e as FocusEvent).relatedTarget as Node | null;
+        if (widget?.contains(e.target as Node) && !(to && widget.contains(to)))
+          w.quickInputFocusLeft!.push(widget.querySelector('input')?.placeholder ?? '');
+      },
+      true,
+    );
+  });
+  return {
+    take: () =>
+      page.evaluate(() => {
+        const w = window as unknown as { quickInputFocusLeft: string[] };
+        return w.quickInputFocusLeft.splice(0);
+      }),
+  };
+}
+
 /** Types `label` into the quick input asking `placeholder` and picks the first row that shows it. */
 export async function pick(page: Page, placeholder: string, label: string) {
   const w = await quickInput(page, placeholder);

@@ -38,6 +38,9 @@ export class ScriptedPrompter implements Prompter {
     return this;
   }
 
+  /** Nothing stays up between scripted answers. */
+  doneAsking() {}
+
   private next(kind: string, title?: string): Answer {
     const a = this.answers.shift();
     if (!a) throw new Error(`ScriptedPrompter: no answer left for ${kind} "${title ?? ''}"`);

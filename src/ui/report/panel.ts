@@ -184,6 +184,7 @@ export class VerifyPanel {
       ),
       validate: validateObjectName,
     });
+    this.ctx.prompter().doneAsking();
     if (typeof name !== 'string') return undefined;
     this.secretName = name;
     this.testing = true;

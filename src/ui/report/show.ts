@@ -40,6 +40,7 @@ export async function showReport(
       ...(wizard.vault ? { vault: wizard.vault } : {}),
     };
   }
+  prompter.doneAsking();
   return VerifyPanel.show(ctx, makeDeps, target, test);
 }
 

@@ -60,6 +60,7 @@ async function bind(
       continue;
     }
     if (confirmed === 'dismissed') return;
+    prompter.doneAsking();
     return several
       ? await executeFleet(ctx, session, prompter, fleetRequestOf(wizard))
       : await execute(ctx, session, deps, bindRequestOf(wizard));

@@ -53,6 +53,7 @@ async function connect(ctx: CommandContext, session: AzureSession, prompter: Pro
     cloud: session.cloud.name,
   };
   await runPrompts([...bindingPromptSteps, whereStep], wizard, prompter);
+  prompter.doneAsking();
   if (wizard.ended) {
     if (wizard.ended.message) void prompter.notify(wizard.ended.level, wizard.ended.message);
     return wizard.ended.result;

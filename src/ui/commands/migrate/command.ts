@@ -62,6 +62,7 @@ export function migrateCommand(ctx: CommandContext, node?: IdentityNode) {
       chosen = way;
       break;
     }
+    prompter.doneAsking();
     const outcomes = await withCancellableProgress(
       vscode.l10n.t('{0}: {1} on {2} clusters', migrateTitle(), identity.name, plan.clusters.length),
       (progress, signal) => runMigration(plan, deps, { signal, progress }),

@@ -56,6 +56,7 @@ export function removeBindingCommand(ctx: CommandContext, node?: BindingNode | C
     ]);
     const reviewed = await review(ctx, facts, manifest);
     if (!reviewed) return;
+    prompter.doneAsking();
     await execute(ctx, deps, reviewed.plan, reviewed.deleteManifest ? manifest : undefined);
   });
 }
